@@ -1,0 +1,11 @@
+export { bytesEqual, fromHex, sha256, toHex } from './digest.js';
+export { loadOrCreateKeyFile, readKeyFile, writeKeyFile } from './key-file.js';
+export {
+  generateSigningKeyPair,
+  SignatureError,
+  type SignatureDomain,
+  type SigningKeyPair,
+  signDetached,
+  verifyDetached,
+} from './signing.js';
+export { loadSodium } from './sodium.js';

@@ -1,0 +1,8 @@
+export { type Hlc, hlcToDate, nextHlc, packHlc } from './hlc.js';
+export {
+  assertChained,
+  EVENT_SIGNATURE_DOMAIN,
+  openEvent,
+  type SealedEvent,
+  sealEvent,
+} from './signed-event.js';
