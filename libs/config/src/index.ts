@@ -1,0 +1,1 @@
+export { parseConfig, readConfigFile } from './parse-config.js';

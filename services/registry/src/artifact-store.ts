@@ -1,0 +1,146 @@
+import { toBinary } from '@bufbuild/protobuf';
+import { type ArtifactKind, ArtifactKindSchema, ManifestSchema } from '@vitrine/proto/artifact';
+import { enumWord } from '@vitrine/proto/enum-words';
+import type { ArtifactPublished } from '@vitrine/proto/event';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { EventStamp } from './apply-event.js';
+import type { ArtifactTable, RegistryDatabase } from './schema.js';
+
+type Db = Kysely<RegistryDatabase>;
+
+/** Rows of artifact_chunks are inserted this many at a time. */
+const CHUNK_ROWS_PER_INSERT = 1000;
+
+/** The artifact row, as queries return it. */
+export type ArtifactRow = Selectable<ArtifactTable>;
+
+/** Records a published artifact: its row, its chunk list, and what this center holds of it. */
+export async function applyArtifactPublished(
+  tx: Db,
+  at: EventStamp,
+  body: ArtifactPublished,
+): Promise<void> {
+  const manifest = body.manifest;
+  if (!manifest) throw new Error(`ArtifactPublished ${at.origin}/${at.seq} has no manifest`);
+  await tx
+    .insertInto('artifacts')
+    .values({
+      id: body.artifactId,
+      kind: kindWord(manifest.kind),
+      product: manifest.product,
+      version: manifest.version,
+      size: manifest.size,
+      content_digest: manifest.contentDigest,
+      chunk_count: manifest.chunks.length,
+      residency: manifest.residency,
+      supersedes: manifest.supersedes,
+      origin: at.origin,
+      published_hlc: at.hlc,
+      manifest: toBinary(ManifestSchema, manifest),
+      manifest_signature: body.manifestSignature,
+      state: 'replicating',
+      bytes_held: 0n,
+    })
+    .execute();
+  let offset = 0n;
+  for (let start = 0; start < manifest.chunks.length; start += CHUNK_ROWS_PER_INSERT) {
+    const rows = manifest.chunks.slice(start, start + CHUNK_ROWS_PER_INSERT).map((chunk, i) => {
+      const row = {
+        artifact_id: body.artifactId,
+        idx: start + i,
+        digest: chunk.digest,
+        size: chunk.size,
+        offset,
+      };
+      offset += BigInt(chunk.size);
+      return row;
+    });
+    await tx.insertInto('artifact_chunks').values(rows).execute();
+  }
+  await refreshArtifactHoldings(tx, body.artifactId);
+}
+
+/** Recomputes how many bytes of an artifact this center holds, and whether it is available. */
+export async function refreshArtifactHoldings(tx: Db, artifactId: string): Promise<void> {
+  await tx
+    .updateTable('artifacts')
+    .set((eb) => ({
+      bytes_held: eb
+        .selectFrom('artifact_chunks as ac')
+        .innerJoin('chunks as c', 'c.digest', 'ac.digest')
+        .where('ac.artifact_id', '=', artifactId)
+        .select(sql<bigint>`coalesce(sum(ac.size), 0)::int8`.as('held')),
+    }))
+    .where('id', '=', artifactId)
+    .execute();
+  await tx
+    .updateTable('artifacts')
+    .set({ state: sql`case when bytes_held = size then 'available' else 'replicating' end` })
+    .where('id', '=', artifactId)
+    .execute();
+}
+
+/** Records chunks now held in this center's chunk store (idempotent). */
+export async function recordChunks(
+  tx: Db,
+  chunks: readonly { digest: Uint8Array; size: number }[],
+): Promise<void> {
+  for (let start = 0; start < chunks.length; start += CHUNK_ROWS_PER_INSERT) {
+    const rows = chunks.slice(start, start + CHUNK_ROWS_PER_INSERT);
+    await tx
+      .insertInto('chunks')
+      .values(rows.map((c) => ({ digest: c.digest, size: c.size })))
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .execute();
+  }
+}
+
+/** One artifact by id, or undefined. */
+export function findArtifact(db: Db, id: string): Promise<ArtifactRow | undefined> {
+  return db.selectFrom('artifacts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** A page of artifacts, newest first, after the keyset cursor when given. */
+export function listArtifacts(
+  db: Db,
+  filter: { kind?: string; product?: string },
+  limit: number,
+  after?: { hlc: bigint; id: string },
+): Promise<ArtifactRow[]> {
+  let query = db.selectFrom('artifacts').selectAll();
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
+  if (filter.product) query = query.where('product', '=', filter.product);
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('published_hlc', '<', after.hlc),
+        eb.and([eb('published_hlc', '=', after.hlc), eb('id', '<', after.id)]),
+      ]),
+    );
+  }
+  return query.orderBy('published_hlc', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+/** The chunk list of an artifact, in content order, a page at a time. */
+export function artifactChunkPage(
+  db: Db,
+  artifactId: string,
+  fromIdx: number,
+  limit: number,
+): Promise<{ idx: number; digest: Uint8Array; size: number }[]> {
+  return db
+    .selectFrom('artifact_chunks')
+    .select(['idx', 'digest', 'size'])
+    .where('artifact_id', '=', artifactId)
+    .where('idx', '>=', fromIdx)
+    .orderBy('idx')
+    .limit(limit)
+    .execute();
+}
+
+/** The storage word of an artifact kind (`source`, `update`, `rules`). */
+export function kindWord(kind: ArtifactKind): string {
+  const word = enumWord(ArtifactKindSchema, kind);
+  if (!word) throw new Error(`artifact kind ${kind} has no name`);
+  return word;
+}

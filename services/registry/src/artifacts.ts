@@ -1,0 +1,217 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { type ChunkStore, Chunker } from '@vitrine/chunks';
+import { bytesEqual, sha256, signDetached, toHex } from '@vitrine/crypto';
+import { VitrineError } from '@vitrine/errors';
+import {
+  type ChunkRef,
+  ChunkRefSchema,
+  type Manifest,
+  ManifestSchema,
+} from '@vitrine/proto/artifact';
+import { ArtifactPublishedSchema } from '@vitrine/proto/event';
+import type { PushArtifactMetadata, PushArtifactRequest } from '@vitrine/proto/registry';
+import type { Kysely } from 'kysely';
+import {
+  type ArtifactRow,
+  artifactChunkPage,
+  findArtifact,
+  recordChunks,
+} from './artifact-store.js';
+import type { CenterIdentity, EventLog } from './event-log.js';
+import type { RegistryDatabase } from './schema.js';
+import { assertPushMetadata } from './validate.js';
+import { createHash } from 'node:crypto';
+
+/** Domain prefix of the artifact id preimage and of the origin's manifest signature. */
+export const MANIFEST_DOMAIN = 'vitrine/manifest/v1\n';
+
+/** Largest data message of an upload. */
+export const MAX_DATA_MESSAGE = 1024 * 1024;
+
+/** Chunk writes an upload keeps in flight (each ends with an fsync). */
+const WRITES_IN_FLIGHT = 8;
+
+/** Limits an upload must stay within. */
+export interface ArtifactLimits {
+  readonly maxArtifactBytes: bigint;
+}
+
+/** What an upload did. */
+export interface PushOutcome {
+  readonly artifact: ArtifactRow;
+  readonly created: boolean;
+  readonly chunksStored: number;
+  readonly chunksReused: number;
+}
+
+/**
+ * Artifacts at one center: uploads are chunked as they stream in (content-defined, so a new
+ * version shares most chunks with the last), each chunk written once to the chunk store;
+ * the manifest is signed and published as an event only once every byte is safely stored.
+ * Downloads stream chunk by chunk, each verified as it is read.
+ */
+export class Artifacts {
+  constructor(
+    private readonly db: Kysely<RegistryDatabase>,
+    private readonly log: EventLog,
+    private readonly store: ChunkStore,
+    private readonly center: CenterIdentity,
+    private readonly jurisdictions: readonly string[],
+    private readonly limits: ArtifactLimits,
+  ) {}
+
+  /**
+   * Stores an upload: metadata first, then bytes. Identical content and metadata → same id.
+   * A cancelled call can look like a clean end of stream (HTTP/2 RST_STREAM ends the
+   * request body), so `signal` is checked before anything is committed.
+   */
+  async push(
+    actor: string,
+    requests: AsyncIterable<PushArtifactRequest>,
+    signal: AbortSignal,
+  ): Promise<PushOutcome> {
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done || first.value.part.case !== 'metadata') {
+      throw new VitrineError('invalid_argument', 'the first message of an upload must be metadata');
+    }
+    const meta = first.value.part.value;
+    assertPushMetadata(meta, this.jurisdictions);
+    if (meta.supersedes && !(await findArtifact(this.db, meta.supersedes))) {
+      throw new VitrineError('not_found', `superseded artifact ${meta.supersedes} not found`);
+    }
+    const content = await this.#ingest({ [Symbol.asyncIterator]: () => iterator });
+    assertNotCancelled(signal);
+    if (meta.expectedDigest.length > 0 && !bytesEqual(meta.expectedDigest, content.digest)) {
+      throw new VitrineError('data_loss', 'the uploaded bytes do not match expected_digest');
+    }
+    const manifest = manifestOf(meta, content);
+    const manifestBytes = toBinary(ManifestSchema, manifest);
+    const id = artifactId(manifestBytes);
+    const signature = await signDetached(this.center.signingKey, MANIFEST_DOMAIN, manifestBytes);
+    const created = await this.db.transaction().execute(async (tx) => {
+      await this.log.lock(tx);
+      assertNotCancelled(signal);
+      if (await findArtifact(tx, id)) return false;
+      await recordChunks(tx, manifest.chunks);
+      await this.log.append(tx, actor, {
+        case: 'artifactPublished',
+        value: create(ArtifactPublishedSchema, {
+          artifactId: id,
+          manifest,
+          manifestSignature: signature,
+        }),
+      });
+      return true;
+    });
+    const artifact = await findArtifact(this.db, id);
+    if (!artifact) throw new Error(`artifact ${id} missing after upload`);
+    return { artifact, created, chunksStored: content.stored, chunksReused: content.reused };
+  }
+
+  /** Streams an available artifact's bytes in order, verifying every chunk and the whole. */
+  async *pull(row: ArtifactRow): AsyncGenerator<Uint8Array> {
+    if (row.state !== 'available') {
+      throw new VitrineError(
+        'failed_precondition',
+        `artifact ${row.id} is still replicating to this center (${row.bytes_held} of ${row.size} bytes)`,
+      );
+    }
+    const whole = createHash('sha256');
+    for (let idx = 0; idx < row.chunk_count; ) {
+      const page = await artifactChunkPage(this.db, row.id, idx, 1024);
+      if (page.length === 0) break;
+      idx += page.length;
+      for await (const data of this.store.readMany(page.map((c) => c.digest))) {
+        whole.update(data);
+        yield data;
+      }
+    }
+    if (!bytesEqual(new Uint8Array(whole.digest()), row.content_digest)) {
+      throw new VitrineError('data_loss', `artifact ${row.id} failed whole-content verification`);
+    }
+  }
+
+  /** One artifact or `not_found`. */
+  async get(id: string): Promise<ArtifactRow> {
+    const row = await findArtifact(this.db, id);
+    if (!row) throw new VitrineError('not_found', `artifact ${id} not found`);
+    return row;
+  }
+
+  /** Chunks and stores the data messages of an upload, keeping a few writes in flight. */
+  async #ingest(rest: AsyncIterable<PushArtifactRequest>): Promise<IngestedContent> {
+    const chunker = new Chunker();
+    const whole = createHash('sha256');
+    const chunks: ChunkRef[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const counts = { stored: 0, reused: 0 };
+    let size = 0n;
+    const write = async (data: Uint8Array) => {
+      const digest = sha256(data);
+      chunks.push(create(ChunkRefSchema, { digest, size: data.length }));
+      const done = this.store.put(data, digest).then((r) => {
+        counts[r.stored ? 'stored' : 'reused']++;
+      });
+      const tracked = done.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+    };
+    try {
+      for await (const request of rest) {
+        const part = request.part;
+        if (part.case !== 'data') {
+          throw new VitrineError('invalid_argument', 'after metadata, an upload carries only data');
+        }
+        if (part.value.length > MAX_DATA_MESSAGE) {
+          throw new VitrineError('invalid_argument', `data messages are at most ${MAX_DATA_MESSAGE} bytes`);
+        }
+        size += BigInt(part.value.length);
+        if (size > this.limits.maxArtifactBytes) {
+          throw new VitrineError(
+            'resource_exhausted',
+            `artifact exceeds this center's limit of ${this.limits.maxArtifactBytes} bytes`,
+          );
+        }
+        whole.update(part.value);
+        for (const chunk of chunker.push(part.value)) await write(chunk);
+      }
+      for (const chunk of chunker.finish()) await write(chunk);
+    } finally {
+      await Promise.allSettled(inFlight);
+    }
+    await Promise.all(inFlight);
+    return { digest: new Uint8Array(whole.digest()), size, chunks, ...counts };
+  }
+}
+
+interface IngestedContent {
+  digest: Uint8Array;
+  size: bigint;
+  chunks: ChunkRef[];
+  stored: number;
+  reused: number;
+}
+
+function assertNotCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new VitrineError('unavailable', 'upload was cancelled before it ended');
+}
+
+/** The manifest of an upload: content fields only, residency sorted. */
+function manifestOf(meta: PushArtifactMetadata, content: IngestedContent): Manifest {
+  return create(ManifestSchema, {
+    kind: meta.kind,
+    product: meta.product,
+    version: meta.version,
+    contentDigest: content.digest,
+    size: content.size,
+    chunks: content.chunks,
+    residency: [...meta.residency].sort(),
+    supersedes: meta.supersedes,
+  });
+}
+
+/** The artifact id: lowercase hex SHA-256 over the manifest domain and manifest bytes. */
+export function artifactId(manifestBytes: Uint8Array): string {
+  return toHex(sha256(new TextEncoder().encode(MANIFEST_DOMAIN), manifestBytes));
+}

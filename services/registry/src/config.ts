@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Center ids are short lower-case names: they appear in finding ids and URLs. */
+export const CENTER_ID = /^[a-z][a-z0-9-]{0,31}$/;
+/** Jurisdiction codes are upper-case (EU, US, APAC). */
+export const JURISDICTION = /^[A-Z][A-Z0-9_-]{1,15}$/;
+
+const listen = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535),
+});
+
+/**
+ * A registry's settings, as read from its config file (`vitrine serve registry`) or built
+ * by `vitrine dev`. Parsed once at start; a bad setting is refused there, by name.
+ */
+export const registryConfigSchema = z
+  .object({
+    center: z.object({
+      id: z.string().regex(CENTER_ID, 'lower-case letters, digits and -'),
+      jurisdiction: z.string().regex(JURISDICTION, 'an upper-case code such as EU'),
+    }),
+    /** Every jurisdiction of the federation: the codes an artifact's residency may name. */
+    jurisdictions: z.array(z.string().regex(JURISDICTION)).min(1),
+    listen,
+    /** Chunk store, embedded database and keys live below this folder. */
+    dataDir: z.string().min(1),
+    /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */
+    databaseUrl: z.string().startsWith('postgres').optional(),
+    /** Ed25519 key the center signs events and manifests with; created on first start. */
+    keyFile: z.string().min(1).optional(),
+    maxArtifactBytes: z.number().int().positive().default(64 * 1024 ** 3),
+    /** Largest request message in bytes. */
+    maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  })
+  .strict()
+  .refine((c) => c.jurisdictions.includes(c.center.jurisdiction), {
+    path: ['center', 'jurisdiction'],
+    message: 'must be one of jurisdictions',
+  });
+
+export type RegistryConfig = z.infer<typeof registryConfigSchema>;
+export type RegistryConfigInput = z.input<typeof registryConfigSchema>;

@@ -1,0 +1,103 @@
+import { create, fromBinary } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { toHex } from '@vitrine/crypto';
+import { hlcToDate } from '@vitrine/events';
+import { type Artifact, ArtifactKindSchema, ArtifactSchema, ArtifactState } from '@vitrine/proto/artifact';
+import { enumFromWord } from '@vitrine/proto/enum-words';
+import { EventSchema } from '@vitrine/proto/event';
+import {
+  type Comment,
+  CommentSchema,
+  type Finding,
+  type FindingHistoryEntry,
+  FindingHistoryEntrySchema,
+  FindingSchema,
+  FindingStatusSchema,
+  SeveritySchema,
+} from '@vitrine/proto/finding';
+import type { Selectable } from 'kysely';
+import type { ArtifactRow } from './artifact-store.js';
+import type { FindingRow } from './finding-store.js';
+import type { CommentTable } from './schema.js';
+
+/** The API view of an artifact row. */
+export function toArtifact(row: ArtifactRow): Artifact {
+  return create(ArtifactSchema, {
+    id: row.id,
+    kind: enumFromWord(ArtifactKindSchema, row.kind) ?? 0,
+    product: row.product,
+    version: row.version,
+    size: row.size,
+    contentDigest: toHex(row.content_digest),
+    chunkCount: row.chunk_count,
+    residency: row.residency,
+    supersedes: row.supersedes,
+    origin: row.origin,
+    publishedAt: timestampOfHlc(row.published_hlc),
+    state: row.state === 'available' ? ArtifactState.AVAILABLE : ArtifactState.REPLICATING,
+    bytesHeld: row.bytes_held,
+  });
+}
+
+/** The API view of a finding row. */
+export function toFinding(row: FindingRow): Finding {
+  return create(FindingSchema, {
+    id: row.id,
+    artifactIds: row.artifact_ids,
+    title: row.title,
+    description: row.description,
+    severity: enumFromWord(SeveritySchema, row.severity) ?? 0,
+    cvssVector: row.cvss_vector,
+    status: enumFromWord(FindingStatusSchema, row.status) ?? 0,
+    assignee: row.assignee,
+    fixArtifactId: row.fix_artifact_id,
+    origin: row.origin,
+    createdAt: timestampOfHlc(row.created_hlc),
+    updatedAt: timestampOfHlc(row.updated_hlc),
+    commentCount: row.comment_count,
+  });
+}
+
+/** The API view of a comment row. */
+export function toComment(row: Selectable<CommentTable>): Comment {
+  return create(CommentSchema, {
+    id: row.id,
+    findingId: row.finding_id,
+    text: row.text,
+    author: row.author,
+    origin: row.origin,
+    createdAt: timestampOfHlc(row.hlc),
+  });
+}
+
+/** One history entry, decoded from the stored event that made the change. */
+export function toHistoryEntry(row: {
+  origin: string;
+  seq: bigint;
+  hlc: bigint;
+  overwritten_fields: string[];
+  bytes: Uint8Array;
+}): FindingHistoryEntry {
+  const event = fromBinary(EventSchema, row.bytes);
+  const body = event.body;
+  const change =
+    body.case === 'findingCreated'
+      ? { case: 'created' as const, value: body.value }
+      : body.case === 'findingUpdated'
+        ? { case: 'updated' as const, value: body.value }
+        : body.case === 'commentAdded'
+          ? { case: 'comment' as const, value: body.value }
+          : { case: undefined };
+  return create(FindingHistoryEntrySchema, {
+    origin: row.origin,
+    seq: row.seq,
+    at: timestampOfHlc(row.hlc),
+    actor: event.actor,
+    change,
+    overwrittenFields: row.overwritten_fields,
+  });
+}
+
+function timestampOfHlc(hlc: bigint) {
+  return timestampFromMs(hlcToDate(hlc).getTime());
+}

@@ -1,0 +1,256 @@
+import { enumWord } from '@vitrine/proto/enum-words';
+import {
+  type CommentAdded,
+  type FindingCreated,
+  FindingStatus,
+  FindingStatusSchema,
+  type FindingUpdated,
+  SeveritySchema,
+} from '@vitrine/proto/finding';
+import { VitrineError } from '@vitrine/errors';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { EventStamp } from './apply-event.js';
+import type { CommentTable, FindingTable, RegistryDatabase } from './schema.js';
+
+type Db = Kysely<RegistryDatabase>;
+
+/** A finding row with the ids of the artifacts it concerns. */
+export type FindingRow = Selectable<FindingTable> & { artifact_ids: string[] };
+
+/** The finding fields that are last-writer-wins registers, by column name. */
+export const FINDING_FIELDS = [
+  'title',
+  'description',
+  'severity',
+  'cvss_vector',
+  'status',
+  'assignee',
+  'fix_artifact_id',
+] as const;
+export type FindingField = (typeof FINDING_FIELDS)[number];
+
+/** Records a new finding; every field's register starts at the creating event's clock. */
+export async function applyFindingCreated(
+  tx: Db,
+  at: EventStamp,
+  body: FindingCreated,
+): Promise<void> {
+  await tx
+    .insertInto('findings')
+    .values({
+      id: body.findingId,
+      origin: at.origin,
+      title: body.title,
+      description: body.description,
+      severity: enumWord(SeveritySchema, body.severity) ?? '',
+      cvss_vector: body.cvssVector,
+      status: enumWord(FindingStatusSchema, FindingStatus.NEW) ?? 'new',
+      assignee: '',
+      fix_artifact_id: '',
+      created_hlc: at.hlc,
+      updated_hlc: at.hlc,
+    })
+    .execute();
+  if (body.artifactIds.length > 0) {
+    await tx
+      .insertInto('finding_artifacts')
+      .values(body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })))
+      .execute();
+  }
+  await tx
+    .insertInto('finding_field_versions')
+    .values(FINDING_FIELDS.map((field) => ({ finding_id: body.findingId, field, ...clock(at) })))
+    .execute();
+  await recordHistory(tx, body.findingId, at, []);
+}
+
+/**
+ * Applies a field update as last-writer-wins per field, ordered by (HLC, origin). A field
+ * whose value loses to a later-ordered write is kept in history and flagged as overwritten.
+ */
+export async function applyFindingUpdated(
+  tx: Db,
+  at: EventStamp,
+  body: FindingUpdated,
+): Promise<void> {
+  await requireFinding(tx, body.findingId);
+  const versions = await tx
+    .selectFrom('finding_field_versions')
+    .selectAll()
+    .where('finding_id', '=', body.findingId)
+    .execute();
+  const changes: Partial<Record<FindingField, string>> = {};
+  const overwritten: FindingField[] = [];
+  for (const [field, value] of Object.entries(updatedValues(body)) as [FindingField, string][]) {
+    const current = versions.find((v) => v.field === field);
+    if (current && !laterThan(at, current)) {
+      overwritten.push(field);
+      continue;
+    }
+    changes[field] = value;
+    await tx
+      .updateTable('finding_field_versions')
+      .set(clock(at))
+      .where('finding_id', '=', body.findingId)
+      .where('field', '=', field)
+      .execute();
+  }
+  await tx
+    .updateTable('findings')
+    .set({ ...changes, updated_hlc: sql`greatest(updated_hlc, ${at.hlc}::int8)` })
+    .where('id', '=', body.findingId)
+    .execute();
+  await recordHistory(tx, body.findingId, at, overwritten);
+}
+
+/** Adds a comment (comments are add-only, so they never conflict). */
+export async function applyCommentAdded(tx: Db, at: EventStamp, body: CommentAdded): Promise<void> {
+  await requireFinding(tx, body.findingId);
+  await tx
+    .insertInto('comments')
+    .values({
+      id: body.commentId,
+      finding_id: body.findingId,
+      text: body.text,
+      author: at.actor,
+      origin: at.origin,
+      hlc: at.hlc,
+    })
+    .execute();
+  await tx
+    .updateTable('findings')
+    .set((eb) => ({
+      comment_count: eb('comment_count', '+', 1),
+      updated_hlc: sql`greatest(updated_hlc, ${at.hlc}::int8)`,
+    }))
+    .where('id', '=', body.findingId)
+    .execute();
+  await recordHistory(tx, body.findingId, at, []);
+}
+
+/** The storage words of the fields an update sets. */
+function updatedValues(body: FindingUpdated): Partial<Record<FindingField, string>> {
+  const values: Partial<Record<FindingField, string>> = {};
+  if (body.title !== undefined) values.title = body.title;
+  if (body.description !== undefined) values.description = body.description;
+  if (body.severity !== undefined) values.severity = enumWord(SeveritySchema, body.severity) ?? '';
+  if (body.cvssVector !== undefined) values.cvss_vector = body.cvssVector;
+  if (body.status !== undefined) values.status = enumWord(FindingStatusSchema, body.status) ?? '';
+  if (body.assignee !== undefined) values.assignee = body.assignee;
+  if (body.fixArtifactId !== undefined) values.fix_artifact_id = body.fixArtifactId;
+  return values;
+}
+
+/** True when `a` is ordered after `b` by (HLC, origin). */
+function laterThan(a: { hlc: bigint; origin: string }, b: { hlc: bigint; origin: string }) {
+  return a.hlc > b.hlc || (a.hlc === b.hlc && a.origin > b.origin);
+}
+
+function clock(at: EventStamp) {
+  return { hlc: at.hlc, origin: at.origin };
+}
+
+async function recordHistory(tx: Db, findingId: string, at: EventStamp, overwritten: string[]) {
+  await tx
+    .insertInto('finding_history')
+    .values({
+      finding_id: findingId,
+      origin: at.origin,
+      seq: at.seq,
+      hlc: at.hlc,
+      overwritten_fields: overwritten,
+    })
+    .execute();
+}
+
+async function requireFinding(tx: Db, id: string): Promise<void> {
+  const row = await tx.selectFrom('findings').select('id').where('id', '=', id).executeTakeFirst();
+  if (!row) throw new VitrineError('failed_precondition', `finding ${id} is not known here yet`);
+}
+
+/** One finding with its artifact ids, or undefined. */
+export async function findFinding(db: Db, id: string): Promise<FindingRow | undefined> {
+  const row = await db.selectFrom('findings').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const [withArtifacts] = await attachArtifactIds(db, [row]);
+  return withArtifacts;
+}
+
+/** A page of findings, newest first, filtered, after the keyset cursor when given. */
+export async function listFindings(
+  db: Db,
+  filter: { artifactId?: string; status?: string; severity?: string },
+  limit: number,
+  after?: { hlc: bigint; id: string },
+): Promise<FindingRow[]> {
+  let query = db.selectFrom('findings').selectAll('findings');
+  if (filter.artifactId) {
+    const artifactId = filter.artifactId;
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('finding_artifacts as fa')
+          .select('fa.finding_id')
+          .whereRef('fa.finding_id', '=', 'findings.id')
+          .where('fa.artifact_id', '=', artifactId),
+      ),
+    );
+  }
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.severity) query = query.where('severity', '=', filter.severity);
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_hlc', '<', after.hlc),
+        eb.and([eb('created_hlc', '=', after.hlc), eb('id', '<', after.id)]),
+      ]),
+    );
+  }
+  const rows = await query.orderBy('created_hlc', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return attachArtifactIds(db, rows);
+}
+
+async function attachArtifactIds(
+  db: Db,
+  rows: Selectable<FindingTable>[],
+): Promise<FindingRow[]> {
+  if (rows.length === 0) return [];
+  const links = await db
+    .selectFrom('finding_artifacts')
+    .selectAll()
+    .where(
+      'finding_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('artifact_id')
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    artifact_ids: links.filter((l) => l.finding_id === r.id).map((l) => l.artifact_id),
+  }));
+}
+
+/** A finding's history: the events that touched it with their bytes, in (HLC, origin) order. */
+export function findingHistory(db: Db, findingId: string) {
+  return db
+    .selectFrom('finding_history as h')
+    .innerJoin('events as e', (join) =>
+      join.onRef('e.origin', '=', 'h.origin').onRef('e.seq', '=', 'h.seq'),
+    )
+    .select(['h.origin', 'h.seq', 'h.hlc', 'h.overwritten_fields', 'e.bytes'])
+    .where('h.finding_id', '=', findingId)
+    .orderBy('h.hlc')
+    .orderBy('h.origin')
+    .execute();
+}
+
+/** A finding's comments, oldest first. */
+export function findingComments(db: Db, findingId: string): Promise<Selectable<CommentTable>[]> {
+  return db
+    .selectFrom('comments')
+    .selectAll()
+    .where('finding_id', '=', findingId)
+    .orderBy('hlc')
+    .orderBy('origin')
+    .execute();
+}

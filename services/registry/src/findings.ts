@@ -1,0 +1,154 @@
+import { create } from '@bufbuild/protobuf';
+import { VitrineError } from '@vitrine/errors';
+import { enumWord } from '@vitrine/proto/enum-words';
+import {
+  CommentAddedSchema,
+  FindingCreatedSchema,
+  FindingStatusSchema,
+  type FindingUpdated,
+  FindingUpdatedSchema,
+  SeveritySchema,
+} from '@vitrine/proto/finding';
+import type {
+  AddCommentRequest,
+  CreateFindingRequest,
+  UpdateFindingRequest,
+} from '@vitrine/proto/registry';
+import type { Kysely, Selectable } from 'kysely';
+import type { EventLog } from './event-log.js';
+import { findFinding, type FindingRow } from './finding-store.js';
+import { assertTransition, type FindingStatusWord } from './lifecycle.js';
+import type { CommentTable, RegistryDatabase } from './schema.js';
+
+type Db = Kysely<RegistryDatabase>;
+
+/**
+ * Findings at one center: each command checks the request against the stored state inside
+ * one transaction, then appends the event that records it (which updates the state).
+ */
+export class Findings {
+  constructor(
+    private readonly db: Db,
+    private readonly log: EventLog,
+    private readonly centerId: string,
+  ) {}
+
+  /** Records a new finding on existing artifacts; its id is `<center>-<event seq>`. */
+  async create(actor: string, req: CreateFindingRequest): Promise<FindingRow> {
+    return this.db.transaction().execute(async (tx) => {
+      await requireArtifacts(tx, req.artifactIds);
+      const sealed = await this.log.append(tx, actor, (seq) => ({
+        case: 'findingCreated',
+        value: create(FindingCreatedSchema, {
+          findingId: `${this.centerId}-${seq}`,
+          artifactIds: req.artifactIds,
+          title: req.title.trim(),
+          description: req.description,
+          severity: req.severity,
+          cvssVector: req.cvssVector,
+        }),
+      }));
+      return mustFind(tx, `${this.centerId}-${sealed.event.seq}`);
+    });
+  }
+
+  /** Changes the fields that differ; a status change must follow the lifecycle. */
+  async update(actor: string, req: UpdateFindingRequest): Promise<FindingRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const current = await lockFinding(tx, req.id);
+      const change = await this.#changeOf(tx, current, req);
+      if (!change) return current;
+      await this.log.append(tx, actor, { case: 'findingUpdated', value: change });
+      return mustFind(tx, req.id);
+    });
+  }
+
+  /** Adds a comment to a finding. */
+  async comment(actor: string, req: AddCommentRequest): Promise<Selectable<CommentTable>> {
+    return this.db.transaction().execute(async (tx) => {
+      await lockFinding(tx, req.findingId);
+      const sealed = await this.log.append(tx, actor, (seq) => ({
+        case: 'commentAdded',
+        value: create(CommentAddedSchema, {
+          findingId: req.findingId,
+          commentId: `${this.centerId}-${seq}`,
+          text: req.text,
+        }),
+      }));
+      const id = `${this.centerId}-${sealed.event.seq}`;
+      return tx.selectFrom('comments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    });
+  }
+
+  /** The event body for an update, holding only fields that change; undefined if none do. */
+  async #changeOf(
+    tx: Db,
+    current: FindingRow,
+    req: UpdateFindingRequest,
+  ): Promise<FindingUpdated | undefined> {
+    const change = create(FindingUpdatedSchema, { findingId: current.id });
+    let changed = false;
+    const set = <K extends keyof FindingUpdated>(key: K, value: FindingUpdated[K], same: boolean) => {
+      if (value === undefined || same) return;
+      change[key] = value;
+      changed = true;
+    };
+    set('title', req.title?.trim(), req.title?.trim() === current.title);
+    set('description', req.description, req.description === current.description);
+    set('severity', req.severity, word(SeveritySchema, req.severity) === current.severity);
+    set('cvssVector', req.cvssVector, req.cvssVector === current.cvss_vector);
+    set('assignee', req.assignee, req.assignee === current.assignee);
+    set('fixArtifactId', req.fixArtifactId, req.fixArtifactId === current.fix_artifact_id);
+    const to = word(FindingStatusSchema, req.status) as FindingStatusWord | undefined;
+    if (to !== undefined && to !== current.status) {
+      assertTransition(current.status as FindingStatusWord, to);
+      change.status = req.status;
+      changed = true;
+    }
+    const fix = req.fixArtifactId ?? current.fix_artifact_id;
+    if (to === 'fixed' && to !== current.status && fix === '') {
+      throw new VitrineError(
+        'failed_precondition',
+        `finding ${current.id} can only be fixed by naming the update artifact that fixes it`,
+      );
+    }
+    if (req.fixArtifactId !== undefined) await requireUpdateArtifact(tx, req.fixArtifactId);
+    return changed ? change : undefined;
+  }
+}
+
+function word(schema: Parameters<typeof enumWord>[0], value: number | undefined) {
+  return value === undefined ? undefined : enumWord(schema, value);
+}
+
+async function lockFinding(tx: Db, id: string): Promise<FindingRow> {
+  await tx.selectFrom('findings').select('id').where('id', '=', id).forUpdate().execute();
+  const row = await findFinding(tx, id);
+  if (!row) throw new VitrineError('not_found', `finding ${id} not found`);
+  return row;
+}
+
+async function mustFind(tx: Db, id: string): Promise<FindingRow> {
+  const row = await findFinding(tx, id);
+  if (!row) throw new Error(`finding ${id} vanished inside its own transaction`);
+  return row;
+}
+
+async function requireArtifacts(tx: Db, ids: readonly string[]): Promise<void> {
+  const found = await tx.selectFrom('artifacts').select('id').where('id', 'in', ids).execute();
+  const missing = ids.filter((id) => !found.some((row) => row.id === id));
+  if (missing.length > 0) {
+    throw new VitrineError('not_found', `artifact ${missing.join(', ')} not found`);
+  }
+}
+
+async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {
+  const row = await tx.selectFrom('artifacts').select('kind').where('id', '=', id).executeTakeFirst();
+  if (!row) throw new VitrineError('not_found', `fix artifact ${id} not found`);
+  if (row.kind !== 'update') {
+    throw new VitrineError(
+      'failed_precondition',
+      `fix artifact ${id} is a ${row.kind} artifact; a fix must be an update`,
+    );
+  }
+}

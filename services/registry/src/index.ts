@@ -1,0 +1,9 @@
+export { artifactId, MANIFEST_DOMAIN } from './artifacts.js';
+export {
+  CENTER_ID,
+  JURISDICTION,
+  type RegistryConfig,
+  type RegistryConfigInput,
+  registryConfigSchema,
+} from './config.js';
+export { type RunningRegistry, startRegistry } from './main.js';

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { ChunkStore } from '@vitrine/chunks';
+import { loadOrCreateKeyFile } from '@vitrine/crypto';
+import { createLogger, type Logger } from '@vitrine/rpc';
+import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
+import { registryMigrations } from './migrations/index.js';
+import type { RegistryDatabase } from './schema.js';
+import { serveRegistry } from './server.js';
+import { parseConfig } from '@vitrine/config';
+
+/** A running registry: its address and public key, and how to stop it. */
+export interface RunningRegistry {
+  readonly url: string;
+  readonly port: number;
+  readonly config: RegistryConfig;
+  readonly publicKey: Uint8Array;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a center's registry: validates the config, opens the database (PGlite under
+ * `dataDir/db` or PostgreSQL), runs migrations, opens the chunk store, loads or creates the
+ * center's signing key (0600), and serves. `stop()` closes the server, then the database.
+ */
+export async function startRegistry(
+  input: RegistryConfigInput,
+  options: { logger?: Logger; now?: () => number } = {},
+): Promise<RunningRegistry> {
+  const config = parseConfig(registryConfigSchema, input, 'registry');
+  const logger = options.logger ?? createLogger(`registry:${config.center.id}`);
+  const database = await openDatabase<RegistryDatabase>({
+    url: config.databaseUrl,
+    dataDir: join(config.dataDir, 'db'),
+  });
+  try {
+    await migrateToLatest(database.db, registryMigrations);
+    const store = await ChunkStore.open(join(config.dataDir, 'chunks'));
+    const signingKey = await loadOrCreateKeyFile(
+      config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
+    );
+    const center = { ...config.center, signingKey };
+    const server = await serveRegistry({
+      config,
+      db: database.db,
+      store,
+      center,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    logger.info({ url: server.url, center: center.id, db: database.kind }, 'registry serving');
+    return {
+      url: server.url,
+      port: server.port,
+      config,
+      publicKey: signingKey.publicKey,
+      async stop() {
+        await server.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

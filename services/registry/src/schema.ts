@@ -1,0 +1,117 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * The registry's tables. `events` is the source of truth; every other table is state
+ * derived from it by `applyEvent`, so two centers holding the same events hold the same
+ * state. int8 columns are `bigint` and bytea `Uint8Array` on both PGlite and PostgreSQL.
+ */
+export interface RegistryDatabase {
+  events: EventTable;
+  log_heads: LogHeadTable;
+  artifacts: ArtifactTable;
+  artifact_chunks: ArtifactChunkTable;
+  chunks: ChunkTable;
+  findings: FindingTable;
+  finding_artifacts: FindingArtifactTable;
+  finding_field_versions: FindingFieldVersionTable;
+  finding_history: FindingHistoryTable;
+  comments: CommentTable;
+}
+
+export interface EventTable {
+  origin: string;
+  seq: bigint;
+  /** This center's append order: the leaf index of its transparency log. */
+  position: Generated<bigint>;
+  hlc: bigint;
+  body_case: string;
+  bytes: Uint8Array;
+  signature: Uint8Array;
+  digest: Uint8Array;
+}
+
+/** Per origin: the highest contiguous sequence held, its digest, and the latest HLC seen. */
+export interface LogHeadTable {
+  origin: string;
+  seq: bigint;
+  digest: Uint8Array;
+  hlc: bigint;
+}
+
+export interface ArtifactTable {
+  id: string;
+  kind: string;
+  product: string;
+  version: string;
+  size: bigint;
+  content_digest: Uint8Array;
+  chunk_count: number;
+  residency: string[];
+  supersedes: string;
+  origin: string;
+  published_hlc: bigint;
+  manifest: Uint8Array;
+  manifest_signature: Uint8Array;
+  state: 'available' | 'replicating';
+  bytes_held: bigint;
+}
+
+export interface ArtifactChunkTable {
+  artifact_id: string;
+  idx: number;
+  digest: Uint8Array;
+  size: number;
+  offset: bigint;
+}
+
+/** Chunks this center holds in its chunk store, verified when written. */
+export interface ChunkTable {
+  digest: Uint8Array;
+  size: number;
+}
+
+export interface FindingTable {
+  id: string;
+  origin: string;
+  title: string;
+  description: string;
+  severity: string;
+  cvss_vector: string;
+  status: string;
+  assignee: string;
+  fix_artifact_id: string;
+  created_hlc: bigint;
+  updated_hlc: bigint;
+  comment_count: ColumnType<number, number | undefined, number>;
+}
+
+export interface FindingArtifactTable {
+  finding_id: string;
+  artifact_id: string;
+}
+
+/** Last-writer-wins register clock of each finding field: (hlc, origin) of its value. */
+export interface FindingFieldVersionTable {
+  finding_id: string;
+  field: string;
+  hlc: bigint;
+  origin: string;
+}
+
+/** The events that touched a finding, and which of their fields lost to a later write. */
+export interface FindingHistoryTable {
+  finding_id: string;
+  origin: string;
+  seq: bigint;
+  hlc: bigint;
+  overwritten_fields: string[];
+}
+
+export interface CommentTable {
+  id: string;
+  finding_id: string;
+  text: string;
+  author: string;
+  origin: string;
+  hlc: bigint;
+}

@@ -1,0 +1,40 @@
+import type { ChunkStore } from '@vitrine/chunks';
+import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
+import { RegistryService } from '@vitrine/proto/registry';
+import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
+import type { Kysely } from 'kysely';
+import { Artifacts } from './artifacts.js';
+import type { RegistryConfig } from './config.js';
+import { type CenterIdentity, EventLog } from './event-log.js';
+import { Findings } from './findings.js';
+import type { RegistryDatabase } from './schema.js';
+import { registryService } from './service.js';
+
+/** Everything a registry server runs on, opened by `startRegistry`. */
+export interface RegistryParts {
+  readonly config: RegistryConfig;
+  readonly db: Kysely<RegistryDatabase>;
+  readonly store: ChunkStore;
+  readonly center: CenterIdentity;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Wires domain objects to the RPC server. */
+export function serveRegistry(parts: RegistryParts): Promise<RunningServer> {
+  const { config, db, store, center, logger } = parts;
+  const log = new EventLog(center, parts.now);
+  const artifacts = new Artifacts(db, log, store, center, config.jurisdictions, {
+    maxArtifactBytes: BigInt(config.maxArtifactBytes),
+  });
+  const findings = new Findings(db, log, center.id);
+  return startServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    routes: (router) => router.service(RegistryService, registryService(db, artifacts, findings)),
+    files: [file_vitrine_registry_v1_event],
+    healthServices: [RegistryService.typeName],
+    logger,
+    readMaxBytes: config.maxMessageBytes,
+  });
+}

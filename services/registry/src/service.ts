@@ -1,0 +1,132 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { createContextKey } from '@connectrpc/connect';
+import { VitrineError } from '@vitrine/errors';
+import { ArtifactKindSchema } from '@vitrine/proto/artifact';
+import { enumWord } from '@vitrine/proto/enum-words';
+import { FindingStatusSchema, SeveritySchema } from '@vitrine/proto/finding';
+import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
+import type { Kysely } from 'kysely';
+import { listArtifacts } from './artifact-store.js';
+import type { Artifacts } from './artifacts.js';
+import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
+import { findFinding, findingComments, findingHistory, listFindings } from './finding-store.js';
+import type { Findings } from './findings.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
+import type { RegistryDatabase } from './schema.js';
+import {
+  ARTIFACT_ID,
+  assertAddComment,
+  assertCreateFinding,
+  assertId,
+  assertUpdateFinding,
+  FINDING_ID,
+  pageSize,
+} from './validate.js';
+
+/** Who is calling; set by the access interceptor, `operator` for a local operator. */
+export const callerKey = createContextKey<string>('operator', { description: 'caller' });
+
+const caller = (ctx: HandlerContext) => ctx.values.get(callerKey);
+
+/** The registry's RPC handlers: each validates at the boundary and calls domain code. */
+export function registryService(
+  db: Kysely<RegistryDatabase>,
+  artifacts: Artifacts,
+  findings: Findings,
+): ServiceImpl<typeof RegistryService> {
+  return {
+    async pushArtifact(requests, ctx) {
+      const outcome = await artifacts.push(caller(ctx), requests, ctx.signal);
+      return {
+        artifact: toArtifact(outcome.artifact),
+        created: outcome.created,
+        chunksStored: outcome.chunksStored,
+        chunksReused: outcome.chunksReused,
+      };
+    },
+
+    async *pullArtifact(req) {
+      assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
+      const row = await artifacts.get(req.id);
+      const header = create(PullArtifactResponseSchema, {
+        part: { case: 'artifact', value: toArtifact(row) },
+      });
+      const body = artifacts.pull(row);
+      const first = await body.next();
+      yield header;
+      if (first.done) return;
+      yield { part: { case: 'data', value: first.value } };
+      for await (const data of body) yield { part: { case: 'data', value: data } };
+    },
+
+    async getArtifact(req) {
+      assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
+      return { artifact: toArtifact(await artifacts.get(req.id)) };
+    },
+
+    async listArtifacts(req) {
+      const limit = pageSize('page_size', req.pageSize);
+      const filter = {
+        ...(req.kind ? { kind: enumWord(ArtifactKindSchema, req.kind) ?? '?' } : {}),
+        ...(req.product ? { product: req.product } : {}),
+      };
+      const rows = await listArtifacts(db, filter, limit + 1, decodePageToken(req.pageToken));
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        artifacts: page.map(toArtifact),
+        nextPageToken:
+          rows.length > limit && last ? encodePageToken({ hlc: last.published_hlc, id: last.id }) : '',
+      };
+    },
+
+    async createFinding(req, ctx) {
+      assertCreateFinding(req);
+      return { finding: toFinding(await findings.create(caller(ctx), req)) };
+    },
+
+    async updateFinding(req, ctx) {
+      assertUpdateFinding(req);
+      return { finding: toFinding(await findings.update(caller(ctx), req)) };
+    },
+
+    async addComment(req, ctx) {
+      assertAddComment(req);
+      return { comment: toComment(await findings.comment(caller(ctx), req)) };
+    },
+
+    async getFinding(req) {
+      assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
+      const row = await findFinding(db, req.id);
+      if (!row) throw new VitrineError('not_found', `finding ${req.id} not found`);
+      const [history, comments] = await Promise.all([
+        findingHistory(db, req.id),
+        findingComments(db, req.id),
+      ]);
+      return {
+        finding: toFinding(row),
+        history: history.map(toHistoryEntry),
+        comments: comments.map(toComment),
+      };
+    },
+
+    async listFindings(req) {
+      const limit = pageSize('page_size', req.pageSize);
+      if (req.artifactId) assertId('artifact_id', req.artifactId, ARTIFACT_ID, 'an artifact id');
+      const filter = {
+        ...(req.artifactId ? { artifactId: req.artifactId } : {}),
+        ...(req.status ? { status: enumWord(FindingStatusSchema, req.status) ?? '?' } : {}),
+        ...(req.severity ? { severity: enumWord(SeveritySchema, req.severity) ?? '?' } : {}),
+      };
+      const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        findings: page.map(toFinding),
+        nextPageToken:
+          rows.length > limit && last ? encodePageToken({ hlc: last.created_hlc, id: last.id }) : '',
+      };
+    },
+  };
+}

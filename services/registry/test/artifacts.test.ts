@@ -1,0 +1,193 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { Chunker } from '@vitrine/chunks';
+import { sha256, toHex } from '@vitrine/crypto';
+import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
+import { testBackends } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { download, randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
+
+const meta = (version: string, extra: Record<string, unknown> = {}) => ({
+  kind: ArtifactKind.SOURCE,
+  product: 'endpoint-agent',
+  version,
+  ...extra,
+});
+
+/** The gRPC code a call failed with (fails the test when it succeeded). */
+async function codeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (err) {
+    return Code[ConnectError.from(err).code];
+  }
+  throw new Error('call succeeded');
+}
+
+describe.each(testBackends())('registry artifacts on $name', (backend) => {
+  let t: TestRegistry;
+  const content = randomContent(5 * 1024 * 1024 + 12345);
+  let firstId = '';
+
+  beforeAll(async () => {
+    t = await startTestRegistry(backend, { maxArtifactBytes: 16 * 1024 * 1024 });
+  });
+  afterAll(() => t.cleanup());
+
+  it('stores a multi-chunk upload and serves it back byte for byte', async () => {
+    const res = await t.client.pushArtifact(uploadOf(meta('1.0.0', { residency: ['US', 'EU'] }), content));
+    firstId = res.artifact?.id ?? '';
+    expect(firstId).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.created).toBe(true);
+    expect(res.chunksStored).toBeGreaterThan(20);
+    expect(res.chunksReused).toBe(0);
+    expect(res.artifact).toMatchObject({
+      kind: ArtifactKind.SOURCE,
+      size: BigInt(content.length),
+      contentDigest: toHex(sha256(content)),
+      residency: ['EU', 'US'],
+      origin: 'europe',
+      state: ArtifactState.AVAILABLE,
+      bytesHeld: BigInt(content.length),
+    });
+    const { header, bytes } = await download(t.client, firstId);
+    expect(header).toMatchObject({ id: firstId });
+    expect(Buffer.compare(bytes, content)).toBe(0);
+  });
+
+  it('returns the same id and stores nothing for a repeated upload', async () => {
+    const res = await t.client.pushArtifact(uploadOf(meta('1.0.0', { residency: ['EU', 'US'] }), content, 77_777));
+    expect(res.artifact?.id).toBe(firstId);
+    expect(res.created).toBe(false);
+    expect(res.chunksStored).toBe(0);
+    const list = await t.client.listArtifacts({});
+    expect(list.artifacts.map((a) => a.id)).toEqual([firstId]);
+  });
+
+  it('shares chunks between versions: an edit stores only the chunks around it', async () => {
+    const edited = new Uint8Array(content.length + 100);
+    const mid = 2 * 1024 * 1024;
+    edited.set(content.subarray(0, mid));
+    edited.set(randomContent(100), mid);
+    edited.set(content.subarray(mid), mid + 100);
+    const res = await t.client.pushArtifact(
+      uploadOf(meta('1.0.1', { supersedes: firstId, kind: ArtifactKind.UPDATE }), edited),
+    );
+    expect(res.created).toBe(true);
+    expect(res.chunksStored).toBeLessThanOrEqual(3);
+    expect(res.chunksReused).toBeGreaterThan(20);
+    expect(res.artifact?.supersedes).toBe(firstId);
+    const { bytes } = await download(t.client, res.artifact?.id ?? '');
+    expect(Buffer.compare(bytes, edited)).toBe(0);
+  });
+
+  it('keeps artifacts across a restart', async () => {
+    await t.restart();
+    const got = await t.client.getArtifact({ id: firstId });
+    expect(got.artifact?.version).toBe('1.0.0');
+    const { bytes } = await download(t.client, firstId);
+    expect(Buffer.compare(bytes, content)).toBe(0);
+  });
+
+  it('lists with filters and page tokens', async () => {
+    const first = await t.client.listArtifacts({ pageSize: 1 });
+    expect(first.artifacts).toHaveLength(1);
+    expect(first.nextPageToken).not.toBe('');
+    const second = await t.client.listArtifacts({ pageSize: 1, pageToken: first.nextPageToken });
+    expect(second.artifacts).toHaveLength(1);
+    expect(second.nextPageToken).toBe('');
+    expect(second.artifacts[0]?.id).not.toBe(first.artifacts[0]?.id);
+    const updates = await t.client.listArtifacts({ kind: ArtifactKind.UPDATE });
+    expect(updates.artifacts.map((a) => a.version)).toEqual(['1.0.1']);
+    expect(await codeOf(t.client.listArtifacts({ pageToken: 'garbage!' }))).toBe('InvalidArgument');
+    expect(await codeOf(t.client.listArtifacts({ pageSize: 5000 }))).toBe('InvalidArgument');
+  });
+
+  it('refuses malformed uploads with INVALID_ARGUMENT naming each bad field', async () => {
+    const err = await t.client
+      .pushArtifact(uploadOf({ kind: 0, product: '', version: 'x'.repeat(300), residency: ['MARS'] }, content))
+      .catch((e) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(Code[(err as ConnectError).code]).toBe('InvalidArgument');
+    for (const field of ['metadata.kind', 'metadata.product', 'metadata.version', 'metadata.residency[0]']) {
+      expect((err as ConnectError).rawMessage).toContain(field);
+    }
+    async function* dataFirst() {
+      yield { part: { case: 'data' as const, value: new Uint8Array(10) } };
+    }
+    expect(await codeOf(t.client.pushArtifact(dataFirst()))).toBe('InvalidArgument');
+    async function* metadataTwice() {
+      yield { part: { case: 'metadata' as const, value: meta('9') } };
+      yield { part: { case: 'metadata' as const, value: meta('9') } };
+    }
+    expect(await codeOf(t.client.pushArtifact(metadataTwice()))).toBe('InvalidArgument');
+    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('9', { supersedes: 'a'.repeat(64) }), content)))).toBe(
+      'NotFound',
+    );
+  });
+
+  it('refuses oversized messages and artifacts, leaving no record', async () => {
+    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('big-msg'), randomContent(5 * 1024 * 1024), 5 * 1024 * 1024)))).toBe(
+      'ResourceExhausted',
+    );
+    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('big'), new Uint8Array(17 * 1024 * 1024))))).toBe(
+      'ResourceExhausted',
+    );
+    const list = await t.client.listArtifacts({});
+    expect(list.artifacts.map((a) => a.version).sort()).toEqual(['1.0.0', '1.0.1']);
+  });
+
+  it('refuses content that does not match expected_digest with DATA_LOSS', async () => {
+    const small = randomContent(100_000);
+    const wrong = sha256(new Uint8Array([1]));
+    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('digest', { expectedDigest: wrong }), small)))).toBe(
+      'DataLoss',
+    );
+    const ok = await t.client.pushArtifact(uploadOf(meta('digest', { expectedDigest: sha256(small) }), small));
+    expect(ok.created).toBe(true);
+  });
+
+  it('leaves no artifact and no partial chunk when an upload is cut off', async () => {
+    const abort = new AbortController();
+    async function* cutOff() {
+      yield { part: { case: 'metadata' as const, value: meta('cut') } };
+      yield { part: { case: 'data' as const, value: randomContent(1024 * 1024) } };
+      await new Promise((r) => setTimeout(r, 200));
+      abort.abort();
+      yield { part: { case: 'data' as const, value: randomContent(1024 * 1024) } };
+    }
+    expect(await codeOf(t.client.pushArtifact(cutOff(), { signal: abort.signal }))).toBe('Canceled');
+    await new Promise((r) => setTimeout(r, 300));
+    const list = await t.client.listArtifacts({ product: 'endpoint-agent' });
+    expect(list.artifacts.some((a) => a.version === 'cut')).toBe(false);
+    expect(await readdir(join(t.dataDir, 'chunks', 'tmp'))).toEqual([]);
+  });
+
+  it('answers NOT_FOUND for unknown ids and INVALID_ARGUMENT for malformed ones', async () => {
+    expect(await codeOf(t.client.getArtifact({ id: 'f'.repeat(64) }))).toBe('NotFound');
+    expect(await codeOf(download(t.client, 'f'.repeat(64)))).toBe('NotFound');
+    expect(await codeOf(t.client.getArtifact({ id: 'not-an-id' }))).toBe('InvalidArgument');
+  });
+
+  it('answers DATA_LOSS when a stored chunk was altered on disk', async () => {
+    const small = randomContent(300_000);
+    const res = await t.client.pushArtifact(uploadOf(meta('tamper'), small));
+    const [firstChunk] = new Chunker().push(small);
+    const hex = toHex(sha256(firstChunk ?? new Uint8Array()));
+    const file = (await listChunkFiles(join(t.dataDir, 'chunks'))).find((f) => f.endsWith(hex));
+    expect(file).toBeDefined();
+    const bytes = await readFile(file ?? '');
+    bytes[10] = (bytes[10] ?? 0) ^ 0xff;
+    await writeFile(file ?? '', bytes);
+    expect(await codeOf(download(t.client, res.artifact?.id ?? ''))).toBe('DataLoss');
+  });
+});
+
+async function listChunkFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && /^[0-9a-f]{64}$/.test(entry.name)) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}

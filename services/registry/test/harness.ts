@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@connectrpc/connect';
+import { RegistryService } from '@vitrine/proto/registry';
+import { createGrpcClient, createLogger } from '@vitrine/rpc';
+import { type TempDir, type TestBackend, type TestDatabase, tempDir } from '@vitrine/testing';
+import { type RunningRegistry, startRegistry } from '../src/index.js';
+
+/** A registry on a real socket over a throw-away database and data folder. */
+export interface TestRegistry {
+  registry: RunningRegistry;
+  client: Client<typeof RegistryService>;
+  dataDir: string;
+  /** Stops the registry and starts it again on the same database and folder. */
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** Starts a registry for center `europe` (EU) on the given backend. */
+export async function startTestRegistry(
+  backend: TestBackend,
+  overrides: { maxArtifactBytes?: number; maxMessageBytes?: number } = {},
+): Promise<TestRegistry> {
+  const database: TestDatabase = await backend.open();
+  const dir: TempDir = await tempDir('vitrine-registry-');
+  const config = {
+    center: { id: 'europe', jurisdiction: 'EU' },
+    jurisdictions: ['APAC', 'EU', 'US'],
+    listen: { host: '127.0.0.1', port: 0 },
+    dataDir: dir.path,
+    ...(database.url ? { databaseUrl: database.url } : {}),
+    ...overrides,
+  };
+  const logger = createLogger('test-registry', { VITRINE_LOG_LEVEL: 'silent' });
+  const registry = await startRegistry(config, { logger });
+  const harness: TestRegistry = {
+    registry,
+    // The port stays the same across restarts, so one client serves the whole test.
+    client: createGrpcClient(RegistryService, registry.url),
+    dataDir: dir.path,
+    async restart() {
+      const port = harness.registry.port;
+      await harness.registry.stop();
+      harness.registry = await startRegistry(
+        { ...config, listen: { host: '127.0.0.1', port } },
+        { logger },
+      );
+    },
+    async cleanup() {
+      await harness.registry.stop();
+      await database.cleanup();
+      await dir.cleanup();
+    },
+  };
+  return harness;
+}
+
+/** Deterministic pseudo-random bytes (incompressible, reproducible per seed). */
+export function randomContent(size: number): Uint8Array {
+  return new Uint8Array(randomBytes(size));
+}
+
+/** Messages of an upload: metadata, then the content in pieces of at most 1 MiB. */
+export async function* uploadOf(
+  metadata: Record<string, unknown>,
+  content: Uint8Array,
+  piece = 1024 * 1024,
+) {
+  yield { part: { case: 'metadata' as const, value: metadata } };
+  for (let at = 0; at < content.length; at += piece) {
+    yield { part: { case: 'data' as const, value: content.subarray(at, at + piece) } };
+  }
+}
+
+/** Collects a download into header and bytes. */
+export async function download(client: Client<typeof RegistryService>, id: string) {
+  let header: unknown;
+  const parts: Uint8Array[] = [];
+  for await (const res of client.pullArtifact({ id })) {
+    if (res.part.case === 'artifact') header = res.part.value;
+    if (res.part.case === 'data') parts.push(res.part.value);
+  }
+  return { header, bytes: new Uint8Array(Buffer.concat(parts)) };
+}
