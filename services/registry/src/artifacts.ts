@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type ChunkStore, Chunker } from '@vitrine/chunks';
+import { Chunker, type ChunkStore } from '@vitrine/chunks';
 import { bytesEqual, sha256, signDetached, toHex } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import {
@@ -20,7 +21,6 @@ import {
 import type { CenterIdentity, EventLog } from './event-log.js';
 import type { RegistryDatabase } from './schema.js';
 import { assertPushMetadata } from './validate.js';
-import { createHash } from 'node:crypto';
 
 /** Domain prefix of the artifact id preimage and of the origin's manifest signature. */
 export const MANIFEST_DOMAIN = 'vitrine/manifest/v1\n';
@@ -164,7 +164,10 @@ export class Artifacts {
           throw new VitrineError('invalid_argument', 'after metadata, an upload carries only data');
         }
         if (part.value.length > MAX_DATA_MESSAGE) {
-          throw new VitrineError('invalid_argument', `data messages are at most ${MAX_DATA_MESSAGE} bytes`);
+          throw new VitrineError(
+            'invalid_argument',
+            `data messages are at most ${MAX_DATA_MESSAGE} bytes`,
+          );
         }
         size += BigInt(part.value.length);
         if (size > this.limits.maxArtifactBytes) {

@@ -29,9 +29,17 @@ export const registryConfigSchema = z
     databaseUrl: z.string().startsWith('postgres').optional(),
     /** Ed25519 key the center signs events and manifests with; created on first start. */
     keyFile: z.string().min(1).optional(),
-    maxArtifactBytes: z.number().int().positive().default(64 * 1024 ** 3),
+    maxArtifactBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 ** 3),
     /** Largest request message in bytes. */
-    maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
   })
   .strict()
   .refine((c) => c.jurisdictions.includes(c.center.jurisdiction), {

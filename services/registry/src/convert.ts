@@ -2,7 +2,12 @@ import { create, fromBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { toHex } from '@vitrine/crypto';
 import { hlcToDate } from '@vitrine/events';
-import { type Artifact, ArtifactKindSchema, ArtifactSchema, ArtifactState } from '@vitrine/proto/artifact';
+import {
+  type Artifact,
+  ArtifactKindSchema,
+  ArtifactSchema,
+  ArtifactState,
+} from '@vitrine/proto/artifact';
 import { enumFromWord } from '@vitrine/proto/enum-words';
 import { EventSchema } from '@vitrine/proto/event';
 import {

@@ -1,3 +1,4 @@
+import { VitrineError } from '@vitrine/errors';
 import { enumWord } from '@vitrine/proto/enum-words';
 import {
   type CommentAdded,
@@ -7,7 +8,6 @@ import {
   type FindingUpdated,
   SeveritySchema,
 } from '@vitrine/proto/finding';
-import { VitrineError } from '@vitrine/errors';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { EventStamp } from './apply-event.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from './schema.js';
@@ -205,14 +205,15 @@ export async function listFindings(
       ]),
     );
   }
-  const rows = await query.orderBy('created_hlc', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  const rows = await query
+    .orderBy('created_hlc', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
   return attachArtifactIds(db, rows);
 }
 
-async function attachArtifactIds(
-  db: Db,
-  rows: Selectable<FindingTable>[],
-): Promise<FindingRow[]> {
+async function attachArtifactIds(db: Db, rows: Selectable<FindingTable>[]): Promise<FindingRow[]> {
   if (rows.length === 0) return [];
   const links = await db
     .selectFrom('finding_artifacts')

@@ -16,7 +16,7 @@ import type {
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventLog } from './event-log.js';
-import { findFinding, type FindingRow } from './finding-store.js';
+import { type FindingRow, findFinding } from './finding-store.js';
 import { assertTransition, type FindingStatusWord } from './lifecycle.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
 
@@ -88,7 +88,11 @@ export class Findings {
   ): Promise<FindingUpdated | undefined> {
     const change = create(FindingUpdatedSchema, { findingId: current.id });
     let changed = false;
-    const set = <K extends keyof FindingUpdated>(key: K, value: FindingUpdated[K], same: boolean) => {
+    const set = <K extends keyof FindingUpdated>(
+      key: K,
+      value: FindingUpdated[K],
+      same: boolean,
+    ) => {
       if (value === undefined || same) return;
       change[key] = value;
       changed = true;
@@ -143,7 +147,11 @@ async function requireArtifacts(tx: Db, ids: readonly string[]): Promise<void> {
 }
 
 async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {
-  const row = await tx.selectFrom('artifacts').select('kind').where('id', '=', id).executeTakeFirst();
+  const row = await tx
+    .selectFrom('artifacts')
+    .select('kind')
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new VitrineError('not_found', `fix artifact ${id} not found`);
   if (row.kind !== 'update') {
     throw new VitrineError(

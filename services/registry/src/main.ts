@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ChunkStore } from '@vitrine/chunks';
+import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
@@ -7,7 +8,6 @@ import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } f
 import { registryMigrations } from './migrations/index.js';
 import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
-import { parseConfig } from '@vitrine/config';
 
 /** A running registry: its address and public key, and how to stop it. */
 export interface RunningRegistry {

@@ -17,7 +17,10 @@ export function decodePageToken(token: string): PageCursor | undefined {
   const text = Buffer.from(token, 'base64url').toString('utf8');
   const match = /^([0-9]{1,20}):([a-z0-9-]{1,64})$/.exec(text);
   if (!match?.[1] || !match[2]) {
-    throw new VitrineError('invalid_argument', 'invalid request: page_token: not a token from this API');
+    throw new VitrineError(
+      'invalid_argument',
+      'invalid request: page_token: not a token from this API',
+    );
   }
   return { hlc: BigInt(match[1]), id: match[2] };
 }

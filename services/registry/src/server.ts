@@ -1,7 +1,7 @@
 import type { ChunkStore } from '@vitrine/chunks';
-import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
-import { RegistryService } from '@vitrine/proto/registry';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
+import { RegistryService } from '@vitrine/proto/registry';
+import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
 import { Artifacts } from './artifacts.js';
 import type { RegistryConfig } from './config.js';

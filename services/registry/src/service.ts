@@ -77,7 +77,9 @@ export function registryService(
       return {
         artifacts: page.map(toArtifact),
         nextPageToken:
-          rows.length > limit && last ? encodePageToken({ hlc: last.published_hlc, id: last.id }) : '',
+          rows.length > limit && last
+            ? encodePageToken({ hlc: last.published_hlc, id: last.id })
+            : '',
       };
     },
 
@@ -125,7 +127,9 @@ export function registryService(
       return {
         findings: page.map(toFinding),
         nextPageToken:
-          rows.length > limit && last ? encodePageToken({ hlc: last.created_hlc, id: last.id }) : '',
+          rows.length > limit && last
+            ? encodePageToken({ hlc: last.created_hlc, id: last.id })
+            : '',
       };
     },
   };

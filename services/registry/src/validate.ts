@@ -1,12 +1,12 @@
 import { FieldViolations } from '@vitrine/errors';
-import type { PushArtifactMetadata } from '@vitrine/proto/registry';
+import { ArtifactKind } from '@vitrine/proto/artifact';
+import { FindingStatus, Severity } from '@vitrine/proto/finding';
 import type {
   AddCommentRequest,
   CreateFindingRequest,
+  PushArtifactMetadata,
   UpdateFindingRequest,
 } from '@vitrine/proto/registry';
-import { ArtifactKind } from '@vitrine/proto/artifact';
-import { FindingStatus, Severity } from '@vitrine/proto/finding';
 
 /** Artifact ids are lowercase hex SHA-256 digests of the manifest. */
 export const ARTIFACT_ID = /^[0-9a-f]{64}$/;

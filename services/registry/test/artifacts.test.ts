@@ -6,7 +6,13 @@ import { sha256, toHex } from '@vitrine/crypto';
 import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
 import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { download, randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
+import {
+  download,
+  randomContent,
+  startTestRegistry,
+  type TestRegistry,
+  uploadOf,
+} from './harness.js';
 
 const meta = (version: string, extra: Record<string, unknown> = {}) => ({
   kind: ArtifactKind.SOURCE,
@@ -36,7 +42,9 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
   afterAll(() => t.cleanup());
 
   it('stores a multi-chunk upload and serves it back byte for byte', async () => {
-    const res = await t.client.pushArtifact(uploadOf(meta('1.0.0', { residency: ['US', 'EU'] }), content));
+    const res = await t.client.pushArtifact(
+      uploadOf(meta('1.0.0', { residency: ['US', 'EU'] }), content),
+    );
     firstId = res.artifact?.id ?? '';
     expect(firstId).toMatch(/^[0-9a-f]{64}$/);
     expect(res.created).toBe(true);
@@ -57,7 +65,9 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
   });
 
   it('returns the same id and stores nothing for a repeated upload', async () => {
-    const res = await t.client.pushArtifact(uploadOf(meta('1.0.0', { residency: ['EU', 'US'] }), content, 77_777));
+    const res = await t.client.pushArtifact(
+      uploadOf(meta('1.0.0', { residency: ['EU', 'US'] }), content, 77_777),
+    );
     expect(res.artifact?.id).toBe(firstId);
     expect(res.created).toBe(false);
     expect(res.chunksStored).toBe(0);
@@ -106,11 +116,18 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
 
   it('refuses malformed uploads with INVALID_ARGUMENT naming each bad field', async () => {
     const err = await t.client
-      .pushArtifact(uploadOf({ kind: 0, product: '', version: 'x'.repeat(300), residency: ['MARS'] }, content))
+      .pushArtifact(
+        uploadOf({ kind: 0, product: '', version: 'x'.repeat(300), residency: ['MARS'] }, content),
+      )
       .catch((e) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect(Code[(err as ConnectError).code]).toBe('InvalidArgument');
-    for (const field of ['metadata.kind', 'metadata.product', 'metadata.version', 'metadata.residency[0]']) {
+    for (const field of [
+      'metadata.kind',
+      'metadata.product',
+      'metadata.version',
+      'metadata.residency[0]',
+    ]) {
       expect((err as ConnectError).rawMessage).toContain(field);
     }
     async function* dataFirst() {
@@ -122,18 +139,24 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
       yield { part: { case: 'metadata' as const, value: meta('9') } };
     }
     expect(await codeOf(t.client.pushArtifact(metadataTwice()))).toBe('InvalidArgument');
-    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('9', { supersedes: 'a'.repeat(64) }), content)))).toBe(
-      'NotFound',
-    );
+    expect(
+      await codeOf(
+        t.client.pushArtifact(uploadOf(meta('9', { supersedes: 'a'.repeat(64) }), content)),
+      ),
+    ).toBe('NotFound');
   });
 
   it('refuses oversized messages and artifacts, leaving no record', async () => {
-    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('big-msg'), randomContent(5 * 1024 * 1024), 5 * 1024 * 1024)))).toBe(
-      'ResourceExhausted',
-    );
-    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('big'), new Uint8Array(17 * 1024 * 1024))))).toBe(
-      'ResourceExhausted',
-    );
+    expect(
+      await codeOf(
+        t.client.pushArtifact(
+          uploadOf(meta('big-msg'), randomContent(5 * 1024 * 1024), 5 * 1024 * 1024),
+        ),
+      ),
+    ).toBe('ResourceExhausted');
+    expect(
+      await codeOf(t.client.pushArtifact(uploadOf(meta('big'), new Uint8Array(17 * 1024 * 1024)))),
+    ).toBe('ResourceExhausted');
     const list = await t.client.listArtifacts({});
     expect(list.artifacts.map((a) => a.version).sort()).toEqual(['1.0.0', '1.0.1']);
   });
@@ -141,10 +164,14 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
   it('refuses content that does not match expected_digest with DATA_LOSS', async () => {
     const small = randomContent(100_000);
     const wrong = sha256(new Uint8Array([1]));
-    expect(await codeOf(t.client.pushArtifact(uploadOf(meta('digest', { expectedDigest: wrong }), small)))).toBe(
-      'DataLoss',
+    expect(
+      await codeOf(
+        t.client.pushArtifact(uploadOf(meta('digest', { expectedDigest: wrong }), small)),
+      ),
+    ).toBe('DataLoss');
+    const ok = await t.client.pushArtifact(
+      uploadOf(meta('digest', { expectedDigest: sha256(small) }), small),
     );
-    const ok = await t.client.pushArtifact(uploadOf(meta('digest', { expectedDigest: sha256(small) }), small));
     expect(ok.created).toBe(true);
   });
 
@@ -157,7 +184,9 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
       abort.abort();
       yield { part: { case: 'data' as const, value: randomContent(1024 * 1024) } };
     }
-    expect(await codeOf(t.client.pushArtifact(cutOff(), { signal: abort.signal }))).toBe('Canceled');
+    expect(await codeOf(t.client.pushArtifact(cutOff(), { signal: abort.signal }))).toBe(
+      'Canceled',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const list = await t.client.listArtifacts({ product: 'endpoint-agent' });
     expect(list.artifacts.some((a) => a.version === 'cut')).toBe(false);
@@ -187,7 +216,8 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
 async function listChunkFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && /^[0-9a-f]{64}$/.test(entry.name)) out.push(join(entry.parentPath, entry.name));
+    if (entry.isFile() && /^[0-9a-f]{64}$/.test(entry.name))
+      out.push(join(entry.parentPath, entry.name));
   }
   return out;
 }

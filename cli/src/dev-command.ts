@@ -1,0 +1,127 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CliError, usageError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
+import {
+  DEV_CENTERS,
+  devAccessConfig,
+  devCenterConfig,
+  devFederationFile,
+} from './dev-federation.js';
+import { vitrineHome } from './endpoints.js';
+import { writeJsonLine, writeLines } from './output.js';
+import { runCommand } from './run-command.js';
+import { describeExit, ServiceProcess } from './service-process.js';
+import { shutdownSignal } from './shutdown-signal.js';
+
+interface DevOptions {
+  data?: string;
+  basePort: string;
+  json?: boolean;
+}
+
+/**
+ * `vitrine dev`: the whole federation on one machine — the access service and three
+ * centers (asia/APAC, europe/EU, us/US), each center's registry and sync in one process,
+ * embedded storage under the data folder, keys created on first start and reused.
+ */
+export const devCommand: CommandGroup = (program, io) => {
+  program
+    .command('dev')
+    .description('run the access service and three centers (asia, europe, us) locally')
+    .option('--data <dir>', 'data folder (default: $VITRINE_HOME or ./.vitrine)')
+    .option(
+      '--base-port <n>',
+      'access listens on N, center i on N+10i (registry) and N+10i+1 (sync)',
+      '7400',
+    )
+    .option('--json', 'print one JSON line {"ready":true,…} with every endpoint once serving')
+    .addHelpText(
+      'after',
+      `
+Data, keys and logs stay in the data folder, so a restart keeps everything. Other commands find
+the centers through <data>/federation.json. Ctrl-C (SIGINT) or SIGTERM stops every service.
+Example:
+  $ vitrine dev --data /tmp/vitrine --base-port 9400`,
+    )
+    .action((options: DevOptions) => runCommand(io, options.json === true, () => dev(io, options)));
+};
+
+async function dev(io: CliIo, options: DevOptions): Promise<void> {
+  const base = Number(options.basePort);
+  if (!Number.isInteger(base) || base < 1024 || base > 65_000) {
+    throw usageError('--base-port must be a whole number from 1024 to 65000');
+  }
+  const home = vitrineHome({ data: options.data }, io.env, io.cwd);
+  await mkdir(join(home, 'config'), { recursive: true });
+  await mkdir(join(home, 'logs'), { recursive: true });
+  await chmod(home, 0o700);
+  const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
+  const start = async (name: string, service: string, config: unknown) => {
+    const file = join(home, 'config', `${name}.json`);
+    await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+    return ServiceProcess.start(name, service, file, join(home, 'logs', `${name}.log`), env);
+  };
+  const starting = [
+    start('access', 'access', devAccessConfig(home, base)),
+    ...DEV_CENTERS.map((c, i) => start(c.id, 'center', devCenterConfig(home, i, base))),
+  ];
+  const results = await Promise.allSettled(starting);
+  const services = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(services.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  const [access, ...centers] = services;
+  const federation = devFederationFile(
+    access?.ready.access ?? '',
+    centers.map((c, i) => ({
+      id: DEV_CENTERS[i]?.id ?? c.name,
+      jurisdiction: DEV_CENTERS[i]?.jurisdiction ?? '',
+      registry: c.ready.registry ?? '',
+      sync: c.ready.sync ?? '',
+      publicKey: c.ready.publicKey ?? '',
+    })),
+  );
+  await writeFile(join(home, 'federation.json'), `${JSON.stringify(federation, null, 2)}\n`);
+  printReady(io, options.json === true, home, federation);
+  await superviseUntilStopped(io, options.json === true, services);
+}
+
+function printReady(
+  io: CliIo,
+  json: boolean,
+  home: string,
+  f: ReturnType<typeof devFederationFile>,
+) {
+  if (json) {
+    writeJsonLine(io.stdout, { ready: true, home, access: f.access.url, centers: f.centers });
+    return;
+  }
+  writeLines(io.stdout, [
+    `vitrine federation running (data: ${home})`,
+    `  access   ${f.access.url}`,
+    ...f.centers.map(
+      (c) =>
+        `  ${c.id.padEnd(8)} ${c.jurisdiction.padEnd(5)} registry ${c.registry}   sync ${c.sync}`,
+    ),
+    `logs: ${join(home, 'logs')}   try: vitrine artifact ls --center europe   stop: Ctrl-C`,
+  ]);
+}
+
+/** Waits for SIGINT/SIGTERM or a service's unexpected exit, then stops every service. */
+async function superviseUntilStopped(io: CliIo, json: boolean, services: ServiceProcess[]) {
+  const crash = Promise.race(services.map((s) => s.exited.then((exit) => ({ service: s, exit }))));
+  const outcome = await Promise.race([shutdownSignal().then(() => undefined), crash]);
+  await Promise.all(services.map((s) => s.stop()));
+  if (outcome) {
+    const { service, exit } = outcome;
+    throw new CliError(
+      'UNAVAILABLE',
+      `${service.name} stopped unexpectedly (${describeExit(exit)}); see ${service.logFile}`,
+    );
+  }
+  if (!json) writeLines(io.stdout, ['vitrine federation stopped']);
+}

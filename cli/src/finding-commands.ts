@@ -1,0 +1,162 @@
+import type { Command } from 'commander';
+import type { CliIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
+import { findingStatuses, severities } from './enum-words.js';
+import type {
+  FindingCreateOptions,
+  FindingListOptions,
+  FindingUpdateOptions,
+} from './finding-actions.js';
+import {
+  commentOnFinding,
+  createFinding,
+  listFindings,
+  showFinding,
+  updateFinding,
+} from './finding-actions.js';
+import { runCommand } from './run-command.js';
+import type { TargetOptions } from './target-options.js';
+import { addTargetOptions, choiceOption, collect } from './target-options.js';
+
+/**
+ * `vitrine finding create|update|comment|ls|show`: what reviewers found in artifacts, and
+ * how security teams track each finding to a fix across every center.
+ */
+export const findingCommands: CommandGroup = (program, io) => {
+  const finding = program
+    .command('finding')
+    .description('record, triage, comment on and track findings about artifacts')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ vitrine finding create --center europe --artifact 3fa4…c2 --title "Hard-coded key" --severity high
+  $ vitrine finding update europe-17 --center us --status triaged --assignee kernel-team
+  $ vitrine finding show europe-17 --center asia`,
+    );
+  addCreate(finding, io);
+  addUpdate(finding, io);
+  addComment(finding, io);
+  addList(finding, io);
+  addShow(finding, io);
+};
+
+/** `finding create`. */
+function addCreate(parent: Command, io: CliIo): void {
+  const create = parent
+    .command('create')
+    .description('record a new finding about one or more artifacts')
+    .requiredOption(
+      '--artifact <id>',
+      'artifact the finding is about (repeat for several)',
+      collect,
+    )
+    .requiredOption('--title <text>', 'one-line summary')
+    .addOption(
+      choiceOption(
+        '--severity <level>',
+        'how serious it is',
+        severities.words,
+      ).makeOptionMandatory(),
+    )
+    .option('--description <text>', 'details: where, how to reproduce, impact')
+    .option('--cvss <vector>', 'CVSS v3.x or v4.0 vector string');
+  addTargetOptions(create, 'write')
+    .addHelpText(
+      'after',
+      `
+The finding id is "<center>-<sequence>", e.g. europe-17.
+Example:
+  $ vitrine finding create --center europe --artifact 3fa4…c2 --title "Hard-coded key" --severity high \\
+      --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"`,
+    )
+    .action((options: FindingCreateOptions) =>
+      runCommand(io, options.json === true, () => createFinding(io, options)),
+    );
+}
+
+/** `finding update ID`. */
+function addUpdate(parent: Command, io: CliIo): void {
+  const update = parent
+    .command('update')
+    .description('change the status, severity, assignee, fix or text of a finding')
+    .argument('<id>', 'finding id, e.g. europe-17')
+    .addOption(choiceOption('--status <status>', 'new lifecycle status', findingStatuses.words))
+    .addOption(choiceOption('--severity <level>', 'new severity', severities.words))
+    .option('--assignee <team>', 'team working on it')
+    .option('--fix <id>', 'update artifact that fixes it (needed for status fixed)')
+    .option('--title <text>', 'new one-line summary')
+    .option('--description <text>', 'new details')
+    .option('--cvss <vector>', 'new CVSS vector string');
+  addTargetOptions(update, 'write')
+    .addHelpText(
+      'after',
+      `
+Statuses move new → triaged → in_progress → fixed → verified → disclosed; an open
+finding may also end as rejected or duplicate.
+Example:
+  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd1…07`,
+    )
+    .action((id: string, options: FindingUpdateOptions) =>
+      runCommand(io, options.json === true, () => updateFinding(io, id, options)),
+    );
+}
+
+/** `finding comment ID`. */
+function addComment(parent: Command, io: CliIo): void {
+  const comment = parent
+    .command('comment')
+    .description('add a comment to a finding (comments are never edited or removed)')
+    .argument('<id>', 'finding id, e.g. europe-17')
+    .requiredOption('--text <text>', 'the comment');
+  addTargetOptions(comment, 'write')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ vitrine finding comment europe-17 --center us --text "Reproduced on 4.2.1"',
+    )
+    .action((id: string, options: TargetOptions & { text: string }) =>
+      runCommand(io, options.json === true, () => commentOnFinding(io, id, options)),
+    );
+}
+
+/** `finding ls`. */
+function addList(parent: Command, io: CliIo): void {
+  const ls = parent
+    .command('ls')
+    .description('list the findings a center holds')
+    .option('--artifact <id>', 'only findings about this artifact')
+    .addOption(
+      choiceOption('--status <status>', 'only findings with this status', findingStatuses.words),
+    )
+    .addOption(
+      choiceOption('--severity <level>', 'only findings of this severity', severities.words),
+    );
+  addTargetOptions(ls, 'read')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ vitrine finding ls --center europe --status new --severity critical',
+    )
+    .action((options: FindingListOptions) =>
+      runCommand(io, options.json === true, () => listFindings(io, options)),
+    );
+}
+
+/** `finding show ID`. */
+function addShow(parent: Command, io: CliIo): void {
+  const show = parent
+    .command('show')
+    .description('show a finding with its comments and full change history')
+    .argument('<id>', 'finding id, e.g. europe-17');
+  addTargetOptions(show, 'read')
+    .addHelpText(
+      'after',
+      `
+History lists every change in order; a change a concurrent edit overwrote is marked
+as a conflict, so nothing anyone wrote is lost.
+Example:
+  $ vitrine finding show europe-17 --center asia --json`,
+    )
+    .action((id: string, options: TargetOptions) =>
+      runCommand(io, options.json === true, () => showFinding(io, id, options)),
+    );
+}

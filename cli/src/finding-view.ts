@@ -1,0 +1,155 @@
+import type { Comment, Finding, FindingHistoryEntry, FindingUpdated } from '@vitrine/proto/finding';
+import { findingStatuses, severities } from './enum-words.js';
+import { isoTime, orNull, safeNumber } from './plain-values.js';
+import { formatFields, formatTable } from './text-table.js';
+
+/** Converts a registry `Finding` into the plain JSON object the CLI prints. */
+export function findingJson(finding: Finding) {
+  return {
+    id: finding.id,
+    artifactIds: [...finding.artifactIds],
+    title: finding.title,
+    description: orNull(finding.description),
+    severity: severities.word(finding.severity),
+    cvssVector: orNull(finding.cvssVector),
+    status: findingStatuses.word(finding.status),
+    assignee: orNull(finding.assignee),
+    fixArtifactId: orNull(finding.fixArtifactId),
+    origin: finding.origin,
+    createdAt: isoTime(finding.createdAt),
+    updatedAt: isoTime(finding.updatedAt),
+    commentCount: finding.commentCount,
+  };
+}
+
+/** Converts a comment into the plain JSON object the CLI prints. */
+export function commentJson(comment: Comment) {
+  return {
+    id: comment.id,
+    findingId: comment.findingId,
+    text: comment.text,
+    author: comment.author,
+    origin: comment.origin,
+    createdAt: isoTime(comment.createdAt),
+  };
+}
+
+/**
+ * Converts one history entry: who changed what, where and when, and which of its
+ * fields a concurrent change overwrote (nothing written is ever lost, only outranked).
+ */
+export function historyEntryJson(entry: FindingHistoryEntry) {
+  return {
+    origin: entry.origin,
+    seq: safeNumber(entry.seq),
+    at: isoTime(entry.at),
+    actor: entry.actor,
+    change: changeJson(entry.change),
+    overwrittenFields: [...entry.overwrittenFields],
+  };
+}
+
+/** The body of a history entry, tagged by `type`. */
+function changeJson(change: FindingHistoryEntry['change']) {
+  switch (change.case) {
+    case 'created':
+      return {
+        type: 'created' as const,
+        artifactIds: [...change.value.artifactIds],
+        title: change.value.title,
+        description: orNull(change.value.description),
+        severity: severities.word(change.value.severity),
+        cvssVector: orNull(change.value.cvssVector),
+      };
+    case 'updated':
+      return { type: 'updated' as const, fields: updatedFields(change.value) };
+    case 'comment':
+      return {
+        type: 'comment' as const,
+        commentId: change.value.commentId,
+        text: change.value.text,
+      };
+    case undefined:
+      return { type: 'unknown' as const };
+    default: {
+      const unhandled: never = change;
+      throw new Error(`unhandled history change ${String(unhandled)}`);
+    }
+  }
+}
+
+/** Only the fields an update set, with enum words. */
+function updatedFields(update: FindingUpdated): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (update.title !== undefined) fields.title = update.title;
+  if (update.description !== undefined) fields.description = update.description;
+  if (update.severity !== undefined) fields.severity = severities.word(update.severity);
+  if (update.cvssVector !== undefined) fields.cvssVector = update.cvssVector;
+  if (update.status !== undefined) fields.status = findingStatuses.word(update.status);
+  if (update.assignee !== undefined) fields.assignee = update.assignee;
+  if (update.fixArtifactId !== undefined) fields.fixArtifactId = update.fixArtifactId;
+  return fields;
+}
+
+/** The `finding show` / `create` / `update` text: the finding's fields, aligned. */
+export function findingDetailLines(finding: Finding): string[] {
+  return formatFields([
+    ['id', finding.id],
+    ['title', finding.title],
+    ['severity', severities.word(finding.severity)],
+    ['status', findingStatuses.word(finding.status)],
+    ['assignee', finding.assignee],
+    ['cvss', finding.cvssVector],
+    ['artifacts', finding.artifactIds.join(', ')],
+    ['fix', finding.fixArtifactId],
+    ['origin', finding.origin],
+    ['created', isoTime(finding.createdAt) ?? ''],
+    ['updated', isoTime(finding.updatedAt) ?? ''],
+    ['comments', String(finding.commentCount)],
+    ['description', finding.description],
+  ]);
+}
+
+/** One line per comment: when, who, where, what. */
+export function commentLines(comments: readonly Comment[]): string[] {
+  return comments.map(
+    (c) => `${isoTime(c.createdAt) ?? '?'}  ${c.author || '?'} @${c.origin}: ${c.text}`,
+  );
+}
+
+/** One line per history entry, flagging fields a concurrent change overwrote. */
+export function historyLines(history: readonly FindingHistoryEntry[]): string[] {
+  return history.map((entry) => {
+    const json = historyEntryJson(entry);
+    const change = json.change;
+    const what =
+      change.type === 'updated'
+        ? `updated ${Object.entries(change.fields)
+            .map(([field, value]) => `${field}=${value}`)
+            .join(', ')}`
+        : change.type === 'comment'
+          ? `commented ${change.commentId}`
+          : change.type;
+    const overwritten =
+      json.overwrittenFields.length > 0
+        ? `  [conflict: ${json.overwrittenFields.join(', ')} overwritten]`
+        : '';
+    return `${json.at ?? '?'}  ${entry.origin}#${entry.seq}  ${entry.actor || '?'}  ${what}${overwritten}`;
+  });
+}
+
+/** The `finding ls` text: a table, or a line saying nothing matched. */
+export function findingTableLines(findings: readonly Finding[], where: string): string[] {
+  if (findings.length === 0) return [`no findings at ${where}`];
+  return formatTable(
+    ['id', 'severity', 'status', 'assignee', 'updated', 'title'],
+    findings.map((f) => [
+      f.id,
+      severities.word(f.severity),
+      findingStatuses.word(f.status),
+      f.assignee || '-',
+      isoTime(f.updatedAt) ?? '',
+      f.title,
+    ]),
+  );
+}

@@ -1,0 +1,54 @@
+import type { Writable } from 'node:stream';
+import type { CliError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+
+/**
+ * Writes one JSON document (pretty-printed, newline-terminated) — the whole of stdout
+ * for a `--json` command, so scripts can parse it in one go.
+ */
+export function writeJson(stream: Writable, value: unknown): void {
+  stream.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes one JSON value on one line — for long-running commands whose output is a stream of lines. */
+export function writeJsonLine(stream: Writable, value: unknown): void {
+  stream.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Writes human-readable lines, each newline-terminated. */
+export function writeLines(stream: Writable, lines: readonly string[]): void {
+  if (lines.length === 0) return;
+  stream.write(`${lines.join('\n')}\n`);
+}
+
+/** The JSON shape of every failure printed with `--json`. */
+export interface ErrorDocument {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/** Builds the `--json` error document for a failure. */
+export function errorDocument(err: CliError): ErrorDocument {
+  return { error: { code: err.code, message: err.message } };
+}
+
+/**
+ * Prints a failure the way the output mode asks: `{"error":…}` on stdout with `--json`
+ * (so a script reading stdout always gets one document), otherwise one line on stderr.
+ */
+export function reportError(io: CliIo, json: boolean, err: CliError): void {
+  if (json) writeJson(io.stdout, errorDocument(err));
+  else io.stderr.write(`vitrine: ${err.message} (${err.code})\n`);
+}
+
+/**
+ * Prints a command's result: `json()` as the one JSON document with `--json`, otherwise
+ * the lines `human()` renders.
+ */
+export function writeResult(
+  io: CliIo,
+  json: boolean,
+  result: { json: () => unknown; human: () => readonly string[] },
+): void {
+  if (json) writeJson(io.stdout, result.json());
+  else writeLines(io.stdout, result.human());
+}

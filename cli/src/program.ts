@@ -1,0 +1,68 @@
+import { Command } from 'commander';
+import { artifactCommands } from './artifact-commands.js';
+import type { CliIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
+import { devCommand } from './dev-command.js';
+import { findingCommands } from './finding-commands.js';
+import { serveCommands } from './serve-command.js';
+
+/**
+ * Every command group of `vitrine`, in the order `vitrine --help` lists them. A new
+ * group (`dev`, `serve`) is one more entry here.
+ */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  artifactCommands,
+  findingCommands,
+  devCommand,
+  serveCommands,
+];
+
+/** Width help text wraps at when stdout is not a terminal, so help reads the same in tests and pipes. */
+const HELP_WIDTH = 100;
+
+/**
+ * Builds the `vitrine` command tree over the injected streams. Commander never exits
+ * the process or prints errors itself: `main` turns its errors into exit statuses, so
+ * the whole CLI runs in-process under test.
+ */
+export function buildProgram(io: CliIo, groups: readonly CommandGroup[] = COMMAND_GROUPS): Command {
+  const helpWidth = (stream: object): number =>
+    (stream as { columns?: number }).columns ?? HELP_WIDTH;
+  const program = new Command('vitrine')
+    .description(
+      'Federated review sync for Transparency Centers: publish artifacts, record findings,\n' +
+        'and follow them across every center.',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: () => undefined,
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .addHelpText(
+      'after',
+      `
+Every command takes --json for one machine-readable JSON document on stdout.
+Centers are looked up in <data>/federation.json (--data, $VITRINE_HOME or ./.vitrine);
+--endpoint URL talks to one registry directly.
+
+Examples:
+  $ vitrine artifact ls --center europe
+  $ vitrine finding show europe-17 --center us --json`,
+    );
+  for (const group of groups) registerCommandGroup(program, io, group);
+  return program;
+}
+
+/**
+ * Adds one command group to a program built by `buildProgram`. Groups registered after
+ * the program is configured inherit its output and exit handling.
+ */
+export function registerCommandGroup(program: Command, io: CliIo, group: CommandGroup): Command {
+  group(program, io);
+  return program;
+}

@@ -1,0 +1,145 @@
+import { accessConfigSchema, startAccess } from '@vitrine/access';
+import { readConfigFile } from '@vitrine/config';
+import { isVitrineError } from '@vitrine/errors';
+import { registryConfigSchema, startRegistry } from '@vitrine/registry';
+import { startSync, syncConfigSchema } from '@vitrine/sync';
+import { z } from 'zod';
+import { CliError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
+import { writeJsonLine, writeLines } from './output.js';
+import { runCommand } from './run-command.js';
+import { shutdownSignal } from './shutdown-signal.js';
+
+/** A center's two services in one process: they share its database and chunk store. */
+const centerConfigSchema = z
+  .object({ registry: registryConfigSchema, sync: syncConfigSchema })
+  .strict();
+
+type Service = 'registry' | 'sync' | 'access' | 'center';
+
+/** What `serve` reports once it accepts calls; `vitrine dev` reads this line. */
+export interface ReadyLine {
+  ready: true;
+  service: Service;
+  center?: string;
+  registry?: string;
+  sync?: string;
+  access?: string;
+  /** The center's Ed25519 public key (base64), for the federation manifest. */
+  publicKey?: string;
+}
+
+/**
+ * `vitrine serve registry|sync|access|center --config FILE`: the production entry points,
+ * one service (or one center's registry and sync together) per process. Invalid config is
+ * refused at start with a message naming the bad setting. Runs until SIGINT or SIGTERM.
+ */
+export const serveCommands: CommandGroup = (program, io) => {
+  program
+    .command('serve')
+    .description('run one vitrine service in the foreground until SIGINT/SIGTERM')
+    .argument('<service>', 'registry, sync, access, or center (registry and sync of one center)')
+    .requiredOption('--config <file>', 'JSON config file for the service')
+    .option('--json', 'print one JSON line {"ready":true,…} once serving')
+    .addHelpText(
+      'after',
+      `
+Logs go to stderr as JSON lines (level from VITRINE_LOG_LEVEL, default info).
+Example:
+  $ vitrine serve registry --config /etc/vitrine/registry-europe.json`,
+    )
+    .action((service: string, options: { config: string; json?: boolean }) =>
+      runCommand(io, options.json === true, () => serve(io, service, options)),
+    );
+};
+
+async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
+  const { ready, stop } = await start(service, options.config).catch((err: unknown) => {
+    throw startFailure(err);
+  });
+  if (options.json) writeJsonLine(io.stdout, ready);
+  else {
+    const urls = [ready.registry, ready.sync, ready.access].filter((u) => u !== undefined);
+    writeLines(io.stdout, [`vitrine ${service} serving at ${urls.join(', ')} (Ctrl-C stops)`]);
+  }
+  await shutdownSignal();
+  await stop();
+}
+
+async function start(
+  service: string,
+  path: string,
+): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
+  switch (service as Service) {
+    case 'registry': {
+      const registry = await startRegistry(
+        await readConfigFile(registryConfigSchema, path, 'registry'),
+      );
+      return {
+        ready: {
+          ready: true,
+          service: 'registry',
+          center: registry.config.center.id,
+          registry: registry.url,
+          publicKey: base64(registry.publicKey),
+        },
+        stop: () => registry.stop(),
+      };
+    }
+    case 'sync': {
+      const sync = await startSync(await readConfigFile(syncConfigSchema, path, 'sync'));
+      return {
+        ready: { ready: true, service: 'sync', center: sync.config.center.id, sync: sync.url },
+        stop: () => sync.stop(),
+      };
+    }
+    case 'access': {
+      const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
+      return {
+        ready: { ready: true, service: 'access', access: access.url },
+        stop: () => access.stop(),
+      };
+    }
+    case 'center': {
+      const config = await readConfigFile(centerConfigSchema, path, 'center');
+      const registry = await startRegistry(config.registry);
+      const sync = await startSync(config.sync).catch(async (err) => {
+        await registry.stop();
+        throw err;
+      });
+      return {
+        ready: {
+          ready: true,
+          service: 'center',
+          center: registry.config.center.id,
+          registry: registry.url,
+          sync: sync.url,
+          publicKey: base64(registry.publicKey),
+        },
+        stop: async () => {
+          await sync.stop();
+          await registry.stop();
+        },
+      };
+    }
+    default:
+      throw new CliError(
+        'USAGE',
+        `unknown service "${service}": use registry, sync, access or center`,
+      );
+  }
+}
+
+/** A service that cannot start says why in the CLI's terms (a bad config is CONFIG). */
+function startFailure(err: unknown): unknown {
+  if (isVitrineError(err, 'invalid_argument'))
+    return new CliError('CONFIG', err.message, { cause: err });
+  if (isVitrineError(err, 'unavailable'))
+    return new CliError('UNAVAILABLE', err.message, { cause: err });
+  return err;
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}

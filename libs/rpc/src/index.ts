@@ -1,0 +1,36 @@
+/**
+ * RPC plumbing shared by every vitrine service: server start-up (gRPC, gRPC-Web and
+ * Connect on one port), health, reflection, domain-error mapping, telemetry, logging
+ * and clients.
+ */
+export {
+  type ClientOptions,
+  type ClientTls,
+  createConnectClient,
+  createGrpcClient,
+  createGrpcClientTransport,
+} from './clients.js';
+export { DescriptorIndex } from './descriptor-index.js';
+export {
+  codeName,
+  codeOf,
+  errorInterceptor,
+  grpcCodeFor,
+  toConnectError,
+} from './error-interceptor.js';
+export { registerHealthService } from './health-service.js';
+export { HealthStatus } from './health-status.js';
+export { createLogger, type Logger } from './logger.js';
+export type { ServerTls } from './protocol-listener.js';
+export { registerReflectionService } from './reflection-service.js';
+export {
+  DEFAULT_READ_MAX_BYTES,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from './start-server.js';
+export { configuredSignals, startTelemetry, type Telemetry } from './telemetry.js';
+export {
+  clientTelemetryInterceptor,
+  serverTelemetryInterceptor,
+} from './telemetry-interceptors.js';

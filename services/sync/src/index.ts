@@ -1,0 +1,2 @@
+export { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
+export { type RunningSync, startSync } from './main.js';

@@ -1,0 +1,86 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The real `vitrine` executable, run the way a user runs it. */
+export const VITRINE = fileURLToPath(new URL('../bin/vitrine.js', import.meta.url));
+
+/** Result of one `vitrine` command. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `vitrine ARGS…` to completion. */
+export function vitrine(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [VITRINE, ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs `vitrine ARGS… --json` and parses its output, failing loudly on a non-zero exit. */
+export async function vitrineJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
+  const result = await vitrine([...args, '--json']);
+  if (result.code !== 0) {
+    throw new Error(
+      `vitrine ${args.join(' ')} exited ${result.code}: ${result.stdout}${result.stderr}`,
+    );
+  }
+  return JSON.parse(result.stdout) as T;
+}
+
+/** A `vitrine dev --json` federation running as a child process. */
+export interface DevFederation {
+  child: ChildProcess;
+  ready: {
+    home: string;
+    access: string;
+    centers: {
+      id: string;
+      jurisdiction: string;
+      registry: string;
+      sync: string;
+      publicKey: string;
+    }[];
+  };
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `vitrine dev --data HOME --base-port PORT --json` and waits for its ready line. */
+export async function startDev(home: string, basePort: number): Promise<DevFederation> {
+  const child = spawn(
+    process.execPath,
+    [VITRINE, 'dev', '--data', home, '--base-port', String(basePort), '--json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const line = await Promise.race([
+    new Promise<string>((resolve) => lines.once('line', resolve)),
+    exited.then((code) => {
+      throw new Error(`vitrine dev exited with ${code} before it was ready`);
+    }),
+  ]);
+  const ready = JSON.parse(line) as DevFederation['ready'] & { ready: boolean };
+  if (!ready.ready) throw new Error(`vitrine dev did not start: ${line}`);
+  return {
+    child,
+    ready,
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type TempDir, tempDir } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevFederation, startDev, vitrine, vitrineJson } from './cli-process.js';
+
+const run = promisify(execFile);
+const BUF = new URL('../node_modules/.bin/buf', import.meta.url).pathname;
+
+describe('vitrine dev: the local federation, driven through the CLI', () => {
+  let home: TempDir;
+  let dev: DevFederation;
+  const basePort = 20_000 + 10 * Math.floor(Math.random() * 3_000);
+  const at = (center: string) => ['--data', home.path, '--center', center];
+  let artifactId = '';
+  const content = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 2654435761) >>> 24);
+
+  beforeAll(async () => {
+    home = await tempDir('vitrine-dev-');
+    dev = await startDev(home.path, basePort);
+  });
+  afterAll(async () => {
+    if (dev.child.exitCode === null) await dev.stop();
+    await home.cleanup();
+  });
+
+  it('starts access and three centers and writes federation.json', async () => {
+    expect(dev.ready.centers.map((c) => [c.id, c.jurisdiction])).toEqual([
+      ['asia', 'APAC'],
+      ['europe', 'EU'],
+      ['us', 'US'],
+    ]);
+    expect(dev.ready.access).toBe(`http://127.0.0.1:${basePort}`);
+    const federation = JSON.parse(await readFile(join(home.path, 'federation.json'), 'utf8'));
+    expect(federation.centers[1].registry).toBe(`http://127.0.0.1:${basePort + 20}`);
+    for (const key of ['centers/asia/keys/center.key', 'access/keys/token-signing.key']) {
+      expect((await stat(join(home.path, key))).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('pushes and pulls a multi-chunk artifact byte for byte', async () => {
+    const file = join(home.path, 'agent.tar');
+    await writeFile(file, content);
+    const pushed = await vitrineJson<{ artifact: { id: string }; created: boolean }>([
+      'artifact',
+      'push',
+      file,
+      ...at('europe'),
+      '--kind',
+      'source',
+      '--product',
+      'agent',
+      '--version',
+      '7.1',
+      '--residency',
+      'EU,US',
+    ]);
+    expect(pushed.created).toBe(true);
+    artifactId = pushed.artifact.id;
+    const out = join(home.path, 'pulled.tar');
+    await vitrineJson(['artifact', 'pull', artifactId, ...at('europe'), '-o', out]);
+    expect(Buffer.compare(await readFile(out), content)).toBe(0);
+  });
+
+  it('records a finding and its lifecycle through the CLI', async () => {
+    const { finding: created } = await vitrineJson<{ finding: { id: string; status: string } }>([
+      'finding',
+      'create',
+      ...at('europe'),
+      '--artifact',
+      artifactId,
+      '--title',
+      'Debug endpoint left enabled',
+      '--severity',
+      'high',
+    ]);
+    expect(created.status).toBe('new');
+    const id = created.id;
+    await vitrineJson([
+      'finding',
+      'update',
+      id,
+      ...at('europe'),
+      '--status',
+      'triaged',
+      '--assignee',
+      'agent-team',
+    ]);
+    await vitrineJson(['finding', 'comment', id, ...at('europe'), '--text', 'Reproduced on 7.1']);
+    const shown = await vitrineJson<{
+      finding: { status: string; assignee: string };
+      history: unknown[];
+    }>(['finding', 'show', id, ...at('europe')]);
+    expect(shown.finding).toMatchObject({ status: 'triaged', assignee: 'agent-team' });
+    expect(shown.history).toHaveLength(3);
+    const refused = await vitrine([
+      'finding',
+      'update',
+      id,
+      ...at('europe'),
+      '--status',
+      'disclosed',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/FAILED_PRECONDITION/);
+  });
+
+  it('serves health and reflection to buf curl, and Connect JSON to plain HTTP/1.1', async () => {
+    const europe = dev.ready.centers[1]?.registry ?? '';
+    const listed = await run(BUF, [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      '--list-services',
+      europe,
+    ]);
+    expect(listed.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['grpc.health.v1.Health', 'vitrine.registry.v1.RegistryService']),
+    );
+    const health = await run(BUF, [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      `${europe}/grpc.health.v1.Health/Check`,
+    ]);
+    expect(JSON.parse(health.stdout)).toEqual({ status: 'SERVING' });
+    const viaReflection = await run(BUF, [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      '-d',
+      JSON.stringify({ id: artifactId }),
+      `${europe}/vitrine.registry.v1.RegistryService/GetArtifact`,
+    ]);
+    expect(JSON.parse(viaReflection.stdout).artifact.product).toBe('agent');
+    const res = await fetch(`${europe}/vitrine.registry.v1.RegistryService/ListArtifacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { artifacts: { id: string }[] };
+    expect(body.artifacts[0]?.id).toBe(artifactId);
+  });
+
+  it('stops cleanly on SIGTERM and keeps every artifact and finding across a restart', async () => {
+    expect(await dev.stop()).toBe(0);
+    dev = await startDev(home.path, basePort);
+    const { artifacts } = await vitrineJson<{ artifacts: { id: string }[] }>([
+      'artifact',
+      'ls',
+      ...at('europe'),
+    ]);
+    expect(artifacts.map((a) => a.id)).toEqual([artifactId]);
+    const { findings } = await vitrineJson<{ findings: { title: string }[] }>([
+      'finding',
+      'ls',
+      ...at('europe'),
+    ]);
+    expect(findings.map((f) => f.title)).toEqual(['Debug endpoint left enabled']);
+  });
+});
