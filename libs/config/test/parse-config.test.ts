@@ -32,9 +32,9 @@ describe('service config', () => {
         code: 'invalid_argument',
         message: `sync config ${path} is not valid JSON`,
       });
-      await expect(readConfigFile(schema, join(dir.path, 'none.json'), 'sync')).rejects.toMatchObject(
-        { code: 'invalid_argument' },
-      );
+      await expect(
+        readConfigFile(schema, join(dir.path, 'none.json'), 'sync'),
+      ).rejects.toMatchObject({ code: 'invalid_argument' });
     } finally {
       await dir.cleanup();
     }

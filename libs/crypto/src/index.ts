@@ -2,8 +2,8 @@ export { bytesEqual, fromHex, sha256, toHex } from './digest.js';
 export { loadOrCreateKeyFile, readKeyFile, writeKeyFile } from './key-file.js';
 export {
   generateSigningKeyPair,
-  SignatureError,
   type SignatureDomain,
+  SignatureError,
   type SigningKeyPair,
   signDetached,
   verifyDetached,

@@ -42,7 +42,9 @@ export async function openEvent(
   try {
     event = fromBinary(EventSchema, bytes);
   } catch (cause) {
-    throw new VitrineError('data_loss', 'event is not a valid vitrine.registry.v1.Event', { cause });
+    throw new VitrineError('data_loss', 'event is not a valid vitrine.registry.v1.Event', {
+      cause,
+    });
   }
   if (!event.origin || event.seq < 1n || event.body.case === undefined) {
     throw new VitrineError('data_loss', 'event lacks origin, sequence or body');
