@@ -1,0 +1,3 @@
+export { DEFAULT_TEST_POSTGRES_URL } from './postgres-probe.js';
+export { type TempDir, tempDir } from './temp-dir.js';
+export { type TestBackend, type TestDatabase, testBackends } from './test-databases.js';
