@@ -3,9 +3,10 @@
  * database and migrate it, and batched insert throughput on each backend. Figures only;
  * nothing here passes or fails. Run: `npx tsx libs/storage/bench/storage-figures.ts`.
  */
+
+import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { testBackends } from '@vitrine/testing';
 import { type Kysely, type Migration, sql } from 'kysely';
-import { migrateToLatest, openDatabase } from '@vitrine/storage';
 
 interface Schema {
   event: { origin: string; seq: bigint; body: Uint8Array };
