@@ -2,6 +2,7 @@ import { accessConfigSchema, startAccess } from '@vitrine/access';
 import { readConfigFile } from '@vitrine/config';
 import { isVitrineError } from '@vitrine/errors';
 import { registryConfigSchema, startRegistry } from '@vitrine/registry';
+import { startTelemetry } from '@vitrine/rpc';
 import { startSync, syncConfigSchema } from '@vitrine/sync';
 import { z } from 'zod';
 import { CliError } from './cli-error.js';
@@ -55,7 +56,9 @@ Example:
 };
 
 async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
-  const { ready, stop } = await start(service, options.config).catch((err: unknown) => {
+  const telemetry = await startTelemetry(`vitrine-${service}`);
+  const { ready, stop } = await start(service, options.config).catch(async (err: unknown) => {
+    await telemetry.shutdown();
     throw startFailure(err);
   });
   if (options.json) writeJsonLine(io.stdout, ready);
@@ -65,6 +68,7 @@ async function serve(io: CliIo, service: string, options: { config: string; json
   }
   await shutdownSignal();
   await stop();
+  await telemetry.shutdown();
 }
 
 async function start(
