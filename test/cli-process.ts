@@ -18,9 +18,9 @@ export function vitrine(args: string[], env: Record<string, string> = {}): Promi
     execFile(
       process.execPath,
       [VITRINE, ...args],
-      { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 90_000 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });
       },
     );
