@@ -82,6 +82,7 @@ export class Artifacts {
     }
     const content = await this.#ingest({ [Symbol.asyncIterator]: () => iterator });
     assertNotCancelled(signal);
+    await this.store.sync();
     if (meta.expectedDigest.length > 0 && !bytesEqual(meta.expectedDigest, content.digest)) {
       throw new VitrineError('data_loss', 'the uploaded bytes do not match expected_digest');
     }

@@ -35,7 +35,11 @@ export async function startRegistry(
   });
   try {
     await migrateToLatest(database.db, registryMigrations);
-    const store = await ChunkStore.open(join(config.dataDir, 'chunks'));
+    // Chunk bytes are fsynced as they are written; their directory entries once per upload,
+    // before the manifest that names them is committed (Artifacts.push).
+    const store = await ChunkStore.open(join(config.dataDir, 'chunks'), {
+      directorySync: 'deferred',
+    });
     const signingKey = await loadOrCreateKeyFile(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );

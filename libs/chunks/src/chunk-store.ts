@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { VitrineError } from '@vitrine/errors';
+import {
+  errorCode,
+  pathExists,
+  removeStaleFiles,
+  syncDirectory,
+  writeFileAtomically,
+} from './atomic-file.js';
+import { readAhead } from './read-ahead.js';
+import { asPlain, assertDigest, bytesEqual, sha256, toHex } from './sha256.js';
+
+/** Tuning of a {@link ChunkStore}; the defaults are what services use. */
+export interface ChunkStoreOptions {
+  /**
+   * When a new chunk's directory entry is fsynced. `per-put` (default): `put` resolves once
+   * the chunk and its name survive a power loss. `deferred`: `put` fsyncs the chunk's bytes
+   * and remembers its directory; {@link ChunkStore.sync} then fsyncs every such directory at
+   * once, before an upload commits its manifest — one journal flush for the upload instead
+   * of one per chunk. What that saves depends on the filesystem and disk; `bench/chunker.ts`
+   * measures both modes.
+   */
+  readonly directorySync?: 'per-put' | 'deferred';
+  /**
+   * Temp files at least this old when the store is opened are leftovers of interrupted
+   * writes and are removed (default 60 s). Younger ones may belong to another store instance
+   * on the same folder that is writing right now.
+   */
+  readonly staleTempMs?: number;
+  /** Clock used for the staleness test, in epoch milliseconds. */
+  readonly now?: () => number;
+}
+
+/** Outcome of {@link ChunkStore.put}: `stored` is false when the chunk was already there. */
+export interface PutResult {
+  readonly digest: Uint8Array;
+  readonly stored: boolean;
+}
+
+/** File mode of stored chunks: content-addressed files never change, so nobody writes them. */
+export const CHUNK_FILE_MODE = 0o444;
+
+/** Chunks a `readMany` call fetches ahead of the consumer by default. */
+const DEFAULT_READ_AHEAD = 4;
+
+/**
+ * A center's chunks on local disk, each stored once under its SHA-256 and verified on every
+ * read, so a flipped bit on disk surfaces as `data_loss` instead of spreading to peers.
+ *
+ * Layout: `<dir>/sha256/<hex[0..2]>/<hex[2..4]>/<hex>` (read-only files) and `<dir>/tmp/` for
+ * writes in progress. A chunk is written to a temp file, fsynced, then renamed into place,
+ * so a reader or a crash never sees a partial chunk.
+ */
+export class ChunkStore {
+  readonly dir: string;
+  readonly #deferDirectorySync: boolean;
+  /**
+   * Leaf directories created or being created (`ab/cd`), to skip a mkdir per put; each maps
+   * to the directories its creation changed, which every put into it fsyncs.
+   */
+  readonly #leafDirs = new Map<string, Promise<string[]>>();
+  /** Directories with entries not yet fsynced (deferred mode); at most 65,793. */
+  readonly #unsyncedDirs = new Set<string>();
+  /** Puts in progress by hex digest, so concurrent puts of one chunk write it once. */
+  readonly #inflight = new Map<string, Promise<PutResult>>();
+
+  private constructor(dir: string, deferDirectorySync: boolean) {
+    this.dir = dir;
+    this.#deferDirectorySync = deferDirectorySync;
+  }
+
+  /** Opens (creating if needed) the store in `dir` and clears stale temp files. */
+  static async open(dir: string, options: ChunkStoreOptions = {}): Promise<ChunkStore> {
+    await mkdir(join(dir, 'sha256'), { recursive: true });
+    await mkdir(join(dir, 'tmp'), { recursive: true });
+    const now = options.now ?? Date.now;
+    await removeStaleFiles(join(dir, 'tmp'), now() - (options.staleTempMs ?? 60_000));
+    return new ChunkStore(dir, options.directorySync === 'deferred');
+  }
+
+  /** Whether the chunk is stored (without verifying it). */
+  async has(digest: Uint8Array): Promise<boolean> {
+    assertDigest(digest);
+    return pathExists(this.#path(toHex(digest)));
+  }
+
+  /**
+   * Stores `data` under its SHA-256. Given a `digest` (say, from a peer), the data is checked
+   * against it before anything is written and a mismatch throws `data_loss`; a chunk already
+   * present is not rewritten (`stored: false`), nor hashed again.
+   */
+  async put(data: Uint8Array, digest?: Uint8Array): Promise<PutResult> {
+    const d = digest ?? sha256(data);
+    assertDigest(d);
+    const hex = toHex(d);
+    const running = this.#inflight.get(hex);
+    if (running !== undefined) {
+      const firstSucceeded = await running.then(
+        () => true,
+        () => false,
+      );
+      return firstSucceeded ? { digest: d, stored: false } : this.put(data, digest);
+    }
+    const putting = this.#putOnce(data, d, hex, digest !== undefined);
+    this.#inflight.set(hex, putting);
+    try {
+      return await putting;
+    } finally {
+      this.#inflight.delete(hex);
+    }
+  }
+
+  /**
+   * Reads a chunk and checks it against its digest: throws `not_found` when it is missing and
+   * `data_loss` when its bytes no longer hash to its name.
+   */
+  async read(digest: Uint8Array): Promise<Uint8Array> {
+    assertDigest(digest);
+    const hex = toHex(digest);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.#path(hex));
+    } catch (err) {
+      throw missingOr(err, hex);
+    }
+    if (!bytesEqual(sha256(bytes), digest)) {
+      throw new VitrineError('data_loss', `chunk ${hex} failed verification`);
+    }
+    return asPlain(bytes);
+  }
+
+  /** Size in bytes of a stored chunk; `not_found` when missing. */
+  async size(digest: Uint8Array): Promise<number> {
+    assertDigest(digest);
+    const hex = toHex(digest);
+    try {
+      return (await stat(this.#path(hex))).size;
+    } catch (err) {
+      throw missingOr(err, hex);
+    }
+  }
+
+  /** Removes a chunk (garbage collection); returns false if it was not there. */
+  async delete(digest: Uint8Array): Promise<boolean> {
+    assertDigest(digest);
+    try {
+      await unlink(this.#path(toHex(digest)));
+      return true;
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Makes every chunk stored so far survive a power loss. Needed only in `deferred`
+   * directory-sync mode, where an upload calls it once before committing what it stored.
+   */
+  async sync(): Promise<void> {
+    const dirs = [...this.#unsyncedDirs];
+    this.#unsyncedDirs.clear();
+    try {
+      await Promise.all(dirs.map(syncDirectory));
+    } catch (err) {
+      for (const d of dirs) this.#unsyncedDirs.add(d);
+      throw err;
+    }
+  }
+
+  /**
+   * Reads chunks in order (an artifact's content), verifying each, with a few reads in
+   * flight ahead of the consumer so disk latency overlaps with its work.
+   */
+  async *readMany(
+    digests: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    options: { readonly concurrency?: number } = {},
+  ): AsyncGenerator<Uint8Array, void, undefined> {
+    const concurrency = options.concurrency ?? DEFAULT_READ_AHEAD;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new VitrineError('invalid_argument', 'concurrency must be a positive integer');
+    }
+    yield* readAhead(digests, (d) => this.read(d), concurrency);
+  }
+
+  async #putOnce(
+    data: Uint8Array,
+    digest: Uint8Array,
+    hex: string,
+    verify: boolean,
+  ): Promise<PutResult> {
+    const target = this.#path(hex);
+    if (await pathExists(target)) return { digest, stored: false };
+    if (verify && !bytesEqual(sha256(data), digest)) {
+      throw new VitrineError('data_loss', `chunk ${hex} does not match its digest`);
+    }
+    const changedParents = await this.#ensureLeafDir(hex);
+    const temp = join(this.dir, 'tmp', randomBytes(12).toString('hex'));
+    await writeFileAtomically(temp, target, data, CHUNK_FILE_MODE);
+    await this.#syncDirs([join(target, '..'), ...changedParents]);
+    return { digest, stored: true };
+  }
+
+  /**
+   * Creates `sha256/<ab>/<cd>` once; returns the directories whose entries changed because
+   * of it (the parents of new directories), which need an fsync too.
+   */
+  #ensureLeafDir(hex: string): Promise<string[]> {
+    const rel = `${hex.slice(0, 2)}/${hex.slice(2, 4)}`;
+    let creating = this.#leafDirs.get(rel);
+    if (creating === undefined) {
+      creating = createLeafDir(join(this.dir, 'sha256'), hex);
+      this.#leafDirs.set(rel, creating);
+      creating.catch(() => this.#leafDirs.delete(rel));
+    }
+    return creating;
+  }
+
+  /** fsyncs `dirs` now, or leaves them for {@link sync} in deferred mode. */
+  async #syncDirs(dirs: string[]): Promise<void> {
+    if (this.#deferDirectorySync) {
+      for (const d of dirs) this.#unsyncedDirs.add(d);
+    } else {
+      await Promise.all(dirs.map(syncDirectory));
+    }
+  }
+
+  #path(hex: string): string {
+    return join(this.dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
+  }
+}
+
+/** mkdir -p of a chunk's leaf directory under `root`; returns the parents it changed. */
+async function createLeafDir(root: string, hex: string): Promise<string[]> {
+  const mid = join(root, hex.slice(0, 2));
+  const first = await mkdir(join(mid, hex.slice(2, 4)), { recursive: true });
+  if (first === undefined) return [];
+  return resolve(first) === resolve(mid) ? [mid, root] : [mid];
+}
+
+/** `not_found` for a missing chunk file; any other error as it is. */
+function missingOr(err: unknown, hex: string): unknown {
+  return errorCode(err) === 'ENOENT'
+    ? new VitrineError('not_found', `chunk ${hex} not found`)
+    : err;
+}

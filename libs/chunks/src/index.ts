@@ -1,0 +1,11 @@
+export {
+  CHUNK_FILE_MODE,
+  ChunkStore,
+  type ChunkStoreOptions,
+  type PutResult,
+} from './chunk-store.js';
+export {
+  type ChunkerParams,
+  DEFAULT_CHUNKER_PARAMS,
+} from './chunker-params.js';
+export { Chunker, chunkStream } from './fastcdc.js';

@@ -1,0 +1,190 @@
+import { chmod, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { type ErrorCode, isVitrineError } from '@vitrine/errors';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHUNK_FILE_MODE, ChunkStore } from '../src/chunk-store.js';
+import { sha256, toHex } from '../src/sha256.js';
+import { deterministicBytes } from './deterministic-bytes.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vitrine-chunks-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Where the layout says a chunk lives. */
+function chunkPath(digest: Uint8Array): string {
+  const hex = toHex(digest);
+  return join(dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
+}
+
+/** Awaits `promise`, expecting a VitrineError with `code`; returns its message. */
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isVitrineError(err) ? err.code : err).toBe(code);
+  return (err as Error).message;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b);
+
+describe('ChunkStore', () => {
+  it('stores, finds and reads back a chunk', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('round trip', 64 * 1024);
+    const { digest, stored } = await store.put(data);
+    expect(stored).toBe(true);
+    expect(toHex(digest)).toBe(toHex(sha256(data)));
+    expect(await store.has(digest)).toBe(true);
+    expect(await store.size(digest)).toBe(data.length);
+    const back = await store.read(digest);
+    expect(back).toBeInstanceOf(Uint8Array);
+    expect(sameBytes(back, data)).toBe(true);
+  });
+
+  it('lays chunks out by digest as read-only files, leaving no temp files', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('layout', 1000);
+    const { digest } = await store.put(data);
+    const info = await stat(chunkPath(digest));
+    expect(info.mode & 0o777).toBe(CHUNK_FILE_MODE);
+    expect(sameBytes(await readFile(chunkPath(digest)), data)).toBe(true);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    expect(await readdir(join(dir, 'sha256'))).toEqual([toHex(digest).slice(0, 2)]);
+  });
+
+  it('does not write a chunk it already has', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('dedup', 5000);
+    const first = await store.put(data);
+    const before = await stat(chunkPath(first.digest));
+    const again = await store.put(data);
+    const withDigest = await store.put(data, first.digest);
+    expect([first.stored, again.stored, withDigest.stored]).toEqual([true, false, false]);
+    const after = await stat(chunkPath(first.digest));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('accepts a caller-computed digest and refuses one that does not match', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('given digest', 3000);
+    const digest = sha256(data);
+    expect(await store.put(data, digest)).toEqual({ digest, stored: true });
+    const other = deterministicBytes('other', 3000);
+    const wrong = sha256(deterministicBytes('not other', 10));
+    const message = await rejectsWith(store.put(other, wrong), 'data_loss');
+    expect(message).toBe(`chunk ${toHex(wrong)} does not match its digest`);
+    expect(await store.has(wrong)).toBe(false);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('reports a chunk altered on disk as data_loss', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('tamper', 64 * 1024);
+    const { digest } = await store.put(data);
+    const tampered = data.slice();
+    tampered[12_345] = (tampered[12_345] ?? 0) ^ 1;
+    await chmod(chunkPath(digest), 0o644);
+    await writeFile(chunkPath(digest), tampered);
+    const message = await rejectsWith(store.read(digest), 'data_loss');
+    expect(message).toBe(`chunk ${toHex(digest)} failed verification`);
+  });
+
+  it('reports a missing chunk as not_found', async () => {
+    const store = await ChunkStore.open(dir);
+    const digest = sha256(deterministicBytes('never stored', 10));
+    expect(await store.has(digest)).toBe(false);
+    expect(await rejectsWith(store.read(digest), 'not_found')).toBe(
+      `chunk ${toHex(digest)} not found`,
+    );
+    await rejectsWith(store.size(digest), 'not_found');
+    expect(await store.delete(digest)).toBe(false);
+  });
+
+  it('deletes a chunk', async () => {
+    const store = await ChunkStore.open(dir);
+    const { digest } = await store.put(deterministicBytes('delete', 100));
+    expect(await store.delete(digest)).toBe(true);
+    expect(await store.has(digest)).toBe(false);
+    await rejectsWith(store.read(digest), 'not_found');
+  });
+
+  it('rejects a digest of the wrong length', async () => {
+    const store = await ChunkStore.open(dir);
+    await rejectsWith(store.has(new Uint8Array(31)), 'invalid_argument');
+    await rejectsWith(store.read(new Uint8Array(33)), 'invalid_argument');
+    await rejectsWith(store.put(new Uint8Array(1), new Uint8Array(20)), 'invalid_argument');
+  });
+
+  it('removes stale temp files on open and keeps ones still being written', async () => {
+    await ChunkStore.open(dir);
+    const stale = join(dir, 'tmp', 'interrupted');
+    const fresh = join(dir, 'tmp', 'in-progress');
+    await writeFile(stale, 'half a chunk');
+    await writeFile(fresh, 'a chunk being written');
+    const now = Date.now();
+    const longAgo = new Date(now - 10 * 60_000);
+    await utimes(stale, longAgo, longAgo);
+    await ChunkStore.open(dir, { now: () => now });
+    expect(await readdir(join(dir, 'tmp'))).toEqual(['in-progress']);
+    await ChunkStore.open(dir, { now: () => now + 61_000 });
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('writes a chunk once when it is put concurrently', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('concurrent', 64 * 1024);
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.put(data)));
+    expect(results.filter((r) => r.stored)).toHaveLength(1);
+    const digest = sha256(data);
+    expect(sameBytes(await store.read(digest), data)).toBe(true);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('stays consistent when two stores on one folder put the same chunk', async () => {
+    const [a, b] = await Promise.all([ChunkStore.open(dir), ChunkStore.open(dir)]);
+    const data = deterministicBytes('two stores', 64 * 1024);
+    const results = await Promise.all([a.put(data), b.put(data), a.put(data), b.put(data)]);
+    expect(results.filter((r) => r.stored).length).toBeGreaterThanOrEqual(1);
+    expect(sameBytes(await b.read(sha256(data)), data)).toBe(true);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('lets a correct put follow a concurrent put with a wrong digest', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('wrong then right', 2000);
+    const digest = sha256(data);
+    const [bad, good] = await Promise.allSettled([
+      store.put(deterministicBytes('impostor', 2000), digest),
+      store.put(data, digest),
+    ]);
+    expect(bad.status === 'rejected' && isVitrineError(bad.reason, 'data_loss')).toBe(true);
+    expect(good.status === 'fulfilled' && good.value.stored).toBe(true);
+    expect(sameBytes(await store.read(digest), data)).toBe(true);
+  });
+});
+
+describe('ChunkStore directory sync', () => {
+  it('defers directory fsyncs to sync() when asked', async () => {
+    const store = await ChunkStore.open(dir, { directorySync: 'deferred' });
+    const chunks = [1, 2, 3].map((i) => deterministicBytes(`deferred ${i}`, 4096));
+    for (const c of chunks) expect((await store.put(c)).stored).toBe(true);
+    await store.sync();
+    await store.sync();
+    for (const c of chunks) expect(sameBytes(await store.read(sha256(c)), c)).toBe(true);
+  });
+
+  it('works from a relative folder path', async () => {
+    const store = await ChunkStore.open(relative(process.cwd(), join(dir, 'relative')));
+    const data = deterministicBytes('relative', 100);
+    const { digest } = await store.put(data);
+    const hex = toHex(digest);
+    const path = join(dir, 'relative', 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
+    expect(sameBytes(await readFile(path), data)).toBe(true);
+  });
+});
