@@ -2,6 +2,7 @@ export { type Hlc, hlcToDate, nextHlc, packHlc } from './hlc.js';
 export {
   assertChained,
   EVENT_SIGNATURE_DOMAIN,
+  type HeaderFields,
   openEvent,
   type SealedEvent,
   sealEvent,

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { generateSigningKeyPair, sha256 } from '@vitrine/crypto';
-import { EventSchema } from '@vitrine/proto/event';
+import { EventBodySchema } from '@vitrine/proto/event';
 import { describe, expect, it } from 'vitest';
 import { assertChained, hlcToDate, nextHlc, openEvent, packHlc, sealEvent } from '../src/index.js';
 
@@ -16,38 +16,73 @@ describe('hybrid logical clock', () => {
 });
 
 describe('signed events', () => {
-  const body = {
-    case: 'commentAdded' as const,
-    value: { findingId: 'europe-1', commentId: 'europe-2', text: 'x' },
+  const body = create(EventBodySchema, {
+    actor: 'operator',
+    change: {
+      case: 'commentAdded',
+      value: { findingId: 'europe-1', commentId: 'europe-2', text: 'x' },
+    },
+  });
+  const fields = {
+    origin: 'europe',
+    seq: 2n,
+    hlc: 5n,
+    prevDigest: new Uint8Array(),
+    residency: ['EU'],
   };
 
-  it('round-trips through seal and open, and refuses tampering or a foreign key', async () => {
+  it('round-trips through seal and open, with or without the body', async () => {
+    const key = await generateSigningKeyPair();
+    const sealed = await sealEvent(fields, body, key);
+    const keys = (origin: string) => (origin === 'europe' ? key.publicKey : undefined);
+    const opened = await openEvent(sealed.headerBytes, sealed.signature, sealed.bodyBytes, keys);
+    expect(opened.body?.change).toMatchObject(body.change);
+    expect(opened.header.residency).toEqual(['EU']);
+    expect(opened.digest).toEqual(sha256(sealed.headerBytes));
+    const headerOnly = await openEvent(sealed.headerBytes, sealed.signature, undefined, keys);
+    expect(headerOnly.body).toBeUndefined();
+    expect(headerOnly.digest).toEqual(opened.digest);
+  });
+
+  it('refuses a tampered header or body, a foreign key and an unknown origin with DATA_LOSS', async () => {
     const key = await generateSigningKeyPair();
     const other = await generateSigningKeyPair();
-    const event = create(EventSchema, { origin: 'europe', seq: 2n, hlc: 5n, body });
-    const sealed = await sealEvent(event, key);
+    const sealed = await sealEvent(fields, body, key);
     const keys = (origin: string) => (origin === 'europe' ? key.publicKey : undefined);
-    const opened = await openEvent(sealed.bytes, sealed.signature, keys);
-    expect(opened.event.body).toMatchObject(body);
-    expect(opened.digest).toEqual(sha256(sealed.bytes));
-
-    const tampered = sealed.bytes.slice();
-    tampered[tampered.length - 1] ^= 1;
+    const flip = (bytes: Uint8Array | undefined) => {
+      const copy = new Uint8Array(bytes ?? []);
+      copy[copy.length - 1] ^= 1;
+      return copy;
+    };
     const outcomes = await Promise.all([
-      openEvent(tampered, sealed.signature, keys).catch((e) => e.code),
-      openEvent(sealed.bytes, sealed.signature, () => other.publicKey).catch((e) => e.code),
-      openEvent(sealed.bytes, sealed.signature, () => undefined).catch((e) => e.code),
-      openEvent(new Uint8Array([0xff, 0xff]), sealed.signature, keys).catch((e) => e.code),
+      openEvent(flip(sealed.headerBytes), sealed.signature, sealed.bodyBytes, keys).catch(
+        (e) => e.code,
+      ),
+      openEvent(sealed.headerBytes, sealed.signature, flip(sealed.bodyBytes), keys).catch(
+        (e) => e.code,
+      ),
+      openEvent(
+        sealed.headerBytes,
+        sealed.signature,
+        sealed.bodyBytes,
+        () => other.publicKey,
+      ).catch((e) => e.code),
+      openEvent(sealed.headerBytes, sealed.signature, sealed.bodyBytes, () => undefined).catch(
+        (e) => e.code,
+      ),
+      openEvent(new Uint8Array([0xff, 0xff]), sealed.signature, undefined, keys).catch(
+        (e) => e.code,
+      ),
     ]);
-    expect(outcomes).toEqual(['data_loss', 'data_loss', 'data_loss', 'data_loss']);
+    expect(outcomes).toEqual(['data_loss', 'data_loss', 'data_loss', 'data_loss', 'data_loss']);
   });
 
   it('detects a broken hash chain', async () => {
     const key = await generateSigningKeyPair();
-    const first = await sealEvent(create(EventSchema, { origin: 'us', seq: 1n, body }), key);
-    const second = create(EventSchema, { origin: 'us', seq: 2n, prevDigest: first.digest, body });
-    expect(() => assertChained(second, first.digest)).not.toThrow();
-    expect(() => assertChained(second, sha256(new Uint8Array([1])))).toThrowError(
+    const first = await sealEvent({ ...fields, seq: 1n }, body, key);
+    const second = await sealEvent({ ...fields, prevDigest: first.digest }, body, key);
+    expect(() => assertChained(second.header, first.digest)).not.toThrow();
+    expect(() => assertChained(second.header, sha256(new Uint8Array([1])))).toThrowError(
       expect.objectContaining({ code: 'data_loss' }),
     );
   });

@@ -1,33 +1,8 @@
-import type { Event } from '@vitrine/proto/event';
+import type { EventBody, EventHeader } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { applyArtifactPublished } from './artifact-store.js';
 import { applyCommentAdded, applyFindingCreated, applyFindingUpdated } from './finding-store.js';
 import type { RegistryDatabase } from './schema.js';
-
-/**
- * Derives state from one event, deterministically: the same events applied in per-origin
- * order give the same tables at every center. Runs in the transaction that stores the event.
- */
-export async function applyEvent(tx: Kysely<RegistryDatabase>, event: Event): Promise<void> {
-  const at = { origin: event.origin, seq: event.seq, hlc: event.hlc, actor: event.actor };
-  const body = event.body;
-  switch (body.case) {
-    case 'artifactPublished':
-      return applyArtifactPublished(tx, at, body.value);
-    case 'findingCreated':
-      return applyFindingCreated(tx, at, body.value);
-    case 'findingUpdated':
-      return applyFindingUpdated(tx, at, body.value);
-    case 'commentAdded':
-      return applyCommentAdded(tx, at, body.value);
-    case undefined:
-      throw new Error(`event ${event.origin}/${event.seq} has no body`);
-    default: {
-      const unknown: never = body;
-      throw new Error(`no applier for event body ${String(unknown)}`);
-    }
-  }
-}
 
 /** Where an event came from and when: what every applier records beside the change. */
 export interface EventStamp {
@@ -35,4 +10,40 @@ export interface EventStamp {
   readonly seq: bigint;
   readonly hlc: bigint;
   readonly actor: string;
+  readonly residency: readonly string[];
+}
+
+/**
+ * Derives state from one event, deterministically: the same events applied in per-origin
+ * order give the same tables at every center. Runs in the transaction that stores the event.
+ */
+export async function applyEvent(
+  tx: Kysely<RegistryDatabase>,
+  header: EventHeader,
+  body: EventBody,
+): Promise<void> {
+  const at: EventStamp = {
+    origin: header.origin,
+    seq: header.seq,
+    hlc: header.hlc,
+    actor: body.actor,
+    residency: header.residency,
+  };
+  const change = body.change;
+  switch (change.case) {
+    case 'artifactPublished':
+      return applyArtifactPublished(tx, at, change.value);
+    case 'findingCreated':
+      return applyFindingCreated(tx, at, change.value);
+    case 'findingUpdated':
+      return applyFindingUpdated(tx, at, change.value);
+    case 'commentAdded':
+      return applyCommentAdded(tx, at, change.value);
+    case undefined:
+      throw new Error(`event ${header.origin}/${header.seq} has no change`);
+    default: {
+      const unknown: never = change;
+      throw new Error(`no applier for event change ${String(unknown)}`);
+    }
+  }
 }

@@ -95,14 +95,19 @@ export class Artifacts {
       assertNotCancelled(signal);
       if (await findArtifact(tx, id)) return false;
       await recordChunks(tx, manifest.chunks);
-      await this.log.append(tx, actor, {
-        case: 'artifactPublished',
-        value: create(ArtifactPublishedSchema, {
-          artifactId: id,
-          manifest,
-          manifestSignature: signature,
-        }),
-      });
+      await this.log.append(
+        tx,
+        actor,
+        {
+          case: 'artifactPublished',
+          value: create(ArtifactPublishedSchema, {
+            artifactId: id,
+            manifest,
+            manifestSignature: signature,
+          }),
+        },
+        manifest.residency,
+      );
       return true;
     });
     const artifact = await findArtifact(this.db, id);

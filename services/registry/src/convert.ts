@@ -9,7 +9,7 @@ import {
   ArtifactState,
 } from '@vitrine/proto/artifact';
 import { enumFromWord } from '@vitrine/proto/enum-words';
-import { EventSchema } from '@vitrine/proto/event';
+import { EventBodySchema } from '@vitrine/proto/event';
 import {
   type Comment,
   CommentSchema,
@@ -60,6 +60,7 @@ export function toFinding(row: FindingRow): Finding {
     createdAt: timestampOfHlc(row.created_hlc),
     updatedAt: timestampOfHlc(row.updated_hlc),
     commentCount: row.comment_count,
+    residency: row.residency,
   });
 }
 
@@ -81,23 +82,22 @@ export function toHistoryEntry(row: {
   seq: bigint;
   hlc: bigint;
   overwritten_fields: string[];
-  bytes: Uint8Array;
+  body: Uint8Array | null;
 }): FindingHistoryEntry {
-  const event = fromBinary(EventSchema, row.bytes);
-  const body = event.body;
+  const body = fromBinary(EventBodySchema, row.body ?? new Uint8Array());
   const change =
-    body.case === 'findingCreated'
-      ? { case: 'created' as const, value: body.value }
-      : body.case === 'findingUpdated'
-        ? { case: 'updated' as const, value: body.value }
-        : body.case === 'commentAdded'
-          ? { case: 'comment' as const, value: body.value }
+    body.change.case === 'findingCreated'
+      ? { case: 'created' as const, value: body.change.value }
+      : body.change.case === 'findingUpdated'
+        ? { case: 'updated' as const, value: body.change.value }
+        : body.change.case === 'commentAdded'
+          ? { case: 'comment' as const, value: body.change.value }
           : { case: undefined };
   return create(FindingHistoryEntrySchema, {
     origin: row.origin,
     seq: row.seq,
     at: timestampOfHlc(row.hlc),
-    actor: event.actor,
+    actor: body.actor,
     change,
     overwrittenFields: row.overwritten_fields,
   });

@@ -1,13 +1,13 @@
 import { create } from '@bufbuild/protobuf';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { nextHlc, type SealedEvent, sealEvent } from '@vitrine/events';
-import { type Event, EventSchema } from '@vitrine/proto/event';
+import { type EventBody, EventBodySchema } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { applyEvent } from './apply-event.js';
 import type { RegistryDatabase } from './schema.js';
 
-/** The body of an event: one of the `Event.body` cases. */
-export type EventBody = Exclude<Event['body'], { case: undefined }>;
+/** What an event changes: one of the `EventBody.change` cases. */
+export type EventChange = Exclude<EventBody['change'], { case: undefined }>;
 
 /** Who this center is: its id and the key it signs its events with. */
 export interface CenterIdentity {
@@ -37,27 +37,32 @@ export class EventLog {
   }
 
   /**
-   * Appends a local event inside `tx` and applies it to the derived state. `body` may be a
-   * function of the event's sequence, for bodies that name themselves after it (finding ids).
+   * Appends a local event inside `tx` and applies it to the derived state. `change` may be
+   * a function of the event's sequence, for changes that name themselves after it (finding
+   * ids). `residency` says where the event's body may be held (empty: everywhere).
    */
   async append(
     tx: Kysely<RegistryDatabase>,
     actor: string,
-    body: EventBody | ((seq: bigint) => EventBody),
+    change: EventChange | ((seq: bigint) => EventChange),
+    residency: readonly string[] = [],
   ): Promise<SealedEvent> {
     const head = await this.#lockedHead(tx);
     const seq = head.seq + 1n;
-    const event = create(EventSchema, {
+    const body = create(EventBodySchema, {
+      actor,
+      change: typeof change === 'function' ? change(seq) : change,
+    });
+    const fields = {
       origin: this.center.id,
       seq,
       hlc: nextHlc(head.hlc, this.now()),
       prevDigest: head.digest,
-      actor,
-      body: typeof body === 'function' ? body(seq) : body,
-    });
-    const sealed = await sealEvent(event, this.center.signingKey);
+      residency: [...residency].sort(),
+    };
+    const sealed = await sealEvent(fields, body, this.center.signingKey);
     await storeEvent(tx, sealed);
-    await applyEvent(tx, sealed.event);
+    await applyEvent(tx, sealed.header, body);
     return sealed;
   }
 
@@ -68,36 +73,37 @@ export class EventLog {
       .values({ origin: this.center.id, seq: 0n, digest: new Uint8Array(), hlc: 0n })
       .onConflict((oc) => oc.column('origin').doNothing())
       .execute();
-    const head = await tx
+    return tx
       .selectFrom('log_heads')
       .selectAll()
       .where('origin', '=', this.center.id)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    return head;
   }
 }
 
 /** Inserts an event and advances its origin's log head. */
 async function storeEvent(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<void> {
-  const { event } = sealed;
+  const { header } = sealed;
   await tx
     .insertInto('events')
     .values({
-      origin: event.origin,
-      seq: event.seq,
-      hlc: event.hlc,
-      body_case: event.body.case ?? '',
-      bytes: sealed.bytes,
+      origin: header.origin,
+      seq: header.seq,
+      hlc: header.hlc,
+      residency: header.residency,
+      header: sealed.headerBytes,
       signature: sealed.signature,
       digest: sealed.digest,
+      body_case: sealed.body?.change.case ?? null,
+      body: sealed.bodyBytes ?? null,
     })
     .execute();
   await tx
     .insertInto('log_heads')
-    .values({ origin: event.origin, seq: event.seq, digest: sealed.digest, hlc: event.hlc })
+    .values({ origin: header.origin, seq: header.seq, digest: sealed.digest, hlc: header.hlc })
     .onConflict((oc) =>
-      oc.column('origin').doUpdateSet({ seq: event.seq, digest: sealed.digest, hlc: event.hlc }),
+      oc.column('origin').doUpdateSet({ seq: header.seq, digest: sealed.digest, hlc: header.hlc }),
     )
     .execute();
 }

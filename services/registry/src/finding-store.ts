@@ -47,6 +47,7 @@ export async function applyFindingCreated(
       status: enumWord(FindingStatusSchema, FindingStatus.NEW) ?? 'new',
       assignee: '',
       fix_artifact_id: '',
+      residency: [...at.residency],
       created_hlc: at.hlc,
       updated_hlc: at.hlc,
     })
@@ -238,7 +239,7 @@ export function findingHistory(db: Db, findingId: string) {
     .innerJoin('events as e', (join) =>
       join.onRef('e.origin', '=', 'h.origin').onRef('e.seq', '=', 'h.seq'),
     )
-    .select(['h.origin', 'h.seq', 'h.hlc', 'h.overwritten_fields', 'e.bytes'])
+    .select(['h.origin', 'h.seq', 'h.hlc', 'h.overwritten_fields', 'e.body'])
     .where('h.finding_id', '=', findingId)
     .orderBy('h.hlc')
     .orderBy('h.origin')

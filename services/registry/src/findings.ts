@@ -36,19 +36,24 @@ export class Findings {
   /** Records a new finding on existing artifacts; its id is `<center>-<event seq>`. */
   async create(actor: string, req: CreateFindingRequest): Promise<FindingRow> {
     return this.db.transaction().execute(async (tx) => {
-      await requireArtifacts(tx, req.artifactIds);
-      const sealed = await this.log.append(tx, actor, (seq) => ({
-        case: 'findingCreated',
-        value: create(FindingCreatedSchema, {
-          findingId: `${this.centerId}-${seq}`,
-          artifactIds: req.artifactIds,
-          title: req.title.trim(),
-          description: req.description,
-          severity: req.severity,
-          cvssVector: req.cvssVector,
+      const residency = commonResidency(await requireArtifacts(tx, req.artifactIds));
+      const sealed = await this.log.append(
+        tx,
+        actor,
+        (seq) => ({
+          case: 'findingCreated',
+          value: create(FindingCreatedSchema, {
+            findingId: `${this.centerId}-${seq}`,
+            artifactIds: req.artifactIds,
+            title: req.title.trim(),
+            description: req.description,
+            severity: req.severity,
+            cvssVector: req.cvssVector,
+          }),
         }),
-      }));
-      return mustFind(tx, `${this.centerId}-${sealed.event.seq}`);
+        residency,
+      );
+      return mustFind(tx, `${this.centerId}-${sealed.header.seq}`);
     });
   }
 
@@ -58,7 +63,12 @@ export class Findings {
       const current = await lockFinding(tx, req.id);
       const change = await this.#changeOf(tx, current, req);
       if (!change) return current;
-      await this.log.append(tx, actor, { case: 'findingUpdated', value: change });
+      await this.log.append(
+        tx,
+        actor,
+        { case: 'findingUpdated', value: change },
+        current.residency,
+      );
       return mustFind(tx, req.id);
     });
   }
@@ -66,16 +76,21 @@ export class Findings {
   /** Adds a comment to a finding. */
   async comment(actor: string, req: AddCommentRequest): Promise<Selectable<CommentTable>> {
     return this.db.transaction().execute(async (tx) => {
-      await lockFinding(tx, req.findingId);
-      const sealed = await this.log.append(tx, actor, (seq) => ({
-        case: 'commentAdded',
-        value: create(CommentAddedSchema, {
-          findingId: req.findingId,
-          commentId: `${this.centerId}-${seq}`,
-          text: req.text,
+      const finding = await lockFinding(tx, req.findingId);
+      const sealed = await this.log.append(
+        tx,
+        actor,
+        (seq) => ({
+          case: 'commentAdded',
+          value: create(CommentAddedSchema, {
+            findingId: req.findingId,
+            commentId: `${this.centerId}-${seq}`,
+            text: req.text,
+          }),
         }),
-      }));
-      const id = `${this.centerId}-${sealed.event.seq}`;
+        finding.residency,
+      );
+      const id = `${this.centerId}-${sealed.header.seq}`;
       return tx.selectFrom('comments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     });
   }
@@ -138,12 +153,35 @@ async function mustFind(tx: Db, id: string): Promise<FindingRow> {
   return row;
 }
 
-async function requireArtifacts(tx: Db, ids: readonly string[]): Promise<void> {
-  const found = await tx.selectFrom('artifacts').select('id').where('id', 'in', ids).execute();
+async function requireArtifacts(tx: Db, ids: readonly string[]) {
+  const found = await tx
+    .selectFrom('artifacts')
+    .select(['id', 'residency'])
+    .where('id', 'in', ids)
+    .execute();
   const missing = ids.filter((id) => !found.some((row) => row.id === id));
   if (missing.length > 0) {
     throw new VitrineError('not_found', `artifact ${missing.join(', ')} not found`);
   }
+  return found;
+}
+
+/**
+ * Where a finding on these artifacts may be held: the jurisdictions every one of them may
+ * be held in (empty: everywhere). A finding must be holdable somewhere its artifacts are.
+ */
+function commonResidency(artifacts: readonly { id: string; residency: string[] }[]): string[] {
+  const restricted = artifacts.filter((a) => a.residency.length > 0);
+  const [first, ...rest] = restricted;
+  if (!first) return [];
+  const common = first.residency.filter((j) => rest.every((a) => a.residency.includes(j)));
+  if (common.length === 0) {
+    throw new VitrineError(
+      'failed_precondition',
+      `artifacts ${restricted.map((a) => a.id).join(', ')} share no jurisdiction, so no center may hold one finding on all of them`,
+    );
+  }
+  return common;
 }
 
 async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {

@@ -24,10 +24,16 @@ export interface EventTable {
   /** This center's append order: the leaf index of its transparency log. */
   position: Generated<bigint>;
   hlc: bigint;
-  body_case: string;
-  bytes: Uint8Array;
+  /** Where the body may be held; empty means everywhere. */
+  residency: string[];
+  /** The EventHeader bytes the origin signed. */
+  header: Uint8Array;
   signature: Uint8Array;
+  /** SHA-256 of `header`: the hash-chain link and transparency-log leaf. */
   digest: Uint8Array;
+  /** Which change the body holds; null with the body when residency withholds it here. */
+  body_case: string | null;
+  body: Uint8Array | null;
 }
 
 /** Per origin: the highest contiguous sequence held, its digest, and the latest HLC seen. */
@@ -80,6 +86,8 @@ export interface FindingTable {
   status: string;
   assignee: string;
   fix_artifact_id: string;
+  /** The residency of the artifacts it concerns: its events follow it. */
+  residency: string[];
   created_hlc: bigint;
   updated_hlc: bigint;
   comment_count: ColumnType<number, number | undefined, number>;

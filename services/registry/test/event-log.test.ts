@@ -46,11 +46,15 @@ describe.each(testBackends())('event log on $name', (backend) => {
       ]);
       let prev: Uint8Array = new Uint8Array();
       for (const row of rows) {
-        const opened = await openEvent(row.bytes, row.signature, (origin) =>
-          origin === 'asia' ? signingKey.publicKey : undefined,
+        const opened = await openEvent(
+          row.header,
+          row.signature,
+          row.body ?? undefined,
+          (origin) => (origin === 'asia' ? signingKey.publicKey : undefined),
         );
-        expect(opened.event.prevDigest).toEqual(prev);
-        expect(row.digest).toEqual(sha256(row.bytes));
+        expect(opened.header.prevDigest).toEqual(prev);
+        expect(opened.body?.change.case).toBe('findingCreated');
+        expect(row.digest).toEqual(sha256(row.header));
         prev = row.digest;
       }
       const head = await database.db.selectFrom('log_heads').selectAll().executeTakeFirstOrThrow();

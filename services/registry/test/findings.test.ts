@@ -187,6 +187,36 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
     expect(await codeOf(t.client.listFindings({ artifactId: 'zz' }))).toBe('InvalidArgument');
   });
 
+  it('gives a finding the residency its artifacts share, and refuses artifacts that share none', async () => {
+    const push = (version: string, residency: string[]) =>
+      t.client.pushArtifact(
+        uploadOf(
+          { kind: ArtifactKind.SOURCE, product: 'agent', version, residency },
+          randomContent(1000),
+        ),
+      );
+    const euUs = (await push('eu-us', ['EU', 'US'])).artifact?.id ?? '';
+    const eu = (await push('eu', ['EU'])).artifact?.id ?? '';
+    const us = (await push('us', ['US'])).artifact?.id ?? '';
+    const onEu = await t.client.createFinding({
+      artifactIds: [source, euUs, eu],
+      title: 'r',
+      severity: Severity.LOW,
+    });
+    expect(onEu.finding?.residency).toEqual(['EU']);
+    const anywhere = await t.client.createFinding({
+      artifactIds: [source],
+      title: 'r',
+      severity: Severity.LOW,
+    });
+    expect(anywhere.finding?.residency).toEqual([]);
+    expect(
+      await codeOf(
+        t.client.createFinding({ artifactIds: [eu, us], title: 'r', severity: Severity.LOW }),
+      ),
+    ).toBe('FailedPrecondition');
+  });
+
   it('keeps findings across a restart', async () => {
     const before = await t.client.listFindings({});
     await t.restart();

@@ -8,10 +8,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('seq', 'int8', (c) => c.notNull())
     .addColumn('position', 'int8', (c) => c.notNull().generatedAlwaysAsIdentity().unique())
     .addColumn('hlc', 'int8', (c) => c.notNull())
-    .addColumn('body_case', 'text', (c) => c.notNull())
-    .addColumn('bytes', 'bytea', (c) => c.notNull())
+    .addColumn('residency', sql`text[]`, (c) => c.notNull())
+    .addColumn('header', 'bytea', (c) => c.notNull())
     .addColumn('signature', 'bytea', (c) => c.notNull())
     .addColumn('digest', 'bytea', (c) => c.notNull())
+    .addColumn('body_case', 'text')
+    .addColumn('body', 'bytea')
     .addPrimaryKeyConstraint('events_pk', ['origin', 'seq'])
     .execute();
 
@@ -74,6 +76,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('assignee', 'text', (c) => c.notNull())
     .addColumn('fix_artifact_id', 'text', (c) => c.notNull())
+    .addColumn('residency', sql`text[]`, (c) => c.notNull())
     .addColumn('created_hlc', 'int8', (c) => c.notNull())
     .addColumn('updated_hlc', 'int8', (c) => c.notNull())
     .addColumn('comment_count', 'int4', (c) => c.notNull().defaultTo(0))

@@ -14,15 +14,18 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/event.proto.
  */
 export const file_vitrine_registry_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("Ch92aXRyaW5lL3JlZ2lzdHJ5L3YxL2V2ZW50LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIt8CCgVFdmVudBIOCgZvcmlnaW4YASABKAkSCwoDc2VxGAIgASgEEgsKA2hsYxgDIAEoBBITCgtwcmV2X2RpZ2VzdBgEIAEoDBINCgVhY3RvchgFIAEoCRJEChJhcnRpZmFjdF9wdWJsaXNoZWQYCiABKAsyJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0UHVibGlzaGVkSAASPgoPZmluZGluZ19jcmVhdGVkGAsgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ3JlYXRlZEgAEj4KD2ZpbmRpbmdfdXBkYXRlZBgMIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1VwZGF0ZWRIABI6Cg1jb21tZW50X2FkZGVkGA0gASgLMiEudml0cmluZS5yZWdpc3RyeS52MS5Db21tZW50QWRkZWRIAEIGCgRib2R5InUKEUFydGlmYWN0UHVibGlzaGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEi8KCG1hbmlmZXN0GAIgASgLMh0udml0cmluZS5yZWdpc3RyeS52MS5NYW5pZmVzdBIaChJtYW5pZmVzdF9zaWduYXR1cmUYAyABKAwiLwoLU2lnbmVkRXZlbnQSDQoFZXZlbnQYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMYgZwcm90bzM", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("Ch92aXRyaW5lL3JlZ2lzdHJ5L3YxL2V2ZW50LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxInQKC0V2ZW50SGVhZGVyEg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSCwoDaGxjGAMgASgEEhMKC3ByZXZfZGlnZXN0GAQgASgMEhMKC2JvZHlfZGlnZXN0GAUgASgMEhEKCXJlc2lkZW5jeRgGIAMoCSKmAgoJRXZlbnRCb2R5Eg0KBWFjdG9yGAEgASgJEkQKEmFydGlmYWN0X3B1Ymxpc2hlZBgKIAEoCzImLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RQdWJsaXNoZWRIABI+Cg9maW5kaW5nX2NyZWF0ZWQYCyABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASPgoPZmluZGluZ191cGRhdGVkGAwgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjoKDWNvbW1lbnRfYWRkZWQYDSABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAQggKBmNoYW5nZSJ1ChFBcnRpZmFjdFB1Ymxpc2hlZBITCgthcnRpZmFjdF9pZBgBIAEoCRIvCghtYW5pZmVzdBgCIAEoCzIdLnZpdHJpbmUucmVnaXN0cnkudjEuTWFuaWZlc3QSGgoSbWFuaWZlc3Rfc2lnbmF0dXJlGAMgASgMIj4KC1NpZ25lZEV2ZW50Eg4KBmhlYWRlchgBIAEoDBIRCglzaWduYXR1cmUYAiABKAwSDAoEYm9keRgDIAEoDGIGcHJvdG8z", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
- * One change at a center. Its binary encoding is what the origin signs (behind a domain
- * prefix); events are applied idempotently by (origin, seq), in per-origin order.
+ * What the origin of an event signs: everything about the event but its body, which it
+ * names by digest. Events are applied idempotently by (origin, seq), in per-origin order.
+ * Splitting header from body lets a center outside an event's residency hold the header
+ * alone: its per-origin sequence and hash chain stay complete while the body never
+ * reaches it.
  *
- * @generated from message vitrine.registry.v1.Event
+ * @generated from message vitrine.registry.v1.EventHeader
  */
-export type Event = Message<"vitrine.registry.v1.Event"> & {
+export type EventHeader = Message<"vitrine.registry.v1.EventHeader"> & {
   /**
    * Center id of the origin.
    *
@@ -45,24 +48,52 @@ export type Event = Message<"vitrine.registry.v1.Event"> & {
   hlc: bigint;
 
   /**
-   * SHA-256 of the origin's previous SignedEvent.event bytes (empty for seq 1): a hash
-   * chain, so a receiver can check that no event of an origin was left out or replaced.
+   * SHA-256 of the origin's previous EventHeader bytes (empty for seq 1): a hash chain, so
+   * a receiver can tell that no event of an origin was left out or replaced.
    *
    * @generated from field: bytes prev_digest = 4;
    */
   prevDigest: Uint8Array;
 
   /**
-   * Who made the change: an operator, partner or center id.
+   * SHA-256 of the EventBody bytes.
    *
-   * @generated from field: string actor = 5;
+   * @generated from field: bytes body_digest = 5;
+   */
+  bodyDigest: Uint8Array;
+
+  /**
+   * Jurisdiction codes where the body may be held, sorted; empty means every jurisdiction.
+   *
+   * @generated from field: repeated string residency = 6;
+   */
+  residency: string[];
+};
+
+/**
+ * Describes the message vitrine.registry.v1.EventHeader.
+ * Use `create(EventHeaderSchema)` to create a new message.
+ */
+export const EventHeaderSchema: GenMessage<EventHeader> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_event, 0);
+
+/**
+ * What changed, and who changed it.
+ *
+ * @generated from message vitrine.registry.v1.EventBody
+ */
+export type EventBody = Message<"vitrine.registry.v1.EventBody"> & {
+  /**
+   * An operator, partner or center id.
+   *
+   * @generated from field: string actor = 1;
    */
   actor: string;
 
   /**
-   * @generated from oneof vitrine.registry.v1.Event.body
+   * @generated from oneof vitrine.registry.v1.EventBody.change
    */
-  body: {
+  change: {
     /**
      * @generated from field: vitrine.registry.v1.ArtifactPublished artifact_published = 10;
      */
@@ -90,11 +121,11 @@ export type Event = Message<"vitrine.registry.v1.Event"> & {
 };
 
 /**
- * Describes the message vitrine.registry.v1.Event.
- * Use `create(EventSchema)` to create a new message.
+ * Describes the message vitrine.registry.v1.EventBody.
+ * Use `create(EventBodySchema)` to create a new message.
  */
-export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_vitrine_registry_v1_event, 0);
+export const EventBodySchema: GenMessage<EventBody> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_event, 1);
 
 /**
  * Event body: an artifact was published at its origin.
@@ -125,7 +156,7 @@ export type ArtifactPublished = Message<"vitrine.registry.v1.ArtifactPublished">
  * Use `create(ArtifactPublishedSchema)` to create a new message.
  */
 export const ArtifactPublishedSchema: GenMessage<ArtifactPublished> = /*@__PURE__*/
-  messageDesc(file_vitrine_registry_v1_event, 1);
+  messageDesc(file_vitrine_registry_v1_event, 2);
 
 /**
  * An event exactly as its origin encoded and signed it.
@@ -134,18 +165,25 @@ export const ArtifactPublishedSchema: GenMessage<ArtifactPublished> = /*@__PURE_
  */
 export type SignedEvent = Message<"vitrine.registry.v1.SignedEvent"> & {
   /**
-   * Binary encoding of Event.
+   * Binary encoding of EventHeader.
    *
-   * @generated from field: bytes event = 1;
+   * @generated from field: bytes header = 1;
    */
-  event: Uint8Array;
+  header: Uint8Array;
 
   /**
-   * Ed25519 signature over "vitrine/event/v1\n" || event.
+   * Ed25519 signature by the origin over "vitrine/event/v1\n" || header.
    *
    * @generated from field: bytes signature = 2;
    */
   signature: Uint8Array;
+
+  /**
+   * Binary encoding of EventBody; empty where the event's residency withholds it.
+   *
+   * @generated from field: bytes body = 3;
+   */
+  body: Uint8Array;
 };
 
 /**
@@ -153,5 +191,5 @@ export type SignedEvent = Message<"vitrine.registry.v1.SignedEvent"> & {
  * Use `create(SignedEventSchema)` to create a new message.
  */
 export const SignedEventSchema: GenMessage<SignedEvent> = /*@__PURE__*/
-  messageDesc(file_vitrine_registry_v1_event, 2);
+  messageDesc(file_vitrine_registry_v1_event, 3);
 
