@@ -8,7 +8,7 @@ import {
 } from '@vitrine/crypto';
 import { FieldViolations, VitrineError } from '@vitrine/errors';
 import type { KxKeyPair } from './center-keys.js';
-import type { FederationManifest } from './federation-manifest.js';
+import type { FederationCenter, FederationManifest } from './federation-manifest.js';
 import {
   bindSessionKeys,
   HANDSHAKE_DOMAIN,
@@ -98,23 +98,7 @@ export async function initiateHandshake(
     if (used) throw new VitrineError('failed_precondition', 'handshake already completed');
     used = true;
     try {
-      assertShape(response, 'handshake response', true);
-      if (response.centerId !== peer.id) {
-        throw new VitrineError('unauthenticated', 'handshake answered by another center');
-      }
-      const t2 = transcript2(t1, { ...response, sessionId: sessionIdBytes(response.sessionId) });
-      await verifyDetached(
-        peer.signingKey,
-        HANDSHAKE_DOMAIN,
-        t2,
-        response.signature,
-        'unauthenticated',
-      );
-      const keys = await bindSessionKeys('initiator', ephemeral, response.ephemeralKey, t2);
-      return new Session(
-        { id: response.sessionId, peerId: peer.id, role: 'initiator', ...keys },
-        sodium,
-      );
+      return await finishAsInitiator(sodium, peer, ephemeral, t1, response);
     } finally {
       sodium.memzero(ephemeral.secretKey);
     }
@@ -123,11 +107,42 @@ export async function initiateHandshake(
 }
 
 /**
+ * Checks the response in order — shape, that it comes from the peer asked, its signature
+ * over T2 with the manifest's key for that peer — and binds the session keys.
+ */
+async function finishAsInitiator(
+  sodium: Sodium,
+  peer: FederationCenter,
+  ephemeral: KxKeyPair,
+  t1: Uint8Array,
+  response: HandshakeResponse,
+): Promise<Session> {
+  assertShape(response, 'handshake response', true);
+  if (response.centerId !== peer.id) {
+    throw new VitrineError('unauthenticated', 'handshake answered by another center');
+  }
+  const t2 = transcript2(t1, { ...response, sessionId: sessionIdBytes(response.sessionId) });
+  await verifyDetached(
+    peer.signingKey,
+    HANDSHAKE_DOMAIN,
+    t2,
+    response.signature,
+    'unauthenticated',
+  );
+  const keys = await bindSessionKeys('initiator', ephemeral, response.ephemeralKey, t2);
+  const init = { id: response.sessionId, peerId: peer.id, role: 'initiator' as const, ...keys };
+  return new Session(init, sodium);
+}
+
+/**
  * Answers a handshake request, checking in order: the request's shape (`invalid_argument`),
  * that the initiator is a member (`unauthenticated` "unknown center"), and its signature
  * over T1 with the key the manifest names for it — not with any key the request brings —
  * (`unauthenticated`). Then signs T2 = T1 ‖ len-prefixed(ephemeralKey, nonce, sessionId)
  * with a fresh ephemeral, nonce and session id, and returns the response and the session.
+ * A replayed request gets a new session whose keys its sender cannot compute without the
+ * old ephemeral secret; the responder knows the initiator holds the keys once the
+ * initiator's first sealed frame opens.
  */
 export async function respondToHandshake(
   options: HandshakeOptions & { readonly request: HandshakeRequest },

@@ -62,7 +62,11 @@ describe('kx key files', () => {
     const path = join(await folder(), 'kx.json');
     const { signing } = await generateCenterKeys();
     const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-    const ed25519 = { type: 'ed25519', publicKey: b64(signing.publicKey), secretKey: b64(signing.secretKey) };
+    const ed25519 = {
+      type: 'ed25519',
+      publicKey: b64(signing.publicKey),
+      secretKey: b64(signing.secretKey),
+    };
     for (const text of [JSON.stringify(ed25519), 'not json']) {
       await writeFile(path, text);
       await expect(readKxKeyFile(path)).rejects.toMatchObject({ code: 'failed_precondition' });

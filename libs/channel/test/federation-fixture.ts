@@ -5,6 +5,12 @@ import {
   type FederationManifest,
   type FederationManifestDocument,
   generateCenterKeys,
+  type HandshakeRequest,
+  initiateHandshake,
+  type PendingHandshake,
+  type RandomSource,
+  respondToHandshake,
+  type Session,
   type SignedManifest,
   signManifest,
   verifyManifest,
@@ -56,7 +62,10 @@ export function manifestDocument(
       signingKey: b64(c.keys.signing.publicKey),
       kxKey: b64(c.keys.kx.publicKey),
     })),
-    access: { url: 'https://access.example', tokenKeys: [{ keyId: 'k1', publicKey: b64(tokenKey) }] },
+    access: {
+      url: 'https://access.example',
+      tokenKeys: [{ keyId: 'k1', publicKey: b64(tokenKey) }],
+    },
   };
 }
 
@@ -81,4 +90,59 @@ export function member(federation: TestFederation, id: string): TestCenter {
   const center = federation.centers[id];
   if (!center) throw new Error(`no test center ${id}`);
   return center;
+}
+
+/** `from` starts a handshake with `to` under the federation's real manifest. */
+export function startHandshake(
+  federation: TestFederation,
+  from: string,
+  to: string,
+  random?: RandomSource,
+): Promise<PendingHandshake> {
+  return initiateHandshake({
+    manifest: federation.manifest,
+    self: member(federation, from).identity,
+    peerId: to,
+    ...(random ? { random } : {}),
+  });
+}
+
+/** `to` answers `request` under the federation's real manifest. */
+export function answerHandshake(
+  federation: TestFederation,
+  to: string,
+  request: HandshakeRequest,
+  random?: RandomSource,
+): ReturnType<typeof respondToHandshake> {
+  return respondToHandshake({
+    manifest: federation.manifest,
+    self: member(federation, to).identity,
+    request,
+    ...(random ? { random } : {}),
+  });
+}
+
+/** A full handshake from `from` to `to`: the initiator's and the responder's sessions. */
+export async function sessionPair(
+  federation: TestFederation,
+  from = 'asia',
+  to = 'europe',
+): Promise<{ initiator: Session; responder: Session }> {
+  const pending = await startHandshake(federation, from, to);
+  const { response, session } = await answerHandshake(federation, to, pending.request);
+  return { initiator: await pending.complete(response), responder: session };
+}
+
+/** A manifest an attacker signed with its own root, naming `centers` as it likes. */
+export async function forgedManifest(
+  centers: Record<string, TestCenter>,
+): Promise<FederationManifest> {
+  return (await testFederation(Object.keys(centers), centers)).manifest;
+}
+
+/** A copy of `bytes` with the lowest bit of byte `index` flipped. */
+export function flipped(bytes: Uint8Array, index = 0): Uint8Array {
+  const out = new Uint8Array(bytes);
+  out[index] = (out[index] ?? 0) ^ 1;
+  return out;
 }

@@ -1,6 +1,7 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { type Client, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { HTTP2_WINDOW_BYTES } from './protocol-listener.js';
 import { DEFAULT_READ_MAX_BYTES } from './start-server.js';
 import { clientTelemetryInterceptor } from './telemetry-interceptors.js';
 
@@ -51,7 +52,10 @@ export function createGrpcClientTransport(baseUrl: string, options: ClientOption
   return createGrpcTransport({
     baseUrl,
     ...common(options),
-    nodeOptions: tlsOptions(options.tls),
+    nodeOptions: {
+      ...tlsOptions(options.tls),
+      settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
+    },
   });
 }
 

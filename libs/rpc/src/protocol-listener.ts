@@ -107,6 +107,20 @@ function track(
 }
 
 /**
+ * HTTP/2 flow-control windows sized for bulk transfer. With the 64 KiB default a stream
+ * stalls for a WINDOW_UPDATE every 64 KiB, which capped artifact streams well below what
+ * the rest of the path does; 8 MiB per stream (and per connection) keeps bytes flowing
+ * while still bounding what a slow reader buffers.
+ */
+export const HTTP2_WINDOW_BYTES = 8 * 1024 * 1024;
+const HTTP2_SETTINGS: http2.Settings = { initialWindowSize: HTTP2_WINDOW_BYTES };
+
+/** Raises the connection-level window, which SETTINGS cannot change (RFC 9113 §6.9.2). */
+export function widenSessionWindow(session: http2.Http2Session): void {
+  session.setLocalWindowSize(HTTP2_WINDOW_BYTES);
+}
+
+/**
  * Plaintext gRPC, gRPC-Web and Connect on one port: HTTP/2 with prior knowledge (what
  * grpc clients, grpcurl and buf curl speak without TLS) and HTTP/1.1 (curl, browsers).
  * Node negotiates both only through TLS ALPN, so the first bytes decide instead.
@@ -116,8 +130,10 @@ function plaintextListener(accounting: Accounting): ProtocolListener {
   // requestTimeout 0: an upload over HTTP/1.1 may take longer than Node's default 5 min.
   const h1 = http.createServer({ requestTimeout: 0 }, handler as http.RequestListener);
   const h2 = http2.createServer(
+    { settings: HTTP2_SETTINGS },
     handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
+  h2.on('session', widenSessionWindow);
   const server = createNetServer((socket) => sniff(socket, h1, h2));
   const closeIdleHttp1 = () => h1.closeIdleConnections();
   return { server, ...track(server, h2), ...requests, closeIdleHttp1 };
@@ -129,6 +145,7 @@ function tlsListener(accounting: Accounting, tls: ServerTls): ProtocolListener {
   const server = http2.createSecureServer(
     {
       allowHTTP1: true,
+      settings: HTTP2_SETTINGS,
       cert: tls.cert,
       key: tls.key,
       ...(tls.ca === undefined ? {} : { ca: tls.ca }),
@@ -137,6 +154,7 @@ function tlsListener(accounting: Accounting, tls: ServerTls): ProtocolListener {
     },
     handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
+  server.on('session', widenSessionWindow);
   return { server, ...track(server, server), ...requests, closeIdleHttp1: () => {} };
 }
 

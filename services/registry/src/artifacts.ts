@@ -90,7 +90,7 @@ export class Artifacts {
     const manifestBytes = toBinary(ManifestSchema, manifest);
     const id = artifactId(manifestBytes);
     const signature = await signDetached(this.center.signingKey, MANIFEST_DOMAIN, manifestBytes);
-    const created = await this.db.transaction().execute(async (tx) => {
+    const created = await this.log.transact(this.db, async (tx) => {
       await this.log.lock(tx);
       assertNotCancelled(signal);
       if (await findArtifact(tx, id)) return false;

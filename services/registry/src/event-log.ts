@@ -2,8 +2,9 @@ import { create } from '@bufbuild/protobuf';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { nextHlc, type SealedEvent, sealEvent } from '@vitrine/events';
 import { type EventBody, EventBodySchema } from '@vitrine/proto/event';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { applyEvent } from './apply-event.js';
+import { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
 
 /** What an event changes: one of the `EventBody.change` cases. */
@@ -25,8 +26,22 @@ export interface CenterIdentity {
 export class EventLog {
   constructor(
     private readonly center: CenterIdentity,
+    readonly changes: LogChanges = new LogChanges(),
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Runs `work` in a transaction and, once it has committed, wakes the log's followers.
+   * Every write that appends events goes through here.
+   */
+  async transact<T>(
+    db: Kysely<RegistryDatabase>,
+    work: (tx: Kysely<RegistryDatabase>) => Promise<T>,
+  ) {
+    const result = await db.transaction().execute(work);
+    this.changes.committed();
+    return result;
+  }
 
   /**
    * Takes this center's log-head row lock for the rest of `tx`, so a check made after it
@@ -61,28 +76,46 @@ export class EventLog {
       residency: [...residency].sort(),
     };
     const sealed = await sealEvent(fields, body, this.center.signingKey);
-    await storeEvent(tx, sealed);
+    await this.store(tx, sealed);
     await applyEvent(tx, sealed.header, body);
     return sealed;
   }
 
-  /** The center's log head, locked; created (seq 0) on first use so there is a row to lock. */
-  async #lockedHead(tx: Kysely<RegistryDatabase>) {
+  /** Moves this center's clock past a timestamp seen on an event from a peer (HLC receive rule). */
+  async observe(tx: Kysely<RegistryDatabase>, hlc: bigint): Promise<void> {
+    await this.#lockedHead(tx);
     await tx
-      .insertInto('log_heads')
-      .values({ origin: this.center.id, seq: 0n, digest: new Uint8Array(), hlc: 0n })
-      .onConflict((oc) => oc.column('origin').doNothing())
-      .execute();
-    return tx
-      .selectFrom('log_heads')
-      .selectAll()
+      .updateTable('log_heads')
+      .set({ hlc: sql`greatest(hlc, ${hlc}::int8)` })
       .where('origin', '=', this.center.id)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+      .execute();
+  }
+
+  /** Inserts an event (verified, next in its origin's chain) and advances its origin's head. */
+  async store(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<void> {
+    await storeEvent(tx, sealed);
+  }
+
+  #lockedHead(tx: Kysely<RegistryDatabase>) {
+    return lockHead(tx, this.center.id);
   }
 }
 
-/** Inserts an event and advances its origin's log head. */
+/** An origin's log head, locked for the transaction; created at seq 0 so there is a row to lock. */
+export async function lockHead(tx: Kysely<RegistryDatabase>, origin: string) {
+  await tx
+    .insertInto('log_heads')
+    .values({ origin, seq: 0n, digest: new Uint8Array(), hlc: 0n })
+    .onConflict((oc) => oc.column('origin').doNothing())
+    .execute();
+  return tx
+    .selectFrom('log_heads')
+    .selectAll()
+    .where('origin', '=', origin)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
 async function storeEvent(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<void> {
   const { header } = sealed;
   await tx

@@ -35,7 +35,7 @@ export class Findings {
 
   /** Records a new finding on existing artifacts; its id is `<center>-<event seq>`. */
   async create(actor: string, req: CreateFindingRequest): Promise<FindingRow> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.log.transact(this.db, async (tx) => {
       const residency = commonResidency(await requireArtifacts(tx, req.artifactIds));
       const sealed = await this.log.append(
         tx,
@@ -59,7 +59,7 @@ export class Findings {
 
   /** Changes the fields that differ; a status change must follow the lifecycle. */
   async update(actor: string, req: UpdateFindingRequest): Promise<FindingRow> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.log.transact(this.db, async (tx) => {
       const current = await lockFinding(tx, req.id);
       const change = await this.#changeOf(tx, current, req);
       if (!change) return current;
@@ -75,7 +75,7 @@ export class Findings {
 
   /** Adds a comment to a finding. */
   async comment(actor: string, req: AddCommentRequest): Promise<Selectable<CommentTable>> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.log.transact(this.db, async (tx) => {
       const finding = await lockFinding(tx, req.findingId);
       const sealed = await this.log.append(
         tx,

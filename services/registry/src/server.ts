@@ -23,7 +23,7 @@ export interface RegistryParts {
 /** Wires domain objects to the RPC server. */
 export function serveRegistry(parts: RegistryParts): Promise<RunningServer> {
   const { config, db, store, center, logger } = parts;
-  const log = new EventLog(center, parts.now);
+  const log = new EventLog(center, undefined, parts.now);
   const artifacts = new Artifacts(db, log, store, center, config.jurisdictions, {
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });

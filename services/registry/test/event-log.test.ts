@@ -19,7 +19,7 @@ describe.each(testBackends())('event log on $name', (backend) => {
       let wall = 1_700_000_000_000;
       // The wall clock stalls for the second and third event, then jumps back.
       const clock = [wall, wall, wall, wall - 5_000, wall + 1];
-      const log = new EventLog({ id: 'asia', jurisdiction: 'APAC', signingKey }, () => {
+      const log = new EventLog({ id: 'asia', jurisdiction: 'APAC', signingKey }, undefined, () => {
         wall = clock.shift() ?? wall;
         return wall;
       });

@@ -1,0 +1,269 @@
+import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { ChunkStore } from '@vitrine/chunks';
+import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
+import { ArtifactKind } from '@vitrine/proto/artifact';
+import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
+import { FindingStatus, Severity } from '@vitrine/proto/finding';
+import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
+import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
+import { tempDir, testBackends } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Artifacts } from '../src/artifacts.js';
+import { EventLog } from '../src/event-log.js';
+import { findFinding } from '../src/finding-store.js';
+import { Findings } from '../src/findings.js';
+import { registryMigrations } from '../src/migrations/index.js';
+import { Replica } from '../src/replica.js';
+import type { RegistryDatabase } from '../src/schema.js';
+import { randomContent, uploadOf } from './harness.js';
+
+interface Center {
+  id: string;
+  jurisdiction: string;
+  key: SigningKeyPair;
+  database: Database<RegistryDatabase>;
+  findings: Findings;
+  artifacts: Artifacts;
+  replica: Replica;
+  log: EventLog;
+}
+
+/** Drains what `from` would send `to` right now (stops once the feed is idle). */
+async function sync(from: Center, to: Center): Promise<SignedEvent[]> {
+  const stop = new AbortController();
+  const got: SignedEvent[] = [];
+  const feed = from.replica.feed(to, await to.replica.versionVector(), stop.signal);
+  const timer = setTimeout(() => stop.abort(), 300);
+  for await (const event of feed) {
+    got.push(event);
+    await to.replica.ingest(event);
+  }
+  clearTimeout(timer);
+  return got;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? 'unknown',
+  );
+}
+
+describe.each(testBackends())('replication between two centers on $name', (backend) => {
+  const centers: Center[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  let eu: Center;
+  let us: Center;
+  let source = '';
+
+  async function openCenter(id: string, jurisdiction: string, keys: Map<string, Uint8Array>) {
+    const target = await backend.open();
+    const dir = await tempDir(`vitrine-replica-${id}-`);
+    const database = await openDatabase<RegistryDatabase>(target);
+    cleanups.push(async () => {
+      await database.close();
+      await target.cleanup();
+      await dir.cleanup();
+    });
+    await migrateToLatest(database.db, registryMigrations);
+    const key = await generateSigningKeyPair();
+    keys.set(id, key.publicKey);
+    const identity = { id, jurisdiction, signingKey: key };
+    const log = new EventLog(identity);
+    const store = await ChunkStore.open(join(dir.path, 'chunks'));
+    const center: Center = {
+      id,
+      jurisdiction,
+      key,
+      database,
+      log,
+      findings: new Findings(database.db, log, id),
+      artifacts: new Artifacts(database.db, log, store, identity, ['EU', 'US'], {
+        maxArtifactBytes: 1n << 30n,
+      }),
+      replica: new Replica(database.db, log, identity, (origin) => keys.get(origin)),
+    };
+    centers.push(center);
+    return center;
+  }
+
+  async function* requests(version: string, residency: string[]) {
+    const meta = { kind: ArtifactKind.UPDATE, product: 'agent', version, residency };
+    for await (const m of uploadOf(meta, randomContent(5000)))
+      yield create(PushArtifactRequestSchema, m);
+  }
+  const push = (c: Center, version: string, residency: string[] = []) =>
+    c.artifacts.push('operator', requests(version, residency), new AbortController().signal);
+
+  beforeAll(async () => {
+    const keys = new Map<string, Uint8Array>();
+    eu = await openCenter('europe', 'EU', keys);
+    us = await openCenter('us', 'US', keys);
+    source = (await push(eu, '1.0')).artifact.id;
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  it('brings a peer to the same findings, comments and history', async () => {
+    const f = await eu.findings.create('alice', {
+      artifactIds: [source],
+      title: 'Token in logs',
+      description: '',
+      severity: Severity.HIGH,
+      cvssVector: '',
+    } as never);
+    await eu.findings.update('alice', {
+      id: f.id,
+      status: FindingStatus.TRIAGED,
+      assignee: 'agent-team',
+    } as never);
+    await eu.findings.comment('bob', { findingId: f.id, text: 'seen on 1.0' } as never);
+    const sent = await sync(eu, us);
+    expect(sent).toHaveLength(4);
+    const there = await findFinding(us.database.db, f.id);
+    const here = await findFinding(eu.database.db, f.id);
+    expect(there).toEqual(here);
+    expect(await us.replica.versionVector()).toEqual(new Map([['europe', 4n]]));
+    const artifact = await us.database.db
+      .selectFrom('artifacts')
+      .selectAll()
+      .executeTakeFirstOrThrow();
+    expect(artifact).toMatchObject({
+      id: source,
+      origin: 'europe',
+      state: 'replicating',
+      bytes_held: 0n,
+    });
+  });
+
+  it('takes an event twice as a duplicate, and refuses a gap', async () => {
+    const [first] = await collect(eu, new Map());
+    expect(await us.replica.ingest(first as SignedEvent)).toBe('duplicate');
+    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'one' } as never);
+    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'two' } as never);
+    const pending = await collect(eu, await us.replica.versionVector());
+    expect(pending).toHaveLength(2);
+    expect(await codeOf(us.replica.ingest(pending[1] as SignedEvent))).toBe('failed_precondition');
+    expect(await us.replica.ingest(pending[0] as SignedEvent)).toBe('applied');
+    expect(await us.replica.ingest(pending[1] as SignedEvent)).toBe('applied');
+  });
+
+  it('refuses tampered, forged and equivocating events with DATA_LOSS, applying nothing', async () => {
+    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'three' } as never);
+    const [next] = await collect(eu, await us.replica.versionVector());
+    const event = next as SignedEvent;
+    const flip = (b: Uint8Array) => {
+      const c = b.slice();
+      c[c.length - 1] ^= 1;
+      return c;
+    };
+    const forger = await generateSigningKeyPair();
+    const { signDetached } = await import('@vitrine/crypto');
+    const forged = await signDetached(forger, 'vitrine/event/v1\n', event.header);
+    const variants = [
+      create(SignedEventSchema, { ...event, body: flip(event.body) }),
+      create(SignedEventSchema, { ...event, header: flip(event.header) }),
+      create(SignedEventSchema, { ...event, signature: forged }),
+    ];
+    for (const bad of variants) expect(await codeOf(us.replica.ingest(bad))).toBe('data_loss');
+    expect(await us.replica.versionVector()).toEqual(new Map([['europe', 6n]]));
+    expect(await us.replica.ingest(event)).toBe('applied');
+
+    // The origin signs a different event with a sequence the peer already holds.
+    const { sealEvent } = await import('@vitrine/events');
+    const { EventHeaderSchema, EventBodySchema } = await import('@vitrine/proto/event');
+    const { fromBinary } = await import('@bufbuild/protobuf');
+    const header = fromBinary(EventHeaderSchema, event.header);
+    const body = fromBinary(EventBodySchema, event.body);
+    const twin = await sealEvent({ ...header, hlc: header.hlc + 1n }, body, eu.key);
+    const equivocation = create(SignedEventSchema, {
+      header: twin.headerBytes,
+      signature: twin.signature,
+      body: twin.bodyBytes ?? new Uint8Array(),
+    });
+    expect(await codeOf(us.replica.ingest(equivocation))).toBe('data_loss');
+  });
+
+  it('sends only headers of events outside a peer’s residency; the peer refuses bodies it may not hold', async () => {
+    const euOnly = (await push(eu, '2.0-eu', ['EU'])).artifact.id;
+    const f = await eu.findings.create('alice', {
+      artifactIds: [euOnly],
+      title: 'EU only',
+      description: '',
+      severity: Severity.LOW,
+      cvssVector: '',
+    } as never);
+    const sent = await sync(eu, us);
+    expect(sent).toHaveLength(2);
+    expect(sent.every((e) => e.body.length === 0)).toBe(true);
+    expect(await findFinding(us.database.db, f.id)).toBeUndefined();
+    const held = await us.database.db
+      .selectFrom('artifacts')
+      .select('id')
+      .where('id', '=', euOnly)
+      .execute();
+    expect(held).toEqual([]);
+    expect((await us.replica.versionVector()).get('europe')).toBe(9n);
+
+    // A body the sender should have withheld is refused, and a body owed is demanded.
+    await eu.findings.comment('bob', { findingId: f.id, text: 'secret' } as never);
+    const [withBody] = await collect(eu, await us.replica.versionVector(), {
+      id: 'x',
+      jurisdiction: 'EU',
+    });
+    expect(await codeOf(us.replica.ingest(withBody as SignedEvent))).toBe('permission_denied');
+    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'public' } as never);
+    const [, owed] = await collect(eu, await us.replica.versionVector());
+    const stripped = create(SignedEventSchema, {
+      ...(owed as SignedEvent),
+      body: new Uint8Array(),
+    });
+    await us.replica.ingest(withheld(withBody as SignedEvent));
+    expect(await codeOf(us.replica.ingest(stripped))).toBe('data_loss');
+  });
+
+  it('streams new events live, and moves the receiver’s clock past what it saw', async () => {
+    await sync(eu, us);
+    const stop = new AbortController();
+    const feed = eu.replica.feed(us, await us.replica.versionVector(), stop.signal);
+    const arrived = (async () => {
+      for await (const event of feed) {
+        await us.replica.ingest(event);
+        stop.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'live' } as never);
+    await arrived;
+    const last = await eu.database.db
+      .selectFrom('log_heads')
+      .select('hlc')
+      .where('origin', '=', 'europe')
+      .executeTakeFirstOrThrow();
+    const mine = await us.database.db
+      .selectFrom('log_heads')
+      .select('hlc')
+      .where('origin', '=', 'us')
+      .executeTakeFirstOrThrow();
+    expect(mine.hlc).toBeGreaterThanOrEqual(last.hlc);
+  });
+});
+
+/** The events `from` would send a peer with `vector` right now. */
+async function collect(
+  from: Center,
+  vector: Map<string, bigint>,
+  peer: { id: string; jurisdiction: string } = { id: 'us', jurisdiction: 'US' },
+): Promise<SignedEvent[]> {
+  const stop = new AbortController();
+  const got: SignedEvent[] = [];
+  setTimeout(() => stop.abort(), 200);
+  for await (const e of from.replica.feed(peer, vector, stop.signal)) got.push(e);
+  return got;
+}
+
+function withheld(event: SignedEvent): SignedEvent {
+  return create(SignedEventSchema, { ...event, body: new Uint8Array() });
+}
