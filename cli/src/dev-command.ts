@@ -8,6 +8,7 @@ import {
   devAccessConfig,
   devCenterConfig,
   devFederationFile,
+  prepareDevTrust,
 } from './dev-federation.js';
 import { vitrineHome } from './endpoints.js';
 import { writeJsonLine, writeLines } from './output.js';
@@ -57,6 +58,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   await mkdir(join(home, 'config'), { recursive: true });
   await mkdir(join(home, 'logs'), { recursive: true });
   await chmod(home, 0o700);
+  const trust = await prepareDevTrust(home, base);
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
   const start = async (name: string, service: string, config: unknown) => {
     const file = join(home, 'config', `${name}.json`);
@@ -65,7 +67,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   };
   const starting = [
     start('access', 'access', devAccessConfig(home, base)),
-    ...DEV_CENTERS.map((c, i) => start(c.id, 'center', devCenterConfig(home, i, base))),
+    ...DEV_CENTERS.map((c, i) => start(c.id, 'center', devCenterConfig(home, i, base, trust))),
   ];
   const results = await Promise.allSettled(starting);
   const services = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

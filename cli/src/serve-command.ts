@@ -3,7 +3,7 @@ import { readConfigFile } from '@vitrine/config';
 import { isVitrineError } from '@vitrine/errors';
 import { registryConfigSchema, startRegistry } from '@vitrine/registry';
 import { startTelemetry } from '@vitrine/rpc';
-import { startSync, syncConfigSchema } from '@vitrine/sync';
+import { federationOf, startSync, syncConfigSchema } from '@vitrine/sync';
 import { z } from 'zod';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -91,13 +91,11 @@ async function start(
         stop: () => registry.stop(),
       };
     }
-    case 'sync': {
-      const sync = await startSync(await readConfigFile(syncConfigSchema, path, 'sync'));
-      return {
-        ready: { ready: true, service: 'sync', center: sync.config.center.id, sync: sync.url },
-        stop: () => sync.stop(),
-      };
-    }
+    case 'sync':
+      throw new CliError(
+        'USAGE',
+        'the sync service runs beside its registry, sharing its log: use `vitrine serve center`',
+      );
     case 'access': {
       const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
       return {
@@ -107,11 +105,14 @@ async function start(
     }
     case 'center': {
       const config = await readConfigFile(centerConfigSchema, path, 'center');
-      const registry = await startRegistry(config.registry);
-      const sync = await startSync(config.sync).catch(async (err) => {
-        await registry.stop();
-        throw err;
-      });
+      const federation = await federationOf(config.sync);
+      const registry = await startRegistry(config.registry, { originKey: federation.originKey });
+      const sync = await startSync(config.sync, { replica: registry.replica, federation }).catch(
+        async (err) => {
+          await registry.stop();
+          throw err;
+        },
+      );
       return {
         ready: {
           ready: true,

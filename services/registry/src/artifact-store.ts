@@ -22,7 +22,7 @@ export async function applyArtifactPublished(
 ): Promise<void> {
   const manifest = body.manifest;
   if (!manifest) throw new Error(`ArtifactPublished ${at.origin}/${at.seq} has no manifest`);
-  await tx
+  const inserted = await tx
     .insertInto('artifacts')
     .values({
       id: body.artifactId,
@@ -41,7 +41,11 @@ export async function applyArtifactPublished(
       state: 'replicating',
       bytes_held: 0n,
     })
-    .execute();
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
+  // The same content and metadata published at two centers is one artifact: the first
+  // publication to arrive is kept.
+  if (inserted.numInsertedOrUpdatedRows === 0n) return;
   let offset = 0n;
   for (let start = 0; start < manifest.chunks.length; start += CHUNK_ROWS_PER_INSERT) {
     const rows = manifest.chunks.slice(start, start + CHUNK_ROWS_PER_INSERT).map((chunk, i) => {

@@ -7,3 +7,9 @@ export {
   registryConfigSchema,
 } from './config.js';
 export { type RunningRegistry, startRegistry } from './main.js';
+export {
+  type IngestOutcome,
+  type PeerScope,
+  Replica,
+  type VersionVector,
+} from './replica.js';

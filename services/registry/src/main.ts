@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
+import type { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
 
@@ -15,6 +16,8 @@ export interface RunningRegistry {
   readonly port: number;
   readonly config: RegistryConfig;
   readonly publicKey: Uint8Array;
+  /** The center's log as replication sees it, for the sync service in the same process. */
+  readonly replica: Replica;
   stop(): Promise<void>;
 }
 
@@ -25,7 +28,11 @@ export interface RunningRegistry {
  */
 export async function startRegistry(
   input: RegistryConfigInput,
-  options: { logger?: Logger; now?: () => number } = {},
+  options: {
+    logger?: Logger;
+    now?: () => number;
+    originKey?: (origin: string) => Uint8Array | undefined;
+  } = {},
 ): Promise<RunningRegistry> {
   const config = parseConfig(registryConfigSchema, input, 'registry');
   const logger = options.logger ?? createLogger(`registry:${config.center.id}`);
@@ -44,13 +51,14 @@ export async function startRegistry(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );
     const center = { ...config.center, signingKey };
-    const server = await serveRegistry({
+    const { server, replica } = await serveRegistry({
       config,
       db: database.db,
       store,
       center,
       logger,
       ...(options.now ? { now: options.now } : {}),
+      ...(options.originKey ? { originKey: options.originKey } : {}),
     });
     logger.info({ url: server.url, center: center.id, db: database.kind }, 'registry serving');
     return {
@@ -58,6 +66,7 @@ export async function startRegistry(
       port: server.port,
       config,
       publicKey: signingKey.publicKey,
+      replica,
       async stop() {
         await server.close();
         await database.close();

@@ -94,10 +94,11 @@ export class Replica {
       }
       assertChained(sealed.header, head.digest);
       await this.log.store(tx, sealed);
+      if (sealed.body) await applyEvent(tx, sealed.header, sealed.body);
+      // Last: locks are taken origin head → state rows → own head, the order local writes
+      // (state rows → own head) agree with, so a local write and an ingest never deadlock.
       await this.log.observe(tx, sealed.header.hlc);
-      if (!sealed.body) return 'header-only' as const;
-      await applyEvent(tx, sealed.header, sealed.body);
-      return 'applied' as const;
+      return sealed.body ? ('applied' as const) : ('header-only' as const);
     });
     return outcome;
   }

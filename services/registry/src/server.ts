@@ -7,6 +7,7 @@ import { Artifacts } from './artifacts.js';
 import type { RegistryConfig } from './config.js';
 import { type CenterIdentity, EventLog } from './event-log.js';
 import { Findings } from './findings.js';
+import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
 
@@ -18,17 +19,26 @@ export interface RegistryParts {
   readonly center: CenterIdentity;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Public signing keys of the federation's centers, for events received from peers. */
+  readonly originKey?: (origin: string) => Uint8Array | undefined;
+}
+
+/** A registry server and the replica the center's sync service works on. */
+export interface ServedRegistry {
+  readonly server: RunningServer;
+  readonly replica: Replica;
 }
 
 /** Wires domain objects to the RPC server. */
-export function serveRegistry(parts: RegistryParts): Promise<RunningServer> {
+export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistry> {
   const { config, db, store, center, logger } = parts;
   const log = new EventLog(center, undefined, parts.now);
   const artifacts = new Artifacts(db, log, store, center, config.jurisdictions, {
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });
   const findings = new Findings(db, log, center.id);
-  return startServer({
+  const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined));
+  const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => router.service(RegistryService, registryService(db, artifacts, findings)),
@@ -37,4 +47,5 @@ export function serveRegistry(parts: RegistryParts): Promise<RunningServer> {
     logger,
     readMaxBytes: config.maxMessageBytes,
   });
+  return { server, replica };
 }

@@ -100,16 +100,23 @@ export function registryService(
 
     async getFinding(req) {
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
-      const row = await findFinding(db, req.id);
-      if (!row) throw new VitrineError('not_found', `finding ${req.id} not found`);
-      const [history, comments] = await Promise.all([
-        findingHistory(db, req.id),
-        findingComments(db, req.id),
-      ]);
+      // One snapshot: the finding, its history and comments as of the same moment.
+      const view = await db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (tx) => {
+          const row = await findFinding(tx, req.id);
+          if (!row) throw new VitrineError('not_found', `finding ${req.id} not found`);
+          return {
+            row,
+            history: await findingHistory(tx, req.id),
+            comments: await findingComments(tx, req.id),
+          };
+        });
       return {
-        finding: toFinding(row),
-        history: history.map(toHistoryEntry),
-        comments: comments.map(toComment),
+        finding: toFinding(view.row),
+        history: view.history.map(toHistoryEntry),
+        comments: view.comments.map(toComment),
       };
     },
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * A sync service's settings: which center it speaks for, where it listens, and the peers
- * it replicates with. Parsed once at start; a bad setting is refused there, by name.
+ * A sync service's settings: which center it speaks for, where it listens, the signed
+ * federation manifest that names its peers, and the keys it proves its identity with.
+ * Parsed once at start; a bad setting is refused there, by name.
  */
 export const syncConfigSchema = z
   .object({
@@ -14,7 +15,19 @@ export const syncConfigSchema = z
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535),
     }),
-    peers: z.array(z.object({ id: z.string().min(1), url: z.url() }).strict()).default([]),
+    /** The signed federation manifest (`{ manifest, signature }` JSON). */
+    manifestFile: z.string().min(1),
+    /** The federation root key (base64 Ed25519 public key) the manifest must be signed by. */
+    federationRootKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
+    /** This center's Ed25519 key (the registry's), which the manifest must list. */
+    keyFile: z.string().min(1),
+    /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
+    backoff: z
+      .object({
+        initialMs: z.number().int().positive().default(250),
+        maxMs: z.number().int().positive().default(15_000),
+      })
+      .default({ initialMs: 250, maxMs: 15_000 }),
   })
   .strict();
 

@@ -1,36 +1,67 @@
 import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
+import type { Replica } from '@vitrine/registry';
 import { createLogger, type Logger, startServer } from '@vitrine/rpc';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
+import { type Federation, loadFederation } from './federation.js';
+import { PeerStatuses } from './peer-status.js';
+import { Replicator } from './replicator.js';
+import { syncService } from './service.js';
+import { SessionTable } from './sessions.js';
 
 /** A running sync service. */
 export interface RunningSync {
   readonly url: string;
   readonly port: number;
   readonly config: SyncConfig;
+  readonly statuses: PeerStatuses;
   stop(): Promise<void>;
 }
 
+/** Reads the federation a sync config points at (manifest verified, own key checked). */
+export function federationOf(config: SyncConfig): Promise<Federation> {
+  return loadFederation({
+    manifestFile: config.manifestFile,
+    federationRootKey: config.federationRootKey,
+    keyFile: config.keyFile,
+    centerId: config.center.id,
+  });
+}
+
 /**
- * Starts a center's sync service endpoint with health and reflection. The replication
- * protocol (vitrine.sync.v1: handshake, subscribe, chunk fetch) is declared in the API;
- * its methods answer UNIMPLEMENTED until replication ships, so peers and tools can
- * already discover the endpoint and see exactly what it serves.
+ * Starts a center's sync service beside its registry (sharing its replica): serves peers'
+ * handshakes and subscriptions, and subscribes to every peer in the federation manifest.
  */
 export async function startSync(
   input: SyncConfigInput,
-  options: { logger?: Logger } = {},
+  options: { replica: Replica; federation?: Federation; logger?: Logger },
 ): Promise<RunningSync> {
   const config = parseConfig(syncConfigSchema, input, 'sync');
   const logger = options.logger ?? createLogger(`sync:${config.center.id}`);
+  const federation = options.federation ?? (await federationOf(config));
+  const sessions = new SessionTable();
+  const statuses = new PeerStatuses();
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
-    routes: (router) => router.service(SyncService, {}),
+    routes: (router) =>
+      router.service(SyncService, syncService(federation, options.replica, sessions, statuses)),
     files: [],
     healthServices: [SyncService.typeName],
     logger,
   });
+  const replicator = new Replicator(federation, options.replica, statuses, config.backoff, logger);
+  replicator.start();
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
-  return { url: server.url, port: server.port, config, stop: () => server.close() };
+  return {
+    url: server.url,
+    port: server.port,
+    config,
+    statuses,
+    async stop() {
+      await replicator.stop();
+      sessions.clear();
+      await server.close();
+    },
+  };
 }

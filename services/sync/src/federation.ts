@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { type FederationManifest, type SignedManifest, verifyManifest } from '@vitrine/channel';
+import { bytesEqual, readKeyFile, type SigningKeyPair } from '@vitrine/crypto';
+import { VitrineError } from '@vitrine/errors';
+
+/** This center as the federation knows it: the verified manifest and its own signing key. */
+export interface Federation {
+  readonly manifest: FederationManifest;
+  readonly self: { readonly id: string; readonly signingKey: SigningKeyPair };
+  /** The public signing key of a center, for events it originated. */
+  originKey(origin: string): Uint8Array | undefined;
+}
+
+/**
+ * Reads and verifies the signed federation manifest, and checks that this center is in it
+ * under the key it holds: a center whose key the manifest does not list cannot take part.
+ */
+export async function loadFederation(options: {
+  manifestFile: string;
+  federationRootKey: string;
+  keyFile: string;
+  centerId: string;
+}): Promise<Federation> {
+  const signed = JSON.parse(await readFile(options.manifestFile, 'utf8')) as SignedManifest;
+  const manifest = await verifyManifest(signed, Buffer.from(options.federationRootKey, 'base64'));
+  const signingKey = await readKeyFile(options.keyFile);
+  if (!signingKey) {
+    throw new VitrineError('failed_precondition', `no center key at ${options.keyFile}`);
+  }
+  const listed = manifest.center(options.centerId);
+  if (!listed || !bytesEqual(listed.signingKey, signingKey.publicKey)) {
+    throw new VitrineError(
+      'failed_precondition',
+      `the federation manifest does not list center ${options.centerId} with the key in ${options.keyFile}`,
+    );
+  }
+  return {
+    manifest,
+    self: { id: options.centerId, signingKey },
+    originKey: (origin) => manifest.center(origin)?.signingKey,
+  };
+}

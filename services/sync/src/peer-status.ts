@@ -1,0 +1,36 @@
+/** What this center knows of its link to one peer, for `GetStatus` and metrics. */
+export interface PeerStatus {
+  readonly id: string;
+  connected: boolean;
+  lastContact: Date | undefined;
+  eventsReceived: number;
+  eventsApplied: number;
+  lastError: string;
+}
+
+/** Link state to every peer, updated by the replicator. */
+export class PeerStatuses {
+  readonly #peers = new Map<string, PeerStatus>();
+
+  /** The (created on first use) status of a peer. */
+  of(id: string): PeerStatus {
+    let status = this.#peers.get(id);
+    if (!status) {
+      status = {
+        id,
+        connected: false,
+        lastContact: undefined,
+        eventsReceived: 0,
+        eventsApplied: 0,
+        lastError: '',
+      };
+      this.#peers.set(id, status);
+    }
+    return status;
+  }
+
+  /** Every peer's status, by id. */
+  all(): PeerStatus[] {
+    return [...this.#peers.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+}

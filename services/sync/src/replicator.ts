@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { type FederationCenter, initiateHandshake } from '@vitrine/channel';
+import { SignedEventSchema } from '@vitrine/proto/event';
+import { SubscribePlaintextSchema, SyncService } from '@vitrine/proto/sync';
+import type { Replica } from '@vitrine/registry';
+import { createGrpcClient, type Logger } from '@vitrine/rpc';
+import type { SyncConfig } from './config.js';
+import type { Federation } from './federation.js';
+import type { PeerStatuses } from './peer-status.js';
+import { SUBSCRIBE_STREAM } from './service.js';
+
+/**
+ * Keeps this center subscribed to every peer in the federation manifest: handshake,
+ * subscribe with the current version vector, ingest what arrives (each event verified
+ * against its origin's key, whoever forwarded it), and on any failure back off and
+ * resume from the position the log holds — which is persisted with every event.
+ */
+export class Replicator {
+  readonly #stop = new AbortController();
+  readonly #running: Promise<void>[] = [];
+
+  constructor(
+    private readonly federation: Federation,
+    private readonly replica: Replica,
+    private readonly statuses: PeerStatuses,
+    private readonly backoff: SyncConfig['backoff'],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts one subscription loop per peer. */
+  start(): void {
+    for (const peer of this.federation.manifest.centers) {
+      if (peer.id === this.federation.self.id) continue;
+      this.statuses.of(peer.id);
+      this.#running.push(this.#follow(peer));
+    }
+  }
+
+  /** Ends every subscription and waits for the loops to finish. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await Promise.allSettled(this.#running);
+  }
+
+  async #follow(peer: FederationCenter): Promise<void> {
+    const signal = this.#stop.signal;
+    const status = this.statuses.of(peer.id);
+    let delay = this.backoff.initialMs;
+    while (!signal.aborted) {
+      try {
+        await this.#subscribeOnce(peer, signal);
+        delay = this.backoff.initialMs;
+      } catch (err) {
+        if (signal.aborted) break;
+        status.lastError = err instanceof Error ? err.message : String(err);
+        this.logger.warn({ peer: peer.id, err: status.lastError }, 'subscription to peer failed');
+      }
+      status.connected = false;
+      const jitter = Math.random() * delay * 0.2;
+      await sleep(delay + jitter, undefined, { signal }).catch(() => undefined);
+      delay = Math.min(delay * 2, this.backoff.maxMs);
+    }
+  }
+
+  /** One subscription: returns when the peer ends the stream, throws when it fails. */
+  async #subscribeOnce(peer: FederationCenter, signal: AbortSignal): Promise<void> {
+    const status = this.statuses.of(peer.id);
+    const client = createGrpcClient(SyncService, peer.sync);
+    const pending = await initiateHandshake({
+      manifest: this.federation.manifest,
+      self: this.federation.self,
+      peerId: peer.id,
+    });
+    const session = await pending.complete(await client.handshake(pending.request, { signal }));
+    const vector = await this.replica.versionVector();
+    const request = create(SubscribePlaintextSchema, {
+      versionVector: [...vector].map(([origin, seq]) => ({ origin, seq })),
+    });
+    const first = session
+      .sender(SUBSCRIBE_STREAM)
+      .seal(toBinary(SubscribePlaintextSchema, request), {
+        final: true,
+      });
+    const receiver = session.receiver(SUBSCRIBE_STREAM);
+    const stream = client.subscribe(
+      { frame: { sessionId: session.id, ciphertext: first } },
+      { signal },
+    );
+    status.connected = true;
+    status.lastError = '';
+    for await (const res of stream) {
+      const opened = receiver.open(res.frame?.ciphertext ?? new Uint8Array());
+      const event = fromBinary(SignedEventSchema, opened.plaintext);
+      status.lastContact = new Date();
+      status.eventsReceived++;
+      if ((await this.replica.ingest(event)) === 'applied') status.eventsApplied++;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { ServiceImpl } from '@connectrpc/connect';
+import { respondToHandshake } from '@vitrine/channel';
+import { VitrineError } from '@vitrine/errors';
+import { SignedEventSchema } from '@vitrine/proto/event';
+import { PeerStatusSchema, SubscribePlaintextSchema, type SyncService } from '@vitrine/proto/sync';
+import type { Replica } from '@vitrine/registry';
+import type { Federation } from './federation.js';
+import type { PeerStatuses } from './peer-status.js';
+import type { SessionTable } from './sessions.js';
+
+/** Label of the sealed stream that carries a subscription, in both directions. */
+export const SUBSCRIBE_STREAM = 'subscribe';
+
+/**
+ * The sync service's handlers, answering peers: Handshake authenticates a peer against
+ * the federation manifest and agrees session keys; Subscribe streams, sealed, every event
+ * the peer lacks and then new ones live, bodies only where their residency allows the peer.
+ * FetchChunks (artifact bytes) is not served yet: it answers UNIMPLEMENTED.
+ */
+export function syncService(
+  federation: Federation,
+  replica: Replica,
+  sessions: SessionTable,
+  statuses: PeerStatuses,
+): Partial<ServiceImpl<typeof SyncService>> {
+  return {
+    async handshake(req) {
+      const { response, session } = await respondToHandshake({
+        manifest: federation.manifest,
+        self: federation.self,
+        request: req,
+      });
+      sessions.add(session);
+      return response;
+    },
+
+    async *subscribe(req, ctx) {
+      if (!req.frame)
+        throw new VitrineError('invalid_argument', 'invalid request: frame: is required');
+      const session = sessions.take(req.frame.sessionId);
+      const opened = session.receiver(SUBSCRIBE_STREAM).open(req.frame.ciphertext);
+      const request = fromBinary(SubscribePlaintextSchema, opened.plaintext);
+      const peer = federation.manifest.center(session.peerId);
+      if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
+      const vector = new Map(request.versionVector.map((e) => [e.origin, e.seq]));
+      const sender = session.sender(SUBSCRIBE_STREAM);
+      for await (const event of replica.feed(peer, vector, ctx.signal)) {
+        const ciphertext = sender.seal(toBinary(SignedEventSchema, event));
+        yield { frame: { sessionId: session.id, ciphertext } };
+      }
+    },
+
+    async getStatus() {
+      return {
+        centerId: federation.self.id,
+        peers: statuses.all().map((p) =>
+          create(PeerStatusSchema, {
+            centerId: p.id,
+            connected: p.connected,
+            ...(p.lastContact ? { lastContact: timestampFromDate(p.lastContact) } : {}),
+            lastError: p.lastError,
+          }),
+        ),
+      };
+    },
+  };
+}

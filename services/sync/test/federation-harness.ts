@@ -1,0 +1,151 @@
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Client } from '@connectrpc/connect';
+import { generateKxKeyPair, signManifest } from '@vitrine/channel';
+import { generateSigningKeyPair, type SigningKeyPair, writeKeyFile } from '@vitrine/crypto';
+import { RegistryService } from '@vitrine/proto/registry';
+import { type RunningRegistry, startRegistry } from '@vitrine/registry';
+import { createGrpcClient, createLogger } from '@vitrine/rpc';
+import { type TempDir, type TestBackend, type TestDatabase, tempDir } from '@vitrine/testing';
+import { type RunningSync, startSync } from '../src/index.js';
+
+/** One center of a test federation: registry and sync in this process, on real sockets. */
+export interface TestCenter {
+  readonly id: string;
+  readonly jurisdiction: string;
+  readonly key: SigningKeyPair;
+  readonly registryPort: number;
+  readonly syncPort: number;
+  registry: RunningRegistry;
+  sync: RunningSync | undefined;
+  readonly client: Client<typeof RegistryService>;
+  startSync(): Promise<void>;
+  stopSync(): Promise<void>;
+}
+
+/** A three-center federation (asia/APAC, europe/EU, us/US) with a signed manifest. */
+export interface TestFederation {
+  readonly centers: Record<'asia' | 'europe' | 'us', TestCenter>;
+  readonly root: SigningKeyPair;
+  readonly manifestFile: string;
+  cleanup(): Promise<void>;
+}
+
+const CENTERS = [
+  { id: 'asia', jurisdiction: 'APAC' },
+  { id: 'europe', jurisdiction: 'EU' },
+  { id: 'us', jurisdiction: 'US' },
+] as const;
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts the federation on `backend`, every center syncing with the others. */
+export async function startTestFederation(backend: TestBackend): Promise<TestFederation> {
+  const dir: TempDir = await tempDir('vitrine-sync-');
+  const logger = createLogger('test', { VITRINE_LOG_LEVEL: 'silent' });
+  const root = await generateSigningKeyPair();
+  const prepared = await Promise.all(
+    CENTERS.map(async (c) => ({
+      ...c,
+      key: await generateSigningKeyPair(),
+      kx: await generateKxKeyPair(),
+      registryPort: await freePort(),
+      syncPort: await freePort(),
+      database: (await backend.open()) as TestDatabase,
+      dataDir: join(dir.path, c.id),
+    })),
+  );
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  const signed = await signManifest(
+    {
+      version: 1,
+      federation: 'test',
+      issuedAt: new Date().toISOString(),
+      centers: prepared.map((c) => ({
+        id: c.id,
+        jurisdiction: c.jurisdiction,
+        registry: `http://127.0.0.1:${c.registryPort}`,
+        sync: `http://127.0.0.1:${c.syncPort}`,
+        signingKey: b64(c.key.publicKey),
+        kxKey: b64(c.kx.publicKey),
+      })),
+      access: { url: 'http://127.0.0.1:1', tokenKeys: [] },
+    },
+    root,
+  );
+  const manifestFile = join(dir.path, 'manifest.json');
+  await writeFile(manifestFile, JSON.stringify(signed));
+  const centers = {} as Record<'asia' | 'europe' | 'us', TestCenter>;
+  for (const c of prepared) {
+    const keyFile = join(c.dataDir, 'keys', 'center.key');
+    await writeKeyFile(keyFile, c.key);
+    const originKey = (origin: string) => prepared.find((p) => p.id === origin)?.key.publicKey;
+    const registry = await startRegistry(
+      {
+        center: { id: c.id, jurisdiction: c.jurisdiction },
+        jurisdictions: CENTERS.map((x) => x.jurisdiction),
+        listen: { host: '127.0.0.1', port: c.registryPort },
+        dataDir: c.dataDir,
+        ...(c.database.url ? { databaseUrl: c.database.url } : {}),
+      },
+      { logger, originKey },
+    );
+    const syncConfig = {
+      center: { id: c.id, jurisdiction: c.jurisdiction },
+      listen: { host: '127.0.0.1', port: c.syncPort },
+      manifestFile,
+      federationRootKey: b64(root.publicKey),
+      keyFile,
+      backoff: { initialMs: 50, maxMs: 500 },
+    };
+    const center: TestCenter = {
+      id: c.id,
+      jurisdiction: c.jurisdiction,
+      key: c.key,
+      registryPort: c.registryPort,
+      syncPort: c.syncPort,
+      registry,
+      sync: undefined,
+      client: createGrpcClient(RegistryService, registry.url),
+      async startSync() {
+        center.sync = await startSync(syncConfig, { replica: registry.replica, logger });
+      },
+      async stopSync() {
+        await center.sync?.stop();
+        center.sync = undefined;
+      },
+    };
+    centers[c.id] = center;
+  }
+  for (const c of Object.values(centers)) await c.startSync();
+  return {
+    centers,
+    root,
+    manifestFile,
+    async cleanup() {
+      for (const c of Object.values(centers)) await c.stopSync();
+      for (const c of Object.values(centers)) await c.registry.stop();
+      for (const c of prepared) await c.database.cleanup();
+      await dir.cleanup();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined) or `ms` pass. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
+import { generateSigningKeyPair } from '@vitrine/crypto';
+import { ArtifactKind } from '@vitrine/proto/artifact';
+import { FindingStatus, Severity } from '@vitrine/proto/finding';
+import { SubscribePlaintextSchema, SyncService } from '@vitrine/proto/sync';
+import { createGrpcClient } from '@vitrine/rpc';
+import { testBackends } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestFederation, type TestFederation } from './federation-harness.js';
+
+async function* upload(version: string, residency: string[]) {
+  yield {
+    part: {
+      case: 'metadata' as const,
+      value: { kind: ArtifactKind.SOURCE, product: 'agent', version, residency },
+    },
+  };
+  yield { part: { case: 'data' as const, value: new Uint8Array(randomBytes(100_000)) } };
+}
+
+async function codeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (err) {
+    return Code[ConnectError.from(err).code];
+  }
+  return 'OK';
+}
+
+describe.each(testBackends())('sync between three centers on $name', (backend) => {
+  let f: TestFederation;
+  beforeAll(async () => {
+    f = await startTestFederation(backend);
+  });
+  afterAll(() => f.cleanup());
+
+  it('replicates findings live to every center, and edits anywhere converge', async () => {
+    const { asia, europe, us } = f.centers;
+    const artifact = await europe.client.pushArtifact(upload('1.0', []));
+    const id = artifact.artifact?.id ?? '';
+    const { finding } = await europe.client.createFinding({
+      artifactIds: [id],
+      title: 'Replicated finding',
+      severity: Severity.HIGH,
+    });
+    const fid = finding?.id ?? '';
+    for (const c of [asia, us]) {
+      const got = await eventually(() => c.client.getFinding({ id: fid }));
+      expect(got.finding?.title).toBe('Replicated finding');
+    }
+    const seenAtUs = await us.client.getArtifact({ id });
+    expect(seenAtUs.artifact?.origin).toBe('europe');
+
+    await us.client.updateFinding({ id: fid, status: FindingStatus.TRIAGED, assignee: 'us-team' });
+    await asia.client.addComment({ findingId: fid, text: 'seen in Singapore' });
+    const settled = async (c: typeof asia) => {
+      const got = await c.client.getFinding({ id: fid });
+      return got.history.length === 3 ? got : undefined;
+    };
+    const views = await Promise.all([asia, europe, us].map((c) => eventually(() => settled(c))));
+    const [first, ...rest] = views.map((v) => ({ finding: v.finding, history: v.history }));
+    for (const view of rest) expect(view).toEqual(first);
+    expect(first?.finding?.status).toBe(FindingStatus.TRIAGED);
+  });
+
+  it('keeps an EU-only artifact and its findings out of asia and us', async () => {
+    const { asia, europe, us } = f.centers;
+    const pushed = await europe.client.pushArtifact(upload('eu-only', ['EU']));
+    const id = pushed.artifact?.id ?? '';
+    const { finding } = await europe.client.createFinding({
+      artifactIds: [id],
+      title: 'EU eyes only',
+      severity: Severity.LOW,
+    });
+    // A marker created afterwards shows the later events have arrived everywhere.
+    const marker = await europe.client.createFinding({
+      artifactIds: [
+        (await europe.client.listArtifacts({ product: 'agent' })).artifacts.at(-1)?.id ?? '',
+      ],
+      title: 'marker',
+      severity: Severity.INFO,
+    });
+    for (const c of [asia, us]) {
+      await eventually(() => c.client.getFinding({ id: marker.finding?.id ?? '' }));
+      expect(await codeOf(c.client.getFinding({ id: finding?.id ?? '' }))).toBe('NotFound');
+      expect(await codeOf(c.client.getArtifact({ id }))).toBe('NotFound');
+    }
+  });
+
+  it('converges after a center was cut off while the others kept editing', async () => {
+    const { asia, europe, us } = f.centers;
+    const base = await europe.client.listFindings({ status: FindingStatus.TRIAGED });
+    const fid = base.findings[0]?.id ?? '';
+    await us.stopSync();
+    await europe.client.addComment({ findingId: fid, text: 'while us was away (europe)' });
+    await asia.client.addComment({ findingId: fid, text: 'while us was away (asia)' });
+    await us.client.addComment({ findingId: fid, text: 'while cut off (us)' });
+    await us.startSync();
+    const settled = async (c: typeof asia) => {
+      const got = await c.client.getFinding({ id: fid });
+      return got.comments.length === 4 ? got : undefined;
+    };
+    const views = await Promise.all([asia, europe, us].map((c) => eventually(() => settled(c))));
+    const texts = views.map((v) => v.comments.map((c) => c.text).sort());
+    expect(texts[0]).toEqual(texts[1]);
+    expect(texts[1]).toEqual(texts[2]);
+  });
+
+  it('refuses peers the manifest does not know, impostors, and unknown or replayed sessions', async () => {
+    const { europe, us } = f.centers;
+    const sync = createGrpcClient(SyncService, `http://127.0.0.1:${europe.syncPort}`);
+    const manifest = await verifyManifest(
+      JSON.parse(await readFile(f.manifestFile, 'utf8')),
+      f.root.publicKey,
+    );
+    // Claims to be us but holds another key: it can only sign by a manifest of its own making.
+    const impostorKey = await generateSigningKeyPair();
+    const forgedRoot = await generateSigningKeyPair();
+    const doc = JSON.parse(manifest.text);
+    for (const c of doc.centers) {
+      if (c.id === 'us') c.signingKey = Buffer.from(impostorKey.publicKey).toString('base64');
+    }
+    const forged = await verifyManifest(await signManifest(doc, forgedRoot), forgedRoot.publicKey);
+    const impostor = await initiateHandshake({
+      manifest: forged,
+      self: { id: 'us', signingKey: impostorKey },
+      peerId: 'europe',
+    });
+    expect(await codeOf(sync.handshake(impostor.request))).toBe('Unauthenticated');
+    expect(await codeOf(sync.handshake({ ...impostor.request, centerId: 'mars' }))).toBe(
+      'Unauthenticated',
+    );
+
+    const honest = await initiateHandshake({
+      manifest,
+      self: { id: 'us', signingKey: us.key },
+      peerId: 'europe',
+    });
+    const session = await honest.complete(await sync.handshake(honest.request));
+    const first = session
+      .sender('subscribe')
+      .seal(toBinary(SubscribePlaintextSchema, create(SubscribePlaintextSchema, {})), {
+        final: true,
+      });
+    const tampered = first.slice();
+    tampered[tampered.length - 1] ^= 1;
+    const drain = async (ciphertext: Uint8Array, sessionId = session.id) => {
+      for await (const _ of sync.subscribe({ frame: { sessionId, ciphertext } })) break;
+    };
+    expect(await codeOf(drain(tampered))).toBe('DataLoss');
+    // The session was spent by that attempt: replaying its frame finds no session.
+    expect(await codeOf(drain(first))).toBe('Unauthenticated');
+    expect(await codeOf(drain(first, 'f'.repeat(32)))).toBe('Unauthenticated');
+  });
+});
