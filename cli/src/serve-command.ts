@@ -107,12 +107,14 @@ async function start(
       const config = await readConfigFile(centerConfigSchema, path, 'center');
       const federation = await federationOf(config.sync);
       const registry = await startRegistry(config.registry, { originKey: federation.originKey });
-      const sync = await startSync(config.sync, { replica: registry.replica, federation }).catch(
-        async (err) => {
-          await registry.stop();
-          throw err;
-        },
-      );
+      const sync = await startSync(config.sync, {
+        replica: registry.replica,
+        chunks: registry.chunks,
+        federation,
+      }).catch(async (err) => {
+        await registry.stop();
+        throw err;
+      });
       return {
         ready: {
           ready: true,

@@ -11,6 +11,8 @@ export interface EventStamp {
   readonly hlc: bigint;
   readonly actor: string;
   readonly residency: readonly string[];
+  /** Whether the event was made here (an upload) rather than received from a peer. */
+  readonly local: boolean;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function applyEvent(
   tx: Kysely<RegistryDatabase>,
   header: EventHeader,
   body: EventBody,
+  local: boolean,
 ): Promise<void> {
   const at: EventStamp = {
     origin: header.origin,
@@ -28,6 +31,7 @@ export async function applyEvent(
     hlc: header.hlc,
     actor: body.actor,
     residency: header.residency,
+    local,
   };
   const change = body.change;
   switch (change.case) {

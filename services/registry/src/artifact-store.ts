@@ -61,11 +61,19 @@ export async function applyArtifactPublished(
     });
     await tx.insertInto('artifact_chunks').values(rows).execute();
   }
-  await refreshArtifactHoldings(tx, body.artifactId);
+  await refreshArtifactHoldings(tx, body.artifactId, at.local);
 }
 
-/** Recomputes how many bytes of an artifact this center holds, and whether it is available. */
-export async function refreshArtifactHoldings(tx: Db, artifactId: string): Promise<void> {
+/**
+ * Recomputes how many bytes of an artifact this center holds. Only an upload, which hashed
+ * the whole content as it arrived, may mark the artifact available here (`verified`); one
+ * published elsewhere stays replicating until its whole content has been verified too.
+ */
+export async function refreshArtifactHoldings(
+  tx: Db,
+  artifactId: string,
+  verified = false,
+): Promise<void> {
   await tx
     .updateTable('artifacts')
     .set((eb) => ({
@@ -77,10 +85,16 @@ export async function refreshArtifactHoldings(tx: Db, artifactId: string): Promi
     }))
     .where('id', '=', artifactId)
     .execute();
+  if (verified) await markAvailable(tx, artifactId);
+}
+
+/** Marks an artifact available once every byte is held and its whole content verified. */
+export async function markAvailable(tx: Db, artifactId: string): Promise<void> {
   await tx
     .updateTable('artifacts')
-    .set({ state: sql`case when bytes_held = size then 'available' else 'replicating' end` })
+    .set({ state: 'available' })
     .where('id', '=', artifactId)
+    .whereRef('bytes_held', '=', 'size')
     .execute();
 }
 

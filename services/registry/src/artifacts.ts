@@ -12,12 +12,8 @@ import {
 import { ArtifactPublishedSchema } from '@vitrine/proto/event';
 import type { PushArtifactMetadata, PushArtifactRequest } from '@vitrine/proto/registry';
 import type { Kysely } from 'kysely';
-import {
-  type ArtifactRow,
-  artifactChunkPage,
-  findArtifact,
-  recordChunks,
-} from './artifact-store.js';
+import { artifactContent } from './artifact-content.js';
+import { type ArtifactRow, findArtifact, recordChunks } from './artifact-store.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import type { RegistryDatabase } from './schema.js';
 import { assertPushMetadata } from './validate.js';
@@ -123,19 +119,7 @@ export class Artifacts {
         `artifact ${row.id} is still replicating to this center (${row.bytes_held} of ${row.size} bytes)`,
       );
     }
-    const whole = createHash('sha256');
-    for (let idx = 0; idx < row.chunk_count; ) {
-      const page = await artifactChunkPage(this.db, row.id, idx, 1024);
-      if (page.length === 0) break;
-      idx += page.length;
-      for await (const data of this.store.readMany(page.map((c) => c.digest))) {
-        whole.update(data);
-        yield data;
-      }
-    }
-    if (!bytesEqual(new Uint8Array(whole.digest()), row.content_digest)) {
-      throw new VitrineError('data_loss', `artifact ${row.id} failed whole-content verification`);
-    }
+    yield* artifactContent(this.db, this.store, row);
   }
 
   /** One artifact or `not_found`. */

@@ -77,7 +77,7 @@ export class EventLog {
     };
     const sealed = await sealEvent(fields, body, this.center.signingKey);
     await this.store(tx, sealed);
-    await applyEvent(tx, sealed.header, body);
+    await applyEvent(tx, sealed.header, body, true);
     return sealed;
   }
 

@@ -1,4 +1,5 @@
 export { artifactId, MANIFEST_DOMAIN } from './artifacts.js';
+export { ChunkReplica } from './chunk-replica.js';
 export {
   CENTER_ID,
   JURISDICTION,

@@ -4,6 +4,7 @@ import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import type { ChunkReplica } from './chunk-replica.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
 import type { Replica } from './replica.js';
@@ -18,6 +19,8 @@ export interface RunningRegistry {
   readonly publicKey: Uint8Array;
   /** The center's log as replication sees it, for the sync service in the same process. */
   readonly replica: Replica;
+  /** The artifact bytes side of replication, for the same sync service. */
+  readonly chunks: ChunkReplica;
   stop(): Promise<void>;
 }
 
@@ -51,7 +54,7 @@ export async function startRegistry(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );
     const center = { ...config.center, signingKey };
-    const { server, replica } = await serveRegistry({
+    const { server, replica, chunks } = await serveRegistry({
       config,
       db: database.db,
       store,
@@ -67,6 +70,7 @@ export async function startRegistry(
       config,
       publicKey: signingKey.publicKey,
       replica,
+      chunks,
       async stop() {
         await server.close();
         await database.close();

@@ -6,6 +6,7 @@ import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { applyEvent } from './apply-event.js';
 import { type CenterIdentity, type EventLog, lockHead } from './event-log.js';
+import type { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
 
 /** origin center id → highest contiguous sequence held. */
@@ -36,6 +37,11 @@ export class Replica {
     private readonly center: CenterIdentity,
     private readonly originKey: (origin: string) => Uint8Array | undefined,
   ) {}
+
+  /** Wakes followers when events have been committed here. */
+  get changes(): LogChanges {
+    return this.log.changes;
+  }
 
   /** This center's position: every origin's highest contiguous sequence. */
   async versionVector(): Promise<Map<string, bigint>> {
@@ -94,7 +100,7 @@ export class Replica {
       }
       assertChained(sealed.header, head.digest);
       await this.log.store(tx, sealed);
-      if (sealed.body) await applyEvent(tx, sealed.header, sealed.body);
+      if (sealed.body) await applyEvent(tx, sealed.header, sealed.body, false);
       // Last: locks are taken origin head → state rows → own head, the order local writes
       // (state rows → own head) agree with, so a local write and an ingest never deadlock.
       await this.log.observe(tx, sealed.header.hlc);

@@ -4,6 +4,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
 import { Artifacts } from './artifacts.js';
+import { ChunkReplica } from './chunk-replica.js';
 import type { RegistryConfig } from './config.js';
 import { type CenterIdentity, EventLog } from './event-log.js';
 import { Findings } from './findings.js';
@@ -27,6 +28,7 @@ export interface RegistryParts {
 export interface ServedRegistry {
   readonly server: RunningServer;
   readonly replica: Replica;
+  readonly chunks: ChunkReplica;
 }
 
 /** Wires domain objects to the RPC server. */
@@ -47,5 +49,5 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     logger,
     readMaxBytes: config.maxMessageBytes,
   });
-  return { server, replica };
+  return { server, replica, chunks: new ChunkReplica(db, store) };
 }

@@ -1,7 +1,8 @@
 import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
-import type { Replica } from '@vitrine/registry';
+import type { ChunkReplica, Replica } from '@vitrine/registry';
 import { createLogger, type Logger, startServer } from '@vitrine/rpc';
+import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
 import { type Federation, loadFederation } from './federation.js';
 import { PeerStatuses } from './peer-status.js';
@@ -34,7 +35,7 @@ export function federationOf(config: SyncConfig): Promise<Federation> {
  */
 export async function startSync(
   input: SyncConfigInput,
-  options: { replica: Replica; federation?: Federation; logger?: Logger },
+  options: { replica: Replica; chunks: ChunkReplica; federation?: Federation; logger?: Logger },
 ): Promise<RunningSync> {
   const config = parseConfig(syncConfigSchema, input, 'sync');
   const logger = options.logger ?? createLogger(`sync:${config.center.id}`);
@@ -45,13 +46,24 @@ export async function startSync(
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) =>
-      router.service(SyncService, syncService(federation, options.replica, sessions, statuses)),
+      router.service(
+        SyncService,
+        syncService(federation, options.replica, options.chunks, sessions, statuses),
+      ),
     files: [],
     healthServices: [SyncService.typeName],
     logger,
   });
   const replicator = new Replicator(federation, options.replica, statuses, config.backoff, logger);
   replicator.start();
+  const fetcher = new ChunkFetcher(
+    federation,
+    options.replica,
+    options.chunks,
+    config.backoff,
+    logger,
+  );
+  fetcher.start();
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
   return {
     url: server.url,
@@ -60,6 +72,7 @@ export async function startSync(
     statuses,
     async stop() {
       await replicator.stop();
+      await fetcher.stop();
       sessions.clear();
       await server.close();
     },

@@ -4,24 +4,36 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { respondToHandshake } from '@vitrine/channel';
 import { VitrineError } from '@vitrine/errors';
 import { SignedEventSchema } from '@vitrine/proto/event';
-import { PeerStatusSchema, SubscribePlaintextSchema, type SyncService } from '@vitrine/proto/sync';
-import type { Replica } from '@vitrine/registry';
+import {
+  ChunkPlaintextSchema,
+  FetchChunksPlaintextSchema,
+  PeerStatusSchema,
+  SubscribePlaintextSchema,
+  type SyncService,
+} from '@vitrine/proto/sync';
+import type { ChunkReplica, Replica } from '@vitrine/registry';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
 import type { SessionTable } from './sessions.js';
 
 /** Label of the sealed stream that carries a subscription, in both directions. */
 export const SUBSCRIBE_STREAM = 'subscribe';
+/** Label of the sealed stream that carries a chunk request and its chunks. */
+export const FETCH_CHUNKS_STREAM = 'fetch-chunks';
+/** Most chunks one FetchChunks call may ask for. */
+const MAX_FETCH = 1024;
 
 /**
  * The sync service's handlers, answering peers: Handshake authenticates a peer against
  * the federation manifest and agrees session keys; Subscribe streams, sealed, every event
  * the peer lacks and then new ones live, bodies only where their residency allows the peer.
- * FetchChunks (artifact bytes) is not served yet: it answers UNIMPLEMENTED.
+ * FetchChunks sends the chunks asked for, sealed, refusing any of an artifact that may not
+ * be held in the peer's jurisdiction.
  */
 export function syncService(
   federation: Federation,
   replica: Replica,
+  chunks: ChunkReplica,
   sessions: SessionTable,
   statuses: PeerStatuses,
 ): Partial<ServiceImpl<typeof SyncService>> {
@@ -49,6 +61,33 @@ export function syncService(
       for await (const event of replica.feed(peer, vector, ctx.signal)) {
         const ciphertext = sender.seal(toBinary(SignedEventSchema, event));
         yield { frame: { sessionId: session.id, ciphertext } };
+      }
+    },
+
+    async *fetchChunks(req) {
+      if (!req.frame)
+        throw new VitrineError('invalid_argument', 'invalid request: frame: is required');
+      const session = sessions.take(req.frame.sessionId);
+      const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame.ciphertext);
+      const { digests } = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
+      if (digests.length > MAX_FETCH) {
+        throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);
+      }
+      const peer = federation.manifest.center(session.peerId);
+      if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
+      const sender = session.sender(FETCH_CHUNKS_STREAM);
+      for (const digest of digests) {
+        const data = await chunks.readFor(peer, digest);
+        const chunk = create(ChunkPlaintextSchema, {
+          digest,
+          ...(data ? { data } : { missing: true }),
+        });
+        yield {
+          frame: {
+            sessionId: session.id,
+            ciphertext: sender.seal(toBinary(ChunkPlaintextSchema, chunk)),
+          },
+        };
       }
     },
 

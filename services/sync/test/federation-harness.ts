@@ -116,7 +116,11 @@ export async function startTestFederation(backend: TestBackend): Promise<TestFed
       sync: undefined,
       client: createGrpcClient(RegistryService, registry.url),
       async startSync() {
-        center.sync = await startSync(syncConfig, { replica: registry.replica, logger });
+        center.sync = await startSync(syncConfig, {
+          replica: registry.replica,
+          chunks: registry.chunks,
+          logger,
+        });
       },
       async stopSync() {
         await center.sync?.stop();

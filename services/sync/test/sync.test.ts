@@ -1,25 +1,58 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
-import { generateSigningKeyPair } from '@vitrine/crypto';
-import { ArtifactKind } from '@vitrine/proto/artifact';
+import { Chunker } from '@vitrine/chunks';
+import { generateSigningKeyPair, sha256, toHex } from '@vitrine/crypto';
+import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
-import { SubscribePlaintextSchema, SyncService } from '@vitrine/proto/sync';
+import {
+  FetchChunksPlaintextSchema,
+  SubscribePlaintextSchema,
+  SyncService,
+} from '@vitrine/proto/sync';
 import { createGrpcClient } from '@vitrine/rpc';
 import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestFederation, type TestFederation } from './federation-harness.js';
+import {
+  eventually,
+  startTestFederation,
+  type TestCenter,
+  type TestFederation,
+} from './federation-harness.js';
 
-async function* upload(version: string, residency: string[]) {
+async function* upload(version: string, residency: string[], content = randomContent(100_000)) {
   yield {
     part: {
       case: 'metadata' as const,
       value: { kind: ArtifactKind.SOURCE, product: 'agent', version, residency },
     },
   };
-  yield { part: { case: 'data' as const, value: new Uint8Array(randomBytes(100_000)) } };
+  for (let at = 0; at < content.length; at += 1 << 20) {
+    yield { part: { case: 'data' as const, value: content.subarray(at, at + (1 << 20)) } };
+  }
+}
+
+function randomContent(size: number): Uint8Array {
+  return new Uint8Array(randomBytes(size));
+}
+
+async function pull(client: TestCenter['client'], id: string): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const res of client.pullArtifact({ id })) {
+    if (res.part.case === 'data') parts.push(res.part.value);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Every chunk file name (hex digest) in a center's store. */
+async function chunkFiles(dataDir: string): Promise<Set<string>> {
+  const names = await readdir(join(dataDir, 'chunks'), { recursive: true }).catch(() => []);
+  return new Set(
+    names.map((n) => String(n).split('/').at(-1) ?? '').filter((n) => /^[0-9a-f]{64}$/.test(n)),
+  );
 }
 
 async function codeOf(call: Promise<unknown>): Promise<string> {
@@ -67,9 +100,34 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     expect(first?.finding?.status).toBe(FindingStatus.TRIAGED);
   });
 
+  it('replicates artifact bytes, verified, until the artifact is available everywhere', async () => {
+    const { asia, europe, us } = f.centers;
+    const content = randomContent(3 * 1024 * 1024 + 5);
+    const pushed = await europe.client.pushArtifact(upload('2.0', [], content));
+    const id = pushed.artifact?.id ?? '';
+    for (const c of [asia, us]) {
+      const available = await eventually(async () => {
+        const got = await c.client.getArtifact({ id });
+        return got.artifact?.state === ArtifactState.AVAILABLE ? got.artifact : undefined;
+      });
+      expect(available.bytesHeld).toBe(BigInt(content.length));
+      expect(Buffer.compare(await pull(c.client, id), content)).toBe(0);
+    }
+  });
+
+  it('refuses a chunk that does not match its digest with DATA_LOSS', async () => {
+    const digest = new Uint8Array(32).fill(7);
+    await expect(
+      f.centers.asia.registry.chunks.receive(digest, new Uint8Array([1, 2, 3])),
+    ).rejects.toMatchObject({
+      code: 'data_loss',
+    });
+  });
+
   it('keeps an EU-only artifact and its findings out of asia and us', async () => {
     const { asia, europe, us } = f.centers;
-    const pushed = await europe.client.pushArtifact(upload('eu-only', ['EU']));
+    const euContent = randomContent(200_000);
+    const pushed = await europe.client.pushArtifact(upload('eu-only', ['EU'], euContent));
     const id = pushed.artifact?.id ?? '';
     const { finding } = await europe.client.createFinding({
       artifactIds: [id],
@@ -89,6 +147,37 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       expect(await codeOf(c.client.getFinding({ id: finding?.id ?? '' }))).toBe('NotFound');
       expect(await codeOf(c.client.getArtifact({ id }))).toBe('NotFound');
     }
+    // Not one chunk of it in their stores, and europe refuses to send one if asked.
+    const chunker = new Chunker();
+    const digests = [...chunker.push(euContent), ...chunker.finish()].map((c) => sha256(c));
+    expect(digests.length).toBeGreaterThan(0);
+    for (const c of [asia, us]) {
+      const held = await chunkFiles(c.registry.config.dataDir);
+      expect(digests.filter((d) => held.has(toHex(d)))).toEqual([]);
+    }
+    const manifest = await verifyManifest(
+      JSON.parse(await readFile(f.manifestFile, 'utf8')),
+      f.root.publicKey,
+    );
+    const sync = createGrpcClient(SyncService, `http://127.0.0.1:${europe.syncPort}`);
+    const hs = await initiateHandshake({
+      manifest,
+      self: { id: 'us', signingKey: us.key },
+      peerId: 'europe',
+    });
+    const session = await hs.complete(await sync.handshake(hs.request));
+    const ask = session
+      .sender('fetch-chunks')
+      .seal(toBinary(FetchChunksPlaintextSchema, create(FetchChunksPlaintextSchema, { digests })), {
+        final: true,
+      });
+    const drain = async () => {
+      for await (const _ of sync.fetchChunks({
+        frame: { sessionId: session.id, ciphertext: ask },
+      })) {
+      }
+    };
+    expect(await codeOf(drain())).toBe('PermissionDenied');
   });
 
   it('converges after a center was cut off while the others kept editing', async () => {

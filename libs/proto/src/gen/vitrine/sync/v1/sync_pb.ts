@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiEgoQR2V0U3RhdHVzUmVxdWVzdCJSChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cyL9AQoKUGVlclN0YXR1cxIRCgljZW50ZXJfaWQYASABKAkSEQoJY29ubmVjdGVkGAIgASgIEjAKDGxhc3RfY29udGFjdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOgoNZXZlbnRzX2JlaGluZBgEIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX3BlbmRpbmcYBSABKAQSFQoNYnl0ZXNfcGVuZGluZxgGIAEoBBIYChBieXRlc19wZXJfc2Vjb25kGAcgASgBEhIKCmxhc3RfZXJyb3IYCCABKAky6QIKC1N5bmNTZXJ2aWNlElIKCUhhbmRzaGFrZRIhLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlc3BvbnNlElQKCVN1YnNjcmliZRIhLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESXAoLRmV0Y2hDaHVua3MSIy52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXF1ZXN0GiQudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVzcG9uc2UoATABElIKCUdldFN0YXR1cxIhLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiJwoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDCI/Cg5DaHVua1BsYWludGV4dBIOCgZkaWdlc3QYASABKAwSDAoEZGF0YRgCIAEoDBIPCgdtaXNzaW5nGAMgASgIIhIKEEdldFN0YXR1c1JlcXVlc3QiUgoRR2V0U3RhdHVzUmVzcG9uc2USEQoJY2VudGVyX2lkGAEgASgJEioKBXBlZXJzGAIgAygLMhsudml0cmluZS5zeW5jLnYxLlBlZXJTdGF0dXMi/QEKClBlZXJTdGF0dXMSEQoJY2VudGVyX2lkGAEgASgJEhEKCWNvbm5lY3RlZBgCIAEoCBIwCgxsYXN0X2NvbnRhY3QYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjoKDWV2ZW50c19iZWhpbmQYBCADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19wZW5kaW5nGAUgASgEEhUKDWJ5dGVzX3BlbmRpbmcYBiABKAQSGAoQYnl0ZXNfcGVyX3NlY29uZBgHIAEoARISCgpsYXN0X2Vycm9yGAggASgJMucCCgtTeW5jU2VydmljZRJSCglIYW5kc2hha2USIS52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXNwb25zZRJUCglTdWJzY3JpYmUSIS52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXNwb25zZTABEloKC0ZldGNoQ2h1bmtzEiMudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVxdWVzdBokLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1Jlc3BvbnNlMAESUgoJR2V0U3RhdHVzEiEudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1JlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -225,6 +225,58 @@ export const VersionVectorEntrySchema: GenMessage<VersionVectorEntry> = /*@__PUR
   messageDesc(file_vitrine_sync_v1_sync, 8);
 
 /**
+ * Plaintext of the FetchChunks request frame.
+ *
+ * @generated from message vitrine.sync.v1.FetchChunksPlaintext
+ */
+export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext"> & {
+  /**
+   * SHA-256 digests of the chunks wanted.
+   *
+   * @generated from field: repeated bytes digests = 1;
+   */
+  digests: Uint8Array[];
+};
+
+/**
+ * Describes the message vitrine.sync.v1.FetchChunksPlaintext.
+ * Use `create(FetchChunksPlaintextSchema)` to create a new message.
+ */
+export const FetchChunksPlaintextSchema: GenMessage<FetchChunksPlaintext> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 9);
+
+/**
+ * Plaintext of one FetchChunks response frame.
+ *
+ * @generated from message vitrine.sync.v1.ChunkPlaintext
+ */
+export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
+  /**
+   * @generated from field: bytes digest = 1;
+   */
+  digest: Uint8Array;
+
+  /**
+   * The chunk's bytes; empty with missing set when the peer does not hold it.
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+
+  /**
+   * @generated from field: bool missing = 3;
+   */
+  missing: boolean;
+};
+
+/**
+ * Describes the message vitrine.sync.v1.ChunkPlaintext.
+ * Use `create(ChunkPlaintextSchema)` to create a new message.
+ */
+export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 10);
+
+/**
  * @generated from message vitrine.sync.v1.GetStatusRequest
  */
 export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
@@ -235,7 +287,7 @@ export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 9);
+  messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusResponse
@@ -257,7 +309,7 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 10);
+  messageDesc(file_vitrine_sync_v1_sync, 12);
 
 /**
  * @generated from message vitrine.sync.v1.PeerStatus
@@ -309,7 +361,7 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 11);
+  messageDesc(file_vitrine_sync_v1_sync, 13);
 
 /**
  * Replication between the sync services of two centers. A peer first runs Handshake (an
@@ -339,12 +391,13 @@ export const SyncService: GenService<{
     output: typeof SubscribeResponseSchema;
   },
   /**
-   * Chunks by digest, in the order asked, with flow control by the caller.
+   * Chunks by digest, in the order asked (sealed FetchChunksPlaintext in, sealed
+   * ChunkPlaintext out); flow control is HTTP/2's.
    *
    * @generated from rpc vitrine.sync.v1.SyncService.FetchChunks
    */
   fetchChunks: {
-    methodKind: "bidi_streaming";
+    methodKind: "server_streaming";
     input: typeof FetchChunksRequestSchema;
     output: typeof FetchChunksResponseSchema;
   },
