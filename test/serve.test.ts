@@ -35,7 +35,7 @@ describe('vitrine serve: production entry points refuse bad config at start', ()
   it('says when the config file is missing or not JSON, in --json too', async () => {
     const missing = await vitrine([
       'serve',
-      'sync',
+      'center',
       '--config',
       join(dir.path, 'none.json'),
       '--json',
@@ -46,6 +46,12 @@ describe('vitrine serve: production entry points refuse bad config at start', ()
     await writeFile(broken, '{ "listen": ');
     const bad = await vitrine(['serve', 'access', '--config', broken]);
     expect(bad.stderr).toContain('is not valid JSON');
+  });
+
+  it('explains that sync runs beside its registry', async () => {
+    const result = await vitrine(['serve', 'sync', '--config', join(dir.path, 'x.json')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('use `vitrine serve center`');
   });
 
   it('refuses an unknown service as a usage error', async () => {
