@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { loadSodium } from '@vitrine/crypto';
+import { loadSodium, readSecretFile, writeSecretFile } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import { generateKxKeyPair, type KxKeyPair } from './center-keys.js';
 
@@ -28,13 +25,8 @@ export async function loadOrCreateKxKeyFile(path: string): Promise<KxKeyPair> {
  * it is unusable — including a public key that does not belong to the secret key.
  */
 export async function readKxKeyFile(path: string): Promise<KxKeyPair | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readSecretFile(path);
+  if (text === undefined) return undefined;
   const sodium = await loadSodium();
   try {
     const json = JSON.parse(text) as KxKeyFileJson;
@@ -62,22 +54,4 @@ export async function writeKxKeyFile(path: string, key: KxKeyPair): Promise<void
     secretKey: Buffer.from(key.secretKey).toString('base64'),
   };
   await writeSecretFile(path, `${JSON.stringify(json, null, 2)}\n`);
-}
-
-/** Writes `text` to a 0600 temp file beside `path` (folder 0700), fsyncs it and renames it over `path`. */
-async function writeSecretFile(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(tmp, 'wx', 0o600);
-  try {
-    await file.chmod(0o600);
-    await file.writeFile(text);
-    await file.sync();
-  } catch (err) {
-    await file.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await file.close();
-  await rename(tmp, path);
 }

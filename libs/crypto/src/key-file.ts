@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { VitrineError } from '@vitrine/errors';
+import { readSecretFile, writeSecretFile } from './secret-file.js';
 import { generateSigningKeyPair, type SigningKeyPair } from './signing.js';
 
 interface KeyFileJson {
@@ -24,13 +22,8 @@ export async function loadOrCreateKeyFile(path: string): Promise<SigningKeyPair>
 
 /** Reads a key file; undefined when there is none, `failed_precondition` when it is unusable. */
 export async function readKeyFile(path: string): Promise<SigningKeyPair | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readSecretFile(path);
+  if (text === undefined) return undefined;
   try {
     const json = JSON.parse(text) as KeyFileJson;
     const publicKey = new Uint8Array(Buffer.from(json.publicKey, 'base64'));
@@ -48,20 +41,10 @@ export async function readKeyFile(path: string): Promise<SigningKeyPair | undefi
 
 /** Writes a key file readable by its owner only (0600), atomically. */
 export async function writeKeyFile(path: string, key: SigningKeyPair): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const json: KeyFileJson = {
     type: 'ed25519',
     publicKey: Buffer.from(key.publicKey).toString('base64'),
     secretKey: Buffer.from(key.secretKey).toString('base64'),
   };
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(tmp, 'wx', 0o600);
-  try {
-    await file.chmod(0o600);
-    await file.writeFile(`${JSON.stringify(json, null, 2)}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmp, path);
+  await writeSecretFile(path, `${JSON.stringify(json, null, 2)}\n`);
 }
