@@ -148,6 +148,34 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     expect(body.artifacts[0]?.id).toBe(artifactId);
   });
 
+  it('replicates to the other centers and reports sync status per peer', async () => {
+    const atUs = async () => {
+      const shown = await vitrineJson<{ artifact: { state: string } }>([
+        'artifact',
+        'show',
+        artifactId,
+        ...at('us'),
+      ]);
+      return shown.artifact.state === 'available' ? shown : undefined;
+    };
+    for (let i = 0; i < 200 && !(await atUs()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await atUs()).toBeDefined();
+    const status = await vitrineJson<{
+      center: string;
+      versionVector: Record<string, number>;
+      peers: { id: string; connected: boolean }[];
+    }>(['sync', 'status', ...at('us')]);
+    expect(status.center).toBe('us');
+    expect(status.versionVector.europe).toBeGreaterThanOrEqual(4);
+    expect(status.peers.map((p) => [p.id, p.connected])).toEqual([
+      ['asia', true],
+      ['europe', true],
+    ]);
+    // EU and US residency: asia holds the events' headers but not the artifact.
+    const asia = await vitrine(['artifact', 'show', artifactId, ...at('asia'), '--json']);
+    expect(JSON.parse(asia.stdout).error.code).toBe('NOT_FOUND');
+  });
+
   it('stops cleanly on SIGTERM and keeps every artifact and finding across a restart', async () => {
     expect(await dev.stop()).toBe(0);
     dev = await startDev(home.path, basePort);

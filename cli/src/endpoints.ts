@@ -90,7 +90,7 @@ export async function readFederation(home: string): Promise<FederationFile> {
 }
 
 /**
- * Decides which registry a command talks to. `--endpoint` wins; otherwise `--center`
+ * Decides which registry (or, for `sync` commands, which sync service) a command talks to. `--endpoint` wins; otherwise `--center`
  * is looked up in the federation file. Reads without `--center` go to the first center
  * listed; writes must say where they go, because a write becomes that center's event.
  */
@@ -99,6 +99,7 @@ export async function resolveTarget(
   access: Access,
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
+  service: 'registry' | 'sync' = 'registry',
 ): Promise<Target> {
   if (flags.endpoint !== undefined) {
     return {
@@ -119,7 +120,7 @@ export async function resolveTarget(
   if (center === undefined) {
     throw usageError(`unknown center '${wanted}'; the federation has ${ids}`);
   }
-  return { url: center.registry, center: center.id, label: center.id };
+  return { url: center[service], center: center.id, label: center.id };
 }
 
 /** An `--endpoint` must be an absolute http(s) URL; anything else is a usage error. */

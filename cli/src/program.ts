@@ -5,6 +5,7 @@ import type { CommandGroup } from './command-group.js';
 import { devCommand } from './dev-command.js';
 import { findingCommands } from './finding-commands.js';
 import { serveCommands } from './serve-command.js';
+import { syncCommands } from './sync-commands.js';
 
 /**
  * Every command group of `vitrine`, in the order `vitrine --help` lists them. A new
@@ -13,6 +14,7 @@ import { serveCommands } from './serve-command.js';
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   artifactCommands,
   findingCommands,
+  syncCommands,
   devCommand,
   serveCommands,
 ];

@@ -21,9 +21,10 @@ export class ChunkReplica {
   /**
    * Up to `limit` chunks this center lacks for artifacts still replicating here. A chunk
    * already in the store but not yet recorded (a transfer cut off between the two) is
-   * verified and recorded instead of fetched again.
+   * verified and recorded instead of fetched again (unless `peek`, which only counts).
    */
-  async missing(limit: number): Promise<Uint8Array[]> {
+  async missing(limit: number, options: { peek?: boolean } = {}): Promise<Uint8Array[]> {
+    if (options.peek) return this.#unrecorded(limit);
     const lacking: Uint8Array[] = [];
     for (const digest of await this.#unrecorded(limit)) {
       if (await this.store.has(digest)) await this.receive(digest, await this.store.read(digest));

@@ -92,14 +92,19 @@ export function syncService(
     },
 
     async getStatus() {
+      const vector = await replica.versionVector();
       return {
         centerId: federation.self.id,
+        versionVector: [...vector].map(([origin, seq]) => ({ origin, seq })),
+        chunksMissing: BigInt((await chunks.missing(10_000, { peek: true })).length),
         peers: statuses.all().map((p) =>
           create(PeerStatusSchema, {
             centerId: p.id,
             connected: p.connected,
             ...(p.lastContact ? { lastContact: timestampFromDate(p.lastContact) } : {}),
             lastError: p.lastError,
+            eventsReceived: BigInt(p.eventsReceived),
+            eventsApplied: BigInt(p.eventsApplied),
           }),
         ),
       };

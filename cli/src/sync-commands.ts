@@ -1,0 +1,96 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { type GetStatusResponse, SyncService } from '@vitrine/proto/sync';
+import { createGrpcClient } from '@vitrine/rpc';
+import type { CliIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
+import { resolveTarget } from './endpoints.js';
+import { writeResult } from './output.js';
+import { explainRpcError } from './rpc-errors.js';
+import { runCommand } from './run-command.js';
+import { addTargetOptions, type TargetOptions } from './target-options.js';
+import { formatFields, formatTable } from './text-table.js';
+
+/** `vitrine sync status`: how a center's replication with its peers stands. */
+export const syncCommands: CommandGroup = (program, io) => {
+  const sync = program
+    .command('sync')
+    .description('replication between centers: status of each center’s links to its peers')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ vitrine sync status --center europe`,
+    );
+  const status = sync
+    .command('status')
+    .description(
+      'show a center’s position (events held per origin), chunks it still lacks, and per peer: connected, last contact, events received, last error',
+    );
+  addTargetOptions(status, 'read')
+    .addHelpText(
+      'after',
+      `
+--endpoint takes the sync service URL here (not the registry's).
+Example:
+  $ vitrine sync status --center asia --json`,
+    )
+    .action((options: TargetOptions) =>
+      runCommand(io, options.json === true, () => showStatus(io, options)),
+    );
+};
+
+async function showStatus(io: CliIo, options: TargetOptions): Promise<void> {
+  const target = await resolveTarget(options, 'read', io.env, io.cwd, 'sync');
+  let status: GetStatusResponse;
+  try {
+    status = await createGrpcClient(SyncService, target.url).getStatus({});
+  } catch (err) {
+    throw explainRpcError(err, target);
+  }
+  writeResult(io, options.json === true, {
+    json: () => statusJson(status),
+    human: () => statusLines(status, target.url),
+  });
+}
+
+function statusJson(status: GetStatusResponse) {
+  return {
+    center: status.centerId,
+    versionVector: Object.fromEntries(status.versionVector.map((e) => [e.origin, Number(e.seq)])),
+    chunksMissing: Number(status.chunksMissing),
+    peers: status.peers.map((p) => ({
+      id: p.centerId,
+      connected: p.connected,
+      lastContact: p.lastContact ? timestampDate(p.lastContact).toISOString() : null,
+      eventsReceived: Number(p.eventsReceived),
+      eventsApplied: Number(p.eventsApplied),
+      lastError: p.lastError || null,
+    })),
+  };
+}
+
+function statusLines(status: GetStatusResponse, url: string): string[] {
+  const json = statusJson(status);
+  const position = Object.entries(json.versionVector)
+    .map(([origin, seq]) => `${origin} ${seq}`)
+    .join(', ');
+  return [
+    ...formatFields([
+      ['center', `${json.center} (${url})`],
+      ['position', position || 'no events yet'],
+      ['chunks missing', String(json.chunksMissing)],
+    ]),
+    '',
+    ...formatTable(
+      ['peer', 'connected', 'last contact', 'received', 'applied', 'last error'],
+      json.peers.map((p) => [
+        p.id,
+        p.connected ? 'yes' : 'no',
+        p.lastContact ?? '-',
+        String(p.eventsReceived),
+        String(p.eventsApplied),
+        p.lastError ?? '-',
+      ]),
+    ),
+  ];
+}
