@@ -8,6 +8,8 @@ import type { RegistryDatabase } from './schema.js';
 
 /** Rows of an artifact's chunk list read per query. */
 const CHUNK_PAGE = 1024;
+/** Chunk reads kept in flight ahead of the consumer (bounded memory: 16 × 256 KiB at most). */
+const READ_AHEAD = 16;
 
 /**
  * Streams an artifact's content chunk by chunk, in order: every chunk is verified against
@@ -24,7 +26,10 @@ export async function* artifactContent(
     const page = await artifactChunkPage(db, row.id, idx, CHUNK_PAGE);
     if (page.length === 0) break;
     idx += page.length;
-    for await (const data of store.readMany(page.map((c) => c.digest))) {
+    for await (const data of store.readMany(
+      page.map((c) => c.digest),
+      { concurrency: READ_AHEAD },
+    )) {
       whole.update(data);
       yield data;
     }

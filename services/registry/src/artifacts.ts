@@ -25,7 +25,7 @@ export const MANIFEST_DOMAIN = 'vitrine/manifest/v1\n';
 export const MAX_DATA_MESSAGE = 1024 * 1024;
 
 /** Chunk writes an upload keeps in flight (each ends with an fsync). */
-const WRITES_IN_FLIGHT = 8;
+const WRITES_IN_FLIGHT = 16;
 
 /** Limits an upload must stay within. */
 export interface ArtifactLimits {

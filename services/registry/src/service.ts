@@ -24,6 +24,25 @@ import {
   pageSize,
 } from './validate.js';
 
+/** Download messages carry about this many bytes: fewer, larger messages stream faster. */
+const DATA_MESSAGE_BYTES = 1024 * 1024;
+
+/** Joins consecutive pieces into buffers of at least `size` bytes (the last may be smaller). */
+async function* coalesce(pieces: AsyncIterable<Uint8Array>, size: number) {
+  let pending: Uint8Array[] = [];
+  let length = 0;
+  for await (const piece of pieces) {
+    pending.push(piece);
+    length += piece.length;
+    if (length >= size) {
+      yield new Uint8Array(Buffer.concat(pending, length));
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield new Uint8Array(Buffer.concat(pending, length));
+}
+
 /** Who is calling; set by the access interceptor, `operator` for a local operator. */
 export const callerKey = createContextKey<string>('operator', { description: 'caller' });
 
@@ -52,7 +71,9 @@ export function registryService(
       const header = create(PullArtifactResponseSchema, {
         part: { case: 'artifact', value: toArtifact(row) },
       });
-      const body = artifacts.pull(row);
+      // Pulling the first piece before the header lets a refusal (still replicating) be
+      // the call's status rather than an error after a header.
+      const body = coalesce(artifacts.pull(row), DATA_MESSAGE_BYTES);
       const first = await body.next();
       yield header;
       if (first.done) return;
