@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
+import { devDatabaseUrls } from './dev-database.js';
 import {
   DEV_CENTERS,
   devAccessConfig,
@@ -41,7 +42,9 @@ export const devCommand: CommandGroup = (program, io) => {
     .addHelpText(
       'after',
       `
-Data, keys and logs stay in the data folder, so a restart keeps everything. Other commands find
+Data, keys and logs stay in the data folder, so a restart keeps everything. With
+VITRINE_DATABASE_URL=postgres://… the centers keep their state on that PostgreSQL database
+instead, each in its own schema (vitrine_<center>). Other commands find
 the centers through <data>/federation.json. Ctrl-C (SIGINT) or SIGTERM stops every service.
 Example:
   $ vitrine dev --data /tmp/vitrine --base-port 9400`,
@@ -59,6 +62,10 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   await mkdir(join(home, 'logs'), { recursive: true });
   await chmod(home, 0o700);
   const trust = await prepareDevTrust(home, base);
+  const databases = await devDatabaseUrls(
+    io.env,
+    DEV_CENTERS.map((c) => c.id),
+  );
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
   const start = async (name: string, service: string, config: unknown) => {
     const file = join(home, 'config', `${name}.json`);
@@ -67,7 +74,9 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   };
   const starting = [
     start('access', 'access', devAccessConfig(home, base)),
-    ...DEV_CENTERS.map((c, i) => start(c.id, 'center', devCenterConfig(home, i, base, trust))),
+    ...DEV_CENTERS.map((c, i) =>
+      start(c.id, 'center', devCenterConfig(home, i, base, trust, databases?.get(c.id))),
+    ),
   ];
   const results = await Promise.allSettled(starting);
   const services = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -82,6 +82,7 @@ export function devCenterConfig(
   index: number,
   base: number,
   trust: DevFederationTrust,
+  databaseUrl?: string,
 ) {
   const center = DEV_CENTERS[index];
   if (!center) throw new Error(`no dev center ${index}`);
@@ -94,6 +95,7 @@ export function devCenterConfig(
       jurisdictions: DEV_CENTERS.map((c) => c.jurisdiction),
       listen: { host: '127.0.0.1', port: own.registry },
       dataDir: centerDir(home, center.id),
+      ...(databaseUrl ? { databaseUrl } : {}),
     },
     sync: {
       center,

@@ -1,5 +1,5 @@
 import { FieldViolations, VitrineError } from '@vitrine/errors';
-import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
 
 /** Migration names sort as applied: a four-digit sequence, then a kebab-case title. */
 const MIGRATION_NAME = /^\d{4}-[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -30,9 +30,13 @@ export async function migrateToLatest<DB>(
   migrations: Readonly<Record<string, Migration>>,
 ): Promise<readonly string[]> {
   assertMigrationNames(Object.keys(migrations));
+  // Keep the migration bookkeeping in the schema the connection works in (its search_path),
+  // so several services sharing one database in separate schemas each keep their own.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...migrations }) },
+    ...(rows[0]?.schema ? { migrationTableSchema: rows[0].schema } : {}),
   });
   const outcome: MigrationResultSet = await migrator.migrateToLatest();
   if (outcome.error !== undefined) {
