@@ -24,7 +24,7 @@ Examples:
   const status = sync
     .command('status')
     .description(
-      'show a center’s position (events held per origin), chunks it still lacks, and per peer: connected, last contact, events received, last error',
+      'show a center’s position (events held per origin), chunks it still lacks, its state digest (equal at centers holding the same events), and per peer: connected, last contact, events received, last error',
     );
   addTargetOptions(status, 'read')
     .addHelpText(
@@ -58,6 +58,7 @@ function statusJson(status: GetStatusResponse) {
     center: status.centerId,
     versionVector: Object.fromEntries(status.versionVector.map((e) => [e.origin, Number(e.seq)])),
     chunksMissing: Number(status.chunksMissing),
+    stateDigest: status.stateDigest,
     peers: status.peers.map((p) => ({
       id: p.centerId,
       connected: p.connected,
@@ -79,6 +80,7 @@ function statusLines(status: GetStatusResponse, url: string): string[] {
       ['center', `${json.center} (${url})`],
       ['position', position || 'no events yet'],
       ['chunks missing', String(json.chunksMissing)],
+      ['state digest', json.stateDigest],
     ]),
     '',
     ...formatTable(

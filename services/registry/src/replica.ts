@@ -8,6 +8,7 @@ import { applyEvent } from './apply-event.js';
 import { type CenterIdentity, type EventLog, lockHead } from './event-log.js';
 import type { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
+import { stateDigest } from './state-digest.js';
 
 /** origin center id → highest contiguous sequence held. */
 export type VersionVector = ReadonlyMap<string, bigint>;
@@ -41,6 +42,11 @@ export class Replica {
   /** Wakes followers when events have been committed here. */
   get changes(): LogChanges {
     return this.log.changes;
+  }
+
+  /** Digest of this center's derived state (see stateDigest): equal where events are equal. */
+  stateDigest(): Promise<string> {
+    return stateDigest(this.db);
   }
 
   /** This center's position: every origin's highest contiguous sequence. */

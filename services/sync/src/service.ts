@@ -97,6 +97,7 @@ export function syncService(
         centerId: federation.self.id,
         versionVector: [...vector].map(([origin, seq]) => ({ origin, seq })),
         chunksMissing: BigInt((await chunks.missing(10_000, { peek: true })).length),
+        stateDigest: await replica.stateDigest(),
         peers: statuses.all().map((p) =>
           create(PeerStatusSchema, {
             centerId: p.id,

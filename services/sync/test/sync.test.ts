@@ -197,6 +197,16 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     const texts = views.map((v) => v.comments.map((c) => c.text).sort());
     expect(texts[0]).toEqual(texts[1]);
     expect(texts[1]).toEqual(texts[2]);
+    // asia and us may hold the same events (europe also holds EU-only ones): same state.
+    const digests = async () => {
+      const [a, u] = await Promise.all(
+        [asia.registry.replica, us.registry.replica].map((r) => r.stateDigest()),
+      );
+      return a === u ? a : undefined;
+    };
+    const agreed = await eventually(digests);
+    expect(agreed).toMatch(/^[0-9a-f]{64}$/);
+    expect(await europe.registry.replica.stateDigest()).not.toBe(agreed);
   });
 
   it('refuses peers the manifest does not know, impostors, and unknown or replayed sessions', async () => {
