@@ -7,6 +7,7 @@ import { createGrpcClient, type Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import { FETCH_CHUNKS_STREAM } from './service.js';
+import { syncMetrics } from './sync-metrics.js';
 
 /** Chunks asked of a peer per FetchChunks call (at most 64 MiB at the 256 KiB maximum). */
 export const FETCH_BATCH = 256;
@@ -108,8 +109,13 @@ export class ChunkFetcher {
         ChunkPlaintextSchema,
         receiver.open(res.frame?.ciphertext ?? new Uint8Array()).plaintext,
       );
-      if (chunk.missing) notHeld.push(chunk.digest);
-      else await this.chunks.receive(chunk.digest, chunk.data);
+      if (chunk.missing) {
+        notHeld.push(chunk.digest);
+        continue;
+      }
+      await this.chunks.receive(chunk.digest, chunk.data);
+      syncMetrics.chunksFetched.add(1, { peer: peer.id });
+      syncMetrics.bytesFetched.add(chunk.data.length, { peer: peer.id });
     }
     return notHeld;
   }

@@ -9,6 +9,7 @@ import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
 import { SUBSCRIBE_STREAM } from './service.js';
+import { syncMetrics } from './sync-metrics.js';
 
 /**
  * Keeps this center subscribed to every peer in the federation manifest: handshake,
@@ -94,7 +95,11 @@ export class Replicator {
       const event = fromBinary(SignedEventSchema, opened.plaintext);
       status.lastContact = new Date();
       status.eventsReceived++;
-      if ((await this.replica.ingest(event)) === 'applied') status.eventsApplied++;
+      syncMetrics.eventsReceived.add(1, { peer: peer.id });
+      if ((await this.replica.ingest(event)) === 'applied') {
+        status.eventsApplied++;
+        syncMetrics.eventsApplied.add(1, { peer: peer.id });
+      }
     }
   }
 }
