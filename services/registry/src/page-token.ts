@@ -24,3 +24,18 @@ export function decodePageToken(token: string): PageCursor | undefined {
   }
   return { hlc: BigInt(match[1]), id: match[2] };
 }
+
+/**
+ * The page of a keyset query that fetched `limit + 1` rows: the first `limit`, and a token
+ * for the next page when there was one more.
+ */
+export function paginate<Row extends { id: string }>(
+  rows: readonly Row[],
+  limit: number,
+  hlcOf: (row: Row) => bigint,
+): { page: Row[]; nextPageToken: string } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const more = rows.length > limit && last !== undefined;
+  return { page, nextPageToken: more ? encodePageToken({ hlc: hlcOf(last), id: last.id }) : '' };
+}

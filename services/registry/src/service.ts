@@ -12,7 +12,7 @@ import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
 import { findFinding, findingComments, findingHistory, listFindings } from './finding-store.js';
 import type { Findings } from './findings.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { decodePageToken, paginate } from './page-token.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
@@ -93,15 +93,8 @@ export function registryService(
         ...(req.product ? { product: req.product } : {}),
       };
       const rows = await listArtifacts(db, filter, limit + 1, decodePageToken(req.pageToken));
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        artifacts: page.map(toArtifact),
-        nextPageToken:
-          rows.length > limit && last
-            ? encodePageToken({ hlc: last.published_hlc, id: last.id })
-            : '',
-      };
+      const { page, nextPageToken } = paginate(rows, limit, (r) => r.published_hlc);
+      return { artifacts: page.map(toArtifact), nextPageToken };
     },
 
     async createFinding(req, ctx) {
@@ -150,15 +143,8 @@ export function registryService(
         ...(req.severity ? { severity: enumWord(SeveritySchema, req.severity) ?? '?' } : {}),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        findings: page.map(toFinding),
-        nextPageToken:
-          rows.length > limit && last
-            ? encodePageToken({ hlc: last.created_hlc, id: last.id })
-            : '',
-      };
+      const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
+      return { findings: page.map(toFinding), nextPageToken };
     },
   };
 }

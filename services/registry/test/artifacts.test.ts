@@ -4,7 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { Chunker } from '@vitrine/chunks';
 import { sha256, toHex } from '@vitrine/crypto';
 import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
-import { testBackends } from '@vitrine/testing';
+import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   download,
@@ -21,15 +21,7 @@ const meta = (version: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-/** The gRPC code a call failed with (fails the test when it succeeded). */
-async function codeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err) {
-    return Code[ConnectError.from(err).code];
-  }
-  throw new Error('call succeeded');
-}
+const codeOf = grpcCodeOf;
 
 describe.each(testBackends())('registry artifacts on $name', (backend) => {
   let t: TestRegistry;

@@ -1,18 +1,11 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
-import { testBackends } from '@vitrine/testing';
+import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
 
-async function codeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err) {
-    return Code[ConnectError.from(err).code];
-  }
-  throw new Error('call succeeded');
-}
+const codeOf = grpcCodeOf;
 
 describe.each(testBackends())('registry findings on $name', (backend) => {
   let t: TestRegistry;

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { type FederationCenter, initiateHandshake } from '@vitrine/channel';
-import { ChunkPlaintextSchema, FetchChunksPlaintextSchema, SyncService } from '@vitrine/proto/sync';
+import type { FederationCenter } from '@vitrine/channel';
+import { ChunkPlaintextSchema, FetchChunksPlaintextSchema } from '@vitrine/proto/sync';
 import type { ChunkReplica, Replica } from '@vitrine/registry';
-import { createGrpcClient, type Logger } from '@vitrine/rpc';
+import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
+import { openPeerSession } from './peer-session.js';
 import { FETCH_CHUNKS_STREAM } from './service.js';
 import { syncMetrics } from './sync-metrics.js';
 
@@ -89,13 +90,7 @@ export class ChunkFetcher {
     digests: Uint8Array[],
     signal: AbortSignal,
   ): Promise<Uint8Array[]> {
-    const client = createGrpcClient(SyncService, peer.sync);
-    const pending = await initiateHandshake({
-      manifest: this.federation.manifest,
-      self: this.federation.self,
-      peerId: peer.id,
-    });
-    const session = await pending.complete(await client.handshake(pending.request, { signal }));
+    const { client, session } = await openPeerSession(this.federation, peer, signal);
     const request = toBinary(
       FetchChunksPlaintextSchema,
       create(FetchChunksPlaintextSchema, { digests }),

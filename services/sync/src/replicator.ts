@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { type FederationCenter, initiateHandshake } from '@vitrine/channel';
+import type { FederationCenter } from '@vitrine/channel';
 import { SignedEventSchema } from '@vitrine/proto/event';
-import { SubscribePlaintextSchema, SyncService } from '@vitrine/proto/sync';
+import { SubscribePlaintextSchema } from '@vitrine/proto/sync';
 import type { Replica } from '@vitrine/registry';
-import { createGrpcClient, type Logger } from '@vitrine/rpc';
+import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
+import { openPeerSession } from './peer-session.js';
 import type { PeerStatuses } from './peer-status.js';
 import { SUBSCRIBE_STREAM } from './service.js';
 import { syncMetrics } from './sync-metrics.js';
@@ -67,13 +68,7 @@ export class Replicator {
   /** One subscription: returns when the peer ends the stream, throws when it fails. */
   async #subscribeOnce(peer: FederationCenter, signal: AbortSignal): Promise<void> {
     const status = this.statuses.of(peer.id);
-    const client = createGrpcClient(SyncService, peer.sync);
-    const pending = await initiateHandshake({
-      manifest: this.federation.manifest,
-      self: this.federation.self,
-      peerId: peer.id,
-    });
-    const session = await pending.complete(await client.handshake(pending.request, { signal }));
+    const { client, session } = await openPeerSession(this.federation, peer, signal);
     const vector = await this.replica.versionVector();
     const request = create(SubscribePlaintextSchema, {
       versionVector: [...vector].map(([origin, seq]) => ({ origin, seq })),

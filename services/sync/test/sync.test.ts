@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { Code, ConnectError } from '@connectrpc/connect';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
 import { Chunker } from '@vitrine/chunks';
 import { generateSigningKeyPair, sha256, toHex } from '@vitrine/crypto';
@@ -14,7 +13,7 @@ import {
   SyncService,
 } from '@vitrine/proto/sync';
 import { createGrpcClient } from '@vitrine/rpc';
-import { testBackends } from '@vitrine/testing';
+import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -55,14 +54,7 @@ async function chunkFiles(dataDir: string): Promise<Set<string>> {
   );
 }
 
-async function codeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err) {
-    return Code[ConnectError.from(err).code];
-  }
-  return 'OK';
-}
+const codeOf = grpcCodeOf;
 
 describe.each(testBackends())('sync between three centers on $name', (backend) => {
   let f: TestFederation;

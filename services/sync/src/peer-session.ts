@@ -1,0 +1,30 @@
+import type { Client } from '@connectrpc/connect';
+import { type FederationCenter, initiateHandshake, type Session } from '@vitrine/channel';
+import { SyncService } from '@vitrine/proto/sync';
+import { createGrpcClient } from '@vitrine/rpc';
+import type { Federation } from './federation.js';
+
+/** A fresh session with a peer's sync service, and the client to open its stream on. */
+export interface PeerSession {
+  readonly client: Client<typeof SyncService>;
+  readonly session: Session;
+}
+
+/**
+ * Connects to a peer and runs the handshake: both sides authenticated against the
+ * federation manifest, fresh keys for the one stream this session will carry.
+ */
+export async function openPeerSession(
+  federation: Federation,
+  peer: FederationCenter,
+  signal: AbortSignal,
+): Promise<PeerSession> {
+  const client = createGrpcClient(SyncService, peer.sync);
+  const pending = await initiateHandshake({
+    manifest: federation.manifest,
+    self: federation.self,
+    peerId: peer.id,
+  });
+  const session = await pending.complete(await client.handshake(pending.request, { signal }));
+  return { client, session };
+}
