@@ -10,6 +10,7 @@ import {
 } from '@vitrine/proto/finding';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { EventStamp } from './apply-event.js';
+import { later, NO_WRITE, recordFieldWrite } from './field-conflicts.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
@@ -66,8 +67,8 @@ export async function applyFindingCreated(
 }
 
 /**
- * Applies a field update as last-writer-wins per field, ordered by (HLC, origin). A field
- * whose value loses to a later-ordered write is kept in history and flagged as overwritten.
+ * Applies a field update as last-writer-wins per field, ordered by (HLC, origin). Every
+ * write stays in history; one replaced by a concurrent write is flagged (field-conflicts.ts).
  */
 export async function applyFindingUpdated(
   tx: Db,
@@ -80,14 +81,13 @@ export async function applyFindingUpdated(
     .selectAll()
     .where('finding_id', '=', body.findingId)
     .execute();
+  await recordHistory(tx, body.findingId, at, []);
   const changes: Partial<Record<FindingField, string>> = {};
-  const overwritten: FindingField[] = [];
   for (const [field, value] of Object.entries(updatedValues(body)) as [FindingField, string][]) {
+    const seen = body.seen.find((v) => v.field === field) ?? NO_WRITE;
+    await recordFieldWrite(tx, body.findingId, field, at, seen);
     const current = versions.find((v) => v.field === field);
-    if (current && !laterThan(at, current)) {
-      overwritten.push(field);
-      continue;
-    }
+    if (current && !later(at, current)) continue;
     changes[field] = value;
     await tx
       .updateTable('finding_field_versions')
@@ -101,7 +101,6 @@ export async function applyFindingUpdated(
     .set({ ...changes, updated_hlc: sql`greatest(updated_hlc, ${at.hlc}::int8)` })
     .where('id', '=', body.findingId)
     .execute();
-  await recordHistory(tx, body.findingId, at, overwritten);
 }
 
 /** Adds a comment (comments are add-only, so they never conflict). */
@@ -140,11 +139,6 @@ function updatedValues(body: FindingUpdated): Partial<Record<FindingField, strin
   if (body.assignee !== undefined) values.assignee = body.assignee;
   if (body.fixArtifactId !== undefined) values.fix_artifact_id = body.fixArtifactId;
   return values;
-}
-
-/** True when `a` is ordered after `b` by (HLC, origin). */
-function laterThan(a: { hlc: bigint; origin: string }, b: { hlc: bigint; origin: string }) {
-  return a.hlc > b.hlc || (a.hlc === b.hlc && a.origin > b.origin);
 }
 
 function clock(at: EventStamp) {

@@ -3,6 +3,7 @@ import { VitrineError } from '@vitrine/errors';
 import { enumWord } from '@vitrine/proto/enum-words';
 import {
   CommentAddedSchema,
+  FieldVersionSchema,
   FindingCreatedSchema,
   FindingStatusSchema,
   type FindingUpdated,
@@ -132,8 +133,21 @@ export class Findings {
       );
     }
     if (req.fixArtifactId !== undefined) await requireUpdateArtifact(tx, req.fixArtifactId);
-    return changed ? change : undefined;
+    if (!changed) return undefined;
+    change.seen = await seenVersions(tx, current.id);
+    return change;
   }
+}
+
+/** The version of every field of a finding as this center holds it now: what a writer saw. */
+async function seenVersions(tx: Db, findingId: string) {
+  const rows = await tx
+    .selectFrom('finding_field_versions')
+    .select(['field', 'hlc', 'origin'])
+    .where('finding_id', '=', findingId)
+    .orderBy('field')
+    .execute();
+  return rows.map((r) => create(FieldVersionSchema, r));
 }
 
 function word(schema: Parameters<typeof enumWord>[0], value: number | undefined) {

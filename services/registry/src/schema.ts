@@ -15,6 +15,7 @@ export interface RegistryDatabase {
   finding_artifacts: FindingArtifactTable;
   finding_field_versions: FindingFieldVersionTable;
   finding_history: FindingHistoryTable;
+  finding_field_writes: FindingFieldWriteTable;
   comments: CommentTable;
 }
 
@@ -122,4 +123,15 @@ export interface CommentTable {
   author: string;
   origin: string;
   hlc: bigint;
+}
+
+/** One write of a finding field, and the write of that field its author had seen. */
+export interface FindingFieldWriteTable {
+  finding_id: string;
+  field: string;
+  hlc: bigint;
+  origin: string;
+  /** 0 and '' when the author had seen no earlier write (the finding's creation). */
+  seen_hlc: bigint;
+  seen_origin: string;
 }

@@ -267,3 +267,95 @@ async function collect(
 function withheld(event: SignedEvent): SignedEvent {
   return create(SignedEventSchema, { ...event, body: new Uint8Array() });
 }
+
+describe.each(testBackends())('concurrent edits on $name', (backend) => {
+  it('converge to the same state, the replaced value kept in history as a conflict', async () => {
+    const keys = new Map<string, Uint8Array>();
+    const cleanups: (() => Promise<void>)[] = [];
+    try {
+      const open = async (id: string, jurisdiction: string) => {
+        const target = await backend.open();
+        const dir = await tempDir(`vitrine-conflict-${id}-`);
+        const database = await openDatabase<RegistryDatabase>(target);
+        cleanups.push(async () => {
+          await database.close();
+          await target.cleanup();
+          await dir.cleanup();
+        });
+        await migrateToLatest(database.db, registryMigrations);
+        const key = await generateSigningKeyPair();
+        keys.set(id, key.publicKey);
+        const identity = { id, jurisdiction, signingKey: key };
+        const log = new EventLog(identity);
+        const store = await ChunkStore.open(join(dir.path, 'chunks'));
+        return {
+          db: database.db,
+          findings: new Findings(database.db, log, id),
+          artifacts: new Artifacts(database.db, log, store, identity, ['EU', 'US'], {
+            maxArtifactBytes: 1n << 30n,
+          }),
+          replica: new Replica(database.db, log, identity, (origin) => keys.get(origin)),
+          jurisdiction,
+          id,
+        };
+      };
+      const eu = await open('europe', 'EU');
+      const us = await open('us', 'US');
+      const exchange = async (from: typeof eu, to: typeof eu) => {
+        const stop = new AbortController();
+        setTimeout(() => stop.abort(), 300);
+        for await (const e of from.replica.feed(
+          to,
+          await to.replica.versionVector(),
+          stop.signal,
+        )) {
+          await to.replica.ingest(e);
+        }
+      };
+      async function* requests() {
+        const meta = { kind: ArtifactKind.UPDATE, product: 'agent', version: '1', residency: [] };
+        for await (const m of uploadOf(meta, randomContent(3000)))
+          yield create(PushArtifactRequestSchema, m);
+      }
+      const artifact = await eu.artifacts.push('op', requests(), new AbortController().signal);
+      const f = await eu.findings.create('op', {
+        artifactIds: [artifact.artifact.id],
+        title: 'original',
+        description: '',
+        severity: Severity.LOW,
+        cvssVector: '',
+      } as never);
+      await exchange(eu, us);
+      // Both centers retitle the finding without having seen each other's change.
+      await eu.findings.update('alice', { id: f.id, title: 'from europe' } as never);
+      await us.findings.update('bob', { id: f.id, title: 'from us' } as never);
+      await exchange(eu, us);
+      await exchange(us, eu);
+      const [atEu, atUs] = await Promise.all([findFinding(eu.db, f.id), findFinding(us.db, f.id)]);
+      expect(atEu).toEqual(atUs);
+      const history = (db: typeof eu.db) =>
+        db
+          .selectFrom('finding_history')
+          .selectAll()
+          .where('finding_id', '=', f.id)
+          .orderBy('hlc')
+          .execute();
+      const [hEu, hUs] = await Promise.all([history(eu.db), history(us.db)]);
+      expect(hEu).toEqual(hUs);
+      const flagged = hEu.filter((h) => h.overwritten_fields.includes('title'));
+      expect(flagged).toHaveLength(1);
+      const loser = flagged[0]?.origin === 'europe' ? 'from europe' : 'from us';
+      expect(atEu?.title).not.toBe(loser);
+      expect(await eu.replica.stateDigest()).toBe(await us.replica.stateDigest());
+
+      // A later edit that saw the winner settles it: nothing new is flagged.
+      await us.findings.update('bob', { id: f.id, title: 'agreed' } as never);
+      await exchange(us, eu);
+      const after = await history(eu.db);
+      expect(after.filter((h) => h.overwritten_fields.includes('title'))).toHaveLength(1);
+      expect((await findFinding(eu.db, f.id))?.title).toBe('agreed');
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
+    }
+  });
+});

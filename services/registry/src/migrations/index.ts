@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as fieldWrites from './0002-field-writes.js';
 
 /** The registry's migrations in order; run at every start (Kysely Migrator). */
 export const registryMigrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-field-writes': fieldWrites,
 };

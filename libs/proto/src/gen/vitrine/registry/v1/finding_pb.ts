@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/finding.proto.
  */
 export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEijgMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCSKHAQoHQ29tbWVudBIKCgJpZBgBIAEoCRISCgpmaW5kaW5nX2lkGAIgASgJEgwKBHRleHQYAyABKAkSDgoGYXV0aG9yGAQgASgJEg4KBm9yaWdpbhgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AgoTRmluZGluZ0hpc3RvcnlFbnRyeRIOCgZvcmlnaW4YASABKAkSCwoDc2VxGAIgASgEEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCRI2CgdjcmVhdGVkGAUgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ3JlYXRlZEgAEjYKB3VwZGF0ZWQYBiABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdVcGRhdGVkSAASNAoHY29tbWVudBgHIAEoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudEFkZGVkSAASGgoSb3ZlcndyaXR0ZW5fZmllbGRzGAggAygJQggKBmNoYW5nZSKkAQoORmluZGluZ0NyZWF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRIUCgxhcnRpZmFjdF9pZHMYAiADKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSLwoIc2V2ZXJpdHkYBSABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhMKC2N2c3NfdmVjdG9yGAYgASgJIvMCCg5GaW5kaW5nVXBkYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWQiRAoMQ29tbWVudEFkZGVkEhIKCmZpbmRpbmdfaWQYASABKAkSEgoKY29tbWVudF9pZBgCIAEoCRIMCgR0ZXh0GAMgASgJKogBCghTZXZlcml0eRIYChRTRVZFUklUWV9VTlNQRUNJRklFRBAAEhEKDVNFVkVSSVRZX0lORk8QARIQCgxTRVZFUklUWV9MT1cQAhITCg9TRVZFUklUWV9NRURJVU0QAxIRCg1TRVZFUklUWV9ISUdIEAQSFQoRU0VWRVJJVFlfQ1JJVElDQUwQBSqTAgoNRmluZGluZ1N0YXR1cxIeChpGSU5ESU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkZJTkRJTkdfU1RBVFVTX05FVxABEhoKFkZJTkRJTkdfU1RBVFVTX1RSSUFHRUQQAhIeChpGSU5ESU5HX1NUQVRVU19JTl9QUk9HUkVTUxADEhgKFEZJTkRJTkdfU1RBVFVTX0ZJWEVEEAQSGwoXRklORElOR19TVEFUVVNfVkVSSUZJRUQQBRIcChhGSU5ESU5HX1NUQVRVU19ESVNDTE9TRUQQBhIbChdGSU5ESU5HX1NUQVRVU19SRUpFQ1RFRBAHEhwKGEZJTkRJTkdfU1RBVFVTX0RVUExJQ0FURRAIYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEijgMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCSKHAQoHQ29tbWVudBIKCgJpZBgBIAEoCRISCgpmaW5kaW5nX2lkGAIgASgJEgwKBHRleHQYAyABKAkSDgoGYXV0aG9yGAQgASgJEg4KBm9yaWdpbhgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AgoTRmluZGluZ0hpc3RvcnlFbnRyeRIOCgZvcmlnaW4YASABKAkSCwoDc2VxGAIgASgEEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCRI2CgdjcmVhdGVkGAUgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ3JlYXRlZEgAEjYKB3VwZGF0ZWQYBiABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdVcGRhdGVkSAASNAoHY29tbWVudBgHIAEoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudEFkZGVkSAASGgoSb3ZlcndyaXR0ZW5fZmllbGRzGAggAygJQggKBmNoYW5nZSKkAQoORmluZGluZ0NyZWF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRIUCgxhcnRpZmFjdF9pZHMYAiADKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSLwoIc2V2ZXJpdHkYBSABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhMKC2N2c3NfdmVjdG9yGAYgASgJIqQDCg5GaW5kaW5nVXBkYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESLwoEc2VlbhgJIAMoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuRmllbGRWZXJzaW9uQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb25CCwoJX3NldmVyaXR5Qg4KDF9jdnNzX3ZlY3RvckIJCgdfc3RhdHVzQgsKCV9hc3NpZ25lZUISChBfZml4X2FydGlmYWN0X2lkIjoKDEZpZWxkVmVyc2lvbhINCgVmaWVsZBgBIAEoCRILCgNobGMYAiABKAQSDgoGb3JpZ2luGAMgASgJIkQKDENvbW1lbnRBZGRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKCmNvbW1lbnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSqIAQoIU2V2ZXJpdHkSGAoUU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIRCg1TRVZFUklUWV9JTkZPEAESEAoMU0VWRVJJVFlfTE9XEAISEwoPU0VWRVJJVFlfTUVESVVNEAMSEQoNU0VWRVJJVFlfSElHSBAEEhUKEVNFVkVSSVRZX0NSSVRJQ0FMEAUqkwIKDUZpbmRpbmdTdGF0dXMSHgoaRklORElOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJGSU5ESU5HX1NUQVRVU19ORVcQARIaChZGSU5ESU5HX1NUQVRVU19UUklBR0VEEAISHgoaRklORElOR19TVEFUVVNfSU5fUFJPR1JFU1MQAxIYChRGSU5ESU5HX1NUQVRVU19GSVhFRBAEEhsKF0ZJTkRJTkdfU1RBVFVTX1ZFUklGSUVEEAUSHAoYRklORElOR19TVEFUVVNfRElTQ0xPU0VEEAYSGwoXRklORElOR19TVEFUVVNfUkVKRUNURUQQBxIcChhGSU5ESU5HX1NUQVRVU19EVVBMSUNBVEUQCGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message vitrine.registry.v1.Finding
@@ -199,7 +199,8 @@ export type FindingHistoryEntry = Message<"vitrine.registry.v1.FindingHistoryEnt
   } | { case: undefined; value?: undefined };
 
   /**
-   * Fields this change set whose value a later-ordered concurrent change overwrote.
+   * Fields this change set whose value was replaced by a concurrent change that did not
+   * see it (a conflict): the value is kept here, in history.
    *
    * @generated from field: repeated string overwritten_fields = 8;
    */
@@ -302,6 +303,15 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
    * @generated from field: optional string fix_artifact_id = 8;
    */
   fixArtifactId?: string | undefined;
+
+  /**
+   * The version of each of the finding's fields the writer saw (for a field set here: the
+   * write it replaces). A write replaced by one that had not seen it is a conflict: it is
+   * kept in history and flagged.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FieldVersion seen = 9;
+   */
+  seen: FieldVersion[];
 };
 
 /**
@@ -310,6 +320,35 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
  */
 export const FindingUpdatedSchema: GenMessage<FindingUpdated> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_finding, 4);
+
+/**
+ * One write of a finding field: its event's HLC and origin (empty for no prior write).
+ *
+ * @generated from message vitrine.registry.v1.FieldVersion
+ */
+export type FieldVersion = Message<"vitrine.registry.v1.FieldVersion"> & {
+  /**
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * @generated from field: uint64 hlc = 2;
+   */
+  hlc: bigint;
+
+  /**
+   * @generated from field: string origin = 3;
+   */
+  origin: string;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FieldVersion.
+ * Use `create(FieldVersionSchema)` to create a new message.
+ */
+export const FieldVersionSchema: GenMessage<FieldVersion> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_finding, 5);
 
 /**
  * Event body: a comment is added to a finding.
@@ -338,7 +377,7 @@ export type CommentAdded = Message<"vitrine.registry.v1.CommentAdded"> & {
  * Use `create(CommentAddedSchema)` to create a new message.
  */
 export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
-  messageDesc(file_vitrine_registry_v1_finding, 5);
+  messageDesc(file_vitrine_registry_v1_finding, 6);
 
 /**
  * @generated from enum vitrine.registry.v1.Severity
