@@ -5,7 +5,12 @@ import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
-import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
+import {
+  AddCommentRequestSchema,
+  CreateFindingRequestSchema,
+  PushArtifactRequestSchema,
+  UpdateFindingRequestSchema,
+} from '@vitrine/proto/registry';
 import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
 import { tempDir, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,19 +112,28 @@ describe.each(testBackends())('replication between two centers on $name', (backe
   });
 
   it('brings a peer to the same findings, comments and history', async () => {
-    const f = await eu.findings.create('alice', {
-      artifactIds: [source],
-      title: 'Token in logs',
-      description: '',
-      severity: Severity.HIGH,
-      cvssVector: '',
-    } as never);
-    await eu.findings.update('alice', {
-      id: f.id,
-      status: FindingStatus.TRIAGED,
-      assignee: 'agent-team',
-    } as never);
-    await eu.findings.comment('bob', { findingId: f.id, text: 'seen on 1.0' } as never);
+    const f = await eu.findings.create(
+      'alice',
+      create(CreateFindingRequestSchema, {
+        artifactIds: [source],
+        title: 'Token in logs',
+        description: '',
+        severity: Severity.HIGH,
+        cvssVector: '',
+      }),
+    );
+    await eu.findings.update(
+      'alice',
+      create(UpdateFindingRequestSchema, {
+        id: f.id,
+        status: FindingStatus.TRIAGED,
+        assignee: 'agent-team',
+      }),
+    );
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: f.id, text: 'seen on 1.0' }),
+    );
     const sent = await sync(eu, us);
     expect(sent).toHaveLength(4);
     const there = await findFinding(us.database.db, f.id);
@@ -141,8 +155,14 @@ describe.each(testBackends())('replication between two centers on $name', (backe
   it('takes an event twice as a duplicate, and refuses a gap', async () => {
     const [first] = await collect(eu, new Map());
     expect(await us.replica.ingest(first as SignedEvent)).toBe('duplicate');
-    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'one' } as never);
-    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'two' } as never);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'one' }),
+    );
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'two' }),
+    );
     const pending = await collect(eu, await us.replica.versionVector());
     expect(pending).toHaveLength(2);
     expect(await codeOf(us.replica.ingest(pending[1] as SignedEvent))).toBe('failed_precondition');
@@ -151,7 +171,10 @@ describe.each(testBackends())('replication between two centers on $name', (backe
   });
 
   it('refuses tampered, forged and equivocating events with DATA_LOSS, applying nothing', async () => {
-    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'three' } as never);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'three' }),
+    );
     const [next] = await collect(eu, await us.replica.versionVector());
     const event = next as SignedEvent;
     const flip = (b: Uint8Array) => {
@@ -188,13 +211,16 @@ describe.each(testBackends())('replication between two centers on $name', (backe
 
   it('sends only headers of events outside a peer’s residency; the peer refuses bodies it may not hold', async () => {
     const euOnly = (await push(eu, '2.0-eu', ['EU'])).artifact.id;
-    const f = await eu.findings.create('alice', {
-      artifactIds: [euOnly],
-      title: 'EU only',
-      description: '',
-      severity: Severity.LOW,
-      cvssVector: '',
-    } as never);
+    const f = await eu.findings.create(
+      'alice',
+      create(CreateFindingRequestSchema, {
+        artifactIds: [euOnly],
+        title: 'EU only',
+        description: '',
+        severity: Severity.LOW,
+        cvssVector: '',
+      }),
+    );
     const sent = await sync(eu, us);
     expect(sent).toHaveLength(2);
     expect(sent.every((e) => e.body.length === 0)).toBe(true);
@@ -208,13 +234,19 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     expect((await us.replica.versionVector()).get('europe')).toBe(9n);
 
     // A body the sender should have withheld is refused, and a body owed is demanded.
-    await eu.findings.comment('bob', { findingId: f.id, text: 'secret' } as never);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: f.id, text: 'secret' }),
+    );
     const [withBody] = await collect(eu, await us.replica.versionVector(), {
       id: 'x',
       jurisdiction: 'EU',
     });
     expect(await codeOf(us.replica.ingest(withBody as SignedEvent))).toBe('permission_denied');
-    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'public' } as never);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'public' }),
+    );
     const [, owed] = await collect(eu, await us.replica.versionVector());
     const stripped = create(SignedEventSchema, {
       ...(owed as SignedEvent),
@@ -235,7 +267,10 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       }
     })();
     await new Promise((r) => setTimeout(r, 50));
-    await eu.findings.comment('bob', { findingId: 'europe-2', text: 'live' } as never);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'live' }),
+    );
     await arrived;
     const last = await eu.database.db
       .selectFrom('log_heads')
@@ -318,17 +353,26 @@ describe.each(testBackends())('concurrent edits on $name', (backend) => {
           yield create(PushArtifactRequestSchema, m);
       }
       const artifact = await eu.artifacts.push('op', requests(), new AbortController().signal);
-      const f = await eu.findings.create('op', {
-        artifactIds: [artifact.artifact.id],
-        title: 'original',
-        description: '',
-        severity: Severity.LOW,
-        cvssVector: '',
-      } as never);
+      const f = await eu.findings.create(
+        'op',
+        create(CreateFindingRequestSchema, {
+          artifactIds: [artifact.artifact.id],
+          title: 'original',
+          description: '',
+          severity: Severity.LOW,
+          cvssVector: '',
+        }),
+      );
       await exchange(eu, us);
       // Both centers retitle the finding without having seen each other's change.
-      await eu.findings.update('alice', { id: f.id, title: 'from europe' } as never);
-      await us.findings.update('bob', { id: f.id, title: 'from us' } as never);
+      await eu.findings.update(
+        'alice',
+        create(UpdateFindingRequestSchema, { id: f.id, title: 'from europe' }),
+      );
+      await us.findings.update(
+        'bob',
+        create(UpdateFindingRequestSchema, { id: f.id, title: 'from us' }),
+      );
       await exchange(eu, us);
       await exchange(us, eu);
       const [atEu, atUs] = await Promise.all([findFinding(eu.db, f.id), findFinding(us.db, f.id)]);
@@ -349,7 +393,10 @@ describe.each(testBackends())('concurrent edits on $name', (backend) => {
       expect(await eu.replica.stateDigest()).toBe(await us.replica.stateDigest());
 
       // A later edit that saw the winner settles it: nothing new is flagged.
-      await us.findings.update('bob', { id: f.id, title: 'agreed' } as never);
+      await us.findings.update(
+        'bob',
+        create(UpdateFindingRequestSchema, { id: f.id, title: 'agreed' }),
+      );
       await exchange(us, eu);
       const after = await history(eu.db);
       expect(after.filter((h) => h.overwritten_fields.includes('title'))).toHaveLength(1);
