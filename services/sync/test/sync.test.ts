@@ -246,5 +246,30 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     // The session was spent by that attempt: replaying its frame finds no session.
     expect(await codeOf(drain(first))).toBe('Unauthenticated');
     expect(await codeOf(drain(first, 'f'.repeat(32)))).toBe('Unauthenticated');
+
+    // A stream without its first frame, and a chunk request over the limit, are malformed.
+    const bare = async () => {
+      for await (const _ of sync.subscribe({})) break;
+    };
+    expect(await codeOf(bare())).toBe('InvalidArgument');
+    const again = await initiateHandshake({
+      manifest,
+      self: { id: 'us', signingKey: us.key },
+      peerId: 'europe',
+    });
+    const chunkSession = await again.complete(await sync.handshake(again.request));
+    const tooMany = create(FetchChunksPlaintextSchema, {
+      digests: Array.from({ length: 1025 }, () => new Uint8Array(32)),
+    });
+    const ask = chunkSession
+      .sender('fetch-chunks')
+      .seal(toBinary(FetchChunksPlaintextSchema, tooMany), { final: true });
+    const fetchAll = async () => {
+      for await (const _ of sync.fetchChunks({
+        frame: { sessionId: chunkSession.id, ciphertext: ask },
+      })) {
+      }
+    };
+    expect(await codeOf(fetchAll())).toBe('InvalidArgument');
   });
 });
