@@ -50,3 +50,10 @@ export {
   scopeCovers,
   scopeSchema,
 } from './scope.js';
+export {
+  decodeSignedSnapshot,
+  encodeSignedSnapshot,
+  signTrustSnapshot,
+  TRUST_DOMAIN,
+  verifyTrustSnapshot,
+} from './trust-snapshot.js';
