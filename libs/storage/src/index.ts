@@ -5,4 +5,11 @@ export {
   type DatabaseOptions,
   openDatabase,
 } from './open-database.js';
+export {
+  decodePageToken,
+  encodePageToken,
+  type PageCursor,
+  pageSize,
+  paginate,
+} from './pages.js';
 export { PGliteDialect, type PGliteDialectConfig } from './pglite-dialect.js';

@@ -2,6 +2,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { type ArtifactKind, ArtifactKindSchema, ManifestSchema } from '@vitrine/proto/artifact';
 import { enumWord } from '@vitrine/proto/enum-words';
 import type { ArtifactPublished } from '@vitrine/proto/event';
+import type { PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { EventStamp } from './apply-event.js';
 import type { ArtifactTable, RegistryDatabase } from './schema.js';
@@ -123,7 +124,7 @@ export function listArtifacts(
   db: Db,
   filter: { kind?: string; product?: string },
   limit: number,
-  after?: { hlc: bigint; id: string },
+  after?: PageCursor,
 ): Promise<ArtifactRow[]> {
   let query = db.selectFrom('artifacts').selectAll();
   if (filter.kind) query = query.where('kind', '=', filter.kind);
@@ -131,8 +132,8 @@ export function listArtifacts(
   if (after) {
     query = query.where((eb) =>
       eb.or([
-        eb('published_hlc', '<', after.hlc),
-        eb.and([eb('published_hlc', '=', after.hlc), eb('id', '<', after.id)]),
+        eb('published_hlc', '<', after.order),
+        eb.and([eb('published_hlc', '=', after.order), eb('id', '<', after.id)]),
       ]),
     );
   }

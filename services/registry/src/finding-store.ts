@@ -8,6 +8,7 @@ import {
   type FindingUpdated,
   SeveritySchema,
 } from '@vitrine/proto/finding';
+import type { PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { EventStamp } from './apply-event.js';
 import { later, NO_WRITE, recordFieldWrite } from './field-conflicts.js';
@@ -176,7 +177,7 @@ export async function listFindings(
   db: Db,
   filter: { artifactId?: string; status?: string; severity?: string },
   limit: number,
-  after?: { hlc: bigint; id: string },
+  after?: PageCursor,
 ): Promise<FindingRow[]> {
   let query = db.selectFrom('findings').selectAll('findings');
   if (filter.artifactId) {
@@ -195,8 +196,8 @@ export async function listFindings(
   if (after) {
     query = query.where((eb) =>
       eb.or([
-        eb('created_hlc', '<', after.hlc),
-        eb.and([eb('created_hlc', '=', after.hlc), eb('id', '<', after.id)]),
+        eb('created_hlc', '<', after.order),
+        eb.and([eb('created_hlc', '=', after.order), eb('id', '<', after.id)]),
       ]),
     );
   }

@@ -6,13 +6,13 @@ import { ArtifactKindSchema } from '@vitrine/proto/artifact';
 import { enumWord } from '@vitrine/proto/enum-words';
 import { FindingStatusSchema, SeveritySchema } from '@vitrine/proto/finding';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
+import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { listArtifacts } from './artifact-store.js';
 import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
 import { findFinding, findingComments, findingHistory, listFindings } from './finding-store.js';
 import type { Findings } from './findings.js';
-import { decodePageToken, paginate } from './page-token.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
@@ -21,7 +21,6 @@ import {
   assertId,
   assertUpdateFinding,
   FINDING_ID,
-  pageSize,
 } from './validate.js';
 
 /** Download messages carry about this many bytes: fewer, larger messages stream faster. */

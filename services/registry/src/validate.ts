@@ -127,12 +127,6 @@ export function assertId(field: string, id: string, pattern: RegExp, what: strin
   new FieldViolations().check(pattern.test(id), field, `must be ${what}`).throwIfAny();
 }
 
-/** Checks a page size (0 means the default). */
-export function pageSize(field: string, size: number): number {
-  new FieldViolations().check(size <= 1000, field, 'at most 1000').throwIfAny();
-  return size === 0 ? 100 : size;
-}
-
 function checkName(v: FieldViolations, field: string, value: string): void {
   if (value.length === 0) v.add(field, 'is required');
   else if (value.length > LIMITS.name) v.add(field, `at most ${LIMITS.name} characters`);

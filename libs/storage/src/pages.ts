@@ -1,14 +1,19 @@
-import { VitrineError } from '@vitrine/errors';
+import { FieldViolations, VitrineError } from '@vitrine/errors';
 
-/** A keyset cursor: the (HLC, id) of the last row of the previous page. */
+/**
+ * A keyset cursor: the sort key and id of the last row of the previous page. Lists are
+ * ordered by (order desc, id desc), so a page after a cursor is stable while rows are
+ * added.
+ */
 export interface PageCursor {
-  readonly hlc: bigint;
+  /** The row's position in the listing's order (an HLC, a time in milliseconds). */
+  readonly order: bigint;
   readonly id: string;
 }
 
 /** Opaque page token for a cursor. */
 export function encodePageToken(cursor: PageCursor): string {
-  return Buffer.from(`${cursor.hlc}:${cursor.id}`).toString('base64url');
+  return Buffer.from(`${cursor.order}:${cursor.id}`).toString('base64url');
 }
 
 /** The cursor of a page token; `invalid_argument` when the token was not made here. */
@@ -22,7 +27,7 @@ export function decodePageToken(token: string): PageCursor | undefined {
       'invalid request: page_token: not a token from this API',
     );
   }
-  return { hlc: BigInt(match[1]), id: match[2] };
+  return { order: BigInt(match[1]), id: match[2] };
 }
 
 /**
@@ -32,10 +37,19 @@ export function decodePageToken(token: string): PageCursor | undefined {
 export function paginate<Row extends { id: string }>(
   rows: readonly Row[],
   limit: number,
-  hlcOf: (row: Row) => bigint,
+  orderOf: (row: Row) => bigint,
 ): { page: Row[]; nextPageToken: string } {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const more = rows.length > limit && last !== undefined;
-  return { page, nextPageToken: more ? encodePageToken({ hlc: hlcOf(last), id: last.id }) : '' };
+  return {
+    page,
+    nextPageToken: more ? encodePageToken({ order: orderOf(last), id: last.id }) : '',
+  };
+}
+
+/** The page size a list call asked for: 100 when unset, at most 1000 (`invalid_argument`). */
+export function pageSize(field: string, size: number): number {
+  new FieldViolations().check(size <= 1000, field, 'at most 1000').throwIfAny();
+  return size === 0 ? 100 : size;
 }
