@@ -43,6 +43,9 @@ export async function applyEvent(
       return applyFindingUpdated(tx, at, change.value);
     case 'commentAdded':
       return applyCommentAdded(tx, at, change.value);
+    case 'accessUsed':
+      // The record is the event itself: it changes no artifact or finding.
+      return;
     case undefined:
       throw new Error(`event ${header.origin}/${header.seq} has no change`);
     default: {

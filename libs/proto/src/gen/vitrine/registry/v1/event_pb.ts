@@ -2,8 +2,8 @@
 // @generated from file vitrine/registry/v1/event.proto (package vitrine.registry.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Manifest } from "./artifact_pb.js";
 import { file_vitrine_registry_v1_artifact } from "./artifact_pb.js";
 import type { CommentAdded, FindingCreated, FindingUpdated } from "./finding_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/event.proto.
  */
 export const file_vitrine_registry_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("Ch92aXRyaW5lL3JlZ2lzdHJ5L3YxL2V2ZW50LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxInQKC0V2ZW50SGVhZGVyEg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSCwoDaGxjGAMgASgEEhMKC3ByZXZfZGlnZXN0GAQgASgMEhMKC2JvZHlfZGlnZXN0GAUgASgMEhEKCXJlc2lkZW5jeRgGIAMoCSKmAgoJRXZlbnRCb2R5Eg0KBWFjdG9yGAEgASgJEkQKEmFydGlmYWN0X3B1Ymxpc2hlZBgKIAEoCzImLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RQdWJsaXNoZWRIABI+Cg9maW5kaW5nX2NyZWF0ZWQYCyABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASPgoPZmluZGluZ191cGRhdGVkGAwgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjoKDWNvbW1lbnRfYWRkZWQYDSABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAQggKBmNoYW5nZSJ1ChFBcnRpZmFjdFB1Ymxpc2hlZBITCgthcnRpZmFjdF9pZBgBIAEoCRIvCghtYW5pZmVzdBgCIAEoCzIdLnZpdHJpbmUucmVnaXN0cnkudjEuTWFuaWZlc3QSGgoSbWFuaWZlc3Rfc2lnbmF0dXJlGAMgASgMIj4KC1NpZ25lZEV2ZW50Eg4KBmhlYWRlchgBIAEoDBIRCglzaWduYXR1cmUYAiABKAwSDAoEYm9keRgDIAEoDGIGcHJvdG8z", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("Ch92aXRyaW5lL3JlZ2lzdHJ5L3YxL2V2ZW50LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxInQKC0V2ZW50SGVhZGVyEg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSCwoDaGxjGAMgASgEEhMKC3ByZXZfZGlnZXN0GAQgASgMEhMKC2JvZHlfZGlnZXN0GAUgASgMEhEKCXJlc2lkZW5jeRgGIAMoCSLeAgoJRXZlbnRCb2R5Eg0KBWFjdG9yGAEgASgJEkQKEmFydGlmYWN0X3B1Ymxpc2hlZBgKIAEoCzImLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RQdWJsaXNoZWRIABI+Cg9maW5kaW5nX2NyZWF0ZWQYCyABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASPgoPZmluZGluZ191cGRhdGVkGAwgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjoKDWNvbW1lbnRfYWRkZWQYDSABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEjYKC2FjY2Vzc191c2VkGA4gASgLMh8udml0cmluZS5yZWdpc3RyeS52MS5BY2Nlc3NVc2VkSABCCAoGY2hhbmdlItIBCgpBY2Nlc3NVc2VkEhEKCXByaW5jaXBhbBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJEg4KBm1ldGhvZBgDIAEoCRITCgthcnRpZmFjdF9pZBgEIAEoCRISCgpmaW5kaW5nX2lkGAUgASgJEjMKB291dGNvbWUYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFjY2Vzc091dGNvbWUSFAoMcmVmdXNhbF9jb2RlGAcgASgNEhYKDnJlZnVzYWxfcmVhc29uGAggASgJInUKEUFydGlmYWN0UHVibGlzaGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEi8KCG1hbmlmZXN0GAIgASgLMh0udml0cmluZS5yZWdpc3RyeS52MS5NYW5pZmVzdBIaChJtYW5pZmVzdF9zaWduYXR1cmUYAyABKAwiPgoLU2lnbmVkRXZlbnQSDgoGaGVhZGVyGAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDBIMCgRib2R5GAMgASgMKmcKDUFjY2Vzc091dGNvbWUSHgoaQUNDRVNTX09VVENPTUVfVU5TUEVDSUZJRUQQABIaChZBQ0NFU1NfT1VUQ09NRV9BTExPV0VEEAESGgoWQUNDRVNTX09VVENPTUVfUkVGVVNFRBACYgZwcm90bzM", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
  * What the origin of an event signs: everything about the event but its body, which it
@@ -117,6 +117,12 @@ export type EventBody = Message<"vitrine.registry.v1.EventBody"> & {
      */
     value: CommentAdded;
     case: "commentAdded";
+  } | {
+    /**
+     * @generated from field: vitrine.registry.v1.AccessUsed access_used = 14;
+     */
+    value: AccessUsed;
+    case: "accessUsed";
   } | { case: undefined; value?: undefined };
 };
 
@@ -126,6 +132,75 @@ export type EventBody = Message<"vitrine.registry.v1.EventBody"> & {
  */
 export const EventBodySchema: GenMessage<EventBody> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_event, 1);
+
+/**
+ * Event body: a partner called this center with a credential whose signature verified,
+ * and was allowed or refused. Its residency is the artifact's, when the call named one.
+ *
+ * @generated from message vitrine.registry.v1.AccessUsed
+ */
+export type AccessUsed = Message<"vitrine.registry.v1.AccessUsed"> & {
+  /**
+   * The credential's subject, `partner:<id>`.
+   *
+   * @generated from field: string principal = 1;
+   */
+  principal: string;
+
+  /**
+   * The credential's `jti`.
+   *
+   * @generated from field: string credential_id = 2;
+   */
+  credentialId: string;
+
+  /**
+   * The RPC path, e.g. `/vitrine.registry.v1.RegistryService/GetArtifact`.
+   *
+   * @generated from field: string method = 3;
+   */
+  method: string;
+
+  /**
+   * The artifact the call concerned; empty for listings.
+   *
+   * @generated from field: string artifact_id = 4;
+   */
+  artifactId: string;
+
+  /**
+   * The finding the call concerned, if any.
+   *
+   * @generated from field: string finding_id = 5;
+   */
+  findingId: string;
+
+  /**
+   * @generated from field: vitrine.registry.v1.AccessOutcome outcome = 6;
+   */
+  outcome: AccessOutcome;
+
+  /**
+   * The gRPC status code of a refusal (7 PERMISSION_DENIED, 16 UNAUTHENTICATED); 0 when allowed.
+   *
+   * @generated from field: uint32 refusal_code = 7;
+   */
+  refusalCode: number;
+
+  /**
+   * The refusal's message, as the caller received it.
+   *
+   * @generated from field: string refusal_reason = 8;
+   */
+  refusalReason: string;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.AccessUsed.
+ * Use `create(AccessUsedSchema)` to create a new message.
+ */
+export const AccessUsedSchema: GenMessage<AccessUsed> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_event, 2);
 
 /**
  * Event body: an artifact was published at its origin.
@@ -156,7 +231,7 @@ export type ArtifactPublished = Message<"vitrine.registry.v1.ArtifactPublished">
  * Use `create(ArtifactPublishedSchema)` to create a new message.
  */
 export const ArtifactPublishedSchema: GenMessage<ArtifactPublished> = /*@__PURE__*/
-  messageDesc(file_vitrine_registry_v1_event, 2);
+  messageDesc(file_vitrine_registry_v1_event, 3);
 
 /**
  * An event exactly as its origin encoded and signed it.
@@ -191,5 +266,33 @@ export type SignedEvent = Message<"vitrine.registry.v1.SignedEvent"> & {
  * Use `create(SignedEventSchema)` to create a new message.
  */
 export const SignedEventSchema: GenMessage<SignedEvent> = /*@__PURE__*/
-  messageDesc(file_vitrine_registry_v1_event, 3);
+  messageDesc(file_vitrine_registry_v1_event, 4);
+
+/**
+ * Whether a partner's call passed the access checks.
+ *
+ * @generated from enum vitrine.registry.v1.AccessOutcome
+ */
+export enum AccessOutcome {
+  /**
+   * @generated from enum value: ACCESS_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ACCESS_OUTCOME_ALLOWED = 1;
+   */
+  ALLOWED = 1,
+
+  /**
+   * @generated from enum value: ACCESS_OUTCOME_REFUSED = 2;
+   */
+  REFUSED = 2,
+}
+
+/**
+ * Describes the enum vitrine.registry.v1.AccessOutcome.
+ */
+export const AccessOutcomeSchema: GenEnum<AccessOutcome> = /*@__PURE__*/
+  enumDesc(file_vitrine_registry_v1_event, 0);
 
