@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/access/v1/access.proto.
  */
 export const file_vitrine_access_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("Ch52aXRyaW5lL2FjY2Vzcy92MS9hY2Nlc3MucHJvdG8SEXZpdHJpbmUuYWNjZXNzLnYxInMKBVNjb3BlEhYKDmFydGlmYWN0X2tpbmRzGAEgAygJEhAKCHByb2R1Y3RzGAIgAygJEhQKDGFydGlmYWN0X2lkcxgDIAMoCRIqCgdhY3Rpb25zGAQgAygOMhkudml0cmluZS5hY2Nlc3MudjEuQWN0aW9uIpoBCgdQYXJ0bmVyEgoKAmlkGAEgASgJEhQKDG9yZ2FuaXNhdGlvbhgCIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAMgAygJEg8KB2NvbnRhY3QYBCABKAkSEgoKcHVibGljX2tleRgFIAEoDBIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJqChZSZWdpc3RlclBhcnRuZXJSZXF1ZXN0EhQKDG9yZ2FuaXNhdGlvbhgBIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAIgAygJEg8KB2NvbnRhY3QYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCJGChdSZWdpc3RlclBhcnRuZXJSZXNwb25zZRIrCgdwYXJ0bmVyGAEgASgLMhoudml0cmluZS5hY2Nlc3MudjEuUGFydG5lciJlCghEZWNpc2lvbhIQCghhcHByb3ZlchgBIAEoCRIPCgdhcHByb3ZlGAIgASgIEg4KBnJlYXNvbhgDIAEoCRImCgJhdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8AIKDUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcGFydG5lcl9pZBgCIAEoCRIUCgxqdXJpc2RpY3Rpb24YAyABKAkSJwoFc2NvcGUYBCABKAsyGC52aXRyaW5lLmFjY2Vzcy52MS5TY29wZRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1qdXN0aWZpY2F0aW9uGAcgASgJEi4KBXN0YXRlGAggASgOMh8udml0cmluZS5hY2Nlc3MudjEuUmVxdWVzdFN0YXRlEi4KCWRlY2lzaW9ucxgJIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLkRlY2lzaW9uEhUKDWNyZWRlbnRpYWxfaWQYCiABKAkSEgoKY3JlZGVudGlhbBgLIAEoCSLgAQoUUmVxdWVzdEFjY2Vzc1JlcXVlc3QSEgoKcGFydG5lcl9pZBgBIAEoCRIUCgxqdXJpc2RpY3Rpb24YAiABKAkSJwoFc2NvcGUYAyABKAsyGC52aXRyaW5lLmFjY2Vzcy52MS5TY29wZRIuCgpub3RfYmVmb3JlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1qdXN0aWZpY2F0aW9uGAYgASgJIkoKFVJlcXVlc3RBY2Nlc3NSZXNwb25zZRIxCgdyZXF1ZXN0GAEgASgLMiAudml0cmluZS5hY2Nlc3MudjEuQWNjZXNzUmVxdWVzdCJRChpEZWNpZGVBY2Nlc3NSZXF1ZXN0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB2FwcHJvdmUYAiABKAgSDgoGcmVhc29uGAMgASgJIlAKG0RlY2lkZUFjY2Vzc1JlcXVlc3RSZXNwb25zZRIxCgdyZXF1ZXN0GAEgASgLMiAudml0cmluZS5hY2Nlc3MudjEuQWNjZXNzUmVxdWVzdCK+AQoZTGlzdEFjY2Vzc1JlcXVlc3RzUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEhAKCGFwcHJvdmVyGAIgASgJEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV1bnRpbBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiaQoaTGlzdEFjY2Vzc1JlcXVlc3RzUmVzcG9uc2USMgoIcmVxdWVzdHMYASADKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIlChdHZXRBY2Nlc3NSZXF1ZXN0UmVxdWVzdBIKCgJpZBgBIAEoCSJNChhHZXRBY2Nlc3NSZXF1ZXN0UmVzcG9uc2USMQoHcmVxdWVzdBgBIAEoCzIgLnZpdHJpbmUuYWNjZXNzLnYxLkFjY2Vzc1JlcXVlc3QiagoNUmV2b2tlUmVxdWVzdBIXCg1jcmVkZW50aWFsX2lkGAEgASgJSAASFAoKcGFydG5lcl9pZBgCIAEoCUgAEhAKBmtleV9pZBgDIAEoCUgAEg4KBnJlYXNvbhgEIAEoCUIICgZ0YXJnZXQiQwoOUmV2b2tlUmVzcG9uc2USMQoKcmV2b2NhdGlvbhgBIAEoCzIdLnZpdHJpbmUuYWNjZXNzLnYxLlJldm9jYXRpb24imwEKClJldm9jYXRpb24SCgoCaWQYASABKAkSFwoNY3JlZGVudGlhbF9pZBgCIAEoCUgAEhQKCnBhcnRuZXJfaWQYAyABKAlIABIQCgZrZXlfaWQYBCABKAlIABIOCgZyZWFzb24YBSABKAkSJgoCYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQggKBnRhcmdldCITChFSb3RhdGVLZXlzUmVxdWVzdCJBChJSb3RhdGVLZXlzUmVzcG9uc2USKwoGYWN0aXZlGAEgASgLMhsudml0cmluZS5hY2Nlc3MudjEuVG9rZW5LZXkijgEKCFRva2VuS2V5Eg4KBmtleV9pZBgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldGlyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKEVdhdGNoVHJ1c3RSZXF1ZXN0EhEKCWNlbnRlcl9pZBgBIAEoCSIgCh5Jc3N1ZU9wZXJhdG9yQ3JlZGVudGlhbFJlcXVlc3QifAofSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXNwb25zZRIVCg1jcmVkZW50aWFsX2lkGAEgASgJEhIKCmNyZWRlbnRpYWwYAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipwEKDVRydXN0U25hcHNob3QSDwoHdmVyc2lvbhgBIAEoBBIpCgRrZXlzGAIgAygLMhsudml0cmluZS5hY2Nlc3MudjEuVG9rZW5LZXkSMgoLcmV2b2NhdGlvbnMYAyADKAsyHS52aXRyaW5lLmFjY2Vzcy52MS5SZXZvY2F0aW9uEiYKAmF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChJXYXRjaFRydXN0UmVzcG9uc2USEAoIc25hcHNob3QYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMKlgKBkFjdGlvbhIWChJBQ1RJT05fVU5TUEVDSUZJRUQQABIPCgtBQ1RJT05fUkVBRBABEhEKDUFDVElPTl9SRVZJRVcQAhISCg5BQ1RJT05fQ09NTUVOVBADKn4KDFJlcXVlc3RTdGF0ZRIdChlSRVFVRVNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVUkVRVUVTVF9TVEFURV9QRU5ESU5HEAESGgoWUkVRVUVTVF9TVEFURV9BUFBST1ZFRBACEhgKFFJFUVVFU1RfU1RBVEVfREVOSUVEEAMyvQcKDUFjY2Vzc1NlcnZpY2USaAoPUmVnaXN0ZXJQYXJ0bmVyEikudml0cmluZS5hY2Nlc3MudjEuUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBoqLnZpdHJpbmUuYWNjZXNzLnYxLlJlZ2lzdGVyUGFydG5lclJlc3BvbnNlEmIKDVJlcXVlc3RBY2Nlc3MSJy52aXRyaW5lLmFjY2Vzcy52MS5SZXF1ZXN0QWNjZXNzUmVxdWVzdBooLnZpdHJpbmUuYWNjZXNzLnYxLlJlcXVlc3RBY2Nlc3NSZXNwb25zZRJ0ChNEZWNpZGVBY2Nlc3NSZXF1ZXN0Ei0udml0cmluZS5hY2Nlc3MudjEuRGVjaWRlQWNjZXNzUmVxdWVzdFJlcXVlc3QaLi52aXRyaW5lLmFjY2Vzcy52MS5EZWNpZGVBY2Nlc3NSZXF1ZXN0UmVzcG9uc2UScQoSTGlzdEFjY2Vzc1JlcXVlc3RzEiwudml0cmluZS5hY2Nlc3MudjEuTGlzdEFjY2Vzc1JlcXVlc3RzUmVxdWVzdBotLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEmsKEEdldEFjY2Vzc1JlcXVlc3QSKi52aXRyaW5lLmFjY2Vzcy52MS5HZXRBY2Nlc3NSZXF1ZXN0UmVxdWVzdBorLnZpdHJpbmUuYWNjZXNzLnYxLkdldEFjY2Vzc1JlcXVlc3RSZXNwb25zZRJNCgZSZXZva2USIC52aXRyaW5lLmFjY2Vzcy52MS5SZXZva2VSZXF1ZXN0GiEudml0cmluZS5hY2Nlc3MudjEuUmV2b2tlUmVzcG9uc2USWQoKUm90YXRlS2V5cxIkLnZpdHJpbmUuYWNjZXNzLnYxLlJvdGF0ZUtleXNSZXF1ZXN0GiUudml0cmluZS5hY2Nlc3MudjEuUm90YXRlS2V5c1Jlc3BvbnNlEoABChdJc3N1ZU9wZXJhdG9yQ3JlZGVudGlhbBIxLnZpdHJpbmUuYWNjZXNzLnYxLklzc3VlT3BlcmF0b3JDcmVkZW50aWFsUmVxdWVzdBoyLnZpdHJpbmUuYWNjZXNzLnYxLklzc3VlT3BlcmF0b3JDcmVkZW50aWFsUmVzcG9uc2USWwoKV2F0Y2hUcnVzdBIkLnZpdHJpbmUuYWNjZXNzLnYxLldhdGNoVHJ1c3RSZXF1ZXN0GiUudml0cmluZS5hY2Nlc3MudjEuV2F0Y2hUcnVzdFJlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch52aXRyaW5lL2FjY2Vzcy92MS9hY2Nlc3MucHJvdG8SEXZpdHJpbmUuYWNjZXNzLnYxInMKBVNjb3BlEhYKDmFydGlmYWN0X2tpbmRzGAEgAygJEhAKCHByb2R1Y3RzGAIgAygJEhQKDGFydGlmYWN0X2lkcxgDIAMoCRIqCgdhY3Rpb25zGAQgAygOMhkudml0cmluZS5hY2Nlc3MudjEuQWN0aW9uIpoBCgdQYXJ0bmVyEgoKAmlkGAEgASgJEhQKDG9yZ2FuaXNhdGlvbhgCIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAMgAygJEg8KB2NvbnRhY3QYBCABKAkSEgoKcHVibGljX2tleRgFIAEoDBIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJqChZSZWdpc3RlclBhcnRuZXJSZXF1ZXN0EhQKDG9yZ2FuaXNhdGlvbhgBIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAIgAygJEg8KB2NvbnRhY3QYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCJGChdSZWdpc3RlclBhcnRuZXJSZXNwb25zZRIrCgdwYXJ0bmVyGAEgASgLMhoudml0cmluZS5hY2Nlc3MudjEuUGFydG5lciJlCghEZWNpc2lvbhIQCghhcHByb3ZlchgBIAEoCRIPCgdhcHByb3ZlGAIgASgIEg4KBnJlYXNvbhgDIAEoCRImCgJhdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi0gMKDUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcGFydG5lcl9pZBgCIAEoCRIUCgxqdXJpc2RpY3Rpb24YAyABKAkSJwoFc2NvcGUYBCABKAsyGC52aXRyaW5lLmFjY2Vzcy52MS5TY29wZRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1qdXN0aWZpY2F0aW9uGAcgASgJEi4KBXN0YXRlGAggASgOMh8udml0cmluZS5hY2Nlc3MudjEuUmVxdWVzdFN0YXRlEi4KCWRlY2lzaW9ucxgJIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLkRlY2lzaW9uEhUKDWNyZWRlbnRpYWxfaWQYCiABKAkSEgoKY3JlZGVudGlhbBgLIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYDCABKAkSLgoKY3JlYXRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoSYXBwcm92YWxzX3JlcXVpcmVkGA4gASgNIuABChRSZXF1ZXN0QWNjZXNzUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEhQKDGp1cmlzZGljdGlvbhgCIAEoCRInCgVzY29wZRgDIAEoCzIYLnZpdHJpbmUuYWNjZXNzLnYxLlNjb3BlEi4KCm5vdF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWp1c3RpZmljYXRpb24YBiABKAkiSgoVUmVxdWVzdEFjY2Vzc1Jlc3BvbnNlEjEKB3JlcXVlc3QYASABKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0IlEKGkRlY2lkZUFjY2Vzc1JlcXVlc3RSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDwoHYXBwcm92ZRgCIAEoCBIOCgZyZWFzb24YAyABKAkiUAobRGVjaWRlQWNjZXNzUmVxdWVzdFJlc3BvbnNlEjEKB3JlcXVlc3QYASABKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0Ir4BChlMaXN0QWNjZXNzUmVxdWVzdHNSZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkSEAoIYXBwcm92ZXIYAiABKAkSKQoFc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBSABKA0SEgoKcGFnZV90b2tlbhgGIAEoCSJpChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIyCghyZXF1ZXN0cxgBIAMoCzIgLnZpdHJpbmUuYWNjZXNzLnYxLkFjY2Vzc1JlcXVlc3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiUKF0dldEFjY2Vzc1JlcXVlc3RSZXF1ZXN0EgoKAmlkGAEgASgJIk0KGEdldEFjY2Vzc1JlcXVlc3RSZXNwb25zZRIxCgdyZXF1ZXN0GAEgASgLMiAudml0cmluZS5hY2Nlc3MudjEuQWNjZXNzUmVxdWVzdCJqCg1SZXZva2VSZXF1ZXN0EhcKDWNyZWRlbnRpYWxfaWQYASABKAlIABIUCgpwYXJ0bmVyX2lkGAIgASgJSAASEAoGa2V5X2lkGAMgASgJSAASDgoGcmVhc29uGAQgASgJQggKBnRhcmdldCJDCg5SZXZva2VSZXNwb25zZRIxCgpyZXZvY2F0aW9uGAEgASgLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbiKvAQoKUmV2b2NhdGlvbhIKCgJpZBgBIAEoCRIXCg1jcmVkZW50aWFsX2lkGAIgASgJSAASFAoKcGFydG5lcl9pZBgDIAEoCUgAEhAKBmtleV9pZBgEIAEoCUgAEg4KBnJlYXNvbhgFIAEoCRImCgJhdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmV2b2tlZF9ieRgHIAEoCUIICgZ0YXJnZXQiqQEKFkxpc3RSZXZvY2F0aW9uc1JlcXVlc3QSEgoKcGFydG5lcl9pZBgBIAEoCRIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJImYKF0xpc3RSZXZvY2F0aW9uc1Jlc3BvbnNlEjIKC3Jldm9jYXRpb25zGAEgAygLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiEwoRUm90YXRlS2V5c1JlcXVlc3QiQQoSUm90YXRlS2V5c1Jlc3BvbnNlEisKBmFjdGl2ZRgBIAEoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLlRva2VuS2V5Io4BCghUb2tlbktleRIOCgZrZXlfaWQYASABKAkSEgoKcHVibGljX2tleRgCIAEoDBIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXRpcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCImChFXYXRjaFRydXN0UmVxdWVzdBIRCgljZW50ZXJfaWQYASABKAkiIAoeSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXF1ZXN0InwKH0lzc3VlT3BlcmF0b3JDcmVkZW50aWFsUmVzcG9uc2USFQoNY3JlZGVudGlhbF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcBCg1UcnVzdFNuYXBzaG90Eg8KB3ZlcnNpb24YASABKAQSKQoEa2V5cxgCIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLlRva2VuS2V5EjIKC3Jldm9jYXRpb25zGAMgAygLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbhImCgJhdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoSV2F0Y2hUcnVzdFJlc3BvbnNlEhAKCHNuYXBzaG90GAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDCpYCgZBY3Rpb24SFgoSQUNUSU9OX1VOU1BFQ0lGSUVEEAASDwoLQUNUSU9OX1JFQUQQARIRCg1BQ1RJT05fUkVWSUVXEAISEgoOQUNUSU9OX0NPTU1FTlQQAyp+CgxSZXF1ZXN0U3RhdGUSHQoZUkVRVUVTVF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVJFUVVFU1RfU1RBVEVfUEVORElORxABEhoKFlJFUVVFU1RfU1RBVEVfQVBQUk9WRUQQAhIYChRSRVFVRVNUX1NUQVRFX0RFTklFRBADMqcICg1BY2Nlc3NTZXJ2aWNlEmgKD1JlZ2lzdGVyUGFydG5lchIpLnZpdHJpbmUuYWNjZXNzLnYxLlJlZ2lzdGVyUGFydG5lclJlcXVlc3QaKi52aXRyaW5lLmFjY2Vzcy52MS5SZWdpc3RlclBhcnRuZXJSZXNwb25zZRJiCg1SZXF1ZXN0QWNjZXNzEicudml0cmluZS5hY2Nlc3MudjEuUmVxdWVzdEFjY2Vzc1JlcXVlc3QaKC52aXRyaW5lLmFjY2Vzcy52MS5SZXF1ZXN0QWNjZXNzUmVzcG9uc2USdAoTRGVjaWRlQWNjZXNzUmVxdWVzdBItLnZpdHJpbmUuYWNjZXNzLnYxLkRlY2lkZUFjY2Vzc1JlcXVlc3RSZXF1ZXN0Gi4udml0cmluZS5hY2Nlc3MudjEuRGVjaWRlQWNjZXNzUmVxdWVzdFJlc3BvbnNlEnEKEkxpc3RBY2Nlc3NSZXF1ZXN0cxIsLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QaLS52aXRyaW5lLmFjY2Vzcy52MS5MaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRJrChBHZXRBY2Nlc3NSZXF1ZXN0Eioudml0cmluZS5hY2Nlc3MudjEuR2V0QWNjZXNzUmVxdWVzdFJlcXVlc3QaKy52aXRyaW5lLmFjY2Vzcy52MS5HZXRBY2Nlc3NSZXF1ZXN0UmVzcG9uc2USTQoGUmV2b2tlEiAudml0cmluZS5hY2Nlc3MudjEuUmV2b2tlUmVxdWVzdBohLnZpdHJpbmUuYWNjZXNzLnYxLlJldm9rZVJlc3BvbnNlEmgKD0xpc3RSZXZvY2F0aW9ucxIpLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RSZXZvY2F0aW9uc1JlcXVlc3QaKi52aXRyaW5lLmFjY2Vzcy52MS5MaXN0UmV2b2NhdGlvbnNSZXNwb25zZRJZCgpSb3RhdGVLZXlzEiQudml0cmluZS5hY2Nlc3MudjEuUm90YXRlS2V5c1JlcXVlc3QaJS52aXRyaW5lLmFjY2Vzcy52MS5Sb3RhdGVLZXlzUmVzcG9uc2USgAEKF0lzc3VlT3BlcmF0b3JDcmVkZW50aWFsEjEudml0cmluZS5hY2Nlc3MudjEuSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXF1ZXN0GjIudml0cmluZS5hY2Nlc3MudjEuSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXNwb25zZRJbCgpXYXRjaFRydXN0EiQudml0cmluZS5hY2Nlc3MudjEuV2F0Y2hUcnVzdFJlcXVlc3QaJS52aXRyaW5lLmFjY2Vzcy52MS5XYXRjaFRydXN0UmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message vitrine.access.v1.Scope
@@ -233,6 +233,26 @@ export type AccessRequest = Message<"vitrine.access.v1.AccessRequest"> & {
    * @generated from field: string credential = 11;
    */
   credential: string;
+
+  /**
+   * Who asked: `partner:<id>`, or `operator:<name>` on the partner's behalf. Never one of
+   * the approvers.
+   *
+   * @generated from field: string requested_by = 12;
+   */
+  requestedBy: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 13;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Distinct approvals the jurisdiction's policy required when the request was made.
+   *
+   * @generated from field: uint32 approvals_required = 14;
+   */
+  approvalsRequired: number;
 };
 
 /**
@@ -541,6 +561,13 @@ export type Revocation = Message<"vitrine.access.v1.Revocation"> & {
    * @generated from field: google.protobuf.Timestamp at = 6;
    */
   at?: Timestamp | undefined;
+
+  /**
+   * The principal that revoked: `operator:<name>` or `partner:<id>`.
+   *
+   * @generated from field: string revoked_by = 7;
+   */
+  revokedBy: string;
 };
 
 /**
@@ -549,6 +576,67 @@ export type Revocation = Message<"vitrine.access.v1.Revocation"> & {
  */
 export const RevocationSchema: GenMessage<Revocation> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 16);
+
+/**
+ * @generated from message vitrine.access.v1.ListRevocationsRequest
+ */
+export type ListRevocationsRequest = Message<"vitrine.access.v1.ListRevocationsRequest"> & {
+  /**
+   * Revocations naming this partner or one of its credentials.
+   *
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp until = 3;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message vitrine.access.v1.ListRevocationsRequest.
+ * Use `create(ListRevocationsRequestSchema)` to create a new message.
+ */
+export const ListRevocationsRequestSchema: GenMessage<ListRevocationsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_access_v1_access, 17);
+
+/**
+ * @generated from message vitrine.access.v1.ListRevocationsResponse
+ */
+export type ListRevocationsResponse = Message<"vitrine.access.v1.ListRevocationsResponse"> & {
+  /**
+   * @generated from field: repeated vitrine.access.v1.Revocation revocations = 1;
+   */
+  revocations: Revocation[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message vitrine.access.v1.ListRevocationsResponse.
+ * Use `create(ListRevocationsResponseSchema)` to create a new message.
+ */
+export const ListRevocationsResponseSchema: GenMessage<ListRevocationsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_access_v1_access, 18);
 
 /**
  * @generated from message vitrine.access.v1.RotateKeysRequest
@@ -561,7 +649,7 @@ export type RotateKeysRequest = Message<"vitrine.access.v1.RotateKeysRequest"> &
  * Use `create(RotateKeysRequestSchema)` to create a new message.
  */
 export const RotateKeysRequestSchema: GenMessage<RotateKeysRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 17);
+  messageDesc(file_vitrine_access_v1_access, 19);
 
 /**
  * @generated from message vitrine.access.v1.RotateKeysResponse
@@ -578,7 +666,7 @@ export type RotateKeysResponse = Message<"vitrine.access.v1.RotateKeysResponse">
  * Use `create(RotateKeysResponseSchema)` to create a new message.
  */
 export const RotateKeysResponseSchema: GenMessage<RotateKeysResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 18);
+  messageDesc(file_vitrine_access_v1_access, 20);
 
 /**
  * @generated from message vitrine.access.v1.TokenKey
@@ -614,7 +702,7 @@ export type TokenKey = Message<"vitrine.access.v1.TokenKey"> & {
  * Use `create(TokenKeySchema)` to create a new message.
  */
 export const TokenKeySchema: GenMessage<TokenKey> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 19);
+  messageDesc(file_vitrine_access_v1_access, 21);
 
 /**
  * @generated from message vitrine.access.v1.WatchTrustRequest
@@ -631,7 +719,7 @@ export type WatchTrustRequest = Message<"vitrine.access.v1.WatchTrustRequest"> &
  * Use `create(WatchTrustRequestSchema)` to create a new message.
  */
 export const WatchTrustRequestSchema: GenMessage<WatchTrustRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 20);
+  messageDesc(file_vitrine_access_v1_access, 22);
 
 /**
  * @generated from message vitrine.access.v1.IssueOperatorCredentialRequest
@@ -644,7 +732,7 @@ export type IssueOperatorCredentialRequest = Message<"vitrine.access.v1.IssueOpe
  * Use `create(IssueOperatorCredentialRequestSchema)` to create a new message.
  */
 export const IssueOperatorCredentialRequestSchema: GenMessage<IssueOperatorCredentialRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 21);
+  messageDesc(file_vitrine_access_v1_access, 23);
 
 /**
  * @generated from message vitrine.access.v1.IssueOperatorCredentialResponse
@@ -673,7 +761,7 @@ export type IssueOperatorCredentialResponse = Message<"vitrine.access.v1.IssueOp
  * Use `create(IssueOperatorCredentialResponseSchema)` to create a new message.
  */
 export const IssueOperatorCredentialResponseSchema: GenMessage<IssueOperatorCredentialResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 22);
+  messageDesc(file_vitrine_access_v1_access, 24);
 
 /**
  * What centers trust: signed by the access service's trust key, so it may travel through
@@ -713,7 +801,7 @@ export type TrustSnapshot = Message<"vitrine.access.v1.TrustSnapshot"> & {
  * Use `create(TrustSnapshotSchema)` to create a new message.
  */
 export const TrustSnapshotSchema: GenMessage<TrustSnapshot> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 23);
+  messageDesc(file_vitrine_access_v1_access, 25);
 
 /**
  * @generated from message vitrine.access.v1.WatchTrustResponse
@@ -739,7 +827,7 @@ export type WatchTrustResponse = Message<"vitrine.access.v1.WatchTrustResponse">
  * Use `create(WatchTrustResponseSchema)` to create a new message.
  */
 export const WatchTrustResponseSchema: GenMessage<WatchTrustResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_access_v1_access, 24);
+  messageDesc(file_vitrine_access_v1_access, 26);
 
 /**
  * @generated from enum vitrine.access.v1.Action
@@ -857,6 +945,16 @@ export const AccessService: GenService<{
     methodKind: "unary";
     input: typeof RevokeRequestSchema;
     output: typeof RevokeResponseSchema;
+  },
+  /**
+   * Revocations, newest first: kept for good, queryable by partner and time.
+   *
+   * @generated from rpc vitrine.access.v1.AccessService.ListRevocations
+   */
+  listRevocations: {
+    methodKind: "unary";
+    input: typeof ListRevocationsRequestSchema;
+    output: typeof ListRevocationsResponseSchema;
   },
   /**
    * @generated from rpc vitrine.access.v1.AccessService.RotateKeys
