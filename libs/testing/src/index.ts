@@ -1,4 +1,9 @@
 export { grpcCodeOf } from './grpc-code.js';
 export { DEFAULT_TEST_POSTGRES_URL } from './postgres-probe.js';
 export { type TempDir, tempDir } from './temp-dir.js';
+export {
+  createTestCertificateAuthority,
+  type TestCertificateAuthority,
+  type TestKeyPair,
+} from './test-certificates.js';
 export { type TestBackend, type TestDatabase, testBackends } from './test-databases.js';
