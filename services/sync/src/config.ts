@@ -21,6 +21,26 @@ export const syncConfigSchema = z
     federationRootKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
     /** This center's Ed25519 key (the registry's), which the manifest must list. */
     keyFile: z.string().min(1),
+    /**
+     * Mutual TLS under the end-to-end channel, for centers on different machines. The sync
+     * server then speaks TLS only and requires a client certificate that chains to `caFile`;
+     * every peer is dialled over https (whatever scheme its manifest endpoint names),
+     * presenting this center's certificate and accepting only a server certificate that
+     * chains to `caFile` and names the host of the peer's manifest endpoint. Every center
+     * of a federation must then run with TLS. Without it, sync listens and dials only on
+     * loopback (`127.0.0.0/8`, `::1`, `localhost`), as `vitrine dev` does.
+     */
+    tls: z
+      .object({
+        /** This center's certificate (PEM, chain allowed), served to peers and presented to them. */
+        certFile: z.string().min(1),
+        /** The private key of `certFile` (PEM); not the center's Ed25519 `keyFile`. */
+        keyFile: z.string().min(1),
+        /** The CA bundle (PEM) every peer's certificate must chain to. */
+        caFile: z.string().min(1),
+      })
+      .strict()
+      .optional(),
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({

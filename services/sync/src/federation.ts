@@ -2,13 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { type FederationManifest, type SignedManifest, verifyManifest } from '@vitrine/channel';
 import { bytesEqual, readKeyFile, type SigningKeyPair } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
+import type { PeerTransport } from './peer-transport.js';
 
-/** This center as the federation knows it: the verified manifest and its own signing key. */
-export interface Federation {
+/** What the signed manifest and the center's key establish: who is in, and who this center is. */
+export interface FederationTrust {
   readonly manifest: FederationManifest;
   readonly self: { readonly id: string; readonly signingKey: SigningKeyPair };
   /** The public signing key of a center, for events it originated. */
   originKey(origin: string): Uint8Array | undefined;
+}
+
+/** This center as the federation knows it, and how it reaches its peers on the wire. */
+export interface Federation extends FederationTrust {
+  readonly transport: PeerTransport;
 }
 
 /**
@@ -20,7 +26,7 @@ export async function loadFederation(options: {
   federationRootKey: string;
   keyFile: string;
   centerId: string;
-}): Promise<Federation> {
+}): Promise<FederationTrust> {
   const signed = JSON.parse(await readFile(options.manifestFile, 'utf8')) as SignedManifest;
   const manifest = await verifyManifest(signed, Buffer.from(options.federationRootKey, 'base64'));
   const signingKey = await readKeyFile(options.keyFile);

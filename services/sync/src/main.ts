@@ -6,6 +6,7 @@ import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
 import { type Federation, loadFederation } from './federation.js';
 import { PeerStatuses } from './peer-status.js';
+import { loadPeerTransport } from './peer-transport.js';
 import { Replicator } from './replicator.js';
 import { syncService } from './service.js';
 import { SessionTable } from './sessions.js';
@@ -19,14 +20,18 @@ export interface RunningSync {
   stop(): Promise<void>;
 }
 
-/** Reads the federation a sync config points at (manifest verified, own key checked). */
-export function federationOf(config: SyncConfig): Promise<Federation> {
-  return loadFederation({
+/**
+ * Reads the federation a sync config points at (manifest verified, own key checked) and
+ * how to reach its peers (mutual TLS, or plaintext only on loopback).
+ */
+export async function federationOf(config: SyncConfig): Promise<Federation> {
+  const trust = await loadFederation({
     manifestFile: config.manifestFile,
     federationRootKey: config.federationRootKey,
     keyFile: config.keyFile,
     centerId: config.center.id,
   });
+  return { ...trust, transport: await loadPeerTransport(config, trust.manifest) };
 }
 
 /**
@@ -53,6 +58,7 @@ export async function startSync(
     files: [],
     healthServices: [SyncService.typeName],
     logger,
+    ...(federation.transport.serverTls ? { tls: federation.transport.serverTls } : {}),
   });
   const replicator = new Replicator(federation, options.replica, statuses, config.backoff, logger);
   replicator.start();

@@ -11,15 +11,17 @@ export interface PeerSession {
 }
 
 /**
- * Connects to a peer and runs the handshake: both sides authenticated against the
- * federation manifest, fresh keys for the one stream this session will carry.
+ * Connects to a peer over this center's peer transport (mutual TLS, or plaintext on
+ * loopback) and runs the handshake: both sides authenticated against the federation
+ * manifest, fresh keys for the one stream this session will carry.
  */
 export async function openPeerSession(
   federation: Federation,
   peer: FederationCenter,
   signal: AbortSignal,
 ): Promise<PeerSession> {
-  const client = createGrpcClient(SyncService, peer.sync);
+  const { url, options } = federation.transport.endpoint(peer);
+  const client = createGrpcClient(SyncService, url, options);
   const pending = await initiateHandshake({
     manifest: federation.manifest,
     self: federation.self,

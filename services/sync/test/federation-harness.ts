@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@connectrpc/connect';
@@ -8,7 +8,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { type RunningRegistry, startRegistry } from '@vitrine/registry';
 import { createGrpcClient, createLogger } from '@vitrine/rpc';
 import { type TempDir, type TestBackend, type TestDatabase, tempDir } from '@vitrine/testing';
-import { type RunningSync, startSync } from '../src/index.js';
+import { type RunningSync, type SyncConfigInput, startSync } from '../src/index.js';
 
 /** One center of a test federation: registry and sync in this process, on real sockets. */
 export interface TestCenter {
@@ -17,6 +17,8 @@ export interface TestCenter {
   readonly key: SigningKeyPair;
   readonly registryPort: number;
   readonly syncPort: number;
+  /** The settings its sync service starts with. */
+  readonly syncConfig: SyncConfigInput;
   registry: RunningRegistry;
   sync: RunningSync | undefined;
   readonly client: Client<typeof RegistryService>;
@@ -38,6 +40,34 @@ const CENTERS = [
   { id: 'us', jurisdiction: 'US' },
 ] as const;
 
+type CenterId = (typeof CENTERS)[number]['id'];
+
+/** A center's TLS certificate, its key and the CA bundle it trusts, all PEM. */
+export interface TestCenterTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/** How to start a test federation: plaintext on loopback unless TLS is given per center. */
+export interface TestFederationOptions {
+  readonly tls?: (center: CenterId) => Promise<TestCenterTls>;
+}
+
+/** Writes a center's TLS files (key 0600) and returns the `sync.tls` settings naming them. */
+async function writeTlsFiles(dir: string, tls: TestCenterTls) {
+  await mkdir(dir, { recursive: true });
+  const files = {
+    certFile: join(dir, 'sync.crt'),
+    keyFile: join(dir, 'sync.key'),
+    caFile: join(dir, 'ca.crt'),
+  };
+  await writeFile(files.certFile, tls.cert);
+  await writeFile(files.keyFile, tls.key, { mode: 0o600 });
+  await writeFile(files.caFile, tls.ca);
+  return files;
+}
+
 /** A port nothing listens on right now. */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -48,7 +78,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the federation on `backend`, every center syncing with the others. */
-export async function startTestFederation(backend: TestBackend): Promise<TestFederation> {
+export async function startTestFederation(
+  backend: TestBackend,
+  options: TestFederationOptions = {},
+): Promise<TestFederation> {
   const dir: TempDir = await tempDir('vitrine-sync-');
   const logger = createLogger('test', { VITRINE_LOG_LEVEL: 'silent' });
   const root = await generateSigningKeyPair();
@@ -98,13 +131,16 @@ export async function startTestFederation(backend: TestBackend): Promise<TestFed
       },
       { logger, originKey },
     );
-    const syncConfig = {
+    const syncConfig: SyncConfigInput = {
       center: { id: c.id, jurisdiction: c.jurisdiction },
       listen: { host: '127.0.0.1', port: c.syncPort },
       manifestFile,
       federationRootKey: b64(root.publicKey),
       keyFile,
       backoff: { initialMs: 50, maxMs: 500 },
+      ...(options.tls
+        ? { tls: await writeTlsFiles(join(c.dataDir, 'tls'), await options.tls(c.id)) }
+        : {}),
     };
     const center: TestCenter = {
       id: c.id,
@@ -112,6 +148,7 @@ export async function startTestFederation(backend: TestBackend): Promise<TestFed
       key: c.key,
       registryPort: c.registryPort,
       syncPort: c.syncPort,
+      syncConfig,
       registry,
       sync: undefined,
       client: createGrpcClient(RegistryService, registry.url),
