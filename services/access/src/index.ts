@@ -1,2 +1,11 @@
-export { type AccessConfig, type AccessConfigInput, accessConfigSchema } from './config.js';
-export { type RunningAccess, startAccess } from './main.js';
+export { NEWCOMER } from './authentication.js';
+export {
+  type AccessConfig,
+  type AccessConfigInput,
+  accessConfigSchema,
+  type JurisdictionPolicy,
+  type OperatorAccount,
+} from './config.js';
+export { type RunningAccess, startAccess, trustKeyPath } from './main.js';
+export { partnerIdOf } from './partners.js';
+export { TRUST_DOMAIN } from './trust-snapshots.js';

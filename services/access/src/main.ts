@@ -1,47 +1,75 @@
 import { join } from 'node:path';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
-import { AccessService } from '@vitrine/proto/access';
-import { createLogger, type Logger, startServer } from '@vitrine/rpc';
+import { createLogger, type Logger } from '@vitrine/rpc';
+import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { type AccessConfig, type AccessConfigInput, accessConfigSchema } from './config.js';
+import { accessMigrations } from './migrations/index.js';
+import { syncOperators } from './operators.js';
+import type { AccessDatabase } from './schema.js';
+import { serveAccess } from './server.js';
+import { TokenKeys } from './token-keys.js';
+import { bumpTrustVersion } from './trust-snapshots.js';
 
 /** A running access service. */
 export interface RunningAccess {
   readonly url: string;
   readonly port: number;
   readonly config: AccessConfig;
-  /** Public half of the key that signs partner credentials. */
+  /** Public half of the trust key: centers verify trust snapshots with it. */
+  readonly trustKey: Uint8Array;
+  /** Public half of the key that signs credentials now. */
   readonly tokenKey: Uint8Array;
   stop(): Promise<void>;
 }
 
+/** Where the trust key lives unless the config names a file. */
+export function trustKeyPath(config: Pick<AccessConfig, 'dataDir' | 'trustKeyFile'>): string {
+  return config.trustKeyFile ?? join(config.dataDir, 'keys', 'trust.key');
+}
+
 /**
- * Starts the central access service endpoint with health and reflection, creating its
- * credential signing key (0600) on first start. The partner and credential API
- * (vitrine.access.v1) is declared; its methods answer UNIMPLEMENTED until access control
- * ships.
+ * Starts the central access service: validates the config, opens the database (PGlite
+ * under `dataDir/db` or PostgreSQL), runs migrations, makes the operator accounts those
+ * of the config, loads or creates the trust key and the active token key (files 0600),
+ * and serves. Every start bumps the trust version, so a snapshot rebuilt after a restart
+ * never reuses a version centers already hold. `stop()` closes the server, then the database.
  */
 export async function startAccess(
   input: AccessConfigInput,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; now?: () => Date } = {},
 ): Promise<RunningAccess> {
   const config = parseConfig(accessConfigSchema, input, 'access');
   const logger = options.logger ?? createLogger('access');
-  const tokenKey = await loadOrCreateKeyFile(join(config.dataDir, 'keys', 'token-signing.key'));
-  const server = await startServer({
-    host: config.listen.host,
-    port: config.listen.port,
-    routes: (router) => router.service(AccessService, {}),
-    files: [],
-    healthServices: [AccessService.typeName],
-    logger,
+  const now = options.now ?? (() => new Date());
+  const database = await openDatabase<AccessDatabase>({
+    url: config.databaseUrl,
+    dataDir: join(config.dataDir, 'db'),
   });
-  logger.info({ url: server.url }, 'access serving');
-  return {
-    url: server.url,
-    port: server.port,
-    config,
-    tokenKey: tokenKey.publicKey,
-    stop: () => server.close(),
-  };
+  try {
+    const { db } = database;
+    await migrateToLatest(db, accessMigrations);
+    await syncOperators(db, config.operators);
+    const trustKey = await loadOrCreateKeyFile(trustKeyPath(config));
+    const keys = await TokenKeys.open(db, join(config.dataDir, 'keys'), now());
+    await db.transaction().execute((tx) => bumpTrustVersion(tx));
+    const { server } = await serveAccess({ config, db, keys, trustKey, logger, now });
+    logger.info({ url: server.url, db: database.kind }, 'access serving');
+    return {
+      url: server.url,
+      port: server.port,
+      config,
+      trustKey: trustKey.publicKey,
+      get tokenKey() {
+        return keys.signer.key.publicKey;
+      },
+      async stop() {
+        await server.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
 }

@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import type { ArtifactKindWord } from '@vitrine/credentials';
+import { VitrineError } from '@vitrine/errors';
+import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
+import { decodePageToken, paginate } from '@vitrine/storage';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { mayActFor, type Principal, requireOperator } from './caller.js';
+import { actionWords, type RequestView, scopeOfRow } from './convert.js';
+import type { CredentialIssuer } from './credential-issuer.js';
+import { findPartner } from './partners.js';
+import type { Policies } from './policies.js';
+import type { AccessDatabase, AccessRequestTable } from './schema.js';
+
+type Db = Kysely<AccessDatabase> | Transaction<AccessDatabase>;
+type RequestRow = Selectable<AccessRequestTable>;
+
+/** Filters of a request listing (already validated). */
+export interface RequestFilter {
+  readonly partnerId: string;
+  /** `operator:<name>`: requests that approver decided. */
+  readonly approver: string;
+  readonly since: Date | undefined;
+  readonly until: Date | undefined;
+}
+
+/**
+ * Access requests and their decisions: a partner (or an operator on its behalf) asks for
+ * a scope in one jurisdiction; approvers decide. The N-th distinct approval issues the
+ * credential in the same transaction; any denial is final. Nothing here is ever deleted.
+ */
+export class AccessRequests {
+  constructor(
+    private readonly db: Kysely<AccessDatabase>,
+    private readonly policies: Policies,
+    private readonly issuer: CredentialIssuer,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Records a request checked against the jurisdiction's policy. */
+  async request(caller: Principal, req: RequestAccessRequest): Promise<RequestView> {
+    const partnerId = this.#partnerFor(caller, req.partnerId);
+    const partner = await findPartner(this.db, partnerId);
+    const now = this.now();
+    const scope = req.scope;
+    const notBefore = req.notBefore ? timestampDate(req.notBefore) : undefined;
+    if (!req.expiresAt)
+      throw new VitrineError('invalid_argument', 'invalid request: expires_at: is required');
+    const expiresAt = timestampDate(req.expiresAt);
+    const { policy, kinds } = this.policies.check(
+      {
+        partnerJurisdictions: partner.jurisdictions,
+        jurisdiction: req.jurisdiction,
+        kinds: (scope?.artifactKinds ?? []) as ArtifactKindWord[],
+        notBefore,
+        expiresAt,
+      },
+      now,
+    );
+    const row = await this.db
+      .insertInto('access_requests')
+      .values({
+        id: `r-${randomBytes(10).toString('hex')}`,
+        partner_id: partner.id,
+        requested_by: caller.principal,
+        jurisdiction: req.jurisdiction,
+        scope_kinds: [...new Set(kinds)],
+        scope_products: [...new Set(scope?.products ?? [])],
+        scope_artifacts: [...new Set(scope?.artifactIds ?? [])],
+        scope_actions: actionWords(scope?.actions ?? []),
+        not_before: notBefore ?? null,
+        expires_at: expiresAt,
+        justification: req.justification,
+        state: 'pending',
+        approvals_required: policy.approvals,
+        created_at: now,
+        credential_id: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { row, decisions: [], token: undefined };
+  }
+
+  /**
+   * Records an approver's decision. Refused: the requester deciding (`permission_denied`),
+   * an approver deciding twice (`already_exists`), a request already decided
+   * (`failed_precondition`).
+   */
+  async decide(caller: Principal, req: DecideAccessRequestRequest): Promise<RequestView> {
+    const approver = requireOperator(caller, 'approver');
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('access_requests')
+        .selectAll()
+        .where('id', '=', req.requestId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) throw new VitrineError('not_found', `access request ${req.requestId} not found`);
+      if (row.state !== 'pending') {
+        throw new VitrineError(
+          'failed_precondition',
+          `access request ${row.id} is already ${row.state}`,
+        );
+      }
+      if (row.requested_by === approver.principal) {
+        throw new VitrineError('permission_denied', 'the requester cannot decide its own request');
+      }
+      const decisions = await decisionsOf(tx, row.id);
+      if (decisions.some((d) => d.approver === approver.principal)) {
+        throw new VitrineError(
+          'already_exists',
+          `${approver.principal} has already decided ${row.id}: each approver counts once`,
+        );
+      }
+      const at = this.now();
+      const decision = {
+        request_id: row.id,
+        approver: approver.principal,
+        approve: req.approve,
+        reason: req.reason,
+        at,
+      };
+      await tx.insertInto('decisions').values(decision).execute();
+      const all = [...decisions, decision];
+      const approvals = all.filter((d) => d.approve).length;
+      if (!req.approve)
+        return { row: await setState(tx, row.id, 'denied'), decisions: all, token: undefined };
+      if (approvals < row.approvals_required) return { row, decisions: all, token: undefined };
+      const issued = await this.#issue(tx, row, at);
+      const approved = await setState(tx, row.id, 'approved', issued.id);
+      return { row: approved, decisions: all, token: issued.token };
+    });
+  }
+
+  /** One request, for an operator or the partner it belongs to. */
+  async get(caller: Principal, id: string): Promise<RequestView> {
+    const row = await this.db
+      .selectFrom('access_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new VitrineError('not_found', `access request ${id} not found`);
+    if (!mayActFor(caller, row.partner_id)) {
+      throw new VitrineError('permission_denied', `access request ${id} is not yours`);
+    }
+    const [view] = await this.#views([row], caller);
+    return view as RequestView;
+  }
+
+  /** A page of requests, newest first: all for operators, its own for a partner. */
+  async list(
+    caller: Principal,
+    filter: RequestFilter,
+    limit: number,
+    pageToken: string,
+  ): Promise<{ views: RequestView[]; nextPageToken: string }> {
+    const after = decodePageToken(pageToken);
+    if (caller.kind === 'partner' && filter.partnerId !== '' && filter.partnerId !== caller.id) {
+      throw new VitrineError('permission_denied', 'a partner sees only its own requests');
+    }
+    const partnerId = caller.kind === 'partner' ? caller.id : filter.partnerId;
+    let query = this.db.selectFrom('access_requests').selectAll('access_requests');
+    if (partnerId) query = query.where('partner_id', '=', partnerId);
+    if (filter.approver) {
+      const approver = filter.approver;
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('decisions as d')
+            .select('d.request_id')
+            .whereRef('d.request_id', '=', 'access_requests.id')
+            .where('d.approver', '=', approver),
+        ),
+      );
+    }
+    if (filter.since) query = query.where('created_at', '>=', filter.since);
+    if (filter.until) query = query.where('created_at', '<', filter.until);
+    if (after) {
+      const at = new Date(Number(after.order));
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', at),
+          eb.and([eb('created_at', '=', at), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const { page, nextPageToken } = paginate(rows, limit, (r) => BigInt(r.created_at.getTime()));
+    return { views: await this.#views(page, caller), nextPageToken };
+  }
+
+  /** The partner a request is for: the caller itself, or one an operator names. */
+  #partnerFor(caller: Principal, named: string): string {
+    if (caller.kind === 'partner') {
+      if (named !== '' && named !== caller.id) {
+        throw new VitrineError('permission_denied', 'a partner may request access only for itself');
+      }
+      return caller.id;
+    }
+    requireOperator(caller, 'operator');
+    if (named === '') {
+      throw new VitrineError('invalid_argument', 'invalid request: partner_id: is required');
+    }
+    return named;
+  }
+
+  /** Issues the credential of an approved request: window capped by the policy. */
+  async #issue(tx: Transaction<AccessDatabase>, row: RequestRow, approvedAt: Date) {
+    const window = this.policies.window(
+      row.jurisdiction,
+      { notBefore: row.not_before, expiresAt: row.expires_at },
+      approvedAt,
+    );
+    const partner = await findPartner(tx, row.partner_id);
+    return this.issuer.issue(
+      tx,
+      {
+        subject: { kind: 'partner', id: partner.id },
+        audience: this.policies.policy(row.jurisdiction).centers,
+        jurisdiction: row.jurisdiction,
+        scope: scopeOfRow(row),
+        roles: [],
+        issuedAt: window.notBefore,
+        notBefore: window.notBefore,
+        expiresAt: window.expiresAt,
+        holderKey: partner.public_key,
+      },
+      { requestId: row.id },
+    );
+  }
+
+  /** Rows with their decisions; the token only for the partner the credential is for. */
+  async #views(rows: readonly RequestRow[], caller: Principal): Promise<RequestView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const decisions = await this.db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('request_id', 'in', ids)
+      .orderBy('at')
+      .execute();
+    const tokens = await this.db
+      .selectFrom('credentials')
+      .select(['request_id', 'token'])
+      .where('request_id', 'in', ids)
+      .execute();
+    return rows.map((row) => ({
+      row,
+      decisions: decisions.filter((d) => d.request_id === row.id),
+      token:
+        caller.kind === 'partner' && caller.id === row.partner_id
+          ? tokens.find((t) => t.request_id === row.id)?.token
+          : undefined,
+    }));
+  }
+}
+
+function decisionsOf(db: Db, requestId: string) {
+  return db
+    .selectFrom('decisions')
+    .selectAll()
+    .where('request_id', '=', requestId)
+    .orderBy('at')
+    .execute();
+}
+
+function setState(
+  tx: Transaction<AccessDatabase>,
+  id: string,
+  state: 'approved' | 'denied',
+  credentialId: string | null = null,
+): Promise<RequestRow> {
+  return tx
+    .updateTable('access_requests')
+    .set({ state, credential_id: credentialId })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

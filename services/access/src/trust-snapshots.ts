@@ -1,0 +1,146 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { DEFAULT_SKEW_SECONDS } from '@vitrine/credentials';
+import { type SignatureDomain, type SigningKeyPair, signDetached } from '@vitrine/crypto';
+import {
+  type TokenKey,
+  TokenKeySchema,
+  TrustSnapshotSchema,
+  type WatchTrustResponse,
+  WatchTrustResponseSchema,
+} from '@vitrine/proto/access';
+import type { Kysely, Transaction } from 'kysely';
+import { toRevocation } from './convert.js';
+import type { AccessDatabase } from './schema.js';
+
+/** Domain of the trust key's signature over a serialized TrustSnapshot. */
+export const TRUST_DOMAIN: SignatureDomain = 'vitrine/trust/v1\n';
+
+/** Bumps the snapshot version inside the transaction that makes a change centers must learn. */
+export async function bumpTrustVersion(tx: Transaction<AccessDatabase>): Promise<bigint> {
+  const row = await tx
+    .updateTable('trust_state')
+    .set((eb) => ({ version: eb('version', '+', 1n) }))
+    .where('id', '=', 1)
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return row.version;
+}
+
+/**
+ * What centers trust, signed by the trust key and pushed to every WatchTrust stream: the
+ * current snapshot at once, then each new one as soon as a change commits — no polling.
+ * A change (revocation, rotation) bumps the persisted version in its own transaction and
+ * then calls `publish`, so versions only grow, across restarts too.
+ */
+export class TrustSnapshots {
+  #latest: { version: bigint; response: WatchTrustResponse } | undefined;
+  #changed = signal();
+
+  constructor(
+    private readonly db: Kysely<AccessDatabase>,
+    private readonly trustKey: SigningKeyPair,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Rebuilds and signs the snapshot from the database, then wakes every watcher. */
+  async publish(): Promise<void> {
+    const snapshot = await this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute((tx) => this.#build(tx));
+    if (this.#latest && this.#latest.version >= snapshot.version) return;
+    const bytes = toBinary(TrustSnapshotSchema, snapshot);
+    const signature = await signDetached(this.trustKey, TRUST_DOMAIN, bytes);
+    this.#latest = {
+      version: snapshot.version,
+      response: create(WatchTrustResponseSchema, { snapshot: bytes, signature }),
+    };
+    const changed = this.#changed;
+    this.#changed = signal();
+    changed.resolve();
+  }
+
+  /** The latest signed snapshot. */
+  async current(): Promise<WatchTrustResponse> {
+    if (!this.#latest) await this.publish();
+    return (this.#latest as { response: WatchTrustResponse }).response;
+  }
+
+  /** The current snapshot, then every newer one, until `signal` aborts. */
+  async *watch(signal: AbortSignal): AsyncGenerator<WatchTrustResponse> {
+    const aborted = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await this.current();
+    let sent: bigint | undefined;
+    while (!signal.aborted) {
+      // Taken before looking at the latest, so a publish in between is not missed.
+      const changed = this.#changed.promise;
+      const latest = this.#latest;
+      if (latest && (sent === undefined || latest.version > sent)) {
+        sent = latest.version;
+        yield latest.response;
+      } else {
+        await Promise.race([changed, aborted]);
+      }
+    }
+  }
+
+  async #build(tx: Transaction<AccessDatabase>) {
+    const { version } = await tx
+      .selectFrom('trust_state')
+      .select('version')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const revocations = await tx.selectFrom('revocations').selectAll().orderBy('at').execute();
+    const now = this.now();
+    return create(TrustSnapshotSchema, {
+      version,
+      keys: await trustedKeys(tx, now),
+      revocations: revocations.map(toRevocation),
+      at: timestampFromDate(now),
+    });
+  }
+}
+
+/**
+ * Keys whose credentials verify: the active one, and retired ones until the last token
+ * they signed has expired (plus the clock skew centers allow). A key revoked by id is gone.
+ */
+async function trustedKeys(tx: Transaction<AccessDatabase>, now: Date): Promise<TokenKey[]> {
+  const rows = await tx
+    .selectFrom('token_keys as k')
+    .leftJoin('credentials as c', 'c.key_id', 'k.key_id')
+    .select(['k.key_id', 'k.public_key', 'k.created_at', 'k.retired_at'])
+    .select((eb) => eb.fn.max('c.expires_at').as('last_expiry'))
+    .where('k.revoked_at', 'is', null)
+    .groupBy(['k.key_id', 'k.public_key', 'k.created_at', 'k.retired_at'])
+    .orderBy('k.created_at')
+    .execute();
+  const skewMs = DEFAULT_SKEW_SECONDS * 1000;
+  return rows
+    .filter((row) => {
+      if (row.retired_at === null) return true;
+      const lastExpiry = row.last_expiry === null ? row.retired_at : new Date(row.last_expiry);
+      return now.getTime() <= Math.max(lastExpiry.getTime(), row.retired_at.getTime()) + skewMs;
+    })
+    .map((row) =>
+      create(TokenKeySchema, {
+        keyId: row.key_id,
+        publicKey: row.public_key,
+        createdAt: timestampFromDate(row.created_at),
+        ...(row.retired_at ? { retiredAt: timestampFromDate(row.retired_at) } : {}),
+      }),
+    );
+}
+
+/** A promise and the function that settles it (Promise.withResolvers, which Node 20 lacks). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
