@@ -3,11 +3,12 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
-import { decodePageToken, paginate } from '@vitrine/storage';
+import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { mayActFor, type Principal, requireOperator } from './caller.js';
 import { actionWords, type RequestView, scopeOfRow } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
+import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { findPartner } from './partners.js';
 import type { Policies } from './policies.js';
 import type { AccessDatabase, AccessRequestTable } from './schema.js';
@@ -16,12 +17,9 @@ type Db = Kysely<AccessDatabase> | Transaction<AccessDatabase>;
 type RequestRow = Selectable<AccessRequestTable>;
 
 /** Filters of a request listing (already validated). */
-export interface RequestFilter {
-  readonly partnerId: string;
-  /** `operator:<name>`: requests that approver decided. */
+export interface RequestFilter extends ListFilter {
+  /** `operator:<name>`: requests that approver decided; '' for any. */
   readonly approver: string;
-  readonly since: Date | undefined;
-  readonly until: Date | undefined;
 }
 
 /**
@@ -154,11 +152,7 @@ export class AccessRequests {
     limit: number,
     pageToken: string,
   ): Promise<{ views: RequestView[]; nextPageToken: string }> {
-    const after = decodePageToken(pageToken);
-    if (caller.kind === 'partner' && filter.partnerId !== '' && filter.partnerId !== caller.id) {
-      throw new VitrineError('permission_denied', 'a partner sees only its own requests');
-    }
-    const partnerId = caller.kind === 'partner' ? caller.id : filter.partnerId;
+    const partnerId = partnerScope(caller, filter.partnerId, 'requests');
     let query = this.db.selectFrom('access_requests').selectAll('access_requests');
     if (partnerId) query = query.where('partner_id', '=', partnerId);
     if (filter.approver) {
@@ -174,15 +168,8 @@ export class AccessRequests {
     }
     if (filter.since) query = query.where('created_at', '>=', filter.since);
     if (filter.until) query = query.where('created_at', '<', filter.until);
-    if (after) {
-      const at = new Date(Number(after.order));
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', at),
-          eb.and([eb('created_at', '=', at), eb('id', '<', after.id)]),
-        ]),
-      );
-    }
+    const after = afterPageToken('created_at', pageToken);
+    if (after) query = query.where(after);
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { TokenSigner } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { RevokeRequest } from '@vitrine/proto/access';
-import type { PageCursor } from '@vitrine/storage';
+import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type Principal, requireOperator } from './caller.js';
+import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { findPartner } from './partners.js';
 import type { AccessDatabase, RevocationTable } from './schema.js';
 import type { TokenKeys } from './token-keys.js';
@@ -81,25 +82,24 @@ export class Revocations {
   /** A page of revocations, newest first: all for operators, its own for a partner. */
   async list(
     caller: Principal,
-    filter: { partnerId: string; since: Date | undefined; until: Date | undefined },
+    filter: ListFilter,
     limit: number,
-    after: PageCursor | undefined,
-  ): Promise<RevocationRow[]> {
-    if (caller.kind === 'partner' && filter.partnerId !== '' && filter.partnerId !== caller.id) {
-      throw new VitrineError('permission_denied', 'a partner sees only its own revocations');
-    }
-    const partnerId = caller.kind === 'partner' ? caller.id : filter.partnerId;
+    pageToken: string,
+  ): Promise<{ rows: RevocationRow[]; nextPageToken: string }> {
+    const partnerId = partnerScope(caller, filter.partnerId, 'revocations');
     let query = this.db.selectFrom('revocations').selectAll();
     if (partnerId) query = query.where('partner_id', '=', partnerId);
     if (filter.since) query = query.where('at', '>=', filter.since);
     if (filter.until) query = query.where('at', '<', filter.until);
-    if (after) {
-      const at = new Date(Number(after.order));
-      query = query.where((eb) =>
-        eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', after.id)])]),
-      );
-    }
-    return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    const after = afterPageToken('at', pageToken);
+    if (after) query = query.where(after);
+    const rows = await query
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const { page, nextPageToken } = paginate(rows, limit, (r) => BigInt(r.at.getTime()));
+    return { rows: page, nextPageToken };
   }
 
   /** Marks a key revoked; when it is the one signing, a new key takes over first. */

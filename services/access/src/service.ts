@@ -1,8 +1,8 @@
-import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { VitrineError } from '@vitrine/errors';
 import type { AccessService } from '@vitrine/proto/access';
-import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
+import { pageSize } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import type { AccessRequests } from './access-requests.js';
 import { callerKey, callerOf, requireOperator } from './caller.js';
@@ -10,6 +10,7 @@ import type { AccessConfig } from './config.js';
 import { toAccessRequest, toPartner, toRevocation } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
 import { rotateTokenKey } from './key-rotation.js';
+import { listFilterOf } from './listing.js';
 import { issueOperatorCredential } from './operator-credentials.js';
 import { registerPartner } from './partners.js';
 import type { Policies } from './policies.js';
@@ -17,13 +18,7 @@ import type { Revocations } from './revocations.js';
 import type { AccessDatabase } from './schema.js';
 import type { TokenKeys } from './token-keys.js';
 import type { TrustSnapshots } from './trust-snapshots.js';
-import {
-  assertDecide,
-  assertListFilter,
-  assertRequestAccess,
-  assertRevoke,
-  REQUEST_ID,
-} from './validate.js';
+import { assertDecide, assertRequestAccess, assertRevoke, REQUEST_ID } from './validate.js';
 
 /** The domain objects the handlers call, built once by `serveAccess`. */
 export interface AccessParts {
@@ -79,16 +74,8 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
     async listAccessRequests(req, ctx) {
       const caller = callerOf(ctx);
       const limit = pageSize('page_size', req.pageSize);
-      const filter = {
-        partnerId: req.partnerId,
-        approver:
-          req.approver === '' || req.approver.startsWith('operator:')
-            ? req.approver
-            : `operator:${req.approver}`,
-        since: req.since ? timestampDate(req.since) : undefined,
-        until: req.until ? timestampDate(req.until) : undefined,
-      };
-      assertListFilter(filter);
+      const approver = req.approver.replace(/^(?!operator:|$)/, 'operator:');
+      const filter = { ...listFilterOf(req, approver), approver };
       const { views, nextPageToken } = await requests.list(caller, filter, limit, req.pageToken);
       return { requests: views.map(toAccessRequest), nextPageToken };
     },
@@ -102,20 +89,9 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
     async listRevocations(req, ctx) {
       const caller = callerOf(ctx);
       const limit = pageSize('page_size', req.pageSize);
-      const filter = {
-        partnerId: req.partnerId,
-        since: req.since ? timestampDate(req.since) : undefined,
-        until: req.until ? timestampDate(req.until) : undefined,
-      };
-      assertListFilter(filter);
-      const rows = await revocations.list(
-        caller,
-        filter,
-        limit + 1,
-        decodePageToken(req.pageToken),
-      );
-      const { page, nextPageToken } = paginate(rows, limit, (r) => BigInt(r.at.getTime()));
-      return { revocations: page.map(toRevocation), nextPageToken };
+      const filter = listFilterOf(req);
+      const { rows, nextPageToken } = await revocations.list(caller, filter, limit, req.pageToken);
+      return { revocations: rows.map(toRevocation), nextPageToken };
     },
 
     async rotateKeys(_req, ctx) {

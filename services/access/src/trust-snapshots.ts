@@ -116,8 +116,8 @@ async function trustedKeys(tx: Transaction<AccessDatabase>, now: Date): Promise<
     .select(['k.key_id', 'k.public_key', 'k.created_at', 'k.retired_at'])
     .select((eb) => eb.fn.max('c.expires_at').as('last_expiry'))
     .where('k.revoked_at', 'is', null)
-    .groupBy(['k.key_id', 'k.public_key', 'k.created_at', 'k.retired_at'])
-    .orderBy('k.created_at')
+    .groupBy(['k.key_id', 'k.seq', 'k.public_key', 'k.created_at', 'k.retired_at'])
+    .orderBy('k.seq')
     .execute();
   const skewMs = DEFAULT_SKEW_SECONDS * 1000;
   return rows

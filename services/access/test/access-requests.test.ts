@@ -192,13 +192,11 @@ describe.each(testBackends())('access requests on $name', (backend) => {
 
   it('makes a denial final: deciding a decided request is FAILED_PRECONDITION', async () => {
     const request = await requestAs(regulator.client);
-    const { request: denied } = await t
-      .operator('alice')
-      .decideAccessRequest({
-        requestId: request.id,
-        approve: false,
-        reason: 'justification too vague',
-      });
+    const { request: denied } = await t.operator('alice').decideAccessRequest({
+      requestId: request.id,
+      approve: false,
+      reason: 'justification too vague',
+    });
     expect(denied?.state).toBe(RequestState.DENIED);
     expect(denied?.credentialId).toBe('');
     const late = t

@@ -51,7 +51,7 @@ export interface TestAccess {
     jurisdictions: readonly string[],
   ): Promise<{ partner: Partner; key: SigningKeyPair; client: AccessClient }>;
   /** Stops the service and starts it again on the same database and folder. */
-  restart(): Promise<void>;
+  restart(changes?: Partial<AccessConfigInput>): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -105,11 +105,11 @@ export async function startTestAccess(
       if (!partner) throw new Error('registration returned no partner');
       return { partner, key, client: signedAs(`partner:${partner.id}`, key) };
     },
-    async restart() {
+    async restart(changes = {}) {
       const port = harness.access.port;
       await harness.access.stop();
       harness.access = await startAccess(
-        { ...config, listen: { host: '127.0.0.1', port } },
+        { ...config, ...changes, listen: { host: '127.0.0.1', port } },
         { logger },
       );
     },

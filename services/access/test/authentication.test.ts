@@ -1,0 +1,159 @@
+import { type Client, createClient, type Interceptor } from '@connectrpc/connect';
+import { PRINCIPAL_HEADER, PROOF_HEADER, proofSubjectOf, signProof } from '@vitrine/credentials';
+import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
+import { AccessService } from '@vitrine/proto/access';
+import { Health, HealthCheckResponse_ServingStatus } from '@vitrine/proto/health';
+import { createGrpcClient, createGrpcClientTransport } from '@vitrine/rpc';
+import { grpcCodeOf, testBackends } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAccess, type TestAccess } from './harness.js';
+
+/** A client whose proofs are made by `sign` (to forge stale, replayed or misdirected proofs). */
+function forging(
+  url: string,
+  principal: string,
+  sign: (req: Parameters<Parameters<Interceptor>[0]>[0]) => Promise<string>,
+): Client<typeof AccessService> {
+  const interceptor: Interceptor = (next) => async (req) => {
+    req.header.set(PRINCIPAL_HEADER, principal);
+    req.header.set(PROOF_HEADER, await sign(req));
+    return next(req);
+  };
+  return createClient(
+    AccessService,
+    createGrpcClientTransport(url, { interceptors: [interceptor] }),
+  );
+}
+
+const binding = (principal: string) => principal;
+
+describe.each(testBackends())('who may call the access service, on $name', (backend) => {
+  let t: TestAccess;
+  let partner: Awaited<ReturnType<TestAccess['registerPartner']>>;
+  let principal: string;
+
+  beforeAll(async () => {
+    t = await startTestAccess(backend);
+    partner = await t.registerPartner('Checked Caller', ['EU']);
+    principal = `partner:${partner.partner.id}`;
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  it('refuses every method but WatchTrust without a principal and proof: UNAUTHENTICATED', async () => {
+    const a = t.anonymous;
+    const calls = [
+      a.registerPartner({}),
+      a.requestAccess({}),
+      a.decideAccessRequest({}),
+      a.listAccessRequests({}),
+      a.getAccessRequest({ id: 'r-00000000000000000000' }),
+      a.revoke({}),
+      a.listRevocations({}),
+      a.rotateKeys({}),
+      a.issueOperatorCredential({}),
+    ];
+    for (const call of calls) expect(await grpcCodeOf(call)).toBe('Unauthenticated');
+    const stream = a.watchTrust({})[Symbol.asyncIterator]();
+    expect((await stream.next()).done).toBe(false);
+    await stream.return?.();
+  });
+
+  it('keeps health and reflection open', async () => {
+    const health = createGrpcClient(Health, t.access.url);
+    const { status } = await health.check({ service: AccessService.typeName });
+    expect(status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it('refuses an unknown principal, a wrong key and a principal with no proof', async () => {
+    const stranger = await generateSigningKeyPair();
+    expect(
+      await grpcCodeOf(t.signedAs('partner:p-000000000000', stranger).listAccessRequests({})),
+    ).toBe('Unauthenticated');
+    expect(await grpcCodeOf(t.signedAs('operator:mallory', stranger).rotateKeys({}))).toBe(
+      'Unauthenticated',
+    );
+    expect(await grpcCodeOf(t.signedAs(principal, stranger).listAccessRequests({}))).toBe(
+      'Unauthenticated',
+    );
+    expect(await grpcCodeOf(t.signedAs('operator:root', stranger).rotateKeys({}))).toBe(
+      'Unauthenticated',
+    );
+    const noProof = forging(t.access.url, principal, async () => '');
+    const err = await noProof.listAccessRequests({}).catch((e: Error) => e);
+    expect(await grpcCodeOf(Promise.reject(err))).toBe('Unauthenticated');
+    expect(String(err)).toContain('vitrine-proof');
+    // `partner:new` only registers.
+    expect(await grpcCodeOf(t.signedAs('partner:new', partner.key).listAccessRequests({}))).toBe(
+      'Unauthenticated',
+    );
+  });
+
+  it('refuses stale, replayed and misdirected proofs', async () => {
+    const key: SigningKeyPair = partner.key;
+    const stale = forging(t.access.url, principal, (req) =>
+      signProof(proofSubjectOf(req, binding(principal)), key, Date.now() - 5 * 60_000),
+    );
+    expect(await grpcCodeOf(stale.listAccessRequests({}))).toBe('Unauthenticated');
+
+    let captured = '';
+    const replaying = forging(t.access.url, principal, async (req) => {
+      captured ||= await signProof(proofSubjectOf(req, binding(principal)), key);
+      return captured;
+    });
+    expect(await grpcCodeOf(replaying.listAccessRequests({}))).toBe('OK');
+    expect(await grpcCodeOf(replaying.listAccessRequests({}))).toBe('Unauthenticated');
+
+    // A proof for one request does not carry another (the request digest differs).
+    const other = forging(t.access.url, principal, (req) =>
+      signProof(
+        { ...proofSubjectOf(req, binding(principal)), requestDigest: new Uint8Array(32) },
+        key,
+      ),
+    );
+    expect(await grpcCodeOf(other.listAccessRequests({ pageSize: 3 }))).toBe('Unauthenticated');
+    // Nor does one bound to another principal.
+    const rebound = forging(t.access.url, principal, (req) =>
+      signProof(proofSubjectOf(req, 'operator:root'), key),
+    );
+    expect(await grpcCodeOf(rebound.listAccessRequests({}))).toBe('Unauthenticated');
+  });
+
+  it('registers only with a proof by the key being registered', async () => {
+    const claimed = await generateSigningKeyPair();
+    const signer = await generateSigningKeyPair();
+    const registration = {
+      organisation: 'Key Thief',
+      jurisdictions: ['EU'],
+      contact: 'thief@example.org',
+      publicKey: claimed.publicKey,
+    };
+    expect(await grpcCodeOf(t.signedAs('partner:new', signer).registerPartner(registration))).toBe(
+      'Unauthenticated',
+    );
+    // Registering is done as partner:new, not as an existing principal.
+    expect(await grpcCodeOf(partner.client.registerPartner(registration))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(t.signedAs('partner:new', claimed).registerPartner(registration))).toBe(
+      'OK',
+    );
+  });
+
+  it('drops operators no longer in the config at the next start', async () => {
+    const before = await grpcCodeOf(t.operator('carol').listAccessRequests({}));
+    expect(before).toBe('OK');
+    const operators = t.access.config.operators.filter((o) => o.name !== 'carol');
+    const restarted = await startTestAccessLike(t, operators);
+    expect(await grpcCodeOf(restarted.carol.listAccessRequests({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(restarted.alice.listAccessRequests({}))).toBe('OK');
+  });
+});
+
+/** Restarts `t` with a different operator list, keeping the test's clients. */
+async function startTestAccessLike(
+  t: TestAccess,
+  operators: TestAccess['access']['config']['operators'],
+) {
+  await t.restart({ operators: [...operators] });
+  return { carol: t.operator('carol'), alice: t.operator('alice') };
+}
