@@ -1,3 +1,4 @@
+export { syncDirectory, writeFileAtomically } from './atomic-file.js';
 export {
   CHUNK_FILE_MODE,
   ChunkStore,

@@ -7,3 +7,4 @@ export {
   type TestKeyPair,
 } from './test-certificates.js';
 export { type TestBackend, type TestDatabase, testBackends } from './test-databases.js';
+export { startTestTrust, type TestCaller, type TestGrant, type TestTrust } from './test-trust.js';

@@ -4,10 +4,18 @@ import { enumWord } from '@vitrine/proto/enum-words';
 import type { ArtifactPublished } from '@vitrine/proto/event';
 import type { PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { coveredBy, type ScopeLimit } from './access/scope-filter.js';
 import type { EventStamp } from './apply-event.js';
 import type { ArtifactTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
+
+/** The artifact facts a scope is checked against, in the artifacts table. */
+const ARTIFACT_COLUMNS = {
+  kind: 'artifacts.kind',
+  product: 'artifacts.product',
+  id: 'artifacts.id',
+};
 
 /** Rows of artifact_chunks are inserted this many at a time. */
 const CHUNK_ROWS_PER_INSERT = 1000;
@@ -122,13 +130,14 @@ export function findArtifact(db: Db, id: string): Promise<ArtifactRow | undefine
 /** A page of artifacts, newest first, after the keyset cursor when given. */
 export function listArtifacts(
   db: Db,
-  filter: { kind?: string; product?: string },
+  filter: { kind?: string; product?: string; within?: ScopeLimit },
   limit: number,
   after?: PageCursor,
 ): Promise<ArtifactRow[]> {
   let query = db.selectFrom('artifacts').selectAll();
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.product) query = query.where('product', '=', filter.product);
+  if (filter.within) query = query.where(coveredBy(filter.within, ARTIFACT_COLUMNS));
   if (after) {
     query = query.where((eb) =>
       eb.or([

@@ -34,6 +34,27 @@ export const registryConfigSchema = z
       .int()
       .positive()
       .default(64 * 1024 ** 3),
+    /**
+     * The access service this center takes its trust from: `url` of its WatchTrust stream
+     * and `trustKey`, the base64 Ed25519 public key its snapshots must be signed by. Every
+     * registry call is then checked against the caller's credential.
+     */
+    access: z
+      .object({
+        url: z.url(),
+        trustKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
+        /** Clock skew tolerated on a credential's validity window, in seconds. */
+        skewSeconds: z.number().int().min(0).max(600).default(30),
+        /** Reconnect back-off of the trust stream, in milliseconds. */
+        backoff: z
+          .object({
+            initialMs: z.number().int().positive().default(250),
+            maxMs: z.number().int().positive().default(5_000),
+          })
+          .default({ initialMs: 250, maxMs: 5_000 }),
+      })
+      .strict()
+      .optional(),
     /** Largest request message in bytes. */
     maxMessageBytes: z
       .number()

@@ -10,11 +10,15 @@ import {
 } from '@vitrine/proto/finding';
 import type { PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { coveredBy, type ScopeLimit } from './access/scope-filter.js';
 import type { EventStamp } from './apply-event.js';
 import { later, NO_WRITE, recordFieldWrite } from './field-conflicts.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
+
+/** The facts of a finding's artifacts a scope is checked against (ids from the link). */
+const LINKED_ARTIFACT_COLUMNS = { kind: 'a.kind', product: 'a.product', id: 'fa.artifact_id' };
 
 /** A finding row with the ids of the artifacts it concerns. */
 export type FindingRow = Selectable<FindingTable> & { artifact_ids: string[] };
@@ -175,11 +179,26 @@ export async function findFinding(db: Db, id: string): Promise<FindingRow | unde
 /** A page of findings, newest first, filtered, after the keyset cursor when given. */
 export async function listFindings(
   db: Db,
-  filter: { artifactId?: string; status?: string; severity?: string },
+  filter: { artifactId?: string; status?: string; severity?: string; within?: ScopeLimit },
   limit: number,
   after?: PageCursor,
 ): Promise<FindingRow[]> {
   let query = db.selectFrom('findings').selectAll('findings');
+  if (filter.within) {
+    // A finding is covered when every artifact it concerns is.
+    const within = filter.within;
+    query = query.where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('finding_artifacts as fa')
+            .leftJoin('artifacts as a', 'a.id', 'fa.artifact_id')
+            .select('fa.finding_id')
+            .whereRef('fa.finding_id', '=', 'findings.id')
+            .where(sql<boolean>`not ${coveredBy(within, LINKED_ARTIFACT_COLUMNS)}`),
+        ),
+      ),
+    );
+  }
   if (filter.artifactId) {
     const artifactId = filter.artifactId;
     query = query.where(({ exists, selectFrom }) =>

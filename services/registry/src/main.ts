@@ -54,7 +54,7 @@ export async function startRegistry(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );
     const center = { ...config.center, signingKey };
-    const { server, replica, chunks } = await serveRegistry({
+    const { server, replica, chunks, access } = await serveRegistry({
       config,
       db: database.db,
       store,
@@ -73,6 +73,7 @@ export async function startRegistry(
       chunks,
       async stop() {
         await server.close();
+        await access.stop();
         await database.close();
       },
     };

@@ -3,6 +3,7 @@ import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
 import { RegistryService } from '@vitrine/proto/registry';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
+import { type CenterAccess, openCenterAccess } from './access/center-access.js';
 import { Artifacts } from './artifacts.js';
 import { ChunkReplica } from './chunk-replica.js';
 import type { RegistryConfig } from './config.js';
@@ -29,6 +30,8 @@ export interface ServedRegistry {
   readonly server: RunningServer;
   readonly replica: Replica;
   readonly chunks: ChunkReplica;
+  /** Access enforcement; stop it after the server, before the database closes. */
+  readonly access: CenterAccess;
 }
 
 /** Wires domain objects to the RPC server. */
@@ -40,6 +43,7 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   });
   const findings = new Findings(db, log, center.id);
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined));
+  const access = await openCenterAccess(config, db, log, logger);
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
@@ -47,7 +51,11 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     files: [file_vitrine_registry_v1_event],
     healthServices: [RegistryService.typeName],
     logger,
+    interceptors: [access.interceptor],
     readMaxBytes: config.maxMessageBytes,
+  }).catch(async (err) => {
+    await access.stop();
+    throw err;
   });
-  return { server, replica, chunks: new ChunkReplica(db, store) };
+  return { server, replica, chunks: new ChunkReplica(db, store), access };
 }

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { createContextKey } from '@connectrpc/connect';
+import type { Action } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import { ArtifactKindSchema } from '@vitrine/proto/artifact';
 import { enumWord } from '@vitrine/proto/enum-words';
@@ -8,6 +9,8 @@ import { FindingStatusSchema, SeveritySchema } from '@vitrine/proto/finding';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
+import { grantOf } from './access/access-grant.js';
+import { artifactFacts, findingFacts } from './access/artifact-facts.js';
 import { listArtifacts } from './artifact-store.js';
 import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
@@ -53,6 +56,28 @@ export function registryService(
   artifacts: Artifacts,
   findings: Findings,
 ): ServiceImpl<typeof RegistryService> {
+  /** The artifact, once the caller's grant is found to cover reading it. */
+  async function readableArtifact(ctx: HandlerContext, id: string) {
+    const grant = grantOf(ctx);
+    grant.requireAction('read');
+    const row = await artifacts.get(id);
+    grant.require('read', [row], { artifactId: row.id, residency: row.residency });
+    return row;
+  }
+
+  /** Refuses unless the grant covers `action` on every artifact of the finding (if it exists). */
+  async function requireOnFinding(ctx: HandlerContext, action: Action, findingId: string) {
+    const grant = grantOf(ctx);
+    grant.requireAction(action);
+    const facts = await findingFacts(db, findingId);
+    if (!facts) return; // the handler reports it NOT_FOUND
+    grant.require(action, facts.artifacts, {
+      findingId,
+      artifactId: facts.artifacts[0]?.id ?? '',
+      residency: facts.residency,
+    });
+  }
+
   return {
     async pushArtifact(requests, ctx) {
       const outcome = await artifacts.push(caller(ctx), requests, ctx.signal);
@@ -64,9 +89,9 @@ export function registryService(
       };
     },
 
-    async *pullArtifact(req) {
+    async *pullArtifact(req, ctx) {
       assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
-      const row = await artifacts.get(req.id);
+      const row = await readableArtifact(ctx, req.id);
       const header = create(PullArtifactResponseSchema, {
         part: { case: 'artifact', value: toArtifact(row) },
       });
@@ -80,16 +105,18 @@ export function registryService(
       for await (const data of body) yield { part: { case: 'data', value: data } };
     },
 
-    async getArtifact(req) {
+    async getArtifact(req, ctx) {
       assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
-      return { artifact: toArtifact(await artifacts.get(req.id)) };
+      return { artifact: toArtifact(await readableArtifact(ctx, req.id)) };
     },
 
-    async listArtifacts(req) {
+    async listArtifacts(req, ctx) {
       const limit = pageSize('page_size', req.pageSize);
+      const within = grantOf(ctx).listable('read');
       const filter = {
         ...(req.kind ? { kind: enumWord(ArtifactKindSchema, req.kind) ?? '?' } : {}),
         ...(req.product ? { product: req.product } : {}),
+        ...(within ? { within } : {}),
       };
       const rows = await listArtifacts(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.published_hlc);
@@ -98,21 +125,29 @@ export function registryService(
 
     async createFinding(req, ctx) {
       assertCreateFinding(req);
+      const concerned = await artifactFacts(db, req.artifactIds);
+      grantOf(ctx).require('review', concerned, {
+        artifactId: concerned[0]?.id ?? '',
+        residency: concerned[0]?.residency ?? [],
+      });
       return { finding: toFinding(await findings.create(caller(ctx), req)) };
     },
 
     async updateFinding(req, ctx) {
       assertUpdateFinding(req);
+      await requireOnFinding(ctx, 'review', req.id);
       return { finding: toFinding(await findings.update(caller(ctx), req)) };
     },
 
     async addComment(req, ctx) {
       assertAddComment(req);
+      await requireOnFinding(ctx, 'comment', req.findingId);
       return { comment: toComment(await findings.comment(caller(ctx), req)) };
     },
 
-    async getFinding(req) {
+    async getFinding(req, ctx) {
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
+      await requireOnFinding(ctx, 'read', req.id);
       // One snapshot: the finding, its history and comments as of the same moment.
       const view = await db
         .transaction()
@@ -133,10 +168,12 @@ export function registryService(
       };
     },
 
-    async listFindings(req) {
+    async listFindings(req, ctx) {
       const limit = pageSize('page_size', req.pageSize);
       if (req.artifactId) assertId('artifact_id', req.artifactId, ARTIFACT_ID, 'an artifact id');
+      const within = grantOf(ctx).listable('read');
       const filter = {
+        ...(within ? { within } : {}),
         ...(req.artifactId ? { artifactId: req.artifactId } : {}),
         ...(req.status ? { status: enumWord(FindingStatusSchema, req.status) ?? '?' } : {}),
         ...(req.severity ? { severity: enumWord(SeveritySchema, req.severity) ?? '?' } : {}),

@@ -69,7 +69,9 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
     ]);
     const seqs = got.history.map((h) => h.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));
-    expect(got.history.every((h) => h.actor === 'operator' && h.origin === 'europe')).toBe(true);
+    expect(got.history.every((h) => h.actor === 'operator:test' && h.origin === 'europe')).toBe(
+      true,
+    );
   });
 
   it('refuses transitions the lifecycle does not allow with FAILED_PRECONDITION', async () => {

@@ -2,13 +2,24 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@connectrpc/connect';
 import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient, createLogger } from '@vitrine/rpc';
-import { type TempDir, type TestBackend, type TestDatabase, tempDir } from '@vitrine/testing';
-import { type RunningRegistry, startRegistry } from '../src/index.js';
+import {
+  startTestTrust,
+  type TempDir,
+  type TestBackend,
+  type TestDatabase,
+  type TestTrust,
+  tempDir,
+} from '@vitrine/testing';
+import { TrustFile } from '../src/access/trust-file.js';
+import { type RunningRegistry, startRegistry, trustFilePath } from '../src/index.js';
 
 /** A registry on a real socket over a throw-away database and data folder. */
 export interface TestRegistry {
   registry: RunningRegistry;
+  /** Signed by the test operator's credential. */
   client: Client<typeof RegistryService>;
+  /** The access side: credentials, revocations, the operator. */
+  trust: TestTrust;
   dataDir: string;
   /** Stops the registry and starts it again on the same database and folder. */
   restart(): Promise<void>;
@@ -22,11 +33,14 @@ export async function startTestRegistry(
 ): Promise<TestRegistry> {
   const database: TestDatabase = await backend.open();
   const dir: TempDir = await tempDir('vitrine-registry-');
+  const trust = await startTestTrust(['europe']);
+  await new TrustFile(trustFilePath(dir.path)).write(trust.signed());
   const config = {
     center: { id: 'europe', jurisdiction: 'EU' },
     jurisdictions: ['APAC', 'EU', 'US'],
     listen: { host: '127.0.0.1', port: 0 },
     dataDir: dir.path,
+    access: { url: trust.url, trustKey: trust.trustKey, backoff: { initialMs: 20, maxMs: 200 } },
     ...(database.url ? { databaseUrl: database.url } : {}),
     ...overrides,
   };
@@ -35,7 +49,8 @@ export async function startTestRegistry(
   const harness: TestRegistry = {
     registry,
     // The port stays the same across restarts, so one client serves the whole test.
-    client: createGrpcClient(RegistryService, registry.url),
+    client: createGrpcClient(RegistryService, registry.url, { interceptors: [trust.operatorAuth] }),
+    trust,
     dataDir: dir.path,
     async restart() {
       const port = harness.registry.port;
@@ -47,6 +62,7 @@ export async function startTestRegistry(
     },
     async cleanup() {
       await harness.registry.stop();
+      await trust.close();
       await database.cleanup();
       await dir.cleanup();
     },

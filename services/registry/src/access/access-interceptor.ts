@@ -1,0 +1,204 @@
+import type { Interceptor, StreamRequest, UnaryRequest } from '@connectrpc/connect';
+import {
+  ANY_JURISDICTION,
+  type Credential,
+  credentialOf,
+  PROOF_HEADER,
+  procedureOf,
+  proofSubjectOf,
+  type ReplayGuard,
+  readCredential,
+  verifyProof,
+} from '@vitrine/credentials';
+import { isVitrineError, VitrineError } from '@vitrine/errors';
+import { AccessOutcome } from '@vitrine/proto/event';
+import { RegistryService } from '@vitrine/proto/registry';
+import { grpcCodeFor, type Logger } from '@vitrine/rpc';
+import { callerKey } from '../service.js';
+import { AccessGrant, grantKey, ScopeRefusal } from './access-grant.js';
+import { accessMetrics } from './access-metrics.js';
+import type { AccessRecorder } from './access-recorder.js';
+import { type Attribution, attributionOf, attributionOfRefused } from './credential-attribution.js';
+import { METHOD_ACTIONS, type MethodAction } from './method-actions.js';
+import type { TrustState } from './trust-state.js';
+
+type Call = UnaryRequest | StreamRequest;
+
+/** What a center checks calls against. */
+export interface AccessChecks {
+  readonly center: { readonly id: string; readonly jurisdiction: string };
+  readonly trust: TrustState;
+  readonly replays: ReplayGuard;
+  readonly recorder: AccessRecorder;
+  readonly logger: Logger;
+  /** Clock skew tolerated on a credential's `nbf`/`exp`, in seconds. */
+  readonly skewSeconds: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Enforces access on every RegistryService call (health and reflection stay open), in this
+ * order: credential signature under a known key, validity window (UNAUTHENTICATED); this
+ * center in `aud`, this center's jurisdiction in `jur` (PERMISSION_DENIED); not revoked, proof
+ * of possession valid, fresh and not replayed (UNAUTHENTICATED); then the action — publishing
+ * needs an operator credential with the `operator` role, everything else the scope's action,
+ * checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
+ * credential signature verified is recorded as an AccessUsed event, allowed or refused.
+ */
+export function accessInterceptor(checks: AccessChecks): Interceptor {
+  return (next) => async (req) => {
+    if (req.service.typeName !== RegistryService.typeName) return next(req);
+    const token = credentialOf(req.header);
+    let who: Attribution | undefined;
+    let grant: AccessGrant;
+    try {
+      const credential = await verifiedCredential(token, checks);
+      who = attributionOf(credential);
+      await checkCredential(req, token as string, credential, checks);
+      grant = new AccessGrant(who.principal, credential.scope);
+      checkAction(actionOf(req), credential, grant);
+    } catch (err) {
+      who ??= token ? attributionOfRefused(err, token) : undefined;
+      await recordOutcome(checks, req, who, undefined, err);
+      throw err;
+    }
+    req.contextValues.set(grantKey, grant);
+    req.contextValues.set(callerKey, grant.principal);
+    return recordedCall(checks, req, who, grant, () => next(req));
+  };
+}
+
+/** Checks 1 and 2: signature under a known token key, then the validity window. */
+async function verifiedCredential(token: string | undefined, checks: AccessChecks) {
+  if (!token) {
+    throw new VitrineError(
+      'unauthenticated',
+      'this call needs a credential (authorization: Bearer)',
+    );
+  }
+  const now = new Date((checks.now ?? Date.now)());
+  return readCredential(token, checks.trust.keyring, { now, skewSeconds: checks.skewSeconds });
+}
+
+/** Checks 3 to 6: audience, jurisdiction, revocation, proof of possession. */
+async function checkCredential(
+  req: Call,
+  token: string,
+  credential: Credential & { keyId: string },
+  checks: AccessChecks,
+): Promise<void> {
+  const { center } = checks;
+  if (!credential.audience.includes(center.id)) {
+    throw new VitrineError('permission_denied', `credential is not valid at center ${center.id}`);
+  }
+  const anywhere = credential.jurisdiction === ANY_JURISDICTION;
+  if (
+    anywhere
+      ? credential.subject.kind !== 'operator'
+      : credential.jurisdiction !== center.jurisdiction
+  ) {
+    throw new VitrineError(
+      'permission_denied',
+      `credential is for jurisdiction ${credential.jurisdiction}; center ${center.id} is in ${center.jurisdiction}`,
+    );
+  }
+  if (checks.trust.isRevoked(credential)) {
+    throw new VitrineError('unauthenticated', 'credential has been revoked');
+  }
+  await verifyProof(req.header.get(PROOF_HEADER), proofSubjectOf(req, token), {
+    publicKey: credential.holderKey,
+    replays: checks.replays,
+    ...(checks.now ? { now: checks.now() } : {}),
+  });
+}
+
+/** Check 7, as far as it goes before the handler looks at artifacts. */
+function checkAction(action: MethodAction, credential: Credential, grant: AccessGrant): void {
+  if (action !== 'publish') {
+    grant.requireAction(action);
+  } else if (credential.subject.kind !== 'operator' || !credential.roles.includes('operator')) {
+    throw new ScopeRefusal('publishing artifacts needs an operator credential with role operator');
+  }
+}
+
+function actionOf(req: Call): MethodAction {
+  const action = METHOD_ACTIONS[req.method.localName as keyof typeof METHOD_ACTIONS];
+  if (!action) throw new VitrineError('internal', `no access rule for ${procedureOf(req.method)}`);
+  return action;
+}
+
+/** Runs the handler and records the outcome once it is known (after the stream, for streams). */
+async function recordedCall<T extends { stream: boolean; message: unknown }>(
+  checks: AccessChecks,
+  req: Call,
+  who: Attribution,
+  grant: AccessGrant,
+  handle: () => Promise<T>,
+): Promise<T> {
+  let res: T;
+  try {
+    res = await handle();
+  } catch (err) {
+    await recordOutcome(checks, req, who, grant, err);
+    throw err;
+  }
+  if (!res.stream) {
+    await recordOutcome(checks, req, who, grant);
+    return res;
+  }
+  const messages = res.message as AsyncIterable<unknown>;
+  async function* recorded() {
+    let failure: unknown;
+    try {
+      yield* messages;
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      await recordOutcome(checks, req, who, grant, failure);
+    }
+  }
+  return { ...res, message: recorded() };
+}
+
+/**
+ * Counts the call and, for a partner, appends its AccessUsed event. A refusal is an access
+ * check's error (or the handler's ScopeRefusal); any other failure happened after access was
+ * allowed. Calls that cannot be attributed are logged and counted only.
+ */
+async function recordOutcome(
+  checks: AccessChecks,
+  req: Call,
+  who: Attribution | undefined,
+  grant: AccessGrant | undefined,
+  failure?: unknown,
+): Promise<void> {
+  const refusal = grant === undefined || failure instanceof ScopeRefusal ? failure : undefined;
+  const code = isVitrineError(refusal) ? grpcCodeFor(refusal.code) : 0;
+  const method = procedureOf(req.method);
+  accessMetrics.calls.add(1, {
+    outcome: refusal ? 'refused' : 'allowed',
+    code,
+    attributed: who !== undefined,
+  });
+  if (refusal) {
+    const reason = isVitrineError(refusal) ? refusal.message : 'internal error';
+    const level = who ? 'info' : 'warn';
+    checks.logger[level]({ method, principal: who?.principal, code, reason }, 'call refused');
+  }
+  if (!who?.partner) return;
+  const subject = grant?.subject ?? { artifactId: '', findingId: '', residency: [] };
+  await checks.recorder.record({
+    use: {
+      principal: who.principal,
+      credentialId: who.credentialId,
+      method,
+      artifactId: subject.artifactId,
+      findingId: subject.findingId,
+      outcome: refusal ? AccessOutcome.REFUSED : AccessOutcome.ALLOWED,
+      refusalCode: code,
+      refusalReason: isVitrineError(refusal) ? refusal.message : '',
+    },
+    residency: subject.residency,
+  });
+}
