@@ -8,4 +8,3 @@ export {
 } from './config.js';
 export { type RunningAccess, startAccess, trustKeyPath } from './main.js';
 export { partnerIdOf } from './partners.js';
-export { TRUST_DOMAIN } from './trust-snapshots.js';

@@ -1,20 +1,16 @@
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { DEFAULT_SKEW_SECONDS } from '@vitrine/credentials';
-import { type SignatureDomain, type SigningKeyPair, signDetached } from '@vitrine/crypto';
+import { DEFAULT_SKEW_SECONDS, signTrustSnapshot } from '@vitrine/credentials';
+import type { SigningKeyPair } from '@vitrine/crypto';
 import {
   type TokenKey,
   TokenKeySchema,
   TrustSnapshotSchema,
   type WatchTrustResponse,
-  WatchTrustResponseSchema,
 } from '@vitrine/proto/access';
 import type { Kysely, Transaction } from 'kysely';
 import { toRevocation } from './convert.js';
 import type { AccessDatabase } from './schema.js';
-
-/** Domain of the trust key's signature over a serialized TrustSnapshot. */
-export const TRUST_DOMAIN: SignatureDomain = 'vitrine/trust/v1\n';
 
 /** Bumps the snapshot version inside the transaction that makes a change centers must learn. */
 export async function bumpTrustVersion(tx: Transaction<AccessDatabase>): Promise<bigint> {
@@ -50,11 +46,9 @@ export class TrustSnapshots {
       .setIsolationLevel('repeatable read')
       .execute((tx) => this.#build(tx));
     if (this.#latest && this.#latest.version >= snapshot.version) return;
-    const bytes = toBinary(TrustSnapshotSchema, snapshot);
-    const signature = await signDetached(this.trustKey, TRUST_DOMAIN, bytes);
     this.#latest = {
       version: snapshot.version,
-      response: create(WatchTrustResponseSchema, { snapshot: bytes, signature }),
+      response: await signTrustSnapshot(snapshot, this.trustKey),
     };
     const changed = this.#changed;
     this.#changed = signal();

@@ -1,13 +1,11 @@
-import { fromBinary } from '@bufbuild/protobuf';
-import { keyIdOf } from '@vitrine/credentials';
-import { generateSigningKeyPair, verifyDetached } from '@vitrine/crypto';
-import { TrustSnapshotSchema } from '@vitrine/proto/access';
+import { keyIdOf, verifyTrustSnapshot } from '@vitrine/credentials';
+import { generateSigningKeyPair } from '@vitrine/crypto';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { testBackends } from '@vitrine/testing';
 import { describe, expect, it } from 'vitest';
 import { accessMigrations } from '../src/migrations/index.js';
 import type { AccessDatabase } from '../src/schema.js';
-import { bumpTrustVersion, TRUST_DOMAIN, TrustSnapshots } from '../src/trust-snapshots.js';
+import { bumpTrustVersion, TrustSnapshots } from '../src/trust-snapshots.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -59,8 +57,8 @@ describe.each(testBackends())('which token keys a snapshot trusts, on $name', (b
         await db.transaction().execute((tx) => bumpTrustVersion(tx));
         await snapshots.publish();
         const message = await snapshots.current();
-        await verifyDetached(trustKey.publicKey, TRUST_DOMAIN, message.snapshot, message.signature);
-        return fromBinary(TrustSnapshotSchema, message.snapshot).keys.map((k) => k.keyId);
+        const snapshot = await verifyTrustSnapshot(message, trustKey.publicKey);
+        return snapshot.keys.map((k) => k.keyId);
       };
       expect(await keysAt(new Date(t0.getTime() + 4 * HOUR_MS))).toEqual([old, active]);
       // Within the clock skew centers allow after the last expiry: still there.

@@ -1,21 +1,13 @@
-import { fromBinary } from '@bufbuild/protobuf';
-import { keyIdOf, readCredential, TokenKeyring } from '@vitrine/credentials';
-import { SignatureError, verifyDetached } from '@vitrine/crypto';
-import {
-  type RevokeRequest,
-  type TrustSnapshot,
-  TrustSnapshotSchema,
-  type WatchTrustResponse,
-} from '@vitrine/proto/access';
+import { keyIdOf, readCredential, TokenKeyring, verifyTrustSnapshot } from '@vitrine/credentials';
+import { SignatureError } from '@vitrine/crypto';
+import type { RevokeRequest, TrustSnapshot, WatchTrustResponse } from '@vitrine/proto/access';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRUST_DOMAIN } from '../src/index.js';
 import { type AccessClient, startTestAccess, type TestAccess } from './harness.js';
 
 /** Verifies a WatchTrust message under the trust key and decodes its snapshot. */
-async function verified(message: WatchTrustResponse, trustKey: Uint8Array): Promise<TrustSnapshot> {
-  await verifyDetached(trustKey, TRUST_DOMAIN, message.snapshot, message.signature);
-  return fromBinary(TrustSnapshotSchema, message.snapshot);
+function verified(message: WatchTrustResponse, trustKey: Uint8Array): Promise<TrustSnapshot> {
+  return verifyTrustSnapshot(message, trustKey);
 }
 
 /** A WatchTrust subscription that hands out snapshots as they arrive. */
