@@ -1,4 +1,4 @@
-export { trustFilePath } from './access/center-access.js';
+export { seedTrustSnapshot, trustFilePath } from './access/center-access.js';
 export { artifactId, MANIFEST_DOMAIN } from './artifacts.js';
 export { ChunkReplica } from './chunk-replica.js';
 export {

@@ -10,8 +10,7 @@ import {
   type TestTrust,
   tempDir,
 } from '@vitrine/testing';
-import { TrustFile } from '../src/access/trust-file.js';
-import { type RunningRegistry, startRegistry, trustFilePath } from '../src/index.js';
+import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '../src/index.js';
 
 /** A registry on a real socket over a throw-away database and data folder. */
 export interface TestRegistry {
@@ -34,7 +33,7 @@ export async function startTestRegistry(
   const database: TestDatabase = await backend.open();
   const dir: TempDir = await tempDir('vitrine-registry-');
   const trust = await startTestTrust(['europe']);
-  await new TrustFile(trustFilePath(dir.path)).write(trust.signed());
+  await seedTrustSnapshot(dir.path, trust.signed());
   const config = {
     center: { id: 'europe', jurisdiction: 'EU' },
     jurisdictions: ['APAC', 'EU', 'US'],

@@ -5,9 +5,16 @@ import type { Client } from '@connectrpc/connect';
 import { generateKxKeyPair, signManifest } from '@vitrine/channel';
 import { generateSigningKeyPair, type SigningKeyPair, writeKeyFile } from '@vitrine/crypto';
 import { RegistryService } from '@vitrine/proto/registry';
-import { type RunningRegistry, startRegistry } from '@vitrine/registry';
+import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '@vitrine/registry';
 import { createGrpcClient, createLogger } from '@vitrine/rpc';
-import { type TempDir, type TestBackend, type TestDatabase, tempDir } from '@vitrine/testing';
+import {
+  startTestTrust,
+  type TempDir,
+  type TestBackend,
+  type TestDatabase,
+  type TestTrust,
+  tempDir,
+} from '@vitrine/testing';
 import { type RunningSync, type SyncConfigInput, startSync } from '../src/index.js';
 
 /** One center of a test federation: registry and sync in this process, on real sockets. */
@@ -31,6 +38,8 @@ export interface TestFederation {
   readonly centers: Record<'asia' | 'europe' | 'us', TestCenter>;
   readonly root: SigningKeyPair;
   readonly manifestFile: string;
+  /** The access side every center trusts (unless `options.access` named a real service). */
+  readonly trust: TestTrust | undefined;
   cleanup(): Promise<void>;
 }
 
@@ -52,6 +61,11 @@ export interface TestCenterTls {
 /** How to start a test federation: plaintext on loopback unless TLS is given per center. */
 export interface TestFederationOptions {
   readonly tls?: (center: CenterId) => Promise<TestCenterTls>;
+  /**
+   * A running access service for centers to follow (its URL and base64 trust key). Without
+   * it a test trust publisher stands in, and each center's client signs as its operator.
+   */
+  readonly access?: { readonly url: string; readonly trustKey: string };
 }
 
 /** Writes a center's TLS files (key 0600) and returns the `sync.tls` settings naming them. */
@@ -85,6 +99,8 @@ export async function startTestFederation(
   const dir: TempDir = await tempDir('vitrine-sync-');
   const logger = createLogger('test', { VITRINE_LOG_LEVEL: 'silent' });
   const root = await generateSigningKeyPair();
+  const trust = options.access ? undefined : await startTestTrust(CENTERS.map((c) => c.id));
+  const access = options.access ?? (trust as TestTrust);
   const prepared = await Promise.all(
     CENTERS.map(async (c) => ({
       ...c,
@@ -121,12 +137,18 @@ export async function startTestFederation(
     const keyFile = join(c.dataDir, 'keys', 'center.key');
     await writeKeyFile(keyFile, c.key);
     const originKey = (origin: string) => prepared.find((p) => p.id === origin)?.key.publicKey;
+    if (trust) await seedTrustSnapshot(c.dataDir, trust.signed());
     const registry = await startRegistry(
       {
         center: { id: c.id, jurisdiction: c.jurisdiction },
         jurisdictions: CENTERS.map((x) => x.jurisdiction),
         listen: { host: '127.0.0.1', port: c.registryPort },
         dataDir: c.dataDir,
+        access: {
+          url: access.url,
+          trustKey: access.trustKey,
+          backoff: { initialMs: 20, maxMs: 200 },
+        },
         ...(c.database.url ? { databaseUrl: c.database.url } : {}),
       },
       { logger, originKey },
@@ -151,7 +173,9 @@ export async function startTestFederation(
       syncConfig,
       registry,
       sync: undefined,
-      client: createGrpcClient(RegistryService, registry.url),
+      client: createGrpcClient(RegistryService, registry.url, {
+        interceptors: trust ? [trust.operatorAuth] : [],
+      }),
       async startSync() {
         center.sync = await startSync(syncConfig, {
           replica: registry.replica,
@@ -171,9 +195,11 @@ export async function startTestFederation(
     centers,
     root,
     manifestFile,
+    trust,
     async cleanup() {
       for (const c of Object.values(centers)) await c.stopSync();
       for (const c of Object.values(centers)) await c.registry.stop();
+      await trust?.close();
       for (const c of prepared) await c.database.cleanup();
       await dir.cleanup();
     },

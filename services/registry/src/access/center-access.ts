@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Interceptor } from '@connectrpc/connect';
 import { ACTIONS, ReplayGuard } from '@vitrine/credentials';
+import type { WatchTrustResponse } from '@vitrine/proto/access';
 import { RegistryService } from '@vitrine/proto/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
@@ -26,6 +27,14 @@ export interface CenterAccess {
 /** Where a center keeps the last trust snapshot it accepted. */
 export function trustFilePath(dataDir: string): string {
   return join(dataDir, 'access', 'trust-snapshot.bin');
+}
+
+/**
+ * Installs a signed snapshot as the one a center holds, as if it had received it: for a
+ * center provisioned before its first start, and for tests. It is verified at start.
+ */
+export function seedTrustSnapshot(dataDir: string, signed: WatchTrustResponse): Promise<void> {
+  return new TrustFile(trustFilePath(dataDir)).write(signed);
 }
 
 /**
