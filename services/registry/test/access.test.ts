@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
 import { type Client, ConnectError, type Interceptor } from '@connectrpc/connect';
 import {
@@ -17,6 +18,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient } from '@vitrine/rpc';
 import { grpcCodeOf, type TestCaller, type TestGrant, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trustFilePath } from '../src/index.js';
 import { randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -226,6 +228,18 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(uses[0]?.residency).toEqual(['EU']);
     // Operator calls and calls nobody can be attributed to are not recorded.
     expect((await accessUses(t)).every((u) => u.use.principal.startsWith('partner:'))).toBe(true);
+  });
+
+  it('verifies offline after a restart with the access service down, revocations included', async () => {
+    const kept = await partner();
+    const revoked = await partner();
+    await t.trust.revoke({ case: 'credentialId', value: revoked.id });
+    await refusedSoon(() => read(clientOf(revoked)));
+    await t.trust.close();
+    await t.restart();
+    expect(await grpcCodeOf(read(clientOf(kept)))).toBe('OK');
+    expect(await grpcCodeOf(read(clientOf(revoked)))).toBe('Unauthenticated');
+    expect((await stat(trustFilePath(t.dataDir))).mode & 0o777).toBe(0o600);
   });
 });
 
