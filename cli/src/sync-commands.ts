@@ -9,6 +9,7 @@ import { explainRpcError } from './rpc-errors.js';
 import { runCommand } from './run-command.js';
 import { addTargetOptions, type TargetOptions } from './target-options.js';
 import { formatFields, formatTable } from './text-table.js';
+import { formatBytes } from './units.js';
 
 /** `vitrine sync status`: how a center's replication with its peers stands. */
 export const syncCommands: CommandGroup = (program, io) => {
@@ -24,7 +25,7 @@ Examples:
   const status = sync
     .command('status')
     .description(
-      'show a center’s position (events held per origin), chunks it still lacks, its state digest (equal at centers holding the same events), and per peer: connected, last contact, events received, last error',
+      'show a center’s position (events held per origin), chunks it still lacks, its state digest (equal at centers holding the same events), and per peer: connected, last contact, events received, chunks fetched from it, last error',
     );
   addTargetOptions(status, 'read')
     .addHelpText(
@@ -65,6 +66,8 @@ function statusJson(status: GetStatusResponse) {
       lastContact: p.lastContact ? timestampDate(p.lastContact).toISOString() : null,
       eventsReceived: Number(p.eventsReceived),
       eventsApplied: Number(p.eventsApplied),
+      chunksFetched: Number(p.chunksFetched),
+      bytesFetched: Number(p.bytesFetched),
       lastError: p.lastError || null,
     })),
   };
@@ -84,13 +87,14 @@ function statusLines(status: GetStatusResponse, url: string): string[] {
     ]),
     '',
     ...formatTable(
-      ['peer', 'connected', 'last contact', 'received', 'applied', 'last error'],
+      ['peer', 'connected', 'last contact', 'received', 'applied', 'chunks fetched', 'last error'],
       json.peers.map((p) => [
         p.id,
         p.connected ? 'yes' : 'no',
         p.lastContact ?? '-',
         String(p.eventsReceived),
         String(p.eventsApplied),
+        `${p.chunksFetched} (${formatBytes(p.bytesFetched)})`,
         p.lastError ?? '-',
       ]),
     ),

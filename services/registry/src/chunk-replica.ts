@@ -57,13 +57,17 @@ export class ChunkReplica {
     await this.store.sync();
     await this.db.transaction().execute(async (tx) => {
       await recordChunks(tx, [{ digest, size: data.length }]);
+      // Chunks arrive from several peers at once: locking the artifacts' rows makes their
+      // recounts take turns, so each sees the chunks the others recorded (READ COMMITTED).
       const users = await tx
-        .selectFrom('artifact_chunks as ac')
-        .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
-        .select('a.id')
-        .distinct()
-        .where('ac.digest', '=', digest)
-        .where('a.state', '=', 'replicating')
+        .selectFrom('artifacts')
+        .select('id')
+        .where('state', '=', 'replicating')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('artifact_chunks').select('artifact_id').where('digest', '=', digest),
+        )
+        .orderBy('id')
+        .forUpdate()
         .execute();
       for (const { id } of users) await refreshArtifactHoldings(tx, id);
     });

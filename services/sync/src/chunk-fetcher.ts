@@ -1,32 +1,45 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
-import { ChunkPlaintextSchema, FetchChunksPlaintextSchema } from '@vitrine/proto/sync';
+import type { ChunkPlaintext, SyncService } from '@vitrine/proto/sync';
 import type { ChunkReplica, Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
-import { openPeerSession } from './peer-session.js';
-import { FETCH_CHUNKS_STREAM } from './service.js';
+import { FetchPlan } from './fetch-plan.js';
+import { fetchChunksFrom } from './peer-chunks.js';
+import { peerClient } from './peer-session.js';
+import type { PeerStatuses } from './peer-status.js';
 import { syncMetrics } from './sync-metrics.js';
+import { TaskWindow } from './task-window.js';
 
-/** Chunks asked of a peer per FetchChunks call (at most 64 MiB at the 256 KiB maximum). */
-export const FETCH_BATCH = 256;
+/** Missing chunks taken on per round (the plan all peers share). */
+export const ROUND_CHUNKS = 1024;
+/**
+ * Chunks asked of one peer per FetchChunks call, which is also the most a peer has in
+ * flight: asked and not yet stored (at most 16 MiB at the 256 KiB chunk maximum).
+ */
+export const PEER_BATCH = 64;
+/** Chunks from one peer being stored at once (each store ends with an fsync). */
+const STORES_PER_PEER = 8;
 
 /**
  * Fetches the bytes of artifacts this center knows from their manifests but does not hold
- * yet: the chunks it lacks, from whichever peer has them (each verified against its digest
- * before it is stored), then verifies each completed artifact whole and makes it available.
- * Wakes when events arrive; backs off while no peer can help.
+ * yet: the chunks it lacks, from every peer that holds them at once (each verified against
+ * its digest before it is stored), then verifies each completed artifact whole and makes it
+ * available. Wakes when events arrive; backs off while no peer can help.
  */
 export class ChunkFetcher {
   readonly #stop = new AbortController();
+  /** One client, so one HTTP/2 connection, per peer for every batch. */
+  readonly #clients = new Map<string, Client<typeof SyncService>>();
   #running: Promise<void> | undefined;
 
   constructor(
     private readonly federation: Federation,
     private readonly replica: Replica,
     private readonly chunks: ChunkReplica,
+    private readonly statuses: PeerStatuses,
     private readonly backoff: SyncConfig['backoff'],
     private readonly logger: Logger,
   ) {}
@@ -51,12 +64,12 @@ export class ChunkFetcher {
             'replicated artifact failed verification',
           ),
         );
-        const missing = await this.chunks.missing(FETCH_BATCH);
+        const missing = await this.chunks.missing(ROUND_CHUNKS);
         if (missing.length === 0) {
           await woken;
           continue;
         }
-        if (await this.#fetch(missing, signal)) {
+        if (await this.#round(missing, signal)) {
           delay = this.backoff.initialMs;
           continue;
         }
@@ -69,49 +82,75 @@ export class ChunkFetcher {
     }
   }
 
-  /** Asks peers in turn for what is still missing; true when any chunk arrived. */
-  async #fetch(missing: Uint8Array[], signal: AbortSignal): Promise<boolean> {
-    let wanted = missing;
+  /** Shares `missing` out among every peer at once; true when any chunk was stored. */
+  async #round(missing: Uint8Array[], signal: AbortSignal): Promise<boolean> {
     const peers = this.federation.manifest.centers.filter((c) => c.id !== this.federation.self.id);
-    for (const peer of peers) {
-      if (wanted.length === 0 || signal.aborted) break;
-      try {
-        wanted = await this.#fetchFrom(peer, wanted, signal);
-      } catch (err) {
-        this.logger.warn({ peer: peer.id, err: String(err) }, 'fetching chunks from peer failed');
-      }
-    }
-    return wanted.length < missing.length;
+    const plan = new FetchPlan(
+      missing,
+      peers.map((p) => p.id),
+    );
+    await Promise.all(peers.map((peer) => this.#fetchFrom(peer, plan, signal)));
+    return plan.storedCount > 0;
   }
 
-  /** One FetchChunks call; resolves with the digests the peer did not have. */
-  async #fetchFrom(
-    peer: FederationCenter,
-    digests: Uint8Array[],
-    signal: AbortSignal,
-  ): Promise<Uint8Array[]> {
-    const { client, session } = await openPeerSession(this.federation, peer, signal);
-    const request = toBinary(
-      FetchChunksPlaintextSchema,
-      create(FetchChunksPlaintextSchema, { digests }),
-    );
-    const ciphertext = session.sender(FETCH_CHUNKS_STREAM).seal(request, { final: true });
-    const receiver = session.receiver(FETCH_CHUNKS_STREAM);
-    const notHeld: Uint8Array[] = [];
-    const stream = client.fetchChunks({ frame: { sessionId: session.id, ciphertext } }, { signal });
-    for await (const res of stream) {
-      const chunk = fromBinary(
-        ChunkPlaintextSchema,
-        receiver.open(res.frame?.ciphertext ?? new Uint8Array()).plaintext,
-      );
-      if (chunk.missing) {
-        notHeld.push(chunk.digest);
-        continue;
+  /**
+   * Takes batches from the plan for `peer` until it has none left for it. A peer that holds
+   * none of a batch leaves the round (others are asked); one that fails leaves it too,
+   * giving back what it had not delivered.
+   */
+  async #fetchFrom(peer: FederationCenter, plan: FetchPlan, signal: AbortSignal): Promise<void> {
+    try {
+      for (;;) {
+        const batch = await plan.next(peer.id, PEER_BATCH);
+        if (batch.length === 0 || (await this.#fetchBatch(peer, batch, plan, signal)) === 0) {
+          break;
+        }
       }
-      await this.chunks.receive(chunk.digest, chunk.data);
-      syncMetrics.chunksFetched.add(1, { peer: peer.id });
-      syncMetrics.bytesFetched.add(chunk.data.length, { peer: peer.id });
+    } catch (err) {
+      if (!signal.aborted) {
+        this.statuses.of(peer.id).lastError = err instanceof Error ? err.message : String(err);
+        this.logger.warn({ peer: peer.id, err: String(err) }, 'fetching chunks from peer failed');
+      }
+    } finally {
+      plan.leave(peer.id);
     }
-    return notHeld;
+  }
+
+  /** One FetchChunks call, storing a few chunks while the next arrive; how many it held. */
+  async #fetchBatch(
+    peer: FederationCenter,
+    batch: Uint8Array[],
+    plan: FetchPlan,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
+    this.#clients.set(peer.id, client);
+    const storing = new TaskWindow(STORES_PER_PEER);
+    let held = 0;
+    try {
+      for await (const chunk of fetchChunksFrom(this.federation, peer, client, batch, signal)) {
+        if (chunk.missing) {
+          plan.lacks(peer.id, chunk.digest);
+          continue;
+        }
+        held++;
+        await storing.add(() => this.#store(peer, chunk, plan));
+      }
+      await storing.finish();
+    } finally {
+      await storing.drain();
+    }
+    return held;
+  }
+
+  /** Stores one chunk from `peer` (verified against its digest first) and counts it. */
+  async #store(peer: FederationCenter, chunk: ChunkPlaintext, plan: FetchPlan): Promise<void> {
+    await this.chunks.receive(chunk.digest, chunk.data);
+    plan.stored(peer.id, chunk.digest);
+    const status = this.statuses.of(peer.id);
+    status.chunksFetched++;
+    status.bytesFetched += chunk.data.length;
+    syncMetrics.chunksFetched.add(1, { peer: peer.id });
+    syncMetrics.bytesFetched.add(chunk.data.length, { peer: peer.id });
   }
 }

@@ -66,6 +66,7 @@ export async function startSync(
     federation,
     options.replica,
     options.chunks,
+    statuses,
     config.backoff,
     logger,
   );

@@ -11,6 +11,18 @@ export interface PeerSession {
 }
 
 /**
+ * A client of a peer's sync service over this center's peer transport: one HTTP/2
+ * connection, which a caller opening many sessions to the peer passes back in to reuse.
+ */
+export function peerClient(
+  federation: Federation,
+  peer: FederationCenter,
+): Client<typeof SyncService> {
+  const { url, options } = federation.transport.endpoint(peer);
+  return createGrpcClient(SyncService, url, options);
+}
+
+/**
  * Connects to a peer over this center's peer transport (mutual TLS, or plaintext on
  * loopback) and runs the handshake: both sides authenticated against the federation
  * manifest, fresh keys for the one stream this session will carry.
@@ -19,9 +31,8 @@ export async function openPeerSession(
   federation: Federation,
   peer: FederationCenter,
   signal: AbortSignal,
+  client = peerClient(federation, peer),
 ): Promise<PeerSession> {
-  const { url, options } = federation.transport.endpoint(peer);
-  const client = createGrpcClient(SyncService, url, options);
   const pending = await initiateHandshake({
     manifest: federation.manifest,
     self: federation.self,

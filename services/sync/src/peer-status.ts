@@ -5,10 +5,13 @@ export interface PeerStatus {
   lastContact: Date | undefined;
   eventsReceived: number;
   eventsApplied: number;
+  /** Artifact chunks fetched from this peer and stored here, and their bytes. */
+  chunksFetched: number;
+  bytesFetched: number;
   lastError: string;
 }
 
-/** Link state to every peer, updated by the replicator. */
+/** Link state to every peer, updated by the replicator and the chunk fetcher. */
 export class PeerStatuses {
   readonly #peers = new Map<string, PeerStatus>();
 
@@ -22,6 +25,8 @@ export class PeerStatuses {
         lastContact: undefined,
         eventsReceived: 0,
         eventsApplied: 0,
+        chunksFetched: 0,
+        bytesFetched: 0,
         lastError: '',
       };
       this.#peers.set(id, status);

@@ -106,6 +106,8 @@ export function syncService(
             lastError: p.lastError,
             eventsReceived: BigInt(p.eventsReceived),
             eventsApplied: BigInt(p.eventsApplied),
+            chunksFetched: BigInt(p.chunksFetched),
+            bytesFetched: BigInt(p.bytesFetched),
           }),
         ),
       };

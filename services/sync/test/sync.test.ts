@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
 import { Chunker } from '@vitrine/chunks';
 import { generateSigningKeyPair, sha256, toHex } from '@vitrine/crypto';
-import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
+import { ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
 import {
   FetchChunksPlaintextSchema,
@@ -15,36 +14,8 @@ import {
 import { createGrpcClient } from '@vitrine/rpc';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  startTestFederation,
-  type TestCenter,
-  type TestFederation,
-} from './federation-harness.js';
-
-async function* upload(version: string, residency: string[], content = randomContent(100_000)) {
-  yield {
-    part: {
-      case: 'metadata' as const,
-      value: { kind: ArtifactKind.SOURCE, product: 'agent', version, residency },
-    },
-  };
-  for (let at = 0; at < content.length; at += 1 << 20) {
-    yield { part: { case: 'data' as const, value: content.subarray(at, at + (1 << 20)) } };
-  }
-}
-
-function randomContent(size: number): Uint8Array {
-  return new Uint8Array(randomBytes(size));
-}
-
-async function pull(client: TestCenter['client'], id: string): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const res of client.pullArtifact({ id })) {
-    if (res.part.case === 'data') parts.push(res.part.value);
-  }
-  return Buffer.concat(parts);
-}
+import { pull, randomContent, upload } from './artifact-io.js';
+import { eventually, startTestFederation, type TestFederation } from './federation-harness.js';
 
 /** Every chunk file name (hex digest) in a center's store. */
 async function chunkFiles(dataDir: string): Promise<Set<string>> {

@@ -1,0 +1,54 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { Client } from '@connectrpc/connect';
+import type { FederationCenter } from '@vitrine/channel';
+import { bytesEqual } from '@vitrine/crypto';
+import { VitrineError } from '@vitrine/errors';
+import {
+  type ChunkPlaintext,
+  ChunkPlaintextSchema,
+  FetchChunksPlaintextSchema,
+  type SyncService,
+} from '@vitrine/proto/sync';
+import type { Federation } from './federation.js';
+import { openPeerSession } from './peer-session.js';
+import { FETCH_CHUNKS_STREAM } from './service.js';
+
+/**
+ * One FetchChunks call: asks `peer`, over a fresh session on `client`, for `digests` and
+ * yields its answers (a chunk, or that it lacks one) as they are read, so the stream moves
+ * only as fast as the caller stores — HTTP/2 flow control holds the peer back. An answer
+ * for a chunk not asked at that place, or a stream that ends before every chunk is
+ * answered, fails with `data_loss`. The bytes are not verified here: the replica checks
+ * each chunk against its digest before storing it.
+ */
+export async function* fetchChunksFrom(
+  federation: Federation,
+  peer: FederationCenter,
+  client: Client<typeof SyncService>,
+  digests: readonly Uint8Array[],
+  signal: AbortSignal,
+): AsyncGenerator<ChunkPlaintext, void, undefined> {
+  const { session } = await openPeerSession(federation, peer, signal, client);
+  const request = create(FetchChunksPlaintextSchema, { digests: [...digests] });
+  const ciphertext = session
+    .sender(FETCH_CHUNKS_STREAM)
+    .seal(toBinary(FetchChunksPlaintextSchema, request), { final: true });
+  const receiver = session.receiver(FETCH_CHUNKS_STREAM);
+  const stream = client.fetchChunks({ frame: { sessionId: session.id, ciphertext } }, { signal });
+  let answered = 0;
+  for await (const res of stream) {
+    const opened = receiver.open(res.frame?.ciphertext ?? new Uint8Array());
+    const chunk = fromBinary(ChunkPlaintextSchema, opened.plaintext);
+    const asked = digests[answered++];
+    if (asked === undefined || !bytesEqual(asked, chunk.digest)) {
+      throw new VitrineError('data_loss', `${peer.id} answered with a chunk not asked for there`);
+    }
+    yield chunk;
+  }
+  if (answered < digests.length) {
+    throw new VitrineError(
+      'data_loss',
+      `${peer.id} answered ${answered} of ${digests.length} chunks asked`,
+    );
+  }
+}

@@ -1,0 +1,109 @@
+import { Chunker } from '@vitrine/chunks';
+import { sha256 } from '@vitrine/crypto';
+import { ArtifactState } from '@vitrine/proto/artifact';
+import { SyncService } from '@vitrine/proto/sync';
+import { createGrpcClient } from '@vitrine/rpc';
+import { testBackends } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pull, randomContent, upload } from './artifact-io.js';
+import {
+  eventually,
+  startTestFederation,
+  type TestCenter,
+  type TestFederation,
+} from './federation-harness.js';
+
+/** Resolves once `center` shows the artifact available (whole content verified there). */
+function availableAt(center: TestCenter, id: string) {
+  return eventually(async () => {
+    const { artifact } = await center.client.getArtifact({ id });
+    return artifact?.state === ArtifactState.AVAILABLE ? artifact : undefined;
+  }, 60_000);
+}
+
+/** Chunks fetched from each peer, as `center`'s GetStatus reports them. */
+async function fetchedBy(center: TestCenter) {
+  const sync = createGrpcClient(SyncService, `http://127.0.0.1:${center.syncPort}`);
+  const { peers } = await sync.getStatus({});
+  return Object.fromEntries(
+    peers.map((p) => [p.centerId, { chunks: p.chunksFetched, bytes: p.bytesFetched }]),
+  );
+}
+
+describe.each(testBackends())('fetching artifact chunks on $name', (backend) => {
+  let f: TestFederation;
+  beforeAll(async () => {
+    f = await startTestFederation(backend);
+  });
+  afterAll(() => f.cleanup());
+
+  it('fetches one artifact from every peer that holds it, each chunk once', async () => {
+    const { asia, europe, us } = f.centers;
+    await us.stopSync();
+    const content = randomContent(8 * 1024 * 1024);
+    const pushed = await europe.client.pushArtifact(upload('multi-peer', [], content));
+    const id = pushed.artifact?.id ?? '';
+    await availableAt(asia, id);
+
+    // us comes back knowing nothing of it: both europe and asia hold every chunk.
+    await us.startSync();
+    const artifact = await availableAt(us, id);
+    const fetched = await fetchedBy(us);
+    expect(fetched.europe?.chunks).toBeGreaterThan(0n);
+    expect(fetched.asia?.chunks).toBeGreaterThan(0n);
+    const chunks = (fetched.europe?.chunks ?? 0n) + (fetched.asia?.chunks ?? 0n);
+    const bytes = (fetched.europe?.bytes ?? 0n) + (fetched.asia?.bytes ?? 0n);
+    expect(chunks).toBe(BigInt(artifact.chunkCount));
+    expect(bytes).toBe(BigInt(content.length));
+    expect(Buffer.compare(await pull(us.client, id), content)).toBe(0);
+  });
+
+  it('fetches from the peers that answer when one is down', async () => {
+    const { asia, europe, us } = f.centers;
+    await us.stopSync();
+    await asia.stopSync();
+    const content = randomContent(2 * 1024 * 1024);
+    const pushed = await europe.client.pushArtifact(upload('one-peer-down', [], content));
+    const id = pushed.artifact?.id ?? '';
+    await us.startSync();
+    const artifact = await availableAt(us, id);
+    const fetched = await fetchedBy(us);
+    expect(fetched.asia?.chunks).toBe(0n);
+    expect(fetched.europe?.chunks).toBe(BigInt(artifact.chunkCount));
+    await asia.startSync();
+    await availableAt(asia, id);
+  });
+
+  it('counts every chunk when many are stored at once, and completes the artifact', async () => {
+    const { europe, us } = f.centers;
+    await us.stopSync();
+    try {
+      const content = randomContent(4 * 1024 * 1024);
+      const pushed = await europe.client.pushArtifact(upload('stored-at-once', [], content));
+      const id = pushed.artifact?.id ?? '';
+      // us learns of the artifact from europe's log, its own fetcher stopped.
+      const stop = new AbortController();
+      const vector = await us.registry.replica.versionVector();
+      for await (const event of europe.registry.replica.feed(us, vector, stop.signal)) {
+        await us.registry.replica.ingest(event);
+        if (
+          await us.client.getArtifact({ id }).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
+      }
+      const chunker = new Chunker();
+      const chunks = [...chunker.push(content), ...chunker.finish()];
+      expect(chunks.length).toBeGreaterThan(16);
+      await Promise.all(chunks.map((c) => us.registry.chunks.receive(sha256(c), c)));
+      expect(await us.registry.chunks.complete()).toEqual([id]);
+      const { artifact } = await us.client.getArtifact({ id });
+      expect(artifact?.state).toBe(ArtifactState.AVAILABLE);
+      expect(artifact?.bytesHeld).toBe(BigInt(content.length));
+    } finally {
+      await us.startSync();
+    }
+  });
+});
