@@ -9,6 +9,7 @@ import {
   devAccessConfig,
   devCenterConfig,
   devFederationFile,
+  prepareDevAccess,
   prepareDevTrust,
 } from './dev-federation.js';
 import { vitrineHome } from './endpoints.js';
@@ -62,6 +63,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   await mkdir(join(home, 'logs'), { recursive: true });
   await chmod(home, 0o700);
   const trust = await prepareDevTrust(home, base);
+  const accessKeys = await prepareDevAccess(home, base);
   const databases = await devDatabaseUrls(
     io.env,
     DEV_CENTERS.map((c) => c.id),
@@ -73,7 +75,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     return ServiceProcess.start(name, service, file, join(home, 'logs', `${name}.log`), env);
   };
   const starting = [
-    start('access', 'access', devAccessConfig(home, base)),
+    start('access', 'access', devAccessConfig(home, base, accessKeys)),
     ...DEV_CENTERS.map((c, i) =>
       start(c.id, 'center', devCenterConfig(home, i, base, trust, databases?.get(c.id))),
     ),
@@ -87,7 +89,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   }
   const [access, ...centers] = services;
   const federation = devFederationFile(
-    access?.ready.access ?? '',
+    { url: access?.ready.access ?? '', trustKey: accessKeys.trustKey },
     centers.map((c, i) => ({
       id: DEV_CENTERS[i]?.id ?? c.name,
       jurisdiction: DEV_CENTERS[i]?.jurisdiction ?? '',

@@ -1,8 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trustKeyPath } from '@vitrine/access';
 import { loadOrCreateKxKeyFile, signManifest } from '@vitrine/channel';
-import { loadOrCreateKeyFile } from '@vitrine/crypto';
+import { ARTIFACT_KINDS } from '@vitrine/credentials';
+import { generateSigningKeyPair, loadOrCreateKeyFile } from '@vitrine/crypto';
+import { CliError } from './cli-error.js';
 import type { FederationFile } from './endpoints.js';
+import { createProfile, DEFAULT_PROFILE, openProfile, profileExists } from './profile.js';
 
 /** The centers `vitrine dev` runs: one per jurisdiction of the demo federation. */
 export const DEV_CENTERS = [
@@ -107,17 +111,64 @@ export function devCenterConfig(
   };
 }
 
-/** Config of the dev access service. */
-export function devAccessConfig(home: string, base: number) {
+/** The local operator account `vitrine dev` creates: every role, so one person can demo it all. */
+const DEV_OPERATOR = { name: 'local', roles: ['operator', 'approver', 'security'] } as const;
+
+/** What centers need to follow the dev access service: its URL and trust public key. */
+export interface DevAccess {
+  readonly url: string;
+  /** base64 Ed25519 public key that signs trust snapshots. */
+  readonly trustKey: string;
+  /** base64 public key of the local operator account (profile `operator`). */
+  readonly operatorKey: string;
+}
+
+/**
+ * Creates (first start) or reuses the access service's trust key and the local operator:
+ * its key and the CLI profile `operator` (principal `operator:local`), so every command
+ * signs as that operator with no extra step.
+ */
+export async function prepareDevAccess(home: string, base: number): Promise<DevAccess> {
+  const trust = await loadOrCreateKeyFile(trustKeyPath({ dataDir: join(home, 'access') }));
+  const principal = `operator:${DEV_OPERATOR.name}`;
+  const profile = (await profileExists(home, DEFAULT_PROFILE))
+    ? await openProfile(home, DEFAULT_PROFILE)
+    : await createProfile(home, DEFAULT_PROFILE, principal, await generateSigningKeyPair());
+  if (profile.principal !== principal) {
+    throw new CliError(
+      'CONFIG',
+      `profile '${DEFAULT_PROFILE}' in ${home} is ${profile.principal}, not the dev operator ${principal}`,
+    );
+  }
+  return {
+    url: `http://127.0.0.1:${devPorts(base).access}`,
+    trustKey: base64(trust.publicKey),
+    operatorKey: base64(profile.key.publicKey),
+  };
+}
+
+/**
+ * Config of the dev access service: the local operator, and one policy per jurisdiction
+ * of the dev centers (720 h, every kind, one approver).
+ */
+export function devAccessConfig(home: string, base: number, access: DevAccess) {
+  const jurisdictions = Object.fromEntries(
+    DEV_CENTERS.map((c) => [
+      c.jurisdiction,
+      { centers: [c.id], maxLifetimeHours: 720, kinds: [...ARTIFACT_KINDS], approvals: 1 },
+    ]),
+  );
   return {
     listen: { host: '127.0.0.1', port: devPorts(base).access },
     dataDir: join(home, 'access'),
+    operators: [{ ...DEV_OPERATOR, roles: [...DEV_OPERATOR.roles], publicKey: access.operatorKey }],
+    jurisdictions,
   };
 }
 
 /** What the running federation looks like, for `<home>/federation.json`. */
 export function devFederationFile(
-  accessUrl: string,
+  access: { readonly url: string; readonly trustKey: string },
   centers: readonly {
     id: string;
     jurisdiction: string;
@@ -126,5 +177,9 @@ export function devFederationFile(
     publicKey: string;
   }[],
 ): FederationFile & { centers: { publicKey: string }[] } {
-  return { version: 1, access: { id: 'access', url: accessUrl }, centers: [...centers] };
+  return {
+    version: 1,
+    access: { id: 'access', url: access.url, trustKey: access.trustKey },
+    centers: [...centers],
+  };
 }

@@ -6,7 +6,12 @@ import { CliError, usageError } from './cli-error.js';
 /** `federation.json`, as `vitrine dev` writes it into the data folder. */
 const federationSchema = z.object({
   version: z.literal(1),
-  access: z.object({ id: z.string().min(1), url: z.url() }),
+  access: z.object({
+    id: z.string().min(1),
+    url: z.url(),
+    /** base64 public key that signs the access service's trust snapshots. */
+    trustKey: z.string().optional(),
+  }),
   centers: z
     .array(
       z.object({
@@ -124,7 +129,7 @@ export async function resolveTarget(
 }
 
 /** An `--endpoint` must be an absolute http(s) URL; anything else is a usage error. */
-function checkEndpoint(endpoint: string): string {
+export function checkEndpoint(endpoint: string): string {
   let url: URL;
   try {
     url = new URL(endpoint);

@@ -1,3 +1,4 @@
+import { Action, RequestState } from '@vitrine/proto/access';
 import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
 
@@ -65,9 +66,25 @@ export const findingStatuses = new EnumWords([
   ['duplicate', FindingStatus.DUPLICATE],
 ] as const);
 
+/** What an access grant allows: `read`, `review`, `comment`. */
+export const accessActions = new EnumWords([
+  ['read', Action.READ],
+  ['review', Action.REVIEW],
+  ['comment', Action.COMMENT],
+] as const);
+
+/** Where an access request stands: `pending`, `approved`, `denied`. */
+export const requestStates = new EnumWords([
+  ['pending', RequestState.PENDING],
+  ['approved', RequestState.APPROVED],
+  ['denied', RequestState.DENIED],
+] as const);
+
 /** A word accepted by `--kind`. */
 export type KindWord = (typeof artifactKinds.words)[number];
 /** A word accepted by `--severity`. */
 export type SeverityWord = (typeof severities.words)[number];
 /** A word accepted by `--status`. */
 export type StatusWord = (typeof findingStatuses.words)[number];
+/** A word accepted by `--action`. */
+export type ActionWord = (typeof accessActions.words)[number];

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
+import { accessCommands } from './access-commands.js';
 import { artifactCommands } from './artifact-commands.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { devCommand } from './dev-command.js';
 import { findingCommands } from './finding-commands.js';
+import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
 import { syncCommands } from './sync-commands.js';
 
@@ -14,6 +16,8 @@ import { syncCommands } from './sync-commands.js';
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   artifactCommands,
   findingCommands,
+  partnerCommands,
+  accessCommands,
   syncCommands,
   devCommand,
   serveCommands,
@@ -34,6 +38,10 @@ export function buildProgram(io: CliIo, groups: readonly CommandGroup[] = COMMAN
     .description(
       'Federated review sync for Transparency Centers: publish artifacts, record findings,\n' +
         'and follow them across every center.',
+    )
+    .option(
+      '--profile <name>',
+      'act as this profile: <data>/profiles/<name> (default: $VITRINE_PROFILE or operator)',
     )
     .exitOverride()
     .configureOutput({

@@ -1,0 +1,223 @@
+import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { type AccessRequest, RequestState } from '@vitrine/proto/access';
+import { type AccessFlags, withAccess } from './access-client.js';
+import {
+  requestDetailLines,
+  requestJson,
+  requestTableLines,
+  revocationJson,
+} from './access-view.js';
+import { CliError, usageError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+import { type ActionWord, accessActions, type KindWord } from './enum-words.js';
+import { writeResult } from './output.js';
+import { collectPages, PAGE_SIZE } from './pages.js';
+import { isoTime } from './plain-values.js';
+import { saveCredential } from './profile.js';
+
+/** The flags of `vitrine access request`. */
+export interface RequestOptions extends AccessFlags {
+  readonly jurisdiction: string;
+  readonly kind?: readonly KindWord[] | undefined;
+  readonly product?: readonly string[] | undefined;
+  readonly artifact?: readonly string[] | undefined;
+  readonly action?: readonly ActionWord[] | undefined;
+  readonly for?: string | undefined;
+  readonly from?: string | undefined;
+  readonly until?: string | undefined;
+  readonly justification: string;
+  readonly partner?: string | undefined;
+}
+
+/** The flags of `vitrine access ls`. */
+export interface ListOptions extends AccessFlags {
+  readonly partner?: string | undefined;
+  readonly approver?: string | undefined;
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+}
+
+/** The flags of `vitrine access revoke`. */
+export interface RevokeOptions extends AccessFlags {
+  readonly credential?: string | undefined;
+  readonly partner?: string | undefined;
+  readonly key?: string | undefined;
+  readonly reason: string;
+}
+
+/** Asks for access: the partner for itself, or an operator on a partner's behalf (`--partner`). */
+export async function requestAccess(io: CliIo, options: RequestOptions): Promise<void> {
+  const window = requestWindow(options);
+  const request = await withAccess(io, options, async ({ client }) => {
+    const response = await client.requestAccess({
+      partnerId: options.partner ?? '',
+      jurisdiction: options.jurisdiction.toUpperCase(),
+      scope: {
+        artifactKinds: [...(options.kind ?? [])],
+        products: [...(options.product ?? [])],
+        artifactIds: [...(options.artifact ?? [])],
+        actions: (options.action ?? ['read']).map((a) => accessActions.value(a)),
+      },
+      ...window,
+      justification: options.justification,
+    });
+    return required(response.request);
+  });
+  printRequest(io, options, request, [
+    '',
+    `an approver decides with \`vitrine access approve ${request.id} --reason …\``,
+  ]);
+}
+
+/** Approves or denies a request, with a reason. */
+export async function decideRequest(
+  io: CliIo,
+  id: string,
+  approve: boolean,
+  options: AccessFlags & { readonly reason: string },
+): Promise<void> {
+  const request = await withAccess(
+    io,
+    options,
+    async ({ client }) =>
+      required(
+        (await client.decideAccessRequest({ requestId: id, approve, reason: options.reason }))
+          .request,
+      ),
+    `access request ${id}`,
+  );
+  printRequest(io, options, request, []);
+}
+
+/**
+ * Shows a request. When it is the calling partner's and approved, its credential is
+ * stored in the profile, so the next registry command uses it.
+ */
+export async function showRequest(io: CliIo, id: string, options: AccessFlags): Promise<void> {
+  const { request, stored } = await withAccess(
+    io,
+    options,
+    async ({ client, profile }) => {
+      const found = required((await client.getAccessRequest({ id })).request);
+      const mine = profile.principal === `partner:${found.partnerId}`;
+      if (!mine || found.credential === '') return { request: found, stored: '' };
+      await saveCredential(profile, found.credential);
+      return { request: found, stored: profile.name };
+    },
+    `access request ${id}`,
+  );
+  const note = stored
+    ? ['', `credential ${request.credentialId} stored in profile '${stored}'`]
+    : [];
+  writeResult(io, options.json === true, {
+    json: () => ({ request: requestJson(request), storedInProfile: stored || null }),
+    human: () => [...requestDetailLines(request), ...note],
+  });
+}
+
+/** Lists requests (all for operators, its own for a partner), following page tokens. */
+export async function listRequests(io: CliIo, options: ListOptions): Promise<void> {
+  const requests = await withAccess(io, options, ({ client }) =>
+    collectPages(async (pageToken) => {
+      const page = await client.listAccessRequests({
+        partnerId: options.partner ?? '',
+        approver: options.approver ?? '',
+        ...(options.since ? { since: timeFlag('--since', options.since) } : {}),
+        ...(options.until ? { until: timeFlag('--until', options.until) } : {}),
+        pageSize: PAGE_SIZE,
+        pageToken,
+      });
+      return { items: page.requests, nextPageToken: page.nextPageToken };
+    }),
+  );
+  writeResult(io, options.json === true, {
+    json: () => ({ requests: requests.map(requestJson) }),
+    human: () => requestTableLines(requests),
+  });
+}
+
+/** Revokes a credential, every credential of a partner, or a token key. */
+export async function revoke(io: CliIo, options: RevokeOptions): Promise<void> {
+  const targets = [
+    options.credential && ({ case: 'credentialId', value: options.credential } as const),
+    options.partner && ({ case: 'partnerId', value: options.partner } as const),
+    options.key && ({ case: 'keyId', value: options.key } as const),
+  ].filter((t) => typeof t === 'object');
+  const [target] = targets;
+  if (targets.length !== 1 || !target) {
+    throw usageError('name exactly one of --credential, --partner or --key');
+  }
+  const revocation = await withAccess(
+    io,
+    options,
+    async ({ client }) => {
+      const response = await client.revoke({ target, reason: options.reason });
+      return required(response.revocation);
+    },
+    `${target.case.replace('Id', '')} ${target.value}`,
+  );
+  writeResult(io, options.json === true, {
+    json: () => ({ revocation: revocationJson(revocation) }),
+    human: () => [
+      `revoked ${target.case.replace('Id', '')} ${target.value} (${revocation.id}); every center refuses it as soon as it hears`,
+    ],
+  });
+}
+
+/** Makes a new token key the one that signs; the old one verifies until its tokens expire. */
+export async function rotateKeys(io: CliIo, options: AccessFlags): Promise<void> {
+  const active = await withAccess(io, options, async ({ client }) =>
+    required((await client.rotateKeys({})).active),
+  );
+  writeResult(io, options.json === true, {
+    json: () => ({ active: { keyId: active.keyId, createdAt: isoTime(active.createdAt) } }),
+    human: () => [
+      `new signing key ${active.keyId}; credentials signed by earlier keys stay valid until they expire`,
+    ],
+  });
+}
+
+function printRequest(io: CliIo, options: AccessFlags, request: AccessRequest, hint: string[]) {
+  writeResult(io, options.json === true, {
+    json: () => ({ request: requestJson(request) }),
+    human: () => [
+      ...requestDetailLines(request),
+      ...(request.state === RequestState.PENDING ? hint : []),
+    ],
+  });
+}
+
+/** The window asked for: `--from`, and `--until` or `--for 72h|30d` (one of them). */
+function requestWindow(options: RequestOptions): { notBefore?: Timestamp; expiresAt: Timestamp } {
+  if ((options.for === undefined) === (options.until === undefined)) {
+    throw usageError('say how long with exactly one of --for (e.g. 72h, 30d) or --until TIME');
+  }
+  const from = options.from === undefined ? undefined : timeFlag('--from', options.from);
+  const start = from ? Number(from.seconds) * 1000 : Date.now();
+  const expiresAt = options.until
+    ? timeFlag('--until', options.until)
+    : timestampFromDate(new Date(start + durationMs(options.for ?? '')));
+  return { ...(from ? { notBefore: from } : {}), expiresAt };
+}
+
+/** `72h`, `30d` in milliseconds. */
+function durationMs(text: string): number {
+  const match = /^([1-9][0-9]{0,4})([hd])$/.exec(text);
+  if (!match) throw usageError(`--for takes hours or days such as 72h or 30d, got '${text}'`);
+  return Number(match[1]) * (match[2] === 'd' ? 24 : 1) * 3_600_000;
+}
+
+/** An ISO-8601 time flag. */
+function timeFlag(flag: string, text: string): Timestamp {
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) {
+    throw usageError(`${flag} takes a time such as 2026-12-01T09:00:00Z, got '${text}'`);
+  }
+  return timestampFromDate(at);
+}
+
+/** A response field the access service always fills. */
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new CliError('INTERNAL', 'access sent an incomplete answer');
+  return value;
+}
