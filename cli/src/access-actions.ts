@@ -6,6 +6,7 @@ import {
   requestJson,
   requestTableLines,
   revocationJson,
+  revocationTableLines,
 } from './access-view.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -122,8 +123,7 @@ export async function listRequests(io: CliIo, options: ListOptions): Promise<voi
       const page = await client.listAccessRequests({
         partnerId: options.partner ?? '',
         approver: options.approver ?? '',
-        ...(options.since ? { since: timeFlag('--since', options.since) } : {}),
-        ...(options.until ? { until: timeFlag('--until', options.until) } : {}),
+        ...timeRange(options),
         pageSize: PAGE_SIZE,
         pageToken,
       });
@@ -133,6 +133,25 @@ export async function listRequests(io: CliIo, options: ListOptions): Promise<voi
   writeResult(io, options.json === true, {
     json: () => ({ requests: requests.map(requestJson) }),
     human: () => requestTableLines(requests),
+  });
+}
+
+/** Lists revocations (all for operators, its own for a partner), newest first. */
+export async function listRevocations(io: CliIo, options: ListOptions): Promise<void> {
+  const revocations = await withAccess(io, options, ({ client }) =>
+    collectPages(async (pageToken) => {
+      const page = await client.listRevocations({
+        partnerId: options.partner ?? '',
+        ...timeRange(options),
+        pageSize: PAGE_SIZE,
+        pageToken,
+      });
+      return { items: page.revocations, nextPageToken: page.nextPageToken };
+    }),
+  );
+  writeResult(io, options.json === true, {
+    json: () => ({ revocations: revocations.map(revocationJson) }),
+    human: () => revocationTableLines(revocations),
   });
 }
 
@@ -198,6 +217,14 @@ function requestWindow(options: RequestOptions): { notBefore?: Timestamp; expire
     ? timeFlag('--until', options.until)
     : timestampFromDate(new Date(start + durationMs(options.for ?? '')));
   return { ...(from ? { notBefore: from } : {}), expiresAt };
+}
+
+/** `--since` / `--until` as a listing's time range. */
+function timeRange(options: ListOptions): { since?: Timestamp; until?: Timestamp } {
+  return {
+    ...(options.since ? { since: timeFlag('--since', options.since) } : {}),
+    ...(options.until ? { until: timeFlag('--until', options.until) } : {}),
+  };
 }
 
 /** `72h`, `30d` in milliseconds. */

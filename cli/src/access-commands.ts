@@ -3,6 +3,7 @@ import {
   decideRequest,
   type ListOptions,
   listRequests,
+  listRevocations,
   type RequestOptions,
   type RevokeOptions,
   requestAccess,
@@ -42,6 +43,7 @@ Examples:
   addList(access, io);
   addShow(access, io);
   addRevoke(access, io);
+  addRevocations(access, io);
   const keys = access
     .command('keys')
     .description('manage the keys that sign credentials')
@@ -182,5 +184,22 @@ function addRevoke(parent: Command, io: CliIo): void {
     )
     .action((options: RevokeOptions, command: Command) =>
       run(io, options, command, (flags) => revoke(io, flags)),
+    );
+}
+
+function addRevocations(parent: Command, io: CliIo): void {
+  const revocations = parent
+    .command('revocations')
+    .description('list revocations, newest first (kept for good; a partner sees its own)')
+    .option('--partner <id>', 'only revocations concerning this partner')
+    .option('--since <time>', 'made at or after this time (ISO 8601)')
+    .option('--until <time>', 'made before this time (ISO 8601)');
+  addAccessOptions(revocations)
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ vitrine access revocations --partner p-1b2f19218e26 --json',
+    )
+    .action((options: ListOptions, command: Command) =>
+      run(io, options, command, (flags) => listRevocations(io, flags)),
     );
 }

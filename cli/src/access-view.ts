@@ -102,3 +102,21 @@ export function revocationJson(revocation: Revocation) {
     at: isoTime(revocation.at),
   };
 }
+
+/** The table of `vitrine access revocations`. */
+export function revocationTableLines(revocations: readonly Revocation[]): string[] {
+  if (revocations.length === 0) return ['no revocations'];
+  return formatTable(
+    ['id', 'at', 'revoked', 'by', 'reason'],
+    revocations.map((r) => {
+      const json = revocationJson(r);
+      return [
+        r.id,
+        json.at ?? '',
+        `${json.target?.replace('Id', '')} ${json.targetId}`,
+        r.revokedBy,
+        r.reason,
+      ];
+    }),
+  );
+}

@@ -274,6 +274,9 @@ describe('vitrine partner and access commands against a real access service', ()
     expect(two.code).toBe(2);
     const byPartner = await cli('access', 'keys', 'rotate', '--profile', 'bund');
     expect(byPartner.stderr).toContain('(PERMISSION_DENIED)');
+    const listed = await cli('access', 'revocations', '--partner', partnerId, '--json');
+    const ids = (listed.json() as { revocations: { targetId: string }[] }).revocations;
+    expect(ids.map((r) => r.targetId)).toEqual([credentialId]);
     const rotated = await cli('access', 'keys', 'rotate', '--json');
     expect((rotated.json() as { active: { keyId: string } }).active.keyId).toMatch(/^k4\.pid\./);
   });
