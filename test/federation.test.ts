@@ -35,7 +35,12 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     expect(dev.ready.access).toBe(`http://127.0.0.1:${basePort}`);
     const federation = JSON.parse(await readFile(join(home.path, 'federation.json'), 'utf8'));
     expect(federation.centers[1].registry).toBe(`http://127.0.0.1:${basePort + 20}`);
-    for (const key of ['centers/asia/keys/center.key', 'access/keys/token-signing.key']) {
+    for (const key of [
+      'centers/asia/keys/center.key',
+      'access/keys/trust.key',
+      'access/keys/token-1.key',
+      'profiles/operator/key.json',
+    ]) {
       expect((await stat(join(home.path, key))).mode & 0o777).toBe(0o600);
     }
   });
