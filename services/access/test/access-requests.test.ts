@@ -1,5 +1,5 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { readCredential, TokenKeyring } from '@vitrine/credentials';
+import { readCredential } from '@vitrine/credentials';
 import { Action, RequestState } from '@vitrine/proto/access';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,10 +99,9 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     expect(approved?.decisions.map((d) => d.approver)).toEqual(['operator:alice', 'operator:bob']);
     expect(approved?.credentialId).toMatch(/^c-/);
 
-    // The partner reads its credential back; it verifies under the active key.
+    // The partner reads its credential back; it verifies under the snapshot's keys.
     const { request: mine } = await regulator.client.getAccessRequest({ id: request.id });
-    const keyring = new TokenKeyring();
-    await keyring.set([t.access.tokenKey]);
+    const keyring = await t.trustedKeyring();
     const credential = await readCredential(mine?.credential ?? '', keyring);
     expect(credential.id).toBe(approved?.credentialId);
     expect(credential.subject).toEqual({ kind: 'partner', id: regulator.partner.id });
@@ -141,8 +140,7 @@ describe.each(testBackends())('access requests on $name', (backend) => {
       .operator('carol')
       .decideAccessRequest({ requestId: request.id, approve: true, reason: 'ok' });
     const { request: mine } = await regulator.client.getAccessRequest({ id: request.id });
-    const keyring = new TokenKeyring();
-    await keyring.set([t.access.tokenKey]);
+    const keyring = await t.trustedKeyring();
     const credential = await readCredential(mine?.credential ?? '', keyring, {
       now: new Date(start.getTime() + 1000),
     });

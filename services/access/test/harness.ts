@@ -1,6 +1,6 @@
 import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type Client, createClient } from '@connectrpc/connect';
-import { callAuthInterceptor } from '@vitrine/credentials';
+import { callAuthInterceptor, TokenKeyring, verifyTrustSnapshot } from '@vitrine/credentials';
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
 import { AccessService, type Partner } from '@vitrine/proto/access';
 import { createGrpcClient, createGrpcClientTransport, createLogger } from '@vitrine/rpc';
@@ -45,6 +45,8 @@ export interface TestAccess {
   readonly anonymous: AccessClient;
   /** A client signing as `principal` with `key` (for impersonation tests). */
   signedAs(principal: string, key: SigningKeyPair): AccessClient;
+  /** The keys the current trust snapshot names (signature checked), as centers would load them. */
+  trustedKeyring(): Promise<TokenKeyring>;
   /** Registers a new partner with a fresh key; returns it and a client signing as it. */
   registerPartner(
     organisation: string,
@@ -94,6 +96,16 @@ export async function startTestAccess(
     operator: (name) => signedAs(`operator:${name}`, keys.get(name) as SigningKeyPair),
     anonymous: createGrpcClient(AccessService, url),
     signedAs,
+    async trustedKeyring() {
+      const stream = harness.anonymous.watchTrust({})[Symbol.asyncIterator]();
+      const first = await stream.next();
+      await stream.return?.();
+      if (first.done) throw new Error('WatchTrust sent nothing');
+      const snapshot = await verifyTrustSnapshot(first.value, harness.access.trustKey);
+      const keyring = new TokenKeyring();
+      await keyring.set(snapshot.keys.map((k) => k.publicKey));
+      return keyring;
+    },
     async registerPartner(organisation, jurisdictions) {
       const key = await generateSigningKeyPair();
       const { partner } = await signedAs(NEWCOMER, key).registerPartner({
