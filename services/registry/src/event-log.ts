@@ -10,6 +10,13 @@ import type { RegistryDatabase } from './schema.js';
 /** What an event changes: one of the `EventBody.change` cases. */
 export type EventChange = Exclude<EventBody['change'], { case: undefined }>;
 
+/** One local event to append: who made it, what it changes, where its body may be held. */
+export interface LogEntry {
+  readonly actor: string;
+  readonly change: EventChange | ((seq: bigint) => EventChange);
+  readonly residency?: readonly string[];
+}
+
 /** Who this center is: its id and the key it signs its events with. */
 export interface CenterIdentity {
   readonly id: string;
@@ -62,22 +69,39 @@ export class EventLog {
     change: EventChange | ((seq: bigint) => EventChange),
     residency: readonly string[] = [],
   ): Promise<SealedEvent> {
+    const [sealed] = await this.appendAll(tx, [{ actor, change, residency }]);
+    return sealed as SealedEvent;
+  }
+
+  /**
+   * Appends several local events inside `tx` under one lock of the log head, with one insert
+   * for all of them: what a batch of records (AccessUsed) costs is close to one event's.
+   */
+  async appendAll(
+    tx: Kysely<RegistryDatabase>,
+    entries: readonly LogEntry[],
+  ): Promise<SealedEvent[]> {
     const head = await this.#lockedHead(tx);
-    const seq = head.seq + 1n;
-    const body = create(EventBodySchema, {
-      actor,
-      change: typeof change === 'function' ? change(seq) : change,
-    });
-    const fields = {
-      origin: this.center.id,
-      seq,
-      hlc: nextHlc(head.hlc, this.now()),
-      prevDigest: head.digest,
-      residency: [...residency].sort(),
-    };
-    const sealed = await sealEvent(fields, body, this.center.signingKey);
-    await this.store(tx, sealed);
-    await applyEvent(tx, sealed.header, body, true);
+    let { seq, hlc, digest } = head;
+    const sealed: SealedEvent[] = [];
+    for (const entry of entries) {
+      seq += 1n;
+      hlc = nextHlc(hlc, this.now());
+      const change = typeof entry.change === 'function' ? entry.change(seq) : entry.change;
+      const body = create(EventBodySchema, { actor: entry.actor, change });
+      const fields = {
+        origin: this.center.id,
+        seq,
+        hlc,
+        prevDigest: digest,
+        residency: [...(entry.residency ?? [])].sort(),
+      };
+      const event = await sealEvent(fields, body, this.center.signingKey);
+      digest = event.digest;
+      sealed.push(event);
+    }
+    await storeEvents(tx, sealed);
+    for (const event of sealed) await applyEvent(tx, event.header, event.body as EventBody, true);
     return sealed;
   }
 
@@ -93,7 +117,7 @@ export class EventLog {
 
   /** Inserts an event (verified, next in its origin's chain) and advances its origin's head. */
   async store(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<void> {
-    await storeEvent(tx, sealed);
+    await storeEvents(tx, [sealed]);
   }
 
   #lockedHead(tx: Kysely<RegistryDatabase>) {
@@ -116,27 +140,30 @@ export async function lockHead(tx: Kysely<RegistryDatabase>, origin: string) {
     .executeTakeFirstOrThrow();
 }
 
-async function storeEvent(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<void> {
-  const { header } = sealed;
+/** Inserts consecutive events of one origin and moves its head to the last of them. */
+async function storeEvents(tx: Kysely<RegistryDatabase>, events: readonly SealedEvent[]) {
+  const last = events.at(-1);
+  if (!last) return;
   await tx
     .insertInto('events')
-    .values({
-      origin: header.origin,
-      seq: header.seq,
-      hlc: header.hlc,
-      residency: header.residency,
-      header: sealed.headerBytes,
-      signature: sealed.signature,
-      digest: sealed.digest,
-      body_case: sealed.body?.change.case ?? null,
-      body: sealed.bodyBytes ?? null,
-    })
+    .values(
+      events.map((sealed) => ({
+        origin: sealed.header.origin,
+        seq: sealed.header.seq,
+        hlc: sealed.header.hlc,
+        residency: sealed.header.residency,
+        header: sealed.headerBytes,
+        signature: sealed.signature,
+        digest: sealed.digest,
+        body_case: sealed.body?.change.case ?? null,
+        body: sealed.bodyBytes ?? null,
+      })),
+    )
     .execute();
+  const { origin, seq, hlc } = last.header;
   await tx
     .insertInto('log_heads')
-    .values({ origin: header.origin, seq: header.seq, digest: sealed.digest, hlc: header.hlc })
-    .onConflict((oc) =>
-      oc.column('origin').doUpdateSet({ seq: header.seq, digest: sealed.digest, hlc: header.hlc }),
-    )
+    .values({ origin, seq, digest: last.digest, hlc })
+    .onConflict((oc) => oc.column('origin').doUpdateSet({ seq, digest: last.digest, hlc }))
     .execute();
 }

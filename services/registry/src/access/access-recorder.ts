@@ -52,17 +52,12 @@ export class AccessRecorder {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, MAX_BATCH);
       try {
-        await this.log.transact(this.db, async (tx) => {
-          for (const entry of batch) {
-            const value = create(AccessUsedSchema, entry.use);
-            await this.log.append(
-              tx,
-              entry.use.principal,
-              { case: 'accessUsed', value },
-              entry.residency,
-            );
-          }
-        });
+        const events = batch.map((entry) => ({
+          actor: entry.use.principal,
+          change: { case: 'accessUsed' as const, value: create(AccessUsedSchema, entry.use) },
+          residency: entry.residency,
+        }));
+        await this.log.transact(this.db, (tx) => this.log.appendAll(tx, events));
         for (const entry of batch) entry.resolve();
       } catch (err) {
         for (const entry of batch) entry.reject(err);
