@@ -3,24 +3,17 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
-import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { mayActFor, type Principal, requireOperator } from './caller.js';
 import { actionWords, type RequestView, scopeOfRow } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
-import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { findPartner } from './partners.js';
 import type { Policies } from './policies.js';
+import { requestViews } from './request-listing.js';
 import type { AccessDatabase, AccessRequestTable } from './schema.js';
 
 type Db = Kysely<AccessDatabase> | Transaction<AccessDatabase>;
 type RequestRow = Selectable<AccessRequestTable>;
-
-/** Filters of a request listing (already validated). */
-export interface RequestFilter extends ListFilter {
-  /** `operator:<name>`: requests that approver decided; '' for any. */
-  readonly approver: string;
-}
 
 /**
  * Access requests and their decisions: a partner (or an operator on its behalf) asks for
@@ -141,42 +134,8 @@ export class AccessRequests {
     if (!mayActFor(caller, row.partner_id)) {
       throw new VitrineError('permission_denied', `access request ${id} is not yours`);
     }
-    const [view] = await this.#views([row], caller);
+    const [view] = await requestViews(this.db, [row], caller);
     return view as RequestView;
-  }
-
-  /** A page of requests, newest first: all for operators, its own for a partner. */
-  async list(
-    caller: Principal,
-    filter: RequestFilter,
-    limit: number,
-    pageToken: string,
-  ): Promise<{ views: RequestView[]; nextPageToken: string }> {
-    const partnerId = partnerScope(caller, filter.partnerId, 'requests');
-    let query = this.db.selectFrom('access_requests').selectAll('access_requests');
-    if (partnerId) query = query.where('partner_id', '=', partnerId);
-    if (filter.approver) {
-      const approver = filter.approver;
-      query = query.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('decisions as d')
-            .select('d.request_id')
-            .whereRef('d.request_id', '=', 'access_requests.id')
-            .where('d.approver', '=', approver),
-        ),
-      );
-    }
-    if (filter.since) query = query.where('created_at', '>=', filter.since);
-    if (filter.until) query = query.where('created_at', '<', filter.until);
-    const after = afterPageToken('created_at', pageToken);
-    if (after) query = query.where(after);
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const { page, nextPageToken } = paginate(rows, limit, (r) => BigInt(r.created_at.getTime()));
-    return { views: await this.#views(page, caller), nextPageToken };
   }
 
   /** The partner a request is for: the caller itself, or one an operator names. */
@@ -217,31 +176,6 @@ export class AccessRequests {
       },
       { requestId: row.id },
     );
-  }
-
-  /** Rows with their decisions; the token only for the partner the credential is for. */
-  async #views(rows: readonly RequestRow[], caller: Principal): Promise<RequestView[]> {
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    const decisions = await this.db
-      .selectFrom('decisions')
-      .selectAll()
-      .where('request_id', 'in', ids)
-      .orderBy('at')
-      .execute();
-    const tokens = await this.db
-      .selectFrom('credentials')
-      .select(['request_id', 'token'])
-      .where('request_id', 'in', ids)
-      .execute();
-    return rows.map((row) => ({
-      row,
-      decisions: decisions.filter((d) => d.request_id === row.id),
-      token:
-        caller.kind === 'partner' && caller.id === row.partner_id
-          ? tokens.find((t) => t.request_id === row.id)?.token
-          : undefined,
-    }));
   }
 }
 

@@ -14,6 +14,7 @@ import { listFilterOf } from './listing.js';
 import { issueOperatorCredential } from './operator-credentials.js';
 import { registerPartner } from './partners.js';
 import type { Policies } from './policies.js';
+import { listRequests } from './request-listing.js';
 import type { Revocations } from './revocations.js';
 import type { AccessDatabase } from './schema.js';
 import type { TokenKeys } from './token-keys.js';
@@ -76,7 +77,7 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
       const limit = pageSize('page_size', req.pageSize);
       const approver = req.approver.replace(/^(?!operator:|$)/, 'operator:');
       const filter = { ...listFilterOf(req, approver), approver };
-      const { views, nextPageToken } = await requests.list(caller, filter, limit, req.pageToken);
+      const { views, nextPageToken } = await listRequests(db, caller, filter, limit, req.pageToken);
       return { requests: views.map(toAccessRequest), nextPageToken };
     },
 
