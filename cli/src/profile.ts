@@ -151,7 +151,7 @@ export function callAuthFor(
       throw new CliError(
         'UNAUTHENTICATED',
         current.credential
-          ? `the credential of profile '${current.name}' has expired — request access again with \`vitrine access request\``
+          ? `the credential of profile '${current.name}' has expired or is about to — request access again with \`vitrine access request\``
           : `profile '${current.name}' has no credential yet — once your access request is approved, \`vitrine access show <request id>\` stores it`,
       );
     }
