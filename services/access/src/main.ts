@@ -53,7 +53,7 @@ export async function startAccess(
     const trustKey = await loadOrCreateKeyFile(trustKeyPath(config));
     const keys = await TokenKeys.open(db, join(config.dataDir, 'keys'), now());
     await db.transaction().execute((tx) => bumpTrustVersion(tx));
-    const { server } = await serveAccess({ config, db, keys, trustKey, logger, now });
+    const { server, trust } = await serveAccess({ config, db, keys, trustKey, logger, now });
     logger.info({ url: server.url, db: database.kind }, 'access serving');
     return {
       url: server.url,
@@ -64,6 +64,7 @@ export async function startAccess(
         return keys.signer.key.publicKey;
       },
       async stop() {
+        trust.close();
         await server.close();
         await database.close();
       },

@@ -30,7 +30,9 @@ export async function serveAccess(
 ): Promise<{ server: RunningServer; trust: TrustSnapshots }> {
   const { config, db, keys, logger, now } = parts;
   const policies = new Policies(config.jurisdictions);
-  const trust = new TrustSnapshots(db, parts.trustKey, now);
+  const trust = new TrustSnapshots(db, parts.trustKey, now, (err) =>
+    logger.error({ err }, 'republishing trust after a key expiry failed'),
+  );
   await trust.publish();
   const issuer = new CredentialIssuer(keys);
   const service = accessService({

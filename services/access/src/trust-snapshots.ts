@@ -23,29 +23,42 @@ export async function bumpTrustVersion(tx: Transaction<AccessDatabase>): Promise
   return row.version;
 }
 
+/** The longest a timer may be set for (setTimeout's limit, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * What centers trust, signed by the trust key and pushed to every WatchTrust stream: the
  * current snapshot at once, then each new one as soon as a change commits — no polling.
  * A change (revocation, rotation) bumps the persisted version in its own transaction and
- * then calls `publish`, so versions only grow, across restarts too.
+ * then calls `publish`, so versions only grow, across restarts too. A retired key's last
+ * token expiring is a change too: a timer republishes without it.
  */
 export class TrustSnapshots {
   #latest: { version: bigint; response: WatchTrustResponse } | undefined;
   #changed = signal();
+  #timer: NodeJS.Timeout | undefined;
+  #nextKeyDrop: Date | undefined;
 
   constructor(
     private readonly db: Kysely<AccessDatabase>,
     private readonly trustKey: SigningKeyPair,
     private readonly now: () => Date,
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
+
+  /** When the next retired key leaves the snapshot; undefined when none is retired. */
+  get nextKeyDrop(): Date | undefined {
+    return this.#nextKeyDrop;
+  }
 
   /** Rebuilds and signs the snapshot from the database, then wakes every watcher. */
   async publish(): Promise<void> {
-    const snapshot = await this.db
+    const { snapshot, nextKeyDrop } = await this.db
       .transaction()
       .setIsolationLevel('repeatable read')
       .execute((tx) => this.#build(tx));
     if (this.#latest && this.#latest.version >= snapshot.version) return;
+    this.#schedule(nextKeyDrop);
     this.#latest = {
       version: snapshot.version,
       response: await signTrustSnapshot(snapshot, this.trustKey),
@@ -53,6 +66,26 @@ export class TrustSnapshots {
     const changed = this.#changed;
     this.#changed = signal();
     changed.resolve();
+  }
+
+  /** Bumps the version and republishes: a retired key's last token has expired. */
+  async dropExpiredKeys(): Promise<void> {
+    await this.db.transaction().execute((tx) => bumpTrustVersion(tx));
+    await this.publish();
+  }
+
+  /** Stops the key-expiry timer (the service is stopping). */
+  close(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #schedule(at: Date | undefined): void {
+    clearTimeout(this.#timer);
+    this.#nextKeyDrop = at;
+    if (!at) return;
+    const delay = Math.min(Math.max(0, at.getTime() - this.now().getTime()) + 1_000, MAX_TIMER_MS);
+    this.#timer = setTimeout(() => this.dropExpiredKeys().catch(this.onError), delay);
+    this.#timer.unref();
   }
 
   /** The latest signed snapshot. */
@@ -90,20 +123,26 @@ export class TrustSnapshots {
       .executeTakeFirstOrThrow();
     const revocations = await tx.selectFrom('revocations').selectAll().orderBy('at').execute();
     const now = this.now();
-    return create(TrustSnapshotSchema, {
+    const { keys, nextKeyDrop } = await trustedKeys(tx, now);
+    const snapshot = create(TrustSnapshotSchema, {
       version,
-      keys: await trustedKeys(tx, now),
+      keys,
       revocations: revocations.map(toRevocation),
       at: timestampFromDate(now),
     });
+    return { snapshot, nextKeyDrop };
   }
 }
 
 /**
  * Keys whose credentials verify: the active one, and retired ones until the last token
- * they signed has expired (plus the clock skew centers allow). A key revoked by id is gone.
+ * they signed has expired (plus the clock skew centers allow), with the time the first of
+ * those leaves. A key revoked by id is gone.
  */
-async function trustedKeys(tx: Transaction<AccessDatabase>, now: Date): Promise<TokenKey[]> {
+async function trustedKeys(
+  tx: Transaction<AccessDatabase>,
+  now: Date,
+): Promise<{ keys: TokenKey[]; nextKeyDrop: Date | undefined }> {
   const rows = await tx
     .selectFrom('token_keys as k')
     .leftJoin('credentials as c', 'c.key_id', 'k.key_id')
@@ -114,20 +153,22 @@ async function trustedKeys(tx: Transaction<AccessDatabase>, now: Date): Promise<
     .orderBy('k.seq')
     .execute();
   const skewMs = DEFAULT_SKEW_SECONDS * 1000;
-  return rows
-    .filter((row) => {
-      if (row.retired_at === null) return true;
-      const lastExpiry = row.last_expiry === null ? row.retired_at : new Date(row.last_expiry);
-      return now.getTime() <= Math.max(lastExpiry.getTime(), row.retired_at.getTime()) + skewMs;
-    })
-    .map((row) =>
-      create(TokenKeySchema, {
-        keyId: row.key_id,
-        publicKey: row.public_key,
-        createdAt: timestampFromDate(row.created_at),
-        ...(row.retired_at ? { retiredAt: timestampFromDate(row.retired_at) } : {}),
-      }),
-    );
+  const dropAt = (row: (typeof rows)[number]): number => {
+    if (row.retired_at === null) return Number.POSITIVE_INFINITY;
+    const lastExpiry = row.last_expiry === null ? row.retired_at : new Date(row.last_expiry);
+    return Math.max(lastExpiry.getTime(), row.retired_at.getTime()) + skewMs;
+  };
+  const kept = rows.filter((row) => now.getTime() <= dropAt(row));
+  const next = Math.min(...kept.map(dropAt));
+  const keys = kept.map((row) =>
+    create(TokenKeySchema, {
+      keyId: row.key_id,
+      publicKey: row.public_key,
+      createdAt: timestampFromDate(row.created_at),
+      ...(row.retired_at ? { retiredAt: timestampFromDate(row.retired_at) } : {}),
+    }),
+  );
+  return { keys, nextKeyDrop: Number.isFinite(next) ? new Date(next) : undefined };
 }
 
 /** A promise and the function that settles it (Promise.withResolvers, which Node 20 lacks). */

@@ -1,4 +1,4 @@
-import { keyIdOf, verifyTrustSnapshot } from '@vitrine/credentials';
+import { DEFAULT_SKEW_SECONDS, keyIdOf, verifyTrustSnapshot } from '@vitrine/credentials';
 import { generateSigningKeyPair } from '@vitrine/crypto';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { testBackends } from '@vitrine/testing';
@@ -61,9 +61,19 @@ describe.each(testBackends())('which token keys a snapshot trusts, on $name', (b
         return snapshot.keys.map((k) => k.keyId);
       };
       expect(await keysAt(new Date(t0.getTime() + 4 * HOUR_MS))).toEqual([old, active]);
-      // Within the clock skew centers allow after the last expiry: still there.
+      // The old key leaves once its last token has expired and the skew centers allow has passed.
+      const dropAt = new Date(t0.getTime() + 5 * HOUR_MS + DEFAULT_SKEW_SECONDS * 1000);
+      expect(snapshots.nextKeyDrop).toEqual(dropAt);
       expect(await keysAt(new Date(t0.getTime() + 5 * HOUR_MS + 10_000))).toEqual([old, active]);
-      expect(await keysAt(new Date(t0.getTime() + 5 * HOUR_MS + 60_000))).toEqual([active]);
+      // What the timer does at that moment: a new version without the key.
+      now = new Date(dropAt.getTime() + 1_000);
+      const before = await verifyTrustSnapshot(await snapshots.current(), trustKey.publicKey);
+      await snapshots.dropExpiredKeys();
+      const after = await verifyTrustSnapshot(await snapshots.current(), trustKey.publicKey);
+      expect(after.version).toBeGreaterThan(before.version);
+      expect(after.keys.map((k) => k.keyId)).toEqual([active]);
+      expect(snapshots.nextKeyDrop).toBeUndefined();
+      snapshots.close();
     } finally {
       await database.close();
       await target.cleanup();
