@@ -32,18 +32,22 @@ export class ServiceProcess {
     private readonly child: ChildProcess,
   ) {}
 
-  /** Starts `vitrine serve <service> --config <file> --json` and waits until it serves. */
+  /**
+   * Starts `vitrine serve <service> --config <file> --json` and waits until it serves.
+   * `nodeArgs` go to Node itself (say `--cpu-prof`, which NODE_OPTIONS may not carry).
+   */
   static async start(
     name: string,
     service: string,
     configFile: string,
     logFile: string,
     env: Readonly<Record<string, string | undefined>>,
+    nodeArgs: readonly string[] = [],
   ): Promise<ServiceProcess> {
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(
       process.execPath,
-      [VITRINE_BIN, 'serve', service, '--config', configFile, '--json'],
+      [...nodeArgs, VITRINE_BIN, 'serve', service, '--config', configFile, '--json'],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env } },
     );
     child.stderr?.pipe(log);
@@ -52,6 +56,11 @@ export class ServiceProcess {
     );
     const ready = await readyLine(name, child, exited, logFile);
     return new ServiceProcess(name, logFile, ready, exited, child);
+  }
+
+  /** The id of the process that runs the service (no wrapper in between), for /proc figures. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Asks the service to stop (SIGTERM), killing it if it has not within the grace period. */
@@ -77,8 +86,9 @@ async function readyLine(
   const stdout = child.stdout;
   if (!stdout) throw new Error('child has no stdout');
   const lines = createInterface({ input: stdout });
+  let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
         new CliError(
@@ -87,7 +97,6 @@ async function readyLine(
         ),
       );
     }, READY_TIMEOUT_MS);
-    exited.finally(() => clearTimeout(timer));
   });
   // The ready line is one line; a failure to start may be a pretty-printed error document.
   const first = new Promise<string>((resolve) => {
@@ -110,7 +119,9 @@ async function readyLine(
       `${name} exited before it was ready (${describeExit(exit)}); see ${logFile}`,
     );
   });
-  const line = await Promise.race([first, died, timeout]);
+  // Once it is ready (or gone) the start-up deadline no longer applies: a service that
+  // serves for longer than READY_TIMEOUT_MS must not be killed for it.
+  const line = await Promise.race([first, died, timeout]).finally(() => clearTimeout(timer));
   const parsed = JSON.parse(line) as ReadyLine | { error: { code: string; message: string } };
   if ('error' in parsed) {
     throw new CliError('UNAVAILABLE', `${name} failed to start: ${parsed.error.message}`);
