@@ -112,7 +112,7 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     expect(refused.stderr).toMatch(/FAILED_PRECONDITION/);
   });
 
-  it('serves health and reflection to buf curl, and Connect JSON to plain HTTP/1.1', async () => {
+  it('serves health and reflection to buf curl openly, registry calls only with a credential', async () => {
     const europe = dev.ready.centers[1]?.registry ?? '';
     const listed = await run(BUF, [
       'curl',
@@ -133,6 +133,7 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
       `${europe}/grpc.health.v1.Health/Check`,
     ]);
     expect(JSON.parse(health.stdout)).toEqual({ status: 'SERVING' });
+    // Reflection describes the method; the call itself needs a credential.
     const viaReflection = await run(BUF, [
       'curl',
       '--protocol',
@@ -141,16 +142,15 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
       '-d',
       JSON.stringify({ id: artifactId }),
       `${europe}/vitrine.registry.v1.RegistryService/GetArtifact`,
-    ]);
-    expect(JSON.parse(viaReflection.stdout).artifact.product).toBe('agent');
+    ]).catch((err: { stderr: string }) => err);
+    expect(viaReflection.stderr).toMatch(/unauthenticated/);
     const res = await fetch(`${europe}/vitrine.registry.v1.RegistryService/ListArtifacts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { artifacts: { id: string }[] };
-    expect(body.artifacts[0]?.id).toBe(artifactId);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('unauthenticated');
   });
 
   it('replicates to the other centers and reports sync status per peer', async () => {
@@ -179,6 +179,77 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     // EU and US residency: asia holds the events' headers but not the artifact.
     const asia = await vitrine(['artifact', 'show', artifactId, ...at('asia'), '--json']);
     expect(JSON.parse(asia.stdout).error.code).toBe('NOT_FOUND');
+  });
+
+  it('lets a partner read within its grant at its center only, and refuses it once revoked', async () => {
+    const as = ['--data', home.path, '--profile', 'regulator'];
+    await vitrineJson([
+      'partner',
+      'register',
+      ...as,
+      '--org',
+      'EU Regulator',
+      '--jurisdiction',
+      'EU',
+      '--contact',
+      'sec@regulator.example',
+    ]);
+    const asked = await vitrineJson<{ request: { id: string } }>([
+      'access',
+      'request',
+      ...as,
+      '--jurisdiction',
+      'EU',
+      '--kind',
+      'source',
+      '--product',
+      'agent',
+      '--action',
+      'read',
+      '--for',
+      '2h',
+      '--justification',
+      'certification',
+    ]);
+    const approved = await vitrineJson<{ request: { credentialId: string } }>([
+      'access',
+      'approve',
+      asked.request.id,
+      '--data',
+      home.path,
+      '--reason',
+      'in scope',
+    ]);
+    await vitrineJson(['access', 'show', asked.request.id, ...as]);
+    const shown = await vitrineJson<{ artifact: { product: string } }>([
+      'artifact',
+      'show',
+      artifactId,
+      ...as,
+      '--center',
+      'europe',
+    ]);
+    expect(shown.artifact.product).toBe('agent');
+    const elsewhere = await vitrine(['artifact', 'show', artifactId, ...as, '--center', 'us']);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(
+      /^vitrine: us: credential is not valid at center us \(PERMISSION_DENIED\)\n$/,
+    );
+    await vitrineJson([
+      'access',
+      'revoke',
+      '--data',
+      home.path,
+      '--credential',
+      approved.request.credentialId,
+      '--reason',
+      'done',
+    ]);
+    const revoked = await vitrine(['artifact', 'show', artifactId, ...as, '--center', 'europe']);
+    expect(revoked.code).toBe(1);
+    expect(revoked.stderr).toMatch(
+      /^vitrine: europe: credential has been revoked \(UNAUTHENTICATED\)\n$/,
+    );
   });
 
   it('stops cleanly on SIGTERM and keeps every artifact and finding across a restart', async () => {

@@ -16,6 +16,7 @@ import { resolveTarget } from './endpoints.js';
 import type { KindWord } from './enum-words.js';
 import { artifactKinds } from './enum-words.js';
 import { writeResult } from './output.js';
+import { centerAuth } from './registry-auth.js';
 import { callRegistry } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
 import type { TransferProgress } from './transfer-progress.js';
@@ -57,10 +58,16 @@ export async function pushArtifact(io: CliIo, file: string, options: PushOptions
       supersedes: options.supersedes ?? '',
       expectedDigest: digest,
     });
-    const response = await callRegistry(target, ({ client }) => {
-      progress.start('pushing', size);
-      return client.pushArtifact(pushRequests(path, metadata, progress));
-    });
+    const auth = await centerAuth(options, io.env, io.cwd);
+    const response = await callRegistry(
+      target,
+      ({ client }) => {
+        progress.start('pushing', size);
+        return client.pushArtifact(pushRequests(path, metadata, progress));
+      },
+      undefined,
+      auth,
+    );
     progress.stop();
     printPushed(io, json, target.label, response, Buffer.from(digest).toString('hex'));
   } finally {

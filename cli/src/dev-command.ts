@@ -77,7 +77,11 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   const starting = [
     start('access', 'access', devAccessConfig(home, base, accessKeys)),
     ...DEV_CENTERS.map((c, i) =>
-      start(c.id, 'center', devCenterConfig(home, i, base, trust, databases?.get(c.id))),
+      start(
+        c.id,
+        'center',
+        devCenterConfig(home, i, base, trust, accessKeys, databases?.get(c.id)),
+      ),
     ),
   ];
   const results = await Promise.allSettled(starting);

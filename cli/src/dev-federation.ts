@@ -80,12 +80,16 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
 }
 
-/** Config of one dev center process (`vitrine serve center`), on embedded storage under `home`. */
+/**
+ * Config of one dev center process (`vitrine serve center`), on embedded storage under
+ * `home`, following the dev access service for the credentials it accepts.
+ */
 export function devCenterConfig(
   home: string,
   index: number,
   base: number,
   trust: DevFederationTrust,
+  access: Pick<DevAccess, 'url' | 'trustKey'>,
   databaseUrl?: string,
 ) {
   const center = DEV_CENTERS[index];
@@ -99,6 +103,7 @@ export function devCenterConfig(
       jurisdictions: DEV_CENTERS.map((c) => c.jurisdiction),
       listen: { host: '127.0.0.1', port: own.registry },
       dataDir: centerDir(home, center.id),
+      access: { url: access.url, trustKey: access.trustKey },
       ...(databaseUrl ? { databaseUrl } : {}),
     },
     sync: {

@@ -43,6 +43,12 @@ export function buildProgram(io: CliIo, groups: readonly CommandGroup[] = COMMAN
       '--profile <name>',
       'act as this profile: <data>/profiles/<name> (default: $VITRINE_PROFILE or operator)',
     )
+    // Every action sees the program's --profile among its own options, so the commands
+    // that call centers sign as the chosen profile.
+    .hook('preAction', (self, action) => {
+      const profile = self.opts().profile;
+      if (profile !== undefined && action !== self) action.setOptionValue('profile', profile);
+    })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

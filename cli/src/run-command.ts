@@ -1,8 +1,10 @@
+import type { CallAuth } from '@vitrine/credentials';
 import { CliError, ReportedFailure } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import type { Access, Target, TargetFlags } from './endpoints.js';
+import type { Access, Target } from './endpoints.js';
 import { resolveTarget } from './endpoints.js';
 import { reportError } from './output.js';
+import { centerAuth, type ProfileFlags } from './registry-auth.js';
 import type { RegistryClient } from './registry-client.js';
 import { connectRegistry } from './registry-client.js';
 import { explainRpcError } from './rpc-errors.js';
@@ -34,16 +36,17 @@ export async function runCommand(
 }
 
 /**
- * Resolves where to talk to, connects and runs `body` (see `callRegistry`).
+ * Resolves where to talk to and who to act as, connects and runs `body` (see `callRegistry`).
  */
 export async function withRegistry<T>(
   io: CliIo,
-  flags: TargetFlags,
+  flags: ProfileFlags,
   access: Access,
   body: (call: RegistryCall) => Promise<T>,
   subject?: string,
 ): Promise<T> {
-  return callRegistry(await resolveTarget(flags, access, io.env, io.cwd), body, subject);
+  const target = await resolveTarget(flags, access, io.env, io.cwd);
+  return callRegistry(target, body, subject, await centerAuth(flags, io.env, io.cwd));
 }
 
 /**
@@ -55,9 +58,10 @@ export async function callRegistry<T>(
   target: Target,
   body: (call: RegistryCall) => Promise<T>,
   subject?: string,
+  auth?: () => Promise<CallAuth>,
 ): Promise<T> {
   try {
-    return await body({ target, client: connectRegistry(target.url) });
+    return await body({ target, client: connectRegistry(target.url, auth) });
   } catch (err) {
     throw explainRpcError(err, target, subject);
   }

@@ -1,10 +1,12 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { callAuthInterceptor } from '@vitrine/credentials';
 import { type GetStatusResponse, SyncService } from '@vitrine/proto/sync';
 import { createGrpcClient } from '@vitrine/rpc';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { resolveTarget } from './endpoints.js';
 import { writeResult } from './output.js';
+import { centerAuth } from './registry-auth.js';
 import { explainRpcError } from './rpc-errors.js';
 import { runCommand } from './run-command.js';
 import { addTargetOptions, type TargetOptions } from './target-options.js';
@@ -44,7 +46,9 @@ async function showStatus(io: CliIo, options: TargetOptions): Promise<void> {
   const target = await resolveTarget(options, 'read', io.env, io.cwd, 'sync');
   let status: GetStatusResponse;
   try {
-    status = await createGrpcClient(SyncService, target.url).getStatus({});
+    const auth = await centerAuth(options, io.env, io.cwd);
+    const interceptors = auth ? [callAuthInterceptor(auth)] : [];
+    status = await createGrpcClient(SyncService, target.url, { interceptors }).getStatus({});
   } catch (err) {
     throw explainRpcError(err, target);
   }

@@ -24,6 +24,9 @@ export interface CenterAccess {
   stop(): Promise<void>;
 }
 
+/** How long a center with no stored snapshot waits at start for its first one. */
+const FIRST_SNAPSHOT_WAIT_MS = 10_000;
+
 /** Where a center keeps the last trust snapshot it accepted. */
 export function trustFilePath(dataDir: string): string {
   return join(dataDir, 'access', 'trust-snapshot.bin');
@@ -67,6 +70,12 @@ export async function openCenterAccess(
     logger,
   );
   watcher.start();
+  if (!(await trust.whenTrusted(FIRST_SNAPSHOT_WAIT_MS))) {
+    logger.warn(
+      { access: config.access.url },
+      'access service not heard from yet: calls are refused',
+    );
+  }
   const recorder = new AccessRecorder(db, log);
   const interceptor = accessInterceptor({
     center: config.center,

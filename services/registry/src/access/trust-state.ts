@@ -14,6 +14,10 @@ export class TrustState {
   readonly keyring = new TokenKeyring();
   #revocations = new Revocations();
   #version: bigint | undefined;
+  #trusted: () => void = () => {};
+  readonly #first = new Promise<void>((resolve) => {
+    this.#trusted = resolve;
+  });
 
   private constructor(
     private readonly trustKey: Uint8Array,
@@ -28,6 +32,21 @@ export class TrustState {
     if (stored) await state.#apply(await verifyTrustSnapshot(stored, trustKey));
     else logger.warn({ file: file.path }, 'no trust snapshot yet: every credential is refused');
     return state;
+  }
+
+  /**
+   * Resolves true once a snapshot is in force, or false after `ms`: a center starting for
+   * the first time waits a moment for the access service rather than refuse everyone.
+   */
+  async whenTrusted(ms: number): Promise<boolean> {
+    if (this.#version !== undefined) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const trusted = await Promise.race([this.#first.then(() => true), timeout]);
+    clearTimeout(timer);
+    return trusted;
   }
 
   /** The version of the snapshot in force; undefined before the first. */
@@ -57,6 +76,7 @@ export class TrustState {
     await this.keyring.set(snapshot.keys.map((k) => k.publicKey));
     this.#revocations = new Revocations(snapshot.revocations);
     this.#version = snapshot.version;
+    this.#trusted();
     this.logger.info(
       {
         version: snapshot.version.toString(),
