@@ -54,6 +54,7 @@ async function startRegistryProcess(home: string) {
       jurisdictions: ['EU'],
       listen: { host: '127.0.0.1', port: 0 },
       dataDir: join(home, 'data'),
+      access: { mode: 'open' },
     }),
   );
   const child = spawn(

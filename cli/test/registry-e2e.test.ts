@@ -1,10 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type RunningRegistry, startRegistry } from '@vitrine/registry';
+import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '@vitrine/registry';
 import { createLogger } from '@vitrine/rpc';
-import { type TempDir, tempDir, testBackends } from '@vitrine/testing';
+import {
+  startTestTrust,
+  type TempDir,
+  type TestTrust,
+  tempDir,
+  testBackends,
+} from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProfile, saveCredential } from '../src/profile.js';
 import { federationFile, runCli } from './run-cli.js';
 
 /** The embedded backend: these tests are about the CLI, the registry has its own suites. */
@@ -27,6 +34,7 @@ interface PushJson {
 describe('vitrine against a real registry (europe)', () => {
   let dir: TempDir;
   let registry: RunningRegistry;
+  let trust: TestTrust;
   let cleanupDb: () => Promise<void>;
   // Five full 1 MiB messages and a ragged tail: several messages and many chunks.
   const content = randomBytes(5 * 1024 * 1024 + 12_345);
@@ -40,17 +48,27 @@ describe('vitrine against a real registry (europe)', () => {
     dir = await tempDir('vitrine-cli-e2e-');
     const database = await pglite.open();
     cleanupDb = () => database.cleanup();
+    trust = await startTestTrust(['europe']);
+    await seedTrustSnapshot(join(dir.path, 'registry'), trust.signed());
+    // The CLI acts as the default profile: the test operator, with its credential.
+    const operator = await createProfile(
+      join(dir.path, '.vitrine'),
+      'operator',
+      'operator:test',
+      trust.operator.key,
+    );
+    await saveCredential(operator, trust.operator.credential);
     registry = await startRegistry(
       {
         center: { id: 'europe', jurisdiction: 'EU' },
         jurisdictions: ['APAC', 'EU', 'US'],
         listen: { host: '127.0.0.1', port: 0 },
         dataDir: join(dir.path, 'registry'),
+        access: { url: trust.url, trustKey: trust.trustKey },
         ...(database.url ? { databaseUrl: database.url } : {}),
       },
       { logger: createLogger('cli-e2e', { VITRINE_LOG_LEVEL: 'silent' }) },
     );
-    await mkdir(join(dir.path, '.vitrine'));
     const file = federationFile({ asia: registry.url, europe: registry.url, us: registry.url });
     file.centers = file.centers.filter((center) => center.id === 'europe');
     await writeFile(join(dir.path, '.vitrine', 'federation.json'), JSON.stringify(file));
@@ -58,6 +76,7 @@ describe('vitrine against a real registry (europe)', () => {
   });
   afterAll(async () => {
     await registry?.stop();
+    await trust?.close();
     await cleanupDb?.();
     await dir?.cleanup();
   });

@@ -11,6 +11,33 @@ const listen = z.object({
 });
 
 /**
+ * The access service a center takes its trust from: `url` of its WatchTrust stream and
+ * `trustKey`, the base64 Ed25519 public key its snapshots must be signed by. Every registry
+ * call is then checked against the caller's credential.
+ */
+const checkedAccess = z
+  .object({
+    url: z.url(),
+    trustKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
+    /** Clock skew tolerated on a credential's validity window, in seconds. */
+    skewSeconds: z.number().int().min(0).max(600).default(30),
+    /** Reconnect back-off of the trust stream, in milliseconds. */
+    backoff: z
+      .object({
+        initialMs: z.number().int().positive().default(250),
+        maxMs: z.number().int().positive().default(5_000),
+      })
+      .default({ initialMs: 250, maxMs: 5_000 }),
+  })
+  .strict();
+
+/**
+ * `{ "mode": "open" }`: no call is checked, every caller acts as the local operator. Only
+ * for measuring what enforcement costs; a registry without an `access` block refuses to start.
+ */
+const openAccess = z.object({ mode: z.literal('open') }).strict();
+
+/**
  * A registry's settings, as read from its config file (`vitrine serve registry`) or built
  * by `vitrine dev`. Parsed once at start; a bad setting is refused there, by name.
  */
@@ -34,27 +61,7 @@ export const registryConfigSchema = z
       .int()
       .positive()
       .default(64 * 1024 ** 3),
-    /**
-     * The access service this center takes its trust from: `url` of its WatchTrust stream
-     * and `trustKey`, the base64 Ed25519 public key its snapshots must be signed by. Every
-     * registry call is then checked against the caller's credential.
-     */
-    access: z
-      .object({
-        url: z.url(),
-        trustKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
-        /** Clock skew tolerated on a credential's validity window, in seconds. */
-        skewSeconds: z.number().int().min(0).max(600).default(30),
-        /** Reconnect back-off of the trust stream, in milliseconds. */
-        backoff: z
-          .object({
-            initialMs: z.number().int().positive().default(250),
-            maxMs: z.number().int().positive().default(5_000),
-          })
-          .default({ initialMs: 250, maxMs: 5_000 }),
-      })
-      .strict()
-      .optional(),
+    access: z.union([checkedAccess, openAccess]),
     /** Largest request message in bytes. */
     maxMessageBytes: z
       .number()

@@ -42,9 +42,8 @@ export function seedTrustSnapshot(dataDir: string, signed: WatchTrustResponse): 
 
 /**
  * Sets up enforcement for a registry: loads the stored trust snapshot (verified offline),
- * follows the access service for newer ones, and checks every registry call. Without an
- * `access` block every call is let through as the local operator — for benchmarks' baseline
- * only; `vitrine dev` and every deployment configure one.
+ * follows the access service for newer ones, and checks every registry call. In access mode
+ * `open` every call is let through as the local operator — for benchmarks' baseline only.
  */
 export async function openCenterAccess(
   config: RegistryConfig,
@@ -52,8 +51,8 @@ export async function openCenterAccess(
   log: EventLog,
   logger: Logger,
 ): Promise<CenterAccess> {
-  if (!config.access) {
-    logger.warn('no access settings: registry calls are not checked');
+  if ('mode' in config.access) {
+    logger.warn('access mode open: registry calls are not checked');
     return { interceptor: openInterceptor, trust: undefined, stop: async () => {} };
   }
   const trustKey = new Uint8Array(Buffer.from(config.access.trustKey, 'base64'));
