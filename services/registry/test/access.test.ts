@@ -18,7 +18,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient } from '@vitrine/rpc';
 import { grpcCodeOf, type TestCaller, type TestGrant, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trustFilePath } from '../src/index.js';
+import { startRegistry, trustFilePath } from '../src/index.js';
 import { randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -240,6 +240,21 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(await grpcCodeOf(read(clientOf(kept)))).toBe('OK');
     expect(await grpcCodeOf(read(clientOf(revoked)))).toBe('Unauthenticated');
     expect((await stat(trustFilePath(t.dataDir))).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('a registry without access settings', () => {
+  it('refuses to start, naming the access block', async () => {
+    const config = {
+      center: { id: 'europe', jurisdiction: 'EU' },
+      jurisdictions: ['EU'],
+      listen: { port: 0 },
+      dataDir: '/nonexistent',
+    };
+    await expect(startRegistry(config as never)).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringMatching(/^invalid registry config: access: /),
+    });
   });
 });
 
