@@ -1,3 +1,4 @@
+import { NEWCOMER } from '@vitrine/access';
 import { generateSigningKeyPair } from '@vitrine/crypto';
 import type { Partner } from '@vitrine/proto/access';
 import type { Command } from 'commander';
@@ -20,9 +21,6 @@ interface RegisterOptions extends AccessFlags {
   readonly jurisdiction: readonly string[];
   readonly contact: string;
 }
-
-/** The principal a registration is signed as (the access service's `NEWCOMER`). */
-const NEWCOMER = 'partner:new';
 
 /**
  * `vitrine partner register`: a partner organisation signs up. The CLI makes the

@@ -105,5 +105,8 @@ async function registered(
       return { caller: { kind, id, principal, roles }, publicKey: row.public_key };
     }
   }
-  throw new VitrineError('unauthenticated', `unknown principal ${JSON.stringify(principal)}`);
+  throw new VitrineError(
+    'unauthenticated',
+    `unknown principal ${JSON.stringify(principal.slice(0, 80))}`,
+  );
 }
