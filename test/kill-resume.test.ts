@@ -1,0 +1,154 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type TempDir, tempDir } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceProcess } from '../cli/src/service-process.js';
+import { startDev, vitrineJson } from './cli-process.js';
+
+const MIB = 1024 * 1024;
+/** Large enough that the transfer takes a while: 200 MiB and then some. */
+const ARTIFACT_MIB = 208;
+
+/** Writes `mib` MiB of random bytes to `path`, streamed; resolves with their SHA-256 (hex). */
+async function writeRandomFile(path: string, mib: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  for (let i = 0; i < mib; i++) {
+    const block = randomBytes(MIB);
+    hash.update(block);
+    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error) => (err ? reject(err) : resolve())),
+  );
+  return hash.digest('hex');
+}
+
+/** SHA-256 (hex) of a file, read as a stream. */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const block of createReadStream(path)) hash.update(block as Buffer);
+  return hash.digest('hex');
+}
+
+/** How many chunk files (named by their hex digest) a center's store holds. */
+async function chunkFileCount(dataDir: string): Promise<number> {
+  const names = await readdir(join(dataDir, 'chunks', 'sha256'), { recursive: true });
+  return names.filter((n) => /(^|\/)[0-9a-f]{64}$/.test(String(n))).length;
+}
+
+/** What `vitrine artifact show --json` reports of an artifact. */
+interface Shown {
+  state: string;
+  size: number;
+  bytesHeld: number;
+  chunkCount: number;
+}
+
+describe('a center killed (SIGKILL) in the middle of a chunk transfer', () => {
+  let home: TempDir;
+  // Below Linux's ephemeral range (32768+), so no outgoing connection holds one of them.
+  const basePort = 20_000 + 10 * Math.floor(Math.random() * 1_200);
+  const running = new Map<string, ServiceProcess>();
+  const at = (center: string) => ['--data', home.path, '--center', center];
+
+  /** Runs one service of the dev federation as its own `vitrine serve` process. */
+  async function start(name: string, kind: 'access' | 'center'): Promise<ServiceProcess> {
+    const service = await ServiceProcess.start(
+      name,
+      kind,
+      join(home.path, 'config', `${name}.json`),
+      join(home.path, 'logs', `${name}.log`),
+      { ...process.env, VITRINE_LOG_LEVEL: 'warn' },
+    );
+    running.set(name, service);
+    return service;
+  }
+
+  beforeAll(async () => {
+    home = await tempDir('vitrine-kill-');
+    // `vitrine dev` writes every key, config and the operator profile; then each service
+    // runs on its own, so one center can be killed without the others being stopped.
+    const dev = await startDev(home.path, basePort);
+    // dev listens for SIGTERM only just after it prints its ready line: give it a moment.
+    await sleep(1000);
+    expect(await dev.stop()).toBe(0);
+    await start('access', 'access');
+    // asia stays down: us fetches from europe, and finds asia unreachable every round.
+    await Promise.all([start('europe', 'center'), start('us', 'center')]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([...running.values()].map((service) => service.stop()));
+    await home?.cleanup();
+  });
+
+  it('completes after restart, re-fetching no chunk it had stored, never available early', async () => {
+    const file = join(home.path, 'router-os.img');
+    const original = await writeRandomFile(file, ARTIFACT_MIB);
+    const size = ARTIFACT_MIB * MIB;
+    const metadata = ['--kind', 'update', '--product', 'router-os', '--version', '9.0'];
+    const pushed = await vitrineJson<{ artifact: { id: string } }>([
+      'artifact',
+      'push',
+      file,
+      ...at('europe'),
+      ...metadata,
+      '--residency',
+      'EU,US',
+    ]);
+    const id = pushed.artifact.id;
+
+    // Everything `artifact show` reports at us while the artifact replicates there.
+    const seen: Shown[] = [];
+    const watchUs = async (until: (shown: Shown) => boolean): Promise<Shown> => {
+      for (;;) {
+        const shown = await vitrineJson<{ artifact: Shown }>(['artifact', 'show', id, ...at('us')])
+          .then((r) => r.artifact)
+          .catch(() => undefined);
+        if (shown) {
+          seen.push(shown);
+          if (until(shown)) return shown;
+        }
+        await sleep(1000);
+      }
+    };
+
+    // Kill us once a fifth of the bytes are held, well before the end.
+    const killedAt = await watchUs((shown) => shown.bytesHeld >= size / 5);
+    const us = running.get('us');
+    process.kill(us?.pid ?? 0, 'SIGKILL');
+    expect((await us?.exited)?.signal).toBe('SIGKILL');
+    expect(killedAt.state).toBe('replicating');
+    const stored = await chunkFileCount(join(home.path, 'centers', 'us'));
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(killedAt.chunkCount);
+
+    await start('us', 'center');
+    const done = await watchUs((shown) => shown.state === 'available');
+    expect(done.bytesHeld).toBe(size);
+    // Never shown available while a byte was missing; replicating, with progress, before.
+    for (const shown of seen) {
+      if (shown.state === 'available') expect(shown.bytesHeld).toBe(size);
+      else expect(shown.state).toBe('replicating');
+    }
+    expect(seen.some((s) => s.state === 'replicating' && s.bytesHeld > 0)).toBe(true);
+
+    // After the restart us fetched only chunks that were not stored when it was killed.
+    const status = await vitrineJson<{ peers: { id: string; chunksFetched: number }[] }>([
+      'sync',
+      'status',
+      ...at('us'),
+    ]);
+    const fetchedAfterRestart = status.peers.reduce((sum, p) => sum + p.chunksFetched, 0);
+    expect(fetchedAfterRestart).toBeGreaterThan(0);
+    expect(fetchedAfterRestart).toBeLessThanOrEqual(done.chunkCount - stored);
+
+    const pulled = join(home.path, 'pulled.img');
+    await vitrineJson(['artifact', 'pull', id, ...at('us'), '-o', pulled]);
+    expect(await hashFile(pulled)).toBe(original);
+  }, 300_000);
+});
