@@ -37,6 +37,8 @@ describe.each(testBackends().slice(0, 1))(
     let f: TestFederation;
     let ops: { europe: Registry; us: Registry; asia: Registry };
     let artifact = '';
+    /** The approved EU partner's client at europe. */
+    let partnerAtEurope: Registry | undefined;
     const keys = new Map<string, SigningKeyPair>();
     const keyOf = (name: string) => keys.get(name) as SigningKeyPair;
     const operator = (name: string) => access.signedAs(`operator:${name}`, keyOf(name));
@@ -115,6 +117,7 @@ describe.each(testBackends().slice(0, 1))(
       });
       const credential = approved?.credential ?? '';
       const europe = registryAs(f.centers.europe, key, credential);
+      partnerAtEurope = europe;
       expect((await europe.getArtifact({ id: artifact })).artifact?.product).toBe('router-os');
       expect(
         await grpcCodeOf(registryAs(f.centers.us, key, credential).getArtifact({ id: artifact })),
@@ -138,8 +141,8 @@ describe.each(testBackends().slice(0, 1))(
       );
       const atAsia = await accessUsesAt(f.centers.asia);
       expect(atAsia.some((u) => u?.artifactId === artifact)).toBe(false);
-    // The refusal at us named no artifact: its record has no residency and is held everywhere.
-    expect(atAsia.find((u) => u?.principal === principal)).toMatchObject({ refusalCode: 7 });
+      // The refusal at us named no artifact: its record has no residency and is held everywhere.
+      expect(atAsia.find((u) => u?.principal === principal)).toMatchObject({ refusalCode: 7 });
     });
 
     it('a revocation reaches all three centers', async () => {
@@ -173,6 +176,9 @@ describe.each(testBackends().slice(0, 1))(
       );
       await access.access.stop();
       for (const c of Object.values(ops)) expect(await grpcCodeOf(c.listArtifacts({}))).toBe('OK');
+      expect(await grpcCodeOf((partnerAtEurope as Registry).getArtifact({ id: artifact }))).toBe(
+        'OK',
+      );
       expect(await grpcCodeOf(stale.listArtifacts({}))).toBe('Unauthenticated');
       await access.restart();
     });
