@@ -3,6 +3,7 @@ export {
   assertChained,
   EVENT_SIGNATURE_DOMAIN,
   type HeaderFields,
+  type HeldEvent,
   openEvent,
   type SealedEvent,
   sealEvent,

@@ -77,6 +77,39 @@ describe('signed events', () => {
     expect(outcomes).toEqual(['data_loss', 'data_loss', 'data_loss', 'data_loss', 'data_loss']);
   });
 
+  it('verifies a copy of a held event again only when its header or signature differs', async () => {
+    const key = await generateSigningKeyPair();
+    const other = await generateSigningKeyPair();
+    const sealed = await sealEvent(fields, body, key);
+    const held = { digest: sealed.digest, signature: sealed.signature };
+    // The key no longer matters for a byte-identical copy: the held one was verified.
+    const wrongKey = () => other.publicKey;
+    const copy = await openEvent(
+      sealed.headerBytes,
+      sealed.signature,
+      sealed.bodyBytes,
+      wrongKey,
+      held,
+    );
+    expect(copy.digest).toEqual(sealed.digest);
+    const forged = new Uint8Array(sealed.signature);
+    forged[0] ^= 1;
+    const tamperedBody = new Uint8Array(sealed.bodyBytes ?? []);
+    tamperedBody[tamperedBody.length - 1] ^= 1;
+    const sibling = await sealEvent({ ...fields, hlc: 6n }, body, key);
+    const keys = () => key.publicKey;
+    const outcomes = await Promise.all([
+      openEvent(sealed.headerBytes, forged, sealed.bodyBytes, keys, held).catch((e) => e.code),
+      openEvent(sealed.headerBytes, sealed.signature, tamperedBody, keys, held).catch(
+        (e) => e.code,
+      ),
+      openEvent(sibling.headerBytes, sibling.signature, sibling.bodyBytes, wrongKey, held).catch(
+        (e) => e.code,
+      ),
+    ]);
+    expect(outcomes).toEqual(['data_loss', 'data_loss', 'data_loss']);
+  });
+
   it('detects a broken hash chain', async () => {
     const key = await generateSigningKeyPair();
     const first = await sealEvent({ ...fields, seq: 1n }, body, key);
