@@ -63,6 +63,8 @@ export class ChunkStore {
   readonly #leafDirs = new Map<string, Promise<string[]>>();
   /** Directories with entries not yet fsynced (deferred mode); at most 65,793. */
   readonly #unsyncedDirs = new Set<string>();
+  /** Syncs in progress, each resolving to whether it succeeded. */
+  readonly #syncing = new Set<Promise<boolean>>();
   /** Puts in progress by hex digest, so concurrent puts of one chunk write it once. */
   readonly #inflight = new Map<string, Promise<PutResult>>();
 
@@ -156,17 +158,28 @@ export class ChunkStore {
 
   /**
    * Makes every chunk stored so far survive a power loss. Needed only in `deferred`
-   * directory-sync mode, where an upload calls it once before committing what it stored.
+   * directory-sync mode, where an upload (or a group of chunks received from peers) calls
+   * it once before committing what it stored. Concurrent callers are safe: a call returns
+   * only once every directory it depends on is synced, including those another call took.
    */
   async sync(): Promise<void> {
+    const earlier = [...this.#syncing];
     const dirs = [...this.#unsyncedDirs];
     this.#unsyncedDirs.clear();
-    try {
-      await Promise.all(dirs.map(syncDirectory));
-    } catch (err) {
+    const mine = Promise.all(dirs.map(syncDirectory)).catch((err: unknown) => {
       for (const d of dirs) this.#unsyncedDirs.add(d);
       throw err;
-    }
+    });
+    const settled = mine.then(
+      () => true,
+      () => false,
+    );
+    this.#syncing.add(settled);
+    void settled.then(() => this.#syncing.delete(settled));
+    await mine;
+    // Directories a sync still running took from the set are durable only once it is done;
+    // if it failed, they are back in the set and this caller syncs them itself.
+    if ((await Promise.all(earlier)).includes(false)) await this.sync();
   }
 
   /**
