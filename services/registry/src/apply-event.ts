@@ -1,7 +1,13 @@
 import type { EventBody, EventHeader } from '@vitrine/proto/event';
+import type { FindingCreated } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
 import { applyArtifactPublished } from './artifact-store.js';
-import { applyCommentAdded, applyFindingCreated, applyFindingUpdated } from './finding-store.js';
+import {
+  applyCommentAdded,
+  applyFindingCreated,
+  applyFindingsCreated,
+  applyFindingUpdated,
+} from './finding-store.js';
 import type { RegistryDatabase } from './schema.js';
 
 /** Where an event came from and when: what every applier records beside the change. */
@@ -25,14 +31,7 @@ export async function applyEvent(
   body: EventBody,
   local: boolean,
 ): Promise<void> {
-  const at: EventStamp = {
-    origin: header.origin,
-    seq: header.seq,
-    hlc: header.hlc,
-    actor: body.actor,
-    residency: header.residency,
-    local,
-  };
+  const at = stampOf(header, body, local);
   const change = body.change;
   switch (change.case) {
     case 'artifactPublished':
@@ -53,4 +52,38 @@ export async function applyEvent(
       throw new Error(`no applier for event change ${String(unknown)}`);
     }
   }
+}
+
+/**
+ * Derives state from events in order, as {@link applyEvent} does one by one, but a run of
+ * consecutive FindingCreated events (independent rows) is recorded with one insert per
+ * table: the bulk of a log a center catches up on.
+ */
+export async function applyEvents(
+  tx: Kysely<RegistryDatabase>,
+  events: readonly { header: EventHeader; body: EventBody }[],
+  local: boolean,
+): Promise<void> {
+  let run: { at: EventStamp; body: FindingCreated }[] = [];
+  for (const { header, body } of events) {
+    if (body.change.case === 'findingCreated') {
+      run.push({ at: stampOf(header, body, local), body: body.change.value });
+      continue;
+    }
+    await applyFindingsCreated(tx, run);
+    run = [];
+    await applyEvent(tx, header, body, local);
+  }
+  await applyFindingsCreated(tx, run);
+}
+
+function stampOf(header: EventHeader, body: EventBody, local: boolean): EventStamp {
+  return {
+    origin: header.origin,
+    seq: header.seq,
+    hlc: header.hlc,
+    actor: body.actor,
+    residency: header.residency,
+    local,
+  };
 }

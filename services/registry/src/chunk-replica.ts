@@ -1,8 +1,10 @@
 import type { ChunkStore } from '@vitrine/chunks';
-import { VitrineError } from '@vitrine/errors';
+import { isVitrineError, VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
+import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { artifactContent } from './artifact-content.js';
-import { markAvailable, recordChunks, refreshArtifactHoldings } from './artifact-store.js';
+import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
+import { ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 
@@ -13,10 +15,35 @@ import type { RegistryDatabase } from './schema.js';
  * available), and serving chunks to peers only where residency allows.
  */
 export class ChunkReplica {
+  readonly #recorder: ChunkRecorder;
+  /** `arrivals.count` when no artifact was found replicating here; -1 until one is looked for. */
+  #idleAt = -1;
+
+  /**
+   * `arrivals`, shared with the replica that ingests events, lets an idle center skip its
+   * queries on every commit of the log; without it, every call looks.
+   */
   constructor(
     private readonly db: Kysely<RegistryDatabase>,
     private readonly store: ChunkStore,
-  ) {}
+    private readonly arrivals?: ArtifactArrivals,
+  ) {
+    this.#recorder = new ChunkRecorder(db, store);
+  }
+
+  /** Whether any artifact is replicating here (no query while none arrived since last seen). */
+  async #anyReplicating(): Promise<boolean> {
+    if (this.arrivals && this.#idleAt === this.arrivals.count) return false;
+    const seen = this.arrivals?.count ?? -1;
+    const row = await this.db
+      .selectFrom('artifacts')
+      .select('id')
+      .where('state', '=', 'replicating')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) this.#idleAt = seen;
+    return row !== undefined;
+  }
 
   /**
    * Up to `limit` chunks this center lacks for artifacts still replicating here. A chunk
@@ -24,6 +51,7 @@ export class ChunkReplica {
    * verified and recorded instead of fetched again (unless `peek`, which only counts).
    */
   async missing(limit: number, options: { peek?: boolean } = {}): Promise<Uint8Array[]> {
+    if (!(await this.#anyReplicating())) return [];
     if (options.peek) return this.#unrecorded(limit);
     const lacking: Uint8Array[] = [];
     for (const digest of await this.#unrecorded(limit)) {
@@ -49,28 +77,13 @@ export class ChunkReplica {
 
   /**
    * Stores a chunk a peer sent (`data_loss` if it does not hash to `digest`; a chunk already
-   * held is not rewritten) and updates the holdings of every artifact that uses it. A crash
+   * held is not rewritten) and records it, adding its bytes to every artifact that uses it;
+   * chunks received at the same time share one directory sync and one transaction. A crash
    * after the store and before the record only means the chunk is found again next time.
    */
   async receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
     await this.store.put(data, digest);
-    await this.store.sync();
-    await this.db.transaction().execute(async (tx) => {
-      await recordChunks(tx, [{ digest, size: data.length }]);
-      // Chunks arrive from several peers at once: locking the artifacts' rows makes their
-      // recounts take turns, so each sees the chunks the others recorded (READ COMMITTED).
-      const users = await tx
-        .selectFrom('artifacts')
-        .select('id')
-        .where('state', '=', 'replicating')
-        .where('id', 'in', (eb) =>
-          eb.selectFrom('artifact_chunks').select('artifact_id').where('digest', '=', digest),
-        )
-        .orderBy('id')
-        .forUpdate()
-        .execute();
-      for (const { id } of users) await refreshArtifactHoldings(tx, id);
-    });
+    await this.#recorder.record({ digest, size: data.length });
   }
 
   /**
@@ -79,15 +92,22 @@ export class ChunkReplica {
    * is reported through `onFailure`).
    */
   async complete(onFailure: (id: string, err: unknown) => void = () => {}): Promise<string[]> {
-    const ready = await this.db
+    if (!(await this.#anyReplicating())) return [];
+    const replicating = await this.db
       .selectFrom('artifacts')
-      .select(['id', 'chunk_count', 'content_digest'])
+      .select(['id', 'chunk_count', 'content_digest', 'size', 'bytes_held'])
       .where('state', '=', 'replicating')
-      .whereRef('bytes_held', '=', 'size')
       .execute();
+    let ready = replicating.filter((a) => a.bytes_held === a.size);
+    // Bytes held are counted as chunks are recorded; a count that lags (an artifact
+    // recorded while one of its chunks was) is recounted once no chunk is missing.
+    if (ready.length < replicating.length && (await this.#unrecorded(1)).length === 0) {
+      ready = replicating;
+    }
     const done: string[] = [];
     for (const row of ready) {
       try {
+        if (row.bytes_held !== row.size) await refreshArtifactHoldings(this.db, row.id);
         for await (const _ of artifactContent(this.db, this.store, row)) {
           // reading is verifying
         }
@@ -118,7 +138,9 @@ export class ChunkReplica {
         `chunk of an artifact that may not be held in ${peer.jurisdiction}`,
       );
     }
-    if (!(await this.store.has(digest))) return undefined;
-    return this.store.read(digest);
+    return this.store.read(digest).catch((err: unknown) => {
+      if (isVitrineError(err, 'not_found')) return undefined;
+      throw err;
+    });
   }
 }

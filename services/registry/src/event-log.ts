@@ -105,19 +105,26 @@ export class EventLog {
     return sealed;
   }
 
-  /** Moves this center's clock past a timestamp seen on an event from a peer (HLC receive rule). */
+  /**
+   * Moves this center's clock past a timestamp seen on an event from a peer (HLC receive
+   * rule), locking this center's head for the rest of `tx` as an append would.
+   */
   async observe(tx: Kysely<RegistryDatabase>, hlc: bigint): Promise<void> {
-    await this.#lockedHead(tx);
     await tx
-      .updateTable('log_heads')
-      .set({ hlc: sql`greatest(hlc, ${hlc}::int8)` })
-      .where('origin', '=', this.center.id)
+      .insertInto('log_heads')
+      .values({ origin: this.center.id, seq: 0n, digest: new Uint8Array(), hlc })
+      .onConflict((oc) =>
+        oc.column('origin').doUpdateSet({ hlc: sql`greatest(log_heads.hlc, excluded.hlc)` }),
+      )
       .execute();
   }
 
-  /** Inserts an event (verified, next in its origin's chain) and advances its origin's head. */
-  async store(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<void> {
-    await storeEvents(tx, [sealed]);
+  /**
+   * Inserts events (verified, each next in its origin's chain, in the order given) with one
+   * insert, and advances each origin's head to its last event.
+   */
+  async store(tx: Kysely<RegistryDatabase>, events: readonly SealedEvent[]): Promise<void> {
+    await storeEvents(tx, events);
   }
 
   #lockedHead(tx: Kysely<RegistryDatabase>) {
@@ -125,45 +132,45 @@ export class EventLog {
   }
 }
 
-/** An origin's log head, locked for the transaction; created at seq 0 so there is a row to lock. */
-export async function lockHead(tx: Kysely<RegistryDatabase>, origin: string) {
-  await tx
+/**
+ * An origin's log head, locked for the transaction; created at seq 0 so there is a row to
+ * lock. One statement: an upsert that changes nothing takes the row lock and returns it.
+ */
+export function lockHead(tx: Kysely<RegistryDatabase>, origin: string) {
+  return tx
     .insertInto('log_heads')
     .values({ origin, seq: 0n, digest: new Uint8Array(), hlc: 0n })
-    .onConflict((oc) => oc.column('origin').doNothing())
-    .execute();
-  return tx
-    .selectFrom('log_heads')
-    .selectAll()
-    .where('origin', '=', origin)
-    .forUpdate()
+    .onConflict((oc) => oc.column('origin').doUpdateSet({ seq: sql`log_heads.seq` }))
+    .returningAll()
     .executeTakeFirstOrThrow();
 }
 
-/** Inserts consecutive events of one origin and moves its head to the last of them. */
+/** Inserts consecutive events of each origin and moves each origin's head to its last one. */
 async function storeEvents(tx: Kysely<RegistryDatabase>, events: readonly SealedEvent[]) {
-  const last = events.at(-1);
-  if (!last) return;
-  await tx
-    .insertInto('events')
-    .values(
-      events.map((sealed) => ({
-        origin: sealed.header.origin,
-        seq: sealed.header.seq,
-        hlc: sealed.header.hlc,
-        residency: sealed.header.residency,
-        header: sealed.headerBytes,
-        signature: sealed.signature,
-        digest: sealed.digest,
-        body_case: sealed.body?.change.case ?? null,
-        body: sealed.bodyBytes ?? null,
-      })),
-    )
-    .execute();
-  const { origin, seq, hlc } = last.header;
-  await tx
-    .insertInto('log_heads')
-    .values({ origin, seq, digest: last.digest, hlc })
-    .onConflict((oc) => oc.column('origin').doUpdateSet({ seq, digest: last.digest, hlc }))
-    .execute();
+  if (events.length === 0) return;
+  await tx.insertInto('events').values(events.map(eventRow)).execute();
+  const lastOf = new Map(events.map((sealed) => [sealed.header.origin, sealed]));
+  for (const last of lastOf.values()) {
+    const { origin, seq, hlc } = last.header;
+    await tx
+      .insertInto('log_heads')
+      .values({ origin, seq, digest: last.digest, hlc })
+      .onConflict((oc) => oc.column('origin').doUpdateSet({ seq, digest: last.digest, hlc }))
+      .execute();
+  }
+}
+
+/** The `events` row an event is stored as. */
+export function eventRow(sealed: SealedEvent) {
+  return {
+    origin: sealed.header.origin,
+    seq: sealed.header.seq,
+    hlc: sealed.header.hlc,
+    residency: sealed.header.residency,
+    header: sealed.headerBytes,
+    signature: sealed.signature,
+    digest: sealed.digest,
+    body_case: sealed.body?.change.case ?? null,
+    body: sealed.bodyBytes ?? null,
+  };
 }

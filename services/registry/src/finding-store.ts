@@ -36,39 +36,55 @@ export const FINDING_FIELDS = [
 export type FindingField = (typeof FINDING_FIELDS)[number];
 
 /** Records a new finding; every field's register starts at the creating event's clock. */
-export async function applyFindingCreated(
+export function applyFindingCreated(tx: Db, at: EventStamp, body: FindingCreated): Promise<void> {
+  return applyFindingsCreated(tx, [{ at, body }]);
+}
+
+/**
+ * Records new findings with one insert per table, whatever their number: what a center
+ * catching up on a peer's log spends per finding is then close to a raw batched insert.
+ * Findings are independent of each other, so this equals applying them one by one.
+ */
+export async function applyFindingsCreated(
   tx: Db,
-  at: EventStamp,
-  body: FindingCreated,
+  created: readonly { at: EventStamp; body: FindingCreated }[],
 ): Promise<void> {
+  if (created.length === 0) return;
   await tx
     .insertInto('findings')
-    .values({
-      id: body.findingId,
-      origin: at.origin,
-      title: body.title,
-      description: body.description,
-      severity: enumWord(SeveritySchema, body.severity) ?? '',
-      cvss_vector: body.cvssVector,
-      status: enumWord(FindingStatusSchema, FindingStatus.NEW) ?? 'new',
-      assignee: '',
-      fix_artifact_id: '',
-      residency: [...at.residency],
-      created_hlc: at.hlc,
-      updated_hlc: at.hlc,
-    })
+    .values(
+      created.map(({ at, body }) => ({
+        id: body.findingId,
+        origin: at.origin,
+        title: body.title,
+        description: body.description,
+        severity: enumWord(SeveritySchema, body.severity) ?? '',
+        cvss_vector: body.cvssVector,
+        status: enumWord(FindingStatusSchema, FindingStatus.NEW) ?? 'new',
+        assignee: '',
+        fix_artifact_id: '',
+        residency: [...at.residency],
+        created_hlc: at.hlc,
+        updated_hlc: at.hlc,
+      })),
+    )
     .execute();
-  if (body.artifactIds.length > 0) {
-    await tx
-      .insertInto('finding_artifacts')
-      .values(body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })))
-      .execute();
-  }
+  const links = created.flatMap(({ body }) =>
+    body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })),
+  );
+  if (links.length > 0) await tx.insertInto('finding_artifacts').values(links).execute();
   await tx
     .insertInto('finding_field_versions')
-    .values(FINDING_FIELDS.map((field) => ({ finding_id: body.findingId, field, ...clock(at) })))
+    .values(
+      created.flatMap(({ at, body }) =>
+        FINDING_FIELDS.map((field) => ({ finding_id: body.findingId, field, ...clock(at) })),
+      ),
+    )
     .execute();
-  await recordHistory(tx, body.findingId, at, []);
+  await tx
+    .insertInto('finding_history')
+    .values(created.map(({ at, body }) => historyRow(body.findingId, at, [])))
+    .execute();
 }
 
 /**
@@ -153,14 +169,18 @@ function clock(at: EventStamp) {
 async function recordHistory(tx: Db, findingId: string, at: EventStamp, overwritten: string[]) {
   await tx
     .insertInto('finding_history')
-    .values({
-      finding_id: findingId,
-      origin: at.origin,
-      seq: at.seq,
-      hlc: at.hlc,
-      overwritten_fields: overwritten,
-    })
+    .values(historyRow(findingId, at, overwritten))
     .execute();
+}
+
+function historyRow(findingId: string, at: EventStamp, overwritten: string[]) {
+  return {
+    finding_id: findingId,
+    origin: at.origin,
+    seq: at.seq,
+    hlc: at.hlc,
+    overwritten_fields: overwritten,
+  };
 }
 
 async function requireFinding(tx: Db, id: string): Promise<void> {

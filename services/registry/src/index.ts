@@ -8,10 +8,6 @@ export {
   type RegistryConfigInput,
   registryConfigSchema,
 } from './config.js';
+export type { IngestOutcome, IngestReport } from './event-ingest.js';
 export { type RunningRegistry, startRegistry } from './main.js';
-export {
-  type IngestOutcome,
-  type PeerScope,
-  Replica,
-  type VersionVector,
-} from './replica.js';
+export { type PeerScope, Replica, type VersionVector } from './replica.js';

@@ -1,11 +1,9 @@
 import { create } from '@bufbuild/protobuf';
-import { bytesEqual } from '@vitrine/crypto';
-import { VitrineError } from '@vitrine/errors';
-import { assertChained, openEvent, type SealedEvent } from '@vitrine/events';
 import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
-import { applyEvent } from './apply-event.js';
-import { type CenterIdentity, type EventLog, lockHead } from './event-log.js';
+import { ArtifactArrivals } from './artifact-arrivals.js';
+import { EventIngest, type IngestOutcome, type IngestReport } from './event-ingest.js';
+import type { CenterIdentity, EventLog } from './event-log.js';
 import type { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
 import { stateDigest } from './state-digest.js';
@@ -18,9 +16,6 @@ export interface PeerScope {
   readonly id: string;
   readonly jurisdiction: string;
 }
-
-/** How an event received from a peer was taken. */
-export type IngestOutcome = 'applied' | 'header-only' | 'duplicate';
 
 /** Events read from the log per query while streaming to a peer. */
 const FEED_PAGE = 500;
@@ -35,9 +30,15 @@ export class Replica {
   constructor(
     private readonly db: Kysely<RegistryDatabase>,
     private readonly log: EventLog,
-    private readonly center: CenterIdentity,
-    private readonly originKey: (origin: string) => Uint8Array | undefined,
-  ) {}
+    center: CenterIdentity,
+    originKey: (origin: string) => Uint8Array | undefined,
+    arrivals: ArtifactArrivals = new ArtifactArrivals(),
+  ) {
+    this.#ingest = new EventIngest(db, log, center, originKey, arrivals);
+  }
+
+  /** Takes events from peers, many per transaction. */
+  readonly #ingest: EventIngest;
 
   /** Wakes followers when events have been committed here. */
   get changes(): LogChanges {
@@ -58,7 +59,9 @@ export class Replica {
   /**
    * Streams every event the peer lacks per `vector`, then new ones as they are committed,
    * until `signal` aborts. Bodies outside an event's residency are withheld: the peer gets
-   * the signed header only, so its sequence stays contiguous.
+   * the signed header only, so its sequence stays contiguous. The peer's own events are
+   * sent only as far as this center held them when the feed began (a peer restored from a
+   * backup gets back what it lost); later ones are its new appends, which it holds already.
    */
   async *feed(
     peer: PeerScope,
@@ -66,12 +69,22 @@ export class Replica {
     signal: AbortSignal,
   ): AsyncGenerator<SignedEvent> {
     const sent = new Map(vector);
+    const peersOwn = { origin: peer.id, upTo: (await this.versionVector()).get(peer.id) ?? 0n };
+    const lacks = (row: { origin: string; seq: bigint }) =>
+      row.seq > (sent.get(row.origin) ?? 0n) &&
+      (row.origin !== peersOwn.origin || row.seq <= peersOwn.upTo);
     let after = -1n;
+    // Catching up, the database leaves out what the peer holds; live, only new commits are
+    // read, a plain index scan, and filtered here — cheaper than planning the filter.
+    let live = false;
     while (!signal.aborted) {
       const woken = this.log.changes.next(signal);
-      const page = await this.#eventsAfter(sent, after);
+      const page = live
+        ? await this.#eventsAfter(after)
+        : await this.#lackedAfter(sent, after, peersOwn);
       for (const row of page) {
         after = row.position;
+        if (!lacks(row)) continue;
         sent.set(row.origin, row.seq);
         const allowed = row.residency.length === 0 || row.residency.includes(peer.jurisdiction);
         yield create(SignedEventSchema, {
@@ -80,86 +93,62 @@ export class Replica {
           body: allowed && row.body ? row.body : new Uint8Array(),
         });
       }
-      if (page.length < FEED_PAGE) await woken;
+      if (page.length < FEED_PAGE) {
+        live = true;
+        await woken;
+      }
     }
+  }
+
+  /** Takes one event from a peer (see {@link ingestAll}); throws if it is refused. */
+  async ingest(signed: SignedEvent): Promise<IngestOutcome> {
+    const { outcomes, refusal } = await this.ingestAll([signed]);
+    if (refusal !== undefined) throw refusal;
+    return outcomes[0] as IngestOutcome;
   }
 
   /**
-   * Takes one event from a peer. Checklist, in order: signature by its origin's key (and
-   * body matching the signed digest); body only where its residency allows this center, and
-   * present wherever it does; next in its origin's sequence and hash chain (an event already
-   * held must be the very same one — anything else is equivocation). Then stores and applies
-   * it in one transaction.
+   * Takes events from a peer, in the order sent, as few transactions as it can: each is
+   * verified against its origin's key, checked against its origin's sequence and hash chain,
+   * and applied idempotently by (origin, seq) — see EventIngest. Events before a refused one
+   * are kept; the report says which was refused and why.
    */
-  async ingest(signed: SignedEvent): Promise<IngestOutcome> {
-    const body = signed.body.length > 0 ? signed.body : undefined;
-    const sealed = await openEvent(signed.header, signed.signature, body, this.originKey);
-    this.#assertResidency(sealed);
-    const outcome = await this.log.transact(this.db, async (tx) => {
-      const head = await lockHead(tx, sealed.header.origin);
-      if (sealed.header.seq <= head.seq) return this.#duplicate(tx, sealed);
-      if (sealed.header.seq !== head.seq + 1n) {
-        throw new VitrineError(
-          'failed_precondition',
-          `event ${sealed.header.origin}/${sealed.header.seq} arrived before ${sealed.header.origin}/${head.seq + 1n}`,
-        );
-      }
-      assertChained(sealed.header, head.digest);
-      await this.log.store(tx, sealed);
-      if (sealed.body) await applyEvent(tx, sealed.header, sealed.body, false);
-      // Last: locks are taken origin head → state rows → own head, the order local writes
-      // (state rows → own head) agree with, so a local write and an ingest never deadlock.
-      await this.log.observe(tx, sealed.header.hlc);
-      return sealed.body ? ('applied' as const) : ('header-only' as const);
-    });
-    return outcome;
+  ingestAll(events: readonly SignedEvent[]): Promise<IngestReport> {
+    return this.#ingest.ingest(events);
   }
 
-  #assertResidency(sealed: SealedEvent): void {
-    const { residency, origin, seq } = sealed.header;
-    const mayHold = residency.length === 0 || residency.includes(this.center.jurisdiction);
-    if (sealed.body && !mayHold) {
-      throw new VitrineError(
-        'permission_denied',
-        `event ${origin}/${seq} may only be held in ${residency.join(', ')}; refused at ${this.center.id}`,
-      );
-    }
-    if (!sealed.body && mayHold) {
-      throw new VitrineError('data_loss', `event ${origin}/${seq} arrived without its body`);
-    }
+  /** A page of events after `position`, in append order. */
+  #eventsAfter(position: bigint) {
+    return this.#page(position).execute();
   }
 
-  async #duplicate(tx: Kysely<RegistryDatabase>, sealed: SealedEvent): Promise<IngestOutcome> {
-    const held = await tx
-      .selectFrom('events')
-      .select('digest')
-      .where('origin', '=', sealed.header.origin)
-      .where('seq', '=', sealed.header.seq)
-      .executeTakeFirstOrThrow();
-    if (!bytesEqual(held.digest, sealed.digest)) {
-      throw new VitrineError(
-        'data_loss',
-        `origin ${sealed.header.origin} signed two different events with sequence ${sealed.header.seq}`,
-      );
-    }
-    return 'duplicate';
+  /**
+   * A page of events after `position` that `vector` does not cover, in append order,
+   * leaving out those of `peersOwn.origin` past `peersOwn.upTo`.
+   */
+  #lackedAfter(
+    vector: VersionVector,
+    position: bigint,
+    peersOwn: { origin: string; upTo: bigint },
+  ) {
+    return this.#page(position)
+      .where((eb) =>
+        eb.and([
+          ...[...vector].map(([origin, seq]) =>
+            eb.or([eb('origin', '!=', origin), eb('seq', '>', seq)]),
+          ),
+          eb.or([eb('origin', '!=', peersOwn.origin), eb('seq', '<=', peersOwn.upTo)]),
+        ]),
+      )
+      .execute();
   }
 
-  /** Events after `position` that `vector` does not cover, in append order. */
-  #eventsAfter(vector: VersionVector, position: bigint) {
+  #page(position: bigint) {
     return this.db
       .selectFrom('events')
       .select(['position', 'origin', 'seq', 'residency', 'header', 'signature', 'body'])
       .where('position', '>', position)
-      .where((eb) =>
-        eb.and(
-          [...vector].map(([origin, seq]) =>
-            eb.or([eb('origin', '!=', origin), eb('seq', '>', seq)]),
-          ),
-        ),
-      )
       .orderBy('position')
-      .limit(FEED_PAGE)
-      .execute();
+      .limit(FEED_PAGE);
   }
 }

@@ -4,6 +4,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
 import { type CenterAccess, openCenterAccess } from './access/center-access.js';
+import { ArtifactArrivals } from './artifact-arrivals.js';
 import { Artifacts } from './artifacts.js';
 import { ChunkReplica } from './chunk-replica.js';
 import type { RegistryConfig } from './config.js';
@@ -42,7 +43,8 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });
   const findings = new Findings(db, log, center.id);
-  const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined));
+  const arrivals = new ArtifactArrivals();
+  const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
   const access = await openCenterAccess(config, db, log, logger);
   const server = await startServer({
     host: config.listen.host,
@@ -57,5 +59,5 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     await access.stop();
     throw err;
   });
-  return { server, replica, chunks: new ChunkReplica(db, store), access };
+  return { server, replica, chunks: new ChunkReplica(db, store, arrivals), access };
 }

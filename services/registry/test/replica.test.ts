@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { ChunkStore } from '@vitrine/chunks';
-import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
+import { generateSigningKeyPair } from '@vitrine/crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
@@ -11,28 +9,13 @@ import {
   PushArtifactRequestSchema,
   UpdateFindingRequestSchema,
 } from '@vitrine/proto/registry';
-import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
-import { tempDir, testBackends } from '@vitrine/testing';
+import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Artifacts } from '../src/artifacts.js';
-import { EventLog } from '../src/event-log.js';
 import { findFinding } from '../src/finding-store.js';
-import { Findings } from '../src/findings.js';
-import { registryMigrations } from '../src/migrations/index.js';
-import { Replica } from '../src/replica.js';
-import type { RegistryDatabase } from '../src/schema.js';
 import { randomContent, uploadOf } from './harness.js';
+import { openTestCenter, type TestCenter } from './test-center.js';
 
-interface Center {
-  id: string;
-  jurisdiction: string;
-  key: SigningKeyPair;
-  database: Database<RegistryDatabase>;
-  findings: Findings;
-  artifacts: Artifacts;
-  replica: Replica;
-  log: EventLog;
-}
+type Center = TestCenter;
 
 /** Drains what `from` would send `to` right now (stops once the feed is idle). */
 async function sync(from: Center, to: Center): Promise<SignedEvent[]> {
@@ -63,32 +46,8 @@ describe.each(testBackends())('replication between two centers on $name', (backe
   let source = '';
 
   async function openCenter(id: string, jurisdiction: string, keys: Map<string, Uint8Array>) {
-    const target = await backend.open();
-    const dir = await tempDir(`vitrine-replica-${id}-`);
-    const database = await openDatabase<RegistryDatabase>(target);
-    cleanups.push(async () => {
-      await database.close();
-      await target.cleanup();
-      await dir.cleanup();
-    });
-    await migrateToLatest(database.db, registryMigrations);
-    const key = await generateSigningKeyPair();
-    keys.set(id, key.publicKey);
-    const identity = { id, jurisdiction, signingKey: key };
-    const log = new EventLog(identity);
-    const store = await ChunkStore.open(join(dir.path, 'chunks'));
-    const center: Center = {
-      id,
-      jurisdiction,
-      key,
-      database,
-      log,
-      findings: new Findings(database.db, log, id),
-      artifacts: new Artifacts(database.db, log, store, identity, ['EU', 'US'], {
-        maxArtifactBytes: 1n << 30n,
-      }),
-      replica: new Replica(database.db, log, identity, (origin) => keys.get(origin)),
-    };
+    const center = await openTestCenter(backend, id, jurisdiction, keys);
+    cleanups.push(center.cleanup);
     centers.push(center);
     return center;
   }
@@ -284,7 +243,121 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       .executeTakeFirstOrThrow();
     expect(mine.hlc).toBeGreaterThanOrEqual(last.hlc);
   });
+
+  it('sends a peer its own events only where it lacks them, never its new ones back', async () => {
+    const { fromBinary } = await import('@bufbuild/protobuf');
+    const { EventHeaderSchema } = await import('@vitrine/proto/event');
+    const positions = (events: SignedEvent[]) =>
+      events.map((e) => {
+        const { origin, seq } = fromBinary(EventHeaderSchema, e.header);
+        return `${origin}/${seq}`;
+      });
+    await sync(eu, us);
+    const comment = (c: Center, text: string) =>
+      c.findings.comment('carol', create(AddCommentRequestSchema, { findingId: 'europe-2', text }));
+    await comment(us, 'from us');
+    await sync(us, eu);
+    const vector = await us.replica.versionVector();
+    const usHead = vector.get('us') ?? 0n;
+    // A us restored from a backup that lacks its last event gets it back from europe.
+    const restored = await collect(eu, new Map([...vector, ['us', usHead - 1n]]));
+    expect(positions(restored)).toEqual([`us/${usHead}`]);
+    // Live, us's new events reach europe and are not sent back; europe's own are.
+    const stop = new AbortController();
+    const live: SignedEvent[] = [];
+    const following = (async () => {
+      for await (const e of eu.replica.feed(us, vector, stop.signal)) live.push(e);
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    await comment(us, 'again from us');
+    await sync(us, eu);
+    await comment(eu, 'from europe');
+    await new Promise((r) => setTimeout(r, 100));
+    stop.abort();
+    await following;
+    const europeHead = (await eu.replica.versionVector()).get('europe');
+    expect(positions(live)).toEqual([`europe/${europeHead}`]);
+  });
+
+  it('takes a batch at once, keeping the events before a refused one', async () => {
+    await sync(eu, us);
+    const made: string[] = [];
+    for (const title of ['batch one', 'batch two']) {
+      const request = { artifactIds: [source], title, severity: Severity.LOW };
+      made.push(
+        (await eu.findings.create('alice', create(CreateFindingRequestSchema, request))).id,
+      );
+    }
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'b3' }),
+    );
+    const [a, b, c] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
+    const held = (await us.replica.versionVector()).get('europe') ?? 0n;
+    const forged = create(SignedEventSchema, { ...b, signature: b.signature.map((x) => x ^ 1) });
+    const refused = await us.replica.ingestAll([a, forged, c]);
+    expect(refused.outcomes).toEqual(['applied']);
+    expect(await codeOf(Promise.reject(refused.refusal))).toBe('data_loss');
+    expect((await us.replica.versionVector()).get('europe')).toBe(held + 1n);
+    const rest = await us.replica.ingestAll([a, b, c]);
+    expect(rest).toEqual({ outcomes: ['duplicate', 'applied', 'applied'] });
+    expect((await us.replica.versionVector()).get('europe')).toBe(held + 3n);
+    for (const id of made) {
+      expect(await findFinding(us.database.db, id)).toEqual(await findFinding(eu.database.db, id));
+      const clocks = (db: Center['database']['db']) =>
+        db
+          .selectFrom('finding_field_versions')
+          .selectAll()
+          .where('finding_id', '=', id)
+          .orderBy('field')
+          .execute();
+      expect(await clocks(us.database.db)).toEqual(await clocks(eu.database.db));
+    }
+  });
+
+  it('takes a batch one event at a time when applying one fails, keeping those before it', async () => {
+    await sync(eu, us);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'c1' }),
+    );
+    const [valid] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
+    const { sealEvent } = await import('@vitrine/events');
+    const { EventHeaderSchema, EventBodySchema } = await import('@vitrine/proto/event');
+    const { FindingUpdatedSchema } = await import('@vitrine/proto/finding');
+    const { fromBinary } = await import('@bufbuild/protobuf');
+    const header = fromBinary(EventHeaderSchema, valid.header);
+    // Signed by europe, next in its chain, but updating a finding no center knows.
+    const orphan = await sealEvent(
+      { ...header, seq: header.seq + 1n, hlc: header.hlc + 1n, prevDigest: await digestOf(valid) },
+      create(EventBodySchema, {
+        actor: 'bob',
+        change: {
+          case: 'findingUpdated',
+          value: create(FindingUpdatedSchema, { findingId: 'europe-999', title: 'never' }),
+        },
+      }),
+      eu.key,
+    );
+    const held = (await us.replica.versionVector()).get('europe') ?? 0n;
+    const report = await us.replica.ingestAll([
+      valid,
+      create(SignedEventSchema, {
+        header: orphan.headerBytes,
+        signature: orphan.signature,
+        body: orphan.bodyBytes ?? new Uint8Array(),
+      }),
+    ]);
+    expect(report.outcomes).toEqual(['applied']);
+    expect(await codeOf(Promise.reject(report.refusal))).toBe('failed_precondition');
+    expect((await us.replica.versionVector()).get('europe')).toBe(held + 1n);
+  });
 });
+
+async function digestOf(event: SignedEvent): Promise<Uint8Array> {
+  const { sha256 } = await import('@vitrine/crypto');
+  return sha256(event.header);
+}
 
 /** The events `from` would send a peer with `vector` right now. */
 async function collect(
@@ -309,30 +382,9 @@ describe.each(testBackends())('concurrent edits on $name', (backend) => {
     const cleanups: (() => Promise<void>)[] = [];
     try {
       const open = async (id: string, jurisdiction: string) => {
-        const target = await backend.open();
-        const dir = await tempDir(`vitrine-conflict-${id}-`);
-        const database = await openDatabase<RegistryDatabase>(target);
-        cleanups.push(async () => {
-          await database.close();
-          await target.cleanup();
-          await dir.cleanup();
-        });
-        await migrateToLatest(database.db, registryMigrations);
-        const key = await generateSigningKeyPair();
-        keys.set(id, key.publicKey);
-        const identity = { id, jurisdiction, signingKey: key };
-        const log = new EventLog(identity);
-        const store = await ChunkStore.open(join(dir.path, 'chunks'));
-        return {
-          db: database.db,
-          findings: new Findings(database.db, log, id),
-          artifacts: new Artifacts(database.db, log, store, identity, ['EU', 'US'], {
-            maxArtifactBytes: 1n << 30n,
-          }),
-          replica: new Replica(database.db, log, identity, (origin) => keys.get(origin)),
-          jurisdiction,
-          id,
-        };
+        const center = await openTestCenter(backend, id, jurisdiction, keys);
+        cleanups.push(center.cleanup);
+        return { ...center, db: center.database.db };
       };
       const eu = await open('europe', 'EU');
       const us = await open('us', 'US');

@@ -1,0 +1,280 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { bytesEqual } from '@vitrine/crypto';
+import { VitrineError } from '@vitrine/errors';
+import { assertChained, type HeldEvent, openEvent, type SealedEvent } from '@vitrine/events';
+import { EventHeaderSchema, type SignedEvent } from '@vitrine/proto/event';
+import type { Kysely } from 'kysely';
+import { applyEvents } from './apply-event.js';
+import type { ArtifactArrivals } from './artifact-arrivals.js';
+import { type CenterIdentity, type EventLog, lockHead } from './event-log.js';
+import { RecentEvents } from './recent-events.js';
+import type { RegistryDatabase } from './schema.js';
+
+type Db = Kysely<RegistryDatabase>;
+
+/** Events remembered as taken lately (about 150 bytes each). */
+const RECENT_EVENTS = 16_384;
+
+/** How an event received from a peer was taken. */
+export type IngestOutcome = 'applied' | 'header-only' | 'duplicate';
+
+/**
+ * What became of events received from a peer: the outcome of each event taken, in order,
+ * and — when one was refused — why. Events before the refused one are taken all the same,
+ * so a peer that keeps sending a bad event cannot hold back the good ones before it.
+ */
+export interface IngestReport {
+  readonly outcomes: readonly IngestOutcome[];
+  readonly refusal?: unknown;
+}
+
+/** An event received, opened (verified), with the copy of it this center already holds. */
+interface Opened {
+  readonly sealed: SealedEvent;
+  readonly held: HeldEvent | undefined;
+}
+
+/**
+ * Takes events from peers into a center's log, many per transaction: a peer streaming its
+ * log costs one commit, one lock of each origin's head and one insert per batch instead of
+ * per event, and a copy of an event already held (every event reaches a center once per
+ * peer that forwards it) costs no transaction and no second signature check. Every event
+ * still passes the whole checklist on its own (see {@link ingest}).
+ */
+export class EventIngest {
+  /**
+   * Per origin, a sequence this center is known to hold (a hint: heads only grow), so only
+   * events at or below it are looked up as possible copies.
+   */
+  #heads: Map<string, bigint> | undefined;
+  /** Events taken lately: their copies from other peers need no query. */
+  readonly #recent = new RecentEvents(RECENT_EVENTS);
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: EventLog,
+    private readonly center: CenterIdentity,
+    private readonly originKey: (origin: string) => Uint8Array | undefined,
+    private readonly arrivals: ArtifactArrivals,
+  ) {}
+
+  /**
+   * Takes events in the order sent. Checklist for each, in order: signature by its origin's
+   * key (not checked again for a byte-identical copy of an event held here) and body
+   * matching the signed digest; body only where its residency allows this center, and
+   * present wherever it does; next in its origin's sequence and hash chain (an event
+   * already held must be the very same one — anything else is equivocation). Those that
+   * pass are stored and applied in one transaction, up to the first one refused.
+   */
+  async ingest(events: readonly SignedEvent[]): Promise<IngestReport> {
+    const held = await this.#heldCopies(events);
+    const opened: Opened[] = [];
+    let refusal: { error: unknown } | undefined;
+    for (const [i, signed] of events.entries()) {
+      try {
+        const body = signed.body.length > 0 ? signed.body : undefined;
+        const copy = held[i];
+        const sealed = await openEvent(signed.header, signed.signature, body, this.originKey, copy);
+        this.#assertResidency(sealed);
+        opened.push({ sealed, held: copy });
+      } catch (error) {
+        refusal = { error };
+        break;
+      }
+    }
+    let report: IngestReport;
+    try {
+      report = await this.#commit(opened);
+    } catch (error) {
+      // Applying refused one of them (an SQL error rolls the whole batch back): take them
+      // one at a time, so those before it are kept and it alone is refused.
+      if (events.length > 1) return this.#oneByOne(events);
+      throw error;
+    }
+    // A refusal while placing events comes before the one met opening them, if any.
+    return report.refusal === undefined && refusal ? { ...report, refusal: refusal.error } : report;
+  }
+
+  async #oneByOne(events: readonly SignedEvent[]): Promise<IngestReport> {
+    const outcomes: IngestOutcome[] = [];
+    for (const event of events) {
+      try {
+        const report = await this.ingest([event]);
+        outcomes.push(...report.outcomes);
+        if (report.refusal !== undefined) return { outcomes, refusal: report.refusal };
+      } catch (refusal) {
+        return { outcomes, refusal };
+      }
+    }
+    return { outcomes };
+  }
+
+  /**
+   * Stores and applies what was opened in one transaction — none at all when every event is
+   * a copy of one held. Locks are taken origin heads (sorted) → state rows → own head
+   * (observe, last), the order local writes (state rows → own head) agree with, so a local
+   * write and an ingest never deadlock.
+   */
+  async #commit(opened: readonly Opened[]): Promise<IngestReport> {
+    if (opened.every(isCopy)) return { outcomes: opened.map(() => 'duplicate') };
+    const report = await this.log.transact(this.db, async (tx): Promise<Placed> => {
+      const placed = await this.#place(tx, opened);
+      await this.log.store(tx, placed.fresh);
+      const withBodies = placed.fresh.flatMap((e) =>
+        e.body ? [{ header: e.header, body: e.body }] : [],
+      );
+      await applyEvents(tx, withBodies, false);
+      let latest = -1n;
+      for (const sealed of placed.fresh) if (sealed.header.hlc > latest) latest = sealed.header.hlc;
+      if (latest >= 0n) await this.log.observe(tx, latest);
+      return placed;
+    });
+    for (const e of report.fresh) this.#recent.remember(e.header.origin, e.header.seq, e);
+    for (const [origin, head] of report.heads) {
+      if (head.seq > (this.#heads?.get(origin) ?? 0n)) this.#heads?.set(origin, head.seq);
+    }
+    if (report.fresh.some((e) => e.body?.change.case === 'artifactPublished')) {
+      this.arrivals.arrived();
+    }
+    const { outcomes, refusal } = report;
+    return refusal === undefined ? { outcomes } : { outcomes, refusal };
+  }
+
+  /** Where each event goes, in order, up to the first refused: a copy, or next of its origin. */
+  async #place(tx: Db, opened: readonly Opened[]): Promise<Placed> {
+    const heads = new Map<string, { seq: bigint; digest: Uint8Array }>();
+    const origins = new Set(opened.filter((o) => !isCopy(o)).map((o) => o.sealed.header.origin));
+    for (const origin of [...origins].sort()) heads.set(origin, await lockHead(tx, origin));
+    const placed: Placed = { outcomes: [], fresh: [], heads };
+    for (const event of opened) {
+      try {
+        placed.outcomes.push(await placeOne(tx, event, heads, placed.fresh));
+      } catch (error) {
+        placed.refusal = error;
+        break;
+      }
+    }
+    return placed;
+  }
+
+  /** The copy this center holds of each event, where it may hold one (by the head hints). */
+  async #heldCopies(events: readonly SignedEvent[]): Promise<(HeldEvent | undefined)[]> {
+    this.#heads ??= await headHints(this.db);
+    const keys = events.map((e) => positionOf(e.header));
+    const wanted = new Map<string, bigint[]>();
+    for (const key of keys) {
+      if (!key || this.#recent.get(key.origin, key.seq)) continue;
+      // This center's own events are always held here.
+      const own = key.origin === this.center.id;
+      if (!own && key.seq > (this.#heads.get(key.origin) ?? 0n)) continue;
+      wanted.set(key.origin, [...(wanted.get(key.origin) ?? []), key.seq]);
+    }
+    const recentOr = (key: { origin: string; seq: bigint } | undefined) =>
+      key && this.#recent.get(key.origin, key.seq);
+    if (wanted.size === 0) return keys.map(recentOr);
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['origin', 'seq', 'digest', 'signature'])
+      .where((eb) =>
+        eb.or(
+          [...wanted].map(([origin, seqs]) =>
+            eb.and([eb('origin', '=', origin), eb('seq', 'in', seqs)]),
+          ),
+        ),
+      )
+      .execute();
+    for (const row of rows) this.#recent.remember(row.origin, row.seq, row);
+    return keys.map(recentOr);
+  }
+
+  #assertResidency(sealed: SealedEvent): void {
+    const { residency, origin, seq } = sealed.header;
+    const mayHold = residency.length === 0 || residency.includes(this.center.jurisdiction);
+    if (sealed.body && !mayHold) {
+      throw new VitrineError(
+        'permission_denied',
+        `event ${origin}/${seq} may only be held in ${residency.join(', ')}; refused at ${this.center.id}`,
+      );
+    }
+    if (!sealed.body && mayHold) {
+      throw new VitrineError('data_loss', `event ${origin}/${seq} arrived without its body`);
+    }
+  }
+}
+
+/**
+ * Events placed in a transaction: each one's outcome, those to store, the refusal if any,
+ * and the heads of the origins locked (moved past the events stored).
+ */
+interface Placed {
+  outcomes: IngestOutcome[];
+  fresh: SealedEvent[];
+  heads: ReadonlyMap<string, { seq: bigint }>;
+  refusal?: unknown;
+}
+
+/** True for a byte-identical copy of an event this center holds. */
+function isCopy({ sealed, held }: Opened): boolean {
+  return held !== undefined && bytesEqual(held.digest, sealed.digest);
+}
+
+/** One event's place: a copy of one held, or the next of its origin (added to `fresh`). */
+async function placeOne(
+  tx: Db,
+  { sealed, held }: Opened,
+  heads: Map<string, { seq: bigint; digest: Uint8Array }>,
+  fresh: SealedEvent[],
+): Promise<IngestOutcome> {
+  if (isCopy({ sealed, held })) return 'duplicate';
+  const { origin, seq } = sealed.header;
+  const head = heads.get(origin);
+  if (!head) throw new Error(`no locked head for origin ${origin}`);
+  if (seq <= head.seq) {
+    const known =
+      held ??
+      fresh.find((e) => e.header.origin === origin && e.header.seq === seq) ??
+      (await storedCopy(tx, origin, seq));
+    if (!bytesEqual(known.digest, sealed.digest)) {
+      throw new VitrineError(
+        'data_loss',
+        `origin ${origin} signed two different events with sequence ${seq}`,
+      );
+    }
+    return 'duplicate';
+  }
+  if (seq !== head.seq + 1n) {
+    throw new VitrineError(
+      'failed_precondition',
+      `event ${origin}/${seq} arrived before ${origin}/${head.seq + 1n}`,
+    );
+  }
+  assertChained(sealed.header, head.digest);
+  heads.set(origin, { seq, digest: sealed.digest });
+  fresh.push(sealed);
+  return sealed.body ? 'applied' : 'header-only';
+}
+
+/** Origin and sequence of an event's header bytes; undefined when they do not decode. */
+function positionOf(headerBytes: Uint8Array): { origin: string; seq: bigint } | undefined {
+  try {
+    const { origin, seq } = fromBinary(EventHeaderSchema, headerBytes);
+    return { origin, seq };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every origin's head sequence as stored now. */
+async function headHints(db: Db): Promise<Map<string, bigint>> {
+  const rows = await db.selectFrom('log_heads').select(['origin', 'seq']).execute();
+  return new Map(rows.map((row) => [row.origin, row.seq]));
+}
+
+function storedCopy(tx: Db, origin: string, seq: bigint): Promise<HeldEvent> {
+  return tx
+    .selectFrom('events')
+    .select(['digest', 'signature'])
+    .where('origin', '=', origin)
+    .where('seq', '=', seq)
+    .executeTakeFirstOrThrow();
+}

@@ -1,0 +1,122 @@
+import { create } from '@bufbuild/protobuf';
+import { sha256 } from '@vitrine/crypto';
+import { ArtifactKind } from '@vitrine/proto/artifact';
+import type { SignedEvent } from '@vitrine/proto/event';
+import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
+import { testBackends } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findArtifact } from '../src/artifact-store.js';
+import { randomContent, uploadOf } from './harness.js';
+import { openTestCenter, type TestCenter } from './test-center.js';
+
+describe.each(testBackends())('chunk replication on $name', (backend) => {
+  const keys = new Map<string, Uint8Array>();
+  let eu: TestCenter;
+  let us: TestCenter;
+
+  beforeAll(async () => {
+    eu = await openTestCenter(backend, 'europe', 'EU', keys);
+    us = await openTestCenter(backend, 'us', 'US', keys);
+  });
+  afterAll(async () => {
+    await eu?.cleanup();
+    await us?.cleanup();
+  });
+
+  /** Publishes `size` random bytes at europe and gives us its events; the artifact id. */
+  async function publishAtEurope(version: string, size: number, residency: string[] = []) {
+    async function* requests() {
+      const meta = { kind: ArtifactKind.UPDATE, product: 'agent', version, residency };
+      for await (const m of uploadOf(meta, randomContent(size))) {
+        yield create(PushArtifactRequestSchema, m);
+      }
+    }
+    const pushed = await eu.artifacts.push('operator', requests(), new AbortController().signal);
+    const events: SignedEvent[] = [];
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 200);
+    for await (const e of eu.replica.feed(us, await us.replica.versionVector(), stop.signal)) {
+      events.push(e);
+    }
+    const report = await us.replica.ingestAll(events);
+    expect(report.refusal).toBeUndefined();
+    return pushed.artifact.id;
+  }
+
+  it('finds the chunks of an artifact as soon as its event arrives, records them received together, and completes it verified', async () => {
+    expect(await us.chunks.missing(1000)).toEqual([]);
+    const id = await publishAtEurope('1.0', 3_000_000);
+    const lacking = await us.chunks.missing(1000);
+    expect(lacking.length).toBeGreaterThan(10);
+    // All at once, as a fetch with many chunks in flight delivers them.
+    await Promise.all(
+      lacking.map(async (digest) => us.chunks.receive(digest, await eu.store.read(digest))),
+    );
+    expect(await us.chunks.missing(1000)).toEqual([]);
+    const row = await findArtifact(us.database.db, id);
+    expect(row?.bytes_held).toBe(row?.size);
+    expect(row?.state).toBe('replicating');
+    expect(await us.chunks.complete()).toEqual([id]);
+    expect((await findArtifact(us.database.db, id))?.state).toBe('available');
+    expect(await us.chunks.complete()).toEqual([]);
+  });
+
+  it('counts a chunk received twice at once only once', async () => {
+    const first = await publishAtEurope('2.0', 200_000);
+    const [digest] = await us.chunks.missing(1);
+    const data = await eu.store.read(digest as Uint8Array);
+    await Promise.all([
+      us.chunks.receive(digest as Uint8Array, data),
+      us.chunks.receive(digest as Uint8Array, data),
+    ]);
+    expect((await findArtifact(us.database.db, first))?.bytes_held).toBe(BigInt(data.length));
+  });
+
+  it('recounts and completes an artifact whose count lags once no chunk is missing', async () => {
+    const id = await publishAtEurope('3.0', 300_000);
+    for (const digest of await us.chunks.missing(1000)) {
+      await us.chunks.receive(digest, await eu.store.read(digest));
+    }
+    await us.database.db
+      .updateTable('artifacts')
+      .set({ bytes_held: 0n })
+      .where('id', '=', id)
+      .execute();
+    expect(await us.chunks.complete()).toContain(id);
+    const row = await findArtifact(us.database.db, id);
+    expect(row?.state).toBe('available');
+    expect(row?.bytes_held).toBe(row?.size);
+  });
+
+  it('refuses a chunk that does not match its digest with DATA_LOSS, recording nothing', async () => {
+    await publishAtEurope('4.0', 100_000);
+    const [digest] = await us.chunks.missing(1);
+    const forged = new Uint8Array((await eu.store.read(digest as Uint8Array)).length);
+    const refused = await us.chunks.receive(digest as Uint8Array, forged).then(
+      () => 'ok',
+      (e: { code?: string }) => e.code,
+    );
+    expect(refused).toBe('data_loss');
+    expect(await us.chunks.missing(1000)).toContainEqual(digest);
+    expect(await us.store.has(digest as Uint8Array)).toBe(false);
+  });
+
+  it('serves a chunk only to a peer whose jurisdiction may hold it, and nothing it lacks', async () => {
+    await publishAtEurope('5.0-eu', 100_000, ['EU']);
+    const euOnly = await eu.database.db
+      .selectFrom('artifact_chunks as ac')
+      .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
+      .select('ac.digest')
+      .where('a.version', '=', '5.0-eu')
+      .executeTakeFirstOrThrow();
+    const refused = await eu.chunks.readFor({ id: 'us', jurisdiction: 'US' }, euOnly.digest).then(
+      () => 'ok',
+      (e: { code?: string }) => e.code,
+    );
+    expect(refused).toBe('permission_denied');
+    const served = await eu.chunks.readFor({ id: 'eu2', jurisdiction: 'EU' }, euOnly.digest);
+    expect(served && sha256(served)).toEqual(euOnly.digest);
+    const unknown = new Uint8Array(32).fill(7);
+    expect(await eu.chunks.readFor({ id: 'us', jurisdiction: 'US' }, unknown)).toBeUndefined();
+  });
+});

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { ChunkStore } from '@vitrine/chunks';
+import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
+import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
+import { type TestBackend, tempDir } from '@vitrine/testing';
+import { ArtifactArrivals } from '../src/artifact-arrivals.js';
+import { Artifacts } from '../src/artifacts.js';
+import { ChunkReplica } from '../src/chunk-replica.js';
+import { EventLog } from '../src/event-log.js';
+import { Findings } from '../src/findings.js';
+import { registryMigrations } from '../src/migrations/index.js';
+import { Replica } from '../src/replica.js';
+import type { RegistryDatabase } from '../src/schema.js';
+
+/** A center's domain objects over a real database and chunk folder, without a server. */
+export interface TestCenter {
+  id: string;
+  jurisdiction: string;
+  key: SigningKeyPair;
+  database: Database<RegistryDatabase>;
+  store: ChunkStore;
+  log: EventLog;
+  findings: Findings;
+  artifacts: Artifacts;
+  replica: Replica;
+  chunks: ChunkReplica;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Opens center `id` on `backend`, wired as a registry server wires it (replica and chunk
+ * replica share the artifact arrivals). Its public key goes into `keys`, which every test
+ * center reads origin keys from.
+ */
+export async function openTestCenter(
+  backend: TestBackend,
+  id: string,
+  jurisdiction: string,
+  keys: Map<string, Uint8Array>,
+): Promise<TestCenter> {
+  const target = await backend.open();
+  const dir = await tempDir(`vitrine-center-${id}-`);
+  const database = await openDatabase<RegistryDatabase>(target);
+  await migrateToLatest(database.db, registryMigrations);
+  const key = await generateSigningKeyPair();
+  keys.set(id, key.publicKey);
+  const identity = { id, jurisdiction, signingKey: key };
+  const log = new EventLog(identity);
+  const store = await ChunkStore.open(join(dir.path, 'chunks'), { directorySync: 'deferred' });
+  const arrivals = new ArtifactArrivals();
+  return {
+    id,
+    jurisdiction,
+    key,
+    database,
+    store,
+    log,
+    findings: new Findings(database.db, log, id),
+    artifacts: new Artifacts(database.db, log, store, identity, ['EU', 'US'], {
+      maxArtifactBytes: 1n << 30n,
+    }),
+    replica: new Replica(database.db, log, identity, (origin) => keys.get(origin), arrivals),
+    chunks: new ChunkReplica(database.db, store, arrivals),
+    async cleanup() {
+      await database.close();
+      await target.cleanup();
+      await dir.cleanup();
+    },
+  };
+}
