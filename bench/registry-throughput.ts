@@ -7,8 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient } from '@vitrine/rpc';
+import { writeRandomFile } from './bench-files.js';
 import { median, run, time } from './measure.js';
+import { peakRssMiB } from './process-memory.js';
+import { pushFile } from './push-file.js';
 
 const MIB = 1024 * 1024;
 const sizeMiB = Number(process.argv[2] ?? 1024);
@@ -28,19 +30,7 @@ async function benchFile(): Promise<string> {
   const path = join(dataDir, `random-${sizeMiB}MiB.bin`);
   if ((await stat(path).catch(() => undefined))?.size === sizeMiB * MIB) return path;
   await mkdir(dataDir, { recursive: true });
-  const out = createWriteStream(path);
-  let block = createHash('sha512').update('vitrine bench').digest();
-  for (let i = 0; i < sizeMiB; i++) {
-    const chunk = Buffer.alloc(MIB);
-    for (let at = 0; at < MIB; at += 64) {
-      block = createHash('sha512').update(block).digest();
-      block.copy(chunk, at);
-    }
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) =>
-    out.end((err?: Error) => (err ? reject(err) : resolve())),
-  );
+  await writeRandomFile(path, sizeMiB * MIB, 'registry-throughput');
   return path;
 }
 
@@ -72,13 +62,6 @@ async function startRegistryProcess(home: string) {
   return { url: registry, child };
 }
 
-/** Peak resident memory (VmHWM) of a process, in MiB. */
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
 async function main() {
   const file = await benchFile();
   const bytes = sizeMiB * MIB;
@@ -90,18 +73,12 @@ async function main() {
     const client = createGrpcClient(RegistryService, url);
     let id = '';
     const push = (version: string) => async () => {
-      async function* upload() {
-        yield {
-          part: {
-            case: 'metadata' as const,
-            value: { kind: ArtifactKind.UPDATE, product: 'bench', version },
-          },
-        };
-        for await (const data of createReadStream(file, { highWaterMark: MIB })) {
-          yield { part: { case: 'data' as const, value: data as Buffer } };
-        }
-      }
-      id = (await client.pushArtifact(upload())).artifact?.id ?? '';
+      const pushed = await pushFile(client, file, {
+        kind: ArtifactKind.UPDATE,
+        product: 'bench',
+        version,
+      });
+      id = pushed.artifact?.id ?? '';
     };
     const ingest = await time(1, push('fresh'));
     const dedup = await time(1, push('again'));

@@ -1,0 +1,160 @@
+/**
+ * Findings replication: many findings created at one center until both others hold them
+ * (beside a raw batched insert of the same rows), and the propagation latency of single
+ * finding updates to each peer.
+ */
+import { join } from 'node:path';
+import type { Client } from '@connectrpc/connect';
+import { Severity } from '@vitrine/proto/finding';
+import type { RegistryService } from '@vitrine/proto/registry';
+import type { CenterId } from './bench-federation.js';
+import { writeRandomFile } from './bench-files.js';
+import { median, percentile, waitFor } from './measure.js';
+import { rawFindingInsert } from './raw-finding-insert.js';
+import {
+  type BenchContext,
+  type BenchTable,
+  ORIGIN,
+  publish,
+  RECEIVERS,
+  seconds,
+  times,
+  unlessNotFound,
+  untilAvailable,
+} from './replication-bench.js';
+
+/** Creations kept in flight at the origin. */
+const CREATE_CONCURRENCY = 16;
+/** Findings the update benchmark rotates over, so no finding's history grows long. */
+const UPDATED_FINDINGS = 20;
+
+/** A small artifact, available everywhere, for findings to name. */
+async function findingsArtifact(ctx: BenchContext): Promise<string> {
+  const file = join(ctx.work, 'findings-artifact.bin');
+  await writeRandomFile(file, 1024 * 1024, 'findings');
+  const { id } = await publish(ctx.federation, file, { version: 'findings' });
+  await untilAvailable(ctx.federation, id);
+  return id;
+}
+
+/** Creates `count` findings at `registry`, a few in flight; their ids in sequence order. */
+async function createFindings(
+  registry: Client<typeof RegistryService>,
+  artifactId: string,
+  count: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const { finding } = await registry.createFinding({
+        artifactIds: [artifactId],
+        title: `bench finding ${next}`,
+        severity: Severity.MEDIUM,
+      });
+      ids.push(finding?.id ?? '');
+    }
+  };
+  await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, worker));
+  return ids.sort((a, b) => seqOf(a) - seqOf(b));
+}
+
+function seqOf(findingId: string): number {
+  return Number(findingId.slice(findingId.lastIndexOf('-') + 1));
+}
+
+/** Whether every receiving center holds finding `id` (and so, in origin order, all before it). */
+async function allHold(ctx: BenchContext, id: string, title?: string): Promise<boolean> {
+  for (const center of RECEIVERS) {
+    if (!(await holds(ctx, center, id, title))) return false;
+  }
+  return true;
+}
+
+async function holds(ctx: BenchContext, center: CenterId, id: string, title?: string) {
+  const got = await unlessNotFound(ctx.federation.center(center).registry.getFinding({ id }));
+  return got?.finding !== undefined && (title === undefined || got.finding.title === title);
+}
+
+/**
+ * `findings` created at the origin while the other two centers are stopped; then both
+ * start and catch up. Timed from both serving until both hold the last finding, beside the
+ * same rows inserted raw, in batches, into a fresh database of the same kind.
+ */
+export async function replicateFindings(ctx: BenchContext): Promise<BenchTable> {
+  const count = ctx.sizes.findings;
+  const artifactId = await findingsArtifact(ctx);
+  await Promise.all(RECEIVERS.map((c) => ctx.federation.stopCenter(c)));
+  const createStart = performance.now();
+  const ids = await createFindings(ctx.federation.center(ORIGIN).registry, artifactId, count);
+  const createMs = performance.now() - createStart;
+  const startAt = performance.now();
+  await Promise.all(RECEIVERS.map((c) => ctx.federation.startCenter(c)));
+  const startMs = performance.now() - startAt;
+  const catchUpMs = await waitFor(() => allHold(ctx, ids.at(-1) ?? ''), 50);
+  const scratch = await ctx.federation.scratchDatabase('raw_insert');
+  const rawMs = await rawFindingInsert(scratch, count, artifactId);
+  const rate = (ms: number) => `${Math.round(count / (ms / 1000))}/s`;
+  return {
+    title: `${count} findings created at europe, until asia and us hold them (${ctx.federation.storageKind})`,
+    headers: ['', 'time', 'findings/s', 'rate vs raw'],
+    rows: [
+      ['raw batched insert of the same rows (baseline)', seconds(rawMs), rate(rawMs), times(1)],
+      [
+        'vitrine: both others caught up',
+        seconds(catchUpMs),
+        rate(catchUpMs),
+        times(rawMs / catchUpMs),
+      ],
+      ['(their start-up, before catching up)', seconds(startMs), '', ''],
+      [
+        `(creation at europe, ${CREATE_CONCURRENCY} calls in flight)`,
+        seconds(createMs),
+        rate(createMs),
+        '',
+      ],
+    ],
+  };
+}
+
+/**
+ * `updates` single finding updates at the origin, one at a time: time from the update call
+ * until each peer shows it (polled back to back), beside the update call itself.
+ */
+export async function propagateUpdates(ctx: BenchContext): Promise<BenchTable> {
+  const origin = ctx.federation.center(ORIGIN).registry;
+  const artifactId = await findingsArtifact(ctx);
+  const ids = await createFindings(origin, artifactId, UPDATED_FINDINGS);
+  await waitFor(() => allHold(ctx, ids.at(-1) ?? ''), 50);
+  const call: number[] = [];
+  const seen = new Map<CenterId, number[]>(RECEIVERS.map((c) => [c, []]));
+  for (let i = 0; i < ctx.sizes.updates; i++) {
+    const id = ids[i % ids.length] ?? '';
+    const title = `bench update ${i}`;
+    const start = performance.now();
+    await origin.updateFinding({ id, title });
+    call.push(performance.now() - start);
+    await Promise.all(
+      RECEIVERS.map(async (center) => {
+        await waitFor(() => holds(ctx, center, id, title), 1);
+        seen.get(center)?.push(performance.now() - start);
+      }),
+    );
+  }
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const row = (name: string, values: number[]) => [
+    name,
+    ms(median(values)),
+    ms(percentile(values, 99)),
+    times(median(values) / median(call)),
+  ];
+  return {
+    title: `${ctx.sizes.updates} single finding updates at europe: latency until each peer shows it`,
+    headers: ['', 'p50', 'p99', 'p50 vs the call'],
+    rows: [
+      row('the update call at europe (baseline)', call),
+      ...RECEIVERS.map((c) => row(`visible at ${c}`, seen.get(c) ?? [])),
+    ],
+  };
+}

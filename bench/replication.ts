@@ -1,0 +1,109 @@
+/**
+ * Replication benchmarks: a federation of three centers, each a real `vitrine serve center`
+ * process on a fresh data folder, against baselines measured in the same run (rsync over
+ * SSH on loopback, a raw batched database insert). Prints a table per benchmark with the
+ * peak resident memory (VmHWM) of every center process while it ran.
+ *
+ *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates]
+ *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000] [--cpu-prof] [--keep]
+ *
+ * No benchmark named: all four. VITRINE_DATABASE_URL=postgres://… runs the centers on that
+ * PostgreSQL server (a fresh database, dropped afterwards) instead of PGlite. --cpu-prof
+ * writes each center's CPU profile (`node --cpu-prof`) to a folder it prints; --keep keeps the
+ * data folder (configs, logs of each center).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEV_CENTERS } from '../cli/src/dev-federation.js';
+import { formatTable } from '../cli/src/text-table.js';
+import { BenchFederation } from './bench-federation.js';
+import { peakRssMiB, resetPeakRss } from './process-memory.js';
+import { replicateArtifact, replicateDelta } from './replication-artifacts.js';
+import type { BenchContext, BenchTable } from './replication-bench.js';
+import { propagateUpdates, replicateFindings } from './replication-findings.js';
+import { LoopbackSsh } from './ssh-loopback.js';
+
+const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchTable>> = {
+  replicate: replicateArtifact,
+  delta: replicateDelta,
+  findings: replicateFindings,
+  updates: propagateUpdates,
+};
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    size: { type: 'string', default: '1024' },
+    runs: { type: 'string', default: '3' },
+    findings: { type: 'string', default: '100000' },
+    updates: { type: 'string', default: '1000' },
+    'cpu-prof': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const chosen = positionals.length > 0 ? positionals : Object.keys(BENCHMARKS);
+const unknown = chosen.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS)}`);
+  process.exit(2);
+}
+
+/** Peak RSS of every running center since the last reset, as one line. */
+async function peaks(ctx: BenchContext): Promise<string> {
+  const figures = await Promise.all(
+    DEV_CENTERS.map(
+      async ({ id }) => `${id} ${(await peakRssMiB(ctx.federation.center(id).pid)).toFixed(0)} MiB`,
+    ),
+  );
+  return `peak RSS: ${figures.join(', ')}`;
+}
+
+async function main(): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'vitrine-replication-'));
+  const profiles = values['cpu-prof']
+    ? await mkdtemp(join(tmpdir(), 'vitrine-profiles-'))
+    : undefined;
+  const federation = await BenchFederation.start({
+    home: join(home, 'federation'),
+    databaseUrl: process.env.VITRINE_DATABASE_URL,
+    cpuProfileDir: profiles,
+  });
+  let ssh: Promise<LoopbackSsh> | undefined;
+  const ctx: BenchContext = {
+    federation,
+    work: home,
+    ssh: () => {
+      ssh ??= LoopbackSsh.start(join(home, 'ssh'), 40_000 + Math.floor(Math.random() * 20_000));
+      return ssh;
+    },
+    sizes: {
+      artifactMiB: Number(values.size),
+      runs: Number(values.runs),
+      findings: Number(values.findings),
+      updates: Number(values.updates),
+    },
+  };
+  console.log(
+    `vitrine replication benchmarks, ${new Date().toISOString()}, centers on ${federation.storageKind}`,
+  );
+  try {
+    for (const name of chosen) {
+      await Promise.all(DEV_CENTERS.map(({ id }) => resetPeakRss(federation.center(id).pid)));
+      const table = await BENCHMARKS[name]?.(ctx);
+      if (!table) continue;
+      console.log(`\n${table.title}`);
+      for (const line of formatTable(table.headers, table.rows)) console.log(`  ${line}`);
+      console.log(`  ${await peaks(ctx)}`);
+    }
+  } finally {
+    await federation.close();
+    await (await ssh)?.stop();
+    if (values.keep) console.log(`\ndata, configs and logs kept in ${home}`);
+    else await rm(home, { recursive: true, force: true });
+    if (profiles) console.log(`\nCPU profiles of the centers: ${profiles}`);
+  }
+}
+
+await main();
