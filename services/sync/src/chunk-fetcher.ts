@@ -14,14 +14,16 @@ import { syncMetrics } from './sync-metrics.js';
 import { TaskWindow } from './task-window.js';
 
 /** Missing chunks taken on per round (the plan all peers share). */
-export const ROUND_CHUNKS = 1024;
+const ROUND_CHUNKS = 1024;
+/** FetchChunks calls open at once to one peer: the next batch is on its way while one is stored. */
+const CALLS_PER_PEER = 2;
 /**
- * Chunks asked of one peer per FetchChunks call, which is also the most a peer has in
- * flight: asked and not yet stored (at most 16 MiB at the 256 KiB chunk maximum).
+ * Chunks asked per FetchChunks call. A peer has at most CALLS_PER_PEER × this in flight,
+ * asked and not yet stored (16 MiB at the 256 KiB chunk maximum).
  */
-export const PEER_BATCH = 64;
-/** Chunks from one peer being stored at once (each store ends with an fsync). */
-const STORES_PER_PEER = 8;
+const CHUNKS_PER_CALL = 32;
+/** Chunks of one call being stored at once (each store ends with an fsync). */
+const STORES_PER_CALL = 4;
 
 /**
  * Fetches the bytes of artifacts this center knows from their manifests but does not hold
@@ -93,26 +95,33 @@ export class ChunkFetcher {
     return plan.storedCount > 0;
   }
 
-  /**
-   * Takes batches from the plan for `peer` until it has none left for it. A peer that holds
-   * none of a batch leaves the round (others are asked); one that fails leaves it too,
-   * giving back what it had not delivered.
-   */
+  /** Fetches from `peer` over a few calls at once, until the plan has nothing more for it. */
   async #fetchFrom(peer: FederationCenter, plan: FetchPlan, signal: AbortSignal): Promise<void> {
-    try {
-      for (;;) {
-        const batch = await plan.next(peer.id, PEER_BATCH);
-        if (batch.length === 0 || (await this.#fetchBatch(peer, batch, plan, signal)) === 0) {
-          break;
+    const calls = Array.from({ length: CALLS_PER_PEER }, () =>
+      this.#callAfterCall(peer, plan, signal),
+    );
+    await Promise.all(calls);
+    plan.leave(peer.id);
+  }
+
+  /**
+   * Takes batches for `peer` one after the other. Stops when the peer held none of a batch
+   * (others are asked for those) or failed: what it had not delivered goes to other peers.
+   */
+  async #callAfterCall(peer: FederationCenter, plan: FetchPlan, signal: AbortSignal) {
+    for (;;) {
+      const batch = await plan.next(peer.id, CHUNKS_PER_CALL);
+      if (batch.length === 0) return;
+      try {
+        if ((await this.#fetchBatch(peer, batch, plan, signal)) === 0) return;
+      } catch (err) {
+        for (const digest of batch) plan.lacks(peer.id, digest);
+        if (!signal.aborted) {
+          this.statuses.of(peer.id).lastError = err instanceof Error ? err.message : String(err);
+          this.logger.warn({ peer: peer.id, err: String(err) }, 'fetching chunks from peer failed');
         }
+        return;
       }
-    } catch (err) {
-      if (!signal.aborted) {
-        this.statuses.of(peer.id).lastError = err instanceof Error ? err.message : String(err);
-        this.logger.warn({ peer: peer.id, err: String(err) }, 'fetching chunks from peer failed');
-      }
-    } finally {
-      plan.leave(peer.id);
     }
   }
 
@@ -125,7 +134,7 @@ export class ChunkFetcher {
   ): Promise<number> {
     const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
     this.#clients.set(peer.id, client);
-    const storing = new TaskWindow(STORES_PER_PEER);
+    const storing = new TaskWindow(STORES_PER_CALL);
     let held = 0;
     try {
       for await (const chunk of fetchChunksFrom(this.federation, peer, client, batch, signal)) {
