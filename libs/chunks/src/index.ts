@@ -10,3 +10,4 @@ export {
   DEFAULT_CHUNKER_PARAMS,
 } from './chunker-params.js';
 export { Chunker, chunkStream } from './fastcdc.js';
+export { readAhead } from './read-ahead.js';

@@ -10,49 +10,75 @@ export interface StoredChunk {
 
 /** Most chunks recorded in one transaction. */
 const MOST_PER_GROUP = 512;
+/** Longest a written chunk waits for others still being written to join its group. */
+const MOST_WAIT_MS = 5;
 
 /**
- * Records chunks written to the chunk store as held, in groups (group commit): chunks
- * stored while a group is being recorded join the next one, so a fetch keeping several
- * chunks in flight pays one directory sync and one transaction per group, not per chunk.
- * A chunk is recorded only after the store's directory sync that makes its name durable
- * (a chunk recorded is a chunk that survives a crash), and `record` resolves only once
- * its group has committed.
+ * Writes chunks to the chunk store and records them as held, in groups (group commit):
+ * chunks written at the same time share one directory sync and one transaction, so a fetch
+ * keeping several chunks in flight pays those once per group instead of once per chunk. A
+ * group is recorded as soon as no other chunk is being written, or after a few
+ * milliseconds. A chunk is recorded only after the store's directory sync that makes its
+ * name durable (a chunk recorded survives a crash); `write` resolves once its group has
+ * committed.
  */
 export class ChunkRecorder {
   #waiting: { chunk: StoredChunk; done: (err?: unknown) => void }[] = [];
-  #flushing: Promise<void> | undefined;
+  /** Chunks being written to the store, whose records will follow. */
+  #writing = 0;
+  #flushing = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Kysely<RegistryDatabase>,
     private readonly store: ChunkStore,
   ) {}
 
-  /** Records a chunk `store.put` has written; resolves once that is committed. */
-  record(chunk: StoredChunk): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /** Writes a chunk with `put` (the store's, which verifies it), then records it. */
+  async write(chunk: StoredChunk, put: () => Promise<unknown>): Promise<void> {
+    this.#writing++;
+    try {
+      await put();
+    } finally {
+      this.#writing--;
+    }
+    await new Promise<void>((resolve, reject) => {
       this.#waiting.push({ chunk, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      this.#flushing ??= this.#flush();
+      this.#schedule();
     });
   }
 
-  async #flush(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      const group = this.#waiting.splice(0, MOST_PER_GROUP);
-      try {
-        await this.store.sync();
-        await this.db.transaction().execute((tx) =>
-          recordHeld(
-            tx,
-            group.map((g) => g.chunk),
-          ),
-        );
-        for (const { done } of group) done();
-      } catch (err) {
-        for (const { done } of group) done(err);
-      }
+  /** Starts recording the waiting chunks now if nothing else is coming, else soon. */
+  #schedule(): void {
+    if (this.#flushing || this.#waiting.length === 0) return;
+    if (this.#writing > 0 && this.#waiting.length < MOST_PER_GROUP) {
+      this.#timer ??= setTimeout(() => this.#flush(), MOST_WAIT_MS);
+      return;
     }
-    this.#flushing = undefined;
+    void this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#flushing) return;
+    this.#flushing = true;
+    const group = this.#waiting.splice(0, MOST_PER_GROUP);
+    try {
+      await this.store.sync();
+      await this.db.transaction().execute((tx) =>
+        recordHeld(
+          tx,
+          group.map((g) => g.chunk),
+        ),
+      );
+      for (const { done } of group) done();
+    } catch (err) {
+      for (const { done } of group) done(err);
+    } finally {
+      this.#flushing = false;
+      this.#schedule();
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-import type { ChunkStore } from '@vitrine/chunks';
+import { type ChunkStore, readAhead } from '@vitrine/chunks';
+import { toHex } from '@vitrine/crypto';
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
@@ -7,6 +8,9 @@ import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
 import { ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
+
+/** Chunk files read ahead of the peer's stream when serving it. */
+const READ_AHEAD = 8;
 
 /**
  * The artifact bytes side of replication: which chunks this center still lacks, taking a
@@ -18,6 +22,11 @@ export class ChunkReplica {
   readonly #recorder: ChunkRecorder;
   /** `arrivals.count` when no artifact was found replicating here; -1 until one is looked for. */
   #idleAt = -1;
+  /**
+   * Chunks found missing from the store (hex digests): looked for once, since only this
+   * center writes its store — and a chunk it writes is then recorded, or found by a fetch.
+   */
+  readonly #notInStore = new Set<string>();
 
   /**
    * `arrivals`, shared with the replica that ingests events, lets an idle center skip its
@@ -51,12 +60,22 @@ export class ChunkReplica {
    * verified and recorded instead of fetched again (unless `peek`, which only counts).
    */
   async missing(limit: number, options: { peek?: boolean } = {}): Promise<Uint8Array[]> {
-    if (!(await this.#anyReplicating())) return [];
+    if (!(await this.#anyReplicating())) {
+      this.#notInStore.clear();
+      return [];
+    }
     if (options.peek) return this.#unrecorded(limit);
+    const unrecorded = await this.#unrecorded(limit);
+    const stored = await Promise.all(
+      unrecorded.map((d) => !this.#notInStore.has(toHex(d)) && this.store.has(d)),
+    );
     const lacking: Uint8Array[] = [];
-    for (const digest of await this.#unrecorded(limit)) {
-      if (await this.store.has(digest)) await this.receive(digest, await this.store.read(digest));
-      else lacking.push(digest);
+    for (const [i, digest] of unrecorded.entries()) {
+      if (stored[i]) await this.receive(digest, await this.store.read(digest));
+      else {
+        this.#notInStore.add(toHex(digest));
+        lacking.push(digest);
+      }
     }
     return lacking;
   }
@@ -82,8 +101,7 @@ export class ChunkReplica {
    * after the store and before the record only means the chunk is found again next time.
    */
   async receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
-    await this.store.put(data, digest);
-    await this.#recorder.record({ digest, size: data.length });
+    await this.#recorder.write({ digest, size: data.length }, () => this.store.put(data, digest));
   }
 
   /**
@@ -121,26 +139,43 @@ export class ChunkReplica {
   }
 
   /**
-   * A chunk for a peer: `permission_denied` unless an artifact using it may be held in the
-   * peer's jurisdiction; undefined when this center does not hold it (yet).
+   * The chunks a peer asks for, in order, each with its bytes — or without, where this
+   * center does not hold it (yet). Refused with `permission_denied`, before anything is
+   * read, when one of them is used only by artifacts that may not be held in the peer's
+   * jurisdiction. One query checks them all; a few chunk files are read ahead.
    */
-  async readFor(peer: PeerScope, digest: Uint8Array): Promise<Uint8Array | undefined> {
-    const users = await this.db
-      .selectFrom('artifact_chunks as ac')
-      .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
-      .select('a.residency')
-      .where('ac.digest', '=', digest)
-      .execute();
-    if (users.length === 0) return undefined;
-    if (!users.some((u) => u.residency.length === 0 || u.residency.includes(peer.jurisdiction))) {
+  async *readManyFor(
+    peer: PeerScope,
+    digests: readonly Uint8Array[],
+  ): AsyncGenerator<{ digest: Uint8Array; data: Uint8Array | undefined }> {
+    const uses =
+      digests.length === 0
+        ? []
+        : await this.db
+            .selectFrom('artifact_chunks as ac')
+            .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
+            .select(['ac.digest', 'a.residency'])
+            .where('ac.digest', 'in', [...digests])
+            .execute();
+    const allowed = new Map<string, boolean>();
+    for (const { digest, residency } of uses) {
+      const may = residency.length === 0 || residency.includes(peer.jurisdiction);
+      allowed.set(toHex(digest), (allowed.get(toHex(digest)) ?? false) || may);
+    }
+    if ([...allowed.values()].includes(false)) {
       throw new VitrineError(
         'permission_denied',
         `chunk of an artifact that may not be held in ${peer.jurisdiction}`,
       );
     }
-    return this.store.read(digest).catch((err: unknown) => {
-      if (isVitrineError(err, 'not_found')) return undefined;
-      throw err;
-    });
+    const read = async (digest: Uint8Array) => {
+      if (!allowed.has(toHex(digest))) return { digest, data: undefined };
+      const data = await this.store.read(digest).catch((err: unknown) => {
+        if (isVitrineError(err, 'not_found')) return undefined;
+        throw err;
+      });
+      return { digest, data };
+    };
+    yield* readAhead(digests, read, READ_AHEAD);
   }
 }

@@ -101,22 +101,49 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(await us.store.has(digest as Uint8Array)).toBe(false);
   });
 
-  it('serves a chunk only to a peer whose jurisdiction may hold it, and nothing it lacks', async () => {
+  it('serves chunks in the order asked, only to a peer whose jurisdiction may hold them', async () => {
+    await publishAtEurope('5.0', 100_000);
     await publishAtEurope('5.0-eu', 100_000, ['EU']);
-    const euOnly = await eu.database.db
-      .selectFrom('artifact_chunks as ac')
-      .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
-      .select('ac.digest')
-      .where('a.version', '=', '5.0-eu')
-      .executeTakeFirstOrThrow();
-    const refused = await eu.chunks.readFor({ id: 'us', jurisdiction: 'US' }, euOnly.digest).then(
+    const firstOf = async (version: string) =>
+      (
+        await eu.database.db
+          .selectFrom('artifact_chunks as ac')
+          .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
+          .select('ac.digest')
+          .where('a.version', '=', version)
+          .executeTakeFirstOrThrow()
+      ).digest;
+    const euOnly = await firstOf('5.0-eu');
+    const open = await firstOf('5.0');
+    const unknown = new Uint8Array(32).fill(7);
+    const served = [];
+    for await (const chunk of eu.chunks.readManyFor({ id: 'us', jurisdiction: 'US' }, [
+      unknown,
+      open,
+    ])) {
+      served.push(chunk);
+    }
+    expect(served.map((c) => c.digest)).toEqual([unknown, open]);
+    expect(served[0]?.data).toBeUndefined();
+    expect(served[1]?.data && sha256(served[1].data)).toEqual(open);
+    const refused: unknown[] = [];
+    const code = await (async () => {
+      for await (const chunk of eu.chunks.readManyFor({ id: 'us', jurisdiction: 'US' }, [
+        open,
+        euOnly,
+      ])) {
+        refused.push(chunk);
+      }
+    })().then(
       () => 'ok',
       (e: { code?: string }) => e.code,
     );
-    expect(refused).toBe('permission_denied');
-    const served = await eu.chunks.readFor({ id: 'eu2', jurisdiction: 'EU' }, euOnly.digest);
-    expect(served && sha256(served)).toEqual(euOnly.digest);
-    const unknown = new Uint8Array(32).fill(7);
-    expect(await eu.chunks.readFor({ id: 'us', jurisdiction: 'US' }, unknown)).toBeUndefined();
+    expect(code).toBe('permission_denied');
+    expect(refused).toEqual([]);
+    const toEu = [];
+    for await (const chunk of eu.chunks.readManyFor({ id: 'eu2', jurisdiction: 'EU' }, [euOnly])) {
+      toEu.push(chunk);
+    }
+    expect(toEu[0]?.data && sha256(toEu[0].data)).toEqual(euOnly);
   });
 });

@@ -76,8 +76,7 @@ export function syncService(
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const sender = session.sender(FETCH_CHUNKS_STREAM);
-      for (const digest of digests) {
-        const data = await chunks.readFor(peer, digest);
+      for await (const { digest, data } of chunks.readManyFor(peer, digests)) {
         const chunk = create(ChunkPlaintextSchema, {
           digest,
           ...(data ? { data } : { missing: true }),
