@@ -17,7 +17,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient } from '@vitrine/rpc';
 import { writeRandomFile } from './bench-files.js';
 import { median, run, time } from './measure.js';
-import { peakRssMiB } from './process-memory.js';
+import { peakRssMiB } from './process-stats.js';
 import { pushFile } from './push-file.js';
 
 const MIB = 1024 * 1024;

@@ -78,6 +78,9 @@ export function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
   });
 }
 
+/** How often receivers are asked whether an artifact is available: seldom enough not to load them. */
+const AVAILABLE_POLL_MS = 100;
+
 /** Milliseconds until `id` is available (every byte held and verified) at every receiver. */
 export function untilAvailable(federation: BenchFederation, id: string): Promise<number> {
   return waitFor(async () => {
@@ -86,7 +89,7 @@ export function untilAvailable(federation: BenchFederation, id: string): Promise
       if (got?.artifact?.state !== ArtifactState.AVAILABLE) return false;
     }
     return true;
-  }, 25);
+  }, AVAILABLE_POLL_MS);
 }
 
 /** `12.34 s` */

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { DEV_CENTERS } from '../cli/src/dev-federation.js';
 import { formatTable } from '../cli/src/text-table.js';
 import { BenchFederation } from './bench-federation.js';
-import { peakRssMiB, resetPeakRss } from './process-memory.js';
+import { cpuSeconds, peakRssMiB, resetPeakRss } from './process-stats.js';
 import { replicateArtifact, replicateDelta } from './replication-artifacts.js';
 import type { BenchContext, BenchTable } from './replication-bench.js';
 import { propagateUpdates, replicateFindings } from './replication-findings.js';
@@ -50,14 +50,28 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-/** Peak RSS of every running center since the last reset, as one line. */
-async function peaks(ctx: BenchContext): Promise<string> {
-  const figures = await Promise.all(
-    DEV_CENTERS.map(
-      async ({ id }) => `${id} ${(await peakRssMiB(ctx.federation.center(id).pid)).toFixed(0)} MiB`,
-    ),
+/** CPU seconds each center process has used so far, by pid. */
+async function cpuByPid(ctx: BenchContext): Promise<Map<number, number>> {
+  const pids = DEV_CENTERS.map(({ id }) => ctx.federation.center(id).pid);
+  return new Map(await Promise.all(pids.map(async (pid) => [pid, await cpuSeconds(pid)] as const)));
+}
+
+/**
+ * Peak RSS of every running center since the last reset and the CPU time each used since
+ * `before` (a center restarted meanwhile counts from its start), as two lines.
+ */
+async function processFigures(ctx: BenchContext, before: Map<number, number>): Promise<string[]> {
+  const rows = await Promise.all(
+    DEV_CENTERS.map(async ({ id }) => {
+      const { pid } = ctx.federation.center(id);
+      const cpu = (await cpuSeconds(pid)) - (before.get(pid) ?? 0);
+      return { id, rss: await peakRssMiB(pid), cpu };
+    }),
   );
-  return `peak RSS: ${figures.join(', ')}`;
+  return [
+    `peak RSS: ${rows.map((r) => `${r.id} ${r.rss.toFixed(0)} MiB`).join(', ')}`,
+    `CPU time: ${rows.map((r) => `${r.id} ${r.cpu.toFixed(1)} s`).join(', ')}`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -91,11 +105,12 @@ async function main(): Promise<void> {
   try {
     for (const name of chosen) {
       await Promise.all(DEV_CENTERS.map(({ id }) => resetPeakRss(federation.center(id).pid)));
+      const before = await cpuByPid(ctx);
       const table = await BENCHMARKS[name]?.(ctx);
       if (!table) continue;
       console.log(`\n${table.title}`);
       for (const line of formatTable(table.headers, table.rows)) console.log(`  ${line}`);
-      console.log(`  ${await peaks(ctx)}`);
+      for (const line of await processFigures(ctx, before)) console.log(`  ${line}`);
     }
   } finally {
     await federation.close();
