@@ -166,7 +166,7 @@ export class ChunkStore {
     const earlier = [...this.#syncing];
     const dirs = [...this.#unsyncedDirs];
     this.#unsyncedDirs.clear();
-    const mine = Promise.all(dirs.map(syncDirectory)).catch((err: unknown) => {
+    const mine = syncDirectories(dirs).catch((err: unknown) => {
       for (const d of dirs) this.#unsyncedDirs.add(d);
       throw err;
     });
@@ -242,6 +242,23 @@ export class ChunkStore {
   #path(hex: string): string {
     return join(this.dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
   }
+}
+
+/** Directories fsynced at once: a large upload touches tens of thousands of them. */
+const DIRECTORY_SYNCS_IN_FLIGHT = 64;
+
+/**
+ * fsyncs `dirs`, a few at a time: each sync holds a file descriptor, and opening them all
+ * at once runs out of descriptors (EMFILE) after a multi-GiB upload.
+ */
+async function syncDirectories(dirs: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < dirs.length) await syncDirectory(dirs[next++] as string);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(DIRECTORY_SYNCS_IN_FLIGHT, dirs.length) }, worker),
+  );
 }
 
 /** mkdir -p of a chunk's leaf directory under `root`; returns the parents it changed. */
