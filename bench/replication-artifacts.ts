@@ -5,12 +5,15 @@
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEV_CENTERS } from '../cli/src/dev-federation.js';
 import { type EditPattern, writeEditedFile, writeRandomFile } from './bench-files.js';
 import { median } from './measure.js';
+import { peakRssMiB, resetPeakRss } from './process-stats.js';
 import {
   type BenchContext,
   type BenchTable,
   megabytes,
+  ORIGIN,
   publish,
   RECEIVERS,
   seconds,
@@ -39,6 +42,7 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
   const push: number[] = [];
   const vitrine: number[] = [];
   const rsync: number[] = [];
+  let uploadPeak = 0;
   for (let run = 0; run < runs; run++) {
     const file = join(ctx.work, `artifact-${run}.bin`);
     await writeRandomFile(file, artifactMiB * MIB, `replicate-${run}`);
@@ -46,6 +50,9 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
     rsync.push(Math.max(...copies.map((c) => c.ms)));
     const published = await publish(ctx.federation, file, { version: `replicate-${run}` });
     push.push(published.pushMs);
+    // The peaks printed with this table cover replication alone; the upload's is its own.
+    uploadPeak = Math.max(uploadPeak, await peakRssMiB(ctx.federation.center(ORIGIN).pid));
+    await Promise.all(DEV_CENTERS.map(({ id }) => resetPeakRss(ctx.federation.center(id).pid)));
     vitrine.push(await untilAvailable(ctx.federation, published.id));
     await rm(file);
     for (const center of RECEIVERS) {
@@ -55,7 +62,7 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
   const baseline = median(rsync);
   const mbps = (ms: number) => `${((artifactMiB * MIB) / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
   return {
-    title: `replicate ${artifactMiB} MiB of new content from europe to asia and us (median of ${runs})`,
+    title: `replicate ${artifactMiB} MiB of new content from europe to asia and us (median of ${runs}; peak RSS while replicating)`,
     headers: ['', 'time', 'rate', 'vs rsync'],
     rows: [
       ['rsync over SSH to two folders (baseline)', seconds(baseline), mbps(baseline), times(1)],
@@ -65,7 +72,12 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
         mbps(median(vitrine)),
         times(median(vitrine) / baseline),
       ],
-      ['(upload at europe, before replication)', seconds(median(push)), mbps(median(push)), ''],
+      [
+        `(upload at europe before it: peak RSS ${uploadPeak.toFixed(0)} MiB)`,
+        seconds(median(push)),
+        mbps(median(push)),
+        '',
+      ],
     ],
   };
 }

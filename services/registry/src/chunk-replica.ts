@@ -22,11 +22,6 @@ export class ChunkReplica {
   readonly #recorder: ChunkRecorder;
   /** `arrivals.count` when no artifact was found replicating here; -1 until one is looked for. */
   #idleAt = -1;
-  /**
-   * Chunks found missing from the store (hex digests): looked for once, since only this
-   * center writes its store — and a chunk it writes is then recorded, or found by a fetch.
-   */
-  readonly #notInStore = new Set<string>();
 
   /**
    * `arrivals`, shared with the replica that ingests events, lets an idle center skip its
@@ -60,22 +55,14 @@ export class ChunkReplica {
    * verified and recorded instead of fetched again (unless `peek`, which only counts).
    */
   async missing(limit: number, options: { peek?: boolean } = {}): Promise<Uint8Array[]> {
-    if (!(await this.#anyReplicating())) {
-      this.#notInStore.clear();
-      return [];
-    }
+    if (!(await this.#anyReplicating())) return [];
     if (options.peek) return this.#unrecorded(limit);
     const unrecorded = await this.#unrecorded(limit);
-    const stored = await Promise.all(
-      unrecorded.map((d) => !this.#notInStore.has(toHex(d)) && this.store.has(d)),
-    );
+    const stored = await Promise.all(unrecorded.map((d) => this.store.has(d)));
     const lacking: Uint8Array[] = [];
     for (const [i, digest] of unrecorded.entries()) {
       if (stored[i]) await this.receive(digest, await this.store.read(digest));
-      else {
-        this.#notInStore.add(toHex(digest));
-        lacking.push(digest);
-      }
+      else lacking.push(digest);
     }
     return lacking;
   }
