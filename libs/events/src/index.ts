@@ -4,7 +4,10 @@ export {
   EVENT_SIGNATURE_DOMAIN,
   type HeaderFields,
   type HeldEvent,
+  type OpenedEvents,
   openEvent,
+  openEvents,
+  type ReceivedEvent,
   type SealedEvent,
   sealEvent,
 } from './signed-event.js';

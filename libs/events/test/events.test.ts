@@ -2,7 +2,16 @@ import { create } from '@bufbuild/protobuf';
 import { generateSigningKeyPair, sha256 } from '@vitrine/crypto';
 import { EventBodySchema } from '@vitrine/proto/event';
 import { describe, expect, it } from 'vitest';
-import { assertChained, hlcToDate, nextHlc, openEvent, packHlc, sealEvent } from '../src/index.js';
+import {
+  assertChained,
+  hlcToDate,
+  nextHlc,
+  openEvent,
+  openEvents,
+  packHlc,
+  type SealedEvent,
+  sealEvent,
+} from '../src/index.js';
 
 describe('hybrid logical clock', () => {
   it('follows the wall clock and stays monotonic when it stalls or goes back', () => {
@@ -118,5 +127,110 @@ describe('signed events', () => {
     expect(() => assertChained(second.header, sha256(new Uint8Array([1])))).toThrowError(
       expect.objectContaining({ code: 'data_loss' }),
     );
+  });
+
+  describe('a batch', () => {
+    /** `count` chained events of `origin`, signed with `key`. */
+    async function chain(count: number, key: { publicKey: Uint8Array; secretKey: Uint8Array }) {
+      const events: SealedEvent[] = [];
+      let prevDigest: Uint8Array = new Uint8Array();
+      for (let seq = 1n; seq <= BigInt(count); seq++) {
+        const sealed = await sealEvent({ ...fields, seq, hlc: seq, prevDigest }, body, key);
+        events.push(sealed);
+        prevDigest = sealed.digest;
+      }
+      return events;
+    }
+    const received = (e: SealedEvent, change: Partial<Record<'signature', Uint8Array>> = {}) => ({
+      headerBytes: e.headerBytes,
+      signature: change.signature ?? e.signature,
+      bodyBytes: e.bodyBytes,
+    });
+    const garbled = (bytes: Uint8Array) => bytes.map((x, i) => (i === 0 ? x ^ 1 : x));
+
+    it('opens a chained run in order, each event whole', async () => {
+      const key = await generateSigningKeyPair();
+      const events = await chain(5, key);
+      const { opened, refusal } = await openEvents(
+        events.map((e) => received(e)),
+        () => key.publicKey,
+      );
+      expect(refusal).toBeUndefined();
+      expect(opened.map((e) => e.header.seq)).toEqual([1n, 2n, 3n, 4n, 5n]);
+      expect(opened.map((e) => e.digest)).toEqual(events.map((e) => e.digest));
+      expect(opened.every((e) => e.body?.actor === 'operator')).toBe(true);
+    });
+
+    it("checks the signature of a run's last event, and refuses the batch there when forged", async () => {
+      const key = await generateSigningKeyPair();
+      const events = await chain(4, key);
+      const last = events[3] as SealedEvent;
+      const batch = [
+        ...events.slice(0, 3).map((e) => received(e)),
+        received(last, { signature: garbled(last.signature) }),
+      ];
+      const { opened, refusal } = await openEvents(batch, () => key.publicKey);
+      // Each earlier event then answers for itself, and each is genuinely signed.
+      expect(opened.map((e) => e.header.seq)).toEqual([1n, 2n, 3n]);
+      expect(refusal).toMatchObject({ code: 'data_loss' });
+    });
+
+    it('vouches for an event through the chain to a signed successor, never for an altered one', async () => {
+      const key = await generateSigningKeyPair();
+      const other = await generateSigningKeyPair();
+      const events = await chain(3, key);
+      const [first, second, third] = events as [SealedEvent, SealedEvent, SealedEvent];
+      // The second's own signature is not needed: the third, signed, names its header.
+      const vouched = await openEvents(
+        [
+          received(first),
+          received(second, { signature: garbled(second.signature) }),
+          received(third),
+        ],
+        () => key.publicKey,
+      );
+      expect(vouched.refusal).toBeUndefined();
+      expect(vouched.opened).toHaveLength(3);
+      // An altered header no longer links, so its own (now wrong) signature is checked.
+      const headerBytes = second.headerBytes.slice();
+      headerBytes[headerBytes.length - 1] ^= 1;
+      const altered = await openEvents(
+        [received(first), { ...received(second), headerBytes }, received(third)],
+        () => key.publicKey,
+      );
+      expect(altered.opened.map((e) => e.header.seq)).toEqual([1n]);
+      expect(altered.refusal).toMatchObject({ code: 'data_loss' });
+      // A chain signed by a key other than the origin's vouches for nothing.
+      const foreign = await openEvents(
+        events.map((e) => received(e)),
+        () => other.publicKey,
+      );
+      expect(foreign.opened).toEqual([]);
+      expect(foreign.refusal).toMatchObject({ code: 'data_loss' });
+    });
+
+    it('stops at an undecodable header or a body that does not match, keeping what came before', async () => {
+      const key = await generateSigningKeyPair();
+      const events = await chain(3, key);
+      const [first, second, third] = events as [SealedEvent, SealedEvent, SealedEvent];
+      const junk = await openEvents(
+        [
+          received(first),
+          { ...received(second), headerBytes: new Uint8Array([0xff, 0xff]) },
+          received(third),
+        ],
+        () => key.publicKey,
+      );
+      expect(junk.opened.map((e) => e.header.seq)).toEqual([1n]);
+      expect(junk.refusal).toMatchObject({ code: 'data_loss' });
+      const bodyBytes = (second.bodyBytes ?? new Uint8Array()).slice();
+      bodyBytes[bodyBytes.length - 1] ^= 1;
+      const tampered = await openEvents(
+        [received(first), { ...received(second), bodyBytes }, received(third)],
+        () => key.publicKey,
+      );
+      expect(tampered.opened.map((e) => e.header.seq)).toEqual([1n]);
+      expect(tampered.refusal).toMatchObject({ code: 'data_loss' });
+    });
   });
 });

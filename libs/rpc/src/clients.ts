@@ -1,7 +1,12 @@
+import type * as http2 from 'node:http2';
 import type { DescService } from '@bufbuild/protobuf';
 import { type Client, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
-import { HTTP2_WINDOW_BYTES } from './protocol-listener.js';
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  Http2SessionManager,
+} from '@connectrpc/connect-node';
+import { HTTP2_WINDOW_BYTES, widenSessionWindow } from './protocol-listener.js';
 import { DEFAULT_READ_MAX_BYTES } from './start-server.js';
 import { clientTelemetryInterceptor } from './telemetry-interceptors.js';
 
@@ -49,14 +54,37 @@ function tlsOptions(tls: ClientTls | undefined): Record<string, string | Buffer>
 
 /** The gRPC transport over HTTP/2 (h2c for http:// URLs), for callers that make many calls. */
 export function createGrpcClientTransport(baseUrl: string, options: ClientOptions = {}): Transport {
+  const nodeOptions = {
+    ...tlsOptions(options.tls),
+    settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
+  };
   return createGrpcTransport({
     baseUrl,
     ...common(options),
-    nodeOptions: {
-      ...tlsOptions(options.tls),
-      settings: { initialWindowSize: HTTP2_WINDOW_BYTES },
-    },
+    sessionManager: new WideWindowSessionManager(baseUrl, {}, nodeOptions),
   });
+}
+
+/**
+ * Connect's HTTP/2 session manager with the connection-level receive window widened on
+ * every new connection. SETTINGS widen each stream's window, but the connection's stays at
+ * 64 KiB unless raised explicitly, and every response stream on the connection shares it:
+ * a peer streaming chunks on a few calls at once then waits a round trip per 64 KiB.
+ */
+class WideWindowSessionManager extends Http2SessionManager {
+  readonly #widened = new WeakSet<http2.Http2Session>();
+
+  override async request(
+    ...args: Parameters<Http2SessionManager['request']>
+  ): Promise<http2.ClientHttp2Stream> {
+    const stream = await super.request(...args);
+    const session = stream.session;
+    if (session && !this.#widened.has(session)) {
+      this.#widened.add(session);
+      widenSessionWindow(session);
+    }
+    return stream;
+  }
 }
 
 /**

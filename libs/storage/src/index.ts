@@ -1,4 +1,5 @@
 export { MigrationError, migrateToLatest } from './migrate.js';
+export { Mutex } from './mutex.js';
 export {
   type Database,
   type DatabaseKind,

@@ -1,7 +1,7 @@
 /**
- * A first-come, first-served lock. PGlite is a single Postgres backend, so everything
- * that talks to it — one query, or a whole transaction — must hold this lock for as long
- * as it uses the connection.
+ * A first-come, first-served lock within one process. PGlite is a single Postgres backend,
+ * so everything that talks to it — one query, or a whole transaction — must hold this lock
+ * for as long as it uses the connection.
  */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve();

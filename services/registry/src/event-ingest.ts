@@ -1,8 +1,9 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { bytesEqual } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
-import { assertChained, type HeldEvent, openEvent, type SealedEvent } from '@vitrine/events';
+import { assertChained, type HeldEvent, openEvents, type SealedEvent } from '@vitrine/events';
 import { EventHeaderSchema, type SignedEvent } from '@vitrine/proto/event';
+import { Mutex } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { applyEvents } from './apply-event.js';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
@@ -49,6 +50,14 @@ export class EventIngest {
   #heads: Map<string, bigint> | undefined;
   /** Events taken lately: their copies from other peers need no query. */
   readonly #recent = new RecentEvents(RECENT_EVENTS);
+  /**
+   * One batch is taken at a time. Every peer forwards the same events, so batches from two
+   * peers mostly overlap: taken in turn, the second finds the first's events held and costs
+   * no signature check and no transaction, where taken at once both would verify every
+   * event and the second would then wait on the origin's head lock anyway. Waiting also
+   * lets the second peer's stream gather a larger batch.
+   */
+  readonly #turn = new Mutex();
 
   constructor(
     private readonly db: Db,
@@ -59,28 +68,44 @@ export class EventIngest {
   ) {}
 
   /**
-   * Takes events in the order sent. Checklist for each, in order: signature by its origin's
-   * key (not checked again for a byte-identical copy of an event held here) and body
-   * matching the signed digest; body only where its residency allows this center, and
+   * Takes events in the order sent. Checklist for each, in order: header vouched for by its
+   * origin's key — its own signature, or the hash chain to a later event of the batch whose
+   * signature is checked, so a run of one origin's events costs one check (openEvents); a
+   * byte-identical copy of an event held here is not checked again — and body matching the
+   * signed digest; body only where its residency allows this center, and
    * present wherever it does; next in its origin's sequence and hash chain (an event
    * already held must be the very same one — anything else is equivocation). Those that
    * pass are stored and applied in one transaction, up to the first one refused.
    */
   async ingest(events: readonly SignedEvent[]): Promise<IngestReport> {
+    const release = await this.#turn.lock();
+    try {
+      return await this.#ingestNow(events);
+    } finally {
+      release();
+    }
+  }
+
+  async #ingestNow(events: readonly SignedEvent[]): Promise<IngestReport> {
     const held = await this.#heldCopies(events);
+    const received = events.map((signed, i) => ({
+      headerBytes: signed.header,
+      signature: signed.signature,
+      bodyBytes: signed.body.length > 0 ? signed.body : undefined,
+      held: held[i],
+    }));
+    const { opened: sealed, refusal: openRefusal } = await openEvents(received, this.originKey);
     const opened: Opened[] = [];
-    let refusal: { error: unknown } | undefined;
-    for (const [i, signed] of events.entries()) {
+    let refusal: { error: unknown } | undefined =
+      openRefusal === undefined ? undefined : { error: openRefusal };
+    for (const [i, event] of sealed.entries()) {
       try {
-        const body = signed.body.length > 0 ? signed.body : undefined;
-        const copy = held[i];
-        const sealed = await openEvent(signed.header, signed.signature, body, this.originKey, copy);
-        this.#assertResidency(sealed);
-        opened.push({ sealed, held: copy });
+        this.#assertResidency(event);
       } catch (error) {
         refusal = { error };
         break;
       }
+      opened.push({ sealed: event, held: held[i] });
     }
     let report: IngestReport;
     try {
@@ -99,7 +124,7 @@ export class EventIngest {
     const outcomes: IngestOutcome[] = [];
     for (const event of events) {
       try {
-        const report = await this.ingest([event]);
+        const report = await this.#ingestNow([event]);
         outcomes.push(...report.outcomes);
         if (report.refusal !== undefined) return { outcomes, refusal: report.refusal };
       } catch (refusal) {

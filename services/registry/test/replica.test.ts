@@ -294,10 +294,18 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     );
     const [a, b, c] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
     const held = (await us.replica.versionVector()).get('europe') ?? 0n;
+    // The last event of a run has its own signature checked...
     const forged = create(SignedEventSchema, { ...b, signature: b.signature.map((x) => x ^ 1) });
-    const refused = await us.replica.ingestAll([a, forged, c]);
+    const refused = await us.replica.ingestAll([a, forged]);
     expect(refused.outcomes).toEqual(['applied']);
     expect(await codeOf(Promise.reject(refused.refusal))).toBe('data_loss');
+    expect((await us.replica.versionVector()).get('europe')).toBe(held + 1n);
+    // ...and one before it, vouched for by the chain, no longer links once altered.
+    const header = b.header.slice();
+    header[header.length - 1] ^= 1;
+    const altered = await us.replica.ingestAll([create(SignedEventSchema, { ...b, header }), c]);
+    expect(altered.outcomes).toEqual([]);
+    expect(await codeOf(Promise.reject(altered.refusal))).toBe('data_loss');
     expect((await us.replica.versionVector()).get('europe')).toBe(held + 1n);
     const rest = await us.replica.ingestAll([a, b, c]);
     expect(rest).toEqual({ outcomes: ['duplicate', 'applied', 'applied'] });
