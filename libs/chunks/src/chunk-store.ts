@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { VitrineError } from '@vitrine/errors';
 import {
   errorCode,
@@ -49,28 +49,35 @@ const DEFAULT_READ_AHEAD = 4;
  * A center's chunks on local disk, each stored once under its SHA-256 and verified on every
  * read, so a flipped bit on disk surfaces as `data_loss` instead of spreading to peers.
  *
- * Layout: `<dir>/sha256/<hex[0..2]>/<hex[2..4]>/<hex>` (read-only files) and `<dir>/tmp/` for
- * writes in progress. A chunk is written to a temp file, fsynced, then renamed into place,
+ * Layout: `<dir>/sha256/<hex[0..2]>/<hex>` (read-only files), `<dir>/tmp/` for writes in
+ * progress, and `<dir>/layout` naming the layout. Stores created before that file existed
+ * spread chunks over two levels, `<dir>/sha256/<hex[0..2]>/<hex[2..4]>/<hex>`, and keep
+ * doing so: a new store's first chunks then each made a folder (and synced two), which
+ * doubled what a fresh center paid to store a chunk. A chunk is written to a temp file, fsynced, then renamed into place,
  * so a reader or a crash never sees a partial chunk.
  */
 export class ChunkStore {
   readonly dir: string;
   readonly #deferDirectorySync: boolean;
+  /** Folder levels between `sha256/` and a chunk file. */
+  readonly #levels: Levels;
   /**
-   * Leaf directories created or being created (`ab/cd`), to skip a mkdir per put; each maps
-   * to the directories its creation changed, which every put into it fsyncs.
+   * Leaf directories created or being created (`ab`, or `ab/cd` in two levels), to skip a
+   * mkdir per put; each maps to the directories its creation changed, which every put into
+   * it fsyncs.
    */
   readonly #leafDirs = new Map<string, Promise<string[]>>();
-  /** Directories with entries not yet fsynced (deferred mode); at most 65,793. */
+  /** Directories with entries not yet fsynced (deferred mode); at most 258 (65,793 in two levels). */
   readonly #unsyncedDirs = new Set<string>();
   /** Syncs in progress, each resolving to whether it succeeded. */
   readonly #syncing = new Set<Promise<boolean>>();
   /** Puts in progress by hex digest, so concurrent puts of one chunk write it once. */
   readonly #inflight = new Map<string, Promise<PutResult>>();
 
-  private constructor(dir: string, deferDirectorySync: boolean) {
+  private constructor(dir: string, deferDirectorySync: boolean, levels: Levels) {
     this.dir = dir;
     this.#deferDirectorySync = deferDirectorySync;
+    this.#levels = levels;
   }
 
   /** Opens (creating if needed) the store in `dir` and clears stale temp files. */
@@ -79,7 +86,8 @@ export class ChunkStore {
     await mkdir(join(dir, 'tmp'), { recursive: true });
     const now = options.now ?? Date.now;
     await removeStaleFiles(join(dir, 'tmp'), now() - (options.staleTempMs ?? 60_000));
-    return new ChunkStore(dir, options.directorySync === 'deferred');
+    const levels = await readOrCreateLayout(dir);
+    return new ChunkStore(dir, options.directorySync === 'deferred', levels);
   }
 
   /** Whether the chunk is stored (without verifying it). */
@@ -220,10 +228,10 @@ export class ChunkStore {
    * of it (the parents of new directories), which need an fsync too.
    */
   #ensureLeafDir(hex: string): Promise<string[]> {
-    const rel = `${hex.slice(0, 2)}/${hex.slice(2, 4)}`;
+    const rel = leafOf(hex, this.#levels);
     let creating = this.#leafDirs.get(rel);
     if (creating === undefined) {
-      creating = createLeafDir(join(this.dir, 'sha256'), hex);
+      creating = createLeafDir(join(this.dir, 'sha256'), rel);
       this.#leafDirs.set(rel, creating);
       creating.catch(() => this.#leafDirs.delete(rel));
     }
@@ -240,7 +248,7 @@ export class ChunkStore {
   }
 
   #path(hex: string): string {
-    return join(this.dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
+    return join(this.dir, 'sha256', leafOf(hex, this.#levels), hex);
   }
 }
 
@@ -261,12 +269,57 @@ async function syncDirectories(dirs: readonly string[]): Promise<void> {
   );
 }
 
-/** mkdir -p of a chunk's leaf directory under `root`; returns the parents it changed. */
-async function createLeafDir(root: string, hex: string): Promise<string[]> {
-  const mid = join(root, hex.slice(0, 2));
-  const first = await mkdir(join(mid, hex.slice(2, 4)), { recursive: true });
+/** Folder levels between `sha256/` and a chunk file. */
+type Levels = 1 | 2;
+
+/** The layout file's name and its contents for each number of levels. */
+const LAYOUT_FILE = 'layout';
+const LAYOUTS: Record<Levels, string> = {
+  1: 'sha256/ab/<hex>\n',
+  2: 'sha256/ab/cd/<hex>\n',
+};
+
+/**
+ * The store's layout from its layout file. A store without one is new (one level, and the
+ * file is written) unless chunks are already stored, in the two levels of older stores.
+ */
+async function readOrCreateLayout(dir: string): Promise<Levels> {
+  const path = join(dir, LAYOUT_FILE);
+  const known = await readFile(path, 'utf8').catch((err: unknown) => {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (known !== undefined) {
+    const levels = ([1, 2] as const).find((n) => LAYOUTS[n] === known);
+    if (levels === undefined) {
+      throw new VitrineError('failed_precondition', `chunk store ${dir} has an unknown layout`);
+    }
+    return levels;
+  }
+  const levels: Levels = (await readdir(join(dir, 'sha256'))).length > 0 ? 2 : 1;
+  const temp = join(dir, 'tmp', `layout-${randomBytes(12).toString('hex')}`);
+  await writeFileAtomically(temp, path, new TextEncoder().encode(LAYOUTS[levels]), CHUNK_FILE_MODE);
+  await syncDirectory(dir);
+  return levels;
+}
+
+/** The folder under `sha256/` a chunk's file is in: `ab`, or `ab/cd` in two levels. */
+function leafOf(hex: string, levels: Levels): string {
+  return levels === 1 ? hex.slice(0, 2) : `${hex.slice(0, 2)}/${hex.slice(2, 4)}`;
+}
+
+/** mkdir -p of a leaf directory (`ab` or `ab/cd`) under `root`; returns the parents it changed. */
+async function createLeafDir(root: string, leaf: string): Promise<string[]> {
+  const first = await mkdir(join(root, leaf), { recursive: true });
   if (first === undefined) return [];
-  return resolve(first) === resolve(mid) ? [mid, root] : [mid];
+  // Each directory made, from the leaf up to the first one made, changed its parent.
+  const made = resolve(first);
+  const changed: string[] = [];
+  for (let dir = resolve(root, leaf); dir !== resolve(root); dir = dirname(dir)) {
+    changed.push(dirname(dir));
+    if (dir === made) break;
+  }
+  return changed;
 }
 
 /** `not_found` for a missing chunk file; any other error as it is. */

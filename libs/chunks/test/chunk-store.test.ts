@@ -1,4 +1,14 @@
-import { chmod, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { type ErrorCode, isVitrineError } from '@vitrine/errors';
@@ -18,7 +28,7 @@ afterEach(async () => {
 /** Where the layout says a chunk lives. */
 function chunkPath(digest: Uint8Array): string {
   const hex = toHex(digest);
-  return join(dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
+  return join(dir, 'sha256', hex.slice(0, 2), hex);
 }
 
 /** Awaits `promise`, expecting a VitrineError with `code`; returns its message. */
@@ -184,7 +194,37 @@ describe('ChunkStore directory sync', () => {
     const data = deterministicBytes('relative', 100);
     const { digest } = await store.put(data);
     const hex = toHex(digest);
-    const path = join(dir, 'relative', 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex);
+    const path = join(dir, 'relative', 'sha256', hex.slice(0, 2), hex);
     expect(sameBytes(await readFile(path), data)).toBe(true);
+  });
+});
+
+describe('ChunkStore layout', () => {
+  it('names its layout in a file, and reopens with it', async () => {
+    const first = await ChunkStore.open(dir);
+    const { digest } = await first.put(deterministicBytes('layout', 100));
+    expect(await readFile(join(dir, 'layout'), 'utf8')).toBe('sha256/ab/<hex>\n');
+    const again = await ChunkStore.open(dir);
+    expect(await again.has(digest)).toBe(true);
+  });
+
+  it('keeps the two folder levels of a store made before the layout file', async () => {
+    const data = deterministicBytes('two levels', 100);
+    const hex = toHex(sha256(data));
+    const nested = join(dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4));
+    await mkdir(nested, { recursive: true });
+    await writeFile(join(nested, hex), data);
+    const store = await ChunkStore.open(dir);
+    expect(sameBytes(await store.read(sha256(data)), data)).toBe(true);
+    const other = deterministicBytes('two levels, new', 100);
+    const otherHex = toHex((await store.put(other)).digest);
+    const path = join(dir, 'sha256', otherHex.slice(0, 2), otherHex.slice(2, 4), otherHex);
+    expect(sameBytes(await readFile(path), other)).toBe(true);
+    expect(await readFile(join(dir, 'layout'), 'utf8')).toBe('sha256/ab/cd/<hex>\n');
+  });
+
+  it('refuses to open a store whose layout it does not know', async () => {
+    await writeFile(join(dir, 'layout'), 'sha512/abc/<hex>\n');
+    await rejectsWith(ChunkStore.open(dir), 'failed_precondition');
   });
 });

@@ -17,7 +17,7 @@ afterEach(async () => {
 
 describe('ChunkStore.sync', () => {
   it('syncs more chunk folders than the process may hold open files at once', async () => {
-    // 600 chunks land in about 600 leaf folders; the child may open only 128 files.
+    // 600 chunks land in about 230 of the 256 chunk folders; the child may open only 128 files.
     const script = `ulimit -n 128 && exec "${process.execPath}" --import tsx "${CHILD}" "${dir}" 600`;
     await promisify(execFile)('sh', ['-c', script]);
     const top = await readdir(join(dir, 'sha256'));

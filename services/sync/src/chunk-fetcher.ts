@@ -18,12 +18,14 @@ const ROUND_CHUNKS = 1024;
 /** FetchChunks calls open at once to one peer: the next batch is on its way while one is stored. */
 const CALLS_PER_PEER = 2;
 /**
- * Chunks asked per FetchChunks call. A peer has at most CALLS_PER_PEER × this in flight,
- * asked and not yet stored (16 MiB at the 256 KiB chunk maximum).
+ * Chunks asked per FetchChunks call: each call opens a session (a handshake), so fewer,
+ * larger calls cost less (32 → 64, with 8 stores per call instead of 4: 200 MiB to two
+ * centers 1.4× faster). HTTP/2 flow control bounds what a call has in flight, asked and
+ * not yet stored, to its window (8 MiB; 4 MiB at the 64 KiB mean chunk size).
  */
-const CHUNKS_PER_CALL = 32;
+const CHUNKS_PER_CALL = 64;
 /** Chunks of one call being stored at once (each store ends with an fsync). */
-const STORES_PER_CALL = 4;
+const STORES_PER_CALL = 8;
 
 /**
  * Fetches the bytes of artifacts this center knows from their manifests but does not hold

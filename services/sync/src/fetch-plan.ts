@@ -31,17 +31,19 @@ export class FetchPlan {
   }
 
   /**
-   * Up to `max` chunks for `peer` to fetch now, marked as asked of it. Waits while none are
-   * left for it but chunks asked of other peers may still come back; resolves empty once
-   * the round has nothing more for this peer.
+   * Up to `max` chunks for `peer` to fetch now, marked as asked of it — and no more than its
+   * share of those waiting, so a round smaller than a few batches still goes to every peer.
+   * Waits while none are left for it but chunks asked of other peers may still come back;
+   * resolves empty once the round has nothing more for this peer.
    */
   async next(peer: string, max: number): Promise<Uint8Array[]> {
     for (;;) {
       const asked = this.#asked.get(peer);
       if (!asked || !this.#peers.has(peer)) return [];
       const batch: Uint8Array[] = [];
+      const take = Math.min(max, Math.ceil(this.#waiting.size / this.#peers.size));
       for (const [hex, digest] of this.#waiting) {
-        if (batch.length === max) break;
+        if (batch.length === take) break;
         if (this.#lacking.get(hex)?.has(peer)) continue;
         this.#waiting.delete(hex);
         asked.set(hex, digest);
