@@ -73,18 +73,24 @@ export async function applyFindingsCreated(
     body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })),
   );
   if (links.length > 0) await tx.insertInto('finding_artifacts').values(links).execute();
-  await tx
-    .insertInto('finding_field_versions')
-    .values(
-      created.flatMap(({ at, body }) =>
-        FINDING_FIELDS.map((field) => ({ finding_id: body.findingId, field, ...clock(at) })),
-      ),
-    )
-    .execute();
-  await tx
-    .insertInto('finding_history')
-    .values(created.map(({ at, body }) => historyRow(body.findingId, at, [])))
-    .execute();
+  // Every field's register, and the history entry, from arrays: one parameter per column
+  // instead of one per value (a register row per field makes seven rows per finding).
+  const ids = created.map(({ body }) => body.findingId);
+  const origins = created.map(({ at }) => at.origin);
+  const hlcs = created.map(({ at }) => String(at.hlc));
+  await sql`
+    insert into finding_field_versions (finding_id, field, hlc, origin)
+    select f.id, field, f.hlc, f.origin
+    from unnest(${ids}::text[], ${hlcs}::int8[], ${origins}::text[]) as f (id, hlc, origin)
+    cross join unnest(${[...FINDING_FIELDS]}::text[]) as field
+  `.execute(tx);
+  const seqs = created.map(({ at }) => String(at.seq));
+  await sql`
+    insert into finding_history (finding_id, origin, seq, hlc, overwritten_fields)
+    select id, origin, seq, hlc, '{}'
+    from unnest(${ids}::text[], ${origins}::text[], ${seqs}::int8[], ${hlcs}::int8[])
+      as f (id, origin, seq, hlc)
+  `.execute(tx);
 }
 
 /**
