@@ -73,8 +73,6 @@ describe('a center killed (SIGKILL) in the middle of a chunk transfer', () => {
     // `vitrine dev` writes every key, config and the operator profile; then each service
     // runs on its own, so one center can be killed without the others being stopped.
     const dev = await startDev(home.path, basePort);
-    // dev listens for SIGTERM only just after it prints its ready line: give it a moment.
-    await sleep(1000);
     expect(await dev.stop()).toBe(0);
     await start('access', 'access');
     // asia stays down: us fetches from europe, and finds asia unreachable every round.

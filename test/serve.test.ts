@@ -41,6 +41,8 @@ describe('vitrine serve: production entry points refuse bad config at start', ()
       '--json',
     ]);
     expect(missing.code).toBe(2);
+    // One line, like the ready line it stands in for.
+    expect(missing.stdout.trimEnd().split('\n')).toHaveLength(1);
     expect(JSON.parse(missing.stdout).error).toMatchObject({ code: 'CONFIG' });
     const broken = join(dir.path, 'broken.json');
     await writeFile(broken, '{ "listen": ');

@@ -58,6 +58,9 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   if (!Number.isInteger(base) || base < 1024 || base > 65_000) {
     throw usageError('--base-port must be a whole number from 1024 to 65000');
   }
+  // Listening before anything starts: a stop sent while services start, or right after the
+  // ready line, stops every service they started instead of leaving them running.
+  const stopRequested = shutdownSignal();
   const home = vitrineHome({ data: options.data }, io.env, io.cwd);
   await mkdir(join(home, 'config'), { recursive: true });
   await mkdir(join(home, 'logs'), { recursive: true });
@@ -104,7 +107,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   );
   await writeFile(join(home, 'federation.json'), `${JSON.stringify(federation, null, 2)}\n`);
   printReady(io, options.json === true, home, federation);
-  await superviseUntilStopped(io, options.json === true, services);
+  await superviseUntilStopped(io, options.json === true, services, stopRequested);
 }
 
 function printReady(
@@ -128,10 +131,15 @@ function printReady(
   ]);
 }
 
-/** Waits for SIGINT/SIGTERM or a service's unexpected exit, then stops every service. */
-async function superviseUntilStopped(io: CliIo, json: boolean, services: ServiceProcess[]) {
+/** Waits for a stop (SIGINT/SIGTERM) or a service's unexpected exit, then stops every service. */
+async function superviseUntilStopped(
+  io: CliIo,
+  json: boolean,
+  services: ServiceProcess[],
+  stopRequested: Promise<unknown>,
+) {
   const crash = Promise.race(services.map((s) => s.exited.then((exit) => ({ service: s, exit }))));
-  const outcome = await Promise.race([shutdownSignal().then(() => undefined), crash]);
+  const outcome = await Promise.race([stopRequested.then(() => undefined), crash]);
   await Promise.all(services.map((s) => s.stop()));
   if (outcome) {
     const { service, exit } = outcome;

@@ -34,9 +34,11 @@ export function errorDocument(err: CliError): ErrorDocument {
 /**
  * Prints a failure the way the output mode asks: `{"error":…}` on stdout with `--json`
  * (so a script reading stdout always gets one document), otherwise one line on stderr.
+ * The document is one line, so that long-running commands (`serve`, `dev`), whose output
+ * is a stream of JSON lines, end with a line like any other.
  */
 export function reportError(io: CliIo, json: boolean, err: CliError): void {
-  if (json) writeJson(io.stdout, errorDocument(err));
+  if (json) writeJsonLine(io.stdout, errorDocument(err));
   else io.stderr.write(`vitrine: ${err.message} (${err.code})\n`);
 }
 
