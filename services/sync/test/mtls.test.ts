@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
-import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
+import { ArtifactState } from '@vitrine/proto/artifact';
 import { Severity } from '@vitrine/proto/finding';
 import { SyncService } from '@vitrine/proto/sync';
 import { type ClientTls, createGrpcClient } from '@vitrine/rpc';
@@ -14,6 +13,7 @@ import {
 } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SyncConfigInput, startSync } from '../src/index.js';
+import { randomContent, upload } from './artifact-io.js';
 import {
   eventually,
   startTestFederation,
@@ -25,19 +25,9 @@ import {
 const [pglite] = testBackends();
 if (!pglite) throw new Error('no PGlite test backend');
 
-async function* upload(version: string, content: Uint8Array) {
-  yield {
-    part: {
-      case: 'metadata' as const,
-      value: { kind: ArtifactKind.SOURCE, product: 'mtls', version, residency: [] },
-    },
-  };
-  yield { part: { case: 'data' as const, value: content } };
-}
-
 /** A finding created at `origin`, for watching replication. */
 async function newFinding(origin: TestCenter, title: string): Promise<string> {
-  const pushed = await origin.client.pushArtifact(upload(title, randomBytes(300_000)));
+  const pushed = await origin.client.pushArtifact(upload(title, [], randomContent(300_000)));
   const { finding } = await origin.client.createFinding({
     artifactIds: [pushed.artifact?.id ?? ''],
     title,
