@@ -1,10 +1,11 @@
-import { type ChunkStore, readAhead } from '@vitrine/chunks';
+import { applyPatch, type ChunkPatch, type ChunkStore, patchOf, readAhead } from '@vitrine/chunks';
 import { toHex } from '@vitrine/crypto';
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { artifactContent } from './artifact-content.js';
 import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
+import { pairBases, replicatingPairs } from './chunk-bases.js';
 import { ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
@@ -22,6 +23,10 @@ export class ChunkReplica {
   readonly #recorder: ChunkRecorder;
   /** `arrivals.count` when no artifact was found replicating here; -1 until one is looked for. */
   #idleAt = -1;
+  /** Bases of each replicating version's new chunks, by its id (computed once per version). */
+  readonly #bases = new Map<string, Promise<Map<string, Uint8Array>>>();
+  /** Bases that could not be read here (lost or corrupt): chunks named after them come whole. */
+  readonly #unreadableBases = new Set<string>();
 
   /**
    * `arrivals`, shared with the replica that ingests events, lets an idle center skip its
@@ -92,6 +97,45 @@ export class ChunkReplica {
   }
 
   /**
+   * Stores a chunk a peer sent as a patch of `base`, a chunk held here: rebuilt from the
+   * base (read and verified) and then verified against `digest` like any chunk received
+   * (`data_loss` if it does not match). A base that cannot be read (`not_found`,
+   * `data_loss`) is not offered again, so the chunk then comes whole.
+   */
+  async receivePatch(digest: Uint8Array, base: Uint8Array, patch: ChunkPatch): Promise<void> {
+    const baseData = await this.store.read(base).catch((err: unknown) => {
+      this.#unreadableBases.add(toHex(base));
+      throw err;
+    });
+    await this.receive(digest, applyPatch(baseData, patch));
+  }
+
+  /**
+   * For chunks this center lacks, a chunk it holds that each likely shares bytes with: the
+   * chunk it replaced in the version its artifact supersedes, where that version is held
+   * here whole. Peers may send such chunks as patches (see ChunkPatch).
+   */
+  async basesFor(missing: readonly Uint8Array[]): Promise<Map<string, Uint8Array>> {
+    const wanted = new Set(missing.map(toHex));
+    const pairs = await replicatingPairs(this.db);
+    const current = new Set(pairs.map((p) => p.next));
+    for (const id of this.#bases.keys()) if (!current.has(id)) this.#bases.delete(id);
+    const bases = new Map<string, Uint8Array>();
+    for (const pair of pairs) {
+      let aligned = this.#bases.get(pair.next);
+      if (aligned === undefined) {
+        aligned = pairBases(this.db, pair);
+        this.#bases.set(pair.next, aligned);
+        aligned.catch(() => this.#bases.delete(pair.next));
+      }
+      for (const [hex, base] of await aligned) {
+        if (wanted.has(hex) && !this.#unreadableBases.has(toHex(base))) bases.set(hex, base);
+      }
+    }
+    return bases;
+  }
+
+  /**
    * Verifies the whole content of every replicating artifact whose chunks are all held and
    * marks it available; returns their ids. One that fails stays replicating (`data_loss`
    * is reported through `onFailure`).
@@ -134,7 +178,9 @@ export class ChunkReplica {
   async *readManyFor(
     peer: PeerScope,
     digests: readonly Uint8Array[],
-  ): AsyncGenerator<{ digest: Uint8Array; data: Uint8Array | undefined }> {
+    bases: readonly Uint8Array[] = [],
+  ): AsyncGenerator<ServedChunk> {
+    const named = bases.filter((b) => b.length > 0);
     const uses =
       digests.length === 0
         ? []
@@ -142,27 +188,50 @@ export class ChunkReplica {
             .selectFrom('artifact_chunks as ac')
             .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
             .select(['ac.digest', 'a.residency'])
-            .where('ac.digest', 'in', [...digests])
+            .where('ac.digest', 'in', [...digests, ...named])
             .execute();
     const allowed = new Map<string, boolean>();
     for (const { digest, residency } of uses) {
       const may = residency.length === 0 || residency.includes(peer.jurisdiction);
       allowed.set(toHex(digest), (allowed.get(toHex(digest)) ?? false) || may);
     }
-    if ([...allowed.values()].includes(false)) {
+    if (digests.some((d) => allowed.get(toHex(d)) === false)) {
       throw new VitrineError(
         'permission_denied',
         `chunk of an artifact that may not be held in ${peer.jurisdiction}`,
       );
     }
-    const read = async (digest: Uint8Array) => {
-      if (!allowed.has(toHex(digest))) return { digest, data: undefined };
-      const data = await this.store.read(digest).catch((err: unknown) => {
+    const held = async (digest: Uint8Array) => {
+      if (!allowed.get(toHex(digest))) return undefined;
+      return this.store.read(digest).catch((err: unknown) => {
         if (isVitrineError(err, 'not_found')) return undefined;
         throw err;
       });
-      return { digest, data };
     };
-    yield* readAhead(digests, read, READ_AHEAD);
+    // A base the peer names is used only if the peer may hold it too.
+    const read = async (i: number): Promise<ServedChunk> => {
+      const digest = digests[i] as Uint8Array;
+      const data = await held(digest);
+      const base = bases[i];
+      if (data === undefined || base === undefined || base.length === 0) return { digest, data };
+      const baseData = await held(base);
+      const patch = baseData && patchOf(data, baseData);
+      return patch ? { digest, data, patch: { base, ...patch } } : { digest, data };
+    };
+    yield* readAhead(
+      digests.map((_, i) => i),
+      read,
+      READ_AHEAD,
+    );
   }
+}
+
+/**
+ * A chunk served to a peer: its bytes (undefined where this center does not hold it), and,
+ * where the peer named a base that shares enough of them, the patch to send instead.
+ */
+export interface ServedChunk {
+  readonly digest: Uint8Array;
+  readonly data: Uint8Array | undefined;
+  readonly patch?: ChunkPatch & { readonly base: Uint8Array };
 }

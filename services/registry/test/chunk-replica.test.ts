@@ -25,9 +25,17 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
 
   /** Publishes `size` random bytes at europe and gives us its events; the artifact id. */
   async function publishAtEurope(version: string, size: number, residency: string[] = []) {
+    return publishContentAtEurope({ version, residency }, randomContent(size));
+  }
+
+  /** Publishes `content` at europe and gives us its events; the artifact id. */
+  async function publishContentAtEurope(
+    metadata: { version: string; residency?: string[]; supersedes?: string },
+    content: Uint8Array,
+  ) {
     async function* requests() {
-      const meta = { kind: ArtifactKind.UPDATE, product: 'agent', version, residency };
-      for await (const m of uploadOf(meta, randomContent(size))) {
+      const meta = { kind: ArtifactKind.UPDATE, product: 'agent', residency: [], ...metadata };
+      for await (const m of uploadOf(meta, content)) {
         yield create(PushArtifactRequestSchema, m);
       }
     }
@@ -145,5 +153,59 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
       toEu.push(chunk);
     }
     expect(toEu[0]?.data && sha256(toEu[0].data)).toEqual(euOnly);
+  });
+
+  it("takes a new version's changed chunks as patches of the chunks they replaced", async () => {
+    const v1 = randomContent(2_000_000);
+    const first = await publishContentAtEurope({ version: '6.0' }, v1);
+    for (const digest of await us.chunks.missing(1000)) {
+      await us.chunks.receive(digest, await eu.store.read(digest));
+    }
+    expect(await us.chunks.complete()).toContain(first);
+    // 10 KiB inserted in the middle: one or two chunks change.
+    const edit = randomContent(10 * 1024);
+    const v2 = new Uint8Array(
+      Buffer.concat([v1.subarray(0, 1_000_000), edit, v1.subarray(1_000_000)]),
+    );
+    const second = await publishContentAtEurope({ version: '6.1', supersedes: first }, v2);
+    const lacking = await us.chunks.missing(1000);
+    expect(lacking.length).toBeGreaterThan(0);
+    expect(lacking.length).toBeLessThan(5);
+    const bases = await us.chunks.basesFor(lacking);
+    expect(bases.size).toBe(lacking.length);
+    const asked = lacking.map((d) => bases.get(Buffer.from(d).toString('hex')) ?? new Uint8Array());
+    const served = [];
+    for await (const chunk of eu.chunks.readManyFor(
+      { id: 'us', jurisdiction: 'US' },
+      lacking,
+      asked,
+    )) {
+      served.push(chunk);
+    }
+    const sent = served.reduce(
+      (n, c) => n + (c.patch ? c.patch.middle.length : (c.data?.length ?? 0)),
+      0,
+    );
+    const whole = served.reduce((n, c) => n + (c.data?.length ?? 0), 0);
+    expect(sent).toBeLessThan(whole / 2);
+    expect(sent).toBeGreaterThanOrEqual(edit.length);
+    // A patch altered on the way rebuilds a different chunk: refused, nothing recorded.
+    const [patched] = served.filter((c) => c.patch);
+    if (!patched?.patch) throw new Error('no chunk was sent as a patch');
+    const middle = patched.patch.middle.slice();
+    middle[0] = (middle[0] ?? 0) ^ 1;
+    const code = await us.chunks
+      .receivePatch(patched.digest, patched.patch.base, { ...patched.patch, middle })
+      .then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
+    expect(code).toBe('data_loss');
+    expect(await us.store.has(patched.digest)).toBe(false);
+    for (const chunk of served) {
+      if (chunk.patch) await us.chunks.receivePatch(chunk.digest, chunk.patch.base, chunk.patch);
+      else if (chunk.data) await us.chunks.receive(chunk.digest, chunk.data);
+    }
+    expect(await us.chunks.complete()).toEqual([second]);
   });
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
+import { toHex } from '@vitrine/crypto';
 import type { ChunkPlaintext, SyncService } from '@vitrine/proto/sync';
 import type { ChunkReplica, Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
@@ -12,6 +13,9 @@ import { peerClient } from './peer-session.js';
 import type { PeerStatuses } from './peer-status.js';
 import { syncMetrics } from './sync-metrics.js';
 import { TaskWindow } from './task-window.js';
+
+/** For chunks of a round, by hex digest: a chunk held here each may come as a patch of. */
+type Bases = ReadonlyMap<string, Uint8Array>;
 
 /** Missing chunks taken on per round (the plan all peers share). */
 const ROUND_CHUNKS = 1024;
@@ -86,21 +90,31 @@ export class ChunkFetcher {
     }
   }
 
-  /** Shares `missing` out among every peer at once; true when any chunk was stored. */
+  /**
+   * Shares `missing` out among every peer at once, each chunk with its base where it has
+   * one (a new version's chunks may come as patches of the old one's); true when any chunk
+   * was stored.
+   */
   async #round(missing: Uint8Array[], signal: AbortSignal): Promise<boolean> {
     const peers = this.federation.manifest.centers.filter((c) => c.id !== this.federation.self.id);
     const plan = new FetchPlan(
       missing,
       peers.map((p) => p.id),
     );
-    await Promise.all(peers.map((peer) => this.#fetchFrom(peer, plan, signal)));
+    const bases = await this.chunks.basesFor(missing);
+    await Promise.all(peers.map((peer) => this.#fetchFrom(peer, plan, bases, signal)));
     return plan.storedCount > 0;
   }
 
   /** Fetches from `peer` over a few calls at once, until the plan has nothing more for it. */
-  async #fetchFrom(peer: FederationCenter, plan: FetchPlan, signal: AbortSignal): Promise<void> {
+  async #fetchFrom(
+    peer: FederationCenter,
+    plan: FetchPlan,
+    bases: Bases,
+    signal: AbortSignal,
+  ): Promise<void> {
     const calls = Array.from({ length: CALLS_PER_PEER }, () =>
-      this.#callAfterCall(peer, plan, signal),
+      this.#callAfterCall(peer, plan, bases, signal),
     );
     await Promise.all(calls);
     plan.leave(peer.id);
@@ -110,12 +124,12 @@ export class ChunkFetcher {
    * Takes batches for `peer` one after the other. Stops when the peer held none of a batch
    * (others are asked for those) or failed: what it had not delivered goes to other peers.
    */
-  async #callAfterCall(peer: FederationCenter, plan: FetchPlan, signal: AbortSignal) {
+  async #callAfterCall(peer: FederationCenter, plan: FetchPlan, bases: Bases, signal: AbortSignal) {
     for (;;) {
       const batch = await plan.next(peer.id, CHUNKS_PER_CALL);
       if (batch.length === 0) return;
       try {
-        if ((await this.#fetchBatch(peer, batch, plan, signal)) === 0) return;
+        if ((await this.#fetchBatch(peer, batch, plan, bases, signal)) === 0) return;
       } catch (err) {
         for (const digest of batch) plan.lacks(peer.id, digest);
         if (!signal.aborted) {
@@ -132,14 +146,17 @@ export class ChunkFetcher {
     peer: FederationCenter,
     batch: Uint8Array[],
     plan: FetchPlan,
+    bases: Bases,
     signal: AbortSignal,
   ): Promise<number> {
     const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
     this.#clients.set(peer.id, client);
     const storing = new TaskWindow(STORES_PER_CALL);
+    const batchBases = batch.map((d) => bases.get(toHex(d)) ?? new Uint8Array());
     let held = 0;
     try {
-      for await (const chunk of fetchChunksFrom(this.federation, peer, client, batch, signal)) {
+      const answers = fetchChunksFrom(this.federation, peer, client, batch, signal, batchBases);
+      for await (const chunk of answers) {
         if (chunk.missing) {
           plan.lacks(peer.id, chunk.digest);
           continue;
@@ -154,9 +171,17 @@ export class ChunkFetcher {
     return held;
   }
 
-  /** Stores one chunk from `peer` (verified against its digest first) and counts it. */
+  /**
+   * Stores one chunk from `peer` — sent whole or as a patch of a base held here — verified
+   * against its digest first, and counts the bytes that came over the wire.
+   */
   async #store(peer: FederationCenter, chunk: ChunkPlaintext, plan: FetchPlan): Promise<void> {
-    await this.chunks.receive(chunk.digest, chunk.data);
+    if (chunk.base.length > 0) {
+      const { prefix, suffix, data: middle } = chunk;
+      await this.chunks.receivePatch(chunk.digest, chunk.base, { prefix, suffix, middle });
+    } else {
+      await this.chunks.receive(chunk.digest, chunk.data);
+    }
     plan.stored(peer.id, chunk.digest);
     const status = this.statuses.of(peer.id);
     status.chunksFetched++;

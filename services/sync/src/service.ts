@@ -69,17 +69,24 @@ export function syncService(
         throw new VitrineError('invalid_argument', 'invalid request: frame: is required');
       const session = sessions.take(req.frame.sessionId);
       const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame.ciphertext);
-      const { digests } = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
+      const { digests, bases } = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
       if (digests.length > MAX_FETCH) {
         throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);
+      }
+      if (bases.length > digests.length) {
+        throw new VitrineError('invalid_argument', 'more bases than chunks asked for');
       }
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const sender = session.sender(FETCH_CHUNKS_STREAM);
-      for await (const { digest, data } of chunks.readManyFor(peer, digests)) {
+      for await (const { digest, data, patch } of chunks.readManyFor(peer, digests, bases)) {
         const chunk = create(ChunkPlaintextSchema, {
           digest,
-          ...(data ? { data } : { missing: true }),
+          ...(patch
+            ? { data: patch.middle, base: patch.base, prefix: patch.prefix, suffix: patch.suffix }
+            : data
+              ? { data }
+              : { missing: true }),
         });
         yield {
           frame: {

@@ -5,7 +5,7 @@ import { SyncService } from '@vitrine/proto/sync';
 import { createGrpcClient } from '@vitrine/rpc';
 import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pull, randomContent, upload } from './artifact-io.js';
+import { pull, randomContent, seededContent, upload } from './artifact-io.js';
 import {
   eventually,
   startTestFederation,
@@ -105,5 +105,38 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
     } finally {
       await us.startSync();
     }
+  });
+
+  it('fetches a new version as patches of the chunks it replaced', async () => {
+    const { asia, europe, us } = f.centers;
+    const v1 = seededContent('patched version', 4 * 1024 * 1024);
+    const first = (await europe.client.pushArtifact(upload('patch-1', [], v1))).artifact?.id ?? '';
+    await availableAt(asia, first);
+    await availableAt(us, first);
+    const edit = seededContent('the edit', 10 * 1024);
+    const v2 = new Uint8Array(Buffer.concat([v1.subarray(0, 2 << 20), edit, v1.subarray(2 << 20)]));
+    const bytesFetched = async () =>
+      Object.values(await fetchedBy(us)).reduce((n, p) => n + Number(p.bytes), 0);
+    const before = await bytesFetched();
+    const pushed = await europe.client.pushArtifact(
+      upload('patch-2', [], v2, { supersedes: first }),
+    );
+    const second = pushed.artifact?.id ?? '';
+    await availableAt(us, second);
+    // Without patches, every chunk of v2 that v1 lacks would come whole.
+    const chunksOf = async (bytes: Uint8Array) => {
+      const chunker = new Chunker();
+      const chunks = [...chunker.push(bytes), ...chunker.finish()];
+      return new Map(chunks.map((c) => [Buffer.from(sha256(c)).toString('hex'), c.length]));
+    };
+    const old = await chunksOf(v1);
+    const whole = [...(await chunksOf(v2))].reduce(
+      (n, [hex, size]) => (old.has(hex) ? n : n + size),
+      0,
+    );
+    const fetched = (await bytesFetched()) - before;
+    expect(fetched).toBeGreaterThanOrEqual(edit.length);
+    expect(fetched).toBeLessThan(whole / 2);
+    expect(Buffer.compare(await pull(us.client, second), v2)).toBe(0);
   });
 });

@@ -242,5 +242,26 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       }
     };
     expect(await codeOf(fetchAll())).toBe('InvalidArgument');
+    // More bases than chunks asked for: malformed too.
+    const third = await initiateHandshake({
+      manifest,
+      self: { id: 'us', signingKey: us.key },
+      peerId: 'europe',
+    });
+    const baseSession = await third.complete(await sync.handshake(third.request));
+    const extraBases = create(FetchChunksPlaintextSchema, {
+      digests: [new Uint8Array(32)],
+      bases: [new Uint8Array(32), new Uint8Array(32)],
+    });
+    const askWithBases = baseSession
+      .sender('fetch-chunks')
+      .seal(toBinary(FetchChunksPlaintextSchema, extraBases), { final: true });
+    const fetchWithBases = async () => {
+      for await (const _ of sync.fetchChunks({
+        frame: { sessionId: baseSession.id, ciphertext: askWithBases },
+      })) {
+      }
+    };
+    expect(await codeOf(fetchWithBases())).toBe('InvalidArgument');
   });
 });
