@@ -1,3 +1,4 @@
+export { deterministicBytes } from './deterministic-bytes.js';
 export { grpcCodeOf } from './grpc-code.js';
 export { DEFAULT_TEST_POSTGRES_URL } from './postgres-probe.js';
 export { type TempDir, tempDir } from './temp-dir.js';

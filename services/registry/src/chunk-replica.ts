@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { artifactContent } from './artifact-content.js';
 import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
-import { pairBases, replicatingPairs } from './chunk-bases.js';
+import { type ChunkBases, pairBases, replicatingPairs } from './chunk-bases.js';
 import { ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
@@ -24,7 +24,7 @@ export class ChunkReplica {
   /** `arrivals.count` when no artifact was found replicating here; -1 until one is looked for. */
   #idleAt = -1;
   /** Bases of each replicating version's new chunks, by its id (computed once per version). */
-  readonly #bases = new Map<string, Promise<Map<string, Uint8Array>>>();
+  readonly #bases = new Map<string, Promise<Map<string, ChunkBases>>>();
   /** Bases that could not be read here (lost or corrupt): chunks named after them come whole. */
   readonly #unreadableBases = new Set<string>();
 
@@ -97,30 +97,36 @@ export class ChunkReplica {
   }
 
   /**
-   * Stores a chunk a peer sent as a patch of `base`, a chunk held here: rebuilt from the
-   * base (read and verified) and then verified against `digest` like any chunk received
+   * Stores a chunk a peer sent as a patch of chunks held here (`front` for its prefix,
+   * `back` for its suffix): rebuilt from them (read and verified) and then verified against `digest` like any chunk received
    * (`data_loss` if it does not match). A base that cannot be read (`not_found`,
    * `data_loss`) is not offered again, so the chunk then comes whole.
    */
-  async receivePatch(digest: Uint8Array, base: Uint8Array, patch: ChunkPatch): Promise<void> {
-    const baseData = await this.store.read(base).catch((err: unknown) => {
-      this.#unreadableBases.add(toHex(base));
-      throw err;
-    });
-    await this.receive(digest, applyPatch(baseData, patch));
+  async receivePatch(digest: Uint8Array, bases: ChunkBases, patch: ChunkPatch): Promise<void> {
+    const read = async (base: Uint8Array | undefined) => {
+      if (base === undefined || base.length === 0) return undefined;
+      return this.store.read(base).catch((err: unknown) => {
+        this.#unreadableBases.add(toHex(base));
+        throw err;
+      });
+    };
+    const [front, back] = await Promise.all([read(bases.front), read(bases.back)]);
+    await this.receive(digest, applyPatch(front, back, patch));
   }
 
   /**
-   * For chunks this center lacks, a chunk it holds that each likely shares bytes with: the
-   * chunk it replaced in the version its artifact supersedes, where that version is held
-   * here whole. Peers may send such chunks as patches (see ChunkPatch).
+   * For chunks this center lacks, the chunks it holds that each likely begins and ends like:
+   * those it replaced in the version its artifact supersedes, where that version is held
+   * here whole (alignBases). Peers may send such chunks as patches (see ChunkPatch).
    */
-  async basesFor(missing: readonly Uint8Array[]): Promise<Map<string, Uint8Array>> {
+  async basesFor(missing: readonly Uint8Array[]): Promise<Map<string, ChunkBases>> {
     const wanted = new Set(missing.map(toHex));
     const pairs = await replicatingPairs(this.db);
     const current = new Set(pairs.map((p) => p.next));
     for (const id of this.#bases.keys()) if (!current.has(id)) this.#bases.delete(id);
-    const bases = new Map<string, Uint8Array>();
+    const usable = (base: Uint8Array | undefined) =>
+      base !== undefined && !this.#unreadableBases.has(toHex(base)) ? base : undefined;
+    const bases = new Map<string, ChunkBases>();
     for (const pair of pairs) {
       let aligned = this.#bases.get(pair.next);
       if (aligned === undefined) {
@@ -128,8 +134,10 @@ export class ChunkReplica {
         this.#bases.set(pair.next, aligned);
         aligned.catch(() => this.#bases.delete(pair.next));
       }
-      for (const [hex, base] of await aligned) {
-        if (wanted.has(hex) && !this.#unreadableBases.has(toHex(base))) bases.set(hex, base);
+      for (const [hex, { front, back }] of await aligned) {
+        if (!wanted.has(hex)) continue;
+        const found = { front: usable(front), back: usable(back) };
+        if (found.front || found.back) bases.set(hex, found);
       }
     }
     return bases;
@@ -178,9 +186,11 @@ export class ChunkReplica {
   async *readManyFor(
     peer: PeerScope,
     digests: readonly Uint8Array[],
-    bases: readonly Uint8Array[] = [],
+    bases: readonly ChunkBases[] = [],
   ): AsyncGenerator<ServedChunk> {
-    const named = bases.filter((b) => b.length > 0);
+    const named = bases.flatMap(({ front, back }) =>
+      [front, back].filter((b): b is Uint8Array => b !== undefined && b.length > 0),
+    );
     const uses =
       digests.length === 0
         ? []
@@ -201,8 +211,8 @@ export class ChunkReplica {
         `chunk of an artifact that may not be held in ${peer.jurisdiction}`,
       );
     }
-    const held = async (digest: Uint8Array) => {
-      if (!allowed.get(toHex(digest))) return undefined;
+    const held = async (digest: Uint8Array | undefined) => {
+      if (digest === undefined || !allowed.get(toHex(digest))) return undefined;
       return this.store.read(digest).catch((err: unknown) => {
         if (isVitrineError(err, 'not_found')) return undefined;
         throw err;
@@ -212,11 +222,19 @@ export class ChunkReplica {
     const read = async (i: number): Promise<ServedChunk> => {
       const digest = digests[i] as Uint8Array;
       const data = await held(digest);
-      const base = bases[i];
-      if (data === undefined || base === undefined || base.length === 0) return { digest, data };
-      const baseData = await held(base);
-      const patch = baseData && patchOf(data, baseData);
-      return patch ? { digest, data, patch: { base, ...patch } } : { digest, data };
+      const { front, back } = bases[i] ?? {};
+      if (data === undefined || (front === undefined && back === undefined)) {
+        return { digest, data };
+      }
+      const [frontData, backData] = await Promise.all([held(front), held(back)]);
+      const patch = patchOf(data, frontData, backData);
+      if (!patch) return { digest, data };
+      // Only the bases the patch uses are named.
+      const used = {
+        front: patch.prefix > 0 ? front : undefined,
+        back: patch.suffix > 0 ? back : undefined,
+      };
+      return { digest, data, patch: { ...used, ...patch } };
     };
     yield* readAhead(
       digests.map((_, i) => i),
@@ -228,10 +246,10 @@ export class ChunkReplica {
 
 /**
  * A chunk served to a peer: its bytes (undefined where this center does not hold it), and,
- * where the peer named a base that shares enough of them, the patch to send instead.
+ * where the bases the peer named share enough of them, the patch to send instead.
  */
 export interface ServedChunk {
   readonly digest: Uint8Array;
   readonly data: Uint8Array | undefined;
-  readonly patch?: ChunkPatch & { readonly base: Uint8Array };
+  readonly patch?: ChunkPatch & ChunkBases;
 }

@@ -3,7 +3,7 @@ import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import { toHex } from '@vitrine/crypto';
 import type { ChunkPlaintext, SyncService } from '@vitrine/proto/sync';
-import type { ChunkReplica, Replica } from '@vitrine/registry';
+import type { ChunkBases, ChunkReplica, Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
@@ -14,8 +14,8 @@ import type { PeerStatuses } from './peer-status.js';
 import { syncMetrics } from './sync-metrics.js';
 import { TaskWindow } from './task-window.js';
 
-/** For chunks of a round, by hex digest: a chunk held here each may come as a patch of. */
-type Bases = ReadonlyMap<string, Uint8Array>;
+/** For chunks of a round, by hex digest: chunks held here each may come as a patch of. */
+type Bases = ReadonlyMap<string, ChunkBases>;
 
 /** Missing chunks taken on per round (the plan all peers share). */
 const ROUND_CHUNKS = 1024;
@@ -152,7 +152,7 @@ export class ChunkFetcher {
     const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
     this.#clients.set(peer.id, client);
     const storing = new TaskWindow(STORES_PER_CALL);
-    const batchBases = batch.map((d) => bases.get(toHex(d)) ?? new Uint8Array());
+    const batchBases = batch.map((d) => bases.get(toHex(d)) ?? {});
     let held = 0;
     try {
       const answers = fetchChunksFrom(this.federation, peer, client, batch, signal, batchBases);
@@ -176,9 +176,10 @@ export class ChunkFetcher {
    * against its digest first, and counts the bytes that came over the wire.
    */
   async #store(peer: FederationCenter, chunk: ChunkPlaintext, plan: FetchPlan): Promise<void> {
-    if (chunk.base.length > 0) {
+    if (chunk.base.length > 0 || chunk.suffixBase.length > 0) {
       const { prefix, suffix, data: middle } = chunk;
-      await this.chunks.receivePatch(chunk.digest, chunk.base, { prefix, suffix, middle });
+      const bases = { front: chunk.base, back: chunk.suffixBase };
+      await this.chunks.receivePatch(chunk.digest, bases, { prefix, suffix, middle });
     } else {
       await this.chunks.receive(chunk.digest, chunk.data);
     }

@@ -9,13 +9,15 @@ import {
   FetchChunksPlaintextSchema,
   type SyncService,
 } from '@vitrine/proto/sync';
+import type { ChunkBases } from '@vitrine/registry';
 import type { Federation } from './federation.js';
 import { openPeerSession } from './peer-session.js';
 import { FETCH_CHUNKS_STREAM } from './service.js';
 
 /**
  * One FetchChunks call: asks `peer`, over a fresh session on `client`, for `digests` (with
- * a base for each where `bases` names one, so the peer may send a patch of it) and
+ * the chunks each likely begins and ends like, where `bases` names them, so the peer may
+ * send a patch of them) and
  * yields its answers (a chunk, or that it lacks one) as they are read, so the stream moves
  * only as fast as the caller stores — HTTP/2 flow control holds the peer back. An answer
  * for a chunk not asked at that place, or a stream that ends before every chunk is
@@ -28,10 +30,15 @@ export async function* fetchChunksFrom(
   client: Client<typeof SyncService>,
   digests: readonly Uint8Array[],
   signal: AbortSignal,
-  bases: readonly Uint8Array[] = [],
+  bases: readonly ChunkBases[] = [],
 ): AsyncGenerator<ChunkPlaintext, void, undefined> {
   const { session } = await openPeerSession(federation, peer, signal, client);
-  const request = create(FetchChunksPlaintextSchema, { digests: [...digests], bases: [...bases] });
+  const none = new Uint8Array();
+  const request = create(FetchChunksPlaintextSchema, {
+    digests: [...digests],
+    bases: bases.map((b) => b.front ?? none),
+    suffixBases: bases.map((b) => b.back ?? none),
+  });
   const ciphertext = session
     .sender(FETCH_CHUNKS_STREAM)
     .seal(toBinary(FetchChunksPlaintextSchema, request), { final: true });

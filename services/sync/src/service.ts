@@ -69,13 +69,18 @@ export function syncService(
         throw new VitrineError('invalid_argument', 'invalid request: frame: is required');
       const session = sessions.take(req.frame.sessionId);
       const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame.ciphertext);
-      const { digests, bases } = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
+      const asked = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
+      const { digests } = asked;
       if (digests.length > MAX_FETCH) {
         throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);
       }
-      if (bases.length > digests.length) {
+      if (asked.bases.length > digests.length || asked.suffixBases.length > digests.length) {
         throw new VitrineError('invalid_argument', 'more bases than chunks asked for');
       }
+      const bases = digests.map((_, i) => ({
+        front: asked.bases[i],
+        back: asked.suffixBases[i],
+      }));
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const sender = session.sender(FETCH_CHUNKS_STREAM);
@@ -83,7 +88,13 @@ export function syncService(
         const chunk = create(ChunkPlaintextSchema, {
           digest,
           ...(patch
-            ? { data: patch.middle, base: patch.base, prefix: patch.prefix, suffix: patch.suffix }
+            ? {
+                data: patch.middle,
+                prefix: patch.prefix,
+                suffix: patch.suffix,
+                ...(patch.front ? { base: patch.front } : {}),
+                ...(patch.back ? { suffixBase: patch.back } : {}),
+              }
             : data
               ? { data }
               : { missing: true }),

@@ -1,16 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import type { TestCenter } from './federation-harness.js';
-
-/** Incompressible bytes that are the same on every run for one `seed` (SHA-256 in counter mode). */
-export function seededContent(seed: string, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let at = 0, block = 0; at < size; at += 32, block++) {
-    const digest = createHash('sha256').update(`${seed}/${block}`).digest();
-    out.set(digest.subarray(0, Math.min(32, size - at)), at);
-  }
-  return out;
-}
 
 /** Incompressible random bytes, so FastCDC cuts them into distinct chunks. */
 export function randomContent(size: number): Uint8Array {

@@ -3,9 +3,9 @@ import { sha256 } from '@vitrine/crypto';
 import { ArtifactState } from '@vitrine/proto/artifact';
 import { SyncService } from '@vitrine/proto/sync';
 import { createGrpcClient } from '@vitrine/rpc';
-import { testBackends } from '@vitrine/testing';
+import { deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pull, randomContent, seededContent, upload } from './artifact-io.js';
+import { pull, randomContent, upload } from './artifact-io.js';
 import {
   eventually,
   startTestFederation,
@@ -109,11 +109,11 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
 
   it('fetches a new version as patches of the chunks it replaced', async () => {
     const { asia, europe, us } = f.centers;
-    const v1 = seededContent('patched version', 4 * 1024 * 1024);
+    const v1 = deterministicBytes('patched version', 4 * 1024 * 1024);
     const first = (await europe.client.pushArtifact(upload('patch-1', [], v1))).artifact?.id ?? '';
     await availableAt(asia, first);
     await availableAt(us, first);
-    const edit = seededContent('the edit', 10 * 1024);
+    const edit = deterministicBytes('the edit', 10 * 1024);
     const v2 = new Uint8Array(Buffer.concat([v1.subarray(0, 2 << 20), edit, v1.subarray(2 << 20)]));
     const bytesFetched = async () =>
       Object.values(await fetchedBy(us)).reduce((n, p) => n + Number(p.bytes), 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiNgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBINCgViYXNlcxgCIAMoDCJtCg5DaHVua1BsYWludGV4dBIOCgZkaWdlc3QYASABKAwSDAoEZGF0YRgCIAEoDBIPCgdtaXNzaW5nGAMgASgIEgwKBGJhc2UYBCABKAwSDgoGcHJlZml4GAUgASgNEg4KBnN1ZmZpeBgGIAEoDSISChBHZXRTdGF0dXNSZXF1ZXN0Ir0BChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cxI7Cg52ZXJzaW9uX3ZlY3RvchgDIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX21pc3NpbmcYBCABKAQSFAoMc3RhdGVfZGlnZXN0GAUgASgJIt0CCgpQZWVyU3RhdHVzEhEKCWNlbnRlcl9pZBgBIAEoCRIRCgljb25uZWN0ZWQYAiABKAgSMAoMbGFzdF9jb250YWN0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI6Cg1ldmVudHNfYmVoaW5kGAQgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfcGVuZGluZxgFIAEoBBIVCg1ieXRlc19wZW5kaW5nGAYgASgEEhgKEGJ5dGVzX3Blcl9zZWNvbmQYByABKAESEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9ldmVudHNfcmVjZWl2ZWQYCSABKAQSFgoOZXZlbnRzX2FwcGxpZWQYCiABKAQSFgoOY2h1bmtzX2ZldGNoZWQYCyABKAQSFQoNYnl0ZXNfZmV0Y2hlZBgMIAEoBDLnAgoLU3luY1NlcnZpY2USUgoJSGFuZHNoYWtlEiEudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVzcG9uc2USVAoJU3Vic2NyaWJlEiEudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJaCgtGZXRjaENodW5rcxIjLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1JlcXVlc3QaJC52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXNwb25zZTABElIKCUdldFN0YXR1cxIhLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiTAoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBINCgViYXNlcxgCIAMoDBIUCgxzdWZmaXhfYmFzZXMYAyADKAwiggEKDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDAoEYmFzZRgEIAEoDBIOCgZwcmVmaXgYBSABKA0SDgoGc3VmZml4GAYgASgNEhMKC3N1ZmZpeF9iYXNlGAcgASgMIhIKEEdldFN0YXR1c1JlcXVlc3QivQEKEUdldFN0YXR1c1Jlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIqCgVwZWVycxgCIAMoCzIbLnZpdHJpbmUuc3luYy52MS5QZWVyU3RhdHVzEjsKDnZlcnNpb25fdmVjdG9yGAMgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfbWlzc2luZxgEIAEoBBIUCgxzdGF0ZV9kaWdlc3QYBSABKAki3QIKClBlZXJTdGF0dXMSEQoJY2VudGVyX2lkGAEgASgJEhEKCWNvbm5lY3RlZBgCIAEoCBIwCgxsYXN0X2NvbnRhY3QYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjoKDWV2ZW50c19iZWhpbmQYBCADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19wZW5kaW5nGAUgASgEEhUKDWJ5dGVzX3BlbmRpbmcYBiABKAQSGAoQYnl0ZXNfcGVyX3NlY29uZBgHIAEoARISCgpsYXN0X2Vycm9yGAggASgJEhcKD2V2ZW50c19yZWNlaXZlZBgJIAEoBBIWCg5ldmVudHNfYXBwbGllZBgKIAEoBBIWCg5jaHVua3NfZmV0Y2hlZBgLIAEoBBIVCg1ieXRlc19mZXRjaGVkGAwgASgEMucCCgtTeW5jU2VydmljZRJSCglIYW5kc2hha2USIS52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXNwb25zZRJUCglTdWJzY3JpYmUSIS52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXNwb25zZTABEloKC0ZldGNoQ2h1bmtzEiMudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVxdWVzdBokLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1Jlc3BvbnNlMAESUgoJR2V0U3RhdHVzEiEudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1JlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -239,12 +239,20 @@ export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext
 
   /**
    * Optional, one per digest (empty: none): a chunk the asker holds that the wanted one
-   * likely shares bytes with (the chunk it replaced in the version it supersedes). The
-   * peer may then send the wanted chunk as a patch of it.
+   * likely begins like (in the version the wanted chunk's artifact supersedes, the chunk
+   * that stood where it starts). The peer may then send the wanted chunk as a patch.
    *
    * @generated from field: repeated bytes bases = 2;
    */
   bases: Uint8Array[];
+
+  /**
+   * Optional, one per digest (empty: none): a chunk the asker holds that the wanted one
+   * likely ends like (the chunk that stood where it ends).
+   *
+   * @generated from field: repeated bytes suffix_bases = 3;
+   */
+  suffixBases: Uint8Array[];
 };
 
 /**
@@ -279,8 +287,9 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
   missing: boolean;
 
   /**
-   * Set when the chunk is sent as a patch: the chunk is base[0, prefix) ‖ data ‖
-   * base[len(base) - suffix, len(base)). The asker verifies the result against digest.
+   * Set when the chunk is sent as a patch (either base set): the chunk is
+   * base[0, prefix) ‖ data ‖ suffix_base[len(suffix_base) - suffix, len(suffix_base)), each
+   * base one the asker named. The asker verifies the result against digest.
    *
    * @generated from field: bytes base = 4;
    */
@@ -295,6 +304,11 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
    * @generated from field: uint32 suffix = 6;
    */
   suffix: number;
+
+  /**
+   * @generated from field: bytes suffix_base = 7;
+   */
+  suffixBase: Uint8Array;
 };
 
 /**
