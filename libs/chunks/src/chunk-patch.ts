@@ -1,11 +1,24 @@
 import { VitrineError } from '@vitrine/errors';
 
 /**
- * A chunk expressed against chunks the receiver holds: the chunk is
- * `front[0, prefix) ‖ middle ‖ back[back.length - suffix, back.length)`. A content-defined
- * chunk that an edit changed usually begins like the chunk that stood where it starts and
- * ends like the one that stood where it ends (the same chunk, unless the edit moved a cut),
- * so sending only the middle moves little more than the edit itself.
+ * Bytes the receiver holds that a chunk likely shares most of its own with, and where: the
+ * chunk likely begins like `bytes` from `startGap` on and ends like them `endGap` before
+ * their end. In vitrine, `bytes` are the chunks a run of new chunks replaced in the version
+ * their artifact supersedes, and the gaps are the new chunk's offsets from the new run's
+ * start and end: an edit shifts content-defined cuts for a few chunks after it, but every
+ * byte before the edit stays at its offset from the run's start, and every byte after it at
+ * its offset from the run's end.
+ */
+export interface PatchBase {
+  readonly bytes: Uint8Array;
+  readonly startGap: number;
+  readonly endGap: number;
+}
+
+/**
+ * A chunk expressed against a {@link PatchBase}: the chunk is
+ * `bytes[startGap, startGap + prefix) ‖ middle ‖ bytes[len - endGap - suffix, len - endGap)`,
+ * so only the middle — about the edited bytes — has to travel.
  */
 export interface ChunkPatch {
   readonly prefix: number;
@@ -16,24 +29,19 @@ export interface ChunkPatch {
 /** Patches that would save fewer bytes than this are not worth it: the whole chunk goes. */
 export const MIN_PATCH_SAVING = 1024;
 
-/**
- * The patch of `target` against `front` (for its prefix) and `back` (for its suffix), or
- * undefined when they share too little with it.
- */
-export function patchOf(
-  target: Uint8Array,
-  front: Uint8Array | undefined,
-  back: Uint8Array | undefined,
-): ChunkPatch | undefined {
+/** The patch of `target` against `base`, or undefined when they share too little. */
+export function patchOf(target: Uint8Array, base: PatchBase): ChunkPatch | undefined {
+  const { bytes, startGap, endGap } = base;
   let prefix = 0;
-  if (front !== undefined) {
-    const most = Math.min(target.length, front.length);
-    while (prefix < most && target[prefix] === front[prefix]) prefix++;
+  if (startGap <= bytes.length) {
+    const most = Math.min(target.length, bytes.length - startGap);
+    while (prefix < most && target[prefix] === bytes[startGap + prefix]) prefix++;
   }
   let suffix = 0;
-  if (back !== undefined) {
-    const most = Math.min(target.length - prefix, back.length);
-    while (suffix < most && target[target.length - 1 - suffix] === back[back.length - 1 - suffix]) {
+  if (endGap <= bytes.length) {
+    const end = bytes.length - endGap;
+    const most = Math.min(target.length - prefix, end);
+    while (suffix < most && target[target.length - 1 - suffix] === bytes[end - 1 - suffix]) {
       suffix++;
     }
   }
@@ -42,22 +50,19 @@ export function patchOf(
 }
 
 /**
- * The chunk a patch describes. `invalid_argument` when the prefix or suffix does not fit in
- * its base (or the base is missing); whether the result is the chunk wanted is for its
- * digest to tell.
+ * The chunk a patch describes. `invalid_argument` when its prefix or suffix reaches past the
+ * base's bytes; whether the result is the chunk wanted is for its digest to tell.
  */
-export function applyPatch(
-  front: Uint8Array | undefined,
-  back: Uint8Array | undefined,
-  patch: ChunkPatch,
-): Uint8Array {
+export function applyPatch(base: PatchBase, patch: ChunkPatch): Uint8Array {
+  const { bytes, startGap, endGap } = base;
   const { prefix, suffix, middle } = patch;
-  if (prefix > (front?.length ?? 0) || suffix > (back?.length ?? 0)) {
+  if (startGap + prefix > bytes.length || endGap + suffix > bytes.length) {
     throw new VitrineError('invalid_argument', 'chunk patch reaches past its base');
   }
+  const end = bytes.length - endGap;
   const out = new Uint8Array(prefix + middle.length + suffix);
-  if (front) out.set(front.subarray(0, prefix), 0);
+  out.set(bytes.subarray(startGap, startGap + prefix), 0);
   out.set(middle, prefix);
-  if (back) out.set(back.subarray(back.length - suffix), prefix + middle.length);
+  out.set(bytes.subarray(end - suffix, end), prefix + middle.length);
   return out;
 }

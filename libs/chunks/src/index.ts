@@ -1,5 +1,11 @@
 export { syncDirectory, writeFileAtomically } from './atomic-file.js';
-export { applyPatch, type ChunkPatch, MIN_PATCH_SAVING, patchOf } from './chunk-patch.js';
+export {
+  applyPatch,
+  type ChunkPatch,
+  MIN_PATCH_SAVING,
+  type PatchBase,
+  patchOf,
+} from './chunk-patch.js';
 export {
   CHUNK_FILE_MODE,
   ChunkStore,

@@ -5,32 +5,44 @@ import type { RegistryDatabase } from './schema.js';
 /** Chunk digests read per query when lining two versions up. */
 const LIST_PAGE = 10_000;
 
-/** The chunks of the previous version a new chunk likely begins and ends like. */
-export interface ChunkBases {
-  readonly front?: Uint8Array | undefined;
-  readonly back?: Uint8Array | undefined;
+/**
+ * Where a chunk of a new version likely comes from (see PatchBase): the run of chunks of
+ * the previous version its run of new chunks replaced, and its offsets from the new run's
+ * start and end.
+ */
+export interface ChunkBase {
+  readonly run: readonly Uint8Array[];
+  readonly startGap: number;
+  readonly endGap: number;
 }
 
+/** A chunk in a version's list: its digest and size. */
+export interface ListedChunk {
+  readonly digest: Uint8Array;
+  readonly size: number;
+}
+
+/** Runs of old chunks longer than this are not offered as bases (a rewrite, not an edit). */
+export const MAX_BASE_RUN = 16;
+
 /**
- * For each chunk of `next` that `previous` does not have, the chunks of `previous` it most
- * likely begins and ends like. The chunks both versions share are anchors; between two
- * anchors, a run of new chunks replaced the run of old chunks between the same anchors, so
- * the k-th new chunk of a run begins like the k-th old one (`front`) and the k-th from the
- * end ends like the k-th old one from the end (`back`). An edit inside a content-defined
- * chunk changes that chunk alone, or splits or merges it with a neighbour; either way the
- * bytes around the edit are found in these two (see ChunkPatch).
+ * For each chunk of `next` that `previous` does not have, its {@link ChunkBase}. The chunks
+ * both versions share are anchors; between two anchors, a run of new chunks replaced the
+ * run of old chunks between the same anchors. An edit changes the chunk it falls in and
+ * may shift the cuts of a few after it, but the bytes before it keep their offset from the
+ * run's start and those after it their offset from the run's end.
  */
 export function alignBases(
-  previous: readonly Uint8Array[],
-  next: readonly Uint8Array[],
-): Map<string, ChunkBases> {
+  previous: readonly ListedChunk[],
+  next: readonly ListedChunk[],
+): Map<string, ChunkBase> {
   const at = new Map<string, number>();
-  for (const [i, digest] of previous.entries()) {
+  for (const [i, { digest }] of previous.entries()) {
     const hex = toHex(digest);
     if (!at.has(hex)) at.set(hex, i);
   }
-  const hexes = next.map(toHex);
-  const bases = new Map<string, ChunkBases>();
+  const hexes = next.map((c) => toHex(c.digest));
+  const bases = new Map<string, ChunkBase>();
   let anchor = -1;
   for (let j = 0; j < next.length; ) {
     const shared = at.get(hexes[j] as string);
@@ -41,15 +53,18 @@ export function alignBases(
     }
     let end = j;
     while (end < next.length && !at.has(hexes[end] as string)) end++;
-    const oldStart = anchor + 1;
     const oldEnd = end < next.length ? (at.get(hexes[end] as string) as number) : previous.length;
-    for (let m = j; m < end; m++) {
-      const frontAt = oldStart + (m - j);
-      const backAt = oldEnd - 1 - (end - 1 - m);
-      const front = frontAt < oldEnd ? previous[frontAt] : undefined;
-      const back = backAt >= oldStart ? previous[backAt] : undefined;
-      const hex = hexes[m] as string;
-      if ((front || back) && !bases.has(hex)) bases.set(hex, { front, back });
+    const run = previous.slice(anchor + 1, oldEnd).map((c) => c.digest);
+    if (run.length > 0 && run.length <= MAX_BASE_RUN) {
+      const sizes = next.slice(j, end).map((c) => c.size);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      let startGap = 0;
+      for (let m = j; m < end; m++) {
+        const size = sizes[m - j] as number;
+        const hex = hexes[m] as string;
+        if (!bases.has(hex)) bases.set(hex, { run, startGap, endGap: total - startGap - size });
+        startGap += size;
+      }
     }
     j = end;
   }
@@ -77,23 +92,23 @@ export function replicatingPairs(db: Kysely<RegistryDatabase>): Promise<VersionP
 export async function pairBases(
   db: Kysely<RegistryDatabase>,
   pair: VersionPair,
-): Promise<Map<string, ChunkBases>> {
+): Promise<Map<string, ChunkBase>> {
   return alignBases(await chunkList(db, pair.previous), await chunkList(db, pair.next));
 }
 
-/** An artifact's chunk digests in order. */
+/** An artifact's chunks in order. */
 async function chunkList(db: Kysely<RegistryDatabase>, artifactId: string) {
-  const digests: Uint8Array[] = [];
+  const chunks: ListedChunk[] = [];
   for (;;) {
     const page = await db
       .selectFrom('artifact_chunks')
-      .select('digest')
+      .select(['digest', 'size'])
       .where('artifact_id', '=', artifactId)
-      .where('idx', '>=', digests.length)
+      .where('idx', '>=', chunks.length)
       .orderBy('idx')
       .limit(LIST_PAGE)
       .execute();
-    for (const row of page) digests.push(row.digest);
-    if (page.length < LIST_PAGE) return digests;
+    chunks.push(...page);
+    if (page.length < LIST_PAGE) return chunks;
   }
 }

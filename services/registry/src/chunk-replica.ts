@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { artifactContent } from './artifact-content.js';
 import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
-import { type ChunkBases, pairBases, replicatingPairs } from './chunk-bases.js';
+import { type ChunkBase, MAX_BASE_RUN, pairBases, replicatingPairs } from './chunk-bases.js';
 import { ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
@@ -24,7 +24,7 @@ export class ChunkReplica {
   /** `arrivals.count` when no artifact was found replicating here; -1 until one is looked for. */
   #idleAt = -1;
   /** Bases of each replicating version's new chunks, by its id (computed once per version). */
-  readonly #bases = new Map<string, Promise<Map<string, ChunkBases>>>();
+  readonly #bases = new Map<string, Promise<Map<string, ChunkBase>>>();
   /** Bases that could not be read here (lost or corrupt): chunks named after them come whole. */
   readonly #unreadableBases = new Set<string>();
 
@@ -97,36 +97,42 @@ export class ChunkReplica {
   }
 
   /**
-   * Stores a chunk a peer sent as a patch of chunks held here (`front` for its prefix,
-   * `back` for its suffix): rebuilt from them (read and verified) and then verified against `digest` like any chunk received
-   * (`data_loss` if it does not match). A base that cannot be read (`not_found`,
-   * `data_loss`) is not offered again, so the chunk then comes whole.
+   * Stores a chunk a peer sent as a patch of `base`, whose run of chunks is held here:
+   * rebuilt from their bytes (each read and verified) and then verified against `digest`
+   * like any chunk received (`data_loss` if it does not match). A run that cannot be read
+   * (`not_found`, `data_loss`) is not offered again, so its chunks then come whole.
    */
-  async receivePatch(digest: Uint8Array, bases: ChunkBases, patch: ChunkPatch): Promise<void> {
-    const read = async (base: Uint8Array | undefined) => {
-      if (base === undefined || base.length === 0) return undefined;
-      return this.store.read(base).catch((err: unknown) => {
-        this.#unreadableBases.add(toHex(base));
-        throw err;
-      });
-    };
-    const [front, back] = await Promise.all([read(bases.front), read(bases.back)]);
-    await this.receive(digest, applyPatch(front, back, patch));
+  async receivePatch(digest: Uint8Array, base: ChunkBase, patch: ChunkPatch): Promise<void> {
+    const bytes = await this.#runBytes(base.run).catch((err: unknown) => {
+      for (const chunk of base.run) this.#unreadableBases.add(toHex(chunk));
+      throw err;
+    });
+    await this.receive(digest, applyPatch({ ...base, bytes }, patch));
+  }
+
+  /** The bytes of a run of chunks held here, concatenated (each read verified). */
+  async #runBytes(run: readonly Uint8Array[]): Promise<Uint8Array> {
+    if (run.length > MAX_BASE_RUN) {
+      throw new VitrineError('invalid_argument', `a chunk base is at most ${MAX_BASE_RUN} chunks`);
+    }
+    const parts: Uint8Array[] = [];
+    for await (const part of this.store.readMany(run)) parts.push(part);
+    return new Uint8Array(Buffer.concat(parts));
   }
 
   /**
-   * For chunks this center lacks, the chunks it holds that each likely begins and ends like:
-   * those it replaced in the version its artifact supersedes, where that version is held
-   * here whole (alignBases). Peers may send such chunks as patches (see ChunkPatch).
+   * For chunks this center lacks, the bytes it holds that each likely shares most of its
+   * own with: the run of chunks its run replaced in the version its artifact supersedes,
+   * where that version is held here whole (alignBases). Peers may send such chunks as
+   * patches (see ChunkPatch).
    */
-  async basesFor(missing: readonly Uint8Array[]): Promise<Map<string, ChunkBases>> {
+  async basesFor(missing: readonly Uint8Array[]): Promise<Map<string, ChunkBase>> {
     const wanted = new Set(missing.map(toHex));
     const pairs = await replicatingPairs(this.db);
     const current = new Set(pairs.map((p) => p.next));
     for (const id of this.#bases.keys()) if (!current.has(id)) this.#bases.delete(id);
-    const usable = (base: Uint8Array | undefined) =>
-      base !== undefined && !this.#unreadableBases.has(toHex(base)) ? base : undefined;
-    const bases = new Map<string, ChunkBases>();
+    const usable = (base: ChunkBase) => base.run.every((c) => !this.#unreadableBases.has(toHex(c)));
+    const bases = new Map<string, ChunkBase>();
     for (const pair of pairs) {
       let aligned = this.#bases.get(pair.next);
       if (aligned === undefined) {
@@ -134,10 +140,8 @@ export class ChunkReplica {
         this.#bases.set(pair.next, aligned);
         aligned.catch(() => this.#bases.delete(pair.next));
       }
-      for (const [hex, { front, back }] of await aligned) {
-        if (!wanted.has(hex)) continue;
-        const found = { front: usable(front), back: usable(back) };
-        if (found.front || found.back) bases.set(hex, found);
+      for (const [hex, base] of await aligned) {
+        if (wanted.has(hex) && usable(base)) bases.set(hex, base);
       }
     }
     return bases;
@@ -186,11 +190,9 @@ export class ChunkReplica {
   async *readManyFor(
     peer: PeerScope,
     digests: readonly Uint8Array[],
-    bases: readonly ChunkBases[] = [],
+    bases: readonly (ChunkBase | undefined)[] = [],
   ): AsyncGenerator<ServedChunk> {
-    const named = bases.flatMap(({ front, back }) =>
-      [front, back].filter((b): b is Uint8Array => b !== undefined && b.length > 0),
-    );
+    const named = bases.flatMap((b) => (b && b.run.length <= MAX_BASE_RUN ? b.run : []));
     const uses =
       digests.length === 0
         ? []
@@ -211,30 +213,35 @@ export class ChunkReplica {
         `chunk of an artifact that may not be held in ${peer.jurisdiction}`,
       );
     }
-    const held = async (digest: Uint8Array | undefined) => {
-      if (digest === undefined || !allowed.get(toHex(digest))) return undefined;
+    const held = async (digest: Uint8Array) => {
+      if (!allowed.get(toHex(digest))) return undefined;
       return this.store.read(digest).catch((err: unknown) => {
         if (isVitrineError(err, 'not_found')) return undefined;
         throw err;
       });
     };
-    // A base the peer names is used only if the peer may hold it too.
+    // A base the peer names is used only if the peer may hold all of it too. Chunks of one
+    // run name the same base: its bytes are read once.
+    let lastRun: { key: string; bytes: Promise<Uint8Array | undefined> } | undefined;
+    const runBytes = (run: readonly Uint8Array[]) => {
+      const key = run.map(toHex).join();
+      if (lastRun?.key !== key) {
+        const readable = run.length > 0 && run.every((c) => allowed.get(toHex(c)));
+        const bytes = readable ? this.#runBytes(run).catch(() => undefined) : undefined;
+        lastRun = { key, bytes: Promise.resolve(bytes) };
+      }
+      return lastRun.bytes;
+    };
     const read = async (i: number): Promise<ServedChunk> => {
       const digest = digests[i] as Uint8Array;
       const data = await held(digest);
-      const { front, back } = bases[i] ?? {};
-      if (data === undefined || (front === undefined && back === undefined)) {
+      const base = bases[i];
+      if (data === undefined || base === undefined || base.run.length > MAX_BASE_RUN) {
         return { digest, data };
       }
-      const [frontData, backData] = await Promise.all([held(front), held(back)]);
-      const patch = patchOf(data, frontData, backData);
-      if (!patch) return { digest, data };
-      // Only the bases the patch uses are named.
-      const used = {
-        front: patch.prefix > 0 ? front : undefined,
-        back: patch.suffix > 0 ? back : undefined,
-      };
-      return { digest, data, patch: { ...used, ...patch } };
+      const bytes = await runBytes(base.run);
+      const patch = bytes && patchOf(data, { ...base, bytes });
+      return patch ? { digest, data, patch } : { digest, data };
     };
     yield* readAhead(
       digests.map((_, i) => i),
@@ -246,10 +253,10 @@ export class ChunkReplica {
 
 /**
  * A chunk served to a peer: its bytes (undefined where this center does not hold it), and,
- * where the bases the peer named share enough of them, the patch to send instead.
+ * where the base the peer named shares enough of them, the patch to send instead.
  */
 export interface ServedChunk {
   readonly digest: Uint8Array;
   readonly data: Uint8Array | undefined;
-  readonly patch?: ChunkPatch & ChunkBases;
+  readonly patch?: ChunkPatch;
 }

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import { toHex } from '@vitrine/crypto';
+import { VitrineError } from '@vitrine/errors';
 import type { ChunkPlaintext, SyncService } from '@vitrine/proto/sync';
-import type { ChunkBases, ChunkReplica, Replica } from '@vitrine/registry';
+import type { ChunkBase, ChunkReplica, Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
@@ -14,8 +15,8 @@ import type { PeerStatuses } from './peer-status.js';
 import { syncMetrics } from './sync-metrics.js';
 import { TaskWindow } from './task-window.js';
 
-/** For chunks of a round, by hex digest: chunks held here each may come as a patch of. */
-type Bases = ReadonlyMap<string, ChunkBases>;
+/** For chunks of a round, by hex digest: bytes held here each may come as a patch of. */
+type Bases = ReadonlyMap<string, ChunkBase>;
 
 /** Missing chunks taken on per round (the plan all peers share). */
 const ROUND_CHUNKS = 1024;
@@ -152,7 +153,7 @@ export class ChunkFetcher {
     const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
     this.#clients.set(peer.id, client);
     const storing = new TaskWindow(STORES_PER_CALL);
-    const batchBases = batch.map((d) => bases.get(toHex(d)) ?? {});
+    const batchBases = batch.map((d) => bases.get(toHex(d)));
     let held = 0;
     try {
       const answers = fetchChunksFrom(this.federation, peer, client, batch, signal, batchBases);
@@ -162,7 +163,7 @@ export class ChunkFetcher {
           continue;
         }
         held++;
-        await storing.add(() => this.#store(peer, chunk, plan));
+        await storing.add(() => this.#store(peer, chunk, plan, bases));
       }
       await storing.finish();
     } finally {
@@ -175,11 +176,22 @@ export class ChunkFetcher {
    * Stores one chunk from `peer` — sent whole or as a patch of a base held here — verified
    * against its digest first, and counts the bytes that came over the wire.
    */
-  async #store(peer: FederationCenter, chunk: ChunkPlaintext, plan: FetchPlan): Promise<void> {
-    if (chunk.base.length > 0 || chunk.suffixBase.length > 0) {
+  async #store(
+    peer: FederationCenter,
+    chunk: ChunkPlaintext,
+    plan: FetchPlan,
+    bases: Bases,
+  ): Promise<void> {
+    if (chunk.patch) {
+      const base = bases.get(toHex(chunk.digest));
+      if (base === undefined) {
+        throw new VitrineError(
+          'data_loss',
+          `${peer.id} sent a patch of a chunk it was given no base for`,
+        );
+      }
       const { prefix, suffix, data: middle } = chunk;
-      const bases = { front: chunk.base, back: chunk.suffixBase };
-      await this.chunks.receivePatch(chunk.digest, bases, { prefix, suffix, middle });
+      await this.chunks.receivePatch(chunk.digest, base, { prefix, suffix, middle });
     } else {
       await this.chunks.receive(chunk.digest, chunk.data);
     }

@@ -9,15 +9,15 @@ import {
   FetchChunksPlaintextSchema,
   type SyncService,
 } from '@vitrine/proto/sync';
-import type { ChunkBases } from '@vitrine/registry';
+import type { ChunkBase } from '@vitrine/registry';
 import type { Federation } from './federation.js';
 import { openPeerSession } from './peer-session.js';
 import { FETCH_CHUNKS_STREAM } from './service.js';
 
 /**
  * One FetchChunks call: asks `peer`, over a fresh session on `client`, for `digests` (with
- * the chunks each likely begins and ends like, where `bases` names them, so the peer may
- * send a patch of them) and
+ * the base each likely shares most of its bytes with, where `bases` names one, so the peer
+ * may send a patch of it) and
  * yields its answers (a chunk, or that it lacks one) as they are read, so the stream moves
  * only as fast as the caller stores — HTTP/2 flow control holds the peer back. An answer
  * for a chunk not asked at that place, or a stream that ends before every chunk is
@@ -30,14 +30,14 @@ export async function* fetchChunksFrom(
   client: Client<typeof SyncService>,
   digests: readonly Uint8Array[],
   signal: AbortSignal,
-  bases: readonly ChunkBases[] = [],
+  bases: readonly (ChunkBase | undefined)[] = [],
 ): AsyncGenerator<ChunkPlaintext, void, undefined> {
   const { session } = await openPeerSession(federation, peer, signal, client);
-  const none = new Uint8Array();
   const request = create(FetchChunksPlaintextSchema, {
     digests: [...digests],
-    bases: bases.map((b) => b.front ?? none),
-    suffixBases: bases.map((b) => b.back ?? none),
+    bases: bases.map((b) =>
+      b ? { run: [...b.run], startGap: BigInt(b.startGap), endGap: BigInt(b.endGap) } : {},
+    ),
   });
   const ciphertext = session
     .sender(FETCH_CHUNKS_STREAM)

@@ -5,13 +5,14 @@ import { respondToHandshake } from '@vitrine/channel';
 import { VitrineError } from '@vitrine/errors';
 import { SignedEventSchema } from '@vitrine/proto/event';
 import {
+  type ChunkBase as ChunkBaseMessage,
   ChunkPlaintextSchema,
   FetchChunksPlaintextSchema,
   PeerStatusSchema,
   SubscribePlaintextSchema,
   type SyncService,
 } from '@vitrine/proto/sync';
-import type { ChunkReplica, Replica } from '@vitrine/registry';
+import { type ChunkBase, type ChunkReplica, MAX_BASE_RUN, type Replica } from '@vitrine/registry';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
 import type { SessionTable } from './sessions.js';
@@ -74,13 +75,7 @@ export function syncService(
       if (digests.length > MAX_FETCH) {
         throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);
       }
-      if (asked.bases.length > digests.length || asked.suffixBases.length > digests.length) {
-        throw new VitrineError('invalid_argument', 'more bases than chunks asked for');
-      }
-      const bases = digests.map((_, i) => ({
-        front: asked.bases[i],
-        back: asked.suffixBases[i],
-      }));
+      const bases = chunkBases(asked.bases, digests.length);
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const sender = session.sender(FETCH_CHUNKS_STREAM);
@@ -88,13 +83,7 @@ export function syncService(
         const chunk = create(ChunkPlaintextSchema, {
           digest,
           ...(patch
-            ? {
-                data: patch.middle,
-                prefix: patch.prefix,
-                suffix: patch.suffix,
-                ...(patch.front ? { base: patch.front } : {}),
-                ...(patch.back ? { suffixBase: patch.back } : {}),
-              }
+            ? { data: patch.middle, patch: true, prefix: patch.prefix, suffix: patch.suffix }
             : data
               ? { data }
               : { missing: true }),
@@ -130,4 +119,26 @@ export function syncService(
       };
     },
   };
+}
+
+/**
+ * The bases a FetchChunks request names, one per chunk asked (an empty run: none);
+ * `invalid_argument` for more bases than chunks, a run over MAX_BASE_RUN chunks, or gaps
+ * past what a number holds exactly.
+ */
+function chunkBases(asked: readonly ChunkBaseMessage[], chunks: number): (ChunkBase | undefined)[] {
+  if (asked.length > chunks) {
+    throw new VitrineError('invalid_argument', 'more bases than chunks asked for');
+  }
+  return asked.map(({ run, startGap, endGap }) => {
+    if (run.length === 0) return undefined;
+    if (run.length > MAX_BASE_RUN) {
+      throw new VitrineError('invalid_argument', `a chunk base is at most ${MAX_BASE_RUN} chunks`);
+    }
+    const most = BigInt(Number.MAX_SAFE_INTEGER);
+    if (startGap > most || endGap > most) {
+      throw new VitrineError('invalid_argument', 'chunk base gaps are too large');
+    }
+    return { run, startGap: Number(startGap), endGap: Number(endGap) };
+  });
 }

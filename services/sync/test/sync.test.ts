@@ -1,16 +1,18 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
 import { Chunker } from '@vitrine/chunks';
 import { generateSigningKeyPair, sha256, toHex } from '@vitrine/crypto';
 import { ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
 import {
+  type ChunkBaseSchema,
   FetchChunksPlaintextSchema,
   SubscribePlaintextSchema,
   SyncService,
 } from '@vitrine/proto/sync';
+import { MAX_BASE_RUN } from '@vitrine/registry';
 import { createGrpcClient } from '@vitrine/rpc';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,26 +244,28 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       }
     };
     expect(await codeOf(fetchAll())).toBe('InvalidArgument');
-    // More bases than chunks asked for: malformed too.
-    const third = await initiateHandshake({
-      manifest,
-      self: { id: 'us', signingKey: us.key },
-      peerId: 'europe',
-    });
-    const baseSession = await third.complete(await sync.handshake(third.request));
-    const extraBases = create(FetchChunksPlaintextSchema, {
-      digests: [new Uint8Array(32)],
-      bases: [new Uint8Array(32), new Uint8Array(32)],
-    });
-    const askWithBases = baseSession
-      .sender('fetch-chunks')
-      .seal(toBinary(FetchChunksPlaintextSchema, extraBases), { final: true });
-    const fetchWithBases = async () => {
-      for await (const _ of sync.fetchChunks({
-        frame: { sessionId: baseSession.id, ciphertext: askWithBases },
-      })) {
+    // More bases than chunks asked for, a base run over the limit, or gaps past what a
+    // number holds: malformed too.
+    const fetchWith = async (bases: MessageInitShape<typeof ChunkBaseSchema>[]) => {
+      const handshake = await initiateHandshake({
+        manifest,
+        self: { id: 'us', signingKey: us.key },
+        peerId: 'europe',
+      });
+      const session = await handshake.complete(await sync.handshake(handshake.request));
+      const request = create(FetchChunksPlaintextSchema, { digests: [new Uint8Array(32)], bases });
+      const ciphertext = session
+        .sender('fetch-chunks')
+        .seal(toBinary(FetchChunksPlaintextSchema, request), { final: true });
+      for await (const _ of sync.fetchChunks({ frame: { sessionId: session.id, ciphertext } })) {
       }
     };
-    expect(await codeOf(fetchWithBases())).toBe('InvalidArgument');
+    const digest = new Uint8Array(32);
+    expect(await codeOf(fetchWith([{ run: [digest] }, { run: [digest] }]))).toBe('InvalidArgument');
+    const longRun = Array.from({ length: MAX_BASE_RUN + 1 }, () => digest);
+    expect(await codeOf(fetchWith([{ run: longRun }]))).toBe('InvalidArgument');
+    expect(await codeOf(fetchWith([{ run: [digest], startGap: 1n << 60n }]))).toBe(
+      'InvalidArgument',
+    );
   });
 });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiTAoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBINCgViYXNlcxgCIAMoDBIUCgxzdWZmaXhfYmFzZXMYAyADKAwiggEKDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDAoEYmFzZRgEIAEoDBIOCgZwcmVmaXgYBSABKA0SDgoGc3VmZml4GAYgASgNEhMKC3N1ZmZpeF9iYXNlGAcgASgMIhIKEEdldFN0YXR1c1JlcXVlc3QivQEKEUdldFN0YXR1c1Jlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIqCgVwZWVycxgCIAMoCzIbLnZpdHJpbmUuc3luYy52MS5QZWVyU3RhdHVzEjsKDnZlcnNpb25fdmVjdG9yGAMgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfbWlzc2luZxgEIAEoBBIUCgxzdGF0ZV9kaWdlc3QYBSABKAki3QIKClBlZXJTdGF0dXMSEQoJY2VudGVyX2lkGAEgASgJEhEKCWNvbm5lY3RlZBgCIAEoCBIwCgxsYXN0X2NvbnRhY3QYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjoKDWV2ZW50c19iZWhpbmQYBCADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19wZW5kaW5nGAUgASgEEhUKDWJ5dGVzX3BlbmRpbmcYBiABKAQSGAoQYnl0ZXNfcGVyX3NlY29uZBgHIAEoARISCgpsYXN0X2Vycm9yGAggASgJEhcKD2V2ZW50c19yZWNlaXZlZBgJIAEoBBIWCg5ldmVudHNfYXBwbGllZBgKIAEoBBIWCg5jaHVua3NfZmV0Y2hlZBgLIAEoBBIVCg1ieXRlc19mZXRjaGVkGAwgASgEMucCCgtTeW5jU2VydmljZRJSCglIYW5kc2hha2USIS52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXNwb25zZRJUCglTdWJzY3JpYmUSIS52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXNwb25zZTABEloKC0ZldGNoQ2h1bmtzEiMudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVxdWVzdBokLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1Jlc3BvbnNlMAESUgoJR2V0U3RhdHVzEiEudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1JlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJuCg5DaHVua1BsYWludGV4dBIOCgZkaWdlc3QYASABKAwSDAoEZGF0YRgCIAEoDBIPCgdtaXNzaW5nGAMgASgIEg0KBXBhdGNoGAQgASgIEg4KBnByZWZpeBgFIAEoDRIOCgZzdWZmaXgYBiABKA0iEgoQR2V0U3RhdHVzUmVxdWVzdCK9AQoRR2V0U3RhdHVzUmVzcG9uc2USEQoJY2VudGVyX2lkGAEgASgJEioKBXBlZXJzGAIgAygLMhsudml0cmluZS5zeW5jLnYxLlBlZXJTdGF0dXMSOwoOdmVyc2lvbl92ZWN0b3IYAyADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19taXNzaW5nGAQgASgEEhQKDHN0YXRlX2RpZ2VzdBgFIAEoCSLdAgoKUGVlclN0YXR1cxIRCgljZW50ZXJfaWQYASABKAkSEQoJY29ubmVjdGVkGAIgASgIEjAKDGxhc3RfY29udGFjdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOgoNZXZlbnRzX2JlaGluZBgEIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX3BlbmRpbmcYBSABKAQSFQoNYnl0ZXNfcGVuZGluZxgGIAEoBBIYChBieXRlc19wZXJfc2Vjb25kGAcgASgBEhIKCmxhc3RfZXJyb3IYCCABKAkSFwoPZXZlbnRzX3JlY2VpdmVkGAkgASgEEhYKDmV2ZW50c19hcHBsaWVkGAogASgEEhYKDmNodW5rc19mZXRjaGVkGAsgASgEEhUKDWJ5dGVzX2ZldGNoZWQYDCABKAQy5wIKC1N5bmNTZXJ2aWNlElIKCUhhbmRzaGFrZRIhLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlc3BvbnNlElQKCVN1YnNjcmliZRIhLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESWgoLRmV0Y2hDaHVua3MSIy52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXF1ZXN0GiQudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVzcG9uc2UwARJSCglHZXRTdGF0dXMSIS52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -238,21 +238,12 @@ export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext
   digests: Uint8Array[];
 
   /**
-   * Optional, one per digest (empty: none): a chunk the asker holds that the wanted one
-   * likely begins like (in the version the wanted chunk's artifact supersedes, the chunk
-   * that stood where it starts). The peer may then send the wanted chunk as a patch.
+   * Optional, one per digest (an empty run: none): bytes the asker holds that the wanted
+   * chunk likely shares most of its own with. The peer may then send it as a patch.
    *
-   * @generated from field: repeated bytes bases = 2;
+   * @generated from field: repeated vitrine.sync.v1.ChunkBase bases = 2;
    */
-  bases: Uint8Array[];
-
-  /**
-   * Optional, one per digest (empty: none): a chunk the asker holds that the wanted one
-   * likely ends like (the chunk that stood where it ends).
-   *
-   * @generated from field: repeated bytes suffix_bases = 3;
-   */
-  suffixBases: Uint8Array[];
+  bases: ChunkBase[];
 };
 
 /**
@@ -261,6 +252,39 @@ export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext
  */
 export const FetchChunksPlaintextSchema: GenMessage<FetchChunksPlaintext> = /*@__PURE__*/
   messageDesc(file_vitrine_sync_v1_sync, 9);
+
+/**
+ * Where a wanted chunk likely comes from: it belongs to a run of new chunks that replaced
+ * `run`, a run of chunks the asker holds (in the version its artifact supersedes, the chunks
+ * between the same two chunks both versions share). The run's bytes are those of `run`
+ * concatenated; the wanted chunk likely begins like them `start_gap` bytes in (its offset in
+ * the new run) and ends like them `end_gap` bytes before their end.
+ *
+ * @generated from message vitrine.sync.v1.ChunkBase
+ */
+export type ChunkBase = Message<"vitrine.sync.v1.ChunkBase"> & {
+  /**
+   * @generated from field: repeated bytes run = 1;
+   */
+  run: Uint8Array[];
+
+  /**
+   * @generated from field: uint64 start_gap = 2;
+   */
+  startGap: bigint;
+
+  /**
+   * @generated from field: uint64 end_gap = 3;
+   */
+  endGap: bigint;
+};
+
+/**
+ * Describes the message vitrine.sync.v1.ChunkBase.
+ * Use `create(ChunkBaseSchema)` to create a new message.
+ */
+export const ChunkBaseSchema: GenMessage<ChunkBase> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 10);
 
 /**
  * Plaintext of one FetchChunks response frame.
@@ -274,8 +298,8 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
   digest: Uint8Array;
 
   /**
-   * The chunk's bytes; empty with missing set when the peer does not hold it. With base
-   * set, only the bytes between the prefix and suffix it shares with base.
+   * The chunk's bytes; empty with missing set when the peer does not hold it. With patch
+   * set, only the bytes between the prefix and suffix it shares with its base's run.
    *
    * @generated from field: bytes data = 2;
    */
@@ -287,13 +311,14 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
   missing: boolean;
 
   /**
-   * Set when the chunk is sent as a patch (either base set): the chunk is
-   * base[0, prefix) ‖ data ‖ suffix_base[len(suffix_base) - suffix, len(suffix_base)), each
-   * base one the asker named. The asker verifies the result against digest.
+   * Set when the chunk is sent as a patch of the base the asker named: the chunk is
+   * run[start_gap, start_gap + prefix) ‖ data ‖ run[len - end_gap - suffix, len - end_gap),
+   * with run the concatenated bytes of the base's chunks and len their length. The asker
+   * verifies the result against digest.
    *
-   * @generated from field: bytes base = 4;
+   * @generated from field: bool patch = 4;
    */
-  base: Uint8Array;
+  patch: boolean;
 
   /**
    * @generated from field: uint32 prefix = 5;
@@ -304,11 +329,6 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
    * @generated from field: uint32 suffix = 6;
    */
   suffix: number;
-
-  /**
-   * @generated from field: bytes suffix_base = 7;
-   */
-  suffixBase: Uint8Array;
 };
 
 /**
@@ -316,7 +336,7 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
  * Use `create(ChunkPlaintextSchema)` to create a new message.
  */
 export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 10);
+  messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusRequest
@@ -329,7 +349,7 @@ export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 11);
+  messageDesc(file_vitrine_sync_v1_sync, 12);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusResponse
@@ -373,7 +393,7 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 12);
+  messageDesc(file_vitrine_sync_v1_sync, 13);
 
 /**
  * @generated from message vitrine.sync.v1.PeerStatus
@@ -450,7 +470,7 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 13);
+  messageDesc(file_vitrine_sync_v1_sync, 14);
 
 /**
  * Replication between the sync services of two centers. A peer first runs Handshake (an
