@@ -56,7 +56,8 @@ export function patchOf(target: Uint8Array, base: PatchBase): ChunkPatch | undef
 export function applyPatch(base: PatchBase, patch: ChunkPatch): Uint8Array {
   const { bytes, startGap, endGap } = base;
   const { prefix, suffix, middle } = patch;
-  if (startGap + prefix > bytes.length || endGap + suffix > bytes.length) {
+  const fits = (gap: number, length: number) => length === 0 || gap + length <= bytes.length;
+  if (!fits(startGap, prefix) || !fits(endGap, suffix)) {
     throw new VitrineError('invalid_argument', 'chunk patch reaches past its base');
   }
   const end = bytes.length - endGap;

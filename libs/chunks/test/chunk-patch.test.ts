@@ -87,5 +87,9 @@ describe('chunk patches', () => {
       'invalid_argument',
     );
     expect(attempt({ bytes: run.subarray(0, 100), startGap: 40, endGap: 40 })).toBe('built');
+    // A gap past the base is fine where nothing is taken from that side.
+    const suffixOnly = { bytes: run.subarray(0, 100), startGap: 500, endGap: 0 };
+    const built = applyPatch(suffixOnly, { prefix: 0, suffix: 60, middle: edit });
+    expect(same(built, concat(edit, run.subarray(40, 100)))).toBe(true);
   });
 });

@@ -27,6 +27,8 @@ export class ChunkReplica {
   readonly #bases = new Map<string, Promise<Map<string, ChunkBase>>>();
   /** Bases that could not be read here (lost or corrupt): chunks named after them come whole. */
   readonly #unreadableBases = new Set<string>();
+  /** Chunks a patch failed to rebuild: asked for whole from then on. */
+  readonly #wholeOnly = new Set<string>();
 
   /**
    * `arrivals`, shared with the replica that ingests events, lets an idle center skip its
@@ -99,15 +101,22 @@ export class ChunkReplica {
   /**
    * Stores a chunk a peer sent as a patch of `base`, whose run of chunks is held here:
    * rebuilt from their bytes (each read and verified) and then verified against `digest`
-   * like any chunk received (`data_loss` if it does not match). A run that cannot be read
-   * (`not_found`, `data_loss`) is not offered again, so its chunks then come whole.
+   * like any chunk received (`data_loss` if it does not match; `invalid_argument` if the
+   * patch does not fit the base). A run that cannot be read (`not_found`, `data_loss`) is
+   * not offered again, and a chunk a patch failed to rebuild is asked for whole from then
+   * on, so a bad patch never holds a transfer up.
    */
   async receivePatch(digest: Uint8Array, base: ChunkBase, patch: ChunkPatch): Promise<void> {
     const bytes = await this.#runBytes(base.run).catch((err: unknown) => {
       for (const chunk of base.run) this.#unreadableBases.add(toHex(chunk));
       throw err;
     });
-    await this.receive(digest, applyPatch({ ...base, bytes }, patch));
+    try {
+      await this.receive(digest, applyPatch({ ...base, bytes }, patch));
+    } catch (err) {
+      this.#wholeOnly.add(toHex(digest));
+      throw err;
+    }
   }
 
   /** The bytes of a run of chunks held here, concatenated (each read verified). */
@@ -141,7 +150,7 @@ export class ChunkReplica {
         aligned.catch(() => this.#bases.delete(pair.next));
       }
       for (const [hex, base] of await aligned) {
-        if (wanted.has(hex) && usable(base)) bases.set(hex, base);
+        if (wanted.has(hex) && !this.#wholeOnly.has(hex) && usable(base)) bases.set(hex, base);
       }
     }
     return bases;
@@ -185,7 +194,9 @@ export class ChunkReplica {
    * The chunks a peer asks for, in order, each with its bytes — or without, where this
    * center does not hold it (yet). Refused with `permission_denied`, before anything is
    * read, when one of them is used only by artifacts that may not be held in the peer's
-   * jurisdiction. One query checks them all; a few chunk files are read ahead.
+   * jurisdiction. One query checks them all; a few chunk files are read ahead. Where the
+   * peer names a base for a chunk (`bases`, by position) that it may hold and that shares
+   * enough of the chunk's bytes, the chunk comes with the patch to send instead.
    */
   async *readManyFor(
     peer: PeerScope,
