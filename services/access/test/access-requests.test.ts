@@ -1,4 +1,4 @@
-import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { readCredential } from '@vitrine/credentials';
 import { Action, RequestState } from '@vitrine/proto/access';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
@@ -128,9 +128,10 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     const start = new Date(Date.now() + 2 * HOUR_MS);
     const request = await requestAs(
       regulator.client,
+      // Both ends from one clock reading: exactly the 72 h the policy allows.
       euRequest(0, {
-        notBefore: hoursFromNow(2),
-        expiresAt: hoursFromNow(2 + 72),
+        notBefore: timestampFromDate(start),
+        expiresAt: timestampFromDate(new Date(start.getTime() + 72 * HOUR_MS)),
       }),
     );
     await t
