@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { FederationCenter } from '@vitrine/channel';
-import { SignedEventSchema } from '@vitrine/proto/event';
-import { SubscribePlaintextSchema } from '@vitrine/proto/sync';
+import { EventsPlaintextSchema, SubscribePlaintextSchema } from '@vitrine/proto/sync';
 import type { Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
@@ -98,7 +97,7 @@ export class Replicator {
     async function* events() {
       for await (const res of stream) {
         const opened = receiver.open(res.frame?.ciphertext ?? new Uint8Array());
-        yield fromBinary(SignedEventSchema, opened.plaintext);
+        yield* fromBinary(EventsPlaintextSchema, opened.plaintext).events;
       }
     }
     try {

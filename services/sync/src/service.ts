@@ -3,10 +3,11 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { respondToHandshake } from '@vitrine/channel';
 import { VitrineError } from '@vitrine/errors';
-import { SignedEventSchema } from '@vitrine/proto/event';
+import type { SignedEvent } from '@vitrine/proto/event';
 import {
   type ChunkBase as ChunkBaseMessage,
   ChunkPlaintextSchema,
+  EventsPlaintextSchema,
   FetchChunksPlaintextSchema,
   PeerStatusSchema,
   SubscribePlaintextSchema,
@@ -15,10 +16,19 @@ import {
 import { type ChunkBase, type ChunkReplica, MAX_BASE_RUN, type Replica } from '@vitrine/registry';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
+import { readyBatches } from './ready-batches.js';
 import type { SessionTable } from './sessions.js';
 
 /** Label of the sealed stream that carries a subscription, in both directions. */
 export const SUBSCRIBE_STREAM = 'subscribe';
+
+/**
+ * Most events sealed in one Subscribe frame, and about the most bytes: a peer catching up on
+ * a long log gets frames of many events (one seal, one message each), while an event
+ * committed live still goes out alone as soon as it is read.
+ */
+const FRAME_EVENTS = 256;
+const FRAME_BYTES = 1024 * 1024;
 /** Label of the sealed stream that carries a chunk request and its chunks. */
 export const FETCH_CHUNKS_STREAM = 'fetch-chunks';
 /** Most chunks one FetchChunks call may ask for. */
@@ -59,9 +69,15 @@ export function syncService(
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const vector = new Map(request.versionVector.map((e) => [e.origin, e.seq]));
       const sender = session.sender(SUBSCRIBE_STREAM);
-      for await (const event of replica.feed(peer, vector, ctx.signal)) {
-        const ciphertext = sender.seal(toBinary(SignedEventSchema, event));
-        yield { frame: { sessionId: session.id, ciphertext } };
+      const feed = replica.feed(peer, vector, ctx.signal);
+      for await (const ready of readyBatches(feed, FRAME_EVENTS)) {
+        for (const events of framesOf(ready)) {
+          const plaintext = toBinary(
+            EventsPlaintextSchema,
+            create(EventsPlaintextSchema, { events }),
+          );
+          yield { frame: { sessionId: session.id, ciphertext: sender.seal(plaintext) } };
+        }
       }
     },
 
@@ -141,4 +157,21 @@ function chunkBases(asked: readonly ChunkBaseMessage[], chunks: number): (ChunkB
     }
     return { run, startGap: Number(startGap), endGap: Number(endGap) };
   });
+}
+
+/** Splits events into frames of at most about FRAME_BYTES each (one event at the least). */
+function* framesOf(events: readonly SignedEvent[]): Generator<SignedEvent[]> {
+  let frame: SignedEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = event.header.length + event.signature.length + event.body.length;
+    if (frame.length > 0 && bytes + size > FRAME_BYTES) {
+      yield frame;
+      frame = [];
+      bytes = 0;
+    }
+    frame.push(event);
+    bytes += size;
+  }
+  if (frame.length > 0) yield frame;
 }

@@ -6,13 +6,15 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { SignedEvent } from "../../registry/v1/event_pb.js";
+import { file_vitrine_registry_v1_event } from "../../registry/v1/event_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJuCg5DaHVua1BsYWludGV4dBIOCgZkaWdlc3QYASABKAwSDAoEZGF0YRgCIAEoDBIPCgdtaXNzaW5nGAMgASgIEg0KBXBhdGNoGAQgASgIEg4KBnByZWZpeBgFIAEoDRIOCgZzdWZmaXgYBiABKA0iEgoQR2V0U3RhdHVzUmVxdWVzdCK9AQoRR2V0U3RhdHVzUmVzcG9uc2USEQoJY2VudGVyX2lkGAEgASgJEioKBXBlZXJzGAIgAygLMhsudml0cmluZS5zeW5jLnYxLlBlZXJTdGF0dXMSOwoOdmVyc2lvbl92ZWN0b3IYAyADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19taXNzaW5nGAQgASgEEhQKDHN0YXRlX2RpZ2VzdBgFIAEoCSLdAgoKUGVlclN0YXR1cxIRCgljZW50ZXJfaWQYASABKAkSEQoJY29ubmVjdGVkGAIgASgIEjAKDGxhc3RfY29udGFjdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOgoNZXZlbnRzX2JlaGluZBgEIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX3BlbmRpbmcYBSABKAQSFQoNYnl0ZXNfcGVuZGluZxgGIAEoBBIYChBieXRlc19wZXJfc2Vjb25kGAcgASgBEhIKCmxhc3RfZXJyb3IYCCABKAkSFwoPZXZlbnRzX3JlY2VpdmVkGAkgASgEEhYKDmV2ZW50c19hcHBsaWVkGAogASgEEhYKDmNodW5rc19mZXRjaGVkGAsgASgEEhUKDWJ5dGVzX2ZldGNoZWQYDCABKAQy5wIKC1N5bmNTZXJ2aWNlElIKCUhhbmRzaGFrZRIhLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlc3BvbnNlElQKCVN1YnNjcmliZRIhLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESWgoLRmV0Y2hDaHVua3MSIy52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXF1ZXN0GiQudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVzcG9uc2UwARJSCglHZXRTdGF0dXMSIS52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJuCg5DaHVua1BsYWludGV4dBIOCgZkaWdlc3QYASABKAwSDAoEZGF0YRgCIAEoDBIPCgdtaXNzaW5nGAMgASgIEg0KBXBhdGNoGAQgASgIEg4KBnByZWZpeBgFIAEoDRIOCgZzdWZmaXgYBiABKA0iEgoQR2V0U3RhdHVzUmVxdWVzdCK9AQoRR2V0U3RhdHVzUmVzcG9uc2USEQoJY2VudGVyX2lkGAEgASgJEioKBXBlZXJzGAIgAygLMhsudml0cmluZS5zeW5jLnYxLlBlZXJTdGF0dXMSOwoOdmVyc2lvbl92ZWN0b3IYAyADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19taXNzaW5nGAQgASgEEhQKDHN0YXRlX2RpZ2VzdBgFIAEoCSLdAgoKUGVlclN0YXR1cxIRCgljZW50ZXJfaWQYASABKAkSEQoJY29ubmVjdGVkGAIgASgIEjAKDGxhc3RfY29udGFjdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOgoNZXZlbnRzX2JlaGluZBgEIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX3BlbmRpbmcYBSABKAQSFQoNYnl0ZXNfcGVuZGluZxgGIAEoBBIYChBieXRlc19wZXJfc2Vjb25kGAcgASgBEhIKCmxhc3RfZXJyb3IYCCABKAkSFwoPZXZlbnRzX3JlY2VpdmVkGAkgASgEEhYKDmV2ZW50c19hcHBsaWVkGAogASgEEhYKDmNodW5rc19mZXRjaGVkGAsgASgEEhUKDWJ5dGVzX2ZldGNoZWQYDCABKAQy5wIKC1N5bmNTZXJ2aWNlElIKCUhhbmRzaGFrZRIhLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlc3BvbnNlElQKCVN1YnNjcmliZRIhLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESWgoLRmV0Y2hDaHVua3MSIy52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXF1ZXN0GiQudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVzcG9uc2UwARJSCglHZXRTdGF0dXMSIS52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -183,7 +185,26 @@ export const FetchChunksResponseSchema: GenMessage<FetchChunksResponse> = /*@__P
 
 /**
  * Plaintext of the first Subscribe frame.
+ * Plaintext of one Subscribe response frame: events in the sender's append order, as many
+ * as were ready when it was sealed (one, for an event sent live as it commits).
  *
+ * @generated from message vitrine.sync.v1.EventsPlaintext
+ */
+export type EventsPlaintext = Message<"vitrine.sync.v1.EventsPlaintext"> & {
+  /**
+   * @generated from field: repeated vitrine.registry.v1.SignedEvent events = 1;
+   */
+  events: SignedEvent[];
+};
+
+/**
+ * Describes the message vitrine.sync.v1.EventsPlaintext.
+ * Use `create(EventsPlaintextSchema)` to create a new message.
+ */
+export const EventsPlaintextSchema: GenMessage<EventsPlaintext> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 7);
+
+/**
  * @generated from message vitrine.sync.v1.SubscribePlaintext
  */
 export type SubscribePlaintext = Message<"vitrine.sync.v1.SubscribePlaintext"> & {
@@ -200,7 +221,7 @@ export type SubscribePlaintext = Message<"vitrine.sync.v1.SubscribePlaintext"> &
  * Use `create(SubscribePlaintextSchema)` to create a new message.
  */
 export const SubscribePlaintextSchema: GenMessage<SubscribePlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 7);
+  messageDesc(file_vitrine_sync_v1_sync, 8);
 
 /**
  * @generated from message vitrine.sync.v1.VersionVectorEntry
@@ -222,7 +243,7 @@ export type VersionVectorEntry = Message<"vitrine.sync.v1.VersionVectorEntry"> &
  * Use `create(VersionVectorEntrySchema)` to create a new message.
  */
 export const VersionVectorEntrySchema: GenMessage<VersionVectorEntry> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 8);
+  messageDesc(file_vitrine_sync_v1_sync, 9);
 
 /**
  * Plaintext of the FetchChunks request frame.
@@ -251,7 +272,7 @@ export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext
  * Use `create(FetchChunksPlaintextSchema)` to create a new message.
  */
 export const FetchChunksPlaintextSchema: GenMessage<FetchChunksPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 9);
+  messageDesc(file_vitrine_sync_v1_sync, 10);
 
 /**
  * Where a wanted chunk likely comes from: it belongs to a run of new chunks that replaced
@@ -284,7 +305,7 @@ export type ChunkBase = Message<"vitrine.sync.v1.ChunkBase"> & {
  * Use `create(ChunkBaseSchema)` to create a new message.
  */
 export const ChunkBaseSchema: GenMessage<ChunkBase> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 10);
+  messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
  * Plaintext of one FetchChunks response frame.
@@ -336,7 +357,7 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
  * Use `create(ChunkPlaintextSchema)` to create a new message.
  */
 export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 11);
+  messageDesc(file_vitrine_sync_v1_sync, 12);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusRequest
@@ -349,7 +370,7 @@ export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 12);
+  messageDesc(file_vitrine_sync_v1_sync, 13);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusResponse
@@ -393,7 +414,7 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 13);
+  messageDesc(file_vitrine_sync_v1_sync, 14);
 
 /**
  * @generated from message vitrine.sync.v1.PeerStatus
@@ -470,7 +491,7 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 14);
+  messageDesc(file_vitrine_sync_v1_sync, 15);
 
 /**
  * Replication between the sync services of two centers. A peer first runs Handshake (an
