@@ -33,6 +33,12 @@ export interface ChunkStoreOptions {
   readonly now?: () => number;
 }
 
+/** How {@link ChunkStore.read} reads. */
+export interface ReadOptions {
+  /** Check the bytes against the digest (default true). */
+  readonly verify?: boolean;
+}
+
 /** Outcome of {@link ChunkStore.put}: `stored` is false when the chunk was already there. */
 export interface PutResult {
   readonly digest: Uint8Array;
@@ -124,9 +130,11 @@ export class ChunkStore {
 
   /**
    * Reads a chunk and checks it against its digest: throws `not_found` when it is missing and
-   * `data_loss` when its bytes no longer hash to its name.
+   * `data_loss` when its bytes no longer hash to its name. `verify: false` skips the check,
+   * for a reader that verifies what it reads as a whole anyway (an artifact's content
+   * against its manifest digest).
    */
-  async read(digest: Uint8Array): Promise<Uint8Array> {
+  async read(digest: Uint8Array, options: ReadOptions = {}): Promise<Uint8Array> {
     assertDigest(digest);
     const hex = toHex(digest);
     let bytes: Buffer;
@@ -135,7 +143,7 @@ export class ChunkStore {
     } catch (err) {
       throw missingOr(err, hex);
     }
-    if (!bytesEqual(sha256(bytes), digest)) {
+    if (options.verify !== false && !bytesEqual(sha256(bytes), digest)) {
       throw new VitrineError('data_loss', `chunk ${hex} failed verification`);
     }
     return asPlain(bytes);
@@ -191,18 +199,18 @@ export class ChunkStore {
   }
 
   /**
-   * Reads chunks in order (an artifact's content), verifying each, with a few reads in
-   * flight ahead of the consumer so disk latency overlaps with its work.
+   * Reads chunks in order (an artifact's content), verifying each (unless `verify: false`),
+   * with a few reads in flight ahead of the consumer so disk latency overlaps with its work.
    */
   async *readMany(
     digests: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-    options: { readonly concurrency?: number } = {},
+    options: ReadOptions & { readonly concurrency?: number } = {},
   ): AsyncGenerator<Uint8Array, void, undefined> {
     const concurrency = options.concurrency ?? DEFAULT_READ_AHEAD;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new VitrineError('invalid_argument', 'concurrency must be a positive integer');
     }
-    yield* readAhead(digests, (d) => this.read(d), concurrency);
+    yield* readAhead(digests, (d) => this.read(d, options), concurrency);
   }
 
   async #putOnce(

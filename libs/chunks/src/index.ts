@@ -11,6 +11,7 @@ export {
   ChunkStore,
   type ChunkStoreOptions,
   type PutResult,
+  type ReadOptions,
 } from './chunk-store.js';
 export {
   type ChunkerParams,

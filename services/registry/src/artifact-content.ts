@@ -15,11 +15,15 @@ const READ_AHEAD = 16;
  * Streams an artifact's content chunk by chunk, in order: every chunk is verified against
  * its digest as the store reads it, and the whole content against the manifest's digest at
  * the end (`data_loss` either way). Memory holds a few chunks, whatever the artifact's size.
+ * `verifyChunks: false` leaves only the check at the end, for a reader that keeps nothing
+ * until it passes (a replicated artifact becoming available, whose chunks were each
+ * verified as they arrived).
  */
 export async function* artifactContent(
   db: Kysely<RegistryDatabase>,
   store: ChunkStore,
   row: Pick<ArtifactRow, 'id' | 'chunk_count' | 'content_digest'>,
+  options: { readonly verifyChunks?: boolean } = {},
 ): AsyncGenerator<Uint8Array> {
   const whole = createHash('sha256');
   for (let idx = 0; idx < row.chunk_count; ) {
@@ -28,7 +32,7 @@ export async function* artifactContent(
     idx += page.length;
     for await (const data of store.readMany(
       page.map((c) => c.digest),
-      { concurrency: READ_AHEAD },
+      { concurrency: READ_AHEAD, verify: options.verifyChunks !== false },
     )) {
       whole.update(data);
       yield data;

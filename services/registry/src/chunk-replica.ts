@@ -10,6 +10,8 @@ import { ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 
+/** Unrecorded chunks looked up in the store per query, after a start. */
+const STORE_LOOK_PAGE = 1024;
 /** Chunk files read ahead of the peer's stream when serving it. */
 const READ_AHEAD = 8;
 
@@ -29,6 +31,12 @@ export class ChunkReplica {
   readonly #unreadableBases = new Set<string>();
   /** Chunks a patch failed to rebuild: asked for whole from then on. */
   readonly #wholeOnly = new Set<string>();
+  /**
+   * Whether every chunk stored here is recorded, as far as this instance knows: false until
+   * the store has been looked at once for chunks stored but not recorded (a transfer cut
+   * off between the two), and again after a chunk failed to be stored or recorded.
+   */
+  #storeRecorded = false;
 
   /**
    * `arrivals`, shared with the replica that ingests events, lets an idle center skip its
@@ -57,34 +65,45 @@ export class ChunkReplica {
   }
 
   /**
-   * Up to `limit` chunks this center lacks for artifacts still replicating here. A chunk
-   * already in the store but not yet recorded (a transfer cut off between the two) is
-   * verified and recorded instead of fetched again (unless `peek`, which only counts).
+   * Up to `limit` chunks this center lacks for artifacts still replicating here (unless
+   * `peek`, which only counts them). Chunks already in the store but not recorded (a
+   * transfer cut off between the two) are first verified and recorded instead of fetched
+   * again: the store is looked at for them after a start and after a failed receive, and
+   * otherwise left alone, since every chunk this instance stores it also records.
    */
   async missing(limit: number, options: { peek?: boolean } = {}): Promise<Uint8Array[]> {
     if (!(await this.#anyReplicating())) return [];
-    if (options.peek) return this.#unrecorded(limit);
-    const unrecorded = await this.#unrecorded(limit);
-    const stored = await Promise.all(unrecorded.map((d) => this.store.has(d)));
-    const lacking: Uint8Array[] = [];
-    for (const [i, digest] of unrecorded.entries()) {
-      if (stored[i]) await this.receive(digest, await this.store.read(digest));
-      else lacking.push(digest);
-    }
-    return lacking;
+    if (!options.peek && !this.#storeRecorded) await this.#recordStored();
+    return this.#unrecorded(limit);
   }
 
-  async #unrecorded(limit: number): Promise<Uint8Array[]> {
-    const rows = await this.db
+  /** Records every chunk that is stored but not recorded, looking at all unrecorded ones. */
+  async #recordStored(): Promise<void> {
+    let after: Uint8Array | undefined;
+    for (;;) {
+      const page = await this.#unrecorded(STORE_LOOK_PAGE, after);
+      const stored = await Promise.all(page.map((d) => this.store.has(d)));
+      for (const [i, digest] of page.entries()) {
+        if (stored[i]) await this.receive(digest, await this.store.read(digest));
+      }
+      after = page.at(-1);
+      if (page.length < STORE_LOOK_PAGE) break;
+    }
+    this.#storeRecorded = true;
+  }
+
+  /** Unrecorded chunks of replicating artifacts; with `after`, in digest order past it. */
+  async #unrecorded(limit: number, after?: Uint8Array): Promise<Uint8Array[]> {
+    let query = this.db
       .selectFrom('artifact_chunks as ac')
       .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
       .leftJoin('chunks as c', 'c.digest', 'ac.digest')
       .select('ac.digest')
       .distinct()
       .where('a.state', '=', 'replicating')
-      .where('c.digest', 'is', null)
-      .limit(limit)
-      .execute();
+      .where('c.digest', 'is', null);
+    if (after !== undefined) query = query.where('ac.digest', '>', after);
+    const rows = await query.orderBy('ac.digest').limit(limit).execute();
     return rows.map((r) => r.digest);
   }
 
@@ -95,7 +114,12 @@ export class ChunkReplica {
    * after the store and before the record only means the chunk is found again next time.
    */
   async receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
-    await this.#recorder.write({ digest, size: data.length }, () => this.store.put(data, digest));
+    try {
+      await this.#recorder.write({ digest, size: data.length }, () => this.store.put(data, digest));
+    } catch (err) {
+      this.#storeRecorded = false;
+      throw err;
+    }
   }
 
   /**
@@ -178,8 +202,8 @@ export class ChunkReplica {
     for (const row of ready) {
       try {
         if (row.bytes_held !== row.size) await refreshArtifactHoldings(this.db, row.id);
-        for await (const _ of artifactContent(this.db, this.store, row)) {
-          // reading is verifying
+        // Reading is verifying: each chunk was verified as it arrived, the whole is here.
+        for await (const _ of artifactContent(this.db, this.store, row, { verifyChunks: false })) {
         }
         await markAvailable(this.db, row.id);
         done.push(row.id);

@@ -1,11 +1,14 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { sha256 } from '@vitrine/crypto';
+import { sha256, toHex } from '@vitrine/crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import type { SignedEvent } from '@vitrine/proto/event';
 import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findArtifact } from '../src/artifact-store.js';
+import { ChunkReplica } from '../src/chunk-replica.js';
 import { randomContent, uploadOf } from './harness.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
 
@@ -107,6 +110,44 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(refused).toBe('data_loss');
     expect(await us.chunks.missing(1000)).toContainEqual(digest);
     expect(await us.store.has(digest as Uint8Array)).toBe(false);
+  });
+
+  it('after a start, records chunks stored but not recorded instead of fetching them again', async () => {
+    await publishAtEurope('4.1', 400_000);
+    const [stored, ...rest] = await us.chunks.missing(1000);
+    // A transfer cut off between storing a chunk and recording it.
+    await us.store.put(await eu.store.read(stored as Uint8Array), stored);
+    const restarted = new ChunkReplica(us.database.db, us.store);
+    const lacking = await restarted.missing(1000);
+    expect(lacking).not.toContainEqual(stored);
+    expect(lacking).toHaveLength(rest.length);
+    const recorded = await us.database.db
+      .selectFrom('chunks')
+      .select('digest')
+      .where('digest', '=', stored as Uint8Array)
+      .execute();
+    expect(recorded).toHaveLength(1);
+    for (const digest of lacking) await restarted.receive(digest, await eu.store.read(digest));
+    expect(await restarted.missing(1000)).toEqual([]);
+  });
+
+  it('keeps an artifact replicating when a chunk changed on disk after it was received', async () => {
+    const id = await publishAtEurope('4.2', 300_000);
+    const lacking = await us.chunks.missing(1000);
+    for (const digest of lacking) await us.chunks.receive(digest, await eu.store.read(digest));
+    const hex = toHex(lacking[0] as Uint8Array);
+    const file = join(us.store.dir, 'sha256', hex.slice(0, 2), hex);
+    const bytes = await readFile(file);
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    await chmod(file, 0o644);
+    await writeFile(file, bytes);
+    const failures: unknown[] = [];
+    expect(await us.chunks.complete((_, err) => failures.push(err))).not.toContain(id);
+    expect(failures).toEqual([expect.objectContaining({ code: 'data_loss' })]);
+    expect((await findArtifact(us.database.db, id))?.state).toBe('replicating');
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    await writeFile(file, bytes);
+    expect(await us.chunks.complete()).toEqual([id]);
   });
 
   it('serves chunks in the order asked, only to a peer whose jurisdiction may hold them', async () => {

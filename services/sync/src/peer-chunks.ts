@@ -5,7 +5,7 @@ import { bytesEqual } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import {
   type ChunkPlaintext,
-  ChunkPlaintextSchema,
+  ChunksPlaintextSchema,
   FetchChunksPlaintextSchema,
   type SyncService,
 } from '@vitrine/proto/sync';
@@ -18,7 +18,7 @@ import { FETCH_CHUNKS_STREAM } from './service.js';
  * One FetchChunks call: asks `peer`, over a fresh session on `client`, for `digests` (with
  * the base each likely shares most of its bytes with, where `bases` names one, so the peer
  * may send a patch of it) and
- * yields its answers (a chunk, or that it lacks one) as they are read, so the stream moves
+ * yields its answers (a chunk, or that it lacks one; several to a frame) as they are read, so the stream moves
  * only as fast as the caller stores — HTTP/2 flow control holds the peer back. An answer
  * for a chunk not asked at that place, or a stream that ends before every chunk is
  * answered, fails with `data_loss`. The bytes are not verified here: the replica checks
@@ -47,12 +47,15 @@ export async function* fetchChunksFrom(
   let answered = 0;
   for await (const res of stream) {
     const opened = receiver.open(res.frame?.ciphertext ?? new Uint8Array());
-    const chunk = fromBinary(ChunkPlaintextSchema, opened.plaintext);
-    const asked = digests[answered++];
-    if (asked === undefined || !bytesEqual(asked, chunk.digest)) {
-      throw new VitrineError('data_loss', `${peer.id} answered with a chunk not asked for there`);
+    const { chunks } = fromBinary(ChunksPlaintextSchema, opened.plaintext);
+    if (chunks.length === 0) throw new VitrineError('data_loss', `${peer.id} sent an empty frame`);
+    for (const chunk of chunks) {
+      const asked = digests[answered++];
+      if (asked === undefined || !bytesEqual(asked, chunk.digest)) {
+        throw new VitrineError('data_loss', `${peer.id} answered with a chunk not asked for there`);
+      }
+      yield chunk;
     }
-    yield chunk;
   }
   if (answered < digests.length) {
     throw new VitrineError(

@@ -6,14 +6,22 @@ import { VitrineError } from '@vitrine/errors';
 import type { SignedEvent } from '@vitrine/proto/event';
 import {
   type ChunkBase as ChunkBaseMessage,
+  type ChunkPlaintext,
   ChunkPlaintextSchema,
+  ChunksPlaintextSchema,
   EventsPlaintextSchema,
   FetchChunksPlaintextSchema,
   PeerStatusSchema,
   SubscribePlaintextSchema,
   type SyncService,
 } from '@vitrine/proto/sync';
-import { type ChunkBase, type ChunkReplica, MAX_BASE_RUN, type Replica } from '@vitrine/registry';
+import {
+  type ChunkBase,
+  type ChunkReplica,
+  MAX_BASE_RUN,
+  type Replica,
+  type ServedChunk,
+} from '@vitrine/registry';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
 import { readyBatches } from './ready-batches.js';
@@ -23,14 +31,21 @@ import type { SessionTable } from './sessions.js';
 export const SUBSCRIBE_STREAM = 'subscribe';
 
 /**
- * Most events sealed in one Subscribe frame, and about the most bytes: a peer catching up on
- * a long log gets frames of many events (one seal, one message each), while an event
- * committed live still goes out alone as soon as it is read.
+ * Most events sealed in one Subscribe frame: a peer catching up on a long log gets frames of
+ * many events (one seal, one message each), while an event committed live still goes out
+ * alone as soon as it is read.
  */
 const FRAME_EVENTS = 256;
+/** About the most bytes of events or chunks sealed in one frame. */
 const FRAME_BYTES = 1024 * 1024;
 /** Label of the sealed stream that carries a chunk request and its chunks. */
 export const FETCH_CHUNKS_STREAM = 'fetch-chunks';
+/**
+ * Most chunks sealed in one FetchChunks frame (about 1 MiB at the 64 KiB mean chunk size):
+ * the seal, message and stream overhead a chunk used to pay alone is shared by those read
+ * by the time the previous frame was sent.
+ */
+const FRAME_CHUNKS = 16;
 /** Most chunks one FetchChunks call may ask for. */
 const MAX_FETCH = 1024;
 
@@ -71,7 +86,7 @@ export function syncService(
       const sender = session.sender(SUBSCRIBE_STREAM);
       const feed = replica.feed(peer, vector, ctx.signal);
       for await (const ready of readyBatches(feed, FRAME_EVENTS)) {
-        for (const events of framesOf(ready)) {
+        for (const events of framesOf(ready, eventSize)) {
           const plaintext = toBinary(
             EventsPlaintextSchema,
             create(EventsPlaintextSchema, { events }),
@@ -95,21 +110,15 @@ export function syncService(
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const sender = session.sender(FETCH_CHUNKS_STREAM);
-      for await (const { digest, data, patch } of chunks.readManyFor(peer, digests, bases)) {
-        const chunk = create(ChunkPlaintextSchema, {
-          digest,
-          ...(patch
-            ? { data: patch.middle, patch: true, prefix: patch.prefix, suffix: patch.suffix }
-            : data
-              ? { data }
-              : { missing: true }),
-        });
-        yield {
-          frame: {
-            sessionId: session.id,
-            ciphertext: sender.seal(toBinary(ChunkPlaintextSchema, chunk)),
-          },
-        };
+      const answers = chunks.readManyFor(peer, digests, bases);
+      for await (const ready of readyBatches(answers, FRAME_CHUNKS)) {
+        for (const frame of framesOf(ready.map(chunkAnswer), answerSize)) {
+          const plaintext = toBinary(
+            ChunksPlaintextSchema,
+            create(ChunksPlaintextSchema, { chunks: frame }),
+          );
+          yield { frame: { sessionId: session.id, ciphertext: sender.seal(plaintext) } };
+        }
       }
     },
 
@@ -159,18 +168,33 @@ function chunkBases(asked: readonly ChunkBaseMessage[], chunks: number): (ChunkB
   });
 }
 
-/** Splits events into frames of at most about FRAME_BYTES each (one event at the least). */
-function* framesOf(events: readonly SignedEvent[]): Generator<SignedEvent[]> {
-  let frame: SignedEvent[] = [];
+/** What one chunk served becomes in a frame: its bytes, a patch of them, or that it is missing. */
+function chunkAnswer({ digest, data, patch }: ServedChunk): ChunkPlaintext {
+  return create(ChunkPlaintextSchema, {
+    digest,
+    ...(patch
+      ? { data: patch.middle, patch: true, prefix: patch.prefix, suffix: patch.suffix }
+      : data
+        ? { data }
+        : { missing: true }),
+  });
+}
+
+const eventSize = (e: SignedEvent) => e.header.length + e.signature.length + e.body.length;
+const answerSize = (c: ChunkPlaintext) => c.digest.length + c.data.length;
+
+/** Splits items into frames of at most about FRAME_BYTES each (one item at the least). */
+function* framesOf<T>(items: readonly T[], sizeOf: (item: T) => number): Generator<T[]> {
+  let frame: T[] = [];
   let bytes = 0;
-  for (const event of events) {
-    const size = event.header.length + event.signature.length + event.body.length;
+  for (const item of items) {
+    const size = sizeOf(item);
     if (frame.length > 0 && bytes + size > FRAME_BYTES) {
       yield frame;
       frame = [];
       bytes = 0;
     }
-    frame.push(event);
+    frame.push(item);
     bytes += size;
   }
   if (frame.length > 0) yield frame;

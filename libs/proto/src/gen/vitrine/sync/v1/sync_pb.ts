@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJuCg5DaHVua1BsYWludGV4dBIOCgZkaWdlc3QYASABKAwSDAoEZGF0YRgCIAEoDBIPCgdtaXNzaW5nGAMgASgIEg0KBXBhdGNoGAQgASgIEg4KBnByZWZpeBgFIAEoDRIOCgZzdWZmaXgYBiABKA0iEgoQR2V0U3RhdHVzUmVxdWVzdCK9AQoRR2V0U3RhdHVzUmVzcG9uc2USEQoJY2VudGVyX2lkGAEgASgJEioKBXBlZXJzGAIgAygLMhsudml0cmluZS5zeW5jLnYxLlBlZXJTdGF0dXMSOwoOdmVyc2lvbl92ZWN0b3IYAyADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19taXNzaW5nGAQgASgEEhQKDHN0YXRlX2RpZ2VzdBgFIAEoCSLdAgoKUGVlclN0YXR1cxIRCgljZW50ZXJfaWQYASABKAkSEQoJY29ubmVjdGVkGAIgASgIEjAKDGxhc3RfY29udGFjdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOgoNZXZlbnRzX2JlaGluZBgEIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX3BlbmRpbmcYBSABKAQSFQoNYnl0ZXNfcGVuZGluZxgGIAEoBBIYChBieXRlc19wZXJfc2Vjb25kGAcgASgBEhIKCmxhc3RfZXJyb3IYCCABKAkSFwoPZXZlbnRzX3JlY2VpdmVkGAkgASgEEhYKDmV2ZW50c19hcHBsaWVkGAogASgEEhYKDmNodW5rc19mZXRjaGVkGAsgASgEEhUKDWJ5dGVzX2ZldGNoZWQYDCABKAQy5wIKC1N5bmNTZXJ2aWNlElIKCUhhbmRzaGFrZRIhLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlc3BvbnNlElQKCVN1YnNjcmliZRIhLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESWgoLRmV0Y2hDaHVua3MSIy52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXF1ZXN0GiQudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVzcG9uc2UwARJSCglHZXRTdGF0dXMSIS52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJCCg9DaHVua3NQbGFpbnRleHQSLwoGY2h1bmtzGAEgAygLMh8udml0cmluZS5zeW5jLnYxLkNodW5rUGxhaW50ZXh0Im4KDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDQoFcGF0Y2gYBCABKAgSDgoGcHJlZml4GAUgASgNEg4KBnN1ZmZpeBgGIAEoDSISChBHZXRTdGF0dXNSZXF1ZXN0Ir0BChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cxI7Cg52ZXJzaW9uX3ZlY3RvchgDIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX21pc3NpbmcYBCABKAQSFAoMc3RhdGVfZGlnZXN0GAUgASgJIt0CCgpQZWVyU3RhdHVzEhEKCWNlbnRlcl9pZBgBIAEoCRIRCgljb25uZWN0ZWQYAiABKAgSMAoMbGFzdF9jb250YWN0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI6Cg1ldmVudHNfYmVoaW5kGAQgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfcGVuZGluZxgFIAEoBBIVCg1ieXRlc19wZW5kaW5nGAYgASgEEhgKEGJ5dGVzX3Blcl9zZWNvbmQYByABKAESEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9ldmVudHNfcmVjZWl2ZWQYCSABKAQSFgoOZXZlbnRzX2FwcGxpZWQYCiABKAQSFgoOY2h1bmtzX2ZldGNoZWQYCyABKAQSFQoNYnl0ZXNfZmV0Y2hlZBgMIAEoBDLnAgoLU3luY1NlcnZpY2USUgoJSGFuZHNoYWtlEiEudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVzcG9uc2USVAoJU3Vic2NyaWJlEiEudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJaCgtGZXRjaENodW5rcxIjLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1JlcXVlc3QaJC52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXNwb25zZTABElIKCUdldFN0YXR1cxIhLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -184,7 +184,6 @@ export const FetchChunksResponseSchema: GenMessage<FetchChunksResponse> = /*@__P
   messageDesc(file_vitrine_sync_v1_sync, 6);
 
 /**
- * Plaintext of the first Subscribe frame.
  * Plaintext of one Subscribe response frame: events in the sender's append order, as many
  * as were ready when it was sealed (one, for an event sent live as it commits).
  *
@@ -205,6 +204,8 @@ export const EventsPlaintextSchema: GenMessage<EventsPlaintext> = /*@__PURE__*/
   messageDesc(file_vitrine_sync_v1_sync, 7);
 
 /**
+ * Plaintext of the first Subscribe frame.
+ *
  * @generated from message vitrine.sync.v1.SubscribePlaintext
  */
 export type SubscribePlaintext = Message<"vitrine.sync.v1.SubscribePlaintext"> & {
@@ -308,7 +309,27 @@ export const ChunkBaseSchema: GenMessage<ChunkBase> = /*@__PURE__*/
   messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
- * Plaintext of one FetchChunks response frame.
+ * Plaintext of one FetchChunks response frame: the answers for the next chunks asked, in
+ * order, as many as had been read when it was sealed (at least one; about 1 MiB at most).
+ *
+ * @generated from message vitrine.sync.v1.ChunksPlaintext
+ */
+export type ChunksPlaintext = Message<"vitrine.sync.v1.ChunksPlaintext"> & {
+  /**
+   * @generated from field: repeated vitrine.sync.v1.ChunkPlaintext chunks = 1;
+   */
+  chunks: ChunkPlaintext[];
+};
+
+/**
+ * Describes the message vitrine.sync.v1.ChunksPlaintext.
+ * Use `create(ChunksPlaintextSchema)` to create a new message.
+ */
+export const ChunksPlaintextSchema: GenMessage<ChunksPlaintext> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 12);
+
+/**
+ * The answer for one chunk asked.
  *
  * @generated from message vitrine.sync.v1.ChunkPlaintext
  */
@@ -357,7 +378,7 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
  * Use `create(ChunkPlaintextSchema)` to create a new message.
  */
 export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 12);
+  messageDesc(file_vitrine_sync_v1_sync, 13);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusRequest
@@ -370,7 +391,7 @@ export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 13);
+  messageDesc(file_vitrine_sync_v1_sync, 14);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusResponse
@@ -414,7 +435,7 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 14);
+  messageDesc(file_vitrine_sync_v1_sync, 15);
 
 /**
  * @generated from message vitrine.sync.v1.PeerStatus
@@ -491,7 +512,7 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 15);
+  messageDesc(file_vitrine_sync_v1_sync, 16);
 
 /**
  * Replication between the sync services of two centers. A peer first runs Handshake (an
@@ -522,7 +543,7 @@ export const SyncService: GenService<{
   },
   /**
    * Chunks by digest, in the order asked (sealed FetchChunksPlaintext in, sealed
-   * ChunkPlaintext out); flow control is HTTP/2's.
+   * ChunksPlaintext out); flow control is HTTP/2's.
    *
    * @generated from rpc vitrine.sync.v1.SyncService.FetchChunks
    */
