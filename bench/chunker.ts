@@ -8,8 +8,9 @@
  * back in 1 MiB reads into one reused buffer (never held whole in memory; after the first
  * pass it is in the page cache, so those figures are CPU-bound). The fsync cases are bound by
  * disk latency, not bytes, so they run over the first `storeMiB` MiB (default min(MiB, 32))
- * and are best read as chunks/s against the raw write+fdatasync floor; "store put" rows
- * write into a store whose directories exist (one in use), "new store" into an empty one.
+ * and are best read against the raw floors (a file per 64 KiB with its fdatasync; appends to
+ * one file with one fdatasync); "file store" rows write one file per chunk into a store whose
+ * directories exist (one in use), "packs store" rows append to a new store's pack.
  * Each case runs 3 times; the medians are printed as MB/s by wall clock and as MB per
  * CPU-second (steadier on a busy machine), each with its ratio to raw SHA-256.
  */
@@ -100,11 +101,12 @@ async function chunked(
   return { bytes, chunks };
 }
 
-/** How a store case writes: puts in flight, directory fsync mode, existing directories. */
+/** How a store case writes: layout, puts in flight, durability, existing directories. */
 interface StoreCase {
+  readonly layout: 'packs' | 'files';
   readonly inFlight: number;
-  readonly directorySync: 'per-put' | 'deferred';
-  /** Create the chunks' directories first (untimed): a store in use, not a new one. */
+  readonly durability: 'per-put' | 'deferred';
+  /** Create the chunks' directories first (untimed): a file store in use, not a new one. */
   readonly warm: boolean;
 }
 
@@ -122,7 +124,7 @@ async function storeWrites(path: string, limit: number, how: StoreCase): Promise
   try {
     if (how.warm) await createChunkDirs(dir, path, limit);
     const start = process.hrtime.bigint();
-    const store = await ChunkStore.open(dir, { directorySync: how.directorySync });
+    const store = await ChunkStore.open(dir, { layout: how.layout, durability: how.durability });
     const pending = new Set<Promise<unknown>>();
     const result = await chunked(path, limit, async (chunk) => {
       if (pending.size >= how.inFlight) await Promise.race(pending);
@@ -131,6 +133,7 @@ async function storeWrites(path: string, limit: number, how: StoreCase): Promise
     });
     await Promise.all(pending);
     await store.sync();
+    await store.close();
     return { ...result, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -163,9 +166,34 @@ async function rawDurableWrites(path: string, limit: number): Promise<RunResult>
   }
 }
 
+/**
+ * The floor under a pack store: each 64 KiB of the input appended to one open file, with one
+ * fdatasync at the end.
+ */
+async function rawAppends(path: string, limit: number): Promise<RunResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'vitrine-bench-raw-'));
+  let bytes = 0;
+  let chunks = 0;
+  try {
+    const file = await open(join(dir, 'pack'), 'wx');
+    for await (const piece of readPieces(path, limit)) {
+      for (let off = 0; off < piece.length; off += 64 * 1024, chunks++) {
+        await file.write(piece.subarray(off, off + 64 * 1024));
+      }
+      bytes += piece.length;
+    }
+    await file.datasync();
+    await file.close();
+    return { bytes, chunks };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** A store case named after how it writes. */
 function storeCase(how: StoreCase): BenchCase {
-  const name = `${how.warm ? 'store' : 'new store'} put, ${how.directorySync} dir fsync, ${how.inFlight} in flight`;
+  const store = how.layout === 'files' && how.warm ? 'file store' : `new ${how.layout} store`;
+  const name = `${store} put, ${how.durability}, ${how.inFlight} in flight`;
   return { name, fsync: true, run: (p, n) => storeWrites(p, n, how) };
 }
 
@@ -178,10 +206,11 @@ const CASES: readonly BenchCase[] = [
     run: (p, n) => chunked(p, n, (c) => void createHash('sha256').update(c).digest()),
   },
   { name: 'floor: write+fdatasync+rename 64 KiB', fsync: true, run: rawDurableWrites },
-  storeCase({ inFlight: 1, directorySync: 'per-put', warm: true }),
-  storeCase({ inFlight: 4, directorySync: 'per-put', warm: true }),
-  storeCase({ inFlight: 1, directorySync: 'deferred', warm: true }),
-  storeCase({ inFlight: 1, directorySync: 'per-put', warm: false }),
+  { name: 'floor: append 64 KiB pieces, one fdatasync', fsync: true, run: rawAppends },
+  storeCase({ layout: 'files', inFlight: 4, durability: 'per-put', warm: true }),
+  storeCase({ layout: 'files', inFlight: 8, durability: 'deferred', warm: true }),
+  storeCase({ layout: 'packs', inFlight: 4, durability: 'per-put', warm: false }),
+  storeCase({ layout: 'packs', inFlight: 8, durability: 'deferred', warm: false }),
 ];
 
 /** Median wall-clock seconds of a run, and median CPU seconds unless the case timed itself. */

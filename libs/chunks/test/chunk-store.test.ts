@@ -1,19 +1,20 @@
 import {
-  chmod,
   mkdir,
   mkdtemp,
   readdir,
   readFile,
   rm,
   stat,
+  truncate,
   utimes,
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { type ErrorCode, isVitrineError } from '@vitrine/errors';
+import { alterStoredBytes, findStoredBytes } from '@vitrine/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNK_FILE_MODE, ChunkStore } from '../src/chunk-store.js';
+import { CHUNK_FILE_MODE, ChunkStore, type ChunkStoreOptions } from '../src/chunk-store.js';
 import { sha256, toHex } from '../src/sha256.js';
 import { deterministicBytes } from './deterministic-bytes.js';
 
@@ -43,9 +44,10 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b);
 
-describe('ChunkStore', () => {
+describe.each(['packs', 'files'] as const)('ChunkStore with %s', (layout) => {
+  const open = (options: ChunkStoreOptions = {}) => ChunkStore.open(dir, { layout, ...options });
   it('stores, finds and reads back a chunk', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const data = deterministicBytes('round trip', 64 * 1024);
     const { digest, stored } = await store.put(data);
     expect(stored).toBe(true);
@@ -57,31 +59,8 @@ describe('ChunkStore', () => {
     expect(sameBytes(back, data)).toBe(true);
   });
 
-  it('lays chunks out by digest as read-only files, leaving no temp files', async () => {
-    const store = await ChunkStore.open(dir);
-    const data = deterministicBytes('layout', 1000);
-    const { digest } = await store.put(data);
-    const info = await stat(chunkPath(digest));
-    expect(info.mode & 0o777).toBe(CHUNK_FILE_MODE);
-    expect(sameBytes(await readFile(chunkPath(digest)), data)).toBe(true);
-    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
-    expect(await readdir(join(dir, 'sha256'))).toEqual([toHex(digest).slice(0, 2)]);
-  });
-
-  it('does not write a chunk it already has', async () => {
-    const store = await ChunkStore.open(dir);
-    const data = deterministicBytes('dedup', 5000);
-    const first = await store.put(data);
-    const before = await stat(chunkPath(first.digest));
-    const again = await store.put(data);
-    const withDigest = await store.put(data, first.digest);
-    expect([first.stored, again.stored, withDigest.stored]).toEqual([true, false, false]);
-    const after = await stat(chunkPath(first.digest));
-    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
-  });
-
   it('accepts a caller-computed digest and refuses one that does not match', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const data = deterministicBytes('given digest', 3000);
     const digest = sha256(data);
     expect(await store.put(data, digest)).toEqual({ digest, stored: true });
@@ -94,13 +73,12 @@ describe('ChunkStore', () => {
   });
 
   it('reports a chunk altered on disk as data_loss', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const data = deterministicBytes('tamper', 64 * 1024);
     const { digest } = await store.put(data);
     const tampered = data.slice();
-    tampered[12_345] = (tampered[12_345] ?? 0) ^ 1;
-    await chmod(chunkPath(digest), 0o644);
-    await writeFile(chunkPath(digest), tampered);
+    tampered[32 * 1024] = (tampered[32 * 1024] ?? 0) ^ 1;
+    await alterStoredBytes(dir, data);
     const message = await rejectsWith(store.read(digest), 'data_loss');
     expect(message).toBe(`chunk ${toHex(digest)} failed verification`);
     // A reader that verifies the whole content itself may skip the check.
@@ -108,7 +86,7 @@ describe('ChunkStore', () => {
   });
 
   it('reports a missing chunk as not_found', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const digest = sha256(deterministicBytes('never stored', 10));
     expect(await store.has(digest)).toBe(false);
     expect(await rejectsWith(store.read(digest), 'not_found')).toBe(
@@ -119,7 +97,7 @@ describe('ChunkStore', () => {
   });
 
   it('deletes a chunk', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const { digest } = await store.put(deterministicBytes('delete', 100));
     expect(await store.delete(digest)).toBe(true);
     expect(await store.has(digest)).toBe(false);
@@ -127,29 +105,14 @@ describe('ChunkStore', () => {
   });
 
   it('rejects a digest of the wrong length', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     await rejectsWith(store.has(new Uint8Array(31)), 'invalid_argument');
     await rejectsWith(store.read(new Uint8Array(33)), 'invalid_argument');
     await rejectsWith(store.put(new Uint8Array(1), new Uint8Array(20)), 'invalid_argument');
   });
 
-  it('removes stale temp files on open and keeps ones still being written', async () => {
-    await ChunkStore.open(dir);
-    const stale = join(dir, 'tmp', 'interrupted');
-    const fresh = join(dir, 'tmp', 'in-progress');
-    await writeFile(stale, 'half a chunk');
-    await writeFile(fresh, 'a chunk being written');
-    const now = Date.now();
-    const longAgo = new Date(now - 10 * 60_000);
-    await utimes(stale, longAgo, longAgo);
-    await ChunkStore.open(dir, { now: () => now });
-    expect(await readdir(join(dir, 'tmp'))).toEqual(['in-progress']);
-    await ChunkStore.open(dir, { now: () => now + 61_000 });
-    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
-  });
-
   it('writes a chunk once when it is put concurrently', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const data = deterministicBytes('concurrent', 64 * 1024);
     const results = await Promise.all(Array.from({ length: 8 }, () => store.put(data)));
     expect(results.filter((r) => r.stored)).toHaveLength(1);
@@ -159,7 +122,7 @@ describe('ChunkStore', () => {
   });
 
   it('stays consistent when two stores on one folder put the same chunk', async () => {
-    const [a, b] = await Promise.all([ChunkStore.open(dir), ChunkStore.open(dir)]);
+    const [a, b] = await Promise.all([open(), open()]);
     const data = deterministicBytes('two stores', 64 * 1024);
     const results = await Promise.all([a.put(data), b.put(data), a.put(data), b.put(data)]);
     expect(results.filter((r) => r.stored).length).toBeGreaterThanOrEqual(1);
@@ -168,7 +131,7 @@ describe('ChunkStore', () => {
   });
 
   it('lets a correct put follow a concurrent put with a wrong digest', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await open();
     const data = deterministicBytes('wrong then right', 2000);
     const digest = sha256(data);
     const [bad, good] = await Promise.allSettled([
@@ -179,25 +142,130 @@ describe('ChunkStore', () => {
     expect(good.status === 'fulfilled' && good.value.stored).toBe(true);
     expect(sameBytes(await store.read(digest), data)).toBe(true);
   });
+
+  it('keeps what it stored, and what it deleted, when opened again', async () => {
+    const store = await open({ durability: 'deferred' });
+    const kept = await store.put(deterministicBytes('kept', 70_000));
+    const gone = await store.put(deterministicBytes('gone', 70_000));
+    await store.delete(gone.digest);
+    await store.sync();
+    await store.close();
+    const again = await open();
+    expect(await again.has(kept.digest)).toBe(true);
+    expect(await again.has(gone.digest)).toBe(false);
+    expect(sameBytes(await again.read(kept.digest), deterministicBytes('kept', 70_000))).toBe(true);
+    // Stored again after its deletion, it is held again.
+    expect((await again.put(deterministicBytes('gone', 70_000))).stored).toBe(true);
+    await again.close();
+    expect(await (await open()).has(gone.digest)).toBe(true);
+  });
 });
 
-describe('ChunkStore directory sync', () => {
-  it('defers directory fsyncs to sync() when asked', async () => {
-    const store = await ChunkStore.open(dir, { directorySync: 'deferred' });
-    const chunks = [1, 2, 3].map((i) => deterministicBytes(`deferred ${i}`, 4096));
-    for (const c of chunks) expect((await store.put(c)).stored).toBe(true);
-    await store.sync();
-    await store.sync();
-    for (const c of chunks) expect(sameBytes(await store.read(sha256(c)), c)).toBe(true);
+describe('ChunkStore with one file per chunk', () => {
+  const open = (options: ChunkStoreOptions = {}) =>
+    ChunkStore.open(dir, { layout: 'files', ...options });
+  it('lays chunks out by digest as read-only files, leaving no temp files', async () => {
+    const store = await open();
+    const data = deterministicBytes('layout', 1000);
+    const { digest } = await store.put(data);
+    const info = await stat(chunkPath(digest));
+    expect(info.mode & 0o777).toBe(CHUNK_FILE_MODE);
+    expect(sameBytes(await readFile(chunkPath(digest)), data)).toBe(true);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    expect(await readdir(join(dir, 'sha256'))).toEqual([toHex(digest).slice(0, 2)]);
   });
+
+  it('does not write a chunk it already has', async () => {
+    const store = await open();
+    const data = deterministicBytes('dedup', 5000);
+    const first = await store.put(data);
+    const before = await stat(chunkPath(first.digest));
+    const again = await store.put(data);
+    const withDigest = await store.put(data, first.digest);
+    expect([first.stored, again.stored, withDigest.stored]).toEqual([true, false, false]);
+    const after = await stat(chunkPath(first.digest));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('removes stale temp files on open and keeps ones still being written', async () => {
+    await open();
+    const stale = join(dir, 'tmp', 'interrupted');
+    const fresh = join(dir, 'tmp', 'in-progress');
+    await writeFile(stale, 'half a chunk');
+    await writeFile(fresh, 'a chunk being written');
+    const now = Date.now();
+    const longAgo = new Date(now - 10 * 60_000);
+    await utimes(stale, longAgo, longAgo);
+    await open({ now: () => now });
+    expect(await readdir(join(dir, 'tmp'))).toEqual(['in-progress']);
+    await open({ now: () => now + 61_000 });
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('ChunkStore durability', () => {
+  it.each(['packs', 'files'] as const)(
+    'defers durability to sync() when asked (%s)',
+    async (layout) => {
+      const store = await ChunkStore.open(dir, { layout, durability: 'deferred' });
+      const chunks = [1, 2, 3].map((i) => deterministicBytes(`deferred ${i}`, 4096));
+      for (const c of chunks) expect((await store.put(c)).stored).toBe(true);
+      await Promise.all([store.sync(), store.sync()]);
+      await store.sync();
+      for (const c of chunks) expect(sameBytes(await store.read(sha256(c)), c)).toBe(true);
+    },
+  );
 
   it('works from a relative folder path', async () => {
     const store = await ChunkStore.open(relative(process.cwd(), join(dir, 'relative')));
     const data = deterministicBytes('relative', 100);
+    await store.put(data);
+    expect(await findStoredBytes(join(dir, 'relative', 'packs'), data)).toHaveLength(1);
+  });
+});
+
+describe('ChunkStore with pack files', () => {
+  it('appends chunks to a pack of its own, as records naming them', async () => {
+    const store = await ChunkStore.open(dir);
+    const data = deterministicBytes('packed', 10_000);
     const { digest } = await store.put(data);
-    const hex = toHex(digest);
-    const path = join(dir, 'relative', 'sha256', hex.slice(0, 2), hex);
-    expect(sameBytes(await readFile(path), data)).toBe(true);
+    expect(await readdir(join(dir, 'packs'))).toEqual(['00000001.pack']);
+    const pack = await readFile(join(dir, 'packs', '00000001.pack'));
+    expect(pack.length).toBe(44 + data.length);
+    expect(pack.subarray(12, 44).equals(digest)).toBe(true);
+    expect(pack.subarray(44).equals(data)).toBe(true);
+    await store.close();
+    await rejectsWith(store.put(deterministicBytes('after close', 10)), 'failed_precondition');
+    // Each instance starts a pack of its own.
+    await (await ChunkStore.open(dir)).put(deterministicBytes('second', 10));
+    expect(await readdir(join(dir, 'packs'))).toEqual(['00000001.pack', '00000002.pack']);
+  });
+
+  it('opens past a record a crash cut short, without it', async () => {
+    const store = await ChunkStore.open(dir);
+    const whole = await store.put(deterministicBytes('whole', 20_000));
+    const cut = await store.put(deterministicBytes('cut short', 20_000));
+    await store.close();
+    await truncate(join(dir, 'packs', '00000001.pack'), 44 + 20_000 + 44 + 5_000);
+    const again = await ChunkStore.open(dir);
+    expect(await again.has(whole.digest)).toBe(true);
+    expect(await again.has(cut.digest)).toBe(false);
+    expect((await again.put(deterministicBytes('cut short', 20_000))).stored).toBe(true);
+    expect(await again.has(cut.digest)).toBe(true);
+  });
+
+  it('opens past a pack whose record header is garbage, keeping the records before it', async () => {
+    const store = await ChunkStore.open(dir);
+    const first = await store.put(deterministicBytes('first', 1_000));
+    const second = await store.put(deterministicBytes('second', 1_000));
+    await store.close();
+    const path = join(dir, 'packs', '00000001.pack');
+    const pack = await readFile(path);
+    pack[44 + 1_000] = 0; // the second record's magic
+    await writeFile(path, pack);
+    const again = await ChunkStore.open(dir);
+    expect(await again.has(first.digest)).toBe(true);
+    expect(await again.has(second.digest)).toBe(false);
   });
 });
 
@@ -205,9 +273,20 @@ describe('ChunkStore layout', () => {
   it('names its layout in a file, and reopens with it', async () => {
     const first = await ChunkStore.open(dir);
     const { digest } = await first.put(deterministicBytes('layout', 100));
+    expect(await readFile(join(dir, 'layout'), 'utf8')).toBe('packs/<n>.pack\n');
+    await first.close();
+    const again = await ChunkStore.open(dir, { layout: 'files' });
+    expect(await again.has(digest)).toBe(true);
+    expect(await readdir(dir)).not.toContain('sha256');
+  });
+
+  it('names the one-file-per-chunk layout, and reopens with it', async () => {
+    const first = await ChunkStore.open(dir, { layout: 'files' });
+    const { digest } = await first.put(deterministicBytes('layout', 100));
     expect(await readFile(join(dir, 'layout'), 'utf8')).toBe('sha256/ab/<hex>\n');
     const again = await ChunkStore.open(dir);
     expect(await again.has(digest)).toBe(true);
+    expect(await readdir(dir)).not.toContain('packs');
   });
 
   it('keeps the two folder levels of a store made before the layout file', async () => {

@@ -6,6 +6,6 @@ import { ChunkStore } from '../src/chunk-store.js';
 import { deterministicBytes } from './deterministic-bytes.js';
 
 const [dir, count] = [process.argv[2] ?? '', Number(process.argv[3] ?? 0)];
-const store = await ChunkStore.open(dir, { directorySync: 'deferred' });
+const store = await ChunkStore.open(dir, { layout: 'files', durability: 'deferred' });
 for (let i = 0; i < count; i++) await store.put(deterministicBytes(`folder ${i}`, 64));
 await store.sync();

@@ -26,7 +26,7 @@ async function storeChunks(store: ChunkStore, count: number): Promise<Uint8Array
 
 describe('ChunkStore.readMany', () => {
   it('yields verified chunks in order', async () => {
-    const store = await ChunkStore.open(dir, { directorySync: 'deferred' });
+    const store = await ChunkStore.open(dir, { durability: 'deferred' });
     const digests = await storeChunks(store, 20);
     const read: string[] = [];
     for await (const chunk of store.readMany(digests)) read.push(toHex(sha256(chunk)));
@@ -34,7 +34,7 @@ describe('ChunkStore.readMany', () => {
   });
 
   it('accepts an async source and stops at the first missing chunk', async () => {
-    const store = await ChunkStore.open(dir, { directorySync: 'deferred' });
+    const store = await ChunkStore.open(dir, { durability: 'deferred' });
     const digests = await storeChunks(store, 6);
     const missing = sha256(deterministicBytes('missing', 1));
     async function* source() {

@@ -1,6 +1,7 @@
 export { deterministicBytes } from './deterministic-bytes.js';
 export { grpcCodeOf } from './grpc-code.js';
 export { DEFAULT_TEST_POSTGRES_URL } from './postgres-probe.js';
+export { alterStoredBytes, findStoredBytes } from './stored-bytes.js';
 export { type TempDir, tempDir } from './temp-dir.js';
 export {
   createTestCertificateAuthority,

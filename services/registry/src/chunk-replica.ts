@@ -84,12 +84,25 @@ export class ChunkReplica {
       const page = await this.#unrecorded(STORE_LOOK_PAGE, after);
       const stored = await Promise.all(page.map((d) => this.store.has(d)));
       for (const [i, digest] of page.entries()) {
-        if (stored[i]) await this.receive(digest, await this.store.read(digest));
+        if (stored[i]) await this.#recordOrDrop(digest);
       }
       after = page.at(-1);
       if (page.length < STORE_LOOK_PAGE) break;
     }
     this.#storeRecorded = true;
+  }
+
+  /**
+   * Records a chunk found stored but not recorded, or, where its bytes do not match its
+   * digest (a write a crash cut short), deletes it so that it is fetched again.
+   */
+  async #recordOrDrop(digest: Uint8Array): Promise<void> {
+    const bytes = await this.store.read(digest).catch(async (err: unknown) => {
+      if (!isVitrineError(err, 'data_loss')) throw err;
+      await this.store.delete(digest);
+      return undefined;
+    });
+    if (bytes) await this.receive(digest, bytes);
   }
 
   /** Unrecorded chunks of replicating artifacts; with `after`, in digest order past it. */

@@ -45,10 +45,11 @@ export async function startRegistry(
   });
   try {
     await migrateToLatest(database.db, registryMigrations);
-    // Chunk bytes are fsynced as they are written; their directory entries once per upload,
-    // before the manifest that names them is committed (Artifacts.push).
+    // Chunks are made durable in groups: once per upload, before the manifest that names
+    // them is committed (Artifacts.push), and once per group of chunks received from peers,
+    // before they are recorded (ChunkRecorder).
     const store = await ChunkStore.open(join(config.dataDir, 'chunks'), {
-      directorySync: 'deferred',
+      durability: 'deferred',
     });
     const signingKey = await loadOrCreateKeyFile(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
@@ -74,6 +75,7 @@ export async function startRegistry(
       async stop() {
         await server.close();
         await access.stop();
+        await store.close();
         await database.close();
       },
     };

@@ -1,10 +1,10 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Chunker } from '@vitrine/chunks';
 import { sha256, toHex } from '@vitrine/crypto';
 import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
-import { grpcCodeOf, testBackends } from '@vitrine/testing';
+import { alterStoredBytes, grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   download,
@@ -195,21 +195,7 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
     const small = randomContent(300_000);
     const res = await t.client.pushArtifact(uploadOf(meta('tamper'), small));
     const [firstChunk] = new Chunker().push(small);
-    const hex = toHex(sha256(firstChunk ?? new Uint8Array()));
-    const file = (await listChunkFiles(join(t.dataDir, 'chunks'))).find((f) => f.endsWith(hex));
-    expect(file).toBeDefined();
-    const bytes = await readFile(file ?? '');
-    bytes[10] = (bytes[10] ?? 0) ^ 0xff;
-    await writeFile(file ?? '', bytes);
+    await alterStoredBytes(join(t.dataDir, 'chunks'), firstChunk ?? new Uint8Array());
     expect(await codeOf(download(t.client, res.artifact?.id ?? ''))).toBe('DataLoss');
   });
 });
-
-async function listChunkFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && /^[0-9a-f]{64}$/.test(entry.name))
-      out.push(join(entry.parentPath, entry.name));
-  }
-  return out;
-}

@@ -1,11 +1,9 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { sha256, toHex } from '@vitrine/crypto';
+import { sha256 } from '@vitrine/crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import type { SignedEvent } from '@vitrine/proto/event';
 import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
-import { deterministicBytes, testBackends } from '@vitrine/testing';
+import { alterStoredBytes, deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findArtifact } from '../src/artifact-store.js';
 import { ChunkReplica } from '../src/chunk-replica.js';
@@ -114,13 +112,19 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
 
   it('after a start, records chunks stored but not recorded instead of fetching them again', async () => {
     await publishAtEurope('4.1', 400_000);
-    const [stored, ...rest] = await us.chunks.missing(1000);
-    // A transfer cut off between storing a chunk and recording it.
+    const [stored, torn, ...rest] = await us.chunks.missing(1000);
+    // A transfer cut off between storing a chunk and recording it, and one whose write a
+    // crash left with the wrong bytes.
     await us.store.put(await eu.store.read(stored as Uint8Array), stored);
+    const tornBytes = await eu.store.read(torn as Uint8Array);
+    await us.store.put(tornBytes, torn);
+    await alterStoredBytes(us.store.dir, tornBytes);
     const restarted = new ChunkReplica(us.database.db, us.store);
     const lacking = await restarted.missing(1000);
     expect(lacking).not.toContainEqual(stored);
-    expect(lacking).toHaveLength(rest.length);
+    expect(lacking).toContainEqual(torn);
+    expect(lacking).toHaveLength(rest.length + 1);
+    expect(await us.store.has(torn as Uint8Array)).toBe(false);
     const recorded = await us.database.db
       .selectFrom('chunks')
       .select('digest')
@@ -135,18 +139,15 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     const id = await publishAtEurope('4.2', 300_000);
     const lacking = await us.chunks.missing(1000);
     for (const digest of lacking) await us.chunks.receive(digest, await eu.store.read(digest));
-    const hex = toHex(lacking[0] as Uint8Array);
-    const file = join(us.store.dir, 'sha256', hex.slice(0, 2), hex);
-    const bytes = await readFile(file);
-    bytes[0] = (bytes[0] ?? 0) ^ 1;
-    await chmod(file, 0o644);
-    await writeFile(file, bytes);
+    const restore = await alterStoredBytes(
+      us.store.dir,
+      await eu.store.read(lacking[0] as Uint8Array),
+    );
     const failures: unknown[] = [];
     expect(await us.chunks.complete((_, err) => failures.push(err))).not.toContain(id);
     expect(failures).toEqual([expect.objectContaining({ code: 'data_loss' })]);
     expect((await findArtifact(us.database.db, id))?.state).toBe('replicating');
-    bytes[0] = (bytes[0] ?? 0) ^ 1;
-    await writeFile(file, bytes);
+    await restore();
     expect(await us.chunks.complete()).toEqual([id]);
   });
 

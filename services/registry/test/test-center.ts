@@ -46,7 +46,7 @@ export async function openTestCenter(
   keys.set(id, key.publicKey);
   const identity = { id, jurisdiction, signingKey: key };
   const log = new EventLog(identity);
-  const store = await ChunkStore.open(join(dir.path, 'chunks'), { directorySync: 'deferred' });
+  const store = await ChunkStore.open(join(dir.path, 'chunks'), { durability: 'deferred' });
   const arrivals = new ArtifactArrivals();
   return {
     id,
@@ -62,6 +62,7 @@ export async function openTestCenter(
     replica: new Replica(database.db, log, identity, (origin) => keys.get(origin), arrivals),
     chunks: new ChunkReplica(database.db, store, arrivals),
     async cleanup() {
+      await store.close();
       await database.close();
       await target.cleanup();
       await dir.cleanup();

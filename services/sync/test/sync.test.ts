@@ -1,9 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
 import { Chunker } from '@vitrine/chunks';
-import { generateSigningKeyPair, sha256, toHex } from '@vitrine/crypto';
+import { generateSigningKeyPair, sha256 } from '@vitrine/crypto';
 import { ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
 import {
@@ -14,18 +14,10 @@ import {
 } from '@vitrine/proto/sync';
 import { MAX_BASE_RUN } from '@vitrine/registry';
 import { createGrpcClient } from '@vitrine/rpc';
-import { grpcCodeOf, testBackends } from '@vitrine/testing';
+import { findStoredBytes, grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pull, randomContent, upload } from './artifact-io.js';
 import { eventually, startTestFederation, type TestFederation } from './federation-harness.js';
-
-/** Every chunk file name (hex digest) in a center's store. */
-async function chunkFiles(dataDir: string): Promise<Set<string>> {
-  const names = await readdir(join(dataDir, 'chunks'), { recursive: true }).catch(() => []);
-  return new Set(
-    names.map((n) => String(n).split('/').at(-1) ?? '').filter((n) => /^[0-9a-f]{64}$/.test(n)),
-  );
-}
 
 const codeOf = grpcCodeOf;
 
@@ -114,11 +106,13 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     }
     // Not one chunk of it in their stores, and europe refuses to send one if asked.
     const chunker = new Chunker();
-    const digests = [...chunker.push(euContent), ...chunker.finish()].map((c) => sha256(c));
+    const euChunks = [...chunker.push(euContent), ...chunker.finish()];
+    const digests = euChunks.map((c) => sha256(c));
     expect(digests.length).toBeGreaterThan(0);
-    for (const c of [asia, us]) {
-      const held = await chunkFiles(c.registry.config.dataDir);
-      expect(digests.filter((d) => held.has(toHex(d)))).toEqual([]);
+    for (const c of [europe, asia, us]) {
+      const storeDir = join(c.registry.config.dataDir, 'chunks');
+      const found = await Promise.all(euChunks.map((chunk) => findStoredBytes(storeDir, chunk)));
+      expect(found.filter((f) => f.length > 0).length).toBe(c === europe ? euChunks.length : 0);
     }
     const manifest = await verifyManifest(
       JSON.parse(await readFile(f.manifestFile, 'utf8')),
