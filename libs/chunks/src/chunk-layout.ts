@@ -12,6 +12,11 @@ export interface ChunkLayout {
   write(hex: string, data: Uint8Array): Promise<void>;
   /** A chunk's bytes as stored (not verified); `not_found` when missing. */
   read(hex: string): Promise<Buffer>;
+  /**
+   * Several chunks' bytes as stored, in order (undefined for one not held); chunks stored
+   * one after the other may be read at once.
+   */
+  readBatch(hexes: readonly string[]): Promise<(Buffer | undefined)[]>;
   /** A chunk's size in bytes; `not_found` when missing. */
   size(hex: string): Promise<number>;
   /** Removes a chunk; false if it was not held. */

@@ -130,6 +130,27 @@ export class ChunkStore {
     return asPlain(bytes);
   }
 
+  /**
+   * Reads several chunks at once, in order: undefined for one not held, `data_loss` for one
+   * that fails verification (unless `verify: false`). Chunks stored next to each other are
+   * read together (in a pack store, one read for a run of an artifact's chunks).
+   */
+  async readBatch(
+    digests: readonly Uint8Array[],
+    options: ReadOptions = {},
+  ): Promise<(Uint8Array | undefined)[]> {
+    for (const d of digests) assertDigest(d);
+    const hexes = digests.map(toHex);
+    const found = await this.#layout.readBatch(hexes);
+    return found.map((bytes, i) => {
+      if (bytes === undefined) return undefined;
+      if (options.verify !== false && !bytesEqual(sha256(bytes), digests[i] as Uint8Array)) {
+        throw new VitrineError('data_loss', `chunk ${hexes[i]} failed verification`);
+      }
+      return asPlain(bytes);
+    });
+  }
+
   /** Size in bytes of a stored chunk; `not_found` when missing. */
   async size(digest: Uint8Array): Promise<number> {
     assertDigest(digest);

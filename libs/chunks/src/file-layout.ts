@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { VitrineError } from '@vitrine/errors';
+import { isVitrineError, VitrineError } from '@vitrine/errors';
 import { errorCode, pathExists, syncDirectory, writeFileAtomically } from './atomic-file.js';
 import type { ChunkLayout } from './chunk-layout.js';
 
@@ -54,6 +54,17 @@ export class FileLayout implements ChunkLayout {
     } catch (err) {
       throw missingOr(err, hex);
     }
+  }
+
+  readBatch(hexes: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return Promise.all(
+      hexes.map((hex) =>
+        this.read(hex).catch((err: unknown) => {
+          if (isVitrineError(err, 'not_found')) return undefined;
+          throw err;
+        }),
+      ),
+    );
   }
 
   async size(hex: string): Promise<number> {

@@ -18,6 +18,8 @@ const KIND_DELETED = 2;
 /** A pack takes records until it would grow past this; the next record starts a new one. */
 const PACK_BYTES = 1024 * 1024 * 1024;
 const PACK_NAME = /^(\d{8})\.pack$/;
+/** Most bytes one read of a batch covers (chunks next to each other in a pack). */
+const MAX_SPAN_BYTES = 4 * 1024 * 1024;
 /** Packs are written only by the instance that created them, and only appended to. */
 const PACK_FILE_MODE = 0o644;
 
@@ -119,6 +121,54 @@ export class PackLayout implements ChunkLayout {
       throw new VitrineError('data_loss', `chunk ${hex} is cut short in its pack`);
     }
     return bytes;
+  }
+
+  /**
+   * Reads each run of chunks that lie one after the other in a pack (an artifact's chunks,
+   * as it was uploaded or fetched in order) with one read, up to MAX_SPAN_BYTES.
+   */
+  async readBatch(hexes: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const found = hexes.map((hex) => this.#index.get(hex));
+    const out: (Buffer | undefined)[] = new Array(hexes.length).fill(undefined);
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < found.length; ) {
+      const first = found[i];
+      if (first === undefined) {
+        i++;
+        continue;
+      }
+      let end = first.offset + first.length;
+      let j = i + 1;
+      for (let next = found[j]; next !== undefined; next = found[++j]) {
+        const adjacent = next.pack === first.pack && next.offset === end + HEADER_BYTES;
+        if (!adjacent || next.offset + next.length - first.offset > MAX_SPAN_BYTES) break;
+        end = next.offset + next.length;
+      }
+      reads.push(this.#readSpan(first, end, found.slice(i, j) as Location[], out, i));
+      i = j;
+    }
+    await Promise.all(reads);
+    return out;
+  }
+
+  /** One read from `first`'s offset to `end`, cut into the chunks `run` at `out[at…]`. */
+  async #readSpan(
+    first: Location,
+    end: number,
+    run: readonly Location[],
+    out: (Buffer | undefined)[],
+    at: number,
+  ): Promise<void> {
+    const handle = this.#handles.get(first.pack) as FileHandle;
+    const span = Buffer.allocUnsafe(end - first.offset);
+    const { bytesRead } = await handle.read(span, 0, span.length, first.offset);
+    for (const [k, loc] of run.entries()) {
+      const start = loc.offset - first.offset;
+      if (start + loc.length > bytesRead) {
+        throw new VitrineError('data_loss', `a chunk is cut short in pack ${first.pack}`);
+      }
+      out[at + k] = span.subarray(start, start + loc.length);
+    }
   }
 
   async size(hex: string): Promise<number> {

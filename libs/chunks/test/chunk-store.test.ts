@@ -143,6 +143,22 @@ describe.each(['packs', 'files'] as const)('ChunkStore with %s', (layout) => {
     expect(sameBytes(await store.read(digest), data)).toBe(true);
   });
 
+  it('reads a batch in order, chunks stored together at once, none for a chunk not held', async () => {
+    const store = await open({ durability: 'deferred' });
+    const chunks = [1, 2, 3, 4].map((i) => deterministicBytes(`batch ${i}`, 30_000 + i));
+    const digests = [];
+    for (const c of chunks) digests.push((await store.put(c)).digest);
+    const absent = sha256(deterministicBytes('not in the batch', 10));
+    const order = [digests[2], absent, digests[0], digests[1], digests[3]] as Uint8Array[];
+    const read = await store.readBatch(order);
+    expect(read.map((r) => (r ? toHex(sha256(r)) : undefined))).toEqual(
+      order.map((d) => (d === absent ? undefined : toHex(d))),
+    );
+    await alterStoredBytes(dir, chunks[1] as Uint8Array);
+    await rejectsWith(store.readBatch(digests), 'data_loss');
+    expect((await store.readBatch(digests, { verify: false })).every((r) => r)).toBe(true);
+  });
+
   it('keeps what it stored, and what it deleted, when opened again', async () => {
     const store = await open({ durability: 'deferred' });
     const kept = await store.put(deterministicBytes('kept', 70_000));

@@ -12,8 +12,12 @@ import type { RegistryDatabase } from './schema.js';
 
 /** Unrecorded chunks looked up in the store per query, after a start. */
 const STORE_LOOK_PAGE = 1024;
-/** Chunk files read ahead of the peer's stream when serving it. */
-const READ_AHEAD = 8;
+/**
+ * Chunks read from the store at once when serving a peer (in a pack store, one read where
+ * they lie together), and batches read ahead of the peer's stream.
+ */
+const SERVE_BATCH = 16;
+const BATCHES_AHEAD = 2;
 
 /**
  * The artifact bytes side of replication: which chunks this center still lacks, taking a
@@ -231,7 +235,8 @@ export class ChunkReplica {
    * The chunks a peer asks for, in order, each with its bytes — or without, where this
    * center does not hold it (yet). Refused with `permission_denied`, before anything is
    * read, when one of them is used only by artifacts that may not be held in the peer's
-   * jurisdiction. One query checks them all; a few chunk files are read ahead. Where the
+   * jurisdiction. One query checks them all; chunks are read in batches, ahead of the peer's
+   * stream (in a pack store, one read for chunks stored one after the other). Where the
    * peer names a base for a chunk (`bases`, by position) that it may hold and that shares
    * enough of the chunk's bytes, the chunk comes with the patch to send instead.
    */
@@ -261,13 +266,6 @@ export class ChunkReplica {
         `chunk of an artifact that may not be held in ${peer.jurisdiction}`,
       );
     }
-    const held = async (digest: Uint8Array) => {
-      if (!allowed.get(toHex(digest))) return undefined;
-      return this.store.read(digest).catch((err: unknown) => {
-        if (isVitrineError(err, 'not_found')) return undefined;
-        throw err;
-      });
-    };
     // A base the peer names is used only if the peer may hold all of it too. Chunks of one
     // run name the same base: its bytes are read once.
     let lastRun: { key: string; bytes: Promise<Uint8Array | undefined> } | undefined;
@@ -280,10 +278,7 @@ export class ChunkReplica {
       }
       return lastRun.bytes;
     };
-    const read = async (i: number): Promise<ServedChunk> => {
-      const digest = digests[i] as Uint8Array;
-      const data = await held(digest);
-      const base = bases[i];
+    const serve = async (digest: Uint8Array, data: Uint8Array | undefined, base?: ChunkBase) => {
       if (data === undefined || base === undefined || base.run.length > MAX_BASE_RUN) {
         return { digest, data };
       }
@@ -291,11 +286,25 @@ export class ChunkReplica {
       const patch = bytes && patchOf(data, { ...base, bytes });
       return patch ? { digest, data, patch } : { digest, data };
     };
-    yield* readAhead(
-      digests.map((_, i) => i),
-      read,
-      READ_AHEAD,
-    );
+    const readBatch = async (batch: number[]): Promise<ServedChunk[]> => {
+      const wanted = batch.map((i) => digests[i] as Uint8Array);
+      const readable = wanted.filter((d) => allowed.get(toHex(d)));
+      const read = await this.store.readBatch(readable);
+      const data = new Map(readable.map((d, k) => [d, read[k]]));
+      const served: ServedChunk[] = [];
+      for (const [k, i] of batch.entries()) {
+        const digest = wanted[k] as Uint8Array;
+        served.push(await serve(digest, data.get(digest), bases[i]));
+      }
+      return served;
+    };
+    const batches: number[][] = [];
+    for (let i = 0; i < digests.length; i += SERVE_BATCH) {
+      batches.push(
+        Array.from({ length: Math.min(SERVE_BATCH, digests.length - i) }, (_, k) => i + k),
+      );
+    }
+    for await (const served of readAhead(batches, readBatch, BATCHES_AHEAD)) yield* served;
   }
 }
 
