@@ -28,7 +28,7 @@ export async function freshBundle() {
  * newest source seen before the build, so a file saved during the build triggers another.
  */
 export async function buildBundle(newest = Date.now()) {
-  const { build } = await import('esbuild');
+  const { build, stop } = await import('esbuild');
   const temp = `${BUNDLE}.${process.pid}.tmp`;
   await mkdir(dirname(BUNDLE), { recursive: true });
   await build({
@@ -40,7 +40,7 @@ export async function buildBundle(newest = Date.now()) {
     target: 'node20',
     logLevel: 'warning',
     plugins: [thirdPartyExternal],
-  });
+  }).finally(() => stop()); // esbuild's helper process is not needed past the build
   const seconds = newest / 1000;
   await utimes(temp, seconds, seconds);
   await rename(temp, BUNDLE);
