@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import { toHex } from '@vitrine/crypto';
-import { VitrineError } from '@vitrine/errors';
 import type { ChunkPlaintext, SyncService } from '@vitrine/proto/sync';
 import type { ChunkBase, ChunkReplica, Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
@@ -157,13 +156,13 @@ export class ChunkFetcher {
     let held = 0;
     try {
       const answers = fetchChunksFrom(this.federation, peer, client, batch, signal, batchBases);
-      for await (const chunk of answers) {
+      for await (const { chunk, base } of answers) {
         if (chunk.missing) {
           plan.lacks(peer.id, chunk.digest);
           continue;
         }
         held++;
-        await storing.add(() => this.#store(peer, chunk, plan, bases));
+        await storing.add(() => this.#store(peer, chunk, base, plan));
       }
       await storing.finish();
     } finally {
@@ -173,23 +172,16 @@ export class ChunkFetcher {
   }
 
   /**
-   * Stores one chunk from `peer` — sent whole or as a patch of a base held here — verified
+   * Stores one chunk from `peer` — sent whole or as a patch of `base`, held here — verified
    * against its digest first, and counts the bytes that came over the wire.
    */
   async #store(
     peer: FederationCenter,
     chunk: ChunkPlaintext,
+    base: ChunkBase | undefined,
     plan: FetchPlan,
-    bases: Bases,
   ): Promise<void> {
-    if (chunk.patch) {
-      const base = bases.get(toHex(chunk.digest));
-      if (base === undefined) {
-        throw new VitrineError(
-          'data_loss',
-          `${peer.id} sent a patch of a chunk it was given no base for`,
-        );
-      }
+    if (chunk.patch && base) {
       const { prefix, suffix, data: middle } = chunk;
       await this.chunks.receivePatch(chunk.digest, base, { prefix, suffix, middle });
     } else {

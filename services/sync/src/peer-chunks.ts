@@ -21,9 +21,15 @@ import { FETCH_CHUNKS_STREAM } from './service.js';
  * yields its answers (a chunk, or that it lacks one; several to a frame) as they are read, so the stream moves
  * only as fast as the caller stores — HTTP/2 flow control holds the peer back. An answer
  * for a chunk not asked at that place, or a stream that ends before every chunk is
- * answered, fails with `data_loss`. The bytes are not verified here: the replica checks
- * each chunk against its digest before storing it.
+ * answered, fails with `data_loss`, as does a patch of a chunk given no base. The bytes are
+ * not verified here: the replica checks each chunk against its digest before storing it.
  */
+/** One answer of a peer, with the base it was asked with (which a patch is a patch of). */
+export interface FetchedChunk {
+  readonly chunk: ChunkPlaintext;
+  readonly base: ChunkBase | undefined;
+}
+
 export async function* fetchChunksFrom(
   federation: Federation,
   peer: FederationCenter,
@@ -31,7 +37,7 @@ export async function* fetchChunksFrom(
   digests: readonly Uint8Array[],
   signal: AbortSignal,
   bases: readonly (ChunkBase | undefined)[] = [],
-): AsyncGenerator<ChunkPlaintext, void, undefined> {
+): AsyncGenerator<FetchedChunk, void, undefined> {
   const { session } = await openPeerSession(federation, peer, signal, client);
   const request = create(FetchChunksPlaintextSchema, {
     digests: [...digests],
@@ -50,11 +56,19 @@ export async function* fetchChunksFrom(
     const { chunks } = fromBinary(ChunksPlaintextSchema, opened.plaintext);
     if (chunks.length === 0) throw new VitrineError('data_loss', `${peer.id} sent an empty frame`);
     for (const chunk of chunks) {
-      const asked = digests[answered++];
+      const at = answered++;
+      const asked = digests[at];
       if (asked === undefined || !bytesEqual(asked, chunk.digest)) {
         throw new VitrineError('data_loss', `${peer.id} answered with a chunk not asked for there`);
       }
-      yield chunk;
+      const base = bases[at];
+      if (chunk.patch && base === undefined) {
+        throw new VitrineError(
+          'data_loss',
+          `${peer.id} sent a patch of a chunk it was given no base for`,
+        );
+      }
+      yield { chunk, base };
     }
   }
   if (answered < digests.length) {

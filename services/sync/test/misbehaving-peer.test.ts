@@ -109,7 +109,7 @@ describe('a peer answering FetchChunks out of protocol', () => {
     const signal = new AbortController().signal;
     const received: Uint8Array[] = [];
     try {
-      for await (const chunk of fetchChunksFrom(federation, peer, client, digests, signal)) {
+      for await (const { chunk } of fetchChunksFrom(federation, peer, client, digests, signal)) {
         received.push(chunk.digest);
       }
       return { received, error: undefined };
@@ -118,7 +118,7 @@ describe('a peer answering FetchChunks out of protocol', () => {
     }
   }
 
-  const frame = (chunks: { digest: Uint8Array; missing?: boolean }[]) =>
+  const frame = (chunks: { digest: Uint8Array; missing?: boolean; patch?: boolean }[]) =>
     toBinary(ChunksPlaintextSchema, create(ChunksPlaintextSchema, { chunks }));
 
   it('answers as asked: every chunk, in order, several to a frame', async () => {
@@ -141,6 +141,17 @@ describe('a peer answering FetchChunks out of protocol', () => {
     ]);
     expect(received).toHaveLength(0);
     expect(isVitrineError(error, 'data_loss')).toBe(true);
+  });
+
+  it('refuses a patch of a chunk it named no base for with DATA_LOSS', async () => {
+    const { received, error } = await fetchFrom((digests) => [
+      frame(digests.map((digest) => ({ digest, patch: true }))),
+    ]);
+    expect(received).toHaveLength(0);
+    expect(isVitrineError(error, 'data_loss')).toBe(true);
+    expect((error as Error).message).toBe(
+      'europe sent a patch of a chunk it was given no base for',
+    );
   });
 
   it('refuses a stream that ends before every chunk is answered with DATA_LOSS', async () => {
