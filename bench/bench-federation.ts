@@ -49,6 +49,8 @@ export interface BenchFederationOptions {
   readonly databaseUrl?: string | undefined;
   /** Folder for each center's CPU profile (`node --cpu-prof`), written when it stops. */
   readonly cpuProfileDir?: string | undefined;
+  /** More Node flags for every center (say `--trace-gc`, whose lines go to its log). */
+  readonly nodeFlags?: readonly string[] | undefined;
 }
 
 /** Three centers as real processes, started, restarted and stopped by the benchmark. */
@@ -112,7 +114,10 @@ export class BenchFederation {
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
     const log = join(this.options.home, 'logs', `${id}.log`);
     const profile = this.options.cpuProfileDir;
-    const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+    const nodeArgs = [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      ...(this.options.nodeFlags ?? []),
+    ];
     const service = await ServiceProcess.start(id, 'center', file, log, this.#env(), nodeArgs);
     const url = `http://127.0.0.1:${devPorts(this.base).centers[index]?.registry}`;
     const client = createGrpcClient(RegistryService, url);

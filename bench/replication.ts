@@ -5,12 +5,14 @@
  * peak resident memory (VmHWM) of every center process while it ran.
  *
  *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates]
- *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000] [--cpu-prof] [--keep]
+ *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000] [--cpu-prof]
+ *     [--node-flag FLAG]... [--keep]
  *
  * No benchmark named: all four. VITRINE_DATABASE_URL=postgres://… runs the centers on that
  * PostgreSQL server (a fresh database, dropped afterwards) instead of PGlite. --cpu-prof
- * writes each center's CPU profile (`node --cpu-prof`) to a folder it prints; --keep keeps the
- * data folder (configs, logs of each center).
+ * writes each center's CPU profile (`node --cpu-prof`) to a folder it prints; --node-flag passes
+ * a flag to each center's Node (`--node-flag=--trace-gc`: its collections in the center's log);
+ * --keep keeps the data folder (configs, logs of each center).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ const { values, positionals } = parseArgs({
     findings: { type: 'string', default: '100000' },
     updates: { type: 'string', default: '1000' },
     'cpu-prof': { type: 'boolean', default: false },
+    'node-flag': { type: 'string', multiple: true, default: [] },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     home: join(home, 'federation'),
     databaseUrl: process.env.VITRINE_DATABASE_URL,
     cpuProfileDir: profiles,
+    nodeFlags: values['node-flag'],
   });
   let ssh: Promise<LoopbackSsh> | undefined;
   const ctx: BenchContext = {

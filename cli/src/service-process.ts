@@ -70,7 +70,7 @@ export class ServiceProcess {
     const exited = new Promise<Exit>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    const ready = await readyLine(name, child, exited, logFile);
+    const ready = await readyLine(name, child, exited, logFile, log);
     return new ServiceProcess(name, logFile, ready, exited, child);
   }
 
@@ -98,6 +98,7 @@ async function readyLine(
   child: ChildProcess,
   exited: Promise<Exit>,
   logFile: string,
+  log: NodeJS.WritableStream,
 ): Promise<ReadyLine> {
   const stdout = child.stdout;
   if (!stdout) throw new Error('child has no stdout');
@@ -115,9 +116,12 @@ async function readyLine(
     }, READY_TIMEOUT_MS);
   });
   // The ready line is one line; a failure to start may be a pretty-printed error document.
+  // Whatever else the process prints (Node's own diagnostics, say --trace-gc) goes to its log.
+  lines.on('line', (line) => log.write(`${line}\n`));
   const first = new Promise<string>((resolve) => {
     let text = '';
     const onLine = (line: string) => {
+      if (text === '' && !line.startsWith('{')) return;
       text += line;
       try {
         JSON.parse(text);

@@ -69,8 +69,14 @@ export class SealedSender {
   /**
    * Seals the next frame. `final` marks the last frame of the stream; sealing anything
    * after it is a `failed_precondition`, as is going past 2^63 frames (start a new session).
+   * The plaintext may come in parts (their concatenation is sealed): each is encrypted
+   * straight into the frame, so bytes held elsewhere (a chunk read from the store) need not
+   * be copied into one plaintext first.
    */
-  seal(plaintext: Uint8Array, options: { final?: boolean } = {}): Uint8Array {
+  seal(
+    plaintext: Uint8Array | readonly Uint8Array[],
+    options: { final?: boolean } = {},
+  ): Uint8Array {
     if (this.#ended) throw new VitrineError('failed_precondition', 'sealed stream already ended');
     if (this.#counter >= MAX_FRAMES) {
       throw new VitrineError('failed_precondition', 'sealed stream frame limit reached');
@@ -80,13 +86,16 @@ export class SealedSender {
     const cipher = createCipheriv('chacha20-poly1305', this.#key, nonce, {
       authTagLength: TAG_BYTES,
     });
-    cipher.setAAD(aad, { plaintextLength: plaintext.length });
-    const body = cipher.update(plaintext);
-    cipher.final();
-    const frame = Buffer.allocUnsafe(1 + body.length + TAG_BYTES);
+    const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    cipher.setAAD(aad, { plaintextLength: length });
+    const frame = Buffer.allocUnsafe(1 + length + TAG_BYTES);
     frame[0] = flags;
-    body.copy(frame, 1);
-    cipher.getAuthTag().copy(frame, 1 + body.length);
+    let at = 1;
+    for (const part of parts) at += cipher.update(part).copy(frame, at);
+    cipher.final();
+    cipher.getAuthTag().copy(frame, at);
     this.#counter++;
     this.#ended = flags === FLAG_FINAL;
     return frame;

@@ -81,6 +81,19 @@ describe('a sealed stream', () => {
     }
   });
 
+  it('seals a plaintext given in parts exactly as the parts joined', async () => {
+    const { asia } = await sessions();
+    const key = await documentedStreamKey(asia.sendKey, 'fetch:7');
+    const [joined, inParts] = [new SealedSender(key), new SealedSender(key)];
+    const layouts = [[], [0], [3, 0, 65_536, 1], [17, 4096]];
+    for (const [i, sizes] of layouts.entries()) {
+      const parts = sizes.map((size) => randomBytes(size));
+      const final = i === layouts.length - 1;
+      const expected = joined.seal(Buffer.concat(parts), { final });
+      expect(Buffer.compare(inParts.seal(parts, { final }), expected)).toBe(0);
+    }
+  });
+
   it.each([
     ['flags byte', 0],
     ['ciphertext', 20],

@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { bytesEqual } from '@vitrine/crypto';
+import { bytesEqual, sha256 } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import { assertChained, type HeldEvent, openEvents, type SealedEvent } from '@vitrine/events';
 import { EventHeaderSchema, type SignedEvent } from '@vitrine/proto/event';
@@ -80,10 +80,24 @@ export class EventIngest {
   async ingest(events: readonly SignedEvent[]): Promise<IngestReport> {
     const release = await this.#turn.lock();
     try {
-      return await this.#ingestNow(events);
+      const copies = events.map((signed) => this.#isTakenCopy(signed));
+      if (!copies.includes(false)) return { outcomes: copies.map(() => 'duplicate') };
+      return withCopies(copies, await this.#ingestNow(events.filter((_, i) => !copies[i])));
     } finally {
       release();
     }
+  }
+
+  /**
+   * Whether `signed` is byte for byte an event this center took lately, with the body it
+   * took (or, as then, none): such a copy needs no decoding, no signature check and no
+   * query. Anything else — a copy forgotten here, one with another body — is opened in full.
+   */
+  #isTakenCopy(signed: SignedEvent): boolean {
+    const taken = this.#recent.taken(sha256(signed.header));
+    if (!taken || !bytesEqual(taken.signature, signed.signature)) return false;
+    if (taken.body === 'withheld') return signed.body.length === 0;
+    return signed.body.length > 0 && bytesEqual(sha256(signed.body), taken.body.digest);
   }
 
   async #ingestNow(events: readonly SignedEvent[]): Promise<IngestReport> {
@@ -154,7 +168,10 @@ export class EventIngest {
       if (latest >= 0n) await this.log.observe(tx, latest);
       return placed;
     });
-    for (const e of report.fresh) this.#recent.remember(e.header.origin, e.header.seq, e);
+    for (const e of report.fresh) {
+      const body = e.body ? { digest: e.header.bodyDigest } : 'withheld';
+      this.#recent.remember(e.header.origin, e.header.seq, e, { signature: e.signature, body });
+    }
     for (const [origin, head] of report.heads) {
       if (head.seq > (this.#heads?.get(origin) ?? 0n)) this.#heads?.set(origin, head.seq);
     }
@@ -236,6 +253,23 @@ interface Placed {
   fresh: SealedEvent[];
   heads: ReadonlyMap<string, { seq: bigint }>;
   refusal?: unknown;
+}
+
+/**
+ * The report on a whole batch, from the report on those of its events that were not copies
+ * of events taken lately (`copies[i]`): the copies are duplicates, wherever they stood, up
+ * to the event refused, if one was.
+ */
+function withCopies(copies: readonly boolean[], report: IngestReport): IngestReport {
+  const outcomes: IngestOutcome[] = [];
+  let next = 0;
+  for (const copy of copies) {
+    const outcome = copy ? 'duplicate' : report.outcomes[next++];
+    // Past the outcomes reported: this is the event refused, and nothing after it counts.
+    if (outcome === undefined) break;
+    outcomes.push(outcome);
+  }
+  return report.refusal === undefined ? { outcomes } : { outcomes, refusal: report.refusal };
 }
 
 /** True for a byte-identical copy of an event this center holds. */

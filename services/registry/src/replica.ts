@@ -18,7 +18,7 @@ export interface PeerScope {
 }
 
 /** Events read from the log per query while streaming to a peer. */
-const FEED_PAGE = 500;
+const FEED_PAGE = 1000;
 
 /**
  * A center's log as replication sees it: its version vector, the events a peer lacks (in

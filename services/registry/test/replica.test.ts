@@ -323,6 +323,30 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     }
   });
 
+  it('takes a copy of an event it took unopened, and still refuses one with another body', async () => {
+    await sync(eu, us);
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'copied' }),
+    );
+    const [event] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
+    if (!event) throw new Error('no event to copy');
+    expect(await us.replica.ingest(event)).toBe('applied');
+    expect(await us.replica.ingestAll([event, event])).toEqual({
+      outcomes: ['duplicate', 'duplicate'],
+    });
+    const body = event.body.slice();
+    body[body.length - 1] ^= 1;
+    const otherBody = create(SignedEventSchema, { ...event, body });
+    expect(await codeOf(us.replica.ingest(otherBody))).toBe('data_loss');
+    const noBody = create(SignedEventSchema, { ...event, body: new Uint8Array() });
+    expect(await codeOf(us.replica.ingest(noBody))).toBe('data_loss');
+    // The report ends at the refused event, whatever copies stand around it.
+    const report = await us.replica.ingestAll([event, otherBody, event]);
+    expect(report.outcomes).toEqual(['duplicate']);
+    expect(await codeOf(Promise.reject(report.refusal))).toBe('data_loss');
+  });
+
   it('takes a batch one event at a time when applying one fails, keeping those before it', async () => {
     await sync(eu, us);
     await eu.findings.comment(

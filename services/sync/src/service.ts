@@ -8,7 +8,6 @@ import {
   type ChunkBase as ChunkBaseMessage,
   type ChunkPlaintext,
   ChunkPlaintextSchema,
-  ChunksPlaintextSchema,
   EventsPlaintextSchema,
   FetchChunksPlaintextSchema,
   PeerStatusSchema,
@@ -22,6 +21,7 @@ import {
   type Replica,
   type ServedChunk,
 } from '@vitrine/registry';
+import { chunksPlaintextParts } from './chunk-frame.js';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
 import { readyBatches } from './ready-batches.js';
@@ -35,7 +35,7 @@ export const SUBSCRIBE_STREAM = 'subscribe';
  * many events (one seal, one message each), while an event committed live still goes out
  * alone as soon as it is read.
  */
-const FRAME_EVENTS = 256;
+const FRAME_EVENTS = 1024;
 /** About the most bytes of events or chunks sealed in one frame. */
 const FRAME_BYTES = 1024 * 1024;
 /** Label of the sealed stream that carries a chunk request and its chunks. */
@@ -113,11 +113,8 @@ export function syncService(
       const answers = chunks.readManyFor(peer, digests, bases);
       for await (const ready of readyBatches(answers, FRAME_CHUNKS)) {
         for (const frame of framesOf(ready.map(chunkAnswer), answerSize)) {
-          const plaintext = toBinary(
-            ChunksPlaintextSchema,
-            create(ChunksPlaintextSchema, { chunks: frame }),
-          );
-          yield { frame: { sessionId: session.id, ciphertext: sender.seal(plaintext) } };
+          const ciphertext = sender.seal(chunksPlaintextParts(frame));
+          yield { frame: { sessionId: session.id, ciphertext } };
         }
       }
     },
