@@ -1,10 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
-/** SHA-256 over the concatenation of `parts` (node:crypto; hardware-accelerated). */
+/**
+ * SHA-256 over the concatenation of `parts` (node:crypto; hardware-accelerated). One part
+ * takes the one-shot `hash`, about twice as fast for the small inputs hashed per event.
+ */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
+  let digest: Buffer;
+  if (parts.length === 1) {
+    digest = hash('sha256', parts[0] as Uint8Array, 'buffer');
+  } else {
+    const hasher = createHash('sha256');
+    for (const part of parts) hasher.update(part);
+    digest = hasher.digest();
+  }
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 /** Lowercase hex of bytes. */
