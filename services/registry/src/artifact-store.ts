@@ -1,5 +1,11 @@
-import { toBinary } from '@bufbuild/protobuf';
-import { type ArtifactKind, ArtifactKindSchema, ManifestSchema } from '@vitrine/proto/artifact';
+import { fromBinary } from '@bufbuild/protobuf';
+import { VitrineError } from '@vitrine/errors';
+import {
+  type ArtifactKind,
+  ArtifactKindSchema,
+  type Manifest,
+  ManifestSchema,
+} from '@vitrine/proto/artifact';
 import { enumWord } from '@vitrine/proto/enum-words';
 import type { ArtifactPublished } from '@vitrine/proto/event';
 import type { PageCursor } from '@vitrine/storage';
@@ -29,8 +35,7 @@ export async function applyArtifactPublished(
   at: EventStamp,
   body: ArtifactPublished,
 ): Promise<void> {
-  const manifest = body.manifest;
-  if (!manifest) throw new Error(`ArtifactPublished ${at.origin}/${at.seq} has no manifest`);
+  const manifest = decodeManifest(at, body.manifest);
   const inserted = await tx
     .insertInto('artifacts')
     .values({
@@ -45,7 +50,7 @@ export async function applyArtifactPublished(
       supersedes: manifest.supersedes,
       origin: at.origin,
       published_hlc: at.hlc,
-      manifest: toBinary(ManifestSchema, manifest),
+      manifest: body.manifest,
       manifest_signature: body.manifestSignature,
       state: 'replicating',
       bytes_held: 0n,
@@ -71,6 +76,22 @@ export async function applyArtifactPublished(
     await tx.insertInto('artifact_chunks').values(rows).execute();
   }
   await refreshArtifactHoldings(tx, body.artifactId, at.local);
+}
+
+/** The manifest an ArtifactPublished event carries; `data_loss` when it does not decode. */
+function decodeManifest(at: EventStamp, bytes: Uint8Array): Manifest {
+  if (bytes.length === 0) {
+    throw new VitrineError('data_loss', `ArtifactPublished ${at.origin}/${at.seq} has no manifest`);
+  }
+  try {
+    return fromBinary(ManifestSchema, bytes);
+  } catch (cause) {
+    throw new VitrineError(
+      'data_loss',
+      `ArtifactPublished ${at.origin}/${at.seq} carries a manifest that does not decode`,
+      { cause },
+    );
+  }
 }
 
 /**

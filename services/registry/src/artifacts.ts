@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import { Chunker, type ChunkStore } from '@vitrine/chunks';
 import { bytesEqual, sha256, signDetached, toHex } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
@@ -15,6 +15,7 @@ import type { Kysely } from 'kysely';
 import { artifactContent } from './artifact-content.js';
 import { type ArtifactRow, findArtifact, recordChunks } from './artifact-store.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
+import { encodeManifest } from './manifest-bytes.js';
 import type { RegistryDatabase } from './schema.js';
 import { assertPushMetadata } from './validate.js';
 
@@ -83,7 +84,7 @@ export class Artifacts {
       throw new VitrineError('data_loss', 'the uploaded bytes do not match expected_digest');
     }
     const manifest = manifestOf(meta, content);
-    const manifestBytes = toBinary(ManifestSchema, manifest);
+    const manifestBytes = encodeManifest(manifest);
     const id = artifactId(manifestBytes);
     const signature = await signDetached(this.center.signingKey, MANIFEST_DOMAIN, manifestBytes);
     const created = await this.log.transact(this.db, async (tx) => {
@@ -98,7 +99,7 @@ export class Artifacts {
           case: 'artifactPublished',
           value: create(ArtifactPublishedSchema, {
             artifactId: id,
-            manifest,
+            manifest: manifestBytes,
             manifestSignature: signature,
           }),
         },
