@@ -4,7 +4,6 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import { file_vitrine_registry_v1_artifact } from "./artifact_pb.js";
 import type { CommentAdded, FindingCreated, FindingUpdated } from "./finding_pb.js";
 import { file_vitrine_registry_v1_finding } from "./finding_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/event.proto.
  */
 export const file_vitrine_registry_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("Ch92aXRyaW5lL3JlZ2lzdHJ5L3YxL2V2ZW50LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxInQKC0V2ZW50SGVhZGVyEg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSCwoDaGxjGAMgASgEEhMKC3ByZXZfZGlnZXN0GAQgASgMEhMKC2JvZHlfZGlnZXN0GAUgASgMEhEKCXJlc2lkZW5jeRgGIAMoCSLeAgoJRXZlbnRCb2R5Eg0KBWFjdG9yGAEgASgJEkQKEmFydGlmYWN0X3B1Ymxpc2hlZBgKIAEoCzImLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RQdWJsaXNoZWRIABI+Cg9maW5kaW5nX2NyZWF0ZWQYCyABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASPgoPZmluZGluZ191cGRhdGVkGAwgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjoKDWNvbW1lbnRfYWRkZWQYDSABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEjYKC2FjY2Vzc191c2VkGA4gASgLMh8udml0cmluZS5yZWdpc3RyeS52MS5BY2Nlc3NVc2VkSABCCAoGY2hhbmdlItIBCgpBY2Nlc3NVc2VkEhEKCXByaW5jaXBhbBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJEg4KBm1ldGhvZBgDIAEoCRITCgthcnRpZmFjdF9pZBgEIAEoCRISCgpmaW5kaW5nX2lkGAUgASgJEjMKB291dGNvbWUYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFjY2Vzc091dGNvbWUSFAoMcmVmdXNhbF9jb2RlGAcgASgNEhYKDnJlZnVzYWxfcmVhc29uGAggASgJIlYKEUFydGlmYWN0UHVibGlzaGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCI+CgtTaWduZWRFdmVudBIOCgZoZWFkZXIYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMEgwKBGJvZHkYAyABKAwqZwoNQWNjZXNzT3V0Y29tZRIeChpBQ0NFU1NfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFkFDQ0VTU19PVVRDT01FX0FMTE9XRUQQARIaChZBQ0NFU1NfT1VUQ09NRV9SRUZVU0VEEAJiBnByb3RvMw", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("Ch92aXRyaW5lL3JlZ2lzdHJ5L3YxL2V2ZW50LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxInQKC0V2ZW50SGVhZGVyEg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSCwoDaGxjGAMgASgEEhMKC3ByZXZfZGlnZXN0GAQgASgMEhMKC2JvZHlfZGlnZXN0GAUgASgMEhEKCXJlc2lkZW5jeRgGIAMoCSLeAgoJRXZlbnRCb2R5Eg0KBWFjdG9yGAEgASgJEkQKEmFydGlmYWN0X3B1Ymxpc2hlZBgKIAEoCzImLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RQdWJsaXNoZWRIABI+Cg9maW5kaW5nX2NyZWF0ZWQYCyABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASPgoPZmluZGluZ191cGRhdGVkGAwgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjoKDWNvbW1lbnRfYWRkZWQYDSABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEjYKC2FjY2Vzc191c2VkGA4gASgLMh8udml0cmluZS5yZWdpc3RyeS52MS5BY2Nlc3NVc2VkSABCCAoGY2hhbmdlItIBCgpBY2Nlc3NVc2VkEhEKCXByaW5jaXBhbBgBIAEoCRIVCg1jcmVkZW50aWFsX2lkGAIgASgJEg4KBm1ldGhvZBgDIAEoCRITCgthcnRpZmFjdF9pZBgEIAEoCRISCgpmaW5kaW5nX2lkGAUgASgJEjMKB291dGNvbWUYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFjY2Vzc091dGNvbWUSFAoMcmVmdXNhbF9jb2RlGAcgASgNEhYKDnJlZnVzYWxfcmVhc29uGAggASgJIlYKEUFydGlmYWN0UHVibGlzaGVkEhMKC2FydGlmYWN0X2lkGAEgASgJEhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCI+CgtTaWduZWRFdmVudBIOCgZoZWFkZXIYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMEgwKBGJvZHkYAyABKAwqZwoNQWNjZXNzT3V0Y29tZRIeChpBQ0NFU1NfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFkFDQ0VTU19PVVRDT01FX0FMTE9XRUQQARIaChZBQ0NFU1NfT1VUQ09NRV9SRUZVU0VEEAJiBnByb3RvMw", [file_vitrine_registry_v1_finding]);
 
 /**
  * What the origin of an event signs: everything about the event but its body, which it
@@ -213,9 +212,9 @@ export type ArtifactPublished = Message<"vitrine.registry.v1.ArtifactPublished">
   artifactId: string;
 
   /**
-   * Binary encoding of the Manifest, exactly the bytes the artifact id is computed from and
-   * the origin signs: carried as they are, never re-encoded. (The same wire form as a
-   * Manifest message field, which it was declared as before.)
+   * Binary encoding of the Manifest (artifact.proto): exactly the bytes the artifact id is
+   * computed from and the origin signs, carried as they are. The same wire form as the
+   * Manifest message field it was declared as before.
    *
    * @generated from field: bytes manifest = 2;
    */
