@@ -1,7 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { generateSigningKeyPair } from '@vitrine/crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
-import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
+import {
+  ArtifactPublishedSchema,
+  EventBodySchema,
+  type SignedEvent,
+  SignedEventSchema,
+} from '@vitrine/proto/event';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
 import {
   AddCommentRequestSchema,
@@ -166,6 +171,45 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       body: twin.bodyBytes ?? new Uint8Array(),
     });
     expect(await codeOf(us.replica.ingest(equivocation))).toBe('data_loss');
+  });
+
+  it('refuses a published artifact whose manifest does not decode with DATA_LOSS, applying nothing', async () => {
+    await sync(eu, us);
+    const { sealEvent } = await import('@vitrine/events');
+    const head = await eu.database.db
+      .selectFrom('log_heads')
+      .selectAll()
+      .where('origin', '=', 'europe')
+      .executeTakeFirstOrThrow();
+    const before = await us.replica.versionVector();
+    // No manifest at all, and one cut off inside its first field.
+    for (const manifest of [new Uint8Array(), new Uint8Array([0x0a, 0xff])]) {
+      const value = create(ArtifactPublishedSchema, {
+        artifactId: 'bogus',
+        manifest,
+        manifestSignature: new Uint8Array(64),
+      });
+      const body = create(EventBodySchema, {
+        actor: 'operator',
+        change: { case: 'artifactPublished', value },
+      });
+      const fields = { origin: 'europe', seq: head.seq + 1n, hlc: head.hlc + 1n, residency: [] };
+      const sealed = await sealEvent({ ...fields, prevDigest: head.digest }, body, eu.key);
+      const event = create(SignedEventSchema, {
+        header: sealed.headerBytes,
+        signature: sealed.signature,
+        body: sealed.bodyBytes ?? new Uint8Array(),
+      });
+      const refusal = await us.replica.ingest(event).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refusal).toMatchObject({
+        code: 'data_loss',
+        message: expect.stringMatching(/manifest/),
+      });
+    }
+    expect(await us.replica.versionVector()).toEqual(before);
   });
 
   it('sends only headers of events outside a peer’s residency; the peer refuses bodies it may not hold', async () => {
