@@ -116,7 +116,8 @@ async function readyLine(
     }, READY_TIMEOUT_MS);
   });
   // The ready line is one line; a failure to start may be a pretty-printed error document.
-  // Whatever else the process prints (Node's own diagnostics, say --trace-gc) goes to its log.
+  // Every line goes to the log as well, and lines before the document begins (Node's own
+  // diagnostics, say with --trace-gc) are not part of it.
   lines.on('line', (line) => log.write(`${line}\n`));
   const first = new Promise<string>((resolve) => {
     let text = '';
