@@ -257,6 +257,57 @@ describe('ChunkStore with pack files', () => {
     expect(await readdir(join(dir, 'packs'))).toEqual(['00000001.pack', '00000002.pack']);
   });
 
+  it('appends chunks put at once together, each where the index says, in put order', async () => {
+    const store = await ChunkStore.open(dir, { durability: 'deferred' });
+    // More than one write takes (256 records), so the queue is written in several.
+    const chunks = Array.from({ length: 600 }, (_, i) =>
+      deterministicBytes(`at once ${i}`, 500 + i),
+    );
+    const digests = (await Promise.all(chunks.map((c) => store.put(c)))).map((r) => r.digest);
+    const deleted = digests.slice(0, 3);
+    await Promise.all([
+      ...deleted.map((d) => store.delete(d)),
+      store.put(deterministicBytes('after the deletions', 700)),
+    ]);
+    await store.sync();
+    const pack = await readFile(join(dir, 'packs', '00000001.pack'));
+    let at = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      expect(pack.subarray(at + 12, at + 44).equals(digests[i] as Uint8Array)).toBe(true);
+      expect(pack.subarray(at + 44, at + 44 + chunk.length).equals(chunk)).toBe(true);
+      at += 44 + chunk.length;
+    }
+    await store.close();
+    const again = await ChunkStore.open(dir);
+    for (const [i, digest] of digests.entries()) {
+      expect(await again.has(digest)).toBe(i >= deleted.length);
+    }
+    const read = await again.readBatch(digests.slice(deleted.length));
+    expect(read.every((r, i) => r && sameBytes(r, chunks[i + deleted.length] as Uint8Array))).toBe(
+      true,
+    );
+    await again.close();
+  });
+
+  it('refuses every put still queued when the store closes, storing none of them', async () => {
+    const store = await ChunkStore.open(dir);
+    const chunks = Array.from({ length: 40 }, (_, i) => deterministicBytes(`queued ${i}`, 2_000));
+    const puts = chunks.map((c) => store.put(c));
+    const closing = store.close();
+    const outcomes = await Promise.allSettled(puts);
+    await closing;
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const o of refused) {
+      expect(isVitrineError(o.status === 'rejected' && o.reason, 'failed_precondition')).toBe(true);
+    }
+    const again = await ChunkStore.open(dir);
+    for (const [i, outcome] of outcomes.entries()) {
+      expect(await again.has(sha256(chunks[i] as Uint8Array))).toBe(outcome.status === 'fulfilled');
+    }
+    await again.close();
+  });
+
   it('opens past a record a crash cut short, without it', async () => {
     const store = await ChunkStore.open(dir);
     const whole = await store.put(deterministicBytes('whole', 20_000));
