@@ -8,19 +8,19 @@ export interface StoredChunk {
   readonly size: number;
 }
 
-/** Most chunks recorded in one transaction. */
+/** Most chunks recorded in one statement. */
 const MOST_PER_GROUP = 512;
 /** Longest a written chunk waits for others still being written to join its group. */
 const MOST_WAIT_MS = 5;
 
 /**
  * Writes chunks to the chunk store and records them as held, in groups (group commit):
- * chunks written at the same time share one directory sync and one transaction, so a fetch
+ * chunks written at the same time share one directory sync and one statement, so a fetch
  * keeping several chunks in flight pays those once per group instead of once per chunk. A
  * group is recorded as soon as no other chunk is being written, or after a few
  * milliseconds. A chunk is recorded only after the store's directory sync that makes its
- * name durable (a chunk recorded survives a crash); `write` resolves once its group has
- * committed.
+ * name durable (a chunk recorded survives a crash); `write` resolves once its group is
+ * recorded.
  */
 export class ChunkRecorder {
   #waiting: { chunk: StoredChunk; done: (err?: unknown) => void }[] = [];
@@ -66,11 +66,9 @@ export class ChunkRecorder {
     const group = this.#waiting.splice(0, MOST_PER_GROUP);
     try {
       await this.store.sync();
-      await this.db.transaction().execute((tx) =>
-        recordHeld(
-          tx,
-          group.map((g) => g.chunk),
-        ),
+      await recordHeld(
+        this.db,
+        group.map((g) => g.chunk),
       );
       for (const { done } of group) done();
     } catch (err) {
@@ -84,30 +82,28 @@ export class ChunkRecorder {
 
 /**
  * Records chunks as held (idempotent) and adds the bytes of those newly recorded to every
- * replicating artifact that uses them — once per use, as a recount would. Only the
- * transaction that records a chunk counts it, so concurrent ones never count it twice.
+ * replicating artifact that uses them — once per use, as a recount would. One statement,
+ * so one round trip and atomic without a transaction of its own; only the statement that
+ * records a chunk counts it, so concurrent ones never count it twice.
  */
-async function recordHeld(tx: Kysely<RegistryDatabase>, chunks: readonly StoredChunk[]) {
-  const recorded = await tx
-    .insertInto('chunks')
-    .values(chunks.map((c) => ({ digest: c.digest, size: c.size })))
-    .onConflict((oc) => oc.column('digest').doNothing())
-    .returning('digest')
-    .execute();
-  if (recorded.length === 0) return;
-  const added = tx
-    .selectFrom('artifact_chunks')
-    .select(['artifact_id', sql<bigint>`sum(size)::int8`.as('bytes')])
-    .where(
-      'digest',
-      'in',
-      recorded.map((r) => r.digest),
+async function recordHeld(db: Kysely<RegistryDatabase>, chunks: readonly StoredChunk[]) {
+  await db
+    .with('recorded', (db) =>
+      db
+        .insertInto('chunks')
+        .values(chunks.map((c) => ({ digest: c.digest, size: c.size })))
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .returning('digest'),
     )
-    .groupBy('artifact_id')
-    .as('added');
-  await tx
+    .with('added', (db) =>
+      db
+        .selectFrom('artifact_chunks')
+        .select(['artifact_id', sql<bigint>`sum(size)::int8`.as('bytes')])
+        .where('digest', 'in', db.selectFrom('recorded').select('digest'))
+        .groupBy('artifact_id'),
+    )
     .updateTable('artifacts')
-    .from(added)
+    .from('added')
     .set((eb) => ({ bytes_held: eb('artifacts.bytes_held', '+', eb.ref('added.bytes')) }))
     .whereRef('artifacts.id', '=', 'added.artifact_id')
     .where('artifacts.state', '=', 'replicating')

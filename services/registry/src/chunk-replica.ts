@@ -127,7 +127,7 @@ export class ChunkReplica {
   /**
    * Stores a chunk a peer sent (`data_loss` if it does not hash to `digest`; a chunk already
    * held is not rewritten) and records it, adding its bytes to every artifact that uses it;
-   * chunks received at the same time share one directory sync and one transaction. A crash
+   * chunks received at the same time share one directory sync and one statement. A crash
    * after the store and before the record only means the chunk is found again next time.
    */
   async receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
