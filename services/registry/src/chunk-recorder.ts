@@ -34,15 +34,19 @@ export class ChunkRecorder {
     private readonly store: ChunkStore,
   ) {}
 
-  /** Writes a chunk with `put` (the store's, which verifies it), then records it. */
-  async write(chunk: StoredChunk, put: () => Promise<unknown>): Promise<void> {
+  /**
+   * Writes a chunk with `put` (the store's, which verifies it), then records it. Not async:
+   * `put` (and the bytes it holds) is let go once it has written, before the record.
+   */
+  write(chunk: StoredChunk, put: () => Promise<unknown>): Promise<void> {
     this.#writing++;
-    try {
-      await put();
-    } finally {
-      this.#writing--;
-    }
-    await new Promise<void>((resolve, reject) => {
+    return put()
+      .finally(() => this.#writing--)
+      .then(() => this.#record(chunk));
+  }
+
+  #record(chunk: StoredChunk): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ chunk, done: (err) => (err === undefined ? resolve() : reject(err)) });
       this.#schedule();
     });

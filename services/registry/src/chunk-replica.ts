@@ -130,13 +130,14 @@ export class ChunkReplica {
    * chunks received at the same time share one directory sync and one statement. A crash
    * after the store and before the record only means the chunk is found again next time.
    */
-  async receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
-    try {
-      await this.#recorder.write({ digest, size: data.length }, () => this.store.put(data, digest));
-    } catch (err) {
-      this.#storeRecorded = false;
-      throw err;
-    }
+  receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
+    // Not async, so `data` is let go once written while the record is still to come.
+    return this.#recorder
+      .write({ digest, size: data.length }, () => this.store.put(data, digest))
+      .catch((err: unknown) => {
+        this.#storeRecorded = false;
+        throw err;
+      });
   }
 
   /**

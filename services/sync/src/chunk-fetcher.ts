@@ -175,23 +175,32 @@ export class ChunkFetcher {
    * Stores one chunk from `peer` — sent whole or as a patch of `base`, held here — verified
    * against its digest first, and counts the bytes that came over the wire.
    */
-  async #store(
+  #store(
     peer: FederationCenter,
     chunk: ChunkPlaintext,
     base: ChunkBase | undefined,
     plan: FetchPlan,
   ): Promise<void> {
+    // The chunk's fields are views into its frame (about 1 MiB), and whatever an async
+    // function is given it keeps until it returns: only a copy of the digest waits for the
+    // chunk to be recorded, so a frame is freed once its chunks are written, not recorded.
+    const digest = chunk.digest.slice();
+    const bytes = chunk.data.length;
+    return this.#receive(digest, chunk, base).then(() => {
+      plan.stored(peer.id, digest);
+      const status = this.statuses.of(peer.id);
+      status.chunksFetched++;
+      status.bytesFetched += bytes;
+      syncMetrics.chunksFetched.add(1, { peer: peer.id });
+      syncMetrics.bytesFetched.add(bytes, { peer: peer.id });
+    });
+  }
+
+  #receive(digest: Uint8Array, chunk: ChunkPlaintext, base: ChunkBase | undefined) {
     if (chunk.patch && base) {
       const { prefix, suffix, data: middle } = chunk;
-      await this.chunks.receivePatch(chunk.digest, base, { prefix, suffix, middle });
-    } else {
-      await this.chunks.receive(chunk.digest, chunk.data);
+      return this.chunks.receivePatch(digest, base, { prefix, suffix, middle });
     }
-    plan.stored(peer.id, chunk.digest);
-    const status = this.statuses.of(peer.id);
-    status.chunksFetched++;
-    status.bytesFetched += chunk.data.length;
-    syncMetrics.chunksFetched.add(1, { peer: peer.id });
-    syncMetrics.bytesFetched.add(chunk.data.length, { peer: peer.id });
+    return this.chunks.receive(digest, chunk.data);
   }
 }
