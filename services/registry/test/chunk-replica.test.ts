@@ -1,11 +1,12 @@
 import { create } from '@bufbuild/protobuf';
-import { sha256 } from '@vitrine/crypto';
+import { sha256, toHex } from '@vitrine/crypto';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import type { SignedEvent } from '@vitrine/proto/event';
 import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { alterStoredBytes, deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findArtifact } from '../src/artifact-store.js';
+import { artifactContent } from '../src/artifact-content.js';
+import { artifactChunkPage, findArtifact } from '../src/artifact-store.js';
 import { ChunkReplica } from '../src/chunk-replica.js';
 import { randomContent, uploadOf } from './harness.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
@@ -257,5 +258,34 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
       else if (chunk.data) await us.chunks.receive(chunk.digest, chunk.data);
     }
     expect(await us.chunks.complete()).toEqual([second]);
+  });
+
+  it('reads an artifact back in order, whole, and refuses it with a chunk gone (not_found, naming it) or altered (data_loss)', async () => {
+    const content = randomContent(1_500_000);
+    const id = await publishContentAtEurope({ version: 'read-back' }, content);
+    const row = await findArtifact(eu.database.db, id);
+    if (!row) throw new Error('artifact not found at europe');
+    const read = async () => {
+      const parts: Uint8Array[] = [];
+      for await (const part of artifactContent(eu.database.db, eu.store, row)) parts.push(part);
+      return Buffer.concat(parts);
+    };
+    expect((await read()).equals(content)).toBe(true);
+    const chunks = await artifactChunkPage(eu.database.db, id, 0, 1000);
+    expect(chunks.length).toBeGreaterThan(8); // more than one batch is read
+
+    const altered = chunks[2]?.digest ?? new Uint8Array();
+    const restore = await alterStoredBytes(eu.store.dir, (await eu.store.read(altered)).slice());
+    const refusedAltered = await read().catch((e: { code?: string }) => e.code);
+    expect(refusedAltered).toBe('data_loss');
+    await restore();
+
+    const gone = chunks[9]?.digest ?? new Uint8Array();
+    await eu.store.delete(gone);
+    const refusedGone = await read().catch((e: { code?: string; message?: string }) => e);
+    expect(refusedGone).toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining(toHex(gone)),
+    });
   });
 });
