@@ -19,12 +19,23 @@ import { sha256, toHex } from '../src/sha256.js';
 import { deterministicBytes } from './deterministic-bytes.js';
 
 let dir: string;
+/** Stores a test opened, closed after it (closing twice is harmless). */
+let opened: ChunkStore[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vitrine-chunks-'));
 });
 afterEach(async () => {
+  await Promise.all(opened.map((store) => store.close()));
+  opened = [];
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Opens a store, to be closed after the test. */
+async function openStore(at: string, options?: ChunkStoreOptions): Promise<ChunkStore> {
+  const store = await ChunkStore.open(at, options);
+  opened.push(store);
+  return store;
+}
 
 /** Where the layout says a chunk lives. */
 function chunkPath(digest: Uint8Array): string {
@@ -45,7 +56,7 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b);
 
 describe.each(['packs', 'files'] as const)('ChunkStore with %s', (layout) => {
-  const open = (options: ChunkStoreOptions = {}) => ChunkStore.open(dir, { layout, ...options });
+  const open = (options: ChunkStoreOptions = {}) => openStore(dir, { layout, ...options });
   it('stores, finds and reads back a chunk', async () => {
     const store = await open();
     const data = deterministicBytes('round trip', 64 * 1024);
@@ -178,8 +189,7 @@ describe.each(['packs', 'files'] as const)('ChunkStore with %s', (layout) => {
 });
 
 describe('ChunkStore with one file per chunk', () => {
-  const open = (options: ChunkStoreOptions = {}) =>
-    ChunkStore.open(dir, { layout: 'files', ...options });
+  const open = (options: ChunkStoreOptions = {}) => openStore(dir, { layout: 'files', ...options });
   it('lays chunks out by digest as read-only files, leaving no temp files', async () => {
     const store = await open();
     const data = deterministicBytes('layout', 1000);
@@ -223,7 +233,7 @@ describe('ChunkStore durability', () => {
   it.each(['packs', 'files'] as const)(
     'defers durability to sync() when asked (%s)',
     async (layout) => {
-      const store = await ChunkStore.open(dir, { layout, durability: 'deferred' });
+      const store = await openStore(dir, { layout, durability: 'deferred' });
       const chunks = [1, 2, 3].map((i) => deterministicBytes(`deferred ${i}`, 4096));
       for (const c of chunks) expect((await store.put(c)).stored).toBe(true);
       await Promise.all([store.sync(), store.sync()]);
@@ -233,7 +243,7 @@ describe('ChunkStore durability', () => {
   );
 
   it('works from a relative folder path', async () => {
-    const store = await ChunkStore.open(relative(process.cwd(), join(dir, 'relative')));
+    const store = await openStore(relative(process.cwd(), join(dir, 'relative')));
     const data = deterministicBytes('relative', 100);
     await store.put(data);
     expect(await findStoredBytes(join(dir, 'relative', 'packs'), data)).toHaveLength(1);
@@ -242,7 +252,7 @@ describe('ChunkStore durability', () => {
 
 describe('ChunkStore with pack files', () => {
   it('appends chunks to a pack of its own, as records naming them', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await openStore(dir);
     const data = deterministicBytes('packed', 10_000);
     const { digest } = await store.put(data);
     expect(await readdir(join(dir, 'packs'))).toEqual(['00000001.pack']);
@@ -253,12 +263,12 @@ describe('ChunkStore with pack files', () => {
     await store.close();
     await rejectsWith(store.put(deterministicBytes('after close', 10)), 'failed_precondition');
     // Each instance starts a pack of its own.
-    await (await ChunkStore.open(dir)).put(deterministicBytes('second', 10));
+    await (await openStore(dir)).put(deterministicBytes('second', 10));
     expect(await readdir(join(dir, 'packs'))).toEqual(['00000001.pack', '00000002.pack']);
   });
 
   it('appends chunks put at once together, each where the index says, in put order', async () => {
-    const store = await ChunkStore.open(dir, { durability: 'deferred' });
+    const store = await openStore(dir, { durability: 'deferred' });
     // More than one write takes (256 records), so the queue is written in several.
     const chunks = Array.from({ length: 600 }, (_, i) =>
       deterministicBytes(`at once ${i}`, 500 + i),
@@ -278,7 +288,7 @@ describe('ChunkStore with pack files', () => {
       at += 44 + chunk.length;
     }
     await store.close();
-    const again = await ChunkStore.open(dir);
+    const again = await openStore(dir);
     for (const [i, digest] of digests.entries()) {
       expect(await again.has(digest)).toBe(i >= deleted.length);
     }
@@ -290,7 +300,7 @@ describe('ChunkStore with pack files', () => {
   });
 
   it('refuses every put still queued when the store closes, storing none of them', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await openStore(dir);
     const chunks = Array.from({ length: 40 }, (_, i) => deterministicBytes(`queued ${i}`, 2_000));
     const puts = chunks.map((c) => store.put(c));
     const closing = store.close();
@@ -301,7 +311,7 @@ describe('ChunkStore with pack files', () => {
     for (const o of refused) {
       expect(isVitrineError(o.status === 'rejected' && o.reason, 'failed_precondition')).toBe(true);
     }
-    const again = await ChunkStore.open(dir);
+    const again = await openStore(dir);
     for (const [i, outcome] of outcomes.entries()) {
       expect(await again.has(sha256(chunks[i] as Uint8Array))).toBe(outcome.status === 'fulfilled');
     }
@@ -309,12 +319,12 @@ describe('ChunkStore with pack files', () => {
   });
 
   it('opens past a record a crash cut short, without it', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await openStore(dir);
     const whole = await store.put(deterministicBytes('whole', 20_000));
     const cut = await store.put(deterministicBytes('cut short', 20_000));
     await store.close();
     await truncate(join(dir, 'packs', '00000001.pack'), 44 + 20_000 + 44 + 5_000);
-    const again = await ChunkStore.open(dir);
+    const again = await openStore(dir);
     expect(await again.has(whole.digest)).toBe(true);
     expect(await again.has(cut.digest)).toBe(false);
     expect((await again.put(deterministicBytes('cut short', 20_000))).stored).toBe(true);
@@ -322,7 +332,7 @@ describe('ChunkStore with pack files', () => {
   });
 
   it('opens past a pack whose record header is garbage, keeping the records before it', async () => {
-    const store = await ChunkStore.open(dir);
+    const store = await openStore(dir);
     const first = await store.put(deterministicBytes('first', 1_000));
     const second = await store.put(deterministicBytes('second', 1_000));
     await store.close();
@@ -330,7 +340,7 @@ describe('ChunkStore with pack files', () => {
     const pack = await readFile(path);
     pack[44 + 1_000] = 0; // the second record's magic
     await writeFile(path, pack);
-    const again = await ChunkStore.open(dir);
+    const again = await openStore(dir);
     expect(await again.has(first.digest)).toBe(true);
     expect(await again.has(second.digest)).toBe(false);
   });
@@ -338,20 +348,20 @@ describe('ChunkStore with pack files', () => {
 
 describe('ChunkStore layout', () => {
   it('names its layout in a file, and reopens with it', async () => {
-    const first = await ChunkStore.open(dir);
+    const first = await openStore(dir);
     const { digest } = await first.put(deterministicBytes('layout', 100));
     expect(await readFile(join(dir, 'layout'), 'utf8')).toBe('packs/<n>.pack\n');
     await first.close();
-    const again = await ChunkStore.open(dir, { layout: 'files' });
+    const again = await openStore(dir, { layout: 'files' });
     expect(await again.has(digest)).toBe(true);
     expect(await readdir(dir)).not.toContain('sha256');
   });
 
   it('names the one-file-per-chunk layout, and reopens with it', async () => {
-    const first = await ChunkStore.open(dir, { layout: 'files' });
+    const first = await openStore(dir, { layout: 'files' });
     const { digest } = await first.put(deterministicBytes('layout', 100));
     expect(await readFile(join(dir, 'layout'), 'utf8')).toBe('sha256/ab/<hex>\n');
-    const again = await ChunkStore.open(dir);
+    const again = await openStore(dir);
     expect(await again.has(digest)).toBe(true);
     expect(await readdir(dir)).not.toContain('packs');
   });
@@ -362,7 +372,7 @@ describe('ChunkStore layout', () => {
     const nested = join(dir, 'sha256', hex.slice(0, 2), hex.slice(2, 4));
     await mkdir(nested, { recursive: true });
     await writeFile(join(nested, hex), data);
-    const store = await ChunkStore.open(dir);
+    const store = await openStore(dir);
     expect(sameBytes(await store.read(sha256(data)), data)).toBe(true);
     const other = deterministicBytes('two levels, new', 100);
     const otherHex = toHex((await store.put(other)).digest);
@@ -373,6 +383,6 @@ describe('ChunkStore layout', () => {
 
   it('refuses to open a store whose layout it does not know', async () => {
     await writeFile(join(dir, 'layout'), 'sha512/abc/<hex>\n');
-    await rejectsWith(ChunkStore.open(dir), 'failed_precondition');
+    await rejectsWith(openStore(dir), 'failed_precondition');
   });
 });
