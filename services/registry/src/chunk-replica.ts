@@ -6,7 +6,7 @@ import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { artifactContent } from './artifact-content.js';
 import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
 import { type ChunkBase, MAX_BASE_RUN, pairBases, replicatingPairs } from './chunk-bases.js';
-import { ChunkRecorder } from './chunk-recorder.js';
+import { type ChunkReceipt, ChunkRecorder } from './chunk-recorder.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 
@@ -87,9 +87,13 @@ export class ChunkReplica {
     for (;;) {
       const page = await this.#unrecorded(STORE_LOOK_PAGE, after);
       const stored = await Promise.all(page.map((d) => this.store.has(d)));
+      const recorded: Promise<void>[] = [];
       for (const [i, digest] of page.entries()) {
-        if (stored[i]) await this.#recordOrDrop(digest);
+        const receipt = stored[i] ? await this.#recordOrDrop(digest) : undefined;
+        if (receipt) recorded.push(receipt.recorded);
       }
+      await this.recordNow();
+      await Promise.all(recorded);
       after = page.at(-1);
       if (page.length < STORE_LOOK_PAGE) break;
     }
@@ -98,15 +102,19 @@ export class ChunkReplica {
 
   /**
    * Records a chunk found stored but not recorded, or, where its bytes do not match its
-   * digest (a write a crash cut short), deletes it so that it is fetched again.
+   * digest (a write a crash cut short), deletes it so that it is fetched again. Resolves
+   * once it is written again; its record is `recordNow`'s to wait for.
    */
-  async #recordOrDrop(digest: Uint8Array): Promise<void> {
+  async #recordOrDrop(digest: Uint8Array): Promise<ChunkReceipt | undefined> {
     const bytes = await this.store.read(digest).catch(async (err: unknown) => {
       if (!isVitrineError(err, 'data_loss')) throw err;
       await this.store.delete(digest);
       return undefined;
     });
-    if (bytes) await this.receive(digest, bytes);
+    if (!bytes) return undefined;
+    const receipt = this.receive(digest, bytes);
+    await receipt.written;
+    return receipt;
   }
 
   /** Unrecorded chunks of replicating artifacts; with `after`, in digest order past it. */
@@ -126,18 +134,26 @@ export class ChunkReplica {
 
   /**
    * Stores a chunk a peer sent (`data_loss` if it does not hash to `digest`; a chunk already
-   * held is not rewritten) and records it, adding its bytes to every artifact that uses it;
-   * chunks received at the same time share one directory sync and one statement. A crash
-   * after the store and before the record only means the chunk is found again next time.
+   * held is not rewritten) and records it, adding its bytes to every artifact that uses it.
+   * The receipt tells when it is written and when recorded: chunks received close together
+   * share one sync of the store and one statement, recorded within a few tens of
+   * milliseconds or at `recordNow`. A crash after the store and before the record only means
+   * the chunk is found again next time.
    */
-  receive(digest: Uint8Array, data: Uint8Array): Promise<void> {
+  receive(digest: Uint8Array, data: Uint8Array): ChunkReceipt {
     // Not async, so `data` is let go once written while the record is still to come.
-    return this.#recorder
-      .write({ digest, size: data.length }, () => this.store.put(data, digest))
-      .catch((err: unknown) => {
-        this.#storeRecorded = false;
-        throw err;
-      });
+    const receipt = this.#recorder.write({ digest, size: data.length }, () =>
+      this.store.put(data, digest),
+    );
+    receipt.recorded.catch(() => {
+      this.#storeRecorded = false;
+    });
+    return receipt;
+  }
+
+  /** Records every chunk received so far now rather than with its group; resolves once done. */
+  recordNow(): Promise<void> {
+    return this.#recorder.recordNow();
   }
 
   /**
@@ -148,17 +164,32 @@ export class ChunkReplica {
    * not offered again, and a chunk a patch failed to rebuild is asked for whole from then
    * on, so a bad patch never holds a transfer up.
    */
-  async receivePatch(digest: Uint8Array, base: ChunkBase, patch: ChunkPatch): Promise<void> {
-    const bytes = await this.#runBytes(base.run).catch((err: unknown) => {
-      for (const chunk of base.run) this.#unreadableBases.add(toHex(chunk));
-      throw err;
-    });
-    try {
-      await this.receive(digest, applyPatch({ ...base, bytes }, patch));
-    } catch (err) {
-      this.#wholeOnly.add(toHex(digest));
-      throw err;
-    }
+  receivePatch(digest: Uint8Array, base: ChunkBase, patch: ChunkPatch): ChunkReceipt {
+    const askWhole = () => void this.#wholeOnly.add(toHex(digest));
+    const receipt = this.#runBytes(base.run).then(
+      (bytes) => {
+        let rebuilt: Uint8Array;
+        try {
+          rebuilt = applyPatch({ ...base, bytes }, patch);
+        } catch (err) {
+          askWhole();
+          throw err;
+        }
+        const received = this.receive(digest, rebuilt);
+        received.written.catch(askWhole);
+        return received;
+      },
+      (err: unknown) => {
+        for (const chunk of base.run) this.#unreadableBases.add(toHex(chunk));
+        throw err;
+      },
+    );
+    const written = receipt.then((r) => r.written);
+    const recorded = receipt.then((r) => r.recorded);
+    // As with `receive`, awaiting either one is enough.
+    written.catch(() => undefined);
+    recorded.catch(() => undefined);
+    return { written, recorded };
   }
 
   /** The bytes of a run of chunks held here, concatenated (each read verified). */

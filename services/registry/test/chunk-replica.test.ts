@@ -25,6 +25,18 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     await us?.cleanup();
   });
 
+  /**
+   * Hands `replica` the chunks named, read from europe's store, all at once as a fetch with
+   * many in flight does; resolves once every one is recorded.
+   */
+  async function receiveAll(replica: ChunkReplica, digests: readonly Uint8Array[]) {
+    const receipts = await Promise.all(
+      digests.map(async (digest) => replica.receive(digest, await eu.store.read(digest))),
+    );
+    await replica.recordNow();
+    await Promise.all(receipts.map((r) => r.recorded));
+  }
+
   /** Publishes `size` random bytes at europe and gives us its events; the artifact id. */
   async function publishAtEurope(version: string, size: number, residency: string[] = []) {
     return publishContentAtEurope({ version, residency }, randomContent(size));
@@ -58,10 +70,7 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     const id = await publishAtEurope('1.0', 3_000_000);
     const lacking = await us.chunks.missing(1000);
     expect(lacking.length).toBeGreaterThan(10);
-    // All at once, as a fetch with many chunks in flight delivers them.
-    await Promise.all(
-      lacking.map(async (digest) => us.chunks.receive(digest, await eu.store.read(digest))),
-    );
+    await receiveAll(us.chunks, lacking);
     expect(await us.chunks.missing(1000)).toEqual([]);
     const row = await findArtifact(us.database.db, id);
     expect(row?.bytes_held).toBe(row?.size);
@@ -71,22 +80,43 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(await us.chunks.complete()).toEqual([]);
   });
 
+  it('says when a chunk is written and when recorded; records what was written when asked, and a chunk alone unasked', async () => {
+    await publishAtEurope('1.1', 1_000_000);
+    const lacking = await us.chunks.missing(1000);
+    expect(lacking.length).toBeGreaterThan(4);
+    const receipts = await Promise.all(
+      lacking.map(async (digest) => us.chunks.receive(digest, await eu.store.read(digest))),
+    );
+    await Promise.all(receipts.map((r) => r.written));
+    for (const digest of lacking) expect(await us.store.has(digest)).toBe(true);
+    await us.chunks.recordNow();
+    const recorded = await us.database.db
+      .selectFrom('chunks')
+      .select('digest')
+      .where('digest', 'in', lacking)
+      .execute();
+    expect(recorded).toHaveLength(lacking.length);
+    await publishAtEurope('1.2', 20_000);
+    const [alone] = await us.chunks.missing(1000);
+    if (!alone) throw new Error('no chunk missing');
+    await us.chunks.receive(alone, await eu.store.read(alone)).recorded;
+    expect(await us.chunks.missing(1000)).toEqual([]);
+  });
+
   it('counts a chunk received twice at once only once', async () => {
     const first = await publishAtEurope('2.0', 200_000);
     const [digest] = await us.chunks.missing(1);
     const data = await eu.store.read(digest as Uint8Array);
     await Promise.all([
-      us.chunks.receive(digest as Uint8Array, data),
-      us.chunks.receive(digest as Uint8Array, data),
+      us.chunks.receive(digest as Uint8Array, data).recorded,
+      us.chunks.receive(digest as Uint8Array, data).recorded,
     ]);
     expect((await findArtifact(us.database.db, first))?.bytes_held).toBe(BigInt(data.length));
   });
 
   it('recounts and completes an artifact whose count lags once no chunk is missing', async () => {
     const id = await publishAtEurope('3.0', 300_000);
-    for (const digest of await us.chunks.missing(1000)) {
-      await us.chunks.receive(digest, await eu.store.read(digest));
-    }
+    await receiveAll(us.chunks, await us.chunks.missing(1000));
     await us.database.db
       .updateTable('artifacts')
       .set({ bytes_held: 0n })
@@ -102,7 +132,7 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     await publishAtEurope('4.0', 100_000);
     const [digest] = await us.chunks.missing(1);
     const forged = new Uint8Array((await eu.store.read(digest as Uint8Array)).length);
-    const refused = await us.chunks.receive(digest as Uint8Array, forged).then(
+    const refused = await us.chunks.receive(digest as Uint8Array, forged).recorded.then(
       () => 'ok',
       (e: { code?: string }) => e.code,
     );
@@ -132,14 +162,14 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
       .where('digest', '=', stored as Uint8Array)
       .execute();
     expect(recorded).toHaveLength(1);
-    for (const digest of lacking) await restarted.receive(digest, await eu.store.read(digest));
+    await receiveAll(restarted, lacking);
     expect(await restarted.missing(1000)).toEqual([]);
   });
 
   it('keeps an artifact replicating when a chunk changed on disk after it was received', async () => {
     const id = await publishAtEurope('4.2', 300_000);
     const lacking = await us.chunks.missing(1000);
-    for (const digest of lacking) await us.chunks.receive(digest, await eu.store.read(digest));
+    await receiveAll(us.chunks, lacking);
     const restore = await alterStoredBytes(
       us.store.dir,
       await eu.store.read(lacking[0] as Uint8Array),
@@ -201,9 +231,7 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
   it("takes a new version's changed chunks as patches of the chunks they replaced", async () => {
     const v1 = deterministicBytes('patched version', 2_000_000);
     const first = await publishContentAtEurope({ version: '6.0' }, v1);
-    for (const digest of await us.chunks.missing(1000)) {
-      await us.chunks.receive(digest, await eu.store.read(digest));
-    }
+    await receiveAll(us.chunks, await us.chunks.missing(1000));
     expect(await us.chunks.complete()).toContain(first);
     // 10 KiB inserted in the middle: one or two chunks change.
     const edit = deterministicBytes('the edit', 10 * 1024);
@@ -244,7 +272,7 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
         ...patched.patch,
         middle,
       })
-      .then(
+      .recorded.then(
         () => 'ok',
         (e: { code?: string }) => e.code,
       );
@@ -254,9 +282,11 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect((await us.chunks.basesFor([patched.digest])).size).toBe(0);
     for (const chunk of served) {
       const base = baseOf(chunk.digest);
-      if (chunk.patch && base) await us.chunks.receivePatch(chunk.digest, base, chunk.patch);
-      else if (chunk.data) await us.chunks.receive(chunk.digest, chunk.data);
+      if (chunk.patch && base)
+        await us.chunks.receivePatch(chunk.digest, base, chunk.patch).written;
+      else if (chunk.data) await us.chunks.receive(chunk.digest, chunk.data).written;
     }
+    await us.chunks.recordNow();
     expect(await us.chunks.complete()).toEqual([second]);
   });
 

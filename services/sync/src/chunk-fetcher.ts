@@ -14,8 +14,14 @@ import type { PeerStatuses } from './peer-status.js';
 import { syncMetrics } from './sync-metrics.js';
 import { TaskWindow } from './task-window.js';
 
-/** For chunks of a round, by hex digest: bytes held here each may come as a patch of. */
-type Bases = ReadonlyMap<string, ChunkBase>;
+/** One fetch round: the plan all peers share, and what its chunks are being stored as. */
+interface Round {
+  readonly plan: FetchPlan;
+  /** For chunks of the round, by hex digest: bytes held here each may come as a patch of. */
+  readonly bases: ReadonlyMap<string, ChunkBase>;
+  /** One per chunk written: settles once it is recorded as held. */
+  readonly recorded: Promise<void>[];
+}
 
 /** Missing chunks taken on per round (the plan all peers share). */
 const ROUND_CHUNKS = 1024;
@@ -28,8 +34,12 @@ const CALLS_PER_PEER = 2;
  * not yet stored, to its window (8 MiB; 4 MiB at the 64 KiB mean chunk size).
  */
 const CHUNKS_PER_CALL = 64;
-/** Chunks of one call being stored at once (each store ends with an fsync). */
-const STORES_PER_CALL = 8;
+/**
+ * Chunks of one call being written at once: all of them. A call's chunks (about 4 MiB) bound
+ * what it holds; writing them as they come lets the store write many to a call (8 at a
+ * time held the stream back: 200 MiB to two centers took 11.5 s instead of 9.8 s).
+ */
+const STORES_PER_CALL = CHUNKS_PER_CALL;
 
 /**
  * Fetches the bytes of artifacts this center knows from their manifests but does not hold
@@ -97,41 +107,42 @@ export class ChunkFetcher {
    */
   async #round(missing: Uint8Array[], signal: AbortSignal): Promise<boolean> {
     const peers = this.federation.manifest.centers.filter((c) => c.id !== this.federation.self.id);
-    const plan = new FetchPlan(
-      missing,
-      peers.map((p) => p.id),
-    );
-    const bases = await this.chunks.basesFor(missing);
-    await Promise.all(peers.map((peer) => this.#fetchFrom(peer, plan, bases, signal)));
-    return plan.storedCount > 0;
+    const round: Round = {
+      plan: new FetchPlan(
+        missing,
+        peers.map((p) => p.id),
+      ),
+      bases: await this.chunks.basesFor(missing),
+      recorded: [],
+    };
+    await Promise.all(peers.map((peer) => this.#fetchFrom(peer, round, signal)));
+    // The next round asks the records what is missing: every chunk written is recorded first.
+    await this.chunks.recordNow();
+    await Promise.all(round.recorded);
+    return round.plan.storedCount > 0;
   }
 
   /** Fetches from `peer` over a few calls at once, until the plan has nothing more for it. */
-  async #fetchFrom(
-    peer: FederationCenter,
-    plan: FetchPlan,
-    bases: Bases,
-    signal: AbortSignal,
-  ): Promise<void> {
+  async #fetchFrom(peer: FederationCenter, round: Round, signal: AbortSignal): Promise<void> {
     const calls = Array.from({ length: CALLS_PER_PEER }, () =>
-      this.#callAfterCall(peer, plan, bases, signal),
+      this.#callAfterCall(peer, round, signal),
     );
     await Promise.all(calls);
-    plan.leave(peer.id);
+    round.plan.leave(peer.id);
   }
 
   /**
    * Takes batches for `peer` one after the other. Stops when the peer held none of a batch
    * (others are asked for those) or failed: what it had not delivered goes to other peers.
    */
-  async #callAfterCall(peer: FederationCenter, plan: FetchPlan, bases: Bases, signal: AbortSignal) {
+  async #callAfterCall(peer: FederationCenter, round: Round, signal: AbortSignal) {
     for (;;) {
-      const batch = await plan.next(peer.id, CHUNKS_PER_CALL);
+      const batch = await round.plan.next(peer.id, CHUNKS_PER_CALL);
       if (batch.length === 0) return;
       try {
-        if ((await this.#fetchBatch(peer, batch, plan, bases, signal)) === 0) return;
+        if ((await this.#fetchBatch(peer, batch, round, signal)) === 0) return;
       } catch (err) {
-        for (const digest of batch) plan.lacks(peer.id, digest);
+        for (const digest of batch) round.plan.lacks(peer.id, digest);
         if (!signal.aborted) {
           this.statuses.of(peer.id).lastError = err instanceof Error ? err.message : String(err);
           this.logger.warn({ peer: peer.id, err: String(err) }, 'fetching chunks from peer failed');
@@ -141,28 +152,27 @@ export class ChunkFetcher {
     }
   }
 
-  /** One FetchChunks call, storing a few chunks while the next arrive; how many it held. */
+  /** One FetchChunks call, writing a few chunks while the next arrive; how many it held. */
   async #fetchBatch(
     peer: FederationCenter,
     batch: Uint8Array[],
-    plan: FetchPlan,
-    bases: Bases,
+    round: Round,
     signal: AbortSignal,
   ): Promise<number> {
     const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
     this.#clients.set(peer.id, client);
     const storing = new TaskWindow(STORES_PER_CALL);
-    const batchBases = batch.map((d) => bases.get(toHex(d)));
+    const batchBases = batch.map((d) => round.bases.get(toHex(d)));
     let held = 0;
     try {
       const answers = fetchChunksFrom(this.federation, peer, client, batch, signal, batchBases);
       for await (const { chunk, base } of answers) {
         if (chunk.missing) {
-          plan.lacks(peer.id, chunk.digest);
+          round.plan.lacks(peer.id, chunk.digest);
           continue;
         }
         held++;
-        await storing.add(() => this.#store(peer, chunk, base, plan));
+        await storing.add(() => this.#store(peer, chunk, base, round));
       }
       await storing.finish();
     } finally {
@@ -173,34 +183,36 @@ export class ChunkFetcher {
 
   /**
    * Stores one chunk from `peer` — sent whole or as a patch of `base`, held here — verified
-   * against its digest first, and counts the bytes that came over the wire.
+   * against its digest first, and counts the bytes that came over the wire. Resolves once
+   * it is written; its record joins the round's.
    */
   #store(
     peer: FederationCenter,
     chunk: ChunkPlaintext,
     base: ChunkBase | undefined,
-    plan: FetchPlan,
+    round: Round,
   ): Promise<void> {
     // The chunk's fields are views into its frame (about 1 MiB), and whatever an async
-    // function is given it keeps until it returns: only a copy of the digest waits for the
-    // chunk to be recorded, so a frame is freed once its chunks are written, not recorded.
+    // function is given it keeps until it returns: only a copy of the digest is kept, so a
+    // frame is freed once its chunks are written.
     const digest = chunk.digest.slice();
     const bytes = chunk.data.length;
-    return this.#receive(digest, chunk, base).then(() => {
-      plan.stored(peer.id, digest);
+    const { written, recorded } =
+      chunk.patch && base
+        ? this.chunks.receivePatch(digest, base, {
+            prefix: chunk.prefix,
+            suffix: chunk.suffix,
+            middle: chunk.data,
+          })
+        : this.chunks.receive(digest, chunk.data);
+    round.recorded.push(recorded);
+    return written.then(() => {
+      round.plan.stored(peer.id, digest);
       const status = this.statuses.of(peer.id);
       status.chunksFetched++;
       status.bytesFetched += bytes;
       syncMetrics.chunksFetched.add(1, { peer: peer.id });
       syncMetrics.bytesFetched.add(bytes, { peer: peer.id });
     });
-  }
-
-  #receive(digest: Uint8Array, chunk: ChunkPlaintext, base: ChunkBase | undefined) {
-    if (chunk.patch && base) {
-      const { prefix, suffix, data: middle } = chunk;
-      return this.chunks.receivePatch(digest, base, { prefix, suffix, middle });
-    }
-    return this.chunks.receive(digest, chunk.data);
   }
 }

@@ -97,7 +97,7 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
       const chunker = new Chunker();
       const chunks = [...chunker.push(content), ...chunker.finish()];
       expect(chunks.length).toBeGreaterThan(16);
-      await Promise.all(chunks.map((c) => us.registry.chunks.receive(sha256(c), c)));
+      await Promise.all(chunks.map((c) => us.registry.chunks.receive(sha256(c), c).recorded));
       expect(await us.registry.chunks.complete()).toEqual([id]);
       const { artifact } = await us.client.getArtifact({ id });
       expect(artifact?.state).toBe(ArtifactState.AVAILABLE);

@@ -75,7 +75,7 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
   it('refuses a chunk that does not match its digest with DATA_LOSS', async () => {
     const digest = new Uint8Array(32).fill(7);
     await expect(
-      f.centers.asia.registry.chunks.receive(digest, new Uint8Array([1, 2, 3])),
+      f.centers.asia.registry.chunks.receive(digest, new Uint8Array([1, 2, 3])).recorded,
     ).rejects.toMatchObject({
       code: 'data_loss',
     });
