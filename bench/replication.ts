@@ -18,6 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '@vitrine/testing';
 import { DEV_CENTERS } from '../cli/src/dev-federation.js';
 import { formatTable } from '../cli/src/text-table.js';
 import { BenchFederation } from './bench-federation.js';
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     federation,
     work: home,
     ssh: () => {
-      ssh ??= LoopbackSsh.start(join(home, 'ssh'), 40_000 + Math.floor(Math.random() * 20_000));
+      ssh ??= freePort().then((port) => LoopbackSsh.start(join(home, 'ssh'), port));
       return ssh;
     },
     sizes: {

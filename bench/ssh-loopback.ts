@@ -54,12 +54,19 @@ export class LoopbackSsh {
     );
     await mkdir('/run/sshd', { recursive: true }); // privilege separation directory
     const sshd = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let said = '';
+    sshd.stderr?.on('data', (data: Buffer) => {
+      said += data.toString();
+    });
     const ssh = new LoopbackSsh(sshd, [
       ...['-p', String(port), '-i', clientKey],
       ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
       ...['-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'],
     ]);
-    await waitFor(() => ssh.#loginWorks(), 100);
+    await waitFor(async () => {
+      if (sshd.exitCode !== null) throw new Error(`sshd on port ${port} exited: ${said.trim()}`);
+      return ssh.#loginWorks();
+    }, 100);
     return ssh;
   }
 

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@connectrpc/connect';
 import { generateKxKeyPair, signManifest } from '@vitrine/channel';
@@ -8,6 +7,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '@vitrine/registry';
 import { createGrpcClient, createLogger } from '@vitrine/rpc';
 import {
+  freePort,
   startTestTrust,
   type TempDir,
   type TestBackend,
@@ -80,15 +80,6 @@ async function writeTlsFiles(dir: string, tls: TestCenterTls) {
   await writeFile(files.keyFile, tls.key, { mode: 0o600 });
   await writeFile(files.caFile, tls.ca);
   return files;
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Starts the federation on `backend`, every center syncing with the others. */
