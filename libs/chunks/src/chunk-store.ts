@@ -53,7 +53,8 @@ const DEFAULT_READ_AHEAD = 4;
 
 /**
  * A center's chunks on local disk, each stored once under its SHA-256 and verified on every
- * read, so a flipped bit on disk surfaces as `data_loss` instead of spreading to peers.
+ * read, so a flipped bit on disk surfaces as `data_loss` (a center serving peers may skip
+ * the check: they verify every chunk they are sent before storing it).
  *
  * `<dir>/layout` names how chunks are kept: in pack files (PackLayout, new stores) or one
  * file per chunk (FileLayout, stores made before packs, in one or two folder levels);

@@ -321,7 +321,10 @@ export class ChunkReplica {
     const readBatch = async (batch: number[]): Promise<ServedChunk[]> => {
       const wanted = batch.map((i) => digests[i] as Uint8Array);
       const readable = wanted.filter((d) => allowed.get(toHex(d)));
-      const read = await this.store.readBatch(readable);
+      // Not verified here: the peer checks every chunk against its digest before storing
+      // it, and takes one that fails from another center. Hashing what is served cost the
+      // serving center about a seventh of its CPU.
+      const read = await this.store.readBatch(readable, { verify: false });
       const data = new Map(readable.map((d, k) => [d, read[k]]));
       const served: ServedChunk[] = [];
       for (const [k, i] of batch.entries()) {

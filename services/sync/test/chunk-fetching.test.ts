@@ -1,9 +1,10 @@
+import { join } from 'node:path';
 import { Chunker } from '@vitrine/chunks';
 import { sha256 } from '@vitrine/crypto';
 import { ArtifactState } from '@vitrine/proto/artifact';
 import { SyncService } from '@vitrine/proto/sync';
 import { createGrpcClient } from '@vitrine/rpc';
-import { deterministicBytes, testBackends } from '@vitrine/testing';
+import { alterStoredBytes, deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pull, randomContent, upload } from './artifact-io.js';
 import {
@@ -72,6 +73,46 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
     expect(fetched.europe?.chunks).toBe(BigInt(artifact.chunkCount));
     await asia.startSync();
     await availableAt(asia, id);
+  });
+
+  it("refuses a chunk altered in a peer's store, stores nothing of it, and takes it from another peer", async () => {
+    const { asia, europe, us } = f.centers;
+    await us.stopSync();
+    const content = randomContent(2 * 1024 * 1024);
+    const pushed = await europe.client.pushArtifact(upload('altered-at-a-peer', [], content));
+    const id = pushed.artifact?.id ?? '';
+    await availableAt(asia, id);
+    await asia.stopSync();
+    const chunker = new Chunker();
+    const [, altered] = [...chunker.push(content), ...chunker.finish()];
+    if (!altered) throw new Error('content of one chunk');
+    const restore = await alterStoredBytes(join(europe.registry.config.dataDir, 'chunks'), altered);
+    try {
+      // Only europe can serve: every chunk but the altered one arrives.
+      await us.startSync();
+      const status = await eventually(async () => {
+        const fetched = await fetchedBy(us);
+        const { artifact } = await us.client.getArtifact({ id });
+        return artifact && fetched.europe?.chunks === BigInt(artifact.chunkCount - 1)
+          ? artifact
+          : undefined;
+      }, 30_000);
+      expect(status.state).toBe(ArtifactState.REPLICATING);
+      expect(await us.registry.chunks.missing(10)).toEqual([sha256(altered)]);
+      const peers = await createGrpcClient(
+        SyncService,
+        `http://127.0.0.1:${us.syncPort}`,
+      ).getStatus({});
+      expect(peers.peers.find((p) => p.centerId === 'europe')?.lastError).toMatch(
+        /does not match its digest/,
+      );
+      await asia.startSync();
+      await availableAt(us, id);
+      expect(Buffer.compare(await pull(us.client, id), content)).toBe(0);
+    } finally {
+      await restore();
+      if (!asia.sync) await asia.startSync();
+    }
   });
 
   it('counts every chunk when many are stored at once, and completes the artifact', async () => {
