@@ -45,14 +45,14 @@ export async function* fetchChunksFrom(
       b ? { run: [...b.run], startGap: BigInt(b.startGap), endGap: BigInt(b.endGap) } : {},
     ),
   });
-  const ciphertext = session
+  const frame = session
     .sender(FETCH_CHUNKS_STREAM)
     .seal(toBinary(FetchChunksPlaintextSchema, request), { final: true });
   const receiver = session.receiver(FETCH_CHUNKS_STREAM);
-  const stream = client.fetchChunks({ frame: { sessionId: session.id, ciphertext } }, { signal });
+  const stream = client.fetchChunks({ sessionId: session.id, frame }, { signal });
   let answered = 0;
   for await (const res of stream) {
-    const opened = receiver.open(res.frame?.ciphertext ?? new Uint8Array());
+    const opened = receiver.open(res.frame);
     const { chunks } = fromBinary(ChunksPlaintextSchema, opened.plaintext);
     if (chunks.length === 0) throw new VitrineError('data_loss', `${peer.id} sent an empty frame`);
     for (const chunk of chunks) {

@@ -89,14 +89,14 @@ export class Replicator {
     // Ends the stream when ingesting fails, as well as when the service stops.
     const done = new AbortController();
     const stream = client.subscribe(
-      { frame: { sessionId: session.id, ciphertext: first } },
+      { sessionId: session.id, frame: first },
       { signal: AbortSignal.any([signal, done.signal]) },
     );
     status.connected = true;
     status.lastError = '';
     async function* events() {
       for await (const res of stream) {
-        const opened = receiver.open(res.frame?.ciphertext ?? new Uint8Array());
+        const opened = receiver.open(res.frame);
         yield* fromBinary(EventsPlaintextSchema, opened.plaintext).events;
       }
     }

@@ -75,10 +75,8 @@ export function syncService(
     },
 
     async *subscribe(req, ctx) {
-      if (!req.frame)
-        throw new VitrineError('invalid_argument', 'invalid request: frame: is required');
-      const session = sessions.take(req.frame.sessionId);
-      const opened = session.receiver(SUBSCRIBE_STREAM).open(req.frame.ciphertext);
+      const session = sessions.take(sealedRequest(req));
+      const opened = session.receiver(SUBSCRIBE_STREAM).open(req.frame);
       const request = fromBinary(SubscribePlaintextSchema, opened.plaintext);
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
@@ -91,16 +89,14 @@ export function syncService(
             EventsPlaintextSchema,
             create(EventsPlaintextSchema, { events }),
           );
-          yield { frame: { sessionId: session.id, ciphertext: sender.seal(plaintext) } };
+          yield { frame: sender.seal(plaintext) };
         }
       }
     },
 
     async *fetchChunks(req) {
-      if (!req.frame)
-        throw new VitrineError('invalid_argument', 'invalid request: frame: is required');
-      const session = sessions.take(req.frame.sessionId);
-      const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame.ciphertext);
+      const session = sessions.take(sealedRequest(req));
+      const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame);
       const asked = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
       const { digests } = asked;
       if (digests.length > MAX_FETCH) {
@@ -113,8 +109,7 @@ export function syncService(
       const answers = chunks.readManyFor(peer, digests, bases);
       for await (const ready of readyBatches(answers, FRAME_CHUNKS)) {
         for (const frame of framesOf(ready.map(chunkAnswer), answerSize)) {
-          const ciphertext = sender.seal(chunksPlaintextParts(frame));
-          yield { frame: { sessionId: session.id, ciphertext } };
+          yield { frame: sender.seal(chunksPlaintextParts(frame)) };
         }
       }
     },
@@ -141,6 +136,17 @@ export function syncService(
       };
     },
   };
+}
+
+/** The session a request's frame is sealed in; `invalid_argument` when either is missing. */
+function sealedRequest(req: { readonly sessionId: string; readonly frame: Uint8Array }): string {
+  if (req.sessionId === '' || req.frame.length === 0) {
+    throw new VitrineError(
+      'invalid_argument',
+      'invalid request: session_id and frame are required',
+    );
+  }
+  return req.sessionId;
 }
 
 /**

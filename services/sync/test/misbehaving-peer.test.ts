@@ -46,14 +46,12 @@ async function misbehavingPeer(
           return response;
         },
         async *fetchChunks(req) {
-          const session = sessions.take(req.frame?.sessionId ?? '');
-          const opened = session
-            .receiver(FETCH_CHUNKS_STREAM)
-            .open(req.frame?.ciphertext ?? new Uint8Array());
+          const session = sessions.take(req.sessionId);
+          const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame);
           const { digests } = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
           const sender = session.sender(FETCH_CHUNKS_STREAM);
           for (const plaintext of answer(digests)) {
-            yield { frame: { sessionId: session.id, ciphertext: sender.seal(plaintext) } };
+            yield { frame: sender.seal(plaintext) };
           }
         },
       }),

@@ -132,7 +132,8 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       });
     const drain = async () => {
       for await (const _ of sync.fetchChunks({
-        frame: { sessionId: session.id, ciphertext: ask },
+        sessionId: session.id,
+        frame: ask,
       })) {
       }
     };
@@ -207,7 +208,7 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     const tampered = first.slice();
     tampered[tampered.length - 1] ^= 1;
     const drain = async (ciphertext: Uint8Array, sessionId = session.id) => {
-      for await (const _ of sync.subscribe({ frame: { sessionId, ciphertext } })) break;
+      for await (const _ of sync.subscribe({ sessionId, frame: ciphertext })) break;
     };
     expect(await codeOf(drain(tampered))).toBe('DataLoss');
     // The session was spent by that attempt: replaying its frame finds no session.
@@ -233,7 +234,8 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       .seal(toBinary(FetchChunksPlaintextSchema, tooMany), { final: true });
     const fetchAll = async () => {
       for await (const _ of sync.fetchChunks({
-        frame: { sessionId: chunkSession.id, ciphertext: ask },
+        sessionId: chunkSession.id,
+        frame: ask,
       })) {
       }
     };
@@ -251,7 +253,7 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       const ciphertext = session
         .sender('fetch-chunks')
         .seal(toBinary(FetchChunksPlaintextSchema, request), { final: true });
-      for await (const _ of sync.fetchChunks({ frame: { sessionId: session.id, ciphertext } })) {
+      for await (const _ of sync.fetchChunks({ sessionId: session.id, frame: ciphertext })) {
       }
     };
     const digest = new Uint8Array(32);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjUKC1NlYWxlZEZyYW1lEhIKCnNlc3Npb25faWQYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI/ChBTdWJzY3JpYmVSZXF1ZXN0EisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkAKEVN1YnNjcmliZVJlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkEKEkZldGNoQ2h1bmtzUmVxdWVzdBIrCgVmcmFtZRgBIAEoCzIcLnZpdHJpbmUuc3luYy52MS5TZWFsZWRGcmFtZSJCChNGZXRjaENodW5rc1Jlc3BvbnNlEisKBWZyYW1lGAEgASgLMhwudml0cmluZS5zeW5jLnYxLlNlYWxlZEZyYW1lIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJCCg9DaHVua3NQbGFpbnRleHQSLwoGY2h1bmtzGAEgAygLMh8udml0cmluZS5zeW5jLnYxLkNodW5rUGxhaW50ZXh0Im4KDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDQoFcGF0Y2gYBCABKAgSDgoGcHJlZml4GAUgASgNEg4KBnN1ZmZpeBgGIAEoDSISChBHZXRTdGF0dXNSZXF1ZXN0Ir0BChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cxI7Cg52ZXJzaW9uX3ZlY3RvchgDIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX21pc3NpbmcYBCABKAQSFAoMc3RhdGVfZGlnZXN0GAUgASgJIt0CCgpQZWVyU3RhdHVzEhEKCWNlbnRlcl9pZBgBIAEoCRIRCgljb25uZWN0ZWQYAiABKAgSMAoMbGFzdF9jb250YWN0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI6Cg1ldmVudHNfYmVoaW5kGAQgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfcGVuZGluZxgFIAEoBBIVCg1ieXRlc19wZW5kaW5nGAYgASgEEhgKEGJ5dGVzX3Blcl9zZWNvbmQYByABKAESEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9ldmVudHNfcmVjZWl2ZWQYCSABKAQSFgoOZXZlbnRzX2FwcGxpZWQYCiABKAQSFgoOY2h1bmtzX2ZldGNoZWQYCyABKAQSFQoNYnl0ZXNfZmV0Y2hlZBgMIAEoBDLnAgoLU3luY1NlcnZpY2USUgoJSGFuZHNoYWtlEiEudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVzcG9uc2USVAoJU3Vic2NyaWJlEiEudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJaCgtGZXRjaENodW5rcxIjLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1JlcXVlc3QaJC52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXNwb25zZTABElIKCUdldFN0YXR1cxIhLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjsKEFN1YnNjcmliZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgCIAEoCRINCgVmcmFtZRgDIAEoDEoECAEQAiIoChFTdWJzY3JpYmVSZXNwb25zZRINCgVmcmFtZRgCIAEoDEoECAEQAiI9ChJGZXRjaENodW5rc1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgCIAEoCRINCgVmcmFtZRgDIAEoDEoECAEQAiIqChNGZXRjaENodW5rc1Jlc3BvbnNlEg0KBWZyYW1lGAIgASgMSgQIARACIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJCCg9DaHVua3NQbGFpbnRleHQSLwoGY2h1bmtzGAEgAygLMh8udml0cmluZS5zeW5jLnYxLkNodW5rUGxhaW50ZXh0Im4KDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDQoFcGF0Y2gYBCABKAgSDgoGcHJlZml4GAUgASgNEg4KBnN1ZmZpeBgGIAEoDSISChBHZXRTdGF0dXNSZXF1ZXN0Ir0BChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cxI7Cg52ZXJzaW9uX3ZlY3RvchgDIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX21pc3NpbmcYBCABKAQSFAoMc3RhdGVfZGlnZXN0GAUgASgJIt0CCgpQZWVyU3RhdHVzEhEKCWNlbnRlcl9pZBgBIAEoCRIRCgljb25uZWN0ZWQYAiABKAgSMAoMbGFzdF9jb250YWN0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI6Cg1ldmVudHNfYmVoaW5kGAQgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfcGVuZGluZxgFIAEoBBIVCg1ieXRlc19wZW5kaW5nGAYgASgEEhgKEGJ5dGVzX3Blcl9zZWNvbmQYByABKAESEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9ldmVudHNfcmVjZWl2ZWQYCSABKAQSFgoOZXZlbnRzX2FwcGxpZWQYCiABKAQSFgoOY2h1bmtzX2ZldGNoZWQYCyABKAQSFQoNYnl0ZXNfZmV0Y2hlZBgMIAEoBDLnAgoLU3luY1NlcnZpY2USUgoJSGFuZHNoYWtlEiEudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVzcG9uc2USVAoJU3Vic2NyaWJlEiEudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJaCgtGZXRjaENodW5rcxIjLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1JlcXVlc3QaJC52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXNwb25zZTABElIKCUdldFN0YXR1cxIhLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -92,37 +92,22 @@ export const HandshakeResponseSchema: GenMessage<HandshakeResponse> = /*@__PURE_
   messageDesc(file_vitrine_sync_v1_sync, 1);
 
 /**
- * One encrypted, authenticated, ordered frame of a session.
- *
- * @generated from message vitrine.sync.v1.SealedFrame
- */
-export type SealedFrame = Message<"vitrine.sync.v1.SealedFrame"> & {
-  /**
-   * @generated from field: string session_id = 1;
-   */
-  sessionId: string;
-
-  /**
-   * @generated from field: bytes ciphertext = 2;
-   */
-  ciphertext: Uint8Array;
-};
-
-/**
- * Describes the message vitrine.sync.v1.SealedFrame.
- * Use `create(SealedFrameSchema)` to create a new message.
- */
-export const SealedFrameSchema: GenMessage<SealedFrame> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 2);
-
-/**
  * @generated from message vitrine.sync.v1.SubscribeRequest
  */
 export type SubscribeRequest = Message<"vitrine.sync.v1.SubscribeRequest"> & {
   /**
-   * @generated from field: vitrine.sync.v1.SealedFrame frame = 1;
+   * From HandshakeResponse; a session serves one call.
+   *
+   * @generated from field: string session_id = 2;
    */
-  frame?: SealedFrame | undefined;
+  sessionId: string;
+
+  /**
+   * A sealed SubscribePlaintext.
+   *
+   * @generated from field: bytes frame = 3;
+   */
+  frame: Uint8Array;
 };
 
 /**
@@ -130,16 +115,18 @@ export type SubscribeRequest = Message<"vitrine.sync.v1.SubscribeRequest"> & {
  * Use `create(SubscribeRequestSchema)` to create a new message.
  */
 export const SubscribeRequestSchema: GenMessage<SubscribeRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 3);
+  messageDesc(file_vitrine_sync_v1_sync, 2);
 
 /**
  * @generated from message vitrine.sync.v1.SubscribeResponse
  */
 export type SubscribeResponse = Message<"vitrine.sync.v1.SubscribeResponse"> & {
   /**
-   * @generated from field: vitrine.sync.v1.SealedFrame frame = 1;
+   * A sealed EventsPlaintext.
+   *
+   * @generated from field: bytes frame = 2;
    */
-  frame?: SealedFrame | undefined;
+  frame: Uint8Array;
 };
 
 /**
@@ -147,16 +134,25 @@ export type SubscribeResponse = Message<"vitrine.sync.v1.SubscribeResponse"> & {
  * Use `create(SubscribeResponseSchema)` to create a new message.
  */
 export const SubscribeResponseSchema: GenMessage<SubscribeResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 4);
+  messageDesc(file_vitrine_sync_v1_sync, 3);
 
 /**
  * @generated from message vitrine.sync.v1.FetchChunksRequest
  */
 export type FetchChunksRequest = Message<"vitrine.sync.v1.FetchChunksRequest"> & {
   /**
-   * @generated from field: vitrine.sync.v1.SealedFrame frame = 1;
+   * From HandshakeResponse; a session serves one call.
+   *
+   * @generated from field: string session_id = 2;
    */
-  frame?: SealedFrame | undefined;
+  sessionId: string;
+
+  /**
+   * A sealed FetchChunksPlaintext.
+   *
+   * @generated from field: bytes frame = 3;
+   */
+  frame: Uint8Array;
 };
 
 /**
@@ -164,16 +160,18 @@ export type FetchChunksRequest = Message<"vitrine.sync.v1.FetchChunksRequest"> &
  * Use `create(FetchChunksRequestSchema)` to create a new message.
  */
 export const FetchChunksRequestSchema: GenMessage<FetchChunksRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 5);
+  messageDesc(file_vitrine_sync_v1_sync, 4);
 
 /**
  * @generated from message vitrine.sync.v1.FetchChunksResponse
  */
 export type FetchChunksResponse = Message<"vitrine.sync.v1.FetchChunksResponse"> & {
   /**
-   * @generated from field: vitrine.sync.v1.SealedFrame frame = 1;
+   * A sealed ChunksPlaintext.
+   *
+   * @generated from field: bytes frame = 2;
    */
-  frame?: SealedFrame | undefined;
+  frame: Uint8Array;
 };
 
 /**
@@ -181,7 +179,7 @@ export type FetchChunksResponse = Message<"vitrine.sync.v1.FetchChunksResponse">
  * Use `create(FetchChunksResponseSchema)` to create a new message.
  */
 export const FetchChunksResponseSchema: GenMessage<FetchChunksResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 6);
+  messageDesc(file_vitrine_sync_v1_sync, 5);
 
 /**
  * Plaintext of one Subscribe response frame: events in the sender's append order, as many
@@ -201,7 +199,7 @@ export type EventsPlaintext = Message<"vitrine.sync.v1.EventsPlaintext"> & {
  * Use `create(EventsPlaintextSchema)` to create a new message.
  */
 export const EventsPlaintextSchema: GenMessage<EventsPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 7);
+  messageDesc(file_vitrine_sync_v1_sync, 6);
 
 /**
  * Plaintext of the first Subscribe frame.
@@ -222,7 +220,7 @@ export type SubscribePlaintext = Message<"vitrine.sync.v1.SubscribePlaintext"> &
  * Use `create(SubscribePlaintextSchema)` to create a new message.
  */
 export const SubscribePlaintextSchema: GenMessage<SubscribePlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 8);
+  messageDesc(file_vitrine_sync_v1_sync, 7);
 
 /**
  * @generated from message vitrine.sync.v1.VersionVectorEntry
@@ -244,7 +242,7 @@ export type VersionVectorEntry = Message<"vitrine.sync.v1.VersionVectorEntry"> &
  * Use `create(VersionVectorEntrySchema)` to create a new message.
  */
 export const VersionVectorEntrySchema: GenMessage<VersionVectorEntry> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 9);
+  messageDesc(file_vitrine_sync_v1_sync, 8);
 
 /**
  * Plaintext of the FetchChunks request frame.
@@ -273,7 +271,7 @@ export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext
  * Use `create(FetchChunksPlaintextSchema)` to create a new message.
  */
 export const FetchChunksPlaintextSchema: GenMessage<FetchChunksPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 10);
+  messageDesc(file_vitrine_sync_v1_sync, 9);
 
 /**
  * Where a wanted chunk likely comes from: it belongs to a run of new chunks that replaced
@@ -306,7 +304,7 @@ export type ChunkBase = Message<"vitrine.sync.v1.ChunkBase"> & {
  * Use `create(ChunkBaseSchema)` to create a new message.
  */
 export const ChunkBaseSchema: GenMessage<ChunkBase> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 11);
+  messageDesc(file_vitrine_sync_v1_sync, 10);
 
 /**
  * Plaintext of one FetchChunks response frame: the answers for the next chunks asked, in
@@ -326,7 +324,7 @@ export type ChunksPlaintext = Message<"vitrine.sync.v1.ChunksPlaintext"> & {
  * Use `create(ChunksPlaintextSchema)` to create a new message.
  */
 export const ChunksPlaintextSchema: GenMessage<ChunksPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 12);
+  messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
  * The answer for one chunk asked.
@@ -378,7 +376,7 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
  * Use `create(ChunkPlaintextSchema)` to create a new message.
  */
 export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 13);
+  messageDesc(file_vitrine_sync_v1_sync, 12);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusRequest
@@ -391,7 +389,7 @@ export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 14);
+  messageDesc(file_vitrine_sync_v1_sync, 13);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusResponse
@@ -435,7 +433,7 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 15);
+  messageDesc(file_vitrine_sync_v1_sync, 14);
 
 /**
  * @generated from message vitrine.sync.v1.PeerStatus
@@ -512,7 +510,7 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 16);
+  messageDesc(file_vitrine_sync_v1_sync, 15);
 
 /**
  * Replication between the sync services of two centers. A peer first runs Handshake (an
