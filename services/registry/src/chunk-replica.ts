@@ -322,8 +322,8 @@ export class ChunkReplica {
       const wanted = batch.map((i) => digests[i] as Uint8Array);
       const readable = wanted.filter((d) => allowed.get(toHex(d)));
       // Not verified here: the peer checks every chunk against its digest before storing
-      // it, and takes one that fails from another center. Hashing what is served cost the
-      // serving center about a seventh of its CPU.
+      // it, and takes one that fails from another center. Hashing what is served took 7%
+      // of the serving center's busy time.
       const read = await this.store.readBatch(readable, { verify: false });
       const data = new Map(readable.map((d, k) => [d, read[k]]));
       const served: ServedChunk[] = [];
