@@ -28,18 +28,18 @@ const MOST_PER_GROUP = 512;
  */
 const GROUP_INTERVAL_MS = 50;
 
-/**
- * Writes chunks to the chunk store and records them as held, in groups (group commit):
- * chunks written close together share one sync of the store and one statement. A chunk is
- * recorded only after the store's sync that makes it durable (a chunk recorded survives a
- * crash), and a writer need not wait for the record: `write` says when each is done.
- */
 /** A chunk written and waiting for its group's record, with who to tell when it is. */
 interface Waiting {
   readonly chunk: StoredChunk;
   readonly done: (err?: unknown) => void;
 }
 
+/**
+ * Writes chunks to the chunk store and records them as held, in groups (group commit):
+ * chunks written close together share one sync of the store and one statement. A chunk is
+ * recorded only after the store's sync that makes it durable (a chunk recorded survives a
+ * crash), and a writer need not wait for the record: `write` says when each is done.
+ */
 export class ChunkRecorder {
   #waiting: Waiting[] = [];
   #flushing: Promise<void> | undefined;
