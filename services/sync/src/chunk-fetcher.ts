@@ -19,7 +19,7 @@ interface Round {
   readonly plan: FetchPlan;
   /** For chunks of the round, by hex digest: bytes held here each may come as a patch of. */
   readonly bases: ReadonlyMap<string, ChunkBase>;
-  /** One per chunk written: settles once it is recorded as held. */
+  /** One per chunk written in the round: settles once it is recorded as held. */
   readonly recorded: Promise<void>[];
 }
 
@@ -152,7 +152,7 @@ export class ChunkFetcher {
     }
   }
 
-  /** One FetchChunks call, writing a few chunks while the next arrive; how many it held. */
+  /** One FetchChunks call, writing its chunks as they arrive; how many the peer held. */
   async #fetchBatch(
     peer: FederationCenter,
     batch: Uint8Array[],
@@ -205,8 +205,9 @@ export class ChunkFetcher {
             middle: chunk.data,
           })
         : this.chunks.receive(digest, chunk.data);
-    round.recorded.push(recorded);
     return written.then(() => {
+      // Only a chunk written has a record to wait for: one refused is another peer's.
+      round.recorded.push(recorded);
       round.plan.stored(peer.id, digest);
       const status = this.statuses.of(peer.id);
       status.chunksFetched++;
