@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VitrineError } from '@vitrine/errors';
 import { errorCode, syncDirectory } from './atomic-file.js';
+import { ChunkIndex, type Location } from './chunk-index.js';
 import type { ChunkLayout } from './chunk-layout.js';
 
 /**
@@ -30,13 +31,6 @@ const PACK_FILE_MODE = 0o644;
 const RECORDS_PER_WRITE = 256;
 const BYTES_PER_WRITE = 8 * 1024 * 1024;
 
-/** Where a chunk's bytes are. */
-interface Location {
-  readonly pack: number;
-  readonly offset: number;
-  readonly length: number;
-}
-
 /** A record waiting to be appended, and its caller. */
 interface QueuedRecord {
   readonly kind: number;
@@ -60,18 +54,18 @@ interface ActivePack {
  *
  * - Only the instance that created a pack writes to it, and only by appending, one write
  *   at a time (of every record queued by then), so a crash can only cut the last records
- *   of a pack short. Opening a store
- *   reads every record header and indexes the chunks in memory (about 100 bytes each);
- *   the scan stops at a record cut short, which was never made durable and so was never
- *   reported stored. Each instance starts a pack of its own (packs are created with
- *   O_EXCL), so two instances on one folder never write the same file.
+ *   of a pack short. Opening a store reads every record header and indexes the chunks in
+ *   memory (a ChunkIndex: 65–130 bytes each); the scan stops at a record cut short, which
+ *   was never made durable and so was never reported stored. Each instance starts a pack
+ *   of its own (packs are created with O_EXCL), so two instances on one folder never write
+ *   the same file.
  * - Chunk bytes are checked against their digest by the store on every read, so a record
  *   that a crash left whole in length but not in content surfaces as `data_loss`.
  * - Deleting a chunk appends a record saying so; its bytes stay in the pack until packs
  *   are compacted, which this layout does not do yet.
  */
 export class PackLayout implements ChunkLayout {
-  readonly #index = new Map<string, Location>();
+  readonly #index = new ChunkIndex();
   /** Every pack, by number: older ones opened read-only, this instance's own read-write. */
   readonly #handles = new Map<number, FileHandle>();
   #nextPack: number;
@@ -373,7 +367,7 @@ function packPath(dir: string, pack: number): string {
  * its record headers in order up to the first one that is not whole: the end of what was
  * appended before a crash. Synchronous reads: this runs once, as the store opens.
  */
-function indexPack(fd: number, size: number, pack: number, index: Map<string, Location>): void {
+function indexPack(fd: number, size: number, pack: number, index: ChunkIndex): void {
   const header = Buffer.alloc(HEADER_BYTES);
   for (let at = 0; at + HEADER_BYTES <= size; ) {
     if (readSync(fd, header, 0, HEADER_BYTES, at) < HEADER_BYTES) return;
