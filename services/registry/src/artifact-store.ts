@@ -1,17 +1,13 @@
-import { fromBinary } from '@bufbuild/protobuf';
 import { VitrineError } from '@vitrine/errors';
-import {
-  type ArtifactKind,
-  ArtifactKindSchema,
-  type Manifest,
-  ManifestSchema,
-} from '@vitrine/proto/artifact';
+import { type ArtifactKind, ArtifactKindSchema, type ChunkRef } from '@vitrine/proto/artifact';
 import { enumWord } from '@vitrine/proto/enum-words';
 import type { ArtifactPublished } from '@vitrine/proto/event';
 import type { PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { coveredBy, type ScopeLimit } from './access/scope-filter.js';
 import type { EventStamp } from './apply-event.js';
+import type { ChunkEntries } from './chunk-list.js';
+import { chunkRefsOf, type ManifestHead, readManifestHead } from './manifest-bytes.js';
 import type { ArtifactTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
@@ -35,7 +31,7 @@ export async function applyArtifactPublished(
   at: EventStamp,
   body: ArtifactPublished,
 ): Promise<void> {
-  const manifest = decodeManifest(at, body.manifest);
+  const { manifest, chunkCount } = decodeManifest(at, body.manifest);
   const inserted = await tx
     .insertInto('artifacts')
     .values({
@@ -45,7 +41,7 @@ export async function applyArtifactPublished(
       version: manifest.version,
       size: manifest.size,
       content_digest: manifest.contentDigest,
-      chunk_count: manifest.chunks.length,
+      chunk_count: chunkCount,
       residency: manifest.residency,
       supersedes: manifest.supersedes,
       origin: at.origin,
@@ -60,17 +56,13 @@ export async function applyArtifactPublished(
   // The same content and metadata published at two centers is one artifact: the first
   // publication to arrive is kept.
   if (inserted.numInsertedOrUpdatedRows === 0n) return;
+  // The chunk list is read from the manifest's bytes as it is inserted, a batch at a time.
+  let idx = 0;
   let offset = 0n;
-  for (let start = 0; start < manifest.chunks.length; start += CHUNK_ROWS_PER_INSERT) {
-    const rows = manifest.chunks.slice(start, start + CHUNK_ROWS_PER_INSERT).map((chunk, i) => {
-      const row = {
-        artifact_id: body.artifactId,
-        idx: start + i,
-        digest: chunk.digest,
-        size: chunk.size,
-        offset,
-      };
-      offset += BigInt(chunk.size);
+  for (const batch of batchesOf(chunkRefsIn(at, body.manifest), CHUNK_ROWS_PER_INSERT)) {
+    const rows = batch.map(({ digest, size }) => {
+      const row = { artifact_id: body.artifactId, idx: idx++, digest, size, offset };
+      offset += BigInt(size);
       return row;
     });
     await tx.insertInto('artifact_chunks').values(rows).execute();
@@ -78,20 +70,49 @@ export async function applyArtifactPublished(
   await refreshArtifactHoldings(tx, body.artifactId, at.local);
 }
 
-/** The manifest an ArtifactPublished event carries; `data_loss` when it does not decode. */
-function decodeManifest(at: EventStamp, bytes: Uint8Array): Manifest {
+/** `items` in arrays of `size` (the last one shorter), taken as they come. */
+function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * The manifest an ArtifactPublished event carries, but for its chunk list (see
+ * `chunkRefsIn`); `data_loss` when it does not decode.
+ */
+function decodeManifest(at: EventStamp, bytes: Uint8Array): ManifestHead {
   if (bytes.length === 0) {
     throw new VitrineError('data_loss', `ArtifactPublished ${at.origin}/${at.seq} has no manifest`);
   }
   try {
-    return fromBinary(ManifestSchema, bytes);
+    return readManifestHead(bytes);
   } catch (cause) {
-    throw new VitrineError(
-      'data_loss',
-      `ArtifactPublished ${at.origin}/${at.seq} carries a manifest that does not decode`,
-      { cause },
-    );
+    throw undecodable(at, cause);
   }
+}
+
+/** The chunk references of a manifest, in order; `data_loss` at one that does not decode. */
+function* chunkRefsIn(at: EventStamp, bytes: Uint8Array): Generator<ChunkRef> {
+  try {
+    yield* chunkRefsOf(bytes);
+  } catch (cause) {
+    throw undecodable(at, cause);
+  }
+}
+
+function undecodable(at: EventStamp, cause: unknown): VitrineError {
+  return new VitrineError(
+    'data_loss',
+    `ArtifactPublished ${at.origin}/${at.seq} carries a manifest that does not decode`,
+    { cause },
+  );
 }
 
 /**
@@ -129,15 +150,11 @@ export async function markAvailable(tx: Db, artifactId: string): Promise<void> {
 }
 
 /** Records chunks now held in this center's chunk store (idempotent). */
-export async function recordChunks(
-  tx: Db,
-  chunks: readonly { digest: Uint8Array; size: number }[],
-): Promise<void> {
-  for (let start = 0; start < chunks.length; start += CHUNK_ROWS_PER_INSERT) {
-    const rows = chunks.slice(start, start + CHUNK_ROWS_PER_INSERT);
+export async function recordChunks(tx: Db, chunks: ChunkEntries): Promise<void> {
+  for (const batch of batchesOf(chunks, CHUNK_ROWS_PER_INSERT)) {
     await tx
       .insertInto('chunks')
-      .values(rows.map((c) => ({ digest: c.digest, size: c.size })))
+      .values(batch.map(({ digest, size }) => ({ digest, size })))
       .onConflict((oc) => oc.column('digest').doNothing())
       .execute();
   }

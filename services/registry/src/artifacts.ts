@@ -3,17 +3,13 @@ import { create } from '@bufbuild/protobuf';
 import { Chunker, type ChunkStore } from '@vitrine/chunks';
 import { bytesEqual, sha256, signDetached, toHex } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
-import {
-  type ChunkRef,
-  ChunkRefSchema,
-  type Manifest,
-  ManifestSchema,
-} from '@vitrine/proto/artifact';
+import { type Manifest, ManifestSchema } from '@vitrine/proto/artifact';
 import { ArtifactPublishedSchema } from '@vitrine/proto/event';
 import type { PushArtifactMetadata, PushArtifactRequest } from '@vitrine/proto/registry';
 import type { Kysely } from 'kysely';
 import { artifactContent } from './artifact-content.js';
 import { type ArtifactRow, findArtifact, recordChunks } from './artifact-store.js';
+import { ChunkList } from './chunk-list.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import { encodeManifest } from './manifest-bytes.js';
 import type { RegistryDatabase } from './schema.js';
@@ -84,14 +80,14 @@ export class Artifacts {
       throw new VitrineError('data_loss', 'the uploaded bytes do not match expected_digest');
     }
     const manifest = manifestOf(meta, content);
-    const manifestBytes = encodeManifest(manifest);
+    const manifestBytes = encodeManifest(manifest, content.chunks);
     const id = artifactId(manifestBytes);
     const signature = await signDetached(this.center.signingKey, MANIFEST_DOMAIN, manifestBytes);
     const created = await this.log.transact(this.db, async (tx) => {
       await this.log.lock(tx);
       assertNotCancelled(signal);
       if (await findArtifact(tx, id)) return false;
-      await recordChunks(tx, manifest.chunks);
+      await recordChunks(tx, content.chunks);
       await this.log.append(
         tx,
         actor,
@@ -134,13 +130,13 @@ export class Artifacts {
   async #ingest(rest: AsyncIterable<PushArtifactRequest>): Promise<IngestedContent> {
     const chunker = new Chunker();
     const whole = createHash('sha256');
-    const chunks: ChunkRef[] = [];
+    const chunks = new ChunkList();
     const inFlight = new Set<Promise<void>>();
     const counts = { stored: 0, reused: 0 };
     let size = 0n;
     const write = async (data: Uint8Array) => {
       const digest = sha256(data);
-      chunks.push(create(ChunkRefSchema, { digest, size: data.length }));
+      chunks.push(digest, data.length);
       const done = this.store.put(data, digest).then((r) => {
         counts[r.stored ? 'stored' : 'reused']++;
       });
@@ -182,7 +178,7 @@ export class Artifacts {
 interface IngestedContent {
   digest: Uint8Array;
   size: bigint;
-  chunks: ChunkRef[];
+  chunks: ChunkList;
   stored: number;
   reused: number;
 }
@@ -191,7 +187,10 @@ function assertNotCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new VitrineError('unavailable', 'upload was cancelled before it ended');
 }
 
-/** The manifest of an upload: content fields only, residency sorted. */
+/**
+ * The manifest of an upload: content fields only, residency sorted; its chunk list stays in
+ * the upload's ChunkList, which `encodeManifest` is given beside it.
+ */
 function manifestOf(meta: PushArtifactMetadata, content: IngestedContent): Manifest {
   return create(ManifestSchema, {
     kind: meta.kind,
@@ -199,7 +198,6 @@ function manifestOf(meta: PushArtifactMetadata, content: IngestedContent): Manif
     version: meta.version,
     contentDigest: content.digest,
     size: content.size,
-    chunks: content.chunks,
     residency: [...meta.residency].sort(),
     supersedes: meta.supersedes,
   });

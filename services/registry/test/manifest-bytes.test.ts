@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ArtifactKind, ChunkRefSchema, ManifestSchema } from '@vitrine/proto/artifact';
 import { describe, expect, it } from 'vitest';
-import { encodeManifest } from '../src/manifest-bytes.js';
+import { ChunkList } from '../src/chunk-list.js';
+import { chunkRefsOf, encodeManifest, readManifestHead } from '../src/manifest-bytes.js';
 
 const bytes = (n: number) => new Uint8Array(randomBytes(n));
 const refs = (sizes: number[], digestBytes = 32) =>
@@ -30,5 +31,32 @@ describe('a manifest’s canonical bytes', () => {
     const encoded = encodeManifest(manifest);
     expect(Buffer.compare(encoded, toBinary(ManifestSchema, manifest))).toBe(0);
     expect(fromBinary(ManifestSchema, encoded)).toEqual(manifest);
+  });
+
+  it('are the same from an upload’s chunk list, and read back without decoding the list at once', () => {
+    const chunks = refs(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 262_144));
+    const manifest = create(ManifestSchema, {
+      kind: ArtifactKind.SOURCE,
+      product: 'router-os',
+      version: '4.2',
+      contentDigest: bytes(32),
+      size: 9_999n,
+      chunks,
+      residency: ['EU'],
+    });
+    const list = new ChunkList();
+    for (const { digest, size } of chunks) list.push(digest, size);
+    expect(list.length).toBe(3000);
+    const encoded = encodeManifest({ ...manifest, chunks: [] }, list);
+    expect(Buffer.compare(encoded, toBinary(ManifestSchema, manifest))).toBe(0);
+
+    const { manifest: head, chunkCount } = readManifestHead(encoded);
+    expect(chunkCount).toBe(3000);
+    expect(head).toEqual({ ...manifest, chunks: [] });
+    expect([...chunkRefsOf(encoded)]).toEqual(chunks);
+  });
+
+  it('refuses a chunk list digest that is not 32 bytes', () => {
+    expect(() => new ChunkList().push(bytes(31), 1)).toThrow(RangeError);
   });
 });

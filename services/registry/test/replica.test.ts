@@ -182,8 +182,16 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       .where('origin', '=', 'europe')
       .executeTakeFirstOrThrow();
     const before = await us.replica.versionVector();
-    // No manifest at all, and one cut off inside its first field.
-    for (const manifest of [new Uint8Array(), new Uint8Array([0x0a, 0xff])]) {
+    // No manifest at all, one cut off inside its first field, one whose chunk reference
+    // does not decode (found only while the chunk list is inserted), and one whose chunk
+    // list field has the wrong wire type.
+    const manifests = [
+      new Uint8Array(),
+      new Uint8Array([0x0a, 0xff]),
+      new Uint8Array([0x10, 0x01, 0x32, 0x02, 0x0a, 0xff]),
+      new Uint8Array([0x30, 0x01]),
+    ];
+    for (const manifest of manifests) {
       const value = create(ArtifactPublishedSchema, {
         artifactId: 'bogus',
         manifest,
@@ -210,6 +218,12 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       });
     }
     expect(await us.replica.versionVector()).toEqual(before);
+    const bogus = await us.database.db
+      .selectFrom('artifacts')
+      .select('id')
+      .where('id', '=', 'bogus')
+      .execute();
+    expect(bogus).toEqual([]);
   });
 
   it('sends only headers of events outside a peer’s residency; the peer refuses bodies it may not hold', async () => {
