@@ -77,6 +77,18 @@ export class SealedSender {
     plaintext: Uint8Array | readonly Uint8Array[],
     options: { final?: boolean } = {},
   ): Uint8Array {
+    return Buffer.concat(this.sealPieces(plaintext, options));
+  }
+
+  /**
+   * Seals the next frame as `seal` does, as the pieces whose concatenation is the frame:
+   * the flags byte, the ciphertext of each plaintext part, the tag. Written out piece by
+   * piece, a frame is never copied whole.
+   */
+  sealPieces(
+    plaintext: Uint8Array | readonly Uint8Array[],
+    options: { final?: boolean } = {},
+  ): Uint8Array[] {
     if (this.#ended) throw new VitrineError('failed_precondition', 'sealed stream already ended');
     if (this.#counter >= MAX_FRAMES) {
       throw new VitrineError('failed_precondition', 'sealed stream frame limit reached');
@@ -90,15 +102,13 @@ export class SealedSender {
     let length = 0;
     for (const part of parts) length += part.length;
     cipher.setAAD(aad, { plaintextLength: length });
-    const frame = Buffer.allocUnsafe(1 + length + TAG_BYTES);
-    frame[0] = flags;
-    let at = 1;
-    for (const part of parts) at += cipher.update(part).copy(frame, at);
+    const pieces: Uint8Array[] = [Buffer.of(flags)];
+    for (const part of parts) pieces.push(cipher.update(part));
     cipher.final();
-    cipher.getAuthTag().copy(frame, at);
+    pieces.push(cipher.getAuthTag());
     this.#counter++;
     this.#ended = flags === FLAG_FINAL;
-    return frame;
+    return pieces;
   }
 }
 

@@ -94,6 +94,28 @@ describe('a sealed stream', () => {
     }
   });
 
+  it('seals a frame as pieces that join to the frame seal makes, and opens in turn', async () => {
+    const { asia } = await sessions();
+    const key = await documentedStreamKey(asia.sendKey, 'fetch:8');
+    const [whole, pieces] = [new SealedSender(key), new SealedSender(key)];
+    const receiver = new SealedReceiver(key);
+    const layouts = [[65_536, 3, 0, 1], [], [4096]];
+    for (const [i, sizes] of layouts.entries()) {
+      const parts = sizes.map((size) => randomBytes(size));
+      const final = i === layouts.length - 1;
+      const sealed = pieces.sealPieces(parts, { final });
+      // flags byte, a ciphertext per part, the tag
+      expect(sealed.map((p) => p.length)).toEqual([1, ...sizes, 16]);
+      const frame = Buffer.concat(sealed);
+      expect(Buffer.compare(frame, whole.seal(parts, { final }))).toBe(0);
+      expect(Buffer.from(receiver.open(frame).plaintext).equals(Buffer.concat(parts))).toBe(true);
+    }
+    receiver.assertEnded();
+    expect(() => pieces.sealPieces([])).toThrow(
+      expect.objectContaining({ code: 'failed_precondition' }),
+    );
+  });
+
   it.each([
     ['flags byte', 0],
     ['ciphertext', 20],

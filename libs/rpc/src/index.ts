@@ -11,6 +11,7 @@ export {
   createGrpcClientTransport,
 } from './clients.js';
 export { DescriptorIndex } from './descriptor-index.js';
+export { bytesFieldPieces, type EncodedStream } from './encoded-streams.js';
 export {
   codeName,
   codeOf,

@@ -6,6 +6,11 @@ import { file_grpc_health_v1_health } from '@vitrine/proto/health';
 import { file_grpc_reflection_v1_reflection } from '@vitrine/proto/reflection-v1';
 import { file_grpc_reflection_v1alpha_reflection } from '@vitrine/proto/reflection-v1alpha';
 import { DescriptorIndex } from './descriptor-index.js';
+import {
+  type EncodedStream,
+  encodedStreamHandler,
+  routeEncodedStreams,
+} from './encoded-streams.js';
 import { errorInterceptor } from './error-interceptor.js';
 import { closeGracefully } from './graceful-close.js';
 import { registerHealthService } from './health-service.js';
@@ -28,6 +33,12 @@ export interface StartServerOptions {
   /** TCP port; 0 picks a free one (see RunningServer.port). */
   readonly port: number;
   readonly routes: (router: ConnectRouter) => void;
+  /**
+   * Server streams written to gRPC callers as their messages' encoded pieces (see
+   * encoded-streams.ts); routed for every other protocol too, replacing any handler
+   * `routes` gave their methods.
+   */
+  readonly encodedStreams?: readonly EncodedStream[];
   /** Descriptors reflection serves, beyond the services routed (which are always included). */
   readonly files: readonly DescFile[];
   /** Fully-qualified service names the health service reports SERVING. */
@@ -78,6 +89,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 function routesWith(options: StartServerOptions, health: HealthStatus) {
   return (router: ConnectRouter): void => {
     options.routes(router);
+    routeEncodedStreams(router, options.encodedStreams ?? []);
     registerHealthService(router, health);
     const index = new DescriptorIndex([
       ...options.files,
@@ -103,7 +115,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   const health = new HealthStatus(options.healthServices);
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
+  const connect = connectNodeAdapter({
     routes: routesWith(options, health),
     interceptors: [
       serverTelemetryInterceptor(),
@@ -111,9 +124,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.interceptors ?? []),
     ],
     acceptCompression: [],
-    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    readMaxBytes,
     shutdownSignal: shutdown.signal,
   });
+  const handler = encodedStreamHandler(
+    options.encodedStreams ?? [],
+    { logger: options.logger, readMaxBytes, shutdownSignal: shutdown.signal },
+    connect,
+  );
   const listener = createProtocolListener(handler, options.tls);
   const port = await listen(listener.server, options.port, host);
   const url = `${options.tls === undefined ? 'http' : 'https'}://${urlHost(host)}:${port}`;

@@ -13,6 +13,7 @@ import {
   SpanStatusCode,
   type TextMapGetter,
   type TextMapSetter,
+  type Tracer,
   trace,
 } from '@opentelemetry/api';
 import { codeName } from './error-interceptor.js';
@@ -44,14 +45,16 @@ const SERVER_FAULTS = new Set([
 type Side = 'server' | 'client';
 
 interface Instruments {
+  readonly tracer: Tracer;
   readonly calls: Counter;
   readonly duration: Histogram;
 }
 
-/** Creates the per-side counter and histogram from the meter provider registered now. */
+/** Creates the per-side tracer, counter and histogram from the providers registered now. */
 function instruments(side: Side): Instruments {
   const meter = metrics.getMeter(SCOPE);
   return {
+    tracer: trace.getTracer(SCOPE),
     calls: meter.createCounter(`rpc.${side}.calls`, {
       description: `RPCs ${side === 'server' ? 'served' : 'made'}, by method and outcome`,
       unit: '{call}',
@@ -106,29 +109,43 @@ async function* observeStream<T>(
   }
 }
 
+/** One call being observed: the context its work runs in, and what ends its span and metrics. */
+export interface ObservedCall {
+  readonly context: Context;
+  readonly finish: (err?: unknown) => void;
+}
+
+/** Starts the span of one call (continuing the caller's trace on the server side). */
+function beginCall(
+  side: Side,
+  tools: Instruments,
+  call: { readonly service: string; readonly method: string; readonly header: Headers },
+): ObservedCall {
+  const base = { 'rpc.system': 'grpc', 'rpc.service': call.service, 'rpc.method': call.method };
+  const parent =
+    side === 'server'
+      ? propagation.extract(context.active(), call.header, headerGetter)
+      : context.active();
+  const kind = side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT;
+  const span = tools.tracer.startSpan(
+    `${call.service}/${call.method}`,
+    { kind, attributes: base },
+    parent,
+  );
+  const ctx = trace.setSpan(parent, span);
+  if (side === 'client') propagation.inject(ctx, call.header, headerSetter);
+  return { context: ctx, finish: finisher(side, span, tools, base) };
+}
+
 /** Wraps one call in a span, propagation and metrics, for either side. */
 function observe(side: Side): Interceptor {
   const tools = instruments(side);
-  const tracer = trace.getTracer(SCOPE);
   return (next) => async (req: UnaryRequest | StreamRequest) => {
-    const base = {
-      'rpc.system': 'grpc',
-      'rpc.service': req.service.typeName,
-      'rpc.method': req.method.name,
-    };
-    const parent =
-      side === 'server'
-        ? propagation.extract(context.active(), req.header, headerGetter)
-        : context.active();
-    const kind = side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT;
-    const span = tracer.startSpan(
-      `${base['rpc.service']}/${base['rpc.method']}`,
-      { kind, attributes: base },
-      parent,
-    );
-    const ctx = trace.setSpan(parent, span);
-    if (side === 'client') propagation.inject(ctx, req.header, headerSetter);
-    const finish = finisher(side, span, tools, base);
+    const { context: ctx, finish } = beginCall(side, tools, {
+      service: req.service.typeName,
+      method: req.method.name,
+      header: req.header,
+    });
     try {
       const res = await context.with(ctx, () => next(req));
       if (!res.stream) {
@@ -142,6 +159,20 @@ function observe(side: Side): Interceptor {
       throw err;
     }
   };
+}
+
+/**
+ * The server telemetry of calls served outside Connect's interceptors (a response stream
+ * written to HTTP/2 directly): the same span, trace continuation and metrics as
+ * `serverTelemetryInterceptor`, started per call.
+ */
+export function serverCallTelemetry(): (call: {
+  readonly service: string;
+  readonly method: string;
+  readonly header: Headers;
+}) => ObservedCall {
+  const tools = instruments('server');
+  return (call) => beginCall('server', tools, call);
 }
 
 /**

@@ -6,6 +6,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredSignals, createGrpcClient, type RunningServer } from '../src/index.js';
 import { startEchoServer } from './echo-server.js';
+import { encodedPull } from './encoded-pull.js';
 
 const CHILD = new URL('./telemetry-child.ts', import.meta.url).pathname;
 const LIST = 'vitrine.registry.v1.RegistryService/ListArtifacts';
@@ -143,6 +144,32 @@ describe('telemetry interceptors', () => {
       (s) => s.attributes['rpc.grpc.status_code'],
     );
     expect(codes).toEqual([0, Code.DataLoss]);
+  });
+
+  it('observes an encoded stream served directly the same way, joined to the caller', async () => {
+    spans.reset();
+    const direct = await startEchoServer({
+      encodedStreams: [encodedPull({ yielded: 0, closed: false })],
+    });
+    try {
+      const client = createGrpcClient(RegistryService, direct.url);
+      for await (const _ of client.pullArtifact({ id: 'size:100' }));
+      await (async () => {
+        for await (const _ of client.pullArtifact({ id: 'fail:data_loss' }));
+      })().catch(() => undefined);
+    } finally {
+      await direct.close();
+    }
+    const name = 'vitrine.registry.v1.RegistryService/PullArtifact';
+    const served = await byName(name, 1);
+    const called = await byName(name, 2);
+    expect(served.map((s) => [s.attributes['rpc.grpc.status_code'], s.status.code])).toEqual([
+      [0, 0],
+      [Code.DataLoss, 2],
+    ]);
+    expect(served.map((s) => s.parentSpanContext?.spanId)).toEqual(
+      called.map((s) => s.spanContext().spanId),
+    );
   });
 
   it('counts calls and their duration by method and outcome', async () => {

@@ -8,7 +8,7 @@ import { type Federation, loadFederation } from './federation.js';
 import { PeerStatuses } from './peer-status.js';
 import { loadPeerTransport } from './peer-transport.js';
 import { Replicator } from './replicator.js';
-import { syncService } from './service.js';
+import { fetchChunksStream, syncService } from './service.js';
 import { SessionTable } from './sessions.js';
 
 /** A running sync service. */
@@ -55,6 +55,7 @@ export async function startSync(
         SyncService,
         syncService(federation, options.replica, options.chunks, sessions, statuses),
       ),
+    encodedStreams: [fetchChunksStream(federation, options.chunks, sessions)],
     files: [],
     healthServices: [SyncService.typeName],
     logger,

@@ -10,9 +10,11 @@ import {
   ChunkPlaintextSchema,
   EventsPlaintextSchema,
   FetchChunksPlaintextSchema,
+  type FetchChunksRequestSchema,
+  type FetchChunksResponseSchema,
   PeerStatusSchema,
   SubscribePlaintextSchema,
-  type SyncService,
+  SyncService,
 } from '@vitrine/proto/sync';
 import {
   type ChunkBase,
@@ -21,6 +23,7 @@ import {
   type Replica,
   type ServedChunk,
 } from '@vitrine/registry';
+import { bytesFieldPieces, type EncodedStream } from '@vitrine/rpc';
 import { chunksPlaintextParts } from './chunk-frame.js';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
@@ -46,6 +49,8 @@ export const FETCH_CHUNKS_STREAM = 'fetch-chunks';
  * by the time the previous frame was sent.
  */
 const FRAME_CHUNKS = 16;
+/** FetchChunksResponse.frame's field number. */
+const RESPONSE_FRAME_FIELD = 2;
 /** Most chunks one FetchChunks call may ask for. */
 const MAX_FETCH = 1024;
 
@@ -53,8 +58,7 @@ const MAX_FETCH = 1024;
  * The sync service's handlers, answering peers: Handshake authenticates a peer against
  * the federation manifest and agrees session keys; Subscribe streams, sealed, every event
  * the peer lacks and then new ones live, bodies only where their residency allows the peer.
- * FetchChunks sends the chunks asked for, sealed, refusing any of an artifact that may not
- * be held in the peer's jurisdiction.
+ * FetchChunks is served apart, as an encoded stream (`fetchChunksStream`).
  */
 export function syncService(
   federation: Federation,
@@ -94,26 +98,6 @@ export function syncService(
       }
     },
 
-    async *fetchChunks(req) {
-      const session = sessions.take(sealedRequest(req));
-      const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame);
-      const asked = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
-      const { digests } = asked;
-      if (digests.length > MAX_FETCH) {
-        throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);
-      }
-      const bases = chunkBases(asked.bases, digests.length);
-      const peer = federation.manifest.center(session.peerId);
-      if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
-      const sender = session.sender(FETCH_CHUNKS_STREAM);
-      const answers = chunks.readManyFor(peer, digests, bases);
-      for await (const ready of readyBatches(answers, FRAME_CHUNKS)) {
-        for (const frame of framesOf(ready.map(chunkAnswer), answerSize)) {
-          yield { frame: sender.seal(chunksPlaintextParts(frame)) };
-        }
-      }
-    },
-
     async getStatus() {
       const vector = await replica.versionVector();
       return {
@@ -134,6 +118,44 @@ export function syncService(
           }),
         ),
       };
+    },
+  };
+}
+
+/**
+ * FetchChunks: sends the chunks asked for, sealed, several to a frame, refusing any of an
+ * artifact that may not be held in the peer's jurisdiction. Each response is yielded as the
+ * pieces of its encoding — the ciphertext of every chunk's bytes where the cipher left it —
+ * so a frame is never copied whole on its way to the peer.
+ */
+export function fetchChunksStream(
+  federation: Federation,
+  chunks: ChunkReplica,
+  sessions: SessionTable,
+): EncodedStream<typeof FetchChunksRequestSchema, typeof FetchChunksResponseSchema> {
+  return {
+    method: SyncService.method.fetchChunks,
+    async *serve(req) {
+      const session = sessions.take(sealedRequest(req));
+      const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame);
+      const asked = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
+      const { digests } = asked;
+      if (digests.length > MAX_FETCH) {
+        throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);
+      }
+      const bases = chunkBases(asked.bases, digests.length);
+      const peer = federation.manifest.center(session.peerId);
+      if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
+      const sender = session.sender(FETCH_CHUNKS_STREAM);
+      const answers = chunks.readManyFor(peer, digests, bases);
+      for await (const ready of readyBatches(answers, FRAME_CHUNKS)) {
+        for (const frame of framesOf(ready.map(chunkAnswer), answerSize)) {
+          yield bytesFieldPieces(
+            RESPONSE_FRAME_FIELD,
+            sender.sealPieces(chunksPlaintextParts(frame)),
+          );
+        }
+      }
     },
   };
 }
