@@ -171,8 +171,14 @@ async function serveCall(
     sendStatus(res, 0, '');
     return undefined;
   } catch (err) {
-    const status = toConnectError(err, options.logger, signal);
-    if (!res.closed && !res.stream.destroyed) sendStatus(res, status.code, status.rawMessage);
+    // Once the call has ended (caller gone, deadline, shutdown), that is its outcome,
+    // whatever the handler or the request stream threw on the way out.
+    const status = toConnectError(signal.aborted ? signal.reason : err, options.logger, signal);
+    try {
+      if (!res.closed && !res.stream.destroyed) sendStatus(res, status.code, status.rawMessage);
+    } catch {
+      res.stream.destroy();
+    }
     return status;
   } finally {
     clearTimeout(deadline);
@@ -323,12 +329,19 @@ function pathOf(req: http.IncomingMessage | http2.Http2ServerRequest): string {
   return (req.url ?? '').split('?', 1)[0] ?? '';
 }
 
-/** A request's headers as fetch Headers, for trace context; pseudo-headers left out. */
+/**
+ * A request's headers as fetch Headers, for trace context; pseudo-headers, and any value
+ * fetch Headers would refuse, left out.
+ */
 function headersOf(req: http.IncomingMessage | http2.Http2ServerRequest): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (name.startsWith(':') || value === undefined) continue;
-    headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    try {
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    } catch {
+      // not a header trace context could be read from
+    }
   }
   return headers;
 }
