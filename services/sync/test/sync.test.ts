@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { initiateHandshake, signManifest, verifyManifest } from '@vitrine/channel';
 import { Chunker } from '@vitrine/chunks';
 import { generateSigningKeyPair, sha256 } from '@vitrine/crypto';
@@ -8,12 +8,13 @@ import { ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
 import {
   type ChunkBaseSchema,
+  ChunksPlaintextSchema,
   FetchChunksPlaintextSchema,
   SubscribePlaintextSchema,
   SyncService,
 } from '@vitrine/proto/sync';
 import { MAX_BASE_RUN } from '@vitrine/registry';
-import { createGrpcClient } from '@vitrine/rpc';
+import { createConnectClient, createGrpcClient } from '@vitrine/rpc';
 import { findStoredBytes, grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pull, randomContent, upload } from './artifact-io.js';
@@ -70,6 +71,48 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       expect(available.bytesHeld).toBe(BigInt(content.length));
       expect(Buffer.compare(await pull(c.client, id), content)).toBe(0);
     }
+  });
+
+  it('serves FetchChunks over the Connect protocol too, the same sealed chunks', async () => {
+    const { europe, us } = f.centers;
+    const content = randomContent(1024 * 1024 + 17);
+    const pushed = await europe.client.pushArtifact(upload('2.1', [], content));
+    const id = pushed.artifact?.id ?? '';
+    await eventually(async () => {
+      const got = await us.client.getArtifact({ id });
+      return got.artifact?.state === ArtifactState.AVAILABLE ? got.artifact : undefined;
+    });
+    const chunker = new Chunker();
+    const chunks = [...chunker.push(content), ...chunker.finish()];
+    const digests = chunks.map((c) => sha256(c));
+    const manifest = await verifyManifest(
+      JSON.parse(await readFile(f.manifestFile, 'utf8')),
+      f.root.publicKey,
+    );
+    const url = `http://127.0.0.1:${europe.syncPort}`;
+    const hs = await initiateHandshake({
+      manifest,
+      self: { id: 'us', signingKey: us.key },
+      peerId: 'europe',
+    });
+    const session = await hs.complete(
+      await createGrpcClient(SyncService, url).handshake(hs.request),
+    );
+    const ask = session
+      .sender('fetch-chunks')
+      .seal(toBinary(FetchChunksPlaintextSchema, create(FetchChunksPlaintextSchema, { digests })), {
+        final: true,
+      });
+    const receiver = session.receiver('fetch-chunks');
+    const received: Uint8Array[] = [];
+    // HTTP/1.1 and the Connect protocol: served by Connect from the same sealed pieces.
+    const connect = createConnectClient(SyncService, url);
+    for await (const res of connect.fetchChunks({ sessionId: session.id, frame: ask })) {
+      const opened = fromBinary(ChunksPlaintextSchema, receiver.open(res.frame).plaintext);
+      for (const chunk of opened.chunks) received.push(chunk.data);
+    }
+    expect(received.length).toBe(chunks.length);
+    expect(Buffer.compare(Buffer.concat(received), content)).toBe(0);
   });
 
   it('refuses a chunk that does not match its digest with DATA_LOSS', async () => {
