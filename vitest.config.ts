@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { RELEASE_MEMORY_NODE_FLAGS } from './libs/chunks/src/release-memory.js';
 
 export default defineConfig({
   test: {
@@ -11,5 +12,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Tests run vitrine's code as its services run: able to free buffers early.
+    execArgv: [...RELEASE_MEMORY_NODE_FLAGS],
   },
 });

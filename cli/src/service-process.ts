@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { CliError } from './cli-error.js';
 import type { ReadyLine } from './serve-command.js';
 
@@ -11,9 +12,13 @@ const VITRINE_BIN = fileURLToPath(new URL('../../bin/vitrine.js', import.meta.ur
 /**
  * Node flags every service runs with. A young generation of 4 MiB semispaces (V8's default
  * is 16 MiB) holds less garbage between collections: replicating 200 MiB, each center
- * peaked 30–35 MiB lower, at the same speed (bench/replication.ts).
+ * peaked 30–35 MiB lower, at the same speed (bench/replication.ts). On Node 20, the flag
+ * that lets a receiving center free each frame once its chunks are written (`releaseMemory`).
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+export const SERVICE_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=4',
+  ...RELEASE_MEMORY_NODE_FLAGS,
+];
 
 /** How long a service may take to start (first start creates its embedded database). */
 const READY_TIMEOUT_MS = 180_000;

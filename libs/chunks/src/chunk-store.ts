@@ -119,7 +119,8 @@ export class ChunkStore {
    * Reads a chunk and checks it against its digest: throws `not_found` when it is missing and
    * `data_loss` when its bytes no longer hash to its name. `verify: false` skips the check,
    * for a reader that verifies what it reads as a whole anyway (an artifact's content
-   * against its manifest digest).
+   * against its manifest digest). The bytes are in a buffer of their own, which the caller
+   * may free once done with them (`releaseMemory`).
    */
   async read(digest: Uint8Array, options: ReadOptions = {}): Promise<Uint8Array> {
     assertDigest(digest);
@@ -134,7 +135,9 @@ export class ChunkStore {
   /**
    * Reads several chunks at once, in order: undefined for one not held, `data_loss` for one
    * that fails verification (unless `verify: false`). Chunks stored next to each other are
-   * read together (in a pack store, one read for a run of an artifact's chunks).
+   * read together (in a pack store, one read for a run of an artifact's chunks). Chunks
+   * read together may share a buffer, but no other call's: the caller may free each buffer
+   * (`releaseMemory`) once done with every chunk of the batch.
    */
   async readBatch(
     digests: readonly Uint8Array[],

@@ -19,3 +19,9 @@ export {
 } from './chunker-params.js';
 export { Chunker, chunkStream } from './fastcdc.js';
 export { readAhead } from './read-ahead.js';
+export {
+  canReleaseMemory,
+  RELEASE_MEMORY_NODE_FLAGS,
+  releaseMemory,
+  SharedRelease,
+} from './release-memory.js';

@@ -127,7 +127,8 @@ export class PackLayout implements ChunkLayout {
   async read(hex: string): Promise<Buffer> {
     const at = this.#locate(hex);
     const handle = this.#handles.get(at.pack) as FileHandle;
-    const bytes = Buffer.allocUnsafe(at.length);
+    // Never from Buffer's shared pool: a read's buffer is its own (see ChunkStore.read).
+    const bytes = Buffer.allocUnsafeSlow(at.length);
     const { bytesRead } = await handle.read(bytes, 0, at.length, at.offset);
     if (bytesRead !== at.length) {
       throw new VitrineError('data_loss', `chunk ${hex} is cut short in its pack`);
@@ -172,7 +173,7 @@ export class PackLayout implements ChunkLayout {
     at: number,
   ): Promise<void> {
     const handle = this.#handles.get(first.pack) as FileHandle;
-    const span = Buffer.allocUnsafe(end - first.offset);
+    const span = Buffer.allocUnsafeSlow(end - first.offset);
     const { bytesRead } = await handle.read(span, 0, span.length, first.offset);
     for (const [k, loc] of run.entries()) {
       const start = loc.offset - first.offset;

@@ -15,6 +15,7 @@ import { type ErrorCode, isVitrineError } from '@vitrine/errors';
 import { alterStoredBytes, findStoredBytes } from '@vitrine/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHUNK_FILE_MODE, ChunkStore, type ChunkStoreOptions } from '../src/chunk-store.js';
+import { releaseMemory } from '../src/release-memory.js';
 import { sha256, toHex } from '../src/sha256.js';
 import { deterministicBytes } from './deterministic-bytes.js';
 
@@ -170,6 +171,25 @@ describe.each(['packs', 'files'] as const)('ChunkStore with %s', (layout) => {
     expect((await store.readBatch(digests, { verify: false })).every((r) => r)).toBe(true);
   });
 
+
+  it('reads into buffers of its own, so a reader may free one read and keep another', async () => {
+    const store = await open({ durability: 'deferred' });
+    // Small enough that Buffer.allocUnsafe would hand out a slice of its shared pool.
+    const chunks = [1, 2].map((i) => deterministicBytes(`small ${i}`, 100));
+    const digests = [];
+    for (const c of chunks) digests.push((await store.put(c)).digest);
+    const first = await store.readBatch(digests);
+    const again = await store.read(digests[0] as Uint8Array);
+    const one = first[0] as Uint8Array;
+    // A read's buffer holds that read's chunks and nothing else.
+    expect(one.buffer.byteLength).toBeLessThanOrEqual(2 * (100 + 64));
+    expect(again.buffer.byteLength).toBe(100);
+    for (const buffer of new Set(first.map((c) => c?.buffer))) {
+      if (buffer) releaseMemory(buffer);
+    }
+    expect(one.byteLength).toBe(0);
+    expect(sameBytes(again, chunks[0] as Uint8Array)).toBe(true);
+  });
   it('keeps what it stored, and what it deleted, when opened again', async () => {
     const store = await open({ durability: 'deferred' });
     const kept = await store.put(deterministicBytes('kept', 70_000));

@@ -3,7 +3,7 @@ import { toHex } from '@vitrine/crypto';
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
-import { artifactContent } from './artifact-content.js';
+import { verifyContent } from './artifact-content.js';
 import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
 import { type ChunkBase, MAX_BASE_RUN, pairBases, replicatingPairs } from './chunk-bases.js';
 import { type ChunkReceipt, ChunkRecorder } from './chunk-recorder.js';
@@ -251,9 +251,7 @@ export class ChunkReplica {
     for (const row of ready) {
       try {
         if (row.bytes_held !== row.size) await refreshArtifactHoldings(this.db, row.id);
-        // Reading is verifying: each chunk was verified as it arrived, the whole is here.
-        for await (const _ of artifactContent(this.db, this.store, row, { verifyChunks: false })) {
-        }
+        await verifyContent(this.db, this.store, row);
         await markAvailable(this.db, row.id);
         done.push(row.id);
       } catch (err) {

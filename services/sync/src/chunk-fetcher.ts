@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import { toHex } from '@vitrine/crypto';
-import type { ChunkPlaintext, SyncService } from '@vitrine/proto/sync';
+import type { SyncService } from '@vitrine/proto/sync';
 import type { ChunkBase, ChunkReplica, Replica } from '@vitrine/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import { FetchPlan } from './fetch-plan.js';
-import { fetchChunksFrom } from './peer-chunks.js';
+import { type FetchedChunk, fetchChunksFrom } from './peer-chunks.js';
 import { peerClient } from './peer-session.js';
 import type { PeerStatuses } from './peer-status.js';
 import { syncMetrics } from './sync-metrics.js';
@@ -166,13 +166,14 @@ export class ChunkFetcher {
     let held = 0;
     try {
       const answers = fetchChunksFrom(this.federation, peer, client, batch, signal, batchBases);
-      for await (const { chunk, base } of answers) {
-        if (chunk.missing) {
-          round.plan.lacks(peer.id, chunk.digest);
+      for await (const answer of answers) {
+        if (answer.chunk.missing) {
+          answer.done();
+          round.plan.lacks(peer.id, answer.digest);
           continue;
         }
         held++;
-        await storing.add(() => this.#store(peer, chunk, base, round));
+        await storing.add(() => this.#store(peer, answer, round));
       }
       await storing.finish();
     } finally {
@@ -184,18 +185,12 @@ export class ChunkFetcher {
   /**
    * Stores one chunk from `peer` — sent whole or as a patch of `base`, held here — verified
    * against its digest first, and counts the bytes that came over the wire. Resolves once
-   * it is written; its record joins the round's.
+   * it is written (and its frame's memory let go); its record joins the round's.
    */
-  #store(
-    peer: FederationCenter,
-    chunk: ChunkPlaintext,
-    base: ChunkBase | undefined,
-    round: Round,
-  ): Promise<void> {
-    // The chunk's fields are views into its frame (about 1 MiB), and whatever an async
-    // function is given it keeps until it returns: only a copy of the digest is kept, so a
-    // frame is freed once its chunks are written.
-    const digest = chunk.digest.slice();
+  #store(peer: FederationCenter, answer: FetchedChunk, round: Round): Promise<void> {
+    // Only the answer's own digest outlives the write: the chunk's fields are views into
+    // its frame (about 1 MiB), freed once every chunk in it is written.
+    const { digest, chunk, base } = answer;
     const bytes = chunk.data.length;
     const { written, recorded } =
       chunk.patch && base
@@ -205,7 +200,7 @@ export class ChunkFetcher {
             middle: chunk.data,
           })
         : this.chunks.receive(digest, chunk.data);
-    return written.then(() => {
+    return written.finally(answer.done).then(() => {
       // Only a chunk written has a record to wait for: one refused is another peer's.
       round.recorded.push(recorded);
       round.plan.stored(peer.id, digest);

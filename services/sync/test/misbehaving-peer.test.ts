@@ -18,7 +18,7 @@ import {
 import { createGrpcClient, createLogger, type RunningServer, startServer } from '@vitrine/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Federation } from '../src/federation.js';
-import { fetchChunksFrom } from '../src/peer-chunks.js';
+import { type FetchedChunk, fetchChunksFrom } from '../src/peer-chunks.js';
 import { FETCH_CHUNKS_STREAM } from '../src/service.js';
 import { SessionTable } from '../src/sessions.js';
 
@@ -92,7 +92,7 @@ describe('a peer answering FetchChunks out of protocol', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  /** What `us` gets asking the peer for two chunks: the error its fetch ends with. */
+  /** What `us` gets asking the peer for two chunks: its answers and the error it ends with. */
   async function fetchFrom(answer: (digests: Uint8Array[]) => Uint8Array[]) {
     const server = await misbehavingPeer(manifest, europe, answer);
     servers.push(server);
@@ -105,10 +105,10 @@ describe('a peer answering FetchChunks out of protocol', () => {
     const client = createGrpcClient(SyncService, server.url);
     const digests = [sha256(new Uint8Array([1])), sha256(new Uint8Array([2]))];
     const signal = new AbortController().signal;
-    const received: Uint8Array[] = [];
+    const received: FetchedChunk[] = [];
     try {
-      for await (const { chunk } of fetchChunksFrom(federation, peer, client, digests, signal)) {
-        received.push(chunk.digest);
+      for await (const answer of fetchChunksFrom(federation, peer, client, digests, signal)) {
+        received.push(answer);
       }
       return { received, error: undefined };
     } catch (error) {
@@ -116,8 +116,65 @@ describe('a peer answering FetchChunks out of protocol', () => {
     }
   }
 
-  const frame = (chunks: { digest: Uint8Array; missing?: boolean; patch?: boolean }[]) =>
-    toBinary(ChunksPlaintextSchema, create(ChunksPlaintextSchema, { chunks }));
+  const frame = (
+    chunks: { digest: Uint8Array; missing?: boolean; patch?: boolean; data?: Uint8Array }[],
+  ) => toBinary(ChunksPlaintextSchema, create(ChunksPlaintextSchema, { chunks }));
+  const bytesOf = (fill: number) => Buffer.alloc(256 * 1024, fill);
+
+  it('frees a frame once every chunk of it is done and the stream has moved past it', async () => {
+    const { received, error } = await fetchFrom((digests) => [
+      frame(digests.map((digest, i) => ({ digest, data: bytesOf(i + 1) }))),
+    ]);
+    expect(error).toBeUndefined();
+    const [first, second] = received;
+    if (!first || !second) throw new Error('expected two answers');
+    expect(first.digest).toEqual(sha256(new Uint8Array([1])));
+    first.done();
+    // `second` still holds the frame both chunks are views into.
+    expect(first.chunk.data).toEqual(bytesOf(1));
+    expect(second.chunk.data).toEqual(bytesOf(2));
+    second.done();
+    expect(first.chunk.data.byteLength).toBe(0);
+    expect(second.chunk.data.byteLength).toBe(0);
+    // The digest asked for is the caller's own, not a view into the frame.
+    expect(second.digest).toEqual(sha256(new Uint8Array([2])));
+  });
+
+  it('keeps a frame while it is read, and while a chunk of it is held after the stream fails', async () => {
+    const digests = [1, 2, 3].map((n) => sha256(new Uint8Array([n])));
+    const server = await misbehavingPeer(manifest, europe, () => [
+      frame([
+        { digest: digests[0] as Uint8Array, data: bytesOf(1) },
+        { digest: digests[1] as Uint8Array, data: bytesOf(2) },
+        { digest: sha256(new Uint8Array([9])), data: bytesOf(9) },
+      ]),
+    ]);
+    servers.push(server);
+    const federation = { manifest, self: { id: 'us', signingKey: us.signing } };
+    const peer = manifest.center('europe');
+    if (!peer) throw new Error('europe is not in the test manifest');
+    const answers: FetchedChunk[] = [];
+    const fetching = (async () => {
+      for await (const answer of fetchChunksFrom(
+        federation as unknown as Federation,
+        peer,
+        createGrpcClient(SyncService, server.url),
+        digests,
+        new AbortController().signal,
+      )) {
+        // The first is done at once, while its frame is still being read.
+        if (answers.length === 0) answer.done();
+        answers.push(answer);
+      }
+    })();
+    await expect(fetching).rejects.toMatchObject({ code: 'data_loss' });
+    const [first, second] = answers;
+    if (!first || !second) throw new Error('expected two answers before the stream failed');
+    expect(first.chunk.data).toEqual(bytesOf(1));
+    expect(second.chunk.data).toEqual(bytesOf(2));
+    second.done();
+    expect(first.chunk.data.byteLength).toBe(0);
+  });
 
   it('answers as asked: every chunk, in order, several to a frame', async () => {
     const { received, error } = await fetchFrom((digests) => [
