@@ -44,18 +44,21 @@ export function releaseMemory(buffer: ArrayBufferLike): void {
 }
 
 /**
- * The memory of one buffer shared out in parts to consumers that finish at different times
- * (the chunks of one opened frame, each written to the store in its own time): freed once
- * its owner and every part taken have let go. A part never let go only means the buffer
- * waits for the collector.
+ * The memory of buffers shared out in parts to consumers that finish at different times
+ * (the chunks of one opened frame, each written to the store in its own time; the chunks of
+ * one read, sealed into frames one by one): freed once its owner and every part taken have
+ * let go. A part never let go only means the buffers wait for the collector.
  */
 export class SharedRelease {
+  readonly #buffers: readonly ArrayBufferLike[];
   #holds = 1;
   #closed = false;
 
-  constructor(private readonly buffer: ArrayBufferLike) {}
+  constructor(...buffers: ArrayBufferLike[]) {
+    this.#buffers = buffers;
+  }
 
-  /** One more holder; call the function returned (once) when it no longer reads the buffer. */
+  /** One more holder; call the function returned (once) when it no longer reads the buffers. */
   take(): () => void {
     this.#holds++;
     let done = false;
@@ -66,7 +69,7 @@ export class SharedRelease {
     };
   }
 
-  /** The owner lets go: the buffer is freed now if no part is still held. */
+  /** The owner lets go: the buffers are freed now if no part is still held. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -75,6 +78,6 @@ export class SharedRelease {
 
   #drop(): void {
     this.#holds--;
-    if (this.#holds === 0) releaseMemory(this.buffer);
+    if (this.#holds === 0) for (const buffer of this.#buffers) releaseMemory(buffer);
   }
 }

@@ -1,4 +1,11 @@
-import { applyPatch, type ChunkPatch, type ChunkStore, patchOf, readAhead } from '@vitrine/chunks';
+import {
+  applyPatch,
+  type ChunkPatch,
+  type ChunkStore,
+  patchOf,
+  readAhead,
+  SharedRelease,
+} from '@vitrine/chunks';
 import { toHex } from '@vitrine/crypto';
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
@@ -268,7 +275,9 @@ export class ChunkReplica {
    * jurisdiction. One query checks them all; chunks are read in batches, ahead of the peer's
    * stream (in a pack store, one read for chunks stored one after the other). Where the
    * peer names a base for a chunk (`bases`, by position) that it may hold and that shares
-   * enough of the chunk's bytes, the chunk comes with the patch to send instead.
+   * enough of the chunk's bytes, the chunk comes with the patch to send instead. Each chunk
+   * served says when the caller is done with its bytes (`done`), so the read they came in
+   * is freed at once.
    */
   async *readManyFor(
     peer: PeerScope,
@@ -308,13 +317,18 @@ export class ChunkReplica {
       }
       return lastRun.bytes;
     };
-    const serve = async (digest: Uint8Array, data: Uint8Array | undefined, base?: ChunkBase) => {
+    const serve = async (
+      digest: Uint8Array,
+      data: Uint8Array | undefined,
+      done: () => void,
+      base?: ChunkBase,
+    ): Promise<ServedChunk> => {
       if (data === undefined || base === undefined || base.run.length > MAX_BASE_RUN) {
-        return { digest, data };
+        return { digest, data, done };
       }
       const bytes = await runBytes(base.run);
       const patch = bytes && patchOf(data, { ...base, bytes });
-      return patch ? { digest, data, patch } : { digest, data };
+      return patch ? { digest, data, patch, done } : { digest, data, done };
     };
     const readBatch = async (batch: number[]): Promise<ServedChunk[]> => {
       const wanted = batch.map((i) => digests[i] as Uint8Array);
@@ -324,10 +338,16 @@ export class ChunkReplica {
       // of the serving center's busy time.
       const read = await this.store.readBatch(readable, { verify: false });
       const data = new Map(readable.map((d, k) => [d, read[k]]));
+      // The store read the batch into buffers of its own: freed once every chunk is done.
+      const memory = new SharedRelease(...new Set(read.flatMap((r) => (r ? [r.buffer] : []))));
       const served: ServedChunk[] = [];
-      for (const [k, i] of batch.entries()) {
-        const digest = wanted[k] as Uint8Array;
-        served.push(await serve(digest, data.get(digest), bases[i]));
+      try {
+        for (const [k, i] of batch.entries()) {
+          const digest = wanted[k] as Uint8Array;
+          served.push(await serve(digest, data.get(digest), memory.take(), bases[i]));
+        }
+      } finally {
+        memory.close();
       }
       return served;
     };
@@ -349,4 +369,10 @@ export interface ServedChunk {
   readonly digest: Uint8Array;
   readonly data: Uint8Array | undefined;
   readonly patch?: ChunkPatch;
+  /**
+   * Call once nothing reads `data` or `patch` any more (sealed into a frame): the read they
+   * came in is freed when every chunk of it is done, where it would wait for a garbage
+   * collection. Not calling it only leaves the read to the collector.
+   */
+  readonly done: () => void;
 }

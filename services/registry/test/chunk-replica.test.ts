@@ -228,6 +228,32 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(toEu[0]?.data && sha256(toEu[0].data)).toEqual(euOnly);
   });
 
+  it('frees the read chunks were served from once every chunk of it is done', async () => {
+    const id = await publishAtEurope('5.1', 1_000_000);
+    const rows = await eu.database.db
+      .selectFrom('artifact_chunks')
+      .select('digest')
+      .where('artifact_id', '=', id)
+      .orderBy('idx')
+      .limit(3)
+      .execute();
+    const served = [];
+    for await (const chunk of eu.chunks.readManyFor(
+      { id: 'us', jurisdiction: 'US' },
+      rows.map((r) => r.digest),
+    )) {
+      served.push(chunk);
+    }
+    const sizes = served.map((c) => c.data?.byteLength ?? 0);
+    expect(sizes.every((n) => n > 0)).toBe(true);
+    served[0]?.done();
+    served[1]?.done();
+    // The third still holds the read all three came in.
+    expect(served.map((c) => c.data && sha256(c.data))).toEqual(rows.map((r) => r.digest));
+    served[2]?.done();
+    expect(served.map((c) => c.data?.byteLength)).toEqual([0, 0, 0]);
+  });
+
   it("takes a new version's changed chunks as patches of the chunks they replaced", async () => {
     const v1 = deterministicBytes('patched version', 2_000_000);
     const first = await publishContentAtEurope({ version: '6.0' }, v1);

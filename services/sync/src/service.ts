@@ -149,11 +149,11 @@ export function fetchChunksStream(
       const sender = session.sender(FETCH_CHUNKS_STREAM);
       const answers = chunks.readManyFor(peer, digests, bases);
       for await (const ready of readyBatches(answers, FRAME_CHUNKS)) {
-        for (const frame of framesOf(ready.map(chunkAnswer), answerSize)) {
-          yield bytesFieldPieces(
-            RESPONSE_FRAME_FIELD,
-            sender.sealPieces(chunksPlaintextParts(frame)),
-          );
+        for (const frame of framesOf(ready, servedSize)) {
+          const sealed = sender.sealPieces(chunksPlaintextParts(frame.map(chunkAnswer)));
+          // Sealing copied the chunks' bytes: the reads they came in may go.
+          for (const served of frame) served.done();
+          yield bytesFieldPieces(RESPONSE_FRAME_FIELD, sealed);
         }
       }
     },
@@ -206,7 +206,8 @@ function chunkAnswer({ digest, data, patch }: ServedChunk): ChunkPlaintext {
 }
 
 const eventSize = (e: SignedEvent) => e.header.length + e.signature.length + e.body.length;
-const answerSize = (c: ChunkPlaintext) => c.digest.length + c.data.length;
+const servedSize = ({ digest, data, patch }: ServedChunk) =>
+  digest.length + (patch ? patch.middle.length : (data?.length ?? 0));
 
 /** Splits items into frames of at most about FRAME_BYTES each (one item at the least). */
 function* framesOf<T>(items: readonly T[], sizeOf: (item: T) => number): Generator<T[]> {
