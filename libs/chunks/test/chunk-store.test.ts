@@ -171,7 +171,6 @@ describe.each(['packs', 'files'] as const)('ChunkStore with %s', (layout) => {
     expect((await store.readBatch(digests, { verify: false })).every((r) => r)).toBe(true);
   });
 
-
   it('reads into buffers of its own, so a reader may free one read and keep another', async () => {
     const store = await open({ durability: 'deferred' });
     // Small enough that Buffer.allocUnsafe would hand out a slice of its shared pool.
