@@ -81,11 +81,28 @@ export class ChunkReplica {
    * transfer cut off between the two) are first verified and recorded instead of fetched
    * again: the store is looked at for them after a start and after a failed receive, and
    * otherwise left alone, since every chunk this instance stores it also records.
+   *
+   * They come in the order of the artifacts' content (oldest artifact first), so a peer
+   * asked for them in that order reads runs of them with one read each, from packs that
+   * hold an artifact's chunks in order, and this center's packs hold them in order too.
    */
   async missing(limit: number, options: { peek?: boolean } = {}): Promise<Uint8Array[]> {
     if (!(await this.#anyReplicating())) return [];
     if (!options.peek && !this.#storeRecorded) await this.#recordStored();
-    return this.#unrecorded(limit);
+    const rows = await this.#unrecordedRows()
+      .orderBy('a.published_hlc')
+      .orderBy('a.id')
+      .orderBy('ac.idx')
+      .limit(limit)
+      .execute();
+    // A chunk used more than once (within an artifact or by several) is fetched once.
+    const seen = new Set<string>();
+    return rows.flatMap(({ digest }) => {
+      const hex = toHex(digest);
+      if (seen.has(hex)) return [];
+      seen.add(hex);
+      return [digest];
+    });
   }
 
   /** Records every chunk that is stored but not recorded, looking at all unrecorded ones. */
@@ -124,19 +141,23 @@ export class ChunkReplica {
     return receipt;
   }
 
-  /** Unrecorded chunks of replicating artifacts; with `after`, in digest order past it. */
+  /** Unrecorded chunks of replicating artifacts, each once, in digest order past `after`. */
   async #unrecorded(limit: number, after?: Uint8Array): Promise<Uint8Array[]> {
-    let query = this.db
+    let query = this.#unrecordedRows().distinct();
+    if (after !== undefined) query = query.where('ac.digest', '>', after);
+    const rows = await query.orderBy('ac.digest').limit(limit).execute();
+    return rows.map((r) => r.digest);
+  }
+
+  /** Every use of a chunk not recorded here by an artifact replicating here. */
+  #unrecordedRows() {
+    return this.db
       .selectFrom('artifact_chunks as ac')
       .innerJoin('artifacts as a', 'a.id', 'ac.artifact_id')
       .leftJoin('chunks as c', 'c.digest', 'ac.digest')
       .select('ac.digest')
-      .distinct()
       .where('a.state', '=', 'replicating')
       .where('c.digest', 'is', null);
-    if (after !== undefined) query = query.where('ac.digest', '>', after);
-    const rows = await query.orderBy('ac.digest').limit(limit).execute();
-    return rows.map((r) => r.digest);
   }
 
   /**

@@ -80,6 +80,29 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(await us.chunks.complete()).toEqual([]);
   });
 
+  it('lists missing chunks in the order of the content, older artifacts first, each once', async () => {
+    // The second artifact repeats one of the first's chunks, and one chunk twice.
+    const first = randomContent(1_500_000);
+    const repeat = first.subarray(0, 400_000);
+    const second = Buffer.concat([randomContent(300_000), repeat, repeat]);
+    const a = await publishContentAtEurope({ version: '1.5' }, first);
+    const b = await publishContentAtEurope({ version: '1.6' }, second);
+    const inOrder = async (id: string) =>
+      (
+        await us.database.db
+          .selectFrom('artifact_chunks')
+          .select('digest')
+          .where('artifact_id', '=', id)
+          .orderBy('idx')
+          .execute()
+      ).map((r) => toHex(r.digest));
+    const expected = [...new Set([...(await inOrder(a)), ...(await inOrder(b))])];
+    expect((await us.chunks.missing(1000)).map(toHex)).toEqual(expected);
+    expect((await us.chunks.missing(3)).map(toHex)).toEqual(expected.slice(0, 3));
+    await receiveAll(us.chunks, await us.chunks.missing(1000));
+    expect((await us.chunks.complete()).sort()).toEqual([a, b].sort());
+  });
+
   it('says when a chunk is written and when recorded; records what was written when asked, and a chunk alone unasked', async () => {
     await publishAtEurope('1.1', 1_000_000);
     const lacking = await us.chunks.missing(1000);

@@ -1,3 +1,4 @@
+import { canReleaseMemory, RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
 import type { ChunkReplica, Replica } from '@vitrine/registry';
@@ -73,6 +74,12 @@ export async function startSync(
   );
   fetcher.start();
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
+  if (!canReleaseMemory) {
+    logger.warn(
+      { nodeFlags: RELEASE_MEMORY_NODE_FLAGS },
+      'artifact frames are freed only by garbage collection, so peaks run higher: start Node with these flags',
+    );
+  }
   return {
     url: server.url,
     port: server.port,
