@@ -56,6 +56,9 @@ export interface DevFederation {
   stop(): Promise<number | null>;
 }
 
+/** Ports `vitrine dev --base-port N` listens on lie in N … N+39 (access, then 10 per center). */
+export const DEV_PORT_SPAN = 40;
+
 /** Starts `vitrine dev --data HOME --base-port PORT --json` and waits for its ready line. */
 export async function startDev(home: string, basePort: number): Promise<DevFederation> {
   const child = spawn(

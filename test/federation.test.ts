@@ -2,9 +2,15 @@ import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type TempDir, tempDir } from '@vitrine/testing';
+import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevFederation, startDev, vitrine, vitrineJson } from './cli-process.js';
+import {
+  DEV_PORT_SPAN,
+  type DevFederation,
+  startDev,
+  vitrine,
+  vitrineJson,
+} from './cli-process.js';
 
 const run = promisify(execFile);
 const BUF = new URL('../node_modules/.bin/buf', import.meta.url).pathname;
@@ -12,13 +18,14 @@ const BUF = new URL('../node_modules/.bin/buf', import.meta.url).pathname;
 describe('vitrine dev: the local federation, driven through the CLI', () => {
   let home: TempDir;
   let dev: DevFederation;
-  const basePort = 20_000 + 10 * Math.floor(Math.random() * 3_000);
+  let basePort = 0;
   const at = (center: string) => ['--data', home.path, '--center', center];
   let artifactId = '';
   const content = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 2654435761) >>> 24);
 
   beforeAll(async () => {
     home = await tempDir('vitrine-dev-');
+    basePort = await freePortBlock(DEV_PORT_SPAN);
     dev = await startDev(home.path, basePort);
   });
   afterAll(async () => {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChunkStore, chunkStream } from '@vitrine/chunks';
 import { sha256 } from '@vitrine/crypto';
-import { type TempDir, tempDir } from '@vitrine/testing';
+import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceProcess } from '../cli/src/service-process.js';
-import { startDev, vitrineJson } from './cli-process.js';
+import { DEV_PORT_SPAN, startDev, vitrineJson } from './cli-process.js';
 
 const MIB = 1024 * 1024;
 /** Large enough that the transfer takes a while: 200 MiB and then some. */
@@ -59,8 +59,6 @@ interface Shown {
 
 describe('a center killed (SIGKILL) in the middle of a chunk transfer', () => {
   let home: TempDir;
-  // Below Linux's ephemeral range (32768+), so no outgoing connection holds one of them.
-  const basePort = 20_000 + 10 * Math.floor(Math.random() * 1_200);
   const running = new Map<string, ServiceProcess>();
   const at = (center: string) => ['--data', home.path, '--center', center];
 
@@ -81,7 +79,7 @@ describe('a center killed (SIGKILL) in the middle of a chunk transfer', () => {
     home = await tempDir('vitrine-kill-');
     // `vitrine dev` writes every key, config and the operator profile; then each service
     // runs on its own, so one center can be killed without the others being stopped.
-    const dev = await startDev(home.path, basePort);
+    const dev = await startDev(home.path, await freePortBlock(DEV_PORT_SPAN));
     expect(await dev.stop()).toBe(0);
     await start('access', 'access');
     // asia stays down: us fetches from europe, and finds asia unreachable every round.

@@ -1,5 +1,5 @@
 export { deterministicBytes } from './deterministic-bytes.js';
-export { freePort } from './free-port.js';
+export { freePort, freePortBlock } from './free-port.js';
 export { grpcCodeOf } from './grpc-code.js';
 export { DEFAULT_TEST_POSTGRES_URL } from './postgres-probe.js';
 export { alterStoredBytes, findStoredBytes } from './stored-bytes.js';
