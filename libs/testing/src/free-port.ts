@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 
-/** A loopback port nothing listens on right now (the system picks it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A loopback port nothing listens on right now, for a service that must know its port
+ * before it starts (a peer's manifest names it). Taken below the ephemeral range, so no
+ * connection the system opens meanwhile can hold it when the service comes to listen.
+ */
+export function freePort(): Promise<number> {
+  return freePortBlock(1);
 }
 
 /** Linux hands out outgoing and port-0 sockets from 32768 up; a block below it stays clear of them. */
