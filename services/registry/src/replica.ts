@@ -77,8 +77,9 @@ export class Replica {
     // Catching up, the database leaves out what the peer holds; live, only new commits are
     // read, a plain index scan, and filtered here — cheaper than planning the filter.
     let live = false;
+    const changes = this.log.changes.follow(signal);
     while (!signal.aborted) {
-      const woken = this.log.changes.next(signal);
+      const woken = changes.armed();
       const page = live
         ? await this.#eventsAfter(after)
         : await this.#lackedAfter(sent, after, peersOwn);

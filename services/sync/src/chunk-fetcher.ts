@@ -73,8 +73,9 @@ export class ChunkFetcher {
 
   async #run(signal: AbortSignal): Promise<void> {
     let delay = this.backoff.initialMs;
+    const changes = this.replica.changes.follow(signal);
     while (!signal.aborted) {
-      const woken = this.replica.changes.next(signal);
+      const woken = changes.armed();
       try {
         await this.chunks.complete((id, err) =>
           this.logger.error(
