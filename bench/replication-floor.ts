@@ -5,9 +5,9 @@
  *   npx tsx bench/replication-floor.ts [--size MiB=1024] [--runs N=3]
  *
  * "Required work" is what sync must do to every replicated byte, and nothing else. The
- * origin reads the artifact once and seals it for each receiver (ChaCha20-Poly1305 over
- * 1 MiB frames with counter nonces, as a sealed stream does). Each receiver is a process of
- * its own. It takes its frames off a plain TCP socket on loopback and opens them. It hashes
+ * origin reads the artifact once and seals it for each receiver, in 1 MiB frames of a sealed
+ * stream (@vitrine/channel's, with a key of its own per receiver). Each receiver is a process
+ * of its own. It takes its frames off a plain TCP socket on loopback and opens them. It hashes
  * every 64 KiB chunk (SHA-256) and appends the chunks to a file. Then it makes the file
  * durable (fdatasync) and hashes the whole content again, read back from the file.
  *
@@ -21,7 +21,7 @@
  * an otherwise idle machine, since other work would be counted too.
  */
 import { fork } from 'node:child_process';
-import { createCipheriv, createDecipheriv, createHash, hash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '@vitrine/testing';
 import { formatTable } from '../cli/src/text-table.js';
+import { SealedReceiver, SealedSender } from '../libs/channel/src/sealed-stream.js';
 import { writeRandomFile } from './bench-files.js';
 import { median } from './measure.js';
 import { seconds, times } from './replication-bench.js';
@@ -40,51 +41,32 @@ const MIB = 1024 * 1024;
 /** Bytes of one sealed frame's plaintext, and of one chunk within it (the mean chunk size). */
 const FRAME_BYTES = MIB;
 const CHUNK_BYTES = 64 * 1024;
-const TAG_BYTES = 16;
-const FLAG_FINAL = 0x01;
-/** Each frame on the socket: its length (4 bytes), flags (1), ciphertext, tag. */
+/** Each frame on the socket: its length (4 bytes), then the sealed frame. */
 const LENGTH_BYTES = 4;
 
 /** What the orchestrator tells a receiver, and what a receiver reports back. */
 type ToReceiver = { readonly key: string; readonly file: string; readonly digest: string };
 type FromReceiver = { readonly port: number } | { readonly done: true; readonly ok: boolean };
 
-/** 12-byte nonce and 9-byte AAD of frame `counter`, as the sealed stream lays them out. */
-function frameNonce(counter: number, flags: number): { nonce: Buffer; aad: Buffer } {
-  const nonce = Buffer.alloc(12);
-  nonce.writeBigUInt64BE(BigInt(counter), 4);
-  const aad = Buffer.alloc(9);
-  aad.writeBigUInt64BE(BigInt(counter), 0);
-  aad[8] = flags;
-  return { nonce, aad };
-}
-
 /** The sending end of one receiver's stream: seals each frame and writes it to `socket`. */
 class FrameWriter {
-  #counter = 0;
+  readonly #sender: SealedSender;
 
   constructor(
     private readonly socket: Socket,
-    private readonly key: Buffer,
-  ) {}
+    key: Uint8Array,
+  ) {
+    this.#sender = new SealedSender(key);
+  }
 
   /** Seals `plaintext` as the next frame and writes it; resolves once the socket takes more. */
   async write(plaintext: Buffer, final: boolean): Promise<void> {
-    const flags = final ? FLAG_FINAL : 0;
-    const { nonce, aad } = frameNonce(this.#counter++, flags);
-    const cipher = createCipheriv('chacha20-poly1305', this.key, nonce, {
-      authTagLength: TAG_BYTES,
-    });
-    cipher.setAAD(aad, { plaintextLength: plaintext.length });
-    const body = cipher.update(plaintext);
-    cipher.final();
-    const head = Buffer.alloc(LENGTH_BYTES + 1);
-    head.writeUInt32BE(1 + body.length + TAG_BYTES, 0);
-    head[LENGTH_BYTES] = flags;
+    const pieces = this.#sender.sealPieces(plaintext, { final });
+    const length = Buffer.alloc(LENGTH_BYTES);
+    length.writeUInt32BE(pieces.reduce((sum, piece) => sum + piece.length, 0));
     this.socket.cork();
-    this.socket.write(head);
-    this.socket.write(body);
-    const more = this.socket.write(cipher.getAuthTag());
+    let more = this.socket.write(length);
+    for (const piece of pieces) more = this.socket.write(piece);
     this.socket.uncork();
     if (!more) await new Promise((resolve) => this.socket.once('drain', resolve));
   }
@@ -111,8 +93,8 @@ async function sendFile(file: string, writers: readonly FrameWriter[]): Promise<
 }
 
 /**
- * Yields the frames arriving on `socket` (flags ‖ ciphertext ‖ tag), each joined into one
- * buffer, as a gRPC or HTTP/2 reader joins a message.
+ * Yields the sealed frames arriving on `socket`, each joined into one buffer, as a gRPC
+ * reader joins a message.
  */
 async function* framesFrom(socket: Socket): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
@@ -141,33 +123,22 @@ async function* framesFrom(socket: Socket): AsyncGenerator<Buffer> {
 /**
  * A receiver's part: opens every frame from `socket`, hashes each chunk, appends the
  * chunks to `file`, makes it durable and hashes the whole content read back from it;
- * true when that matches `digest` and the final frame arrived.
+ * true when that matches `digest`. A frame that does not open, or a stream that ends
+ * without its final frame, throws.
  */
-async function receiveFile(socket: Socket, key: Buffer, file: string, digest: string) {
+async function receiveFile(socket: Socket, key: Uint8Array, file: string, digest: string) {
+  const receiver = new SealedReceiver(key);
   const handle = await open(file, 'w');
-  let counter = 0;
-  let ended = false;
   try {
     for await (const frame of framesFrom(socket)) {
-      const flags = frame[0] ?? 0;
-      const { nonce, aad } = frameNonce(counter++, flags);
-      const decipher = createDecipheriv('chacha20-poly1305', key, nonce, {
-        authTagLength: TAG_BYTES,
-      });
-      const body = frame.subarray(1, frame.length - TAG_BYTES);
-      decipher.setAAD(aad, { plaintextLength: body.length });
-      decipher.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
-      const plaintext = decipher.update(body);
-      decipher.final();
+      const { plaintext, final } = receiver.open(frame);
       for (let at = 0; at < plaintext.length; at += CHUNK_BYTES) {
         hash('sha256', plaintext.subarray(at, at + CHUNK_BYTES), 'buffer');
       }
       await handle.write(plaintext);
-      if (flags & FLAG_FINAL) {
-        ended = true;
-        break;
-      }
+      if (final) break;
     }
+    receiver.assertEnded();
     await handle.datasync();
   } finally {
     await handle.close();
@@ -176,7 +147,7 @@ async function receiveFile(socket: Socket, key: Buffer, file: string, digest: st
   for await (const piece of createReadStream(file, { highWaterMark: 512 * 1024 })) {
     whole.update(piece as Buffer);
   }
-  return ended && whole.digest('hex') === digest;
+  return whole.digest('hex') === digest;
 }
 
 /** Runs as a forked receiver: listens, takes one stream, reports whether its copy verified. */
