@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hchacha20 } from './hchacha20.js';
 
-// Sealed streams use node:crypto's ChaCha20-Poly1305 (RFC 8439). No plain ChaCha20-Poly1305
-// vectors are in ../shared/vectors/libsodium (see SOURCE.md), but its XChaCha20-Poly1305
+// Sealed streams use node:crypto's ChaCha20-Poly1305 (RFC 8439). No published plain
+// ChaCha20-Poly1305 vectors are kept here (see vectors/xchacha20poly1305/SOURCE.md), but XChaCha20-Poly1305
 // vectors (draft-irtf-cfrg-xchacha-03 §A.3.1, libsodium's own test via PyNaCl, Wycheproof)
 // reduce to ChaCha20-Poly1305 through HChaCha20, so they check the very cipher we use.
-const vectors = new URL('../../../../shared/vectors/libsodium/xchacha20poly1305/', import.meta.url);
+const vectors = new URL('./vectors/xchacha20poly1305/', import.meta.url);
 const draft = JSON.parse(
   readFileSync(new URL('draft-irtf-cfrg-xchacha-03.json', vectors), 'utf8'),
 ) as {
@@ -75,7 +75,7 @@ function reduce(key: string, nonce24: string): { subkey: Uint8Array; nonce: Uint
   return { subkey: hchacha20(hex(key), n.subarray(0, 16)), nonce };
 }
 
-describe('node:crypto ChaCha20-Poly1305 against the shared vectors', () => {
+describe('node:crypto ChaCha20-Poly1305 against the published vectors', () => {
   it('HChaCha20 matches draft-irtf-cfrg-xchacha-03 §2.2.1', () => {
     for (const v of draft.hchacha20) {
       expect(Buffer.from(hchacha20(hex(v.key), hex(v.nonce16))).toString('hex')).toBe(v.subkey);

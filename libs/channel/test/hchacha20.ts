@@ -1,6 +1,6 @@
 /**
  * HChaCha20 (draft-irtf-cfrg-xchacha-03 §2.2), used only by the tests to turn the
- * XChaCha20-Poly1305 vectors in ../shared/vectors into ChaCha20-Poly1305 (RFC 8439) cases:
+ * XChaCha20-Poly1305 vectors in vectors/xchacha20poly1305 into ChaCha20-Poly1305 (RFC 8439) cases:
  * XChaCha20-Poly1305(key, nonce24) = ChaCha20-Poly1305(HChaCha20(key, nonce24[0..16]),
  * 00000000 ‖ nonce24[16..24]). Its own vector is checked in chacha20-poly1305.test.ts.
  */

@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { keyIdOf, publicPaserk, secretPaserk, strictBase64url } from '../src/index.js';
 import { v4localSodium as v4local } from './v4-local-sodium.js';
 
-// The official PASETO v4 / PASERK k4 vectors (../shared/vectors/paseto/SOURCE.md).
-const vectors = new URL('../../../../shared/vectors/paseto/', import.meta.url);
+// The official PASETO v4 / PASERK k4 vectors (vectors/paseto/SOURCE.md).
+const vectors = new URL('./vectors/paseto/', import.meta.url);
 
 interface TokenVector {
   name: string;
