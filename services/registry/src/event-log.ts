@@ -6,6 +6,8 @@ import { type Kysely, sql } from 'kysely';
 import { applyEvent } from './apply-event.js';
 import { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
+import { logLeaf } from './transparency/log-leaf.js';
+import { appendLogLeaves } from './transparency/log-tree-store.js';
 
 /** What an event changes: one of the `EventBody.change` cases. */
 export type EventChange = Exclude<EventBody['change'], { case: undefined }>;
@@ -145,19 +147,36 @@ export function lockHead(tx: Kysely<RegistryDatabase>, origin: string) {
     .executeTakeFirstOrThrow();
 }
 
-/** Inserts consecutive events of each origin and moves each origin's head to its last one. */
+/**
+ * Inserts consecutive events of each origin, appends them to that origin's transparency
+ * log (leaf seq − 1), and moves each origin's head to its last one.
+ */
 async function storeEvents(tx: Kysely<RegistryDatabase>, events: readonly SealedEvent[]) {
   if (events.length === 0) return;
   await tx.insertInto('events').values(events.map(eventRow)).execute();
-  const lastOf = new Map(events.map((sealed) => [sealed.header.origin, sealed]));
-  for (const last of lastOf.values()) {
+  for (const run of runsByOrigin(events)) {
+    const first = run[0] as SealedEvent;
+    const last = run[run.length - 1] as SealedEvent;
     const { origin, seq, hlc } = last.header;
+    const leaves = run.map((e) => logLeaf(e.headerBytes, e.signature));
+    await appendLogLeaves(tx, origin, Number(first.header.seq) - 1, leaves);
     await tx
       .insertInto('log_heads')
       .values({ origin, seq, digest: last.digest, hlc })
       .onConflict((oc) => oc.column('origin').doUpdateSet({ seq, digest: last.digest, hlc }))
       .execute();
   }
+}
+
+/** Events grouped by origin, each group in the order given. */
+function runsByOrigin(events: readonly SealedEvent[]): SealedEvent[][] {
+  const runs = new Map<string, SealedEvent[]>();
+  for (const event of events) {
+    const run = runs.get(event.header.origin);
+    if (run === undefined) runs.set(event.header.origin, [event]);
+    else run.push(event);
+  }
+  return [...runs.values()];
 }
 
 /** The `events` row an event is stored as. */

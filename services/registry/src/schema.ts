@@ -17,6 +17,8 @@ export interface RegistryDatabase {
   finding_history: FindingHistoryTable;
   finding_field_writes: FindingFieldWriteTable;
   comments: CommentTable;
+  log_nodes: LogNodeTable;
+  log_checkpoints: LogCheckpointTable;
 }
 
 export interface EventTable {
@@ -134,4 +136,21 @@ export interface FindingFieldWriteTable {
   /** 0 and '' when the author had seen no earlier write (the finding's creation). */
   seen_hlc: bigint;
   seen_origin: string;
+}
+
+/** A complete subtree of an origin's transparency log: 2^level leaves from idx·2^level. */
+export interface LogNodeTable {
+  origin: string;
+  level: number;
+  idx: bigint;
+  hash: Uint8Array;
+}
+
+/** A signed checkpoint (C2SP tlog-checkpoint in a signed note) of an origin's log. */
+export interface LogCheckpointTable {
+  origin: string;
+  size: bigint;
+  root: Uint8Array;
+  note: string;
+  signed_at: ColumnType<Date, Date | undefined, never>;
 }

@@ -1,0 +1,114 @@
+import { create } from '@bufbuild/protobuf';
+import { AccessOutcome, AccessUsedSchema, type SignedEvent } from '@vitrine/proto/event';
+import { testBackends } from '@vitrine/testing';
+import {
+  consistencyProof,
+  hashChildren,
+  hashLeaf,
+  inclusionProof,
+  treeRoot,
+  verifyConsistency,
+  verifyInclusion,
+} from '@vitrine/tlog';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogEntry } from '../src/event-log.js';
+import { logLeaf } from '../src/transparency/log-leaf.js';
+import { logHashReader } from '../src/transparency/log-tree-store.js';
+import { openTestCenter, type TestCenter } from './test-center.js';
+
+/** MTH(D[n]) of RFC 9162 §2.1.1, straight from the definition: the reference to agree with. */
+function referenceRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length === 1) return hashLeaf(leaves[0] as Uint8Array);
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return hashChildren(referenceRoot(leaves.slice(0, k)), referenceRoot(leaves.slice(k)));
+}
+
+function accessRecord(i: number): LogEntry {
+  const value = create(AccessUsedSchema, {
+    principal: `partner:p-${i}`,
+    method: 'GetArtifact',
+    outcome: AccessOutcome.ALLOWED,
+  });
+  return { actor: `partner:p-${i}`, change: { case: 'accessUsed', value } };
+}
+
+describe.each(testBackends())('transparency log of each origin on $name', (backend) => {
+  const keys = new Map<string, Uint8Array>();
+  let eu: TestCenter;
+  let us: TestCenter;
+
+  async function appendRecords(from: number, count: number) {
+    const entries = Array.from({ length: count }, (_, i) => accessRecord(from + i));
+    await eu.log.transact(eu.database.db, (tx) => eu.log.appendAll(tx, entries));
+  }
+
+  async function leavesOf(center: TestCenter, origin: string): Promise<Uint8Array[]> {
+    const rows = await center.database.db
+      .selectFrom('events')
+      .select(['header', 'signature'])
+      .where('origin', '=', origin)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => logLeaf(r.header, r.signature));
+  }
+
+  async function replicate() {
+    const stop = new AbortController();
+    const feed = eu.replica.feed(us, await us.replica.versionVector(), stop.signal);
+    const timer = setTimeout(() => stop.abort(), 300);
+    const got: SignedEvent[] = [];
+    for await (const event of feed) got.push(event);
+    clearTimeout(timer);
+    const report = await us.replica.ingestAll(got);
+    expect(report.refusal).toBeUndefined();
+  }
+
+  beforeAll(async () => {
+    eu = await openTestCenter(backend, 'europe', 'EU', keys);
+    us = await openTestCenter(backend, 'us', 'US', keys);
+  });
+  afterAll(async () => {
+    await eu?.cleanup();
+    await us?.cleanup();
+  });
+
+  it('stores the tree of every appended event, one by one or in batches, as RFC 9162 defines it', async () => {
+    await appendRecords(0, 1);
+    await appendRecords(1, 2);
+    await appendRecords(3, 300);
+    await appendRecords(303, 1);
+    const leaves = await leavesOf(eu, 'europe');
+    expect(leaves).toHaveLength(304);
+    const reader = logHashReader(eu.database.db, 'europe');
+    for (const size of [1, 2, 3, 255, 256, 257, 303, 304]) {
+      expect(await treeRoot(size, reader)).toEqual(referenceRoot(leaves.slice(0, size)));
+    }
+  });
+
+  it('proves inclusion of each event and consistency between sizes from stored hashes', async () => {
+    const leaves = await leavesOf(eu, 'europe');
+    const reader = logHashReader(eu.database.db, 'europe');
+    const size = leaves.length;
+    const root = await treeRoot(size, reader);
+    for (const index of [0, 1, 2, 128, 255, 256, size - 1]) {
+      const proof = await inclusionProof(index, size, reader);
+      verifyInclusion(hashLeaf(leaves[index] as Uint8Array), index, size, proof, root);
+    }
+    for (const old of [1, 3, 256, 300]) {
+      const proof = await consistencyProof(old, size, reader);
+      verifyConsistency(old, size, proof, await treeRoot(old, reader), root);
+    }
+  });
+
+  it('builds the same tree of europe at a center that received its events', async () => {
+    await replicate();
+    const size = (await leavesOf(eu, 'europe')).length;
+    const atUs = await treeRoot(size, logHashReader(us.database.db, 'europe'));
+    expect(atUs).toEqual(await treeRoot(size, logHashReader(eu.database.db, 'europe')));
+    await appendRecords(304, 5);
+    await replicate();
+    const grown = await treeRoot(size + 5, logHashReader(us.database.db, 'europe'));
+    expect(grown).toEqual(referenceRoot(await leavesOf(eu, 'europe')));
+  });
+});
