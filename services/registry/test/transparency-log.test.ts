@@ -10,8 +10,10 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@vitrine/tlog';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../src/event-log.js';
+import { registryMigrations } from '../src/migrations/index.js';
 import { logLeaf } from '../src/transparency/log-leaf.js';
 import { logHashReader } from '../src/transparency/log-tree-store.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
@@ -110,5 +112,24 @@ describe.each(testBackends())('transparency log of each origin on $name', (backe
     await replicate();
     const grown = await treeRoot(size + 5, logHashReader(us.database.db, 'europe'));
     expect(grown).toEqual(referenceRoot(await leavesOf(eu, 'europe')));
+  });
+
+  it('appends the events a center held before it kept logs, when it migrates', async () => {
+    const db = eu.database.db;
+    const before = await treeRoot(309, logHashReader(db, 'europe'));
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => ({ ...registryMigrations }) },
+      ...(rows[0]?.schema ? { migrationTableSchema: rows[0].schema } : {}),
+    });
+    const down = await migrator.migrateDown();
+    expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+      ['0009-transparency-log', 'Success'],
+    ]);
+    const up = await migrator.migrateToLatest();
+    expect(up.error).toBeUndefined();
+    expect(await treeRoot(309, logHashReader(db, 'europe'))).toEqual(before);
+    expect(before).toEqual(referenceRoot(await leavesOf(eu, 'europe')));
   });
 });
