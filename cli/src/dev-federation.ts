@@ -15,6 +15,9 @@ export const DEV_CENTERS = [
   { id: 'us', jurisdiction: 'US' },
 ] as const;
 
+/** The name of the federation `vitrine dev` runs: its logs' origins are `vitrine-dev/<center>`. */
+export const DEV_FEDERATION = 'vitrine-dev';
+
 /** Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1 (sync). */
 export function devPorts(base: number) {
   return {
@@ -64,7 +67,7 @@ export async function prepareDevTrust(home: string, base: number): Promise<DevFe
   const signed = await signManifest(
     {
       version: 1,
-      federation: 'vitrine-dev',
+      federation: DEV_FEDERATION,
       issuedAt: new Date().toISOString(),
       centers,
       access: { url: `http://127.0.0.1:${ports.access}`, tokenKeys: [] },
@@ -100,6 +103,7 @@ export function devCenterConfig(
   return {
     registry: {
       center,
+      federation: DEV_FEDERATION,
       jurisdictions: DEV_CENTERS.map((c) => c.jurisdiction),
       listen: { host: '127.0.0.1', port: own.registry },
       dataDir: centerDir(home, center.id),

@@ -22,10 +22,11 @@ export {
 export { registerHealthService } from './health-service.js';
 export { HealthStatus } from './health-status.js';
 export { createLogger, type Logger } from './logger.js';
-export type { ServerTls } from './protocol-listener.js';
+export type { RequestHandler, ServerTls } from './protocol-listener.js';
 export { registerReflectionService } from './reflection-service.js';
 export {
   DEFAULT_READ_MAX_BYTES,
+  type HttpResource,
   type RunningServer,
   type StartServerOptions,
   startServer,

@@ -16,7 +16,11 @@ import { closeGracefully } from './graceful-close.js';
 import { registerHealthService } from './health-service.js';
 import { HealthStatus } from './health-status.js';
 import type { Logger } from './logger.js';
-import { createProtocolListener, type ServerTls } from './protocol-listener.js';
+import {
+  createProtocolListener,
+  type RequestHandler,
+  type ServerTls,
+} from './protocol-listener.js';
 import { registerReflectionService } from './reflection-service.js';
 import { serverTelemetryInterceptor } from './telemetry-interceptors.js';
 
@@ -51,6 +55,17 @@ export interface StartServerOptions {
   /** Serve TLS (HTTP/2 and HTTP/1.1 by ALPN) instead of plaintext. */
   readonly tls?: ServerTls;
   readonly shutdownGraceMs?: number;
+  /**
+   * Plain HTTP GET resources served beside the RPCs on the same port (a transparency log's
+   * checkpoint and tiles), each under its own path prefix such as `/log/`.
+   */
+  readonly httpResources?: readonly HttpResource[];
+}
+
+/** A handler for plain HTTP requests whose path starts with `prefix`. */
+export interface HttpResource {
+  readonly prefix: string;
+  readonly handle: RequestHandler;
 }
 
 /** A server that is accepting calls. */
@@ -104,6 +119,18 @@ function routesWith(options: StartServerOptions, health: HealthStatus) {
   };
 }
 
+/** Sends requests under a resource's prefix to it, and every other one to `next`. */
+function withHttpResources(
+  resources: readonly HttpResource[],
+  next: RequestHandler,
+): RequestHandler {
+  if (resources.length === 0) return next;
+  return (req, res) => {
+    const resource = resources.find((r) => req.url?.startsWith(r.prefix));
+    (resource?.handle ?? next)(req, res);
+  };
+}
+
 /**
  * Starts a vitrine RPC server: gRPC, gRPC-Web and Connect on one port (plaintext HTTP/2
  * and HTTP/1.1, or TLS), with grpc.health.v1 and server reflection always on, domain
@@ -132,7 +159,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     { logger: options.logger, readMaxBytes, shutdownSignal: shutdown.signal },
     connect,
   );
-  const listener = createProtocolListener(handler, options.tls);
+  const listener = createProtocolListener(
+    withHttpResources(options.httpResources ?? [], handler),
+    options.tls,
+  );
   const port = await listen(listener.server, options.port, host);
   const url = `${options.tls === undefined ? 'http' : 'https'}://${urlHost(host)}:${port}`;
   options.logger.debug({ url }, 'server listening');

@@ -130,9 +130,10 @@ function verifyEd25519(
 }
 
 /**
- * Signs note text with Ed25519 signers, returning the whole note. Text that begins with
- * `vitrine/` is refused: that prefix is the domain of every other signature a center makes
- * with the same key (events, manifests), so a note can never stand in for one of them.
+ * Signs note text with Ed25519 signers, returning the whole note. Text whose first line has
+ * the shape `vitrine/<what>/<version>` is refused: that is the domain prefix of every other
+ * signature a center makes with the same key (events, manifests), so a note can never stand
+ * in for one of them. (A checkpoint's origin, `<federation>/<center>`, has one slash.)
  */
 export async function signNote(text: string, signers: readonly NoteSigner[]): Promise<string> {
   checkNoteText(text);
@@ -197,8 +198,8 @@ function checkNoteText(text: string): void {
   if (hasControlCharacter(text)) {
     throw new LogError('malformed', 'note text holds a control character');
   }
-  if (text.startsWith('vitrine/')) {
-    throw new LogError('malformed', 'note text may not begin with vitrine/');
+  if (/^vitrine\/[^\n]*\//.test(text)) {
+    throw new LogError('malformed', 'a first line vitrine/…/… is reserved for other signatures');
   }
 }
 

@@ -41,12 +41,28 @@ const openAccess = z.object({ mode: z.literal('open') }).strict();
  * A registry's settings, as read from its config file (`vitrine serve registry`) or built
  * by `vitrine dev`. Parsed once at start; a bad setting is refused there, by name.
  */
+/** A federation name fit for a log origin and a note key name: no spaces, slashes or +. */
+const FEDERATION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const registryConfigSchema = z
   .object({
     center: z.object({
       id: z.string().regex(CENTER_ID, 'lower-case letters, digits and -'),
       jurisdiction: z.string().regex(JURISDICTION, 'an upper-case code such as EU'),
     }),
+    /**
+     * The federation's name, as its manifest gives it: with the center id, the origin of the
+     * center's transparency log (`<federation>/<center>`) and the name of its checkpoint key.
+     */
+    federation: z
+      .string()
+      .regex(FEDERATION, 'letters, digits, . _ and -, at most 64')
+      .default('vitrine'),
+    /** The center's transparency log: at most one checkpoint per interval, signed when it grew. */
+    log: z
+      .object({ checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1_000) })
+      .strict()
+      .default({ checkpointIntervalMs: 1_000 }),
     /** Every jurisdiction of the federation: the codes an artifact's residency may name. */
     jurisdictions: z.array(z.string().regex(JURISDICTION)).min(1),
     listen,

@@ -55,7 +55,7 @@ export async function startRegistry(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );
     const center = { ...config.center, signingKey };
-    const { server, replica, chunks, access } = await serveRegistry({
+    const { server, replica, chunks, access, checkpoints } = await serveRegistry({
       config,
       db: database.db,
       store,
@@ -74,6 +74,7 @@ export async function startRegistry(
       chunks,
       async stop() {
         await server.close();
+        await checkpoints.stop();
         await access.stop();
         await store.close();
         await database.close();

@@ -2,6 +2,7 @@ import type { ChunkStore } from '@vitrine/chunks';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
 import { RegistryService } from '@vitrine/proto/registry';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
+import { noteSigner } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
 import { type CenterAccess, openCenterAccess } from './access/center-access.js';
 import { ArtifactArrivals } from './artifact-arrivals.js';
@@ -13,6 +14,8 @@ import { Findings } from './findings.js';
 import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
+import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
+import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
 
 /** Everything a registry server runs on, opened by `startRegistry`. */
 export interface RegistryParts {
@@ -33,6 +36,8 @@ export interface ServedRegistry {
   readonly chunks: ChunkReplica;
   /** Access enforcement; stop it after the server, before the database closes. */
   readonly access: CenterAccess;
+  /** Signs checkpoints of the center's log; stop it after the server, before the database. */
+  readonly checkpoints: CheckpointPublisher;
 }
 
 /** Wires domain objects to the RPC server. */
@@ -46,6 +51,16 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   const arrivals = new ArtifactArrivals();
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
   const access = await openCenterAccess(config, db, log, logger);
+  const checkpoints = new CheckpointPublisher({
+    db,
+    center: center.id,
+    signer: noteSigner(`${config.federation}/${center.id}`, center.signingKey),
+    changes: log.changes,
+    intervalMs: config.log.checkpointIntervalMs,
+    onError: (err) => logger.error({ err }, 'checkpoint not signed'),
+  });
+  await checkpoints.publish();
+  const onLogError = (err: unknown) => logger.error({ err }, 'log resource not served');
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
@@ -55,9 +70,13 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     logger,
     interceptors: [access.interceptor],
     readMaxBytes: config.maxMessageBytes,
+    httpResources: [
+      { prefix: LOG_PREFIX, handle: logResources(db, center.id, checkpoints, onLogError) },
+    ],
   }).catch(async (err) => {
     await access.stop();
     throw err;
   });
-  return { server, replica, chunks: new ChunkReplica(db, store, arrivals), access };
+  checkpoints.start();
+  return { server, replica, chunks: new ChunkReplica(db, store, arrivals), access, checkpoints };
 }

@@ -28,7 +28,12 @@ export interface TestRegistry {
 /** Starts a registry for center `europe` (EU) on the given backend. */
 export async function startTestRegistry(
   backend: TestBackend,
-  overrides: { maxArtifactBytes?: number; maxMessageBytes?: number } = {},
+  overrides: {
+    maxArtifactBytes?: number;
+    maxMessageBytes?: number;
+    federation?: string;
+    log?: { checkpointIntervalMs: number };
+  } = {},
 ): Promise<TestRegistry> {
   const database: TestDatabase = await backend.open();
   const dir: TempDir = await tempDir('vitrine-registry-');
