@@ -182,7 +182,9 @@ describe('checkpoints and cosignatures vitrine makes', () => {
   it('never signs text a center signature of another kind could begin with', async () => {
     await expect(signNote('vitrine/event/v1\n', [log])).rejects.toBeInstanceOf(LogError);
     await expect(signNote('vitrine/manifest/v1\nx\n', [log])).rejects.toBeInstanceOf(LogError);
-    await expect(signNote('vitrine/europe\n1\n', [log])).resolves.toMatch(/^vitrine\/europe\n1\n\n— /);
+    await expect(signNote('vitrine/europe\n1\n', [log])).resolves.toMatch(
+      /^vitrine\/europe\n1\n\n— /,
+    );
   });
 
   it('refuses malformed checkpoints and verifier keys', () => {
