@@ -1,5 +1,6 @@
 import type { ChunkStore } from '@vitrine/chunks';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
+import { LogService } from '@vitrine/proto/log';
 import { RegistryService } from '@vitrine/proto/registry';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
 import { noteSigner } from '@vitrine/tlog';
@@ -16,6 +17,7 @@ import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
+import { logService } from './transparency/log-service.js';
 
 /** Everything a registry server runs on, opened by `startRegistry`. */
 export interface RegistryParts {
@@ -64,9 +66,12 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
-    routes: (router) => router.service(RegistryService, registryService(db, artifacts, findings)),
+    routes: (router) => {
+      router.service(RegistryService, registryService(db, artifacts, findings));
+      router.service(LogService, logService(db, center.id, checkpoints));
+    },
     files: [file_vitrine_registry_v1_event],
-    healthServices: [RegistryService.typeName],
+    healthServices: [RegistryService.typeName, LogService.typeName],
     logger,
     interceptors: [access.interceptor],
     readMaxBytes: config.maxMessageBytes,

@@ -1,6 +1,8 @@
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { Severity } from '@vitrine/proto/finding';
-import { testBackends } from '@vitrine/testing';
+import { LogService } from '@vitrine/proto/log';
+import { createGrpcClient } from '@vitrine/rpc';
+import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import {
   decodeEntryBundle,
   hashChildren,
@@ -8,6 +10,8 @@ import {
   noteKey,
   openNote,
   parseCheckpoint,
+  verifyConsistency,
+  verifyInclusion,
 } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
@@ -93,5 +97,53 @@ describe.each(testBackends())('a center serves its log as tlog-tiles on $name', 
     for (const path of cases) expect((await get(path)).status, path).toBe(404);
     expect((await get('checkpoint', { method: 'POST', body: 'x' })).status).toBe(405);
     expect((await get('checkpoint', { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('proves inclusion and consistency over LogService, without a credential', async () => {
+    const log = createGrpcClient(LogService, t.registry.url);
+    const latest = await log.getCheckpoint({});
+    const key = noteKey('vitrine-test/europe', t.registry.publicKey);
+    const cp = parseCheckpoint((await openNote(latest.checkpoint, [key])).text);
+    expect([latest.treeSize, latest.rootHash]).toEqual([BigInt(cp.size), cp.root]);
+    for (let seq = 1; seq <= cp.size; seq++) {
+      const res = await log.getInclusionProof({ leaf: { case: 'seq', value: BigInt(seq) } });
+      expect([res.leafIndex, res.treeSize, res.checkpoint]).toEqual([
+        BigInt(seq - 1),
+        BigInt(cp.size),
+        latest.checkpoint,
+      ]);
+      verifyInclusion(hashLeaf(res.leaf), seq - 1, cp.size, res.proof, cp.root);
+    }
+    const older = await log.getInclusionProof({
+      leaf: { case: 'leafIndex', value: 0n },
+      treeSize: 2n,
+    });
+    expect(older.checkpoint).toBe('');
+    for (let old = 1; old <= cp.size; old++) {
+      const res = await log.getConsistencyProof({ oldSize: BigInt(old) });
+      const oldRoot = await log.getInclusionProof({
+        leaf: { case: 'leafIndex', value: 0n },
+        treeSize: BigInt(old),
+      });
+      expect(oldRoot.treeSize).toBe(BigInt(old));
+      const tiles = new Uint8Array(await (await get(`tile/0/000.p/${cp.size}`)).arrayBuffer());
+      const hashes = Array.from({ length: old }, (_, i) => tiles.subarray(32 * i, 32 * i + 32));
+      verifyConsistency(old, cp.size, res.proof, rootOf(hashes), cp.root);
+    }
+  });
+
+  it('refuses proofs beyond the signed log or badly asked with INVALID_ARGUMENT', async () => {
+    const log = createGrpcClient(LogService, t.registry.url);
+    const size = (await log.getCheckpoint({})).treeSize;
+    const refusals = [
+      () => log.getInclusionProof({ leaf: { case: 'leafIndex', value: size } }),
+      () => log.getInclusionProof({ leaf: { case: 'seq', value: 0n } }),
+      () => log.getInclusionProof({}),
+      () => log.getInclusionProof({ leaf: { case: 'seq', value: 1n }, treeSize: size + 1n }),
+      () => log.getConsistencyProof({ oldSize: 0n }),
+      () => log.getConsistencyProof({ oldSize: size + 1n }),
+      () => log.getConsistencyProof({ oldSize: 1n, newSize: size + 5n }),
+    ];
+    for (const call of refusals) expect(await grpcCodeOf(call())).toBe('InvalidArgument');
   });
 });
