@@ -3,6 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
+import { type NoteKey, openNote, parseCheckpoint, parseVerifierKey } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEV_PORT_SPAN,
@@ -257,6 +258,34 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     expect(revoked.stderr).toMatch(
       /^vitrine: europe: credential has been revoked \(UNAUTHENTICATED\)\n$/,
     );
+  });
+
+  it('signs each center’s log with the key `federation keys` prints; anyone fetches its checkpoint', async () => {
+    const { federation, logs } = await vitrineJson<{
+      federation: string;
+      logs: { center: string; origin: string; vkey: string; tiles: string }[];
+    }>(['federation', 'keys', '--data', home.path]);
+    expect(federation).toBe('vitrine-dev');
+    expect(logs.map((l) => [l.center, l.origin])).toEqual([
+      ['asia', 'vitrine-dev/asia'],
+      ['europe', 'vitrine-dev/europe'],
+      ['us', 'vitrine-dev/us'],
+    ]);
+    const keys = logs.map((l) => parseVerifierKey(l.vkey));
+    const notes: string[] = [];
+    for (const log of logs) {
+      const res = await fetch(`${log.tiles}checkpoint`);
+      expect(res.status).toBe(200);
+      notes.push(await res.text());
+    }
+    for (const [i, note] of notes.entries()) {
+      const opened = await openNote(note, [keys[i] as NoteKey]);
+      expect(parseCheckpoint(opened.text).origin).toBe(logs[i]?.origin);
+      const others = keys.filter((_, j) => j !== i);
+      await expect(openNote(note, others)).rejects.toMatchObject({ reason: 'unknown-key' });
+    }
+    const europe = parseCheckpoint((await openNote(notes[1] as string, keys)).text);
+    expect(europe.size).toBeGreaterThan(1);
   });
 
   it('stops cleanly on SIGTERM and keeps every artifact and finding across a restart', async () => {

@@ -4,6 +4,7 @@ import { artifactCommands } from './artifact-commands.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { devCommand } from './dev-command.js';
+import { federationCommands } from './federation-commands.js';
 import { findingCommands } from './finding-commands.js';
 import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
@@ -19,6 +20,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   partnerCommands,
   accessCommands,
   syncCommands,
+  federationCommands,
   devCommand,
   serveCommands,
 ];
