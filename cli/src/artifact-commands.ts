@@ -27,7 +27,7 @@ export const artifactCommands: CommandGroup = (program, io) => {
 Examples:
   $ vitrine artifact push ./router-os-4.2.tar.gz --center europe --kind source --product router-os --version 4.2
   $ vitrine artifact ls --center europe --kind source
-  $ vitrine artifact pull 3fa4…c2 --center europe -o router-os-4.2.tar.gz`,
+  $ vitrine artifact pull 3fa4c2 --center europe -o router-os-4.2.tar.gz`,
     );
   addPush(artifact, io);
   addPull(artifact, io);
@@ -90,7 +90,7 @@ function addPull(parent: Command, io: CliIo): void {
 An existing FILE is kept unless --force is given. Bytes go to FILE.<random>.partial
 first; FILE appears (or is replaced) only once every byte is verified.
 Example:
-  $ vitrine artifact pull 3fa4…c2 --center europe -o router-os-4.2.tar.gz`,
+  $ vitrine artifact pull 3fa4c2 --center europe -o router-os-4.2.tar.gz`,
     )
     .action((id: string, options: PullOptions) =>
       runCommand(io, options.json === true, () => pullArtifact(io, id, options)),
@@ -121,7 +121,7 @@ function addShow(parent: Command, io: CliIo): void {
     .description("show one artifact: kind, product, size, digest, residency and this center's copy")
     .argument('<id>', 'artifact id, or a unique prefix of at least 4 hex digits', parseArtifactId);
   addTargetOptions(show, 'read')
-    .addHelpText('after', '\nExample:\n  $ vitrine artifact show 3fa4…c2 --center us --json')
+    .addHelpText('after', '\nExample:\n  $ vitrine artifact show 3fa4c2 --center us --json')
     .action((id: string, options: TargetOptions) =>
       runCommand(io, options.json === true, () => showArtifact(io, id, options)),
     );

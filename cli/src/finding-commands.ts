@@ -31,7 +31,7 @@ export const findingCommands: CommandGroup = (program, io) => {
       'after',
       `
 Examples:
-  $ vitrine finding create --center europe --artifact 3fa4…c2 --title "Hard-coded key" --severity high
+  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high
   $ vitrine finding update europe-17 --center us --status triaged --assignee kernel-team
   $ vitrine finding show europe-17 --center asia`,
     );
@@ -68,7 +68,7 @@ function addCreate(parent: Command, io: CliIo): void {
       `
 The finding id is "<center>-<sequence>", e.g. europe-17.
 Example:
-  $ vitrine finding create --center europe --artifact 3fa4…c2 --title "Hard-coded key" --severity high \\
+  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high \\
       --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"`,
     )
     .action((options: FindingCreateOptions) =>
@@ -100,7 +100,7 @@ function addUpdate(parent: Command, io: CliIo): void {
 Statuses move new → triaged → in_progress → fixed → verified → disclosed; an open
 finding may also end as rejected or duplicate.
 Example:
-  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd1…07`,
+  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd107`,
     )
     .action((id: string, options: FindingUpdateOptions) =>
       runCommand(io, options.json === true, () => updateFinding(io, id, options)),
