@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
@@ -7,6 +8,8 @@ import { ArtifactKind } from '@vitrine/proto/artifact';
 import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { alterStoredBytes } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/index.js';
+import { CapturedStream } from './run-cli.js';
 import { startTestCenter, type TestCenter } from './test-center.js';
 
 /** Ids share a first hex digit one time in 16: enough pushes make two share four. */
@@ -183,6 +186,31 @@ describe('short artifact ids and pull -o against a real registry', () => {
       await restore();
     }
     expect(await readFile(target, 'utf8')).toBe('earlier download');
+    expect((await files()).filter((name) => name.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('keeps a file that appears while the pull runs (no --force)', async () => {
+    const target = join(center.dir.path, 'raced.tar');
+    // stderr is a terminal, so the progress bar is drawn once the download starts: the
+    // moment another program creates the file, after the up-front check.
+    const stderr = new (class extends CapturedStream {
+      override _write(chunk: Buffer | string, encoding: BufferEncoding, done: () => void) {
+        if (String(chunk).includes('pulling'))
+          writeFileSync(target, 'written meanwhile', { flag: 'a' });
+        super._write(chunk, encoding, done);
+      }
+    })();
+    stderr.isTTY = true;
+    const io = { stdout: new CapturedStream(), stderr, isTTY: true, env: {}, cwd: center.dir.path };
+    const code = await main(
+      ['node', 'vitrine', 'artifact', 'pull', sourceId, '-o', 'raced.tar'],
+      io,
+    );
+    expect(code).toBe(2);
+    expect(stderr.text).toContain(
+      `vitrine: ${target} already exists; pass --force to replace it (USAGE)\n`,
+    );
+    expect(await readFile(target, 'utf8')).toMatch(/^(written meanwhile)+$/);
     expect((await files()).filter((name) => name.endsWith('.partial'))).toEqual([]);
   });
 
