@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseArtifactId } from './artifact-ids.js';
 import type { PullOptions } from './artifact-pull.js';
 import { pullArtifact } from './artifact-pull.js';
 import type { PushOptions } from './artifact-push.js';
@@ -26,7 +27,7 @@ export const artifactCommands: CommandGroup = (program, io) => {
 Examples:
   $ vitrine artifact push ./router-os-4.2.tar.gz --center europe --kind source --product router-os --version 4.2
   $ vitrine artifact ls --center europe --kind source
-  $ vitrine artifact pull 3fa4…c2 --center europe -o router-os-4.2.tar.gz`,
+  $ vitrine artifact pull 3fa4c2 --center europe -o router-os-4.2.tar.gz`,
     );
   addPush(artifact, io);
   addPull(artifact, io);
@@ -56,7 +57,11 @@ function addPush(parent: Command, io: CliIo): void {
       'jurisdictions allowed to hold it, comma-separated (default: all)',
       parseResidency,
     )
-    .option('--supersedes <id>', 'id of the artifact this one replaces');
+    .option(
+      '--supersedes <id>',
+      'id (or unique prefix) of the artifact this one replaces',
+      parseArtifactId,
+    );
   addTargetOptions(push, 'write')
     .addHelpText(
       'after',
@@ -75,15 +80,17 @@ function addPull(parent: Command, io: CliIo): void {
   const pull = parent
     .command('pull')
     .description('download an artifact, verify its SHA-256, then move it into place')
-    .argument('<id>', 'artifact id')
-    .requiredOption('-o, --output <file>', "file to write ('-' for stdout)");
+    .argument('<id>', 'artifact id, or a unique prefix of at least 4 hex digits', parseArtifactId)
+    .requiredOption('-o, --output <file>', "file to write ('-' for stdout)")
+    .option('-f, --force', 'replace the output file if it exists');
   addTargetOptions(pull, 'read')
     .addHelpText(
       'after',
       `
-Bytes go to FILE.partial first; FILE appears only once every byte is verified.
+An existing FILE is kept unless --force is given. Bytes go to FILE.<random>.partial
+first; FILE appears (or is replaced) only once every byte is verified.
 Example:
-  $ vitrine artifact pull 3fa4…c2 --center europe -o router-os-4.2.tar.gz`,
+  $ vitrine artifact pull 3fa4c2 --center europe -o router-os-4.2.tar.gz`,
     )
     .action((id: string, options: PullOptions) =>
       runCommand(io, options.json === true, () => pullArtifact(io, id, options)),
@@ -112,9 +119,9 @@ function addShow(parent: Command, io: CliIo): void {
   const show = parent
     .command('show')
     .description("show one artifact: kind, product, size, digest, residency and this center's copy")
-    .argument('<id>', 'artifact id');
+    .argument('<id>', 'artifact id, or a unique prefix of at least 4 hex digits', parseArtifactId);
   addTargetOptions(show, 'read')
-    .addHelpText('after', '\nExample:\n  $ vitrine artifact show 3fa4…c2 --center us --json')
+    .addHelpText('after', '\nExample:\n  $ vitrine artifact show 3fa4c2 --center us --json')
     .action((id: string, options: TargetOptions) =>
       runCommand(io, options.json === true, () => showArtifact(io, id, options)),
     );

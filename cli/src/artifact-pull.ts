@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, rm } from 'node:fs/promises';
+import { link, lstat, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Artifact } from '@vitrine/proto/artifact';
 import type { PullArtifactResponse } from '@vitrine/proto/registry';
+import { resolveArtifactId } from './artifact-ids.js';
 import { artifactJson } from './artifact-view.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -19,7 +20,12 @@ import { formatBytes } from './units.js';
 /** The flags of `vitrine artifact pull`; `output` is a path, or `-` for stdout. */
 export interface PullOptions extends TargetOptions {
   readonly output: string;
+  /** Replace `output` if it exists; without it an existing file is a usage error. */
+  readonly force?: boolean | undefined;
 }
+
+/** Errors of `link` meaning the file system has no hard links, rather than a refusal. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 /** Where pulled bytes go: a file committed only once verified, or stdout. */
 interface Sink {
@@ -29,10 +35,11 @@ interface Sink {
 }
 
 /**
- * Downloads an artifact. Bytes go to `FILE.partial`, are hashed as they arrive and
- * checked against the header's content digest and size; only then is the file fsynced
- * and renamed to FILE, so FILE never holds a partial or corrupt artifact. Any failure
- * removes the partial file.
+ * Downloads an artifact. An existing FILE is refused unless `--force` is given, before
+ * anything is downloaded. Bytes go to a new `FILE.<random>.partial` beside it, are hashed
+ * as they arrive and checked against the header's content digest and size; only then is
+ * the file fsynced and moved to FILE, so FILE never holds a partial or corrupt artifact.
+ * Any failure removes the partial file.
  */
 export async function pullArtifact(io: CliIo, id: string, options: PullOptions): Promise<void> {
   const json = options.json === true;
@@ -40,6 +47,8 @@ export async function pullArtifact(io: CliIo, id: string, options: PullOptions):
   if (toStdout && json)
     throw usageError('--json cannot be combined with -o - (stdout carries the artifact)');
   const path = toStdout ? '-' : resolve(io.cwd, options.output);
+  const replace = options.force === true;
+  if (!toStdout && !replace && (await exists(path))) throw alreadyThere(path);
   const progress = createTransferProgress(io, json);
   try {
     const artifact = await withRegistry(
@@ -50,12 +59,13 @@ export async function pullArtifact(io: CliIo, id: string, options: PullOptions):
         // The file is created only once the center has answered with the header.
         const opened: { sink?: Sink } = {};
         const openSink = async (): Promise<Sink> => {
-          opened.sink = toStdout ? streamSink(io.stdout) : await fileSink(path);
+          opened.sink = toStdout ? streamSink(io.stdout) : await fileSink(path, replace);
           return opened.sink;
         };
         try {
+          const resolved = await resolveArtifactId(client, id, target.label);
           const pulled = await receive(
-            client.pullArtifact({ id }),
+            client.pullArtifact({ id: resolved }),
             openSink,
             progress,
             target.label,
@@ -126,10 +136,13 @@ function dataLoss(where: string, what: string): CliError {
   return new CliError('DATA_LOSS', `${where} ${what}`);
 }
 
-/** Writes to `FILE.partial`; commit fsyncs, renames to FILE and fsyncs the folder. */
-async function fileSink(path: string): Promise<Sink> {
-  const partial = `${path}.partial`;
-  const handle = await open(partial, 'w');
+/**
+ * Writes to a new file beside FILE (`wx`: never one that exists); commit fsyncs it, moves
+ * it to FILE (see `moveIntoPlace`) and fsyncs the folder.
+ */
+async function fileSink(path: string, replace: boolean): Promise<Sink> {
+  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
+  const handle = await open(partial, 'wx');
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -141,7 +154,7 @@ async function fileSink(path: string): Promise<Sink> {
     async commit() {
       await handle.sync();
       await close();
-      await rename(partial, path);
+      await moveIntoPlace(partial, path, replace);
       await syncFolder(dirname(path));
     },
     async discard() {
@@ -149,6 +162,41 @@ async function fileSink(path: string): Promise<Sink> {
       await rm(partial, { force: true });
     },
   };
+}
+
+/**
+ * Moves the verified file to FILE. With `replace`, a rename (atomic, replacing FILE).
+ * Without, a hard link, which fails if FILE appeared during the download, then unlinking
+ * the partial name; on file systems without hard links, a check and a rename.
+ */
+async function moveIntoPlace(partial: string, path: string, replace: boolean): Promise<void> {
+  if (replace) return rename(partial, path);
+  try {
+    await link(partial, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') throw alreadyThere(path);
+    if (!NO_HARD_LINKS.has(code)) throw err;
+    if (await exists(path)) throw alreadyThere(path);
+    return rename(partial, path);
+  }
+  await rm(partial);
+}
+
+/** Whether anything (file, folder, link) is at `path`. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** The usage error for an output file that is already there. */
+function alreadyThere(path: string): CliError {
+  return usageError(`${path} already exists; pass --force to replace it`);
 }
 
 /** FileHandle.write may write less than asked; loop until every byte is down. */

@@ -9,6 +9,7 @@ import type {
   PushArtifactResponse,
 } from '@vitrine/proto/registry';
 import { PushArtifactMetadataSchema, PushArtifactRequestSchema } from '@vitrine/proto/registry';
+import { resolveArtifactId } from './artifact-ids.js';
 import { artifactJson } from './artifact-view.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -61,7 +62,10 @@ export async function pushArtifact(io: CliIo, file: string, options: PushOptions
     const auth = await centerAuth(options, io.env, io.cwd);
     const response = await callRegistry(
       target,
-      ({ client }) => {
+      async ({ client }) => {
+        if (options.supersedes !== undefined) {
+          metadata.supersedes = await resolveArtifactId(client, options.supersedes, target.label);
+        }
         progress.start('pushing', size);
         return client.pushArtifact(pushRequests(path, metadata, progress));
       },

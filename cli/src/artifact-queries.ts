@@ -1,3 +1,4 @@
+import { resolveArtifactId } from './artifact-ids.js';
 import { artifactDetailLines, artifactJson, artifactTableLines } from './artifact-view.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -47,7 +48,9 @@ export async function showArtifact(io: CliIo, id: string, options: TargetOptions
     options,
     'read',
     async ({ client, target }) => {
-      const response = await client.getArtifact({ id });
+      const response = await client.getArtifact({
+        id: await resolveArtifactId(client, id, target.label),
+      });
       if (response.artifact === undefined) {
         throw new CliError('INTERNAL', `${target.label} answered without the artifact`);
       }

@@ -1,5 +1,5 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
@@ -92,7 +92,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.all(services.map((s) => s.stop()));
-    throw failed.reason;
+    throw withPortHint(failed.reason, base);
   }
   const [access, ...centers] = services;
   const federation = devFederationFile(
@@ -120,15 +120,43 @@ function printReady(
     writeJsonLine(io.stdout, { ready: true, home, access: f.access.url, centers: f.centers });
     return;
   }
-  writeLines(io.stdout, [
+  writeLines(io.stdout, readyLines(home, io.cwd, f));
+}
+
+/**
+ * A start-up failure, with a way out when a port was taken (most often by a federation
+ * already running): the ports in use and `--base-port`.
+ */
+export function withPortHint(err: unknown, base: number): unknown {
+  if (!(err instanceof CliError) || !err.message.includes('EADDRINUSE')) return err;
+  const ports = `${base} and ${base + 10}-${base + 10 * DEV_CENTERS.length + 1}`;
+  return new CliError(
+    err.code,
+    `${err.message} — vitrine dev listens on ${ports}; stop what holds the port (another \`vitrine dev\`?) or pass --base-port N, e.g. --base-port ${base + 1000}`,
+    { cause: err },
+  );
+}
+
+/**
+ * The ready text of `vitrine dev`: every endpoint, and a command to try next. When the data
+ * folder is not the default (`./.vitrine` where it was started), the command carries
+ * `--data`, since other commands, run elsewhere, would not find the federation file.
+ */
+export function readyLines(
+  home: string,
+  cwd: string,
+  f: Pick<ReturnType<typeof devFederationFile>, 'access' | 'centers'>,
+): string[] {
+  const data = home === resolve(cwd, '.vitrine') ? '' : ` --data ${home}`;
+  return [
     `vitrine federation running (data: ${home})`,
     `  access   ${f.access.url}`,
     ...f.centers.map(
       (c) =>
         `  ${c.id.padEnd(8)} ${c.jurisdiction.padEnd(5)} registry ${c.registry}   sync ${c.sync}`,
     ),
-    `logs: ${join(home, 'logs')}   try: vitrine artifact ls --center europe   stop: Ctrl-C`,
-  ]);
+    `logs: ${join(home, 'logs')}   try: vitrine artifact ls --center europe${data}   stop: Ctrl-C`,
+  ];
 }
 
 /** Waits for a stop (SIGINT/SIGTERM) or a service's unexpected exit, then stops every service. */

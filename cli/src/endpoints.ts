@@ -75,7 +75,7 @@ export async function readFederation(home: string): Promise<FederationFile> {
     }
     throw new CliError(
       'CONFIG',
-      `no federation file at ${path} — start a local federation with \`vitrine dev\`, or pass --endpoint URL`,
+      `no federation file at ${path} — point at the data folder of a running federation with --data DIR or VITRINE_HOME=DIR, start one here with \`vitrine dev\` (\`npm start\` in the repository), or pass --endpoint URL`,
     );
   }
   let raw: unknown;

@@ -1,4 +1,5 @@
 import type { Finding } from '@vitrine/proto/finding';
+import { resolveArtifactId } from './artifact-ids.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { SeverityWord, StatusWord } from './enum-words.js';
@@ -48,8 +49,12 @@ export interface FindingListOptions extends TargetOptions {
 export async function createFinding(io: CliIo, options: FindingCreateOptions): Promise<void> {
   if (options.title.trim() === '') throw usageError('--title must not be empty');
   const finding = await withRegistry(io, options, 'write', async ({ client, target }) => {
+    const artifactIds: string[] = [];
+    for (const id of options.artifact) {
+      artifactIds.push(await resolveArtifactId(client, id, target.label));
+    }
     const response = await client.createFinding({
-      artifactIds: [...options.artifact],
+      artifactIds,
       title: options.title,
       description: options.description ?? '',
       severity: severities.value(options.severity),
@@ -73,9 +78,8 @@ export async function updateFinding(
     ...(options.cvss !== undefined && { cvssVector: options.cvss }),
     ...(options.status !== undefined && { status: findingStatuses.value(options.status) }),
     ...(options.assignee !== undefined && { assignee: options.assignee }),
-    ...(options.fix !== undefined && { fixArtifactId: options.fix }),
   };
-  if (Object.keys(changes).length === 0) {
+  if (Object.keys(changes).length === 0 && options.fix === undefined) {
     throw usageError(
       'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --title, --description, --cvss',
     );
@@ -87,7 +91,15 @@ export async function updateFinding(
     options,
     'write',
     async ({ client, target }) => {
-      const response = await client.updateFinding({ id, ...changes });
+      const fix =
+        options.fix === undefined
+          ? undefined
+          : await resolveArtifactId(client, options.fix, target.label);
+      const response = await client.updateFinding({
+        id,
+        ...changes,
+        ...(fix !== undefined && { fixArtifactId: fix }),
+      });
       return required(response.finding, target.label);
     },
     subject,
@@ -125,9 +137,12 @@ export async function listFindings(io: CliIo, options: FindingListOptions): Prom
     options,
     'read',
     async ({ client, target }) => {
+      const artifactId = options.artifact
+        ? await resolveArtifactId(client, options.artifact, target.label)
+        : '';
       const found = await collectPages(async (pageToken) => {
         const page = await client.listFindings({
-          artifactId: options.artifact ?? '',
+          artifactId,
           status: options.status === undefined ? 0 : findingStatuses.value(options.status),
           severity: options.severity === undefined ? 0 : severities.value(options.severity),
           pageSize: PAGE_SIZE,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { collectArtifactIds, parseArtifactId } from './artifact-ids.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { findingStatuses, severities } from './enum-words.js';
@@ -16,7 +17,7 @@ import {
 } from './finding-actions.js';
 import { runCommand } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
-import { addTargetOptions, choiceOption, collect } from './target-options.js';
+import { addTargetOptions, choiceOption } from './target-options.js';
 
 /**
  * `vitrine finding create|update|comment|ls|show`: what reviewers found in artifacts, and
@@ -30,7 +31,7 @@ export const findingCommands: CommandGroup = (program, io) => {
       'after',
       `
 Examples:
-  $ vitrine finding create --center europe --artifact 3fa4…c2 --title "Hard-coded key" --severity high
+  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high
   $ vitrine finding update europe-17 --center us --status triaged --assignee kernel-team
   $ vitrine finding show europe-17 --center asia`,
     );
@@ -48,8 +49,8 @@ function addCreate(parent: Command, io: CliIo): void {
     .description('record a new finding about one or more artifacts')
     .requiredOption(
       '--artifact <id>',
-      'artifact the finding is about (repeat for several)',
-      collect,
+      'artifact the finding is about, by id or unique prefix (repeat for several)',
+      collectArtifactIds,
     )
     .requiredOption('--title <text>', 'one-line summary')
     .addOption(
@@ -67,7 +68,7 @@ function addCreate(parent: Command, io: CliIo): void {
       `
 The finding id is "<center>-<sequence>", e.g. europe-17.
 Example:
-  $ vitrine finding create --center europe --artifact 3fa4…c2 --title "Hard-coded key" --severity high \\
+  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high \\
       --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"`,
     )
     .action((options: FindingCreateOptions) =>
@@ -84,7 +85,11 @@ function addUpdate(parent: Command, io: CliIo): void {
     .addOption(choiceOption('--status <status>', 'new lifecycle status', findingStatuses.words))
     .addOption(choiceOption('--severity <level>', 'new severity', severities.words))
     .option('--assignee <team>', 'team working on it')
-    .option('--fix <id>', 'update artifact that fixes it (needed for status fixed)')
+    .option(
+      '--fix <id>',
+      'update artifact that fixes it, by id or unique prefix (needed for status fixed)',
+      parseArtifactId,
+    )
     .option('--title <text>', 'new one-line summary')
     .option('--description <text>', 'new details')
     .option('--cvss <vector>', 'new CVSS vector string');
@@ -95,7 +100,7 @@ function addUpdate(parent: Command, io: CliIo): void {
 Statuses move new → triaged → in_progress → fixed → verified → disclosed; an open
 finding may also end as rejected or duplicate.
 Example:
-  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd1…07`,
+  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd107`,
     )
     .action((id: string, options: FindingUpdateOptions) =>
       runCommand(io, options.json === true, () => updateFinding(io, id, options)),
@@ -124,7 +129,11 @@ function addList(parent: Command, io: CliIo): void {
   const ls = parent
     .command('ls')
     .description('list the findings a center holds')
-    .option('--artifact <id>', 'only findings about this artifact')
+    .option(
+      '--artifact <id>',
+      'only findings about this artifact (id or unique prefix)',
+      parseArtifactId,
+    )
     .addOption(
       choiceOption('--status <status>', 'only findings with this status', findingStatuses.words),
     )

@@ -1,24 +1,30 @@
 import type { Writable } from 'node:stream';
 import type { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
+import { terminalSafeJson, visibleText } from './visible-text.js';
 
 /**
  * Writes one JSON document (pretty-printed, newline-terminated) — the whole of stdout
- * for a `--json` command, so scripts can parse it in one go.
+ * for a `--json` command, so scripts can parse it in one go. It parses to exactly `value`;
+ * characters a terminal would act on are `\uXXXX` escapes (see `terminalSafeJson`).
  */
 export function writeJson(stream: Writable, value: unknown): void {
-  stream.write(`${JSON.stringify(value, null, 2)}\n`);
+  stream.write(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`);
 }
 
 /** Writes one JSON value on one line — for long-running commands whose output is a stream of lines. */
 export function writeJsonLine(stream: Writable, value: unknown): void {
-  stream.write(`${JSON.stringify(value)}\n`);
+  stream.write(`${terminalSafeJson(JSON.stringify(value))}\n`);
 }
 
-/** Writes human-readable lines, each newline-terminated. */
+/**
+ * Writes human-readable lines, each newline-terminated. This is where every line of text
+ * output passes, so control characters in text from elsewhere (partners' titles and
+ * comments, centers' messages) are made visible here (see `visibleText`).
+ */
 export function writeLines(stream: Writable, lines: readonly string[]): void {
   if (lines.length === 0) return;
-  stream.write(`${lines.join('\n')}\n`);
+  stream.write(`${lines.map(visibleText).join('\n')}\n`);
 }
 
 /** The JSON shape of every failure printed with `--json`. */
@@ -39,7 +45,7 @@ export function errorDocument(err: CliError): ErrorDocument {
  */
 export function reportError(io: CliIo, json: boolean, err: CliError): void {
   if (json) writeJsonLine(io.stdout, errorDocument(err));
-  else io.stderr.write(`vitrine: ${err.message} (${err.code})\n`);
+  else writeLines(io.stderr, [`vitrine: ${err.message} (${err.code})`]);
 }
 
 /**

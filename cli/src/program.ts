@@ -66,7 +66,9 @@ export function buildProgram(io: CliIo, groups: readonly CommandGroup[] = COMMAN
       `
 Every command takes --json for one machine-readable JSON document on stdout.
 Centers are looked up in <data>/federation.json (--data, $VITRINE_HOME or ./.vitrine);
---endpoint URL talks to one registry directly.
+--endpoint URL talks to one registry directly. \`vitrine dev\` (\`npm start\`) listens on
+127.0.0.1:7400 (access) and 7410-7431 (centers); --base-port N moves them. An artifact
+id may be shortened to a unique prefix of at least 4 hex digits.
 
 Examples:
   $ vitrine artifact ls --center europe

@@ -95,12 +95,12 @@ describe('endpoint resolution', () => {
     expect(err.message).toBe("unknown center 'mars'; the federation has asia, europe, us");
   });
 
-  it('says to run `vitrine dev` or pass --endpoint when there is no federation file', async () => {
+  it('says how to point at a federation file (--data, VITRINE_HOME), start one or pass --endpoint when there is none', async () => {
     const err = await failure(resolveTarget({ data: 'empty' }, 'read', {}, dir.path));
     expect(err.code).toBe('CONFIG');
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe(
-      `no federation file at ${join(dir.path, 'empty', 'federation.json')} — start a local federation with \`vitrine dev\`, or pass --endpoint URL`,
+      `no federation file at ${join(dir.path, 'empty', 'federation.json')} — point at the data folder of a running federation with --data DIR or VITRINE_HOME=DIR, start one here with \`vitrine dev\` (\`npm start\` in the repository), or pass --endpoint URL`,
     );
   });
 

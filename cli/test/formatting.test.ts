@@ -9,6 +9,8 @@ import {
 } from '@vitrine/proto/finding';
 import { describe, expect, it } from 'vitest';
 import { artifactDetailLines, artifactJson, artifactTableLines } from '../src/artifact-view.js';
+import { CliError } from '../src/cli-error.js';
+import { readyLines, withPortHint } from '../src/dev-command.js';
 import { artifactKinds, findingStatuses, severities } from '../src/enum-words.js';
 import { findingJson, historyEntryJson, historyLines } from '../src/finding-view.js';
 import { isoTime, orNull, safeNumber } from '../src/plain-values.js';
@@ -213,5 +215,49 @@ describe('finding output', () => {
     expect(historyLines([entry])).toEqual([
       '2025-06-01T10:20:30.000Z  us#9  operator@us  updated status=triaged, assignee=kernel-team  [conflict: assignee overwritten]',
     ]);
+  });
+});
+
+describe('vitrine dev messages', () => {
+  const federation = {
+    access: { id: 'access', url: 'http://127.0.0.1:9400' },
+    centers: [
+      {
+        id: 'europe',
+        jurisdiction: 'EU',
+        registry: 'http://127.0.0.1:9420',
+        sync: 'http://127.0.0.1:9421',
+        publicKey: 'k',
+      },
+    ],
+  };
+
+  it('lists every endpoint and a command to try', () => {
+    expect(readyLines('/repo/.vitrine', '/repo', federation)).toEqual([
+      'vitrine federation running (data: /repo/.vitrine)',
+      '  access   http://127.0.0.1:9400',
+      '  europe   EU    registry http://127.0.0.1:9420   sync http://127.0.0.1:9421',
+      'logs: /repo/.vitrine/logs   try: vitrine artifact ls --center europe   stop: Ctrl-C',
+    ]);
+  });
+
+  it('names a data folder other than ./.vitrine in the command to try', () => {
+    expect(readyLines('/tmp/fed', '/repo', federation).at(-1)).toBe(
+      'logs: /tmp/fed/logs   try: vitrine artifact ls --center europe --data /tmp/fed   stop: Ctrl-C',
+    );
+  });
+
+  it('says which ports vitrine dev needs and how to move them when one is taken', () => {
+    const taken = new CliError(
+      'UNAVAILABLE',
+      'access failed to start: listen EADDRINUSE: address already in use 127.0.0.1:7400',
+    );
+    const explained = withPortHint(taken, 7400) as CliError;
+    expect(explained.code).toBe('UNAVAILABLE');
+    expect(explained.message).toBe(
+      'access failed to start: listen EADDRINUSE: address already in use 127.0.0.1:7400 — vitrine dev listens on 7400 and 7410-7431; stop what holds the port (another `vitrine dev`?) or pass --base-port N, e.g. --base-port 8400',
+    );
+    const other = new CliError('UNAVAILABLE', 'asia failed to start: no such database');
+    expect(withPortHint(other, 7400)).toBe(other);
   });
 });

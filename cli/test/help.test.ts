@@ -29,6 +29,10 @@ describe('--help', () => {
     expect(run.stdout).toMatch(/artifact\s+publish, download and list review artifacts/);
     expect(run.stdout).toMatch(/finding\s+record, triage, comment on and track findings/);
     expect(run.stdout).toContain('--json');
+    expect(run.stdout).toMatch(
+      /listens on\s+127\.0\.0\.1:7400 \(access\) and 7410-7431 \(centers\); --base-port N/,
+    );
+    expect(run.stdout).toMatch(/unique prefix of at least 4 hex digits/);
   });
 
   it('covers every command the brief names', () => {

@@ -328,4 +328,52 @@ describe('vitrine against a real registry (europe)', () => {
       ),
     );
   });
+
+  it('prints partner text with control characters as visible escapes, and exactly with --json', async () => {
+    const title = 'Key leak\x1b[2J\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07';
+    const created = await cli(
+      'finding',
+      'create',
+      '--center',
+      'europe',
+      '--artifact',
+      artifactId,
+      '--title',
+      title,
+      '--severity',
+      'low',
+      '--json',
+    );
+    expect(created.code).toBe(0);
+    const { finding } = created.json() as { finding: { id: string; title: string } };
+    expect(finding.title).toBe(title);
+    const commented = await cli(
+      'finding',
+      'comment',
+      finding.id,
+      '--center',
+      'europe',
+      '--text',
+      'not reproduced\rreproduced, fixed',
+    );
+    expect(commented.code).toBe(0);
+
+    const shown = await cli('finding', 'show', finding.id);
+    const listed = await cli('finding', 'ls', '--severity', 'low');
+    for (const run of [shown, listed]) {
+      expect(run.code).toBe(0);
+      // No control character (C0, DEL, C1) but the line ends.
+      expect(run.stdout.replaceAll('\n', '')).not.toMatch(/\p{Cc}/u);
+    }
+    const shownTitle = 'Key leak\\u001b[2J\\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\\u0007';
+    expect(shown.stdout).toMatch(/^title: +Key leak\\u001b\[2J\\u001b\]52;c;\S+==\\u0007$/m);
+    expect(shown.stdout).toContain(': not reproduced\\rreproduced, fixed\n');
+    expect(listed.stdout).toContain(`  ${shownTitle}\n`);
+
+    const json = await cli('finding', 'show', finding.id, '--json');
+    expect(json.json()).toMatchObject({
+      finding: { title },
+      comments: [{ text: 'not reproduced\rreproduced, fixed' }],
+    });
+  });
 });

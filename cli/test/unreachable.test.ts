@@ -29,7 +29,7 @@ describe('an unreachable registry', () => {
   afterAll(() => dir.cleanup());
 
   it('gives a JSON error document on stdout and exit 1 with --json', async () => {
-    const run = await runCli(['artifact', 'show', 'abc', '--center', 'europe', '--json'], {
+    const run = await runCli(['artifact', 'show', 'abcd', '--center', 'europe', '--json'], {
       cwd: dir.path,
     });
     expect(run.code).toBe(1);
@@ -87,7 +87,7 @@ describe('an unreachable registry', () => {
         message: `cannot reach us at ${url} — is \`vitrine dev\` running?`,
       },
     });
-    const pull = await runCli(['artifact', 'pull', 'abc', '--center', 'us', '-o', 'out.bin'], {
+    const pull = await runCli(['artifact', 'pull', 'abcd', '--center', 'us', '-o', 'out.bin'], {
       cwd: dir.path,
     });
     expect(pull.code).toBe(1);

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,12 +124,54 @@ describe('usage errors exit 2 with one line naming the problem', () => {
       "vitrine: missing required argument 'id'; see `vitrine artifact show --help` (USAGE)\n",
     ],
     [
-      ['artifact', 'show', 'abc', '--endpoint', 'localhost:7420'],
+      ['artifact', 'show', 'abcd', '--endpoint', 'localhost:7420'],
       "vitrine: --endpoint must use http or https, got 'localhost:7420' (USAGE)\n",
     ],
     [
-      ['artifact', 'show', 'abc', '--endpoint', 'not a url'],
+      ['artifact', 'show', 'abcd', '--endpoint', 'not a url'],
       "vitrine: --endpoint must be a URL such as http://127.0.0.1:7420, got 'not a url' (USAGE)\n",
+    ],
+    [
+      ['artifact', 'show', '9c1e…'],
+      "vitrine: command-argument value '9c1e…' is invalid for argument 'id'. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see `vitrine artifact show --help` (USAGE)\n",
+    ],
+    [
+      ['artifact', 'pull', '9c1', '-o', 'out.bin'],
+      "vitrine: command-argument value '9c1' is invalid for argument 'id'. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see `vitrine artifact pull --help` (USAGE)\n",
+    ],
+    [
+      ['artifact', 'pull', 'a'.repeat(65), '-o', 'out.bin'],
+      `vitrine: command-argument value '${'a'.repeat(65)}' is invalid for argument 'id'. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see \`vitrine artifact pull --help\` (USAGE)\n`,
+    ],
+    [
+      ['finding', 'create', '--center', 'us', '--artifact', 'abcd', '--artifact', 'ab-cd'],
+      "vitrine: option '--artifact <id>' argument 'ab-cd' is invalid. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see `vitrine finding create --help` (USAGE)\n",
+    ],
+    [
+      ['finding', 'update', 'europe-1', '--center', 'us', '--status', 'fixed', '--fix', 'v4.2.1'],
+      "vitrine: option '--fix <id>' argument 'v4.2.1' is invalid. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see `vitrine finding update --help` (USAGE)\n",
+    ],
+    [
+      ['finding', 'ls', '--artifact', 'router-os'],
+      "vitrine: option '--artifact <id>' argument 'router-os' is invalid. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see `vitrine finding ls --help` (USAGE)\n",
+    ],
+    [
+      [
+        'artifact',
+        'push',
+        'artifact.bin',
+        '--center',
+        'europe',
+        '--kind',
+        'update',
+        '--product',
+        'p',
+        '--version',
+        '1',
+        '--supersedes',
+        '3fa4…c2',
+      ],
+      "vitrine: option '--supersedes <id>' argument '3fa4…c2' is invalid. an artifact id is its 64 hex digits, or a unique prefix of at least 4; see `vitrine artifact push --help` (USAGE)\n",
     ],
     [
       ['artifact', 'ls', '--colour'],
@@ -146,7 +188,7 @@ describe('usage errors exit 2 with one line naming the problem', () => {
         '--center',
         'us',
         '--artifact',
-        'a',
+        'abcd',
         '--title',
         'T',
         '--severity',
@@ -191,7 +233,7 @@ describe('usage errors exit 2 with one line naming the problem', () => {
   });
 
   it('refuses --json with -o - because stdout carries the artifact', async () => {
-    const result = await run(['artifact', 'pull', 'abc', '-o', '-', '--json']);
+    const result = await run(['artifact', 'pull', 'abcd', '-o', '-', '--json']);
     expect(result.code).toBe(2);
     expect(result.json()).toEqual({
       error: {
@@ -205,7 +247,45 @@ describe('usage errors exit 2 with one line naming the problem', () => {
     const result = await runCli(['artifact', 'ls'], { cwd: join(dir.path, 'elsewhere') });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      `vitrine: no federation file at ${join(dir.path, 'elsewhere', '.vitrine', 'federation.json')} — start a local federation with \`vitrine dev\`, or pass --endpoint URL (CONFIG)\n`,
+      `vitrine: no federation file at ${join(dir.path, 'elsewhere', '.vitrine', 'federation.json')} — point at the data folder of a running federation with --data DIR or VITRINE_HOME=DIR, start one here with \`vitrine dev\` (\`npm start\` in the repository), or pass --endpoint URL (CONFIG)\n`,
     );
+  });
+
+  it('names the folder VITRINE_HOME points at when it holds no federation file', async () => {
+    const home = join(dir.path, 'home-from-env');
+    const result = await runCli(['finding', 'ls', '--json'], {
+      cwd: dir.path,
+      env: { VITRINE_HOME: home },
+    });
+    expect(result.code).toBe(2);
+    expect(result.json()).toEqual({
+      error: {
+        code: 'CONFIG',
+        message: expect.stringMatching(
+          new RegExp(
+            `^no federation file at ${join(home, 'federation.json')} — .*--data DIR or VITRINE_HOME=DIR`,
+          ),
+        ),
+      },
+    });
+  });
+
+  it('refuses to overwrite an existing output file without --force, before downloading', async () => {
+    await writeFile(join(dir.path, 'kept.tar'), 'earlier download');
+    const result = await run(['artifact', 'pull', 'abcd', '-o', 'kept.tar']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `vitrine: ${join(dir.path, 'kept.tar')} already exists; pass --force to replace it (USAGE)\n`,
+    );
+    const json = await run(['artifact', 'pull', 'abcd', '-o', 'kept.tar', '--json']);
+    expect(json.code).toBe(2);
+    expect(json.json()).toEqual({
+      error: {
+        code: 'USAGE',
+        message: `${join(dir.path, 'kept.tar')} already exists; pass --force to replace it`,
+      },
+    });
+    expect(await readFile(join(dir.path, 'kept.tar'), 'utf8')).toBe('earlier download');
+    expect((await readdir(dir.path)).filter((name) => name.includes('kept.tar.'))).toEqual([]);
   });
 });

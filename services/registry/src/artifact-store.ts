@@ -168,13 +168,15 @@ export function findArtifact(db: Db, id: string): Promise<ArtifactRow | undefine
 /** A page of artifacts, newest first, after the keyset cursor when given. */
 export function listArtifacts(
   db: Db,
-  filter: { kind?: string; product?: string; within?: ScopeLimit },
+  filter: { kind?: string; product?: string; idPrefix?: string; within?: ScopeLimit },
   limit: number,
   after?: PageCursor,
 ): Promise<ArtifactRow[]> {
   let query = db.selectFrom('artifacts').selectAll();
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.product) query = query.where('product', '=', filter.product);
+  // The prefix is hex digits only (checked by the caller), so it holds no LIKE wildcard.
+  if (filter.idPrefix) query = query.where('id', 'like', `${filter.idPrefix}%`);
   if (filter.within) query = query.where(coveredBy(filter.within, ARTIFACT_COLUMNS));
   if (after) {
     query = query.where((eb) =>

@@ -19,6 +19,7 @@ import type { Findings } from './findings.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
+  ARTIFACT_ID_PREFIX,
   assertAddComment,
   assertCreateFinding,
   assertId,
@@ -112,10 +113,14 @@ export function registryService(
 
     async listArtifacts(req, ctx) {
       const limit = pageSize('page_size', req.pageSize);
+      if (req.idPrefix) {
+        assertId('id_prefix', req.idPrefix, ARTIFACT_ID_PREFIX, '4 to 64 lowercase hex digits');
+      }
       const within = grantOf(ctx).listable('read');
       const filter = {
         ...(req.kind ? { kind: enumWord(ArtifactKindSchema, req.kind) ?? '?' } : {}),
         ...(req.product ? { product: req.product } : {}),
+        ...(req.idPrefix ? { idPrefix: req.idPrefix } : {}),
         ...(within ? { within } : {}),
       };
       const rows = await listArtifacts(db, filter, limit + 1, decodePageToken(req.pageToken));

@@ -10,6 +10,8 @@ import type {
 
 /** Artifact ids are lowercase hex SHA-256 digests of the manifest. */
 export const ARTIFACT_ID = /^[0-9a-f]{64}$/;
+/** A short artifact id, as ListArtifacts accepts it: 4 to 64 leading hex digits. */
+export const ARTIFACT_ID_PREFIX = /^[0-9a-f]{4,64}$/;
 /** Finding and comment ids are `<origin center>-<sequence>`. */
 export const FINDING_ID = /^[a-z][a-z0-9-]{0,62}-[1-9][0-9]{0,18}$/;
 

@@ -171,6 +171,12 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(await grpcCodeOf(updatesOnly.getArtifact({ id: update }))).toBe('OK');
     const listed = await updatesOnly.listArtifacts({});
     expect(listed.artifacts.map((a) => a.id)).toEqual([update]);
+    // A short id resolves only among the artifacts the caller may read.
+    expect((await updatesOnly.listArtifacts({ idPrefix: source.slice(0, 8) })).artifacts).toEqual(
+      [],
+    );
+    const byPrefix = await updatesOnly.listArtifacts({ idPrefix: update.slice(0, 8) });
+    expect(byPrefix.artifacts.map((a) => a.id)).toEqual([update]);
     expect((await updatesOnly.listFindings({})).findings).toEqual([]);
     expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('PermissionDenied');
     const reader = clientOf(await partner({ scope: { actions: ['read'] } }));

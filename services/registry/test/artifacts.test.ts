@@ -106,6 +106,25 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
     expect(await codeOf(t.client.listArtifacts({ pageSize: 5000 }))).toBe('InvalidArgument');
   });
 
+  it('lists the artifacts whose id starts with a prefix, refusing one that is not 4+ hex digits', async () => {
+    const all = (await t.client.listArtifacts({})).artifacts.map((a) => a.id);
+    expect(all).toHaveLength(2);
+    for (const length of [4, 10, 64]) {
+      const prefix = firstId.slice(0, length);
+      const listed = await t.client.listArtifacts({ idPrefix: prefix });
+      expect(listed.artifacts.map((a) => a.id)).toEqual(all.filter((id) => id.startsWith(prefix)));
+    }
+    const unused = ['0000', 'ffff', 'abcd'].find((p) => !all.some((id) => id.startsWith(p)));
+    expect((await t.client.listArtifacts({ idPrefix: unused ?? '' })).artifacts).toEqual([]);
+    for (const bad of ['abc', 'ABCD', 'abcg', '12_%', 'a'.repeat(65)]) {
+      const err = await t.client
+        .listArtifacts({ idPrefix: bad })
+        .catch((e) => ConnectError.from(e));
+      expect(err).toMatchObject({ code: Code.InvalidArgument });
+      expect((err as ConnectError).rawMessage).toContain('id_prefix');
+    }
+  });
+
   it('refuses malformed uploads with INVALID_ARGUMENT naming each bad field', async () => {
     const err = await t.client
       .pushArtifact(
