@@ -41,6 +41,8 @@ export interface TestAccess {
   readonly dataDir: string;
   /** A client signing as the operator account `name`. */
   operator(name: OperatorName): AccessClient;
+  /** The key of the operator account `name`. */
+  operatorKey(name: OperatorName): SigningKeyPair;
   /** A client that signs nothing. */
   readonly anonymous: AccessClient;
   /** A client signing as `principal` with `key` (for impersonation tests). */
@@ -94,6 +96,7 @@ export async function startTestAccess(
     access,
     dataDir: dir.path,
     operator: (name) => signedAs(`operator:${name}`, keys.get(name) as SigningKeyPair),
+    operatorKey: (name) => keys.get(name) as SigningKeyPair,
     anonymous: createGrpcClient(AccessService, url),
     signedAs,
     async trustedKeyring() {
