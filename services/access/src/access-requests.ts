@@ -153,7 +153,11 @@ export class AccessRequests {
     return named;
   }
 
-  /** Issues the credential of an approved request: window capped by the policy. */
+  /**
+   * Issues the credential of an approved request: window capped by the policy. `iat` is the
+   * approval, when the credential came to be, whatever its window: a partner revocation
+   * covers every credential issued before it, including one whose window opens later.
+   */
   async #issue(tx: Transaction<AccessDatabase>, row: RequestRow, approvedAt: Date) {
     const window = this.policies.window(
       row.jurisdiction,
@@ -169,7 +173,7 @@ export class AccessRequests {
         jurisdiction: row.jurisdiction,
         scope: scopeOfRow(row),
         roles: [],
-        issuedAt: window.notBefore,
+        issuedAt: approvedAt,
         notBefore: window.notBefore,
         expiresAt: window.expiresAt,
         holderKey: partner.public_key,

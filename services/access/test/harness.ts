@@ -59,10 +59,14 @@ export interface TestAccess {
   cleanup(): Promise<void>;
 }
 
-/** Starts the access service with the test operators and policies on `backend`. */
+/**
+ * Starts the access service with the test operators and policies on `backend`. With `now`,
+ * the service runs on that clock and the harness's clients date their proofs by it.
+ */
 export async function startTestAccess(
   backend: TestBackend,
   overrides: Partial<AccessConfigInput> = {},
+  clock: { now?: () => Date } = {},
 ): Promise<TestAccess> {
   const database: TestDatabase = await backend.open();
   const dir: TempDir = await tempDir('vitrine-access-');
@@ -83,13 +87,19 @@ export async function startTestAccess(
     ...overrides,
   };
   const logger = createLogger('test-access', { VITRINE_LOG_LEVEL: 'silent' });
-  const access = await startAccess(config, { logger });
+  const now = clock.now ?? (() => new Date());
+  const access = await startAccess(config, { logger, now });
   const url = access.url;
   const signedAs = (principal: string, key: SigningKeyPair): AccessClient =>
     createClient(
       AccessService,
       createGrpcClientTransport(url, {
-        interceptors: [callAuthInterceptor(() => ({ key, principal }))],
+        interceptors: [
+          callAuthInterceptor(
+            () => ({ key, principal }),
+            () => now().getTime(),
+          ),
+        ],
       }),
     );
   const harness: TestAccess = {
@@ -125,7 +135,7 @@ export async function startTestAccess(
       await harness.access.stop();
       harness.access = await startAccess(
         { ...config, ...changes, listen: { host: '127.0.0.1', port } },
-        { logger },
+        { logger, now },
       );
     },
     async cleanup() {
