@@ -72,3 +72,22 @@ export async function findPartner(db: Db, id: string): Promise<Selectable<Partne
   if (!row) throw new VitrineError('not_found', `partner ${id} not found`);
   return row;
 }
+
+/**
+ * A partner by id, its row locked until the transaction ends: approving a request for it
+ * and revoking it take this lock, so a credential is issued either wholly before a partner
+ * revocation (and covered by it) or after it.
+ */
+export async function lockPartner(
+  tx: Transaction<AccessDatabase>,
+  id: string,
+): Promise<Selectable<PartnerTable>> {
+  const row = await tx
+    .selectFrom('partners')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw new VitrineError('not_found', `partner ${id} not found`);
+  return row;
+}
