@@ -1,6 +1,11 @@
 import { keyIdOf, readCredential, TokenKeyring, verifyTrustSnapshot } from '@vitrine/credentials';
 import { SignatureError } from '@vitrine/crypto';
-import type { RevokeRequest, TrustSnapshot, WatchTrustResponse } from '@vitrine/proto/access';
+import {
+  RequestState,
+  type RevokeRequest,
+  type TrustSnapshot,
+  type WatchTrustResponse,
+} from '@vitrine/proto/access';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccessClient, startTestAccess, type TestAccess } from './harness.js';
@@ -135,12 +140,37 @@ describe.each(testBackends())(
       const keyring = new TokenKeyring();
       await keyring.set([t.access.tokenKey]);
       const { keyId } = await readCredential(signed.credential, keyring);
-      await t
+      const partner = await t.registerPartner('Key Victim', ['US']);
+      const { request } = await partner.client.requestAccess({
+        jurisdiction: 'US',
+        scope: { artifactKinds: ['rules'], actions: [1] },
+        expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 },
+        justification: 'rules review',
+      });
+      const requestId = request?.id ?? '';
+      await t.operator('alice').decideAccessRequest({ requestId, approve: true, reason: 'ok' });
+      const { revocation } = await t
         .operator('sec')
         .revoke({ target: { case: 'keyId', value: keyId }, reason: 'key leaked' });
       const after = await w.until((s) => !s.keys.some((k) => k.keyId === keyId));
       w.close();
       expect(after.revokedCredentialIds).toContain(signed.credentialId);
+      // The partner credential that key signed reads as revoked by it, for operators.
+      const { request: shown } = await t.operator('ops').getAccessRequest({ id: requestId });
+      expect(after.revokedCredentialIds).toContain(shown?.credentialId);
+      expect(shown?.state).toBe(RequestState.REVOKED);
+      expect(shown?.revocation).toMatchObject({
+        id: revocation?.id,
+        target: { case: 'keyId', value: keyId },
+        reason: 'key leaked',
+        revokedBy: 'operator:sec',
+      });
+      const { requests } = await t
+        .operator('ops')
+        .listAccessRequests({ partnerId: partner.partner.id });
+      expect(requests.map((r) => [r.state, r.revocation?.id])).toEqual([
+        [RequestState.REVOKED, revocation?.id],
+      ]);
       expect(after.keys.filter((k) => k.retiredAt === undefined)).toHaveLength(1);
       const next = await t.operator('root').issueOperatorCredential({});
       const nextKeyring = await keyringOf(after);
