@@ -997,8 +997,9 @@ export const AccessService: GenService<{
     output: typeof IssueOperatorCredentialResponseSchema;
   },
   /**
-   * The token verification keys centers accept, and revocations: the current signed
-   * snapshot at once, then a new one as soon as anything changes.
+   * The token verification keys centers accept and the ids of revoked credentials (open to
+   * anyone: no reasons, actors or partner ids): the current signed snapshot at once, then a
+   * new one as soon as anything changes.
    *
    * @generated from rpc vitrine.access.v1.AccessService.WatchTrust
    */
