@@ -91,8 +91,8 @@ export async function decideRequest(
 }
 
 /**
- * Shows a request. When it is the calling partner's and approved, its credential is
- * stored in the profile, so the next registry command uses it.
+ * Shows a request. When it is the calling partner's and approved (not revoked), its
+ * credential is stored in the profile, so the next registry command uses it.
  */
 export async function showRequest(io: CliIo, id: string, options: AccessFlags): Promise<void> {
   const { request, stored } = await withAccess(
@@ -101,7 +101,8 @@ export async function showRequest(io: CliIo, id: string, options: AccessFlags): 
     async ({ client, profile }) => {
       const found = required((await client.getAccessRequest({ id })).request);
       const mine = profile.principal === `partner:${found.partnerId}`;
-      if (!mine || found.credential === '') return { request: found, stored: '' };
+      const usable = found.credential !== '' && found.state !== RequestState.REVOKED;
+      if (!mine || !usable) return { request: found, stored: '' };
       await saveCredential(profile, found.credential);
       return { request: found, stored: profile.name };
     },

@@ -3,7 +3,10 @@ import { accessActions, requestStates } from './enum-words.js';
 import { isoTime, orNull } from './plain-values.js';
 import { formatFields, formatTable } from './text-table.js';
 
-/** An access request as `--json` prints it (the credential token only for its partner). */
+/**
+ * An access request as `--json` prints it (the credential token only for its partner), with
+ * the revocation covering its credential, or null.
+ */
 export function requestJson(request: AccessRequest) {
   return {
     id: request.id,
@@ -25,6 +28,7 @@ export function requestJson(request: AccessRequest) {
     })),
     credentialId: orNull(request.credentialId),
     credential: orNull(request.credential),
+    revocation: request.revocation ? revocationJson(request.revocation) : null,
   };
 }
 
@@ -67,11 +71,25 @@ export function requestDetailLines(request: AccessRequest): string[] {
       ['requested by', `${request.requestedBy} at ${isoTime(request.createdAt) ?? '?'}`],
       ['approvals', `${approvals} of ${request.approvalsRequired}`],
       ['credential', request.credentialId],
+      ...revocationField(request.revocation),
     ]),
     ...request.decisions.map(
       (d) =>
         `  ${d.approve ? 'approved' : 'denied'} by ${d.approver} at ${isoTime(d.at) ?? '?'}: ${d.reason}`,
     ),
+  ];
+}
+
+/** `revoked  <when> by <whom>: <reason> (<what>, <id>)`, when the credential is revoked. */
+function revocationField(revocation: Revocation | undefined): [string, string][] {
+  if (!revocation) return [];
+  const { target, targetId, at } = revocationJson(revocation);
+  const what = `${target?.replace('Id', '')} ${targetId}`;
+  return [
+    [
+      'revoked',
+      `${at ?? '?'} by ${revocation.revokedBy}: ${revocation.reason} (${what}, ${revocation.id})`,
+    ],
   ];
 }
 

@@ -73,11 +73,12 @@ export const accessActions = new EnumWords([
   ['comment', Action.COMMENT],
 ] as const);
 
-/** Where an access request stands: `pending`, `approved`, `denied`. */
+/** Where an access request stands: `pending`, `approved`, `denied`, `revoked`. */
 export const requestStates = new EnumWords([
   ['pending', RequestState.PENDING],
   ['approved', RequestState.APPROVED],
   ['denied', RequestState.DENIED],
+  ['revoked', RequestState.REVOKED],
 ] as const);
 
 /** A word accepted by `--kind`. */

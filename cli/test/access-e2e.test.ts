@@ -280,4 +280,91 @@ describe('vitrine partner and access commands against a real access service', ()
     const rotated = await cli('access', 'keys', 'rotate', '--json');
     expect((rotated.json() as { active: { keyId: string } }).active.keyId).toMatch(/^k4\.pid\./);
   });
+
+  it('shows a revoked credential as revoked, with when, by whom and why (text and --json)', async () => {
+    interface Shown {
+      request: {
+        state: string;
+        revocation: {
+          target: string;
+          targetId: string;
+          reason: string;
+          revokedBy: string;
+          at: string;
+        } | null;
+      };
+    }
+    const shown = await cli('access', 'show', requestId, '--json');
+    const { revocation } = (shown.json() as Shown).request;
+    expect((shown.json() as Shown).request.state).toBe('revoked');
+    expect(revocation).toMatchObject({
+      target: 'credentialId',
+      targetId: credentialId,
+      reason: 'review finished',
+      revokedBy: 'operator:local',
+    });
+    const text = await cli('access', 'show', requestId);
+    expect(text.stdout).toMatch(/^request:\s+r-\S+ \(revoked\)$/m);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^revoked:\\s+${revocation?.at} by operator:local: review finished \\(credential ${credentialId}, v-`,
+        'm',
+      ),
+    );
+    const listed = await cli('access', 'ls', '--json');
+    const row = (
+      listed.json() as { requests: (Shown['request'] & { id: string })[] }
+    ).requests.find((r) => r.id === requestId);
+    expect(row).toMatchObject({ state: 'revoked', revocation: { targetId: credentialId } });
+    const table = await cli('access', 'ls');
+    expect(table.stdout.split('\n').find((line) => line.startsWith(requestId))).toMatch(
+      new RegExp(`^${requestId}\\s+revoked\\s+${partnerId}`),
+    );
+    // The partner's revoked credential is not stored in its profile again.
+    const own = await cli('access', 'show', requestId, '--profile', 'bund');
+    expect(own.stdout).not.toContain('stored in profile');
+  });
+
+  it('shows a credential whose window opens later as revoked by its partner’s revocation', async () => {
+    const from = new Date(Date.now() + 24 * 3_600_000).toISOString();
+    const requested = await cli(
+      'access',
+      'request',
+      '--profile',
+      'bund',
+      '--jurisdiction',
+      'EU',
+      '--kind',
+      'rules',
+      '--from',
+      from,
+      '--for',
+      '2h',
+      '--justification',
+      'next week',
+      '--json',
+    );
+    expect(requested.stderr).toBe('');
+    const laterId = (requested.json() as RequestJson).request.id;
+    await cli('access', 'approve', laterId, '--reason', 'fine');
+    const revoked = await cli(
+      'access',
+      'revoke',
+      '--partner',
+      partnerId,
+      '--reason',
+      'contract ended',
+    );
+    expect(revoked.code).toBe(0);
+    const shown = await cli('access', 'show', laterId, '--profile', 'bund', '--json');
+    expect((shown.json() as { request: unknown }).request).toMatchObject({
+      state: 'revoked',
+      revocation: {
+        target: 'partnerId',
+        targetId: partnerId,
+        reason: 'contract ended',
+        revokedBy: 'operator:local',
+      },
+    });
+  });
 });

@@ -44,10 +44,12 @@ export function credentialOf(header: Headers): string | undefined {
 /**
  * A client interceptor that signs every call: `authorization` with the credential (or
  * `vitrine-principal`), and a fresh proof of possession. `auth` is asked per call, so a
- * profile can renew its credential between calls.
+ * profile can renew its credential between calls. `now` dates the proof (injected in tests
+ * whose servers run on another clock).
  */
 export function callAuthInterceptor(
   auth: () => CallAuth | undefined | Promise<CallAuth | undefined>,
+  now: () => number = Date.now,
 ): Interceptor {
   return (next) => async (req) => {
     const current = await auth();
@@ -56,7 +58,10 @@ export function callAuthInterceptor(
       if ('credential' in current)
         req.header.set(CREDENTIAL_HEADER, `Bearer ${current.credential}`);
       else req.header.set(PRINCIPAL_HEADER, current.principal);
-      req.header.set(PROOF_HEADER, await signProof(proofSubjectOf(req, binding), current.key));
+      req.header.set(
+        PROOF_HEADER,
+        await signProof(proofSubjectOf(req, binding), current.key, now()),
+      );
     }
     return next(req);
   };

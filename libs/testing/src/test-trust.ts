@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { timestampFromDate, timestampNow } from '@bufbuild/protobuf/wkt';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { Interceptor } from '@connectrpc/connect';
 import {
   ACTIONS,
@@ -19,8 +19,6 @@ import {
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
 import {
   AccessService,
-  type Revocation,
-  RevocationSchema,
   type TokenKey,
   TokenKeySchema,
   TrustSnapshotSchema,
@@ -65,8 +63,8 @@ export interface TestTrust {
   signed(): WatchTrustResponse;
   /** Issues a partner credential with a fresh holder key. */
   partner(grant: TestGrant): Promise<TestCaller>;
-  /** Publishes a new snapshot version with this revocation added; returns the version. */
-  revoke(target: Revocation['target'], at?: Date): Promise<bigint>;
+  /** Publishes a new snapshot version with this credential id revoked; returns the version. */
+  revoke(credentialId: string): Promise<bigint>;
   /** Publishes a new snapshot version with these token keys (revoked keys leave it). */
   setKeys(keys: readonly SigningKeyPair[]): Promise<bigint>;
   close(): Promise<void>;
@@ -81,10 +79,10 @@ export async function startTestTrust(centers: readonly string[]): Promise<TestTr
   const tokenSigner: TokenSigner = { key: tokenKey, keyId: await keyIdOf(tokenKey.publicKey) };
   let version = 1n;
   let keys: TokenKey[] = [await tokenKeyOf(tokenKey)];
-  const revocations: Revocation[] = [];
+  const revokedCredentialIds: string[] = [];
   const snapshot = () =>
     signTrustSnapshot(
-      create(TrustSnapshotSchema, { version, keys, revocations, at: timestampNow() }),
+      create(TrustSnapshotSchema, { version, keys, revokedCredentialIds, at: timestampNow() }),
       trustKey,
     );
   let current = await snapshot();
@@ -142,14 +140,8 @@ export async function startTestTrust(centers: readonly string[]): Promise<TestTr
         grant.holder,
       );
     },
-    async revoke(target, at = new Date()) {
-      revocations.push(
-        create(RevocationSchema, {
-          id: `rev-${revocations.length + 1}`,
-          target,
-          at: timestampFromDate(at),
-        }),
-      );
+    async revoke(credentialId) {
+      revokedCredentialIds.push(credentialId);
       return publish();
     },
     async setKeys(next) {

@@ -7,10 +7,10 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { mayActFor, type Principal, requireOperator } from './caller.js';
 import { actionWords, type RequestView, scopeOfRow } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
-import { findPartner } from './partners.js';
+import { findPartner, lockPartner } from './partners.js';
 import type { Policies } from './policies.js';
 import { requestViews } from './request-listing.js';
-import type { AccessDatabase, AccessRequestTable } from './schema.js';
+import type { AccessDatabase, AccessRequestTable, PartnerTable } from './schema.js';
 
 type Db = Kysely<AccessDatabase> | Transaction<AccessDatabase>;
 type RequestRow = Selectable<AccessRequestTable>;
@@ -96,6 +96,8 @@ export class AccessRequests {
       if (row.requested_by === approver.principal) {
         throw new VitrineError('permission_denied', 'the requester cannot decide its own request');
       }
+      // Taken before the decision's time: see lockPartner.
+      const partner = await lockPartner(tx, row.partner_id);
       const decisions = await decisionsOf(tx, row.id);
       if (decisions.some((d) => d.approver === approver.principal)) {
         throw new VitrineError(
@@ -117,7 +119,7 @@ export class AccessRequests {
       if (!req.approve)
         return { row: await setState(tx, row.id, 'denied'), decisions: all, token: undefined };
       if (approvals < row.approvals_required) return { row, decisions: all, token: undefined };
-      const issued = await this.#issue(tx, row, at);
+      const issued = await this.#issue(tx, row, partner, at);
       const approved = await setState(tx, row.id, 'approved', issued.id);
       return { row: approved, decisions: all, token: issued.token };
     });
@@ -153,14 +155,22 @@ export class AccessRequests {
     return named;
   }
 
-  /** Issues the credential of an approved request: window capped by the policy. */
-  async #issue(tx: Transaction<AccessDatabase>, row: RequestRow, approvedAt: Date) {
+  /**
+   * Issues the credential of an approved request: window capped by the policy. `iat` is the
+   * approval, when the credential came to be, whatever its window: a partner revocation
+   * covers every credential issued before it, including one whose window opens later.
+   */
+  async #issue(
+    tx: Transaction<AccessDatabase>,
+    row: RequestRow,
+    partner: Selectable<PartnerTable>,
+    approvedAt: Date,
+  ) {
     const window = this.policies.window(
       row.jurisdiction,
       { notBefore: row.not_before, expiresAt: row.expires_at },
       approvedAt,
     );
-    const partner = await findPartner(tx, row.partner_id);
     return this.issuer.issue(
       tx,
       {
@@ -169,7 +179,7 @@ export class AccessRequests {
         jurisdiction: row.jurisdiction,
         scope: scopeOfRow(row),
         roles: [],
-        issuedAt: window.notBefore,
+        issuedAt: approvedAt,
         notBefore: window.notBefore,
         expiresAt: window.expiresAt,
         holderKey: partner.public_key,

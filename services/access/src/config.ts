@@ -75,6 +75,10 @@ export const accessConfigSchema = z
   .refine((c) => new Set(c.operators.map((o) => o.name)).size === c.operators.length, {
     path: ['operators'],
     message: 'operator names must be unique',
+  })
+  .refine((c) => new Set(c.operators.map((o) => o.publicKey)).size === c.operators.length, {
+    path: ['operators'],
+    message: 'operator public keys must be unique: a key may hold one principal',
   });
 
 export type AccessConfig = z.infer<typeof accessConfigSchema>;

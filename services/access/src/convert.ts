@@ -19,11 +19,15 @@ import { enumFromWord, enumWord } from '@vitrine/proto/enum-words';
 import type { Selectable } from 'kysely';
 import type { AccessRequestTable, DecisionTable, PartnerTable, RevocationTable } from './schema.js';
 
-/** An access request as stored, with its decisions and, once approved, its credential. */
+/**
+ * An access request as stored, with its decisions, once approved its credential, and the
+ * revocation that covers that credential if one does.
+ */
 export interface RequestView {
   readonly row: Selectable<AccessRequestTable>;
   readonly decisions: readonly Selectable<DecisionTable>[];
   readonly token: string | undefined;
+  readonly revocation?: Selectable<RevocationTable> | undefined;
 }
 
 export function toPartner(row: Selectable<PartnerTable>): Partner {
@@ -43,8 +47,9 @@ const STATES = {
   denied: RequestState.DENIED,
 } as const;
 
+/** A request on the wire: `revoked` once a revocation covers its credential. */
 export function toAccessRequest(view: RequestView): AccessRequest {
-  const { row } = view;
+  const { row, revocation } = view;
   return create(AccessRequestSchema, {
     id: row.id,
     partnerId: row.partner_id,
@@ -53,7 +58,7 @@ export function toAccessRequest(view: RequestView): AccessRequest {
     ...(row.not_before ? { notBefore: timestampFromDate(row.not_before) } : {}),
     expiresAt: timestampFromDate(row.expires_at),
     justification: row.justification,
-    state: STATES[row.state],
+    state: revocation ? RequestState.REVOKED : STATES[row.state],
     decisions: view.decisions.map((d) =>
       create(DecisionSchema, {
         approver: d.approver,
@@ -67,6 +72,7 @@ export function toAccessRequest(view: RequestView): AccessRequest {
     requestedBy: row.requested_by,
     createdAt: timestampFromDate(row.created_at),
     approvalsRequired: row.approvals_required,
+    ...(revocation ? { revocation: toRevocation(revocation) } : {}),
   });
 }
 

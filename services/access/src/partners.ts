@@ -16,14 +16,38 @@ export function partnerIdOf(publicKey: Uint8Array): string {
 
 /**
  * Records a partner that registered itself (the request is validated and the key's
- * possession proved before this runs). A key already registered is `already_exists`.
+ * possession proved before this runs). A key holds one principal, so separation of duties
+ * between operators and partners holds by key: a key already registered to a partner or
+ * held by an operator account is `already_exists`.
  */
 export async function registerPartner(
   db: Kysely<AccessDatabase>,
   req: RegisterPartnerRequest,
   now: Date,
 ): Promise<Selectable<PartnerTable>> {
-  const row = await db
+  return db.transaction().execute(async (tx) => {
+    const operator = await tx
+      .selectFrom('operators')
+      .select('name')
+      .where('public_key', '=', req.publicKey)
+      .executeTakeFirst();
+    if (operator) {
+      throw new VitrineError(
+        'already_exists',
+        'this public key is held by an operator account: a key may hold one principal',
+      );
+    }
+    return insertPartner(tx, req, now);
+  });
+}
+
+/** Inserts the partner; `already_exists` when its key (and so its id) is registered. */
+async function insertPartner(
+  tx: Transaction<AccessDatabase>,
+  req: RegisterPartnerRequest,
+  now: Date,
+): Promise<Selectable<PartnerTable>> {
+  const row = await tx
     .insertInto('partners')
     .values({
       id: partnerIdOf(req.publicKey),
@@ -45,6 +69,25 @@ export async function registerPartner(
 /** A partner by id; `not_found` when there is none. */
 export async function findPartner(db: Db, id: string): Promise<Selectable<PartnerTable>> {
   const row = await db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new VitrineError('not_found', `partner ${id} not found`);
+  return row;
+}
+
+/**
+ * A partner by id, its row locked until the transaction ends: approving a request for it
+ * and revoking it take this lock, so a credential is issued either wholly before a partner
+ * revocation (and covered by it) or after it.
+ */
+export async function lockPartner(
+  tx: Transaction<AccessDatabase>,
+  id: string,
+): Promise<Selectable<PartnerTable>> {
+  const row = await tx
+    .selectFrom('partners')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw new VitrineError('not_found', `partner ${id} not found`);
   return row;
 }

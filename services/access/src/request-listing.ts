@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Principal } from './caller.js';
 import type { RequestView } from './convert.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
+import { revocationsOf } from './revoked-credentials.js';
 import type { AccessDatabase, AccessRequestTable } from './schema.js';
 
 type RequestRow = Selectable<AccessRequestTable>;
@@ -48,7 +49,10 @@ export async function listRequests(
   return { views: await requestViews(db, page, caller), nextPageToken };
 }
 
-/** Rows with their decisions; the token only for the partner the credential is for. */
+/**
+ * Rows with their decisions and the revocation covering each credential; the token only
+ * for the partner the credential is for.
+ */
 export async function requestViews(
   db: Kysely<AccessDatabase>,
   rows: readonly RequestRow[],
@@ -67,6 +71,8 @@ export async function requestViews(
     .select(['request_id', 'token'])
     .where('request_id', 'in', ids)
     .execute();
+  const credentialIds = rows.flatMap((r) => (r.credential_id ? [r.credential_id] : []));
+  const revocations = await revocationsOf(db, credentialIds);
   return rows.map((row) => ({
     row,
     decisions: decisions.filter((d) => d.request_id === row.id),
@@ -74,5 +80,6 @@ export async function requestViews(
       caller.kind === 'partner' && caller.id === row.partner_id
         ? tokens.find((t) => t.request_id === row.id)?.token
         : undefined,
+    revocation: row.credential_id ? revocations.get(row.credential_id) : undefined,
   }));
 }

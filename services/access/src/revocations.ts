@@ -6,7 +6,7 @@ import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type Principal, requireOperator } from './caller.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
-import { findPartner } from './partners.js';
+import { lockPartner } from './partners.js';
 import type { AccessDatabase, RevocationTable } from './schema.js';
 import type { TokenKeys } from './token-keys.js';
 import { bumpTrustVersion, type TrustSnapshots } from './trust-snapshots.js';
@@ -24,10 +24,11 @@ interface Resolved {
 }
 
 /**
- * Revocations by credential, by partner (every credential issued to it up to now) or by
- * token key (every credential it signed; the key leaves the snapshots). Each one is kept
- * for good, bumps the trust version in its transaction and is pushed to every center
- * watching as soon as it commits.
+ * Revocations by credential, by partner (every credential issued to it up to now, whatever
+ * its window) or by token key (every credential it signed; the key leaves the snapshots).
+ * Each one is kept for good with its reason and actor, bumps the trust version in its
+ * transaction and is pushed to every center watching as soon as it commits — as the ids
+ * of the credentials it covers, nothing more.
  */
 export class Revocations {
   constructor(
@@ -136,7 +137,7 @@ async function resolve(tx: Transaction<AccessDatabase>, target: Target): Promise
       };
     }
     case 'partnerId': {
-      const partner = await findPartner(tx, target.value);
+      const partner = await lockPartner(tx, target.value);
       return { target: 'partner', targetId: partner.id, partnerId: partner.id, repeatable: false };
     }
     case 'keyId': {

@@ -9,7 +9,7 @@ import {
   type WatchTrustResponse,
 } from '@vitrine/proto/access';
 import type { Kysely, Transaction } from 'kysely';
-import { toRevocation } from './convert.js';
+import { revokedCredentialIds } from './revoked-credentials.js';
 import type { AccessDatabase } from './schema.js';
 
 /** Bumps the snapshot version inside the transaction that makes a change centers must learn. */
@@ -121,13 +121,12 @@ export class TrustSnapshots {
       .select('version')
       .where('id', '=', 1)
       .executeTakeFirstOrThrow();
-    const revocations = await tx.selectFrom('revocations').selectAll().orderBy('at').execute();
     const now = this.now();
     const { keys, nextKeyDrop } = await trustedKeys(tx, now);
     const snapshot = create(TrustSnapshotSchema, {
       version,
       keys,
-      revocations: revocations.map(toRevocation),
+      revokedCredentialIds: await revokedCredentialIds(tx),
       at: timestampFromDate(now),
     });
     return { snapshot, nextKeyDrop };

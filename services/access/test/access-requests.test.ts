@@ -150,6 +150,11 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     expect(credential.expiresAt.getTime() - credential.notBefore.getTime()).toBeLessThanOrEqual(
       72 * HOUR_MS,
     );
+    // Issued at the last approval, before its window: a partner revocation from now covers it.
+    const approvedAt = mine?.decisions.at(-1)?.at;
+    expect(approvedAt).toBeDefined();
+    expect(credential.issuedAt).toEqual(timestampDate(approvedAt ?? hoursFromNow(0)));
+    expect(credential.issuedAt.getTime()).toBeLessThan(credential.notBefore.getTime());
   });
 
   it('keeps a request pending with too few approvers, and lists it by approver', async () => {

@@ -41,6 +41,8 @@ export interface TestAccess {
   readonly dataDir: string;
   /** A client signing as the operator account `name`. */
   operator(name: OperatorName): AccessClient;
+  /** The key of the operator account `name`. */
+  operatorKey(name: OperatorName): SigningKeyPair;
   /** A client that signs nothing. */
   readonly anonymous: AccessClient;
   /** A client signing as `principal` with `key` (for impersonation tests). */
@@ -57,10 +59,14 @@ export interface TestAccess {
   cleanup(): Promise<void>;
 }
 
-/** Starts the access service with the test operators and policies on `backend`. */
+/**
+ * Starts the access service with the test operators and policies on `backend`. With `now`,
+ * the service runs on that clock and the harness's clients date their proofs by it.
+ */
 export async function startTestAccess(
   backend: TestBackend,
   overrides: Partial<AccessConfigInput> = {},
+  clock: { now?: () => Date } = {},
 ): Promise<TestAccess> {
   const database: TestDatabase = await backend.open();
   const dir: TempDir = await tempDir('vitrine-access-');
@@ -81,19 +87,26 @@ export async function startTestAccess(
     ...overrides,
   };
   const logger = createLogger('test-access', { VITRINE_LOG_LEVEL: 'silent' });
-  const access = await startAccess(config, { logger });
+  const now = clock.now ?? (() => new Date());
+  const access = await startAccess(config, { logger, now });
   const url = access.url;
   const signedAs = (principal: string, key: SigningKeyPair): AccessClient =>
     createClient(
       AccessService,
       createGrpcClientTransport(url, {
-        interceptors: [callAuthInterceptor(() => ({ key, principal }))],
+        interceptors: [
+          callAuthInterceptor(
+            () => ({ key, principal }),
+            () => now().getTime(),
+          ),
+        ],
       }),
     );
   const harness: TestAccess = {
     access,
     dataDir: dir.path,
     operator: (name) => signedAs(`operator:${name}`, keys.get(name) as SigningKeyPair),
+    operatorKey: (name) => keys.get(name) as SigningKeyPair,
     anonymous: createGrpcClient(AccessService, url),
     signedAs,
     async trustedKeyring() {
@@ -122,7 +135,7 @@ export async function startTestAccess(
       await harness.access.stop();
       harness.access = await startAccess(
         { ...config, ...changes, listen: { host: '127.0.0.1', port } },
-        { logger },
+        { logger, now },
       );
     },
     async cleanup() {

@@ -1,6 +1,11 @@
 import { keyIdOf, readCredential, TokenKeyring, verifyTrustSnapshot } from '@vitrine/credentials';
 import { SignatureError } from '@vitrine/crypto';
-import type { RevokeRequest, TrustSnapshot, WatchTrustResponse } from '@vitrine/proto/access';
+import {
+  RequestState,
+  type RevokeRequest,
+  type TrustSnapshot,
+  type WatchTrustResponse,
+} from '@vitrine/proto/access';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccessClient, startTestAccess, type TestAccess } from './harness.js';
@@ -91,11 +96,7 @@ describe.each(testBackends())(
         target: { case: 'credentialId', value: credentialId },
         reason: 'laptop lost',
       });
-      const pushed = await w.until((s) =>
-        s.revocations.some(
-          (r) => r.target.case === 'credentialId' && r.target.value === credentialId,
-        ),
-      );
+      const pushed = await w.until((s) => s.revokedCredentialIds.includes(credentialId));
       const delayMs = performance.now() - started;
       w.close();
       console.log(`revocation reached the watcher ${delayMs.toFixed(1)} ms after Revoke was sent`);
@@ -139,12 +140,37 @@ describe.each(testBackends())(
       const keyring = new TokenKeyring();
       await keyring.set([t.access.tokenKey]);
       const { keyId } = await readCredential(signed.credential, keyring);
-      await t
+      const partner = await t.registerPartner('Key Victim', ['US']);
+      const { request } = await partner.client.requestAccess({
+        jurisdiction: 'US',
+        scope: { artifactKinds: ['rules'], actions: [1] },
+        expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 },
+        justification: 'rules review',
+      });
+      const requestId = request?.id ?? '';
+      await t.operator('alice').decideAccessRequest({ requestId, approve: true, reason: 'ok' });
+      const { revocation } = await t
         .operator('sec')
         .revoke({ target: { case: 'keyId', value: keyId }, reason: 'key leaked' });
-      const after = await w.until((s) => s.revocations.some((r) => r.target.value === keyId));
+      const after = await w.until((s) => !s.keys.some((k) => k.keyId === keyId));
       w.close();
-      expect(after.keys.map((k) => k.keyId)).not.toContain(keyId);
+      expect(after.revokedCredentialIds).toContain(signed.credentialId);
+      // The partner credential that key signed reads as revoked by it, for operators.
+      const { request: shown } = await t.operator('ops').getAccessRequest({ id: requestId });
+      expect(after.revokedCredentialIds).toContain(shown?.credentialId);
+      expect(shown?.state).toBe(RequestState.REVOKED);
+      expect(shown?.revocation).toMatchObject({
+        id: revocation?.id,
+        target: { case: 'keyId', value: keyId },
+        reason: 'key leaked',
+        revokedBy: 'operator:sec',
+      });
+      const { requests } = await t
+        .operator('ops')
+        .listAccessRequests({ partnerId: partner.partner.id });
+      expect(requests.map((r) => [r.state, r.revocation?.id])).toEqual([
+        [RequestState.REVOKED, revocation?.id],
+      ]);
       expect(after.keys.filter((k) => k.retiredAt === undefined)).toHaveLength(1);
       const next = await t.operator('root').issueOperatorCredential({});
       const nextKeyring = await keyringOf(after);
@@ -201,6 +227,59 @@ describe.each(testBackends())(
       expect(await grpcCodeOf(peek)).toBe('PermissionDenied');
     });
 
+    it('tells anyone watching revoked credential ids only: no reason, actor or partner', async () => {
+      const organisation = 'Snapshot Privacy Regulator';
+      const partner = await t.registerPartner(organisation, ['US']);
+      const credentialIds: string[] = [];
+      for (const justification of ['first review', 'second review']) {
+        const { request } = await partner.client.requestAccess({
+          jurisdiction: 'US',
+          scope: { artifactKinds: ['rules'], actions: [1] },
+          expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 },
+          justification,
+        });
+        const { request: approved } = await t
+          .operator('alice')
+          .decideAccessRequest({ requestId: request?.id ?? '', approve: true, reason: 'ok' });
+        credentialIds.push(approved?.credentialId ?? '');
+      }
+      const [first, second] = credentialIds as [string, string];
+      const reasons = ['tablet left in a taxi', 'contract with the regulator ended'];
+      await partner.client.revoke({
+        target: { case: 'credentialId', value: first },
+        reason: reasons[0] as string,
+      });
+      const w = watch(t.anonymous, t.access.trustKey);
+      await t.operator('sec').revoke({
+        target: { case: 'partnerId', value: partner.partner.id },
+        reason: reasons[1] as string,
+      });
+      const snapshot = await w.until((s) => s.revokedCredentialIds.includes(second));
+      w.close();
+      expect(snapshot.revokedCredentialIds).toContain(first);
+      const raw = await t.anonymous.watchTrust({})[Symbol.asyncIterator]().next();
+      const text = Buffer.from(raw.value.snapshot).toString('latin1');
+      expect(text).toContain(second);
+      for (const secret of [
+        ...reasons,
+        'operator:sec',
+        `partner:${partner.partner.id}`,
+        partner.partner.id,
+        organisation,
+        partner.partner.contact,
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+      // Operators still see who revoked what and why.
+      const { revocations } = await t
+        .operator('sec')
+        .listRevocations({ partnerId: partner.partner.id });
+      expect(revocations.map((r) => [r.reason, r.revokedBy])).toEqual([
+        [reasons[1], 'operator:sec'],
+        [reasons[0], `partner:${partner.partner.id}`],
+      ]);
+    });
+
     it('refuses malformed and unknown revocation targets', async () => {
       const revoke = (target: RevokeRequest['target'], reason = 'r') =>
         t.operator('sec').revoke({ target, reason });
@@ -231,7 +310,7 @@ describe.each(testBackends())(
       const after = await again.next();
       again.close();
       expect(after.version).toBeGreaterThan(before.version);
-      expect(after.revocations.map((r) => r.id)).toEqual(before.revocations.map((r) => r.id));
+      expect(after.revokedCredentialIds).toEqual(before.revokedCredentialIds);
       expect(after.keys.map((k) => k.keyId)).toEqual(before.keys.map((k) => k.keyId));
     });
   },

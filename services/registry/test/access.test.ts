@@ -102,24 +102,17 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     );
   });
 
-  it('check 5: revoked by credential, by partner or by key is UNAUTHENTICATED', async () => {
+  it('check 5: a revoked credential, or one whose key left the snapshot, is UNAUTHENTICATED', async () => {
     const byId = await partner();
-    const byPartner = await partner({ partner: 'globex' });
     expect(await grpcCodeOf(read(clientOf(byId)))).toBe('OK');
-    await t.trust.revoke({ case: 'credentialId', value: byId.id });
+    await t.trust.revoke(byId.id);
     await refusedSoon(() => read(clientOf(byId)));
-    await t.trust.revoke({ case: 'partnerId', value: 'globex' });
-    await refusedSoon(() => read(clientOf(byPartner)));
-    // A credential issued after the partner's revocation is not covered by it.
-    const later = await partner({ partner: 'globex', notBefore: new Date(Date.now() + 1_000) });
-    await new Promise((r) => setTimeout(r, 1_100));
-    expect(await grpcCodeOf(read(clientOf(later)))).toBe('OK');
     const spare = await generateSigningKeyPair();
     await t.trust.setKeys([t.trust.tokenSigner.key, spare]);
     const signer = { key: spare, keyId: await keyIdOf(spare.publicKey) };
     const bySpare = await partner({ signer });
     await allowedSoon(() => read(clientOf(bySpare)));
-    await t.trust.revoke({ case: 'keyId', value: signer.keyId });
+    await t.trust.setKeys([t.trust.tokenSigner.key]);
     await refusedSoon(() => read(clientOf(bySpare)));
   });
 
@@ -203,7 +196,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     const noProof = { ...wrongCenter, key: await generateSigningKeyPair() };
     expect(await grpcCodeOf(read(clientOf(noProof)))).toBe('PermissionDenied');
     const narrow = await partner({ scope: { kinds: ['update'], actions: ['read'] } });
-    await t.trust.revoke({ case: 'credentialId', value: narrow.id });
+    await t.trust.revoke(narrow.id);
     await refusedSoon(() => read(clientOf(narrow)));
   });
 
@@ -239,7 +232,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
   it('verifies offline after a restart with the access service down, revocations included', async () => {
     const kept = await partner();
     const revoked = await partner();
-    await t.trust.revoke({ case: 'credentialId', value: revoked.id });
+    await t.trust.revoke(revoked.id);
     await refusedSoon(() => read(clientOf(revoked)));
     await t.trust.close();
     await t.restart();

@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as credentialIssueTimes from './0002-credential-issue-times.js';
 
 /** The access service's migrations in order; run at every start (Kysely Migrator). */
 export const accessMigrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-credential-issue-times': credentialIssueTimes,
 };

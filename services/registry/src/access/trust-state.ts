@@ -74,14 +74,14 @@ export class TrustState {
 
   async #apply(snapshot: TrustSnapshot): Promise<void> {
     await this.keyring.set(snapshot.keys.map((k) => k.publicKey));
-    this.#revocations = new Revocations(snapshot.revocations);
+    this.#revocations = new Revocations(snapshot.revokedCredentialIds);
     this.#version = snapshot.version;
     this.#trusted();
     this.logger.info(
       {
         version: snapshot.version.toString(),
         keys: snapshot.keys.length,
-        revocations: snapshot.revocations.length,
+        revocations: snapshot.revokedCredentialIds.length,
       },
       'trust snapshot in force',
     );
