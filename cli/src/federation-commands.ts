@@ -34,7 +34,14 @@ interface LogKey {
 export const federationCommands: CommandGroup = (program, io) => {
   const federation = program
     .command('federation')
-    .description('the federation: its centers and the keys their transparency logs verify with');
+    .description('the federation: its centers and the keys their transparency logs verify with')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ vitrine federation keys
+  $ vitrine federation keys --manifest federation-manifest.json --root-key <base64> --json`,
+    );
   const keys = federation
     .command('keys')
     .description(
