@@ -10,14 +10,34 @@ import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { type CenterIdentity, type EventLog, lockHead } from './event-log.js';
 import { RecentEvents } from './recent-events.js';
 import type { RegistryDatabase } from './schema.js';
+import {
+  type ApplicableEvent,
+  applyReleased,
+  awaitedKeys,
+  eventKey,
+  fillBodies,
+  holdBack,
+} from './unapplied-events.js';
 
 type Db = Kysely<RegistryDatabase>;
 
 /** Events remembered as taken lately (about 150 bytes each). */
 const RECENT_EVENTS = 16_384;
 
-/** How an event received from a peer was taken. */
-export type IngestOutcome = 'applied' | 'header-only' | 'duplicate';
+/**
+ * How an event received from a peer was taken: stored with its body (`applied`: its change
+ * applied now, or as soon as the bodies of earlier events held back arrive); stored as the
+ * header alone where its residency keeps the body from this center (`header-only`) or where
+ * this center may hold the body but the peer could not send it (`body-pending`: the body is
+ * fetched from a peer that holds it); the body of an event stored as `body-pending`
+ * (`body-filled`); or a copy of an event held (`duplicate`).
+ */
+export type IngestOutcome =
+  | 'applied'
+  | 'header-only'
+  | 'body-pending'
+  | 'body-filled'
+  | 'duplicate';
 
 /**
  * What became of events received from a peer: the outcome of each event taken, in order,
@@ -48,6 +68,12 @@ export class EventIngest {
    * events at or below it are looked up as possible copies.
    */
   #heads: Map<string, bigint> | undefined;
+  /**
+   * Keys (eventKey) of the events whose body this center awaits. Every change to them goes
+   * through this ingest, one batch at a time, so it matches the table; while it is not empty
+   * events with bodies are held back behind them (see {@link applyInOrder}).
+   */
+  #awaited: Set<string> | undefined;
   /** Events taken lately: their copies from other peers need no query. */
   readonly #recent = new RecentEvents(RECENT_EVENTS);
   /**
@@ -72,10 +98,12 @@ export class EventIngest {
    * origin's key — its own signature, or the hash chain to a later event of the batch whose
    * signature is checked, so a run of one origin's events costs one check (openEvents); a
    * byte-identical copy of an event held here is not checked again — and body matching the
-   * signed digest; body only where its residency allows this center, and
-   * present wherever it does; next in its origin's sequence and hash chain (an event
-   * already held must be the very same one — anything else is equivocation). Those that
-   * pass are stored and applied in one transaction, up to the first one refused.
+   * signed digest; body only where its residency allows this center (a header alone is
+   * taken where it does too: a peer outside the residency cannot send the body, which is then
+   * awaited from one that can); next in its origin's sequence and hash chain (an event
+   * already held must be the very same one — anything else is equivocation — and a copy
+   * with the body of one held as its header alone fills it in). Those that pass are stored
+   * and applied in one transaction, up to the first one refused.
    */
   async ingest(events: readonly SignedEvent[]): Promise<IngestReport> {
     const release = await this.#turn.lock();
@@ -101,6 +129,7 @@ export class EventIngest {
   }
 
   async #ingestNow(events: readonly SignedEvent[]): Promise<IngestReport> {
+    this.#awaited ??= await awaitedKeys(this.db);
     const held = await this.#heldCopies(events);
     const received = events.map((signed, i) => ({
       headerBytes: signed.header,
@@ -155,42 +184,79 @@ export class EventIngest {
    * write and an ingest never deadlock.
    */
   async #commit(opened: readonly Opened[]): Promise<IngestReport> {
-    if (opened.every(isCopy)) return { outcomes: opened.map(() => 'duplicate') };
+    // Changed in the transaction, kept only once it commits.
+    const awaited = new Set(this.#awaited);
+    if (opened.every((o) => isCopy(o) && !fills(o, awaited))) {
+      return { outcomes: opened.map(() => 'duplicate') };
+    }
+    let applied: ApplicableEvent[] = [];
     const report = await this.log.transact(this.db, async (tx): Promise<Placed> => {
-      const placed = await this.#place(tx, opened);
+      const placed = await this.#place(tx, opened, awaited);
       await this.log.store(tx, placed.fresh);
-      const withBodies = placed.fresh.flatMap((e) =>
-        e.body ? [{ header: e.header, body: e.body }] : [],
-      );
-      await applyEvents(tx, withBodies, false);
+      applied = await this.#applyInOrder(tx, placed, awaited);
       let latest = -1n;
       for (const sealed of placed.fresh) if (sealed.header.hlc > latest) latest = sealed.header.hlc;
       if (latest >= 0n) await this.log.observe(tx, latest);
       return placed;
     });
-    for (const e of report.fresh) {
+    this.#awaited = awaited;
+    this.#settle(report);
+    if (applied.some((e) => e.body.change.case === 'artifactPublished')) this.arrivals.arrived();
+    const { outcomes, refusal } = report;
+    return refusal === undefined ? { outcomes } : { outcomes, refusal };
+  }
+
+  /**
+   * Applies, in this center's log order, what a batch made ready: the events held back
+   * behind bodies it filled in, then its new events — unless an event whose body is awaited
+   * comes first, when they are held back behind it. Every center thus derives its state from
+   * its log in order (each origin's order, every cause before its effect), whichever peer
+   * sent a body and when. Returns the events applied.
+   */
+  async #applyInOrder(tx: Db, placed: Placed, awaited: Set<string>): Promise<ApplicableEvent[]> {
+    let released: ApplicableEvent[] = [];
+    if (placed.filled.length > 0) {
+      await fillBodies(tx, placed.filled);
+      for (const { header } of placed.filled) awaited.delete(eventKey(header.origin, header.seq));
+      released = await applyReleased(tx);
+    }
+    const now: ApplicableEvent[] = [];
+    const later: { sealed: SealedEvent; awaiting: boolean }[] = [];
+    for (const sealed of placed.fresh) {
+      const awaiting = !sealed.body && this.#mayHold(sealed);
+      if (awaiting) awaited.add(eventKey(sealed.header.origin, sealed.header.seq));
+      // A header whose body may never be held here changes no state.
+      if (!sealed.body && !awaiting) continue;
+      if (awaited.size > 0) later.push({ sealed, awaiting });
+      else if (sealed.body) now.push({ header: sealed.header, body: sealed.body });
+    }
+    await applyEvents(tx, now, false);
+    await holdBack(tx, later);
+    return [...released, ...now];
+  }
+
+  /** Remembers what a committed batch stored, for the copies of it still to come. */
+  #settle(report: Placed): void {
+    for (const e of [...report.fresh, ...report.filled]) {
       const body = e.body ? { digest: e.header.bodyDigest } : 'withheld';
       this.#recent.remember(e.header.origin, e.header.seq, e, { signature: e.signature, body });
     }
     for (const [origin, head] of report.heads) {
       if (head.seq > (this.#heads?.get(origin) ?? 0n)) this.#heads?.set(origin, head.seq);
     }
-    if (report.fresh.some((e) => e.body?.change.case === 'artifactPublished')) {
-      this.arrivals.arrived();
-    }
-    const { outcomes, refusal } = report;
-    return refusal === undefined ? { outcomes } : { outcomes, refusal };
   }
 
   /** Where each event goes, in order, up to the first refused: a copy, or next of its origin. */
-  async #place(tx: Db, opened: readonly Opened[]): Promise<Placed> {
+  async #place(tx: Db, opened: readonly Opened[], awaited: ReadonlySet<string>): Promise<Placed> {
     const heads = new Map<string, { seq: bigint; digest: Uint8Array }>();
     const origins = new Set(opened.filter((o) => !isCopy(o)).map((o) => o.sealed.header.origin));
     for (const origin of [...origins].sort()) heads.set(origin, await lockHead(tx, origin));
-    const placed: Placed = { outcomes: [], fresh: [], heads };
+    const placed: Placed = { outcomes: [], fresh: [], filled: [], heads };
     for (const event of opened) {
       try {
-        placed.outcomes.push(await placeOne(tx, event, heads, placed.fresh));
+        const outcome = await placeOne(tx, event, heads, placed, awaited);
+        const owed = outcome === 'header-only' && this.#mayHold(event.sealed);
+        placed.outcomes.push(owed ? 'body-pending' : outcome);
       } catch (error) {
         placed.refusal = error;
         break;
@@ -231,16 +297,18 @@ export class EventIngest {
 
   #assertResidency(sealed: SealedEvent): void {
     const { residency, origin, seq } = sealed.header;
-    const mayHold = residency.length === 0 || residency.includes(this.center.jurisdiction);
-    if (sealed.body && !mayHold) {
+    if (sealed.body && !this.#mayHold(sealed)) {
       throw new VitrineError(
         'permission_denied',
         `event ${origin}/${seq} may only be held in ${residency.join(', ')}; refused at ${this.center.id}`,
       );
     }
-    if (!sealed.body && mayHold) {
-      throw new VitrineError('data_loss', `event ${origin}/${seq} arrived without its body`);
-    }
+  }
+
+  /** Whether the event's residency lets this center hold its body. */
+  #mayHold(sealed: SealedEvent): boolean {
+    const { residency } = sealed.header;
+    return residency.length === 0 || residency.includes(this.center.jurisdiction);
   }
 }
 
@@ -251,6 +319,8 @@ export class EventIngest {
 interface Placed {
   outcomes: IngestOutcome[];
   fresh: SealedEvent[];
+  /** Events held as their header alone whose body came (verified against the header). */
+  filled: SealedEvent[];
   heads: ReadonlyMap<string, { seq: bigint }>;
   refusal?: unknown;
 }
@@ -277,29 +347,45 @@ function isCopy({ sealed, held }: Opened): boolean {
   return held !== undefined && bytesEqual(held.digest, sealed.digest);
 }
 
-/** One event's place: a copy of one held, or the next of its origin (added to `fresh`). */
+/** True for a copy carrying the body of an event held here as its header alone. */
+function fills({ sealed }: Opened, awaited: ReadonlySet<string>): boolean {
+  return (
+    sealed.body !== undefined && awaited.has(eventKey(sealed.header.origin, sealed.header.seq))
+  );
+}
+
+/**
+ * One event's place: a copy of one held (filling in its body, if awaited), or the next of
+ * its origin (added to `fresh`).
+ */
 async function placeOne(
   tx: Db,
   { sealed, held }: Opened,
   heads: Map<string, { seq: bigint; digest: Uint8Array }>,
-  fresh: SealedEvent[],
+  placed: Placed,
+  awaited: ReadonlySet<string>,
 ): Promise<IngestOutcome> {
-  if (isCopy({ sealed, held })) return 'duplicate';
+  const { fresh } = placed;
+  if (isCopy({ sealed, held })) return fillOrDuplicate(sealed, placed, awaited);
   const { origin, seq } = sealed.header;
   const head = heads.get(origin);
   if (!head) throw new Error(`no locked head for origin ${origin}`);
   if (seq <= head.seq) {
-    const known =
-      held ??
-      fresh.find((e) => e.header.origin === origin && e.header.seq === seq) ??
-      (await storedCopy(tx, origin, seq));
+    const inBatch = held
+      ? -1
+      : fresh.findIndex((e) => e.header.origin === origin && e.header.seq === seq);
+    const known = held ?? fresh[inBatch] ?? (await storedCopy(tx, origin, seq));
     if (!bytesEqual(known.digest, sealed.digest)) {
       throw new VitrineError(
         'data_loss',
         `origin ${origin} signed two different events with sequence ${seq}`,
       );
     }
-    return 'duplicate';
+    if (inBatch < 0) return fillOrDuplicate(sealed, placed, awaited);
+    // A second copy in one batch: it may bring the body the first lacked.
+    if (!sealed.body || fresh[inBatch]?.body) return 'duplicate';
+    fresh[inBatch] = sealed;
+    return 'body-filled';
   }
   if (seq !== head.seq + 1n) {
     throw new VitrineError(
@@ -311,6 +397,24 @@ async function placeOne(
   heads.set(origin, { seq, digest: sealed.digest });
   fresh.push(sealed);
   return sealed.body ? 'applied' : 'header-only';
+}
+
+/**
+ * A copy of an event held: it fills in the body where the event is held as its header alone
+ * and the copy carries it, and is a duplicate otherwise.
+ */
+function fillOrDuplicate(
+  sealed: SealedEvent,
+  placed: Placed,
+  awaited: ReadonlySet<string>,
+): IngestOutcome {
+  const { origin, seq } = sealed.header;
+  if (!sealed.body || !awaited.has(eventKey(origin, seq))) return 'duplicate';
+  if (placed.filled.some((e) => e.header.origin === origin && e.header.seq === seq)) {
+    return 'duplicate';
+  }
+  placed.filled.push(sealed);
+  return 'body-filled';
 }
 
 /** Origin and sequence of an event's header bytes; undefined when they do not decode. */

@@ -17,6 +17,7 @@ export interface RegistryDatabase {
   finding_history: FindingHistoryTable;
   finding_field_writes: FindingFieldWriteTable;
   comments: CommentTable;
+  unapplied_events: UnappliedEventTable;
 }
 
 export interface EventTable {
@@ -134,4 +135,14 @@ export interface FindingFieldWriteTable {
   /** 0 and '' when the author had seen no earlier write (the finding's creation). */
   seen_hlc: bigint;
   seen_origin: string;
+}
+
+/**
+ * An event stored but not yet applied to the derived state: its body is still awaited from a
+ * peer, or it waits behind an earlier event whose body is (state is derived in log order).
+ */
+export interface UnappliedEventTable {
+  origin: string;
+  seq: bigint;
+  awaiting_body: boolean;
 }
