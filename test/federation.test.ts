@@ -189,6 +189,37 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     expect(JSON.parse(asia.stdout).error.code).toBe('NOT_FOUND');
   });
 
+  it('reports one convergence digest at every center at rest, beside state digests residency sets apart', async () => {
+    type Status = {
+      convergenceDigest: string;
+      stateDigest: string;
+      bodiesPending: number;
+      eventsHeldBack: number;
+      peers: { id: string; lastError: string | null }[];
+    };
+    const statuses = () =>
+      Promise.all(
+        ['asia', 'europe', 'us'].map((c) => vitrineJson<Status>(['sync', 'status', ...at(c)])),
+      );
+    let all = await statuses();
+    const atRest = (s: Status[]) =>
+      s.every((x) => x.bodiesPending === 0 && x.convergenceDigest === s[0]?.convergenceDigest);
+    for (let i = 0; i < 100 && !atRest(all); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      all = await statuses();
+    }
+    const [asia, europe, us] = all as [Status, Status, Status];
+    expect(atRest(all)).toBe(true);
+    expect(asia.convergenceDigest).toMatch(/^[0-9a-f]{64}$/);
+    // asia holds no body of the EU,US artifact's events; europe and us hold them all.
+    expect(asia.stateDigest).not.toBe(us.stateDigest);
+    expect(europe.stateDigest).toBe(us.stateDigest);
+    for (const s of all) for (const p of s.peers) expect(p.lastError ?? '').not.toMatch(/body/);
+    const text = await vitrine(['sync', 'status', ...at('asia')]);
+    expect(text.stdout).toMatch(new RegExp(`convergence digest:? +${asia.convergenceDigest}\n`));
+    expect(text.stdout).toMatch(/bodies pending:? +0\n/);
+  });
+
   it('lets a partner read within its grant at its center only, and refuses it once revoked', async () => {
     const as = ['--data', home.path, '--profile', 'regulator'];
     await vitrineJson([

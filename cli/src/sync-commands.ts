@@ -27,7 +27,7 @@ Examples:
   const status = sync
     .command('status')
     .description(
-      'show a center’s position (events held per origin), chunks it still lacks, its state digest (equal at centers holding the same events), and per peer: connected, last contact, events received, chunks fetched from it, last error',
+      'show a center’s position (events held per origin), chunks it still lacks, event bodies it awaits, its convergence digest (equal at every center holding the same history, whatever residency withholds) and state digest (of the data it holds), and per peer: connected, last contact, events received, bodies and chunks fetched from it, last error',
     );
   addTargetOptions(status, 'read')
     .addHelpText(
@@ -63,6 +63,9 @@ function statusJson(status: GetStatusResponse) {
     center: status.centerId,
     versionVector: Object.fromEntries(status.versionVector.map((e) => [e.origin, Number(e.seq)])),
     chunksMissing: Number(status.chunksMissing),
+    bodiesPending: Number(status.bodiesPending),
+    eventsHeldBack: Number(status.eventsHeldBack),
+    convergenceDigest: status.convergenceDigest,
     stateDigest: status.stateDigest,
     peers: status.peers.map((p) => ({
       id: p.centerId,
@@ -70,6 +73,7 @@ function statusJson(status: GetStatusResponse) {
       lastContact: p.lastContact ? timestampDate(p.lastContact).toISOString() : null,
       eventsReceived: Number(p.eventsReceived),
       eventsApplied: Number(p.eventsApplied),
+      bodiesFetched: Number(p.bodiesFetched),
       chunksFetched: Number(p.chunksFetched),
       bytesFetched: Number(p.bytesFetched),
       lastError: p.lastError || null,
@@ -87,20 +91,38 @@ function statusLines(status: GetStatusResponse, url: string): string[] {
       ['center', `${json.center} (${url})`],
       ['position', position || 'no events yet'],
       ['chunks missing', String(json.chunksMissing)],
+      ['bodies pending', bodiesPending(json.bodiesPending, json.eventsHeldBack)],
+      ['convergence digest', json.convergenceDigest],
       ['state digest', json.stateDigest],
     ]),
     '',
     ...formatTable(
-      ['peer', 'connected', 'last contact', 'received', 'applied', 'chunks fetched', 'last error'],
+      [
+        'peer',
+        'connected',
+        'last contact',
+        'received',
+        'applied',
+        'bodies fetched',
+        'chunks fetched',
+        'last error',
+      ],
       json.peers.map((p) => [
         p.id,
         p.connected ? 'yes' : 'no',
         p.lastContact ?? '-',
         String(p.eventsReceived),
         String(p.eventsApplied),
+        String(p.bodiesFetched),
         `${p.chunksFetched} (${formatBytes(p.bytesFetched)})`,
         p.lastError ?? '-',
       ]),
     ),
   ];
+}
+
+/** Event bodies awaited from peers, and the events waiting behind them to be applied. */
+function bodiesPending(pending: number, heldBack: number): string {
+  if (pending === 0) return '0';
+  return `${pending} (fetching from peers that may hold them; ${heldBack} later events wait to be applied)`;
 }

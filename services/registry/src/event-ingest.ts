@@ -1,23 +1,38 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { bytesEqual, sha256 } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
-import { assertChained, type HeldEvent, openEvents, type SealedEvent } from '@vitrine/events';
+import { type HeldEvent, openEvents, type SealedEvent } from '@vitrine/events';
 import { EventHeaderSchema, type SignedEvent } from '@vitrine/proto/event';
 import { Mutex } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { applyEvents } from './apply-event.js';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
-import { type CenterIdentity, type EventLog, lockHead } from './event-log.js';
+import type { CenterIdentity, EventLog } from './event-log.js';
+import {
+  fills,
+  type IngestOutcome,
+  isCopy,
+  type Opened,
+  type Placed,
+  placeEvents,
+} from './event-placement.js';
 import { RecentEvents } from './recent-events.js';
 import type { RegistryDatabase } from './schema.js';
+import {
+  type ApplicableEvent,
+  applyReleased,
+  awaitedKeys,
+  eventKey,
+  fillBodies,
+  holdBack,
+} from './unapplied-events.js';
 
 type Db = Kysely<RegistryDatabase>;
 
+export type { IngestOutcome };
+
 /** Events remembered as taken lately (about 150 bytes each). */
 const RECENT_EVENTS = 16_384;
-
-/** How an event received from a peer was taken. */
-export type IngestOutcome = 'applied' | 'header-only' | 'duplicate';
 
 /**
  * What became of events received from a peer: the outcome of each event taken, in order,
@@ -27,12 +42,6 @@ export type IngestOutcome = 'applied' | 'header-only' | 'duplicate';
 export interface IngestReport {
   readonly outcomes: readonly IngestOutcome[];
   readonly refusal?: unknown;
-}
-
-/** An event received, opened (verified), with the copy of it this center already holds. */
-interface Opened {
-  readonly sealed: SealedEvent;
-  readonly held: HeldEvent | undefined;
 }
 
 /**
@@ -48,6 +57,12 @@ export class EventIngest {
    * events at or below it are looked up as possible copies.
    */
   #heads: Map<string, bigint> | undefined;
+  /**
+   * Keys (eventKey) of the events whose body this center awaits. Every change to them goes
+   * through this ingest, one batch at a time, so it matches the table; while it is not empty
+   * events with bodies are held back behind them (see {@link applyInOrder}).
+   */
+  #awaited: Set<string> | undefined;
   /** Events taken lately: their copies from other peers need no query. */
   readonly #recent = new RecentEvents(RECENT_EVENTS);
   /**
@@ -72,10 +87,12 @@ export class EventIngest {
    * origin's key — its own signature, or the hash chain to a later event of the batch whose
    * signature is checked, so a run of one origin's events costs one check (openEvents); a
    * byte-identical copy of an event held here is not checked again — and body matching the
-   * signed digest; body only where its residency allows this center, and
-   * present wherever it does; next in its origin's sequence and hash chain (an event
-   * already held must be the very same one — anything else is equivocation). Those that
-   * pass are stored and applied in one transaction, up to the first one refused.
+   * signed digest; body only where its residency allows this center (a header alone is
+   * taken where it does too: a peer outside the residency cannot send the body, which is then
+   * awaited from one that can); next in its origin's sequence and hash chain (an event
+   * already held must be the very same one — anything else is equivocation — and a copy
+   * with the body of one held as its header alone fills it in). Those that pass are stored
+   * and applied in one transaction, up to the first one refused.
    */
   async ingest(events: readonly SignedEvent[]): Promise<IngestReport> {
     const release = await this.#turn.lock();
@@ -101,6 +118,7 @@ export class EventIngest {
   }
 
   async #ingestNow(events: readonly SignedEvent[]): Promise<IngestReport> {
+    this.#awaited ??= await awaitedKeys(this.db);
     const held = await this.#heldCopies(events);
     const received = events.map((signed, i) => ({
       headerBytes: signed.header,
@@ -155,48 +173,66 @@ export class EventIngest {
    * write and an ingest never deadlock.
    */
   async #commit(opened: readonly Opened[]): Promise<IngestReport> {
-    if (opened.every(isCopy)) return { outcomes: opened.map(() => 'duplicate') };
+    // Changed in the transaction, kept only once it commits.
+    const awaited = new Set(this.#awaited);
+    if (opened.every((o) => isCopy(o) && !fills(o, awaited))) {
+      return { outcomes: opened.map(() => 'duplicate') };
+    }
+    let applied: ApplicableEvent[] = [];
     const report = await this.log.transact(this.db, async (tx): Promise<Placed> => {
-      const placed = await this.#place(tx, opened);
+      const placed = await placeEvents(tx, opened, awaited, (e) => this.#mayHold(e));
       await this.log.store(tx, placed.fresh);
-      const withBodies = placed.fresh.flatMap((e) =>
-        e.body ? [{ header: e.header, body: e.body }] : [],
-      );
-      await applyEvents(tx, withBodies, false);
+      applied = await this.#applyInOrder(tx, placed, awaited);
       let latest = -1n;
       for (const sealed of placed.fresh) if (sealed.header.hlc > latest) latest = sealed.header.hlc;
       if (latest >= 0n) await this.log.observe(tx, latest);
       return placed;
     });
-    for (const e of report.fresh) {
+    this.#awaited = awaited;
+    this.#settle(report);
+    if (applied.some((e) => e.body.change.case === 'artifactPublished')) this.arrivals.arrived();
+    const { outcomes, refusal } = report;
+    return refusal === undefined ? { outcomes } : { outcomes, refusal };
+  }
+
+  /**
+   * Applies, in this center's log order, what a batch made ready: the events held back
+   * behind bodies it filled in, then its new events — unless an event whose body is awaited
+   * comes first, when they are held back behind it. Every center thus derives its state from
+   * its log in order (each origin's order, every cause before its effect), whichever peer
+   * sent a body and when. Returns the events applied.
+   */
+  async #applyInOrder(tx: Db, placed: Placed, awaited: Set<string>): Promise<ApplicableEvent[]> {
+    let released: ApplicableEvent[] = [];
+    if (placed.filled.length > 0) {
+      await fillBodies(tx, placed.filled);
+      for (const { header } of placed.filled) awaited.delete(eventKey(header.origin, header.seq));
+      released = await applyReleased(tx);
+    }
+    const now: ApplicableEvent[] = [];
+    const later: { sealed: SealedEvent; awaiting: boolean }[] = [];
+    for (const sealed of placed.fresh) {
+      const awaiting = !sealed.body && this.#mayHold(sealed);
+      if (awaiting) awaited.add(eventKey(sealed.header.origin, sealed.header.seq));
+      // A header whose body may never be held here changes no state.
+      if (!sealed.body && !awaiting) continue;
+      if (awaited.size > 0) later.push({ sealed, awaiting });
+      else if (sealed.body) now.push({ header: sealed.header, body: sealed.body });
+    }
+    await applyEvents(tx, now, false);
+    await holdBack(tx, later);
+    return [...released, ...now];
+  }
+
+  /** Remembers what a committed batch stored, for the copies of it still to come. */
+  #settle(report: Placed): void {
+    for (const e of [...report.fresh, ...report.filled]) {
       const body = e.body ? { digest: e.header.bodyDigest } : 'withheld';
       this.#recent.remember(e.header.origin, e.header.seq, e, { signature: e.signature, body });
     }
     for (const [origin, head] of report.heads) {
       if (head.seq > (this.#heads?.get(origin) ?? 0n)) this.#heads?.set(origin, head.seq);
     }
-    if (report.fresh.some((e) => e.body?.change.case === 'artifactPublished')) {
-      this.arrivals.arrived();
-    }
-    const { outcomes, refusal } = report;
-    return refusal === undefined ? { outcomes } : { outcomes, refusal };
-  }
-
-  /** Where each event goes, in order, up to the first refused: a copy, or next of its origin. */
-  async #place(tx: Db, opened: readonly Opened[]): Promise<Placed> {
-    const heads = new Map<string, { seq: bigint; digest: Uint8Array }>();
-    const origins = new Set(opened.filter((o) => !isCopy(o)).map((o) => o.sealed.header.origin));
-    for (const origin of [...origins].sort()) heads.set(origin, await lockHead(tx, origin));
-    const placed: Placed = { outcomes: [], fresh: [], heads };
-    for (const event of opened) {
-      try {
-        placed.outcomes.push(await placeOne(tx, event, heads, placed.fresh));
-      } catch (error) {
-        placed.refusal = error;
-        break;
-      }
-    }
-    return placed;
   }
 
   /** The copy this center holds of each event, where it may hold one (by the head hints). */
@@ -231,28 +267,19 @@ export class EventIngest {
 
   #assertResidency(sealed: SealedEvent): void {
     const { residency, origin, seq } = sealed.header;
-    const mayHold = residency.length === 0 || residency.includes(this.center.jurisdiction);
-    if (sealed.body && !mayHold) {
+    if (sealed.body && !this.#mayHold(sealed)) {
       throw new VitrineError(
         'permission_denied',
         `event ${origin}/${seq} may only be held in ${residency.join(', ')}; refused at ${this.center.id}`,
       );
     }
-    if (!sealed.body && mayHold) {
-      throw new VitrineError('data_loss', `event ${origin}/${seq} arrived without its body`);
-    }
   }
-}
 
-/**
- * Events placed in a transaction: each one's outcome, those to store, the refusal if any,
- * and the heads of the origins locked (moved past the events stored).
- */
-interface Placed {
-  outcomes: IngestOutcome[];
-  fresh: SealedEvent[];
-  heads: ReadonlyMap<string, { seq: bigint }>;
-  refusal?: unknown;
+  /** Whether the event's residency lets this center hold its body. */
+  #mayHold(sealed: SealedEvent): boolean {
+    const { residency } = sealed.header;
+    return residency.length === 0 || residency.includes(this.center.jurisdiction);
+  }
 }
 
 /**
@@ -272,47 +299,6 @@ function withCopies(copies: readonly boolean[], report: IngestReport): IngestRep
   return report.refusal === undefined ? { outcomes } : { outcomes, refusal: report.refusal };
 }
 
-/** True for a byte-identical copy of an event this center holds. */
-function isCopy({ sealed, held }: Opened): boolean {
-  return held !== undefined && bytesEqual(held.digest, sealed.digest);
-}
-
-/** One event's place: a copy of one held, or the next of its origin (added to `fresh`). */
-async function placeOne(
-  tx: Db,
-  { sealed, held }: Opened,
-  heads: Map<string, { seq: bigint; digest: Uint8Array }>,
-  fresh: SealedEvent[],
-): Promise<IngestOutcome> {
-  if (isCopy({ sealed, held })) return 'duplicate';
-  const { origin, seq } = sealed.header;
-  const head = heads.get(origin);
-  if (!head) throw new Error(`no locked head for origin ${origin}`);
-  if (seq <= head.seq) {
-    const known =
-      held ??
-      fresh.find((e) => e.header.origin === origin && e.header.seq === seq) ??
-      (await storedCopy(tx, origin, seq));
-    if (!bytesEqual(known.digest, sealed.digest)) {
-      throw new VitrineError(
-        'data_loss',
-        `origin ${origin} signed two different events with sequence ${seq}`,
-      );
-    }
-    return 'duplicate';
-  }
-  if (seq !== head.seq + 1n) {
-    throw new VitrineError(
-      'failed_precondition',
-      `event ${origin}/${seq} arrived before ${origin}/${head.seq + 1n}`,
-    );
-  }
-  assertChained(sealed.header, head.digest);
-  heads.set(origin, { seq, digest: sealed.digest });
-  fresh.push(sealed);
-  return sealed.body ? 'applied' : 'header-only';
-}
-
 /** Origin and sequence of an event's header bytes; undefined when they do not decode. */
 function positionOf(headerBytes: Uint8Array): { origin: string; seq: bigint } | undefined {
   try {
@@ -327,13 +313,4 @@ function positionOf(headerBytes: Uint8Array): { origin: string; seq: bigint } | 
 async function headHints(db: Db): Promise<Map<string, bigint>> {
   const rows = await db.selectFrom('log_heads').select(['origin', 'seq']).execute();
   return new Map(rows.map((row) => [row.origin, row.seq]));
-}
-
-function storedCopy(tx: Db, origin: string, seq: bigint): Promise<HeldEvent> {
-  return tx
-    .selectFrom('events')
-    .select(['digest', 'signature'])
-    .where('origin', '=', origin)
-    .where('seq', '=', seq)
-    .executeTakeFirstOrThrow();
 }

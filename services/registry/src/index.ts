@@ -12,4 +12,5 @@ export {
 } from './config.js';
 export type { IngestOutcome, IngestReport } from './event-ingest.js';
 export { type RunningRegistry, startRegistry } from './main.js';
-export { type PeerScope, Replica, type VersionVector } from './replica.js';
+export { type EventRef, type PeerScope, Replica, type VersionVector } from './replica.js';
+export type { PendingBody } from './unapplied-events.js';

@@ -1,12 +1,15 @@
 import { create } from '@bufbuild/protobuf';
+import { VitrineError } from '@vitrine/errors';
 import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { ArtifactArrivals } from './artifact-arrivals.js';
+import { convergenceDigest } from './convergence-digest.js';
 import { EventIngest, type IngestOutcome, type IngestReport } from './event-ingest.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import type { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
 import { stateDigest } from './state-digest.js';
+import { type PendingBody, pendingBodies, unappliedCounts } from './unapplied-events.js';
 
 /** origin center id → highest contiguous sequence held. */
 export type VersionVector = ReadonlyMap<string, bigint>;
@@ -19,6 +22,14 @@ export interface PeerScope {
 
 /** Events read from the log per query while streaming to a peer. */
 const FEED_PAGE = 1000;
+/** Events looked up per query while serving a peer the bodies it asked for. */
+const BODIES_PAGE = 64;
+
+/** An event by its origin and sequence. */
+export interface EventRef {
+  readonly origin: string;
+  readonly seq: bigint;
+}
 
 /**
  * A center's log as replication sees it: its version vector, the events a peer lacks (in
@@ -48,6 +59,76 @@ export class Replica {
   /** Digest of this center's derived state (see stateDigest): equal where events are equal. */
   stateDigest(): Promise<string> {
     return stateDigest(this.db);
+  }
+
+  /**
+   * Digest of the signed history held (see convergenceDigest): equal at centers holding the
+   * same events, whatever residency withholds from each.
+   */
+  convergenceDigest(): Promise<string> {
+    return convergenceDigest(this.db);
+  }
+
+  /** Events whose body this center may hold and awaits from a peer, oldest first. */
+  pendingBodies(limit: number): Promise<PendingBody[]> {
+    return pendingBodies(this.db, limit);
+  }
+
+  /**
+   * How many events are stored here but not applied to the state yet: those whose body is
+   * awaited, and those held back behind them (state is derived in log order).
+   */
+  unapplied(): Promise<{ awaiting: bigint; heldBack: bigint }> {
+    return unappliedCounts(this.db);
+  }
+
+  /**
+   * The events asked for that this center holds with their body, in the order asked, for a
+   * peer that awaits their bodies; those it holds as headers alone or not at all are left
+   * out. `permission_denied` (before anything is sent) when the peer's jurisdiction may not
+   * hold one of them.
+   */
+  async *bodiesFor(peer: PeerScope, refs: readonly EventRef[]): AsyncGenerator<SignedEvent> {
+    for (let at = 0; at < refs.length; at += BODIES_PAGE) {
+      const rows = await this.#eventsAt(refs.slice(at, at + BODIES_PAGE))
+        .select(['origin', 'seq', 'residency'])
+        .execute();
+      const denied = rows.find(
+        (r) => r.residency.length > 0 && !r.residency.includes(peer.jurisdiction),
+      );
+      if (denied) {
+        throw new VitrineError(
+          'permission_denied',
+          `event ${denied.origin}/${denied.seq} may not be held in ${peer.jurisdiction}`,
+        );
+      }
+    }
+    for (let at = 0; at < refs.length; at += BODIES_PAGE) {
+      const page = refs.slice(at, at + BODIES_PAGE);
+      const rows = await this.#eventsAt(page)
+        .select(['origin', 'seq', 'header', 'signature', 'body'])
+        .where('body', 'is not', null)
+        .execute();
+      const byKey = new Map(rows.map((r) => [`${r.origin}/${r.seq}`, r]));
+      for (const ref of page) {
+        const row = byKey.get(`${ref.origin}/${ref.seq}`);
+        if (!row?.body) continue;
+        yield create(SignedEventSchema, {
+          header: row.header,
+          signature: row.signature,
+          body: row.body,
+        });
+      }
+    }
+  }
+
+  /** The events named by `refs` (a query to select columns from). */
+  #eventsAt(refs: readonly EventRef[]) {
+    return this.db
+      .selectFrom('events')
+      .where((eb) =>
+        eb.or(refs.map((r) => eb.and([eb('origin', '=', r.origin), eb('seq', '=', r.seq)]))),
+      );
   }
 
   /** This center's position: every origin's highest contiguous sequence. */

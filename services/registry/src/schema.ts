@@ -19,6 +19,7 @@ export interface RegistryDatabase {
   comments: CommentTable;
   log_nodes: LogNodeTable;
   log_checkpoints: LogCheckpointTable;
+  unapplied_events: UnappliedEventTable;
 }
 
 export interface EventTable {
@@ -153,4 +154,14 @@ export interface LogCheckpointTable {
   root: Uint8Array;
   note: string;
   signed_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/**
+ * An event stored but not yet applied to the derived state: its body is still awaited from a
+ * peer, or it waits behind an earlier event whose body is (state is derived in log order).
+ */
+export interface UnappliedEventTable {
+  origin: string;
+  seq: bigint;
+  awaiting_body: boolean;
 }

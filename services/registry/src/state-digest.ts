@@ -6,8 +6,9 @@ import type { RegistryDatabase } from './schema.js';
  * SHA-256 over this center's derived state in a canonical order and encoding: artifacts (by
  * their manifest fields, not how many bytes are held yet), findings with their artifacts,
  * comments and history. Derived state is a function of the events held, so two centers that
- * hold the same events report the same digest — the check that replication converged.
- * (A center outside some data's residency holds less, and its digest differs by that.)
+ * hold the same events report the same digest. A center outside some data's residency
+ * holds less, and its digest differs by that: convergenceDigest is the check that holds
+ * across residencies.
  */
 export async function stateDigest(db: Kysely<RegistryDatabase>): Promise<string> {
   return db

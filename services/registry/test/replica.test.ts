@@ -270,7 +270,95 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       body: new Uint8Array(),
     });
     await us.replica.ingest(withheld(withBody as SignedEvent));
-    expect(await codeOf(us.replica.ingest(stripped))).toBe('data_loss');
+    // A body this center may hold, sent without it, is awaited; a copy with it fills it in.
+    expect(await us.replica.ingest(stripped)).toBe('body-pending');
+    expect(await us.replica.unapplied()).toEqual({ awaiting: 1n, heldBack: 0n });
+    expect(await us.replica.ingest(owed as SignedEvent)).toBe('body-filled');
+    expect(await us.replica.unapplied()).toEqual({ awaiting: 0n, heldBack: 0n });
+    const public_ = await findFinding(us.database.db, 'europe-2');
+    expect(public_?.comment_count).toBeGreaterThan(0);
+  });
+
+  it('awaits a body a peer outside the residency could not send, holding later events back until it comes', async () => {
+    await sync(eu, us);
+    const euUs = (await push(eu, '3.0-eu-us', ['EU', 'US'])).artifact.id;
+    const f = await eu.findings.create(
+      'alice',
+      create(CreateFindingRequestSchema, {
+        artifactIds: [euUs],
+        title: 'EU and US',
+        description: '',
+        severity: Severity.MEDIUM,
+        cvssVector: '',
+      }),
+    );
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: f.id, text: 'a' }),
+    );
+    await eu.findings.comment(
+      'bob',
+      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'unrestricted, later' }),
+    );
+    const vector = await us.replica.versionVector();
+    // What a center in APAC forwards: the three EU,US events as headers, the last one whole.
+    const viaAsia = await collect(eu, vector, { id: 'asia', jurisdiction: 'APAC' });
+    expect(viaAsia.map((e) => e.body.length > 0)).toEqual([false, false, false, true]);
+    expect((await us.replica.ingestAll(viaAsia)).outcomes).toEqual([
+      'body-pending',
+      'body-pending',
+      'body-pending',
+      'applied',
+    ]);
+    const from = (vector.get('europe') ?? 0n) + 1n;
+    const refs = [0n, 1n, 2n].map((i) => ({ origin: 'europe', seq: from + i }));
+    expect(await us.replica.pendingBodies(10)).toEqual(
+      refs.map((r) => ({ ...r, residency: ['EU', 'US'] })),
+    );
+    // Nothing after the first awaited body is applied: the unrestricted comment waits too.
+    expect(await us.replica.unapplied()).toEqual({ awaiting: 3n, heldBack: 1n });
+    const before = await findFinding(us.database.db, 'europe-2');
+    // us passes the headers on; it cannot pass on bodies it does not hold.
+    const passedOn = await collect(us, vector, { id: 'x', jurisdiction: 'EU' });
+    expect(passedOn.slice(0, 3).every((e) => e.body.length === 0)).toBe(true);
+
+    // The origin serves the bodies to a center that may hold them, and to no other.
+    const bodies: SignedEvent[] = [];
+    for await (const e of eu.replica.bodiesFor({ id: 'us', jurisdiction: 'US' }, refs)) {
+      bodies.push(e);
+    }
+    expect(bodies.map((e) => e.body.length > 0)).toEqual([true, true, true]);
+    const denied = (async () => {
+      for await (const _ of eu.replica.bodiesFor({ id: 'asia', jurisdiction: 'APAC' }, refs)) {
+      }
+    })();
+    expect(await codeOf(denied)).toBe('permission_denied');
+    const [published, created, commented] = bodies as [SignedEvent, SignedEvent, SignedEvent];
+
+    // A body that does not match its signed header is refused; the event stays awaited.
+    const forged = published.body.slice();
+    forged[forged.length - 1] ^= 1;
+    const bad = create(SignedEventSchema, { ...published, body: forged });
+    expect(await codeOf(us.replica.ingest(bad))).toBe('data_loss');
+    // Bodies arriving out of order wait for the earlier ones: state follows the log's order.
+    expect(await us.replica.ingest(created)).toBe('body-filled');
+    expect(await findFinding(us.database.db, f.id)).toBeUndefined();
+    expect(await us.replica.unapplied()).toEqual({ awaiting: 2n, heldBack: 2n });
+    expect(await us.replica.ingestAll([published, commented, created])).toEqual({
+      outcomes: ['body-filled', 'body-filled', 'duplicate'],
+    });
+    expect(await us.replica.unapplied()).toEqual({ awaiting: 0n, heldBack: 0n });
+    expect(await findFinding(us.database.db, f.id)).toEqual(
+      await findFinding(eu.database.db, f.id),
+    );
+    const after = await findFinding(us.database.db, 'europe-2');
+    expect(after?.comment_count).toBe((before?.comment_count ?? 0) + 1);
+    const artifact = await us.database.db
+      .selectFrom('artifacts')
+      .select('id')
+      .where('id', '=', euUs)
+      .execute();
+    expect(artifact).toEqual([{ id: euUs }]);
   });
 
   it('streams new events live, and moves the receiver’s clock past what it saw', async () => {
@@ -397,8 +485,9 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     body[body.length - 1] ^= 1;
     const otherBody = create(SignedEventSchema, { ...event, body });
     expect(await codeOf(us.replica.ingest(otherBody))).toBe('data_loss');
+    // A copy without its body (a peer outside its residency forwards it so) adds nothing.
     const noBody = create(SignedEventSchema, { ...event, body: new Uint8Array() });
-    expect(await codeOf(us.replica.ingest(noBody))).toBe('data_loss');
+    expect(await us.replica.ingest(noBody)).toBe('duplicate');
     // The report ends at the refused event, whatever copies stand around it.
     const report = await us.replica.ingestAll([event, otherBody, event]);
     expect(report.outcomes).toEqual(['duplicate']);

@@ -3,6 +3,7 @@ import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
 import type { ChunkReplica, Replica } from '@vitrine/registry';
 import { createLogger, type Logger, startServer } from '@vitrine/rpc';
+import { BodyFetcher } from './body-fetcher.js';
 import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
 import { type Federation, loadFederation } from './federation.js';
@@ -73,6 +74,8 @@ export async function startSync(
     logger,
   );
   fetcher.start();
+  const bodies = new BodyFetcher(federation, options.replica, statuses, config.backoff, logger);
+  bodies.start();
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
   if (!canReleaseMemory) {
     logger.warn(
@@ -88,6 +91,7 @@ export async function startSync(
     async stop() {
       await replicator.stop();
       await fetcher.stop();
+      await bodies.stop();
       sessions.clear();
       await server.close();
     },

@@ -5,6 +5,8 @@ export interface PeerStatus {
   lastContact: Date | undefined;
   eventsReceived: number;
   eventsApplied: number;
+  /** Bodies of events held here as headers alone, fetched from this peer. */
+  bodiesFetched: number;
   /** Artifact chunks fetched from this peer and stored here, and their bytes. */
   chunksFetched: number;
   bytesFetched: number;
@@ -25,6 +27,7 @@ export class PeerStatuses {
         lastContact: undefined,
         eventsReceived: 0,
         eventsApplied: 0,
+        bodiesFetched: 0,
         chunksFetched: 0,
         bytesFetched: 0,
         lastError: '',

@@ -12,6 +12,7 @@ import {
   FetchChunksPlaintextSchema,
   type FetchChunksRequestSchema,
   type FetchChunksResponseSchema,
+  FetchEventsPlaintextSchema,
   PeerStatusSchema,
   SubscribePlaintextSchema,
   SyncService,
@@ -53,11 +54,16 @@ const FRAME_CHUNKS = 16;
 const RESPONSE_FRAME_FIELD = 2;
 /** Most chunks one FetchChunks call may ask for. */
 const MAX_FETCH = 1024;
+/** Label of the sealed stream that carries a FetchEvents request and its events. */
+export const FETCH_EVENTS_STREAM = 'fetch-events';
+/** Most events one FetchEvents call may ask for. */
+export const MAX_FETCH_EVENTS = 1024;
 
 /**
  * The sync service's handlers, answering peers: Handshake authenticates a peer against
  * the federation manifest and agrees session keys; Subscribe streams, sealed, every event
- * the peer lacks and then new ones live, bodies only where their residency allows the peer.
+ * the peer lacks and then new ones live, bodies only where their residency allows the peer;
+ * FetchEvents sends the bodies a peer holds headers of alone, where residency allows it.
  * FetchChunks is served apart, as an encoded stream (`fetchChunksStream`).
  */
 export function syncService(
@@ -98,13 +104,41 @@ export function syncService(
       }
     },
 
+    async *fetchEvents(req) {
+      const session = sessions.take(sealedRequest(req));
+      const opened = session.receiver(FETCH_EVENTS_STREAM).open(req.frame);
+      const { events: refs } = fromBinary(FetchEventsPlaintextSchema, opened.plaintext);
+      if (refs.length === 0 || refs.length > MAX_FETCH_EVENTS) {
+        throw new VitrineError(
+          'invalid_argument',
+          `ask for 1 to ${MAX_FETCH_EVENTS} events per request`,
+        );
+      }
+      const peer = federation.manifest.center(session.peerId);
+      if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
+      const sender = session.sender(FETCH_EVENTS_STREAM);
+      for await (const ready of readyBatches(replica.bodiesFor(peer, refs), FRAME_EVENTS)) {
+        for (const events of framesOf(ready, eventSize)) {
+          const plaintext = toBinary(
+            EventsPlaintextSchema,
+            create(EventsPlaintextSchema, { events }),
+          );
+          yield { frame: sender.seal(plaintext) };
+        }
+      }
+    },
+
     async getStatus() {
       const vector = await replica.versionVector();
+      const unapplied = await replica.unapplied();
       return {
         centerId: federation.self.id,
         versionVector: [...vector].map(([origin, seq]) => ({ origin, seq })),
         chunksMissing: BigInt((await chunks.missing(10_000, { peek: true })).length),
         stateDigest: await replica.stateDigest(),
+        convergenceDigest: await replica.convergenceDigest(),
+        bodiesPending: unapplied.awaiting,
+        eventsHeldBack: unapplied.heldBack,
         peers: statuses.all().map((p) =>
           create(PeerStatusSchema, {
             centerId: p.id,
@@ -113,6 +147,7 @@ export function syncService(
             lastError: p.lastError,
             eventsReceived: BigInt(p.eventsReceived),
             eventsApplied: BigInt(p.eventsApplied),
+            bodiesFetched: BigInt(p.bodiesFetched),
             chunksFetched: BigInt(p.chunksFetched),
             bytesFetched: BigInt(p.bytesFetched),
           }),

@@ -14,6 +14,9 @@ export const syncMetrics = {
   eventsApplied: meter.createCounter('vitrine.sync.events_applied', {
     description: 'events from a peer that were new here',
   }),
+  bodiesFetched: meter.createCounter('vitrine.sync.bodies_fetched', {
+    description: 'bodies of events held as headers alone, fetched from a peer',
+  }),
   chunksFetched: meter.createCounter('vitrine.sync.chunks_fetched', {
     description: 'artifact chunks fetched from a peer and stored',
   }),

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/sync/v1/sync.proto.
  */
 export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjsKEFN1YnNjcmliZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgCIAEoCRINCgVmcmFtZRgDIAEoDEoECAEQAiIoChFTdWJzY3JpYmVSZXNwb25zZRINCgVmcmFtZRgCIAEoDEoECAEQAiI9ChJGZXRjaENodW5rc1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgCIAEoCRINCgVmcmFtZRgDIAEoDEoECAEQAiIqChNGZXRjaENodW5rc1Jlc3BvbnNlEg0KBWZyYW1lGAIgASgMSgQIARACIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJCCg9DaHVua3NQbGFpbnRleHQSLwoGY2h1bmtzGAEgAygLMh8udml0cmluZS5zeW5jLnYxLkNodW5rUGxhaW50ZXh0Im4KDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDQoFcGF0Y2gYBCABKAgSDgoGcHJlZml4GAUgASgNEg4KBnN1ZmZpeBgGIAEoDSISChBHZXRTdGF0dXNSZXF1ZXN0Ir0BChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cxI7Cg52ZXJzaW9uX3ZlY3RvchgDIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX21pc3NpbmcYBCABKAQSFAoMc3RhdGVfZGlnZXN0GAUgASgJIt0CCgpQZWVyU3RhdHVzEhEKCWNlbnRlcl9pZBgBIAEoCRIRCgljb25uZWN0ZWQYAiABKAgSMAoMbGFzdF9jb250YWN0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI6Cg1ldmVudHNfYmVoaW5kGAQgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfcGVuZGluZxgFIAEoBBIVCg1ieXRlc19wZW5kaW5nGAYgASgEEhgKEGJ5dGVzX3Blcl9zZWNvbmQYByABKAESEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9ldmVudHNfcmVjZWl2ZWQYCSABKAQSFgoOZXZlbnRzX2FwcGxpZWQYCiABKAQSFgoOY2h1bmtzX2ZldGNoZWQYCyABKAQSFQoNYnl0ZXNfZmV0Y2hlZBgMIAEoBDLnAgoLU3luY1NlcnZpY2USUgoJSGFuZHNoYWtlEiEudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVzcG9uc2USVAoJU3Vic2NyaWJlEiEudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJaCgtGZXRjaENodW5rcxIjLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1JlcXVlc3QaJC52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXNwb25zZTABElIKCUdldFN0YXR1cxIhLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXF1ZXN0GiIudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
+  fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxIl4KEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMInMKEUhhbmRzaGFrZVJlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIVCg1lcGhlbWVyYWxfa2V5GAIgASgMEg0KBW5vbmNlGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBISCgpzZXNzaW9uX2lkGAUgASgJIjsKEFN1YnNjcmliZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgCIAEoCRINCgVmcmFtZRgDIAEoDEoECAEQAiIoChFTdWJzY3JpYmVSZXNwb25zZRINCgVmcmFtZRgCIAEoDEoECAEQAiI9ChJGZXRjaENodW5rc1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgCIAEoCRINCgVmcmFtZRgDIAEoDEoECAEQAiIqChNGZXRjaENodW5rc1Jlc3BvbnNlEg0KBWZyYW1lGAIgASgMSgQIARACIjcKEkZldGNoRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg0KBWZyYW1lGAIgASgMIiQKE0ZldGNoRXZlbnRzUmVzcG9uc2USDQoFZnJhbWUYASABKAwiQQoURmV0Y2hFdmVudHNQbGFpbnRleHQSKQoGZXZlbnRzGAEgAygLMhkudml0cmluZS5zeW5jLnYxLkV2ZW50UmVmIicKCEV2ZW50UmVmEg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiQwoPRXZlbnRzUGxhaW50ZXh0EjAKBmV2ZW50cxgBIAMoCzIgLnZpdHJpbmUucmVnaXN0cnkudjEuU2lnbmVkRXZlbnQiUQoSU3Vic2NyaWJlUGxhaW50ZXh0EjsKDnZlcnNpb25fdmVjdG9yGAEgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeSIxChJWZXJzaW9uVmVjdG9yRW50cnkSDgoGb3JpZ2luGAEgASgJEgsKA3NlcRgCIAEoBCJSChRGZXRjaENodW5rc1BsYWludGV4dBIPCgdkaWdlc3RzGAEgAygMEikKBWJhc2VzGAIgAygLMhoudml0cmluZS5zeW5jLnYxLkNodW5rQmFzZSI8CglDaHVua0Jhc2USCwoDcnVuGAEgAygMEhEKCXN0YXJ0X2dhcBgCIAEoBBIPCgdlbmRfZ2FwGAMgASgEIkIKD0NodW5rc1BsYWludGV4dBIvCgZjaHVua3MYASADKAsyHy52aXRyaW5lLnN5bmMudjEuQ2h1bmtQbGFpbnRleHQibgoOQ2h1bmtQbGFpbnRleHQSDgoGZGlnZXN0GAEgASgMEgwKBGRhdGEYAiABKAwSDwoHbWlzc2luZxgDIAEoCBINCgVwYXRjaBgEIAEoCBIOCgZwcmVmaXgYBSABKA0SDgoGc3VmZml4GAYgASgNIhIKEEdldFN0YXR1c1JlcXVlc3QiiwIKEUdldFN0YXR1c1Jlc3BvbnNlEhEKCWNlbnRlcl9pZBgBIAEoCRIqCgVwZWVycxgCIAMoCzIbLnZpdHJpbmUuc3luYy52MS5QZWVyU3RhdHVzEjsKDnZlcnNpb25fdmVjdG9yGAMgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfbWlzc2luZxgEIAEoBBIUCgxzdGF0ZV9kaWdlc3QYBSABKAkSGgoSY29udmVyZ2VuY2VfZGlnZXN0GAYgASgJEhYKDmJvZGllc19wZW5kaW5nGAcgASgEEhgKEGV2ZW50c19oZWxkX2JhY2sYCCABKAQi9QIKClBlZXJTdGF0dXMSEQoJY2VudGVyX2lkGAEgASgJEhEKCWNvbm5lY3RlZBgCIAEoCBIwCgxsYXN0X2NvbnRhY3QYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjoKDWV2ZW50c19iZWhpbmQYBCADKAsyIy52aXRyaW5lLnN5bmMudjEuVmVyc2lvblZlY3RvckVudHJ5EhYKDmNodW5rc19wZW5kaW5nGAUgASgEEhUKDWJ5dGVzX3BlbmRpbmcYBiABKAQSGAoQYnl0ZXNfcGVyX3NlY29uZBgHIAEoARISCgpsYXN0X2Vycm9yGAggASgJEhcKD2V2ZW50c19yZWNlaXZlZBgJIAEoBBIWCg5ldmVudHNfYXBwbGllZBgKIAEoBBIWCg5jaHVua3NfZmV0Y2hlZBgLIAEoBBIVCg1ieXRlc19mZXRjaGVkGAwgASgEEhYKDmJvZGllc19mZXRjaGVkGA0gASgEMsMDCgtTeW5jU2VydmljZRJSCglIYW5kc2hha2USIS52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5IYW5kc2hha2VSZXNwb25zZRJUCglTdWJzY3JpYmUSIS52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5TdWJzY3JpYmVSZXNwb25zZTABEloKC0ZldGNoQ2h1bmtzEiMudml0cmluZS5zeW5jLnYxLkZldGNoQ2h1bmtzUmVxdWVzdBokLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1Jlc3BvbnNlMAESWgoLRmV0Y2hFdmVudHMSIy52aXRyaW5lLnN5bmMudjEuRmV0Y2hFdmVudHNSZXF1ZXN0GiQudml0cmluZS5zeW5jLnYxLkZldGNoRXZlbnRzUmVzcG9uc2UwARJSCglHZXRTdGF0dXMSIS52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVxdWVzdBoiLnZpdHJpbmUuc3luYy52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
 
 /**
  * @generated from message vitrine.sync.v1.HandshakeRequest
@@ -182,6 +182,100 @@ export const FetchChunksResponseSchema: GenMessage<FetchChunksResponse> = /*@__P
   messageDesc(file_vitrine_sync_v1_sync, 5);
 
 /**
+ * @generated from message vitrine.sync.v1.FetchEventsRequest
+ */
+export type FetchEventsRequest = Message<"vitrine.sync.v1.FetchEventsRequest"> & {
+  /**
+   * From HandshakeResponse; a session serves one call.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * A sealed FetchEventsPlaintext.
+   *
+   * @generated from field: bytes frame = 2;
+   */
+  frame: Uint8Array;
+};
+
+/**
+ * Describes the message vitrine.sync.v1.FetchEventsRequest.
+ * Use `create(FetchEventsRequestSchema)` to create a new message.
+ */
+export const FetchEventsRequestSchema: GenMessage<FetchEventsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 6);
+
+/**
+ * @generated from message vitrine.sync.v1.FetchEventsResponse
+ */
+export type FetchEventsResponse = Message<"vitrine.sync.v1.FetchEventsResponse"> & {
+  /**
+   * A sealed EventsPlaintext.
+   *
+   * @generated from field: bytes frame = 1;
+   */
+  frame: Uint8Array;
+};
+
+/**
+ * Describes the message vitrine.sync.v1.FetchEventsResponse.
+ * Use `create(FetchEventsResponseSchema)` to create a new message.
+ */
+export const FetchEventsResponseSchema: GenMessage<FetchEventsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 7);
+
+/**
+ * Plaintext of the FetchEvents request frame.
+ *
+ * @generated from message vitrine.sync.v1.FetchEventsPlaintext
+ */
+export type FetchEventsPlaintext = Message<"vitrine.sync.v1.FetchEventsPlaintext"> & {
+  /**
+   * The events wanted with their bodies (at most 1024).
+   *
+   * @generated from field: repeated vitrine.sync.v1.EventRef events = 1;
+   */
+  events: EventRef[];
+};
+
+/**
+ * Describes the message vitrine.sync.v1.FetchEventsPlaintext.
+ * Use `create(FetchEventsPlaintextSchema)` to create a new message.
+ */
+export const FetchEventsPlaintextSchema: GenMessage<FetchEventsPlaintext> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 8);
+
+/**
+ * An event by its origin and the origin's sequence number.
+ *
+ * @generated from message vitrine.sync.v1.EventRef
+ */
+export type EventRef = Message<"vitrine.sync.v1.EventRef"> & {
+  /**
+   * Center id of the origin.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+
+  /**
+   * The origin's sequence number of the event.
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message vitrine.sync.v1.EventRef.
+ * Use `create(EventRefSchema)` to create a new message.
+ */
+export const EventRefSchema: GenMessage<EventRef> = /*@__PURE__*/
+  messageDesc(file_vitrine_sync_v1_sync, 9);
+
+/**
  * Plaintext of one Subscribe response frame: events in the sender's append order, as many
  * as were ready when it was sealed (one, for an event sent live as it commits).
  *
@@ -199,7 +293,7 @@ export type EventsPlaintext = Message<"vitrine.sync.v1.EventsPlaintext"> & {
  * Use `create(EventsPlaintextSchema)` to create a new message.
  */
 export const EventsPlaintextSchema: GenMessage<EventsPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 6);
+  messageDesc(file_vitrine_sync_v1_sync, 10);
 
 /**
  * Plaintext of the first Subscribe frame.
@@ -220,7 +314,7 @@ export type SubscribePlaintext = Message<"vitrine.sync.v1.SubscribePlaintext"> &
  * Use `create(SubscribePlaintextSchema)` to create a new message.
  */
 export const SubscribePlaintextSchema: GenMessage<SubscribePlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 7);
+  messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
  * @generated from message vitrine.sync.v1.VersionVectorEntry
@@ -242,7 +336,7 @@ export type VersionVectorEntry = Message<"vitrine.sync.v1.VersionVectorEntry"> &
  * Use `create(VersionVectorEntrySchema)` to create a new message.
  */
 export const VersionVectorEntrySchema: GenMessage<VersionVectorEntry> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 8);
+  messageDesc(file_vitrine_sync_v1_sync, 12);
 
 /**
  * Plaintext of the FetchChunks request frame.
@@ -271,7 +365,7 @@ export type FetchChunksPlaintext = Message<"vitrine.sync.v1.FetchChunksPlaintext
  * Use `create(FetchChunksPlaintextSchema)` to create a new message.
  */
 export const FetchChunksPlaintextSchema: GenMessage<FetchChunksPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 9);
+  messageDesc(file_vitrine_sync_v1_sync, 13);
 
 /**
  * Where a wanted chunk likely comes from: it belongs to a run of new chunks that replaced
@@ -304,7 +398,7 @@ export type ChunkBase = Message<"vitrine.sync.v1.ChunkBase"> & {
  * Use `create(ChunkBaseSchema)` to create a new message.
  */
 export const ChunkBaseSchema: GenMessage<ChunkBase> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 10);
+  messageDesc(file_vitrine_sync_v1_sync, 14);
 
 /**
  * Plaintext of one FetchChunks response frame: the answers for the next chunks asked, in
@@ -324,7 +418,7 @@ export type ChunksPlaintext = Message<"vitrine.sync.v1.ChunksPlaintext"> & {
  * Use `create(ChunksPlaintextSchema)` to create a new message.
  */
 export const ChunksPlaintextSchema: GenMessage<ChunksPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 11);
+  messageDesc(file_vitrine_sync_v1_sync, 15);
 
 /**
  * The answer for one chunk asked.
@@ -376,7 +470,7 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
  * Use `create(ChunkPlaintextSchema)` to create a new message.
  */
 export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 12);
+  messageDesc(file_vitrine_sync_v1_sync, 16);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusRequest
@@ -389,7 +483,7 @@ export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 13);
+  messageDesc(file_vitrine_sync_v1_sync, 17);
 
 /**
  * @generated from message vitrine.sync.v1.GetStatusResponse
@@ -421,11 +515,40 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
 
   /**
    * SHA-256 (hex) over the center's derived state: centers holding the same events report
-   * the same digest.
+   * the same digest. It covers what this center may hold, so centers whose residency keeps
+   * different bodies from them differ here even when converged (see convergence_digest).
    *
    * @generated from field: string state_digest = 5;
    */
   stateDigest: string;
+
+  /**
+   * SHA-256 (hex) over the signed history held: per origin (sorted by id) its id, highest
+   * contiguous sequence and that event's header digest, which by the hash chain commits to
+   * every header before it. Every center holds every signed header, whatever residency
+   * withholds, so centers holding the same history report the same digest: equal at every
+   * center means replication has converged.
+   *
+   * @generated from field: string convergence_digest = 6;
+   */
+  convergenceDigest: string;
+
+  /**
+   * Events whose body this center may hold but has as its signed header alone (a peer
+   * outside their residency forwarded them): their bodies are being fetched from peers that
+   * hold them.
+   *
+   * @generated from field: uint64 bodies_pending = 7;
+   */
+  bodiesPending: bigint;
+
+  /**
+   * Events held with their bodies but not yet applied to the state: they wait behind an
+   * event whose body is pending, as state is derived in log order.
+   *
+   * @generated from field: uint64 events_held_back = 8;
+   */
+  eventsHeldBack: bigint;
 };
 
 /**
@@ -433,7 +556,7 @@ export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 14);
+  messageDesc(file_vitrine_sync_v1_sync, 18);
 
 /**
  * @generated from message vitrine.sync.v1.PeerStatus
@@ -503,6 +626,14 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
    * @generated from field: uint64 bytes_fetched = 12;
    */
   bytesFetched: bigint;
+
+  /**
+   * Bodies of events this center held as headers alone, fetched from this peer (FetchEvents)
+   * since the sync service started.
+   *
+   * @generated from field: uint64 bodies_fetched = 13;
+   */
+  bodiesFetched: bigint;
 };
 
 /**
@@ -510,7 +641,7 @@ export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
-  messageDesc(file_vitrine_sync_v1_sync, 15);
+  messageDesc(file_vitrine_sync_v1_sync, 19);
 
 /**
  * Replication between the sync services of two centers. A peer first runs Handshake (an
@@ -549,6 +680,20 @@ export const SyncService: GenService<{
     methodKind: "server_streaming";
     input: typeof FetchChunksRequestSchema;
     output: typeof FetchChunksResponseSchema;
+  },
+  /**
+   * Events with their bodies, by origin and sequence, for a caller holding their signed
+   * headers alone (a peer outside their residency forwarded them): sealed FetchEventsPlaintext
+   * in, sealed EventsPlaintext out — the events this center holds with their bodies, in the
+   * order asked (those it lacks or holds as headers alone are left out). PERMISSION_DENIED,
+   * before anything is sent, when the caller's jurisdiction may not hold one of them.
+   *
+   * @generated from rpc vitrine.sync.v1.SyncService.FetchEvents
+   */
+  fetchEvents: {
+    methodKind: "server_streaming";
+    input: typeof FetchEventsRequestSchema;
+    output: typeof FetchEventsResponseSchema;
   },
   /**
    * Replication state of this center towards each peer.
