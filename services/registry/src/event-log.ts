@@ -60,7 +60,7 @@ export class EventLog {
 
   /**
    * Appends a local event inside `tx` and applies it to the derived state. `change` may be
-   * a function of the event's sequence, for changes that name themselves after it (finding
+   * a function of the event's sequence, for changes that name themselves after it (comment
    * ids). `residency` says where the event's body may be held (empty: everywhere).
    */
   async append(

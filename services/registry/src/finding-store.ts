@@ -56,6 +56,7 @@ export async function applyFindingsCreated(
       created.map(({ at, body }) => ({
         id: body.findingId,
         origin: at.origin,
+        number: findingNumber(at.origin, body.findingId),
         title: body.title,
         description: body.description,
         severity: enumWord(SeveritySchema, body.severity) ?? '',
@@ -91,6 +92,23 @@ export async function applyFindingsCreated(
     from unnest(${ids}::text[], ${origins}::text[], ${seqs}::int8[], ${hlcs}::int8[])
       as f (id, origin, seq, hlc)
   `.execute(tx);
+}
+
+/** The number of the next finding `origin` creates: one past its highest. */
+export async function nextFindingNumber(db: Db, origin: string): Promise<bigint> {
+  const { highest } = await db
+    .selectFrom('findings')
+    .select((eb) => eb.fn.max('number').as('highest'))
+    .where('origin', '=', origin)
+    .executeTakeFirstOrThrow();
+  return BigInt(highest ?? 0) + 1n;
+}
+
+/** The number in a finding id `<origin>-<number>`; null for an id not of that form. */
+function findingNumber(origin: string, id: string): bigint | null {
+  const prefix = `${origin}-`;
+  const digits = id.slice(prefix.length);
+  return id.startsWith(prefix) && /^[1-9][0-9]{0,17}$/.test(digits) ? BigInt(digits) : null;
 }
 
 /**

@@ -63,6 +63,11 @@ export function assertPushMetadata(
     'must be an artifact id (64 hex digits)',
   );
   v.check(
+    !meta.widenResidency || meta.supersedes !== '',
+    'metadata.widen_residency',
+    'applies only to an upload that supersedes an artifact',
+  );
+  v.check(
     meta.expectedDigest.length === 0 || meta.expectedDigest.length === 32,
     'metadata.expected_digest',
     'must be a 32-byte SHA-256 digest',
