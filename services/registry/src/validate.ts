@@ -10,7 +10,11 @@ import type {
 
 /** Artifact ids are lowercase hex SHA-256 digests of the manifest. */
 export const ARTIFACT_ID = /^[0-9a-f]{64}$/;
-/** Finding and comment ids are `<origin center>-<sequence>`. */
+/**
+ * Finding ids are `<origin center>-<number>` (the origin's count of its findings, or, for
+ * findings recorded before that count, their event's sequence); comment ids are
+ * `<origin center>-<sequence of the event>`.
+ */
 export const FINDING_ID = /^[a-z][a-z0-9-]{0,62}-[1-9][0-9]{0,18}$/;
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._+:/@-]*$/u;
