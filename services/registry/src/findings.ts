@@ -16,7 +16,7 @@ import type {
   UpdateFindingRequest,
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
-import type { EventLog } from './event-log.js';
+import type { EventChange, EventLog } from './event-log.js';
 import { type FindingRow, findFinding, nextFindingNumber } from './finding-store.js';
 import { assertTransition, type FindingStatusWord } from './lifecycle.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
@@ -42,17 +42,20 @@ export class Findings {
   async create(actor: string, req: CreateFindingRequest): Promise<FindingRow> {
     return this.log.transact(this.db, async (tx) => {
       const residency = commonResidency(await requireArtifacts(tx, req.artifactIds));
-      await this.log.lock(tx);
-      const id = `${this.centerId}-${await nextFindingNumber(tx, this.centerId)}`;
-      const value = create(FindingCreatedSchema, {
-        findingId: id,
-        artifactIds: req.artifactIds,
-        title: req.title.trim(),
-        description: req.description,
-        severity: req.severity,
-        cvssVector: req.cvssVector,
-      });
-      await this.log.append(tx, actor, { case: 'findingCreated', value }, residency);
+      let id = '';
+      const numbered = async (): Promise<EventChange> => {
+        id = `${this.centerId}-${await nextFindingNumber(tx, this.centerId)}`;
+        const value = create(FindingCreatedSchema, {
+          findingId: id,
+          artifactIds: req.artifactIds,
+          title: req.title.trim(),
+          description: req.description,
+          severity: req.severity,
+          cvssVector: req.cvssVector,
+        });
+        return { case: 'findingCreated', value };
+      };
+      await this.log.append(tx, actor, numbered, residency);
       return mustFind(tx, id);
     });
   }
