@@ -50,6 +50,7 @@ export async function applyFindingsCreated(
   created: readonly { at: EventStamp; body: FindingCreated }[],
 ): Promise<void> {
   if (created.length === 0) return;
+  for (const { at, body } of created) assertOwnId(at, body.findingId);
   await tx
     .insertInto('findings')
     .values(
@@ -102,6 +103,18 @@ export async function nextFindingNumber(db: Db, origin: string): Promise<bigint>
     .where('origin', '=', origin)
     .executeTakeFirstOrThrow();
   return BigInt(highest ?? 0) + 1n;
+}
+
+/**
+ * Refuses a finding whose id is outside its origin's (`<origin>-…`): one center minting
+ * another's ids would take a number that center is about to give its own next finding.
+ */
+function assertOwnId(at: EventStamp, findingId: string): void {
+  if (findingId.startsWith(`${at.origin}-`)) return;
+  throw new VitrineError(
+    'data_loss',
+    `FindingCreated ${at.origin}/${at.seq} names finding ${findingId}, not an id of ${at.origin}`,
+  );
 }
 
 /** The number in a finding id `<origin>-<number>`; null for an id not of that form. */

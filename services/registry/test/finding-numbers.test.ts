@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
+import { sealEvent } from '@vitrine/events';
 import { ArtifactKind } from '@vitrine/proto/artifact';
-import type { SignedEvent } from '@vitrine/proto/event';
-import { FindingStatus, Severity } from '@vitrine/proto/finding';
+import { EventBodySchema, type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
+import { FindingCreatedSchema, FindingStatus, Severity } from '@vitrine/proto/finding';
 import {
   AddCommentRequestSchema,
   CreateFindingRequestSchema,
@@ -98,6 +99,47 @@ describe.each(testBackends())('finding numbers on $name', (backend) => {
     );
     const numbers = made.map((f) => Number(f.id.split('-')[1])).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 12 }, (_, i) => start + 1 + i));
+  });
+
+  it('refuses with DATA_LOSS a finding a peer names among another center’s ids, and numbers on', async () => {
+    const before = await eu.findings.create('alice', newFinding(artifact, 'before the forgery'));
+    const taken = BigInt(before.id.split('-')[1] ?? '0') + 1n;
+    const head = await us.database.db
+      .selectFrom('log_heads')
+      .selectAll()
+      .where('origin', '=', 'us')
+      .executeTakeFirst();
+    const value = create(FindingCreatedSchema, {
+      findingId: `europe-${taken}`,
+      artifactIds: [artifact],
+      title: 'minted by us in europe’s ids',
+      severity: Severity.LOW,
+    });
+    const body = create(EventBodySchema, {
+      actor: 'mallory',
+      change: { case: 'findingCreated', value },
+    });
+    const fields = {
+      origin: 'us',
+      seq: (head?.seq ?? 0n) + 1n,
+      hlc: (head?.hlc ?? 0n) + 1n,
+      prevDigest: head?.digest ?? new Uint8Array(),
+      residency: [],
+    };
+    const sealed = await sealEvent(fields, body, us.key);
+    const event = create(SignedEventSchema, {
+      header: sealed.headerBytes,
+      signature: sealed.signature,
+      body: sealed.bodyBytes ?? new Uint8Array(),
+    });
+    const refusal = await eu.replica.ingest(event).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toMatchObject({ code: 'data_loss', message: expect.stringMatching(/europe-/) });
+    expect(await findFinding(eu.database.db, `europe-${taken}`)).toBeUndefined();
+    const next = await eu.findings.create('alice', newFinding(artifact, 'after the forgery'));
+    expect(next.id).toBe(`europe-${taken}`);
   });
 
   it('keeps the ids of findings recorded before per-center numbering, and continues after them', async () => {
