@@ -85,7 +85,8 @@ async function insertBatch(db: Kysely<RegistryDatabase>, events: SealedEvent[], 
       .insertInto('findings')
       .values(
         rows.map((r) => ({
-          ...{ id: r.id, origin: r.origin, title: `bench finding ${r.seq}`, description: '' },
+          ...{ id: r.id, origin: r.origin, number: r.seq, title: `bench finding ${r.seq}` },
+          ...{ description: '' },
           ...{ severity: 'medium', cvss_vector: '', status: 'new', assignee: '' },
           ...{ fix_artifact_id: '', residency: [], created_hlc: r.hlc, updated_hlc: r.hlc },
         })),

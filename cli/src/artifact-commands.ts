@@ -54,21 +54,28 @@ function addPush(parent: Command, io: CliIo): void {
     .requiredOption('--version <version>', 'product version')
     .option(
       '--residency <codes>',
-      'jurisdictions allowed to hold it, comma-separated (default: all)',
+      "jurisdictions allowed to hold it, comma-separated (default: all, or with --supersedes the superseded artifact's)",
       parseResidency,
     )
     .option(
       '--supersedes <id>',
-      'id (or unique prefix) of the artifact this one replaces',
+      'id (or unique prefix) of the artifact this one replaces; its residency is kept unless narrowed',
       parseArtifactId,
+    )
+    .option(
+      '--widen-residency',
+      'with --supersedes: allow jurisdictions the superseded artifact did not (all of them without --residency); recorded in the signed manifest',
     );
   addTargetOptions(push, 'write')
     .addHelpText(
       'after',
       `
 Prints the artifact id, whether it is new, and how many chunks were stored or already held.
-Example:
-  $ vitrine artifact push ./rules-2025-06.tar --center us --kind rules --product edr-rules --version 2025.06 --residency US,EU`,
+A new version (--supersedes) keeps the residency of the one it replaces: --residency may
+narrow it; widening it takes --widen-residency, and every center shows it was widened.
+Examples:
+  $ vitrine artifact push ./rules-2025-06.tar --center us --kind rules --product edr-rules --version 2025.06 --residency US,EU
+  $ vitrine artifact push ./rules-2025-07.tar --center us --kind rules --product edr-rules --version 2025.07 --supersedes 3fa4…c2`,
     )
     .action((file: string, options: PushOptions) =>
       runCommand(io, options.json === true, () => pushArtifact(io, file, options)),

@@ -31,6 +31,7 @@ export interface PushOptions extends TargetOptions {
   readonly version: string;
   readonly residency?: readonly string[] | undefined;
   readonly supersedes?: string | undefined;
+  readonly widenResidency?: boolean | undefined;
 }
 
 /** Bytes per data message, the registry's limit; also the read size, so memory stays flat. */
@@ -57,6 +58,7 @@ export async function pushArtifact(io: CliIo, file: string, options: PushOptions
       version: options.version,
       residency: [...(options.residency ?? [])],
       supersedes: options.supersedes ?? '',
+      widenResidency: options.widenResidency === true,
       expectedDigest: digest,
     });
     const auth = await centerAuth(options, io.env, io.cwd);

@@ -14,6 +14,8 @@ export interface ArtifactJson {
   readonly contentDigest: string;
   readonly chunkCount: number;
   readonly residency: readonly string[];
+  /** Whether the publisher widened the superseded artifact's residency on purpose. */
+  readonly residencyWidened: boolean;
   readonly supersedes: string | null;
   readonly origin: string;
   readonly publishedAt: string | null;
@@ -32,6 +34,7 @@ export function artifactJson(artifact: Artifact): ArtifactJson {
     contentDigest: artifact.contentDigest,
     chunkCount: artifact.chunkCount,
     residency: [...artifact.residency],
+    residencyWidened: artifact.residencyWidened,
     supersedes: orNull(artifact.supersedes),
     origin: artifact.origin,
     publishedAt: isoTime(artifact.publishedAt),
@@ -54,7 +57,7 @@ export function artifactDetailLines(artifact: Artifact): string[] {
     ['size', `${formatBytes(Number(artifact.size))} (${artifact.size} bytes)`],
     ['sha256', artifact.contentDigest],
     ['chunks', String(artifact.chunkCount)],
-    ['residency', residencyText(artifact.residency)],
+    ['residency', residencyText(artifact)],
     ['supersedes', artifact.supersedes],
     ['origin', artifact.origin],
     ['published', isoTime(artifact.publishedAt) ?? ''],
@@ -81,7 +84,11 @@ export function artifactTableLines(artifacts: readonly Artifact[], where: string
   );
 }
 
-/** Residency for people: the codes, or `anywhere` when the artifact is unrestricted. */
-function residencyText(residency: readonly string[]): string {
-  return residency.length === 0 ? 'anywhere' : residency.join(', ');
+/**
+ * Residency for people: the codes, or `anywhere` when the artifact is unrestricted, and a
+ * note when its publisher widened the residency of the artifact it supersedes.
+ */
+function residencyText(artifact: Artifact): string {
+  const codes = artifact.residency.length === 0 ? 'anywhere' : artifact.residency.join(', ');
+  return artifact.residencyWidened ? `${codes} (widened from the superseded artifact's)` : codes;
 }

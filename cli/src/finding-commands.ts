@@ -66,7 +66,7 @@ function addCreate(parent: Command, io: CliIo): void {
     .addHelpText(
       'after',
       `
-The finding id is "<center>-<sequence>", e.g. europe-17.
+The finding id is "<center>-<number>", e.g. europe-17: each center numbers its findings 1, 2, 3, …
 Example:
   $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high \\
       --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"`,

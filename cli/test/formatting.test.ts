@@ -136,6 +136,7 @@ describe('artifact output', () => {
       contentDigest: 'b'.repeat(64),
       chunkCount: 3,
       residency: ['EU', 'US'],
+      residencyWidened: false,
       supersedes: null,
       origin: 'europe',
       publishedAt: '2025-06-01T10:20:30.000Z',
@@ -150,6 +151,14 @@ describe('artifact output', () => {
     expect(lines).toContain('residency:  EU, US');
     expect(lines).toContain('held:       1.00 MiB of 5.00 MiB');
     expect(lines.some((line) => line.startsWith('supersedes'))).toBe(false);
+  });
+
+  it('says when a new version was allowed wider than the one it supersedes', () => {
+    const widened = { ...artifact, supersedes: 'c'.repeat(64), residencyWidened: true };
+    expect(artifactDetailLines(widened)).toContainEqual(
+      expect.stringMatching(/^residency: +EU, US \(widened from the superseded artifact's\)$/),
+    );
+    expect(artifactJson(widened)).toMatchObject({ residencyWidened: true });
   });
 
   it('lists artifacts as a table, or says there are none', () => {

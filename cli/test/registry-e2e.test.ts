@@ -376,4 +376,52 @@ describe('vitrine against a real registry (europe)', () => {
       comments: [{ text: 'not reproduced\rreproduced, fixed' }],
     });
   });
+
+  it('pushes a new version with --supersedes keeping the old residency; widening takes --widen-residency', async () => {
+    await writeFile(join(dir.path, 'router-os-4.2.1.bin'), randomBytes(300_000));
+    const push = (version: string, ...flags: string[]) =>
+      cli(
+        'artifact',
+        'push',
+        'router-os-4.2.1.bin',
+        '--center',
+        'europe',
+        '--kind',
+        'update',
+        '--product',
+        'router-os',
+        '--version',
+        version,
+        '--supersedes',
+        artifactId,
+        ...flags,
+        '--json',
+      );
+    const inherited = await push('4.2.1');
+    expect(inherited.stderr).toBe('');
+    expect(inherited.code).toBe(0);
+    expect((inherited.json() as PushJson).artifact).toMatchObject({
+      residency: ['EU', 'US'],
+      residencyWidened: false,
+      supersedes: artifactId,
+    });
+
+    const refused = await push('4.2.2', '--residency', 'APAC,EU');
+    expect(refused.code).toBe(1);
+    expect(refused.json()).toEqual({
+      error: {
+        code: 'FAILED_PRECONDITION',
+        message: expect.stringMatching(/^europe: artifact \S+ may be held only in EU, US; .*APAC/),
+      },
+    });
+
+    const widened = await push('4.2.2', '--residency', 'APAC,EU', '--widen-residency');
+    expect(widened.code).toBe(0);
+    const pushed = (widened.json() as PushJson).artifact;
+    expect(pushed).toMatchObject({ residency: ['APAC', 'EU'], residencyWidened: true });
+    const show = await cli('artifact', 'show', pushed.id);
+    expect(show.stdout).toMatch(
+      /\nresidency: +APAC, EU \(widened from the superseded artifact's\)\nsupersedes: +[0-9a-f]{64}\n/,
+    );
+  });
 });

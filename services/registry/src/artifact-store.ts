@@ -44,6 +44,7 @@ export async function applyArtifactPublished(
       chunk_count: chunkCount,
       residency: manifest.residency,
       supersedes: manifest.supersedes,
+      residency_widened: manifest.residencyWidened,
       origin: at.origin,
       published_hlc: at.hlc,
       manifest: body.manifest,

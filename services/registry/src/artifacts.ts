@@ -13,6 +13,7 @@ import { ChunkList } from './chunk-list.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import { encodeManifest } from './manifest-bytes.js';
 import type { RegistryDatabase } from './schema.js';
+import { type UploadResidency, uploadResidency } from './upload-residency.js';
 import { assertPushMetadata } from './validate.js';
 
 /** Domain prefix of the artifact id preimage and of the origin's manifest signature. */
@@ -70,16 +71,14 @@ export class Artifacts {
     }
     const meta = first.value.part.value;
     assertPushMetadata(meta, this.jurisdictions);
-    if (meta.supersedes && !(await findArtifact(this.db, meta.supersedes))) {
-      throw new VitrineError('not_found', `superseded artifact ${meta.supersedes} not found`);
-    }
+    const residency = uploadResidency(meta, await this.#superseded(meta.supersedes));
     const content = await this.#ingest({ [Symbol.asyncIterator]: () => iterator });
     assertNotCancelled(signal);
     await this.store.sync();
     if (meta.expectedDigest.length > 0 && !bytesEqual(meta.expectedDigest, content.digest)) {
       throw new VitrineError('data_loss', 'the uploaded bytes do not match expected_digest');
     }
-    const manifest = manifestOf(meta, content);
+    const manifest = manifestOf(meta, residency, content);
     const manifestBytes = encodeManifest(manifest, content.chunks);
     const id = artifactId(manifestBytes);
     const signature = await signDetached(this.center.signingKey, MANIFEST_DOMAIN, manifestBytes);
@@ -123,6 +122,22 @@ export class Artifacts {
   async get(id: string): Promise<ArtifactRow> {
     const row = await findArtifact(this.db, id);
     if (!row) throw new VitrineError('not_found', `artifact ${id} not found`);
+    return row;
+  }
+
+  /**
+   * The artifact an upload supersedes, which this center must hold: its residency decides
+   * the new one's. One withheld here by residency is as unknown as one never published.
+   */
+  async #superseded(id: string): Promise<ArtifactRow | undefined> {
+    if (id === '') return undefined;
+    const row = await findArtifact(this.db, id);
+    if (!row) {
+      throw new VitrineError(
+        'not_found',
+        `superseded artifact ${id} not found at this center; push the new version where it is held`,
+      );
+    }
     return row;
   }
 
@@ -188,18 +203,23 @@ function assertNotCancelled(signal: AbortSignal): void {
 }
 
 /**
- * The manifest of an upload: content fields only, residency sorted; its chunk list stays in
- * the upload's ChunkList, which `encodeManifest` is given beside it.
+ * The manifest of an upload: content fields only, with the residency the center decided;
+ * its chunk list stays in the upload's ChunkList, which `encodeManifest` is given beside it.
  */
-function manifestOf(meta: PushArtifactMetadata, content: IngestedContent): Manifest {
+function manifestOf(
+  meta: PushArtifactMetadata,
+  residency: UploadResidency,
+  content: IngestedContent,
+): Manifest {
   return create(ManifestSchema, {
     kind: meta.kind,
     product: meta.product,
     version: meta.version,
     contentDigest: content.digest,
     size: content.size,
-    residency: [...meta.residency].sort(),
+    residency: residency.residency,
     supersedes: meta.supersedes,
+    residencyWidened: residency.widened,
   });
 }
 

@@ -41,6 +41,7 @@ export function toArtifact(row: ArtifactRow): Artifact {
     publishedAt: timestampOfHlc(row.published_hlc),
     state: row.state === 'available' ? ArtifactState.AVAILABLE : ArtifactState.REPLICATING,
     bytesHeld: row.bytes_held,
+    residencyWidened: row.residency_widened,
   });
 }
 

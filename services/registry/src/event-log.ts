@@ -12,10 +12,17 @@ import { appendLogLeaves } from './transparency/log-tree-store.js';
 /** What an event changes: one of the `EventBody.change` cases. */
 export type EventChange = Exclude<EventBody['change'], { case: undefined }>;
 
+/**
+ * What a local event changes, or a function that makes it once the event's sequence is
+ * allocated, under the log-head lock: for changes named after their sequence (comment
+ * ids) or after a count that must not race another writer's (finding numbers).
+ */
+export type LogChange = EventChange | ((seq: bigint) => EventChange | Promise<EventChange>);
+
 /** One local event to append: who made it, what it changes, where its body may be held. */
 export interface LogEntry {
   readonly actor: string;
-  readonly change: EventChange | ((seq: bigint) => EventChange);
+  readonly change: LogChange;
   readonly residency?: readonly string[];
 }
 
@@ -62,13 +69,13 @@ export class EventLog {
 
   /**
    * Appends a local event inside `tx` and applies it to the derived state. `change` may be
-   * a function of the event's sequence, for changes that name themselves after it (finding
-   * ids). `residency` says where the event's body may be held (empty: everywhere).
+   * a function called under the log-head lock (see {@link LogChange}). `residency` says
+   * where the event's body may be held (empty: everywhere).
    */
   async append(
     tx: Kysely<RegistryDatabase>,
     actor: string,
-    change: EventChange | ((seq: bigint) => EventChange),
+    change: LogChange,
     residency: readonly string[] = [],
   ): Promise<SealedEvent> {
     const [sealed] = await this.appendAll(tx, [{ actor, change, residency }]);
@@ -89,7 +96,7 @@ export class EventLog {
     for (const entry of entries) {
       seq += 1n;
       hlc = nextHlc(hlc, this.now());
-      const change = typeof entry.change === 'function' ? entry.change(seq) : entry.change;
+      const change = typeof entry.change === 'function' ? await entry.change(seq) : entry.change;
       const body = create(EventBodySchema, { actor: entry.actor, change });
       const fields = {
         origin: this.center.id,

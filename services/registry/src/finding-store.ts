@@ -50,12 +50,14 @@ export async function applyFindingsCreated(
   created: readonly { at: EventStamp; body: FindingCreated }[],
 ): Promise<void> {
   if (created.length === 0) return;
+  for (const { at, body } of created) assertOwnId(at, body.findingId);
   await tx
     .insertInto('findings')
     .values(
       created.map(({ at, body }) => ({
         id: body.findingId,
         origin: at.origin,
+        number: findingNumber(at.origin, body.findingId),
         title: body.title,
         description: body.description,
         severity: enumWord(SeveritySchema, body.severity) ?? '',
@@ -91,6 +93,35 @@ export async function applyFindingsCreated(
     from unnest(${ids}::text[], ${origins}::text[], ${seqs}::int8[], ${hlcs}::int8[])
       as f (id, origin, seq, hlc)
   `.execute(tx);
+}
+
+/** The number of the next finding `origin` creates: one past its highest. */
+export async function nextFindingNumber(db: Db, origin: string): Promise<bigint> {
+  const { highest } = await db
+    .selectFrom('findings')
+    .select((eb) => eb.fn.max('number').as('highest'))
+    .where('origin', '=', origin)
+    .executeTakeFirstOrThrow();
+  return BigInt(highest ?? 0) + 1n;
+}
+
+/**
+ * Refuses a finding whose id is outside its origin's (`<origin>-…`): one center minting
+ * another's ids would take a number that center is about to give its own next finding.
+ */
+function assertOwnId(at: EventStamp, findingId: string): void {
+  if (findingId.startsWith(`${at.origin}-`)) return;
+  throw new VitrineError(
+    'data_loss',
+    `FindingCreated ${at.origin}/${at.seq} names finding ${findingId}, not an id of ${at.origin}`,
+  );
+}
+
+/** The number in a finding id `<origin>-<number>`; null for an id not of that form. */
+function findingNumber(origin: string, id: string): bigint | null {
+  const prefix = `${origin}-`;
+  const digits = id.slice(prefix.length);
+  return id.startsWith(prefix) && /^[1-9][0-9]{0,17}$/.test(digits) ? BigInt(digits) : null;
 }
 
 /**

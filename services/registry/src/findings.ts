@@ -16,8 +16,8 @@ import type {
   UpdateFindingRequest,
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
-import type { EventLog } from './event-log.js';
-import { type FindingRow, findFinding } from './finding-store.js';
+import type { EventChange, EventLog } from './event-log.js';
+import { type FindingRow, findFinding, nextFindingNumber } from './finding-store.js';
 import { assertTransition, type FindingStatusWord } from './lifecycle.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
 
@@ -34,27 +34,29 @@ export class Findings {
     private readonly centerId: string,
   ) {}
 
-  /** Records a new finding on existing artifacts; its id is `<center>-<event seq>`. */
+  /**
+   * Records a new finding on existing artifacts. Its id is `<center>-<number>`, numbered
+   * 1, 2, 3, … among this center's findings whatever other events come between; the number
+   * is taken under the log-head lock, so concurrent creates never share one.
+   */
   async create(actor: string, req: CreateFindingRequest): Promise<FindingRow> {
     return this.log.transact(this.db, async (tx) => {
       const residency = commonResidency(await requireArtifacts(tx, req.artifactIds));
-      const sealed = await this.log.append(
-        tx,
-        actor,
-        (seq) => ({
-          case: 'findingCreated',
-          value: create(FindingCreatedSchema, {
-            findingId: `${this.centerId}-${seq}`,
-            artifactIds: req.artifactIds,
-            title: req.title.trim(),
-            description: req.description,
-            severity: req.severity,
-            cvssVector: req.cvssVector,
-          }),
-        }),
-        residency,
-      );
-      return mustFind(tx, `${this.centerId}-${sealed.header.seq}`);
+      let id = '';
+      const numbered = async (): Promise<EventChange> => {
+        id = `${this.centerId}-${await nextFindingNumber(tx, this.centerId)}`;
+        const value = create(FindingCreatedSchema, {
+          findingId: id,
+          artifactIds: req.artifactIds,
+          title: req.title.trim(),
+          description: req.description,
+          severity: req.severity,
+          cvssVector: req.cvssVector,
+        });
+        return { case: 'findingCreated', value };
+      };
+      await this.log.append(tx, actor, numbered, residency);
+      return mustFind(tx, id);
     });
   }
 

@@ -8,7 +8,10 @@ import {
 } from '@vitrine/proto/artifact';
 import type { ChunkEntries } from './chunk-list.js';
 
-/** Field number of Manifest.chunks: after it come residency (7) and supersedes (8). */
+/**
+ * Field number of Manifest.chunks: after it come residency (7), supersedes (8) and
+ * residency_widened (9).
+ */
 const CHUNKS_FIELD = 6;
 /** Bytes one chunk reference takes: tag and length, a 32-byte digest, a size under 2^21. */
 const CHUNK_REF_BYTES = 40;
@@ -25,10 +28,17 @@ export function encodeManifest(
   manifest: Manifest,
   chunks: ChunkEntries = manifest.chunks,
 ): Uint8Array {
-  const head = toBinary(ManifestSchema, { ...manifest, chunks: [], residency: [], supersedes: '' });
+  const { residency, supersedes, residencyWidened } = manifest;
+  const head = toBinary(ManifestSchema, {
+    ...manifest,
+    chunks: [],
+    residency: [],
+    supersedes: '',
+    residencyWidened: false,
+  });
   const tail = toBinary(
     ManifestSchema,
-    create(ManifestSchema, { residency: manifest.residency, supersedes: manifest.supersedes }),
+    create(ManifestSchema, { residency, supersedes, residencyWidened }),
   );
   const out = new GrowingBytes(head.length + tail.length + chunks.length * CHUNK_REF_BYTES);
   out.append(head);

@@ -58,6 +58,8 @@ export interface ArtifactTable {
   chunk_count: number;
   residency: string[];
   supersedes: string;
+  /** Whether its publisher allowed it where the artifact it supersedes was not allowed. */
+  residency_widened: ColumnType<boolean, boolean | undefined, boolean>;
   origin: string;
   published_hlc: bigint;
   manifest: Uint8Array;
@@ -83,6 +85,11 @@ export interface ChunkTable {
 export interface FindingTable {
   id: string;
   origin: string;
+  /**
+   * The number in its id (`<origin>-<number>`), which its origin counts up from 1; null
+   * for an id not of that form.
+   */
+  number: bigint | null;
   title: string;
   description: string;
   severity: string;

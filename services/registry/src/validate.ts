@@ -12,7 +12,11 @@ import type {
 export const ARTIFACT_ID = /^[0-9a-f]{64}$/;
 /** A short artifact id, as ListArtifacts accepts it: 4 to 64 leading hex digits. */
 export const ARTIFACT_ID_PREFIX = /^[0-9a-f]{4,64}$/;
-/** Finding and comment ids are `<origin center>-<sequence>`. */
+/**
+ * Finding ids are `<origin center>-<number>` (the origin's count of its findings, or, for
+ * findings recorded before that count, their event's sequence); comment ids are
+ * `<origin center>-<sequence of the event>`.
+ */
 export const FINDING_ID = /^[a-z][a-z0-9-]{0,62}-[1-9][0-9]{0,18}$/;
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._+:/@-]*$/u;
@@ -63,6 +67,11 @@ export function assertPushMetadata(
     meta.supersedes === '' || ARTIFACT_ID.test(meta.supersedes),
     'metadata.supersedes',
     'must be an artifact id (64 hex digits)',
+  );
+  v.check(
+    !meta.widenResidency || meta.supersedes !== '',
+    'metadata.widen_residency',
+    'applies only to an upload that supersedes an artifact',
   );
   v.check(
     meta.expectedDigest.length === 0 || meta.expectedDigest.length === 32,

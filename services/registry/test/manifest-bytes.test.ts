@@ -13,7 +13,12 @@ describe('a manifest’s canonical bytes', () => {
   it.each([
     [
       'every field set',
-      { chunks: refs([65_536, 1, 262_144]), residency: ['EU', 'US'], supersedes: 'a1b2' },
+      {
+        chunks: refs([65_536, 1, 262_144]),
+        residency: ['EU', 'US'],
+        supersedes: 'a1b2',
+        residencyWidened: true,
+      },
     ],
     ['no chunks (empty content)', { chunks: [], residency: ['EU'] }],
     ['a chunk of size 0 and no residency', { chunks: refs([0, 70_000]) }],

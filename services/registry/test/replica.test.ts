@@ -121,11 +121,11 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     expect(await us.replica.ingest(first as SignedEvent)).toBe('duplicate');
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'one' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'one' }),
     );
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'two' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'two' }),
     );
     const pending = await collect(eu, await us.replica.versionVector());
     expect(pending).toHaveLength(2);
@@ -137,7 +137,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
   it('refuses tampered, forged and equivocating events with DATA_LOSS, applying nothing', async () => {
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'three' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'three' }),
     );
     const [next] = await collect(eu, await us.replica.versionVector());
     const event = next as SignedEvent;
@@ -262,7 +262,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     expect(await codeOf(us.replica.ingest(withBody as SignedEvent))).toBe('permission_denied');
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'public' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'public' }),
     );
     const [, owed] = await collect(eu, await us.replica.versionVector());
     const stripped = create(SignedEventSchema, {
@@ -374,7 +374,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     await new Promise((r) => setTimeout(r, 50));
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'live' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'live' }),
     );
     await arrived;
     const last = await eu.database.db
@@ -400,7 +400,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
       });
     await sync(eu, us);
     const comment = (c: Center, text: string) =>
-      c.findings.comment('carol', create(AddCommentRequestSchema, { findingId: 'europe-2', text }));
+      c.findings.comment('carol', create(AddCommentRequestSchema, { findingId: 'europe-1', text }));
     await comment(us, 'from us');
     await sync(us, eu);
     const vector = await us.replica.versionVector();
@@ -436,7 +436,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     }
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'b3' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'b3' }),
     );
     const [a, b, c] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
     const held = (await us.replica.versionVector()).get('europe') ?? 0n;
@@ -473,7 +473,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     await sync(eu, us);
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'copied' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'copied' }),
     );
     const [event] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
     if (!event) throw new Error('no event to copy');
@@ -498,7 +498,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     await sync(eu, us);
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'c1' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'c1' }),
     );
     const [valid] = (await collect(eu, await us.replica.versionVector())) as SignedEvent[];
     const { sealEvent } = await import('@vitrine/events');

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as fieldWrites from './0002-field-writes.js';
 import * as chunkUsers from './0003-chunk-users.js';
+import * as findingNumbers from './0004-finding-numbers-widened-residency.js';
 import * as unappliedEvents from './0005-unapplied-events.js';
 import * as transparencyLog from './0009-transparency-log.js';
 
@@ -10,6 +11,7 @@ export const registryMigrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-field-writes': fieldWrites,
   '0003-chunk-users': chunkUsers,
+  '0004-finding-numbers-widened-residency': findingNumbers,
   '0005-unapplied-events': unappliedEvents,
   '0009-transparency-log': transparencyLog,
 };

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/artifact.proto.
  */
 export const file_vitrine_registry_v1_artifact: GenFile = /*@__PURE__*/
-  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL2FydGlmYWN0LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIigKCENodW5rUmVmEg4KBmRpZ2VzdBgBIAEoDBIMCgRzaXplGAIgASgNItkBCghNYW5pZmVzdBIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhYKDmNvbnRlbnRfZGlnZXN0GAQgASgMEgwKBHNpemUYBSABKAQSLQoGY2h1bmtzGAYgAygLMh0udml0cmluZS5yZWdpc3RyeS52MS5DaHVua1JlZhIRCglyZXNpZGVuY3kYByADKAkSEgoKc3VwZXJzZWRlcxgIIAEoCSLUAgoIQXJ0aWZhY3QSCgoCaWQYASABKAkSLwoEa2luZBgCIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRIMCgRzaXplGAUgASgEEhYKDmNvbnRlbnRfZGlnZXN0GAYgASgJEhMKC2NodW5rX2NvdW50GAcgASgNEhEKCXJlc2lkZW5jeRgIIAMoCRISCgpzdXBlcnNlZGVzGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIwCgxwdWJsaXNoZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKBXN0YXRlGAwgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdFN0YXRlEhIKCmJ5dGVzX2hlbGQYDSABKAQqegoMQXJ0aWZhY3RLaW5kEh0KGUFSVElGQUNUX0tJTkRfVU5TUEVDSUZJRUQQABIYChRBUlRJRkFDVF9LSU5EX1NPVVJDRRABEhgKFEFSVElGQUNUX0tJTkRfVVBEQVRFEAISFwoTQVJUSUZBQ1RfS0lORF9SVUxFUxADKm0KDUFydGlmYWN0U3RhdGUSHgoaQVJUSUZBQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIcChhBUlRJRkFDVF9TVEFURV9BVkFJTEFCTEUQARIeChpBUlRJRkFDVF9TVEFURV9SRVBMSUNBVElORxACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL2FydGlmYWN0LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIigKCENodW5rUmVmEg4KBmRpZ2VzdBgBIAEoDBIMCgRzaXplGAIgASgNIvQBCghNYW5pZmVzdBIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhYKDmNvbnRlbnRfZGlnZXN0GAQgASgMEgwKBHNpemUYBSABKAQSLQoGY2h1bmtzGAYgAygLMh0udml0cmluZS5yZWdpc3RyeS52MS5DaHVua1JlZhIRCglyZXNpZGVuY3kYByADKAkSEgoKc3VwZXJzZWRlcxgIIAEoCRIZChFyZXNpZGVuY3lfd2lkZW5lZBgJIAEoCCLvAgoIQXJ0aWZhY3QSCgoCaWQYASABKAkSLwoEa2luZBgCIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRIMCgRzaXplGAUgASgEEhYKDmNvbnRlbnRfZGlnZXN0GAYgASgJEhMKC2NodW5rX2NvdW50GAcgASgNEhEKCXJlc2lkZW5jeRgIIAMoCRISCgpzdXBlcnNlZGVzGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIwCgxwdWJsaXNoZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKBXN0YXRlGAwgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdFN0YXRlEhIKCmJ5dGVzX2hlbGQYDSABKAQSGQoRcmVzaWRlbmN5X3dpZGVuZWQYDiABKAgqegoMQXJ0aWZhY3RLaW5kEh0KGUFSVElGQUNUX0tJTkRfVU5TUEVDSUZJRUQQABIYChRBUlRJRkFDVF9LSU5EX1NPVVJDRRABEhgKFEFSVElGQUNUX0tJTkRfVVBEQVRFEAISFwoTQVJUSUZBQ1RfS0lORF9SVUxFUxADKm0KDUFydGlmYWN0U3RhdGUSHgoaQVJUSUZBQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIcChhBUlRJRkFDVF9TVEFURV9BVkFJTEFCTEUQARIeChpBUlRJRkFDVF9TVEFURV9SRVBMSUNBVElORxACYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * One content-defined chunk: its SHA-256 and length.
@@ -92,6 +92,15 @@ export type Manifest = Message<"vitrine.registry.v1.Manifest"> & {
    * @generated from field: string supersedes = 8;
    */
   supersedes: string;
+
+  /**
+   * True when the publisher explicitly allowed this artifact in a jurisdiction the one it
+   * supersedes did not allow (PushArtifactMetadata.widen_residency). Signed with the rest,
+   * so every center sees that residency was widened, and by whose upload.
+   *
+   * @generated from field: bool residency_widened = 9;
+   */
+  residencyWidened: boolean;
 };
 
 /**
@@ -177,6 +186,14 @@ export type Artifact = Message<"vitrine.registry.v1.Artifact"> & {
    * @generated from field: uint64 bytes_held = 13;
    */
   bytesHeld: bigint;
+
+  /**
+   * Whether its residency is wider than the superseded artifact's, by the publisher's
+   * explicit choice (Manifest.residency_widened).
+   *
+   * @generated from field: bool residency_widened = 14;
+   */
+  residencyWidened: boolean;
 };
 
 /**

@@ -19,7 +19,9 @@ export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
  */
 export type Finding = Message<"vitrine.registry.v1.Finding"> & {
   /**
-   * "<origin center>-<sequence of the creating event>", e.g. "europe-17".
+   * "<origin center>-<number>", e.g. "europe-17": the origin numbers its findings 1, 2, 3, …
+   * (findings recorded before per-center numbering keep the sequence of their creating
+   * event). Minted at the origin and carried in FindingCreated, so every center shows it.
    *
    * @generated from field: string id = 1;
    */
@@ -221,6 +223,8 @@ export const FindingHistoryEntrySchema: GenMessage<FindingHistoryEntry> = /*@__P
  */
 export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
   /**
+   * The finding's id as its origin minted it (see Finding.id); replicas never recompute it.
+   *
    * @generated from field: string finding_id = 1;
    */
   findingId: string;
