@@ -19,6 +19,7 @@ export interface RegistryDatabase {
   comments: CommentTable;
   log_nodes: LogNodeTable;
   log_checkpoints: LogCheckpointTable;
+  log_evidence: LogEvidenceTable;
   unapplied_events: UnappliedEventTable;
 }
 
@@ -152,6 +153,20 @@ export interface LogNodeTable {
   level: number;
   idx: bigint;
   hash: Uint8Array;
+}
+
+/**
+ * Evidence that an origin's log was forked or rolled back: what was seen (a checkpoint the
+ * origin signed) and, where there is one, the signed statement it contradicts.
+ */
+export interface LogEvidenceTable {
+  id: Generated<bigint>;
+  origin: string;
+  kind: 'fork' | 'rollback' | 'inconsistent';
+  message: string;
+  note: string;
+  other_note: string | null;
+  observed_at: ColumnType<Date, Date | undefined, never>;
 }
 
 /** A signed checkpoint (C2SP tlog-checkpoint in a signed note) of an origin's log. */

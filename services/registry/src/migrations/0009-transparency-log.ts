@@ -6,7 +6,8 @@ import { appendLogLeaves } from '../transparency/log-tree-store.js';
 /**
  * The transparency log of every origin a center holds events of: each complete subtree's
  * hash (RFC 9162), stored as events are stored so that roots, proofs and tiles are read,
- * never recomputed; and the checkpoints signed over it. Events stored before are appended
+ * never recomputed; the checkpoints signed over it (the center's own, and those it saw of
+ * its peers'); and the evidence of any peer log found forked. Events stored before are appended
  * to their origins' logs here, a page at a time.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -26,6 +27,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('note', 'text', (c) => c.notNull())
     .addColumn('signed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('log_checkpoints_pkey', ['origin', 'size'])
+    .execute();
+  await db.schema
+    .createTable('log_evidence')
+    .addColumn('id', 'int8', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+    .addColumn('origin', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('message', 'text', (c) => c.notNull())
+    .addColumn('note', 'text', (c) => c.notNull())
+    .addColumn('other_note', 'text')
+    .addColumn('observed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await appendStoredEvents(db as Kysely<RegistryDatabase>);
 }
@@ -51,6 +62,7 @@ async function appendStoredEvents(db: Kysely<RegistryDatabase>): Promise<void> {
 const PAGE = 1024n;
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('log_evidence').execute();
   await db.schema.dropTable('log_checkpoints').execute();
   await db.schema.dropTable('log_nodes').execute();
 }
