@@ -17,6 +17,7 @@ export interface RegistryDatabase {
   finding_history: FindingHistoryTable;
   finding_field_writes: FindingFieldWriteTable;
   comments: CommentTable;
+  proof_nonces: ProofNonceTable;
 }
 
 export interface EventTable {
@@ -134,4 +135,12 @@ export interface FindingFieldWriteTable {
   /** 0 and '' when the author had seen no earlier write (the finding's creation). */
   seen_hlc: bigint;
   seen_origin: string;
+}
+
+/** Nonces of accepted proofs of possession, shared by every registry process of a center. */
+export interface ProofNonceTable {
+  /** SHA-256 over the proof's binding and nonce. */
+  key: Uint8Array;
+  /** Unix ms after which the proof is stale anyway and the row may go. */
+  expires_at: bigint;
 }

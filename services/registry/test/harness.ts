@@ -48,7 +48,9 @@ export async function startTestRegistry(
   const harness: TestRegistry = {
     registry,
     // The port stays the same across restarts, so one client serves the whole test.
-    client: createGrpcClient(RegistryService, registry.url, { interceptors: [trust.operatorAuth] }),
+    client: createGrpcClient(RegistryService, registry.url, {
+      interceptors: [trust.operatorAuth('europe')],
+    }),
     trust,
     dataDir: dir.path,
     async restart() {
