@@ -201,13 +201,30 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     ).toBe('PermissionDenied');
   });
 
-  it('checks in order: audience before proof, revocation before scope', async () => {
+  it('checks in order: audience before proof, revocation before proof and scope', async () => {
     const wrongCenter = await partner({ audience: ['us'] });
     const noProof = { ...wrongCenter, key: await generateSigningKeyPair() };
     expect(await grpcCodeOf(read(clientOf(noProof)))).toBe('PermissionDenied');
     const narrow = await partner({ scope: { kinds: ['update'], actions: ['read'] } });
     await t.trust.revoke({ case: 'credentialId', value: narrow.id });
     await refusedSoon(() => read(clientOf(narrow)));
+    // Revocation before the proof: a revoked credential's proof for another center is
+    // refused as revoked. Within check 6, the signature before the center it names.
+    const misdirected = await read(
+      createGrpcClient(RegistryService, t.registry.url, {
+        interceptors: [callAuthInterceptor(() => narrow, 'asia')],
+      }),
+    ).catch((e) => ConnectError.from(e));
+    expect(misdirected).toMatchObject({ code: 16, rawMessage: 'credential has been revoked' });
+    const forged: Interceptor = (next) => (req) => {
+      const proof = req.header.get(PROOF_HEADER) ?? '';
+      req.header.set(PROOF_HEADER, proof.replace(/^v2\.europe\./, 'v2.asia.'));
+      return next(req);
+    };
+    const rewritten = await read(clientOf(await partner(), forged)).catch((e) =>
+      ConnectError.from(e),
+    );
+    expect(rewritten).toMatchObject({ code: 16, rawMessage: 'proof of possession is not valid' });
   });
 
   it('leaves health and reflection open', async () => {
