@@ -44,9 +44,8 @@ export interface AccessChecks {
  * (5) not revoked, (6) proof of possession — signed by the holder key over this call's
  * method and request (a stream's first message), made for this center, fresh, not replayed
  * at any process of this center (UNAUTHENTICATED; docs/proof-of-possession.md); then (7) the
- * action — publishing
- * needs an operator credential with the `operator` role, everything else the scope's action,
- * checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
+ * action — publishing needs an operator credential with the `operator` role, everything
+ * else the scope's action, checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
  * credential signature verified is recorded as an AccessUsed event, allowed or refused.
  */
 export function accessInterceptor(checks: AccessChecks): Interceptor {
