@@ -195,6 +195,17 @@ describe('proof of possession', () => {
     expect(replays.size).toBe(0);
   });
 
+  it('signs only for an audience a header can carry, and refuses any other as malformed', async () => {
+    const key = await generateSigningKeyPair();
+    await expect(signProof({ ...subject, audience: 'eu.rope' }, key, t)).rejects.toMatchObject({
+      code: 'invalid_argument',
+    });
+    const proof = await signProof(subject, key, t);
+    const check = { publicKey: key.publicKey, now: t, replays: new MemoryReplayGuard() };
+    const upper = proof.replace('v2.europe.', 'v2.Europe.');
+    expect(await failure(verifyProof(upper, subject, check))).toMatch(/missing or malformed/);
+  });
+
   it('forgets nonces once they could no longer be fresh', async () => {
     const guard = new MemoryReplayGuard();
     const [a, b] = [sha256(new Uint8Array([1])), sha256(new Uint8Array([2]))];
