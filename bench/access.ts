@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type Client, createClient } from '@connectrpc/connect';
 import { NEWCOMER, startAccess } from '@vitrine/access';
-import { type CallAuth, callAuthInterceptor } from '@vitrine/credentials';
+import { ACCESS_AUDIENCE, type CallAuth, callAuthInterceptor } from '@vitrine/credentials';
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
 import { AccessService, Action } from '@vitrine/proto/access';
 import { ArtifactKind } from '@vitrine/proto/artifact';
@@ -38,13 +38,13 @@ const CENTERS = [
 
 type Registry = Client<typeof RegistryService>;
 
-function registryClient(url: string, auth?: CallAuth): Registry {
-  const interceptors = auth ? [callAuthInterceptor(() => auth)] : [];
+function registryClient(url: string, center: string, auth?: CallAuth): Registry {
+  const interceptors = auth ? [callAuthInterceptor(() => auth, center)] : [];
   return createClient(RegistryService, createGrpcClientTransport(url, { interceptors }));
 }
 
 function accessClient(url: string, key: SigningKeyPair, principal: string) {
-  const interceptors = [callAuthInterceptor(() => ({ key, principal }))];
+  const interceptors = [callAuthInterceptor(() => ({ key, principal }), ACCESS_AUDIENCE)];
   return createClient(AccessService, createGrpcClientTransport(url, { interceptors }));
 }
 
@@ -125,12 +125,14 @@ const operatorAuth = async () => {
 };
 const rootAuth = await operatorAuth();
 // Centers hold no trust until WatchTrust delivers the first snapshot.
-while ((await grpcCodeOf(registryClient(europe.url, rootAuth).listArtifacts({}))) !== 'OK') {
+while (
+  (await grpcCodeOf(registryClient(europe.url, 'europe', rootAuth).listArtifacts({}))) !== 'OK'
+) {
   await new Promise((r) => setTimeout(r, 20));
 }
 const artifactId =
-  (await registryClient(europe.url, rootAuth).pushArtifact(upload())).artifact?.id ?? '';
-await registryClient(open.url).pushArtifact(upload());
+  (await registryClient(europe.url, 'europe', rootAuth).pushArtifact(upload())).artifact?.id ?? '';
+await registryClient(open.url, 'europe').pushArtifact(upload());
 
 const partnerKey = await generateSigningKeyPair();
 const { partner } = await accessClient(access.url, partnerKey, NEWCOMER).registerPartner({
@@ -156,11 +158,11 @@ const { request: approved } = await asRoot.decideAccessRequest({
   approve: true,
   reason: 'benchmark',
 });
-const partnerClient = registryClient(europe.url, {
+const partnerClient = registryClient(europe.url, 'europe', {
   key: partnerKey,
   credential: approved?.credential ?? '',
 });
-const openClient = registryClient(open.url);
+const openClient = registryClient(open.url, 'europe');
 
 // The machine is shared and noisy: short rounds, alternating, each compared with the open
 // round beside it. Operator calls are verified like a partner's but not recorded (AccessUsed
@@ -170,7 +172,7 @@ const modes = {
   operator: () => operatorClient.getArtifact({ id: artifactId }),
   partner: () => partnerClient.getArtifact({ id: artifactId }),
 };
-const operatorClient = registryClient(europe.url, rootAuth);
+const operatorClient = registryClient(europe.url, 'europe', rootAuth);
 const rounds = Math.max(3, Math.round(seconds / 3));
 const rates = { open: [] as number[], operator: [] as number[], partner: [] as number[] };
 for (const read of Object.values(modes)) await rate(read, 1_000); // warm-up
@@ -193,8 +195,8 @@ console.log(
 );
 
 /** Calls a center with `auth` until it is refused; resolves with the time of the refusal. */
-async function refusedAt(url: string, auth: CallAuth): Promise<number> {
-  const client = registryClient(url, auth);
+async function refusedAt(url: string, center: string, auth: CallAuth): Promise<number> {
+  const client = registryClient(url, center, auth);
   for (;;) {
     if ((await grpcCodeOf(client.listArtifacts({ pageSize: 1 }))) === 'Unauthenticated') {
       return performance.now();
@@ -206,7 +208,7 @@ const delays = new Map<string, number[]>(CENTERS.map((c) => [c.id, []]));
 for (let i = 0; i < revocations; i++) {
   const issued = await asRoot.issueOperatorCredential({});
   const auth = { key: root, credential: issued.credential };
-  const refusals = centers.map((c) => refusedAt(c.url, auth));
+  const refusals = centers.map((c, i) => refusedAt(c.url, CENTERS[i]?.id ?? '', auth));
   const sent = performance.now();
   await asRoot.revoke({
     target: { case: 'credentialId', value: issued.credentialId },

@@ -24,7 +24,7 @@ function registryAs(center: TestCenter, key: SigningKeyPair, credential: string)
   return createClient(
     RegistryService,
     createGrpcClientTransport(center.registry.url, {
-      interceptors: [callAuthInterceptor(() => ({ key, credential }))],
+      interceptors: [callAuthInterceptor(() => ({ key, credential }), center.id)],
     }),
   );
 }

@@ -105,7 +105,7 @@ describe.each(testBackends().slice(0, 1))('partner revocation at a center on $na
     const client = createClient(
       RegistryService,
       createGrpcClientTransport(registry.url, {
-        interceptors: [callAuthInterceptor(() => ({ key, credential }))],
+        interceptors: [callAuthInterceptor(() => ({ key, credential }), 'us')],
       }),
     );
     return client.listArtifacts({}).catch((err: unknown) => ConnectError.from(err));

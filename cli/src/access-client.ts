@@ -1,5 +1,5 @@
 import type { Client } from '@connectrpc/connect';
-import { callAuthInterceptor } from '@vitrine/credentials';
+import { ACCESS_AUDIENCE, callAuthInterceptor } from '@vitrine/credentials';
 import { AccessService } from '@vitrine/proto/access';
 import { createGrpcClient } from '@vitrine/rpc';
 import type { CliIo } from './cli-io.js';
@@ -37,7 +37,7 @@ export async function accessTarget(io: CliIo, flags: AccessFlags): Promise<Targe
 /** A client for the access service whose calls are signed as `auth` says. */
 export function connectAccess(url: string, profile: Profile): AccessClient {
   return createGrpcClient(AccessService, url, {
-    interceptors: [callAuthInterceptor(callAuthFor(profile, 'access'))],
+    interceptors: [callAuthInterceptor(callAuthFor(profile, 'access'), ACCESS_AUDIENCE)],
   });
 }
 

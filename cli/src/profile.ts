@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { type CallAuth, callAuthInterceptor } from '@vitrine/credentials';
+import { ACCESS_AUDIENCE, type CallAuth, callAuthInterceptor } from '@vitrine/credentials';
 import {
   readKeyFile,
   readSecretFile,
@@ -164,7 +164,7 @@ export function callAuthFor(
 async function renewOperatorCredential(profile: Profile): Promise<string> {
   const { access } = await readFederation(profile.home);
   const client = createGrpcClient(AccessService, access.url, {
-    interceptors: [callAuthInterceptor(callAuthFor(profile, 'access'))],
+    interceptors: [callAuthInterceptor(callAuthFor(profile, 'access'), ACCESS_AUDIENCE)],
   });
   const issued = await client.issueOperatorCredential({});
   if (issued.expiresAt && timestampDate(issued.expiresAt).getTime() <= Date.now()) {

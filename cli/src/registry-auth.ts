@@ -1,5 +1,6 @@
 import type { CallAuth } from '@vitrine/credentials';
-import { type TargetFlags, vitrineHome } from './endpoints.js';
+import { usageError } from './cli-error.js';
+import { type Target, type TargetFlags, vitrineHome } from './endpoints.js';
 import {
   callAuthFor,
   DEFAULT_PROFILE,
@@ -28,4 +29,16 @@ export async function centerAuth(
   const name = profileNameOf(flags, env);
   if (name === DEFAULT_PROFILE && !(await profileExists(home, name))) return undefined;
   return callAuthFor(await openProfile(home, name));
+}
+
+/**
+ * The center a signed call's proof names. A proof is valid at one center only, so a call
+ * signed by a profile must know which center it talks to: from the federation file, or
+ * `--center` beside `--endpoint`.
+ */
+export function proofCenterOf(target: Target): string {
+  if (target.center !== undefined) return target.center;
+  throw usageError(
+    `--endpoint ${target.url} needs --center <id> when calls are signed: each call's proof names the center it is for`,
+  );
 }

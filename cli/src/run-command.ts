@@ -4,7 +4,7 @@ import type { CliIo } from './cli-io.js';
 import type { Access, Target } from './endpoints.js';
 import { resolveTarget } from './endpoints.js';
 import { reportError } from './output.js';
-import { centerAuth, type ProfileFlags } from './registry-auth.js';
+import { centerAuth, type ProfileFlags, proofCenterOf } from './registry-auth.js';
 import type { RegistryClient } from './registry-client.js';
 import { connectRegistry } from './registry-client.js';
 import { explainRpcError } from './rpc-errors.js';
@@ -60,8 +60,9 @@ export async function callRegistry<T>(
   subject?: string,
   auth?: () => Promise<CallAuth>,
 ): Promise<T> {
+  const signing = auth && { center: proofCenterOf(target), auth };
   try {
-    return await body({ target, client: connectRegistry(target.url, auth) });
+    return await body({ target, client: connectRegistry(target.url, signing) });
   } catch (err) {
     throw explainRpcError(err, target, subject);
   }

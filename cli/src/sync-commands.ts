@@ -6,7 +6,7 @@ import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { resolveTarget } from './endpoints.js';
 import { writeResult } from './output.js';
-import { centerAuth } from './registry-auth.js';
+import { centerAuth, proofCenterOf } from './registry-auth.js';
 import { explainRpcError } from './rpc-errors.js';
 import { runCommand } from './run-command.js';
 import { addTargetOptions, type TargetOptions } from './target-options.js';
@@ -47,7 +47,7 @@ async function showStatus(io: CliIo, options: TargetOptions): Promise<void> {
   let status: GetStatusResponse;
   try {
     const auth = await centerAuth(options, io.env, io.cwd);
-    const interceptors = auth ? [callAuthInterceptor(auth)] : [];
+    const interceptors = auth ? [callAuthInterceptor(auth, proofCenterOf(target))] : [];
     status = await createGrpcClient(SyncService, target.url, { interceptors }).getStatus({});
   } catch (err) {
     throw explainRpcError(err, target);

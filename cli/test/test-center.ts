@@ -66,7 +66,7 @@ export async function startTestCenter(prefix: string): Promise<TestCenter> {
     return {
       dir,
       registry,
-      client: connectRegistry(url, callAuthFor(profile)),
+      client: connectRegistry(url, { center: 'europe', auth: callAuthFor(profile) }),
       cli: (...args) => runCli(args, { cwd: dir.path }),
       stop,
     };

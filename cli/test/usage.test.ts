@@ -1,7 +1,9 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateSigningKeyPair } from '@vitrine/crypto';
 import { type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProfile } from '../src/profile.js';
 import { federationFile, runCli } from './run-cli.js';
 
 const closed = {
@@ -287,5 +289,23 @@ describe('usage errors exit 2 with one line naming the problem', () => {
     });
     expect(await readFile(join(dir.path, 'kept.tar'), 'utf8')).toBe('earlier download');
     expect((await readdir(dir.path)).filter((name) => name.includes('kept.tar.'))).toEqual([]);
+  });
+
+  it('asks for --center when a signed call goes to an --endpoint: a proof names its center', async () => {
+    await createProfile(
+      join(dir.path, '.vitrine'),
+      'reviewer',
+      'partner:p-1',
+      await generateSigningKeyPair(),
+    );
+    const url = 'http://127.0.0.1:1';
+    const args = ['artifact', 'show', 'abc', '--endpoint', url, '--profile', 'reviewer'];
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `vitrine: --endpoint ${url} needs --center <id> when calls are signed: each call's proof names the center it is for (USAGE)\n`,
+    );
+    // With --center the call goes ahead (and stops at the profile's missing credential).
+    expect((await run([...args, '--center', 'europe'])).stderr).toMatch(/has no credential yet/);
   });
 });

@@ -1,6 +1,6 @@
-import { type DescMessage, type DescMethod, type Message, toBinary } from '@bufbuild/protobuf';
+import type { DescMessage, DescMethod, Message } from '@bufbuild/protobuf';
 import type { Interceptor, StreamRequest, UnaryRequest } from '@connectrpc/connect';
-import { type SigningKeyPair, sha256 } from '@vitrine/crypto';
+import type { SigningKeyPair } from '@vitrine/crypto';
 import {
   CREDENTIAL_HEADER,
   PRINCIPAL_HEADER,
@@ -8,6 +8,7 @@ import {
   type ProofSubject,
   signProof,
 } from './proof.js';
+import { firstMessageOf, requestDigest } from './request-digest.js';
 
 /** What a caller presents: its key and either a credential (centers) or a principal (access). */
 export type CallAuth =
@@ -20,18 +21,22 @@ export function procedureOf(method: DescMethod): string {
 }
 
 /**
- * What a proof for this call covers. The request digest is taken over the serialized
- * request for single-message requests (the same bytes on both sides: protobuf-es writes
- * fields in number order); a streaming request is bound by method, time and nonce only.
+ * What a proof for this call covers: the audience, the method, the binding and the digest
+ * of `message` — the request, or a stream's first message (see `firstMessageOf`).
  */
 export function proofSubjectOf(
   req: UnaryRequest<DescMessage, DescMessage> | StreamRequest<DescMessage, DescMessage>,
+  message: Message | undefined,
+  audience: string,
   binding: string,
 ): ProofSubject {
-  const procedure = procedureOf(req.method);
-  if (req.stream) return { procedure, binding };
   const input = req.method.input as DescMessage;
-  return { procedure, binding, requestDigest: sha256(toBinary(input, req.message as Message)) };
+  return {
+    audience,
+    procedure: procedureOf(req.method),
+    binding,
+    requestDigest: requestDigest(input, message),
+  };
 }
 
 /** The credential a call carries (`authorization: Bearer …`), if any. */
@@ -42,27 +47,26 @@ export function credentialOf(header: Headers): string | undefined {
 }
 
 /**
- * A client interceptor that signs every call: `authorization` with the credential (or
- * `vitrine-principal`), and a fresh proof of possession. `auth` is asked per call, so a
- * profile can renew its credential between calls. `now` dates the proof (injected in tests
- * whose servers run on another clock).
+ * A client interceptor that signs every call for `audience` (the id of the center the
+ * client talks to, or `vitrine-access`): `authorization` with the credential (or
+ * `vitrine-principal`), and a fresh proof of possession over the request. `auth` is asked
+ * per call, so a profile can renew its credential between calls. `now` dates the proof
+ * (injected in tests whose servers run on another clock).
  */
 export function callAuthInterceptor(
   auth: () => CallAuth | undefined | Promise<CallAuth | undefined>,
+  audience: string,
   now: () => number = Date.now,
 ): Interceptor {
   return (next) => async (req) => {
     const current = await auth();
-    if (current) {
-      const binding = 'credential' in current ? current.credential : current.principal;
-      if ('credential' in current)
-        req.header.set(CREDENTIAL_HEADER, `Bearer ${current.credential}`);
-      else req.header.set(PRINCIPAL_HEADER, current.principal);
-      req.header.set(
-        PROOF_HEADER,
-        await signProof(proofSubjectOf(req, binding), current.key, now()),
-      );
-    }
-    return next(req);
+    if (!current) return next(req);
+    const { call, message } = await firstMessageOf(req);
+    const binding = 'credential' in current ? current.credential : current.principal;
+    if ('credential' in current) call.header.set(CREDENTIAL_HEADER, `Bearer ${current.credential}`);
+    else call.header.set(PRINCIPAL_HEADER, current.principal);
+    const subject = proofSubjectOf(call, message, audience, binding);
+    call.header.set(PROOF_HEADER, await signProof(subject, current.key, now()));
+    return next(call);
   };
 }

@@ -30,16 +30,20 @@ export {
   strictBase64url,
 } from './paserk.js';
 export {
+  ACCESS_AUDIENCE,
   CREDENTIAL_HEADER,
   DEFAULT_PROOF_SKEW_MS,
   PRINCIPAL_HEADER,
+  PROOF_DOMAIN,
   PROOF_HEADER,
   type ProofCheck,
   type ProofSubject,
-  ReplayGuard,
+  proofMessage,
   signProof,
   verifyProof,
 } from './proof.js';
+export { MemoryReplayGuard, type ReplayGuard } from './replay-guard.js';
+export { firstMessageOf, requestDigest } from './request-digest.js';
 export {
   ACTIONS,
   type Action,

@@ -5,7 +5,7 @@ import {
   CredentialError,
   issueCredential,
   keyIdOf,
-  ReplayGuard,
+  MemoryReplayGuard,
   readCredential,
   signProof,
   TokenKeyring,
@@ -124,6 +124,7 @@ describe('credentials', () => {
 
 describe('proof of possession', () => {
   const subject = {
+    audience: 'europe',
     procedure: '/vitrine.registry.v1.RegistryService/GetArtifact',
     binding: 'v4.public.token',
     requestDigest: sha256(new Uint8Array([1, 2, 3])),
@@ -141,7 +142,7 @@ describe('proof of possession', () => {
 
   it('accepts a fresh proof once, then refuses its replay', async () => {
     const key = await generateSigningKeyPair();
-    const replays = new ReplayGuard();
+    const replays = new MemoryReplayGuard();
     const proof = await signProof(subject, key, t);
     const check = { publicKey: key.publicKey, now: t + 1_000, replays };
     await expect(verifyProof(proof, subject, check)).resolves.toBeUndefined();
@@ -152,7 +153,7 @@ describe('proof of possession', () => {
     const key = await generateSigningKeyPair();
     const other = await generateSigningKeyPair();
     const proof = await signProof(subject, key, t);
-    const check = { publicKey: key.publicKey, now: t, replays: new ReplayGuard() };
+    const check = { publicKey: key.publicKey, now: t, replays: new MemoryReplayGuard() };
     for (const changed of [
       { ...subject, procedure: '/vitrine.registry.v1.RegistryService/ListArtifacts' },
       { ...subject, requestDigest: sha256(new Uint8Array([9])) },
@@ -167,20 +168,50 @@ describe('proof of possession', () => {
 
   it('refuses a stale proof and a malformed or missing header', async () => {
     const key = await generateSigningKeyPair();
-    const replays = new ReplayGuard();
+    const replays = new MemoryReplayGuard();
     const proof = await signProof(subject, key, t - 120_000);
     const check = { publicKey: key.publicKey, now: t, replays, maxSkewMs: 60_000 };
     expect(await failure(verifyProof(proof, subject, check))).toMatch(/stale/);
     expect(await failure(verifyProof(undefined, subject, check))).toMatch(/missing or malformed/);
     expect(await failure(verifyProof('v1.1.2.3', subject, check))).toMatch(/missing or malformed/);
+    // A proof in the former format (no audience) is refused as malformed.
+    const v1 = proof.replace(/^v2\.europe\./, 'v1.');
+    expect(await failure(verifyProof(v1, subject, check))).toMatch(/missing or malformed/);
     expect(replays.size).toBe(0);
   });
 
-  it('forgets nonces once they could no longer be fresh', () => {
-    const guard = new ReplayGuard();
-    expect(guard.admit('a', t + 10, t)).toBe(true);
-    expect(guard.admit('a', t + 10, t + 5)).toBe(false);
-    expect(guard.admit('b', t + 5_000, t + 2_000)).toBe(true);
+  it('refuses a proof made for another center, naming both', async () => {
+    const key = await generateSigningKeyPair();
+    const proof = await signProof(subject, key, t);
+    const replays = new MemoryReplayGuard();
+    const check = { publicKey: key.publicKey, now: t, replays };
+    const atAsia = { ...subject, audience: 'asia' };
+    expect(await failure(verifyProof(proof, atAsia, check))).toBe(
+      'proof of possession is for europe, not asia',
+    );
+    // Rewriting the audience in the header breaks the signature.
+    const rewritten = proof.replace('v2.europe.', 'v2.asia.');
+    expect(await failure(verifyProof(rewritten, atAsia, check))).toMatch(/not valid/);
+    expect(replays.size).toBe(0);
+  });
+
+  it('signs only for an audience a header can carry, and refuses any other as malformed', async () => {
+    const key = await generateSigningKeyPair();
+    await expect(signProof({ ...subject, audience: 'eu.rope' }, key, t)).rejects.toMatchObject({
+      code: 'invalid_argument',
+    });
+    const proof = await signProof(subject, key, t);
+    const check = { publicKey: key.publicKey, now: t, replays: new MemoryReplayGuard() };
+    const upper = proof.replace('v2.europe.', 'v2.Europe.');
+    expect(await failure(verifyProof(upper, subject, check))).toMatch(/missing or malformed/);
+  });
+
+  it('forgets nonces once they could no longer be fresh', async () => {
+    const guard = new MemoryReplayGuard();
+    const [a, b] = [sha256(new Uint8Array([1])), sha256(new Uint8Array([2]))];
+    expect(await guard.admit(a, t + 10, t)).toBe(true);
+    expect(await guard.admit(a, t + 10, t + 5)).toBe(false);
+    expect(await guard.admit(b, t + 5_000, t + 2_000)).toBe(true);
     expect(guard.size).toBe(1);
   });
 });

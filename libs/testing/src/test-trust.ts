@@ -57,8 +57,8 @@ export interface TestTrust {
   readonly tokenSigner: TokenSigner;
   /** An operator (roles operator, approver, security) accepted at every center. */
   readonly operator: TestCaller;
-  /** A client interceptor that signs calls as `operator`. */
-  readonly operatorAuth: Interceptor;
+  /** A client interceptor that signs calls as `operator` for center `center`. */
+  operatorAuth(center: string): Interceptor;
   /** The current signed snapshot, for seeding a center's trust file. */
   signed(): WatchTrustResponse;
   /** Issues a partner credential with a fresh holder key. */
@@ -120,7 +120,7 @@ export async function startTestTrust(centers: readonly string[]): Promise<TestTr
     trustKey: Buffer.from(trustKey.publicKey).toString('base64'),
     tokenSigner,
     operator,
-    operatorAuth: callAuthInterceptor(() => operator),
+    operatorAuth: (center) => callAuthInterceptor(() => operator, center),
     signed: () => current,
     async partner(grant) {
       const at = new Date();

@@ -1,5 +1,7 @@
 import type { Interceptor } from '@connectrpc/connect';
 import {
+  ACCESS_AUDIENCE,
+  firstMessageOf,
   PRINCIPAL_HEADER,
   PROOF_HEADER,
   proofSubjectOf,
@@ -31,8 +33,9 @@ export interface AuthenticationOptions {
 
 /**
  * Authenticates every AccessService call by key: `vitrine-principal` names a registered
- * partner or operator, and `vitrine-proof` must be that principal's signature over the
- * method, time, nonce, principal and request digest, fresh and not replayed. The caller
+ * partner or operator, and `vitrine-proof` must be that principal's signature for audience
+ * `vitrine-access` over the method, time, nonce, principal and request digest, fresh and
+ * not replayed (docs/proof-of-possession.md). The caller
  * lands in the context for the handlers. A registration (`partner:new`) proves possession
  * of the key it registers. Health, reflection and WatchTrust stay open.
  */
@@ -48,18 +51,20 @@ export function authenticationInterceptor(options: AuthenticationOptions): Inter
         `missing ${PRINCIPAL_HEADER} header: calls to the access service are signed by a registered key`,
       );
     }
+    const { call, message } = await firstMessageOf(req);
     const registering = req.method.name === AccessService.method.registerPartner.name;
     const { caller, publicKey } = registering
-      ? newcomer(principal, req.message as RegisterPartnerRequest, options.jurisdictions)
+      ? newcomer(principal, message as RegisterPartnerRequest, options.jurisdictions)
       : await registered(options.db, principal);
-    await verifyProof(req.header.get(PROOF_HEADER), proofSubjectOf(req, principal), {
+    const subject = proofSubjectOf(call, message, ACCESS_AUDIENCE, principal);
+    await verifyProof(call.header.get(PROOF_HEADER), subject, {
       publicKey,
       now: options.now().getTime(),
       maxSkewMs: options.maxSkewMs,
       replays: options.replays,
     });
-    req.contextValues.set(callerKey, caller);
-    return next(req);
+    call.contextValues.set(callerKey, caller);
+    return next(call);
   };
 }
 

@@ -1,4 +1,4 @@
-import { ReplayGuard } from '@vitrine/credentials';
+import { MemoryReplayGuard } from '@vitrine/credentials';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { AccessService } from '@vitrine/proto/access';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
@@ -56,7 +56,7 @@ export async function serveAccess(
     interceptors: [
       authenticationInterceptor({
         db,
-        replays: new ReplayGuard(),
+        replays: new MemoryReplayGuard(),
         jurisdictions: policies.codes,
         maxSkewMs: config.proofSkewSeconds * 1000,
         now,

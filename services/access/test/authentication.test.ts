@@ -1,5 +1,12 @@
-import { type Client, createClient, type Interceptor } from '@connectrpc/connect';
-import { PRINCIPAL_HEADER, PROOF_HEADER, proofSubjectOf, signProof } from '@vitrine/credentials';
+import type { Message } from '@bufbuild/protobuf';
+import { type Client, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
+import {
+  ACCESS_AUDIENCE,
+  PRINCIPAL_HEADER,
+  PROOF_HEADER,
+  proofSubjectOf,
+  signProof,
+} from '@vitrine/credentials';
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
 import { AccessService } from '@vitrine/proto/access';
 import { Health, HealthCheckResponse_ServingStatus } from '@vitrine/proto/health';
@@ -25,7 +32,9 @@ function forging(
   );
 }
 
-const binding = (principal: string) => principal;
+/** What a proof for this call at the access service covers, bound to `binding`. */
+const subjectOf = (req: Parameters<Parameters<Interceptor>[0]>[0], binding: string) =>
+  proofSubjectOf(req, req.message as Message, ACCESS_AUDIENCE, binding);
 
 describe.each(testBackends())('who may call the access service, on $name', (backend) => {
   let t: TestAccess;
@@ -93,13 +102,13 @@ describe.each(testBackends())('who may call the access service, on $name', (back
   it('refuses stale, replayed and misdirected proofs', async () => {
     const key: SigningKeyPair = partner.key;
     const stale = forging(t.access.url, principal, (req) =>
-      signProof(proofSubjectOf(req, binding(principal)), key, Date.now() - 5 * 60_000),
+      signProof(subjectOf(req, principal), key, Date.now() - 5 * 60_000),
     );
     expect(await grpcCodeOf(stale.listAccessRequests({}))).toBe('Unauthenticated');
 
     let captured = '';
     const replaying = forging(t.access.url, principal, async (req) => {
-      captured ||= await signProof(proofSubjectOf(req, binding(principal)), key);
+      captured ||= await signProof(subjectOf(req, principal), key);
       return captured;
     });
     expect(await grpcCodeOf(replaying.listAccessRequests({}))).toBe('OK');
@@ -107,17 +116,23 @@ describe.each(testBackends())('who may call the access service, on $name', (back
 
     // A proof for one request does not carry another (the request digest differs).
     const other = forging(t.access.url, principal, (req) =>
-      signProof(
-        { ...proofSubjectOf(req, binding(principal)), requestDigest: new Uint8Array(32) },
-        key,
-      ),
+      signProof({ ...subjectOf(req, principal), requestDigest: new Uint8Array(32) }, key),
     );
     expect(await grpcCodeOf(other.listAccessRequests({ pageSize: 3 }))).toBe('Unauthenticated');
     // Nor does one bound to another principal.
     const rebound = forging(t.access.url, principal, (req) =>
-      signProof(proofSubjectOf(req, 'operator:root'), key),
+      signProof(subjectOf(req, 'operator:root'), key),
     );
     expect(await grpcCodeOf(rebound.listAccessRequests({}))).toBe('Unauthenticated');
+    // Nor one addressed to a center.
+    const misdirected = forging(t.access.url, principal, (req) =>
+      signProof({ ...subjectOf(req, principal), audience: 'europe' }, key),
+    );
+    const refusal = await misdirected.listAccessRequests({}).catch((e) => ConnectError.from(e));
+    expect(refusal).toMatchObject({
+      code: 16,
+      rawMessage: 'proof of possession is for europe, not vitrine-access',
+    });
   });
 
   it('registers only with a proof by the key being registered', async () => {

@@ -1,6 +1,11 @@
 import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type Client, createClient } from '@connectrpc/connect';
-import { callAuthInterceptor, TokenKeyring, verifyTrustSnapshot } from '@vitrine/credentials';
+import {
+  ACCESS_AUDIENCE,
+  callAuthInterceptor,
+  TokenKeyring,
+  verifyTrustSnapshot,
+} from '@vitrine/credentials';
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
 import { AccessService, type Partner } from '@vitrine/proto/access';
 import { createGrpcClient, createGrpcClientTransport, createLogger } from '@vitrine/rpc';
@@ -97,6 +102,7 @@ export async function startTestAccess(
         interceptors: [
           callAuthInterceptor(
             () => ({ key, principal }),
+            ACCESS_AUDIENCE,
             () => now().getTime(),
           ),
         ],

@@ -21,6 +21,7 @@ export interface RegistryDatabase {
   log_checkpoints: LogCheckpointTable;
   log_evidence: LogEvidenceTable;
   unapplied_events: UnappliedEventTable;
+  proof_nonces: ProofNonceTable;
 }
 
 export interface EventTable {
@@ -186,4 +187,12 @@ export interface UnappliedEventTable {
   origin: string;
   seq: bigint;
   awaiting_body: boolean;
+}
+
+/** Nonces of accepted proofs of possession, shared by every registry process of a center. */
+export interface ProofNonceTable {
+  /** SHA-256 over the proof's binding and nonce. */
+  key: Uint8Array;
+  /** Unix ms after which the proof is stale anyway and the row may go. */
+  expires_at: bigint;
 }

@@ -30,7 +30,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
   let finding = '';
   const clientOf = (caller: TestCaller, ...more: Interceptor[]) =>
     createGrpcClient(RegistryService, t.registry.url, {
-      interceptors: [callAuthInterceptor(() => caller), ...more],
+      interceptors: [callAuthInterceptor(() => caller, 'europe'), ...more],
     });
   const partner = (grant: Partial<TestGrant> = {}) =>
     t.trust.partner({ partner: 'acme', jurisdiction: 'EU', audience: ['europe'], ...grant });
@@ -116,7 +116,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     await refusedSoon(() => read(clientOf(bySpare)));
   });
 
-  it('check 6: a missing, foreign, stale or replayed proof is UNAUTHENTICATED', async () => {
+  it('check 6: a missing, foreign, stale, misdirected or replayed proof is UNAUTHENTICATED', async () => {
     const caller = await partner();
     const bare: Interceptor = (next) => (req) => {
       req.header.set(CREDENTIAL_HEADER, `Bearer ${caller.credential}`);
@@ -131,19 +131,28 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(await grpcCodeOf(read(clientOf(stranger)))).toBe('Unauthenticated');
     const stale: Interceptor = (next) => async (req) => {
       const proof = req.header.get(PROOF_HEADER) ?? '';
-      const [, , nonce] = proof.split('.');
+      const [, , , nonce] = proof.split('.');
       const old = await signProof(
-        { procedure: '/x', binding: 'y' },
+        { audience: 'europe', procedure: '/x', binding: 'y', requestDigest: new Uint8Array(32) },
         caller.key,
         Date.now() - 10 * 60_000,
       );
       req.header.set(
         PROOF_HEADER,
-        old.replace(/^v1\.\d+\.[^.]+/, `v1.${Date.now() - 600_000}.${nonce}`),
+        old.replace(/^v2\.europe\.\d+\.[^.]+/, `v2.europe.${Date.now() - 600_000}.${nonce}`),
       );
       return next(req);
     };
     expect(await grpcCodeOf(read(clientOf(caller, stale)))).toBe('Unauthenticated');
+    // Made by the holder for another center: refused here, naming both.
+    const elsewhere = createGrpcClient(RegistryService, t.registry.url, {
+      interceptors: [callAuthInterceptor(() => caller, 'asia')],
+    });
+    const misdirected = await read(elsewhere).catch((e) => ConnectError.from(e));
+    expect(misdirected).toMatchObject({
+      code: 16,
+      rawMessage: 'proof of possession is for asia, not europe',
+    });
     let captured: string | undefined;
     const replay: Interceptor = (next) => (req) => {
       captured ??= req.header.get(PROOF_HEADER) ?? undefined;
@@ -191,13 +200,30 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     ).toBe('PermissionDenied');
   });
 
-  it('checks in order: audience before proof, revocation before scope', async () => {
+  it('checks in order: audience before proof, revocation before proof and scope', async () => {
     const wrongCenter = await partner({ audience: ['us'] });
     const noProof = { ...wrongCenter, key: await generateSigningKeyPair() };
     expect(await grpcCodeOf(read(clientOf(noProof)))).toBe('PermissionDenied');
     const narrow = await partner({ scope: { kinds: ['update'], actions: ['read'] } });
     await t.trust.revoke(narrow.id);
     await refusedSoon(() => read(clientOf(narrow)));
+    // Revocation before the proof: a revoked credential's proof for another center is
+    // refused as revoked. Within check 6, the signature before the center it names.
+    const misdirected = await read(
+      createGrpcClient(RegistryService, t.registry.url, {
+        interceptors: [callAuthInterceptor(() => narrow, 'asia')],
+      }),
+    ).catch((e) => ConnectError.from(e));
+    expect(misdirected).toMatchObject({ code: 16, rawMessage: 'credential has been revoked' });
+    const forged: Interceptor = (next) => (req) => {
+      const proof = req.header.get(PROOF_HEADER) ?? '';
+      req.header.set(PROOF_HEADER, proof.replace(/^v2\.europe\./, 'v2.asia.'));
+      return next(req);
+    };
+    const rewritten = await read(clientOf(await partner(), forged)).catch((e) =>
+      ConnectError.from(e),
+    );
+    expect(rewritten).toMatchObject({ code: 16, rawMessage: 'proof of possession is not valid' });
   });
 
   it('leaves health and reflection open', async () => {

@@ -25,7 +25,18 @@ export interface TestRegistry {
   cleanup(): Promise<void>;
 }
 
-/** Starts a registry for center `europe` (EU) on the given backend. */
+/**
+ * Where a test registry runs: center `europe` (EU) with its own trust and database unless
+ * told otherwise. Shared ones (several centers under one trust, several processes of one
+ * center over one PostgreSQL database) stay open at cleanup: their owner closes them.
+ */
+export interface TestRegistrySetting {
+  readonly center?: { readonly id: string; readonly jurisdiction: string };
+  readonly trust?: TestTrust;
+  readonly database?: TestDatabase;
+}
+
+/** Starts a registry on the given backend (see `TestRegistrySetting`). */
 export async function startTestRegistry(
   backend: TestBackend,
   overrides: {
@@ -34,13 +45,15 @@ export async function startTestRegistry(
     federation?: string;
     log?: { checkpointIntervalMs: number };
   } = {},
+  setting: TestRegistrySetting = {},
 ): Promise<TestRegistry> {
-  const database: TestDatabase = await backend.open();
+  const center = setting.center ?? { id: 'europe', jurisdiction: 'EU' };
+  const database: TestDatabase = setting.database ?? (await backend.open());
   const dir: TempDir = await tempDir('vitrine-registry-');
-  const trust = await startTestTrust(['europe']);
+  const trust = setting.trust ?? (await startTestTrust([center.id]));
   await seedTrustSnapshot(dir.path, trust.signed());
   const config = {
-    center: { id: 'europe', jurisdiction: 'EU' },
+    center,
     jurisdictions: ['APAC', 'EU', 'US'],
     listen: { host: '127.0.0.1', port: 0 },
     dataDir: dir.path,
@@ -53,7 +66,9 @@ export async function startTestRegistry(
   const harness: TestRegistry = {
     registry,
     // The port stays the same across restarts, so one client serves the whole test.
-    client: createGrpcClient(RegistryService, registry.url, { interceptors: [trust.operatorAuth] }),
+    client: createGrpcClient(RegistryService, registry.url, {
+      interceptors: [trust.operatorAuth(center.id)],
+    }),
     trust,
     dataDir: dir.path,
     async restart() {
@@ -66,8 +81,8 @@ export async function startTestRegistry(
     },
     async cleanup() {
       await harness.registry.stop();
-      await trust.close();
-      await database.cleanup();
+      if (!setting.trust) await trust.close();
+      if (!setting.database) await database.cleanup();
       await dir.cleanup();
     },
   };

@@ -165,7 +165,7 @@ export async function startTestFederation(
       registry,
       sync: undefined,
       client: createGrpcClient(RegistryService, registry.url, {
-        interceptors: trust ? [trust.operatorAuth] : [],
+        interceptors: trust ? [trust.operatorAuth(c.id)] : [],
       }),
       async startSync() {
         center.sync = await startSync(syncConfig, {

@@ -3,6 +3,7 @@ import {
   ANY_JURISDICTION,
   type Credential,
   credentialOf,
+  firstMessageOf,
   PROOF_HEADER,
   procedureOf,
   proofSubjectOf,
@@ -38,11 +39,13 @@ export interface AccessChecks {
 
 /**
  * Enforces access on every RegistryService call (health and reflection stay open), in this
- * order: credential signature under a known key, validity window (UNAUTHENTICATED); this
- * center in `aud`, this center's jurisdiction in `jur` (PERMISSION_DENIED); not revoked, proof
- * of possession valid, fresh and not replayed (UNAUTHENTICATED); then the action — publishing
- * needs an operator credential with the `operator` role, everything else the scope's action,
- * checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
+ * order: (1) credential signature under a known key, (2) validity window (UNAUTHENTICATED);
+ * (3) this center in `aud`, (4) this center's jurisdiction in `jur` (PERMISSION_DENIED);
+ * (5) not revoked, (6) proof of possession — signed by the holder key over this call's
+ * method and request (a stream's first message), made for this center, fresh, not replayed
+ * at any process of this center (UNAUTHENTICATED; docs/proof-of-possession.md); then (7) the
+ * action — publishing needs an operator credential with the `operator` role, everything
+ * else the scope's action, checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
  * credential signature verified is recorded as an AccessUsed event, allowed or refused.
  */
 export function accessInterceptor(checks: AccessChecks): Interceptor {
@@ -51,10 +54,11 @@ export function accessInterceptor(checks: AccessChecks): Interceptor {
     const token = credentialOf(req.header);
     let who: Attribution | undefined;
     let grant: AccessGrant;
+    let call: Call;
     try {
       const credential = await verifiedCredential(token, checks);
       who = attributionOf(credential);
-      await checkCredential(req, token as string, credential, checks);
+      call = await checkCredential(req, token as string, credential, checks);
       grant = new AccessGrant(who.principal, credential.scope);
       checkAction(actionOf(req), credential, grant);
     } catch (err) {
@@ -64,7 +68,7 @@ export function accessInterceptor(checks: AccessChecks): Interceptor {
     }
     req.contextValues.set(grantKey, grant);
     req.contextValues.set(callerKey, grant.principal);
-    return recordedCall(checks, req, who, grant, () => next(req));
+    return recordedCall(checks, req, who, grant, () => next(call));
   };
 }
 
@@ -80,13 +84,16 @@ async function verifiedCredential(token: string | undefined, checks: AccessCheck
   return readCredential(token, checks.trust.keyring, { now, skewSeconds: checks.skewSeconds });
 }
 
-/** Checks 3 to 6: audience, jurisdiction, revocation, proof of possession. */
+/**
+ * Checks 3 to 6: audience, jurisdiction, revocation, proof of possession. Returns the call
+ * to pass on: a stream's first message is read to check the proof, and replayed to the handler.
+ */
 async function checkCredential(
   req: Call,
   token: string,
   credential: Credential & { keyId: string },
   checks: AccessChecks,
-): Promise<void> {
+): Promise<Call> {
   const { center } = checks;
   if (!credential.audience.includes(center.id)) {
     throw new VitrineError('permission_denied', `credential is not valid at center ${center.id}`);
@@ -105,11 +112,13 @@ async function checkCredential(
   if (checks.trust.isRevoked(credential)) {
     throw new VitrineError('unauthenticated', 'credential has been revoked');
   }
-  await verifyProof(req.header.get(PROOF_HEADER), proofSubjectOf(req, token), {
+  const { call, message } = await firstMessageOf(req);
+  await verifyProof(req.header.get(PROOF_HEADER), proofSubjectOf(req, message, center.id, token), {
     publicKey: credential.holderKey,
     replays: checks.replays,
     ...(checks.now ? { now: checks.now() } : {}),
   });
+  return call;
 }
 
 /** Check 7, as far as it goes before the handler looks at artifacts. */

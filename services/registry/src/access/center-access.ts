@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Interceptor } from '@connectrpc/connect';
-import { ACTIONS, ReplayGuard } from '@vitrine/credentials';
+import { ACTIONS } from '@vitrine/credentials';
 import type { WatchTrustResponse } from '@vitrine/proto/access';
 import { RegistryService } from '@vitrine/proto/registry';
 import type { Logger } from '@vitrine/rpc';
@@ -11,6 +11,7 @@ import type { RegistryDatabase } from '../schema.js';
 import { AccessGrant, grantKey } from './access-grant.js';
 import { accessInterceptor } from './access-interceptor.js';
 import { AccessRecorder } from './access-recorder.js';
+import { ProofNonces } from './proof-nonces.js';
 import { TrustFile } from './trust-file.js';
 import { TrustState } from './trust-state.js';
 import { TrustWatcher } from './trust-watcher.js';
@@ -76,10 +77,11 @@ export async function openCenterAccess(
     );
   }
   const recorder = new AccessRecorder(db, log);
+  const replays = new ProofNonces(db, logger);
   const interceptor = accessInterceptor({
     center: config.center,
     trust,
-    replays: new ReplayGuard(),
+    replays,
     recorder,
     logger,
     skewSeconds: config.access.skewSeconds,
@@ -90,6 +92,7 @@ export async function openCenterAccess(
     async stop() {
       await watcher.stop();
       await recorder.settled();
+      await replays.settled();
     },
   };
 }

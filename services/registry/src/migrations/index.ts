@@ -4,6 +4,7 @@ import * as fieldWrites from './0002-field-writes.js';
 import * as chunkUsers from './0003-chunk-users.js';
 import * as findingNumbers from './0004-finding-numbers-widened-residency.js';
 import * as unappliedEvents from './0005-unapplied-events.js';
+import * as proofNonces from './0006-proof-nonces.js';
 import * as transparencyLog from './0009-transparency-log.js';
 
 /** The registry's migrations in order; run at every start (Kysely Migrator). */
@@ -13,5 +14,6 @@ export const registryMigrations: Record<string, Migration> = {
   '0003-chunk-users': chunkUsers,
   '0004-finding-numbers-widened-residency': findingNumbers,
   '0005-unapplied-events': unappliedEvents,
+  '0006-proof-nonces': proofNonces,
   '0009-transparency-log': transparencyLog,
 };
