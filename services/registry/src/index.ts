@@ -13,4 +13,10 @@ export {
 export type { IngestOutcome, IngestReport } from './event-ingest.js';
 export { type RunningRegistry, startRegistry } from './main.js';
 export { type EventRef, type PeerScope, Replica, type VersionVector } from './replica.js';
+export type {
+  CheckpointWitness,
+  ConsistencyProver,
+  LogEvidence,
+  Observation,
+} from './transparency/checkpoint-witness.js';
 export type { PendingBody } from './unapplied-events.js';

@@ -10,6 +10,7 @@ import { registryMigrations } from './migrations/index.js';
 import type { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
+import type { CheckpointWitness } from './transparency/checkpoint-witness.js';
 
 /** A running registry: its address and public key, and how to stop it. */
 export interface RunningRegistry {
@@ -21,6 +22,8 @@ export interface RunningRegistry {
   readonly replica: Replica;
   /** The artifact bytes side of replication, for the same sync service. */
   readonly chunks: ChunkReplica;
+  /** Checks the peers' checkpoints the same sync service fetches. */
+  readonly witness: CheckpointWitness;
   stop(): Promise<void>;
 }
 
@@ -55,7 +58,7 @@ export async function startRegistry(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );
     const center = { ...config.center, signingKey };
-    const { server, replica, chunks, access, checkpoints } = await serveRegistry({
+    const { server, replica, chunks, access, checkpoints, witness } = await serveRegistry({
       config,
       db: database.db,
       store,
@@ -72,6 +75,7 @@ export async function startRegistry(
       publicKey: signingKey.publicKey,
       replica,
       chunks,
+      witness,
       async stop() {
         await server.close();
         await checkpoints.stop();

@@ -16,6 +16,7 @@ import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
+import { CheckpointWitness } from './transparency/checkpoint-witness.js';
 import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
 import { logService } from './transparency/log-service.js';
 
@@ -40,6 +41,8 @@ export interface ServedRegistry {
   readonly access: CenterAccess;
   /** Signs checkpoints of the center's log; stop it after the server, before the database. */
   readonly checkpoints: CheckpointPublisher;
+  /** Holds the peers' logs to what they signed (the sync service feeds it their checkpoints). */
+  readonly witness: CheckpointWitness;
 }
 
 /** Wires domain objects to the RPC server. */
@@ -62,13 +65,18 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     onError: (err) => logger.error({ err }, 'checkpoint not signed'),
   });
   await checkpoints.publish();
+  const witness = new CheckpointWitness(
+    db,
+    config.federation,
+    parts.originKey ?? (() => undefined),
+  );
   const onLogError = (err: unknown) => logger.error({ err }, 'log resource not served');
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
       router.service(RegistryService, registryService(db, artifacts, findings));
-      router.service(LogService, logService(db, center.id, checkpoints));
+      router.service(LogService, logService(db, center.id, checkpoints, witness));
     },
     files: [file_vitrine_registry_v1_event],
     healthServices: [RegistryService.typeName, LogService.typeName],
@@ -83,5 +91,6 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     throw err;
   });
   checkpoints.start();
-  return { server, replica, chunks: new ChunkReplica(db, store, arrivals), access, checkpoints };
+  const chunks = new ChunkReplica(db, store, arrivals);
+  return { server, replica, chunks, access, checkpoints, witness };
 }

@@ -41,6 +41,11 @@ export const syncConfigSchema = z
       })
       .strict()
       .optional(),
+    /** How often the center fetches and checks every peer's latest checkpoint. */
+    log: z
+      .object({ monitorIntervalMs: z.number().int().min(100).max(3_600_000).default(5_000) })
+      .strict()
+      .default({ monitorIntervalMs: 5_000 }),
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({

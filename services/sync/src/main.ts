@@ -1,9 +1,10 @@
 import { canReleaseMemory, RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
-import type { ChunkReplica, Replica } from '@vitrine/registry';
+import type { CheckpointWitness, ChunkReplica, Replica } from '@vitrine/registry';
 import { createLogger, type Logger, startServer } from '@vitrine/rpc';
 import { BodyFetcher } from './body-fetcher.js';
+import { CheckpointMonitor } from './checkpoint-monitor.js';
 import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
 import { type Federation, loadFederation } from './federation.js';
@@ -42,7 +43,14 @@ export async function federationOf(config: SyncConfig): Promise<Federation> {
  */
 export async function startSync(
   input: SyncConfigInput,
-  options: { replica: Replica; chunks: ChunkReplica; federation?: Federation; logger?: Logger },
+  options: {
+    replica: Replica;
+    chunks: ChunkReplica;
+    /** The registry's witness: given, the center checks its peers' checkpoints. */
+    witness?: CheckpointWitness;
+    federation?: Federation;
+    logger?: Logger;
+  },
 ): Promise<RunningSync> {
   const config = parseConfig(syncConfigSchema, input, 'sync');
   const logger = options.logger ?? createLogger(`sync:${config.center.id}`);
@@ -76,6 +84,10 @@ export async function startSync(
   fetcher.start();
   const bodies = new BodyFetcher(federation, options.replica, statuses, config.backoff, logger);
   bodies.start();
+  const monitor =
+    options.witness &&
+    new CheckpointMonitor(federation, options.witness, config.log.monitorIntervalMs, logger);
+  monitor?.start();
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
   if (!canReleaseMemory) {
     logger.warn(
@@ -92,6 +104,7 @@ export async function startSync(
       await replicator.stop();
       await fetcher.stop();
       await bodies.stop();
+      await monitor?.stop();
       sessions.clear();
       await server.close();
     },

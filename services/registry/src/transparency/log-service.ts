@@ -5,18 +5,20 @@ import { consistencyProof, inclusionProof } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
 import type { RegistryDatabase } from '../schema.js';
 import type { CheckpointPublisher, SignedCheckpoint } from './checkpoint-publisher.js';
+import type { CheckpointWitness } from './checkpoint-witness.js';
 import { logLeaf } from './log-leaf.js';
 import { logHashReader } from './log-tree-store.js';
 
 /**
  * The LogService handlers: checkpoints and proofs of the center's own log, read from stored
- * hashes. A size of 0 means the latest checkpoint's; a size beyond it is refused, so every
+ * hashes, and the evidence it keeps against its peers' logs. A size of 0 means the latest checkpoint's; a size beyond it is refused, so every
  * proof is for a size the center has signed.
  */
 export function logService(
   db: Kysely<RegistryDatabase>,
   center: string,
   checkpoints: CheckpointPublisher,
+  witness: CheckpointWitness,
 ): ServiceImpl<typeof LogService> {
   const reader = logHashReader(db, center);
   const latest = async (): Promise<SignedCheckpoint> => {
@@ -84,6 +86,20 @@ export function logService(
         newSize: BigInt(newSize),
         proof: await consistencyProof(oldSize, newSize, reader),
         checkpoint: noteAt(newSize, checkpoint),
+      };
+    },
+
+    async listEvidence(req) {
+      const evidence = await witness.evidence(req.origin || undefined);
+      return {
+        evidence: evidence.map((e) => ({
+          origin: e.origin,
+          kind: e.kind,
+          message: e.message,
+          checkpoint: e.note,
+          otherCheckpoint: e.otherNote ?? '',
+          observedAtMs: BigInt(e.observedAt.getTime()),
+        })),
       };
     },
   };

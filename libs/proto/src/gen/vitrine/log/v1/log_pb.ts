@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/log/v1/log.proto.
  */
 export const file_vitrine_log_v1_log: GenFile = /*@__PURE__*/
-  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCTLEAgoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKCAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMiRQoUTGlzdEV2aWRlbmNlUmVzcG9uc2USLQoIZXZpZGVuY2UYASADKAsyGy52aXRyaW5lLmxvZy52MS5Mb2dFdmlkZW5jZTKfAwoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZRJZCgxMaXN0RXZpZGVuY2USIy52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXF1ZXN0GiQudml0cmluZS5sb2cudjEuTGlzdEV2aWRlbmNlUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * Asks for the latest checkpoint.
@@ -227,6 +227,106 @@ export const GetConsistencyProofResponseSchema: GenMessage<GetConsistencyProofRe
   messageDesc(file_vitrine_log_v1_log, 5);
 
 /**
+ * Asks for the evidence a center keeps against its peers' logs.
+ *
+ * @generated from message vitrine.log.v1.ListEvidenceRequest
+ */
+export type ListEvidenceRequest = Message<"vitrine.log.v1.ListEvidenceRequest"> & {
+  /**
+   * Only evidence against this center id; every center when empty.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+};
+
+/**
+ * Describes the message vitrine.log.v1.ListEvidenceRequest.
+ * Use `create(ListEvidenceRequestSchema)` to create a new message.
+ */
+export const ListEvidenceRequestSchema: GenMessage<ListEvidenceRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 6);
+
+/**
+ * One piece of evidence that a center's log was forked or rolled back.
+ *
+ * @generated from message vitrine.log.v1.LogEvidence
+ */
+export type LogEvidence = Message<"vitrine.log.v1.LogEvidence"> & {
+  /**
+   * The center whose log it concerns.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+
+  /**
+   * fork (two roots signed for one size), rollback (a latest checkpoint smaller than one
+   * signed before) or inconsistent (a checkpoint that disagrees with the events or
+   * checkpoints the center signed and sent before).
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * What was found, for an operator.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * The signed checkpoint that was observed.
+   *
+   * @generated from field: string checkpoint = 4;
+   */
+  checkpoint: string;
+
+  /**
+   * The signed checkpoint it contradicts, when there is one.
+   *
+   * @generated from field: string other_checkpoint = 5;
+   */
+  otherCheckpoint: string;
+
+  /**
+   * When it was observed, in milliseconds since the Unix epoch.
+   *
+   * @generated from field: int64 observed_at_ms = 6;
+   */
+  observedAtMs: bigint;
+};
+
+/**
+ * Describes the message vitrine.log.v1.LogEvidence.
+ * Use `create(LogEvidenceSchema)` to create a new message.
+ */
+export const LogEvidenceSchema: GenMessage<LogEvidence> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 7);
+
+/**
+ * The evidence kept, oldest first.
+ *
+ * @generated from message vitrine.log.v1.ListEvidenceResponse
+ */
+export type ListEvidenceResponse = Message<"vitrine.log.v1.ListEvidenceResponse"> & {
+  /**
+   * Every piece of evidence asked for.
+   *
+   * @generated from field: repeated vitrine.log.v1.LogEvidence evidence = 1;
+   */
+  evidence: LogEvidence[];
+};
+
+/**
+ * Describes the message vitrine.log.v1.ListEvidenceResponse.
+ * Use `create(ListEvidenceResponseSchema)` to create a new message.
+ */
+export const ListEvidenceResponseSchema: GenMessage<ListEvidenceResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 8);
+
+/**
  * A center's transparency log: an RFC 9162 Merkle tree over the events the center
  * originates, leaf i being sequence i + 1 as a SignedEvent without its body (the header
  * bytes its origin signed, then the signature). Everything here is signed and public to
@@ -266,6 +366,17 @@ export const LogService: GenService<{
     methodKind: "unary";
     input: typeof GetConsistencyProofRequestSchema;
     output: typeof GetConsistencyProofResponseSchema;
+  },
+  /**
+   * Evidence this center keeps that a peer's log was forked or rolled back: both signed
+   * statements, for anyone to check.
+   *
+   * @generated from rpc vitrine.log.v1.LogService.ListEvidence
+   */
+  listEvidence: {
+    methodKind: "unary";
+    input: typeof ListEvidenceRequestSchema;
+    output: typeof ListEvidenceResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_log_v1_log, 0);
