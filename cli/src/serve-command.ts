@@ -110,6 +110,7 @@ async function start(
       const sync = await startSync(config.sync, {
         replica: registry.replica,
         chunks: registry.chunks,
+        operators: registry.operators,
         federation,
       }).catch(async (err) => {
         await registry.stop();

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Interceptor } from '@connectrpc/connect';
 import { ChunkStore } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
@@ -21,6 +22,11 @@ export interface RunningRegistry {
   readonly replica: Replica;
   /** The artifact bytes side of replication, for the same sync service. */
   readonly chunks: ChunkReplica;
+  /**
+   * Admits a center's operators only, checked as the registry checks them, for the sync
+   * service in the same process (its GetStatus); open when access enforcement is off.
+   */
+  readonly operators: Interceptor;
   stop(): Promise<void>;
 }
 
@@ -72,6 +78,7 @@ export async function startRegistry(
       publicKey: signingKey.publicKey,
       replica,
       chunks,
+      operators: access.operators,
       async stop() {
         await server.close();
         await access.stop();
