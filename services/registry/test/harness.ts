@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@connectrpc/connect';
 import { RegistryService } from '@vitrine/proto/registry';
-import { createGrpcClient, createLogger } from '@vitrine/rpc';
+import { createGrpcClient, createLogger, type Logger } from '@vitrine/rpc';
 import {
   startTestTrust,
   type TempDir,
@@ -29,6 +29,7 @@ export interface TestRegistry {
 export async function startTestRegistry(
   backend: TestBackend,
   overrides: { maxArtifactBytes?: number; maxMessageBytes?: number } = {},
+  logger: Logger = createLogger('test-registry', { VITRINE_LOG_LEVEL: 'silent' }),
 ): Promise<TestRegistry> {
   const database: TestDatabase = await backend.open();
   const dir: TempDir = await tempDir('vitrine-registry-');
@@ -43,7 +44,6 @@ export async function startTestRegistry(
     ...(database.url ? { databaseUrl: database.url } : {}),
     ...overrides,
   };
-  const logger = createLogger('test-registry', { VITRINE_LOG_LEVEL: 'silent' });
   const registry = await startRegistry(config, { logger });
   const harness: TestRegistry = {
     registry,
