@@ -61,7 +61,8 @@ export function finishRequestFirst(res: http2.Http2ServerResponse): void {
         held = drain(stream);
       }
       if (held === undefined) return pass(call, args);
-      held = held.then(() => void pass(call, args));
+      // A client gone meanwhile may make a held call throw: its stream goes with it.
+      held = held.then(() => void pass(call, args)).catch(() => void stream.destroy());
       return call === write ? true : res;
     };
   };
