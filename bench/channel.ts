@@ -21,6 +21,7 @@ import { cpus } from 'node:os';
 import {
   type FederationManifest,
   generateCenterKeys,
+  HandshakeReplays,
   initiateHandshake,
   respondToHandshake,
   type Session,
@@ -78,6 +79,7 @@ async function handshake(f: Federation): Promise<[Session, Session]> {
     manifest,
     self: { id: 'europe', signingKey: f.europe },
     request: pending.request,
+    replays: new HandshakeReplays(),
   });
   return [await pending.complete(response), session];
 }

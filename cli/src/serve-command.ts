@@ -111,6 +111,7 @@ async function start(
         replica: registry.replica,
         chunks: registry.chunks,
         witness: registry.witness,
+        operators: registry.operators,
         federation,
       }).catch(async (err) => {
         await registry.stop();

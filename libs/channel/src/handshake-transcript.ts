@@ -20,6 +20,8 @@ export interface InitiatorPart {
   readonly responderId: string;
   readonly ephemeralKey: Uint8Array;
   readonly nonce: Uint8Array;
+  /** When the initiator made the request, in Unix milliseconds. */
+  readonly timestampMs: bigint;
 }
 
 /** What the responder adds to it. */
@@ -29,14 +31,20 @@ export interface ResponderPart {
   readonly sessionId: Uint8Array;
 }
 
-/** T1 after the domain: len(initiatorId) ‖ initiatorId ‖ … ‖ len(initiatorNonce) ‖ initiatorNonce. */
+/**
+ * T1 after the domain: len-prefixed(initiatorId, responderId, ephemeralKey, nonce,
+ * timestamp), the timestamp as 8 bytes, big-endian, two's complement.
+ */
 export function transcript1(part: InitiatorPart): Uint8Array {
   const utf8 = new TextEncoder();
+  const timestamp = new Uint8Array(8);
+  new DataView(timestamp.buffer).setBigInt64(0, BigInt.asIntN(64, part.timestampMs));
   return lengthPrefixed([
     utf8.encode(part.initiatorId),
     utf8.encode(part.responderId),
     part.ephemeralKey,
     part.nonce,
+    timestamp,
   ]);
 }
 

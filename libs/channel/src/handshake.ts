@@ -9,6 +9,7 @@ import {
 import { FieldViolations, VitrineError } from '@vitrine/errors';
 import type { KxKeyPair } from './center-keys.js';
 import type { FederationCenter, FederationManifest } from './federation-manifest.js';
+import type { HandshakeReplays } from './handshake-replays.js';
 import {
   bindSessionKeys,
   HANDSHAKE_DOMAIN,
@@ -25,11 +26,8 @@ export interface CenterIdentity {
   readonly signingKey: SigningKeyPair;
 }
 
-/**
- * The initiator's message (proto `HandshakeRequest`): its id, ephemeral X25519 key, 32-byte
- * nonce and Ed25519 signature over T1.
- */
-export interface HandshakeRequest {
+/** The fields both handshake messages carry: sender id, ephemeral X25519 key, nonce, signature. */
+interface HandshakeMessage {
   readonly centerId: string;
   readonly ephemeralKey: Uint8Array;
   readonly nonce: Uint8Array;
@@ -37,10 +35,18 @@ export interface HandshakeRequest {
 }
 
 /**
- * The responder's answer (proto `HandshakeResponse`): the same fields over T2, and the
- * session id (16 random bytes as 32 lower-case hex digits) later calls name.
+ * The initiator's message (proto `HandshakeRequest`): its id, ephemeral X25519 key, 32-byte
+ * nonce, the time it was made (Unix milliseconds) and Ed25519 signature over T1.
  */
-export interface HandshakeResponse extends HandshakeRequest {
+export interface HandshakeRequest extends HandshakeMessage {
+  readonly timestampMs: bigint;
+}
+
+/**
+ * The responder's answer (proto `HandshakeResponse`): the same fields but the time, over
+ * T2, and the session id (16 random bytes as 32 lower-case hex digits) later calls name.
+ */
+export interface HandshakeResponse extends HandshakeMessage {
   readonly sessionId: string;
 }
 
@@ -52,6 +58,8 @@ export interface HandshakeOptions {
   readonly manifest: FederationManifest;
   readonly self: CenterIdentity;
   readonly random?: RandomSource;
+  /** The clock, in Unix milliseconds; injected by tests, Date.now otherwise. */
+  readonly now?: () => number;
 }
 
 /** An initiator's handshake in flight: the request to send, and how to finish it once. */
@@ -63,9 +71,9 @@ export interface PendingHandshake {
 
 /**
  * Starts a handshake with the peer `peerId`: a fresh ephemeral X25519 key
- * (`crypto_kx_seed_keypair` over 32 fresh random bytes) and nonce, signed with this center's
- * long-term key over T1 = `vitrine/sync-handshake/v1\n ‖ len-prefixed(initiatorId,
- * responderId, ephemeralKey, nonce)`. The response must come from `peerId`, signed with
+ * (`crypto_kx_seed_keypair` over 32 fresh random bytes), nonce and timestamp, signed with
+ * this center's long-term key over T1 = `vitrine/sync-handshake/v1\n ‖
+ * len-prefixed(initiatorId, responderId, ephemeralKey, nonce, timestamp)`. The response must come from `peerId`, signed with
  * the key the manifest names for it; anything else is `unauthenticated`.
  */
 export async function initiateHandshake(
@@ -81,16 +89,19 @@ export async function initiateHandshake(
   const random = options.random ?? sodium.randombytes_buf;
   const ephemeral = ephemeralPair(sodium, random);
   const nonce = random(32);
+  const timestampMs = BigInt((options.now ?? Date.now)());
   const t1 = transcript1({
     initiatorId: self.id,
     responderId: peer.id,
     ephemeralKey: ephemeral.publicKey,
     nonce,
+    timestampMs,
   });
   const request: HandshakeRequest = {
     centerId: self.id,
     ephemeralKey: ephemeral.publicKey,
     nonce,
+    timestampMs,
     signature: await signDetached(self.signingKey, HANDSHAKE_DOMAIN, t1),
   };
   let used = false;
@@ -136,25 +147,31 @@ async function finishAsInitiator(
 
 /**
  * Answers a handshake request, checking in order: the request's shape (`invalid_argument`),
- * that the initiator is a member (`unauthenticated` "unknown center"), and its signature
- * over T1 with the key the manifest names for it — not with any key the request brings —
- * (`unauthenticated`). Then signs T2 = T1 ‖ len-prefixed(ephemeralKey, nonce, sessionId)
- * with a fresh ephemeral, nonce and session id, and returns the response and the session.
- * A replayed request gets a new session whose keys its sender cannot compute without the
- * old ephemeral secret; the responder knows the initiator holds the keys once the
- * initiator's first sealed frame opens.
+ * that the initiator is a member (`unauthenticated` "unknown center"), that its timestamp
+ * is within the skew window and its nonce not answered before (`unauthenticated`, before
+ * any costly step), and its signature over T1 with the key the manifest names for it —
+ * not with any key the request brings — (`unauthenticated`); only then is its nonce
+ * remembered. Then signs T2 = T1 ‖ len-prefixed(ephemeralKey, nonce, sessionId) with a
+ * fresh ephemeral, nonce and session id, and returns the response and the session; the
+ * responder knows the initiator holds the keys once the initiator's first sealed frame opens.
  */
 export async function respondToHandshake(
-  options: HandshakeOptions & { readonly request: HandshakeRequest },
+  options: HandshakeOptions & {
+    readonly request: HandshakeRequest;
+    readonly replays: HandshakeReplays;
+  },
 ): Promise<{ response: HandshakeResponse; session: Session }> {
-  const { manifest, self, request } = options;
+  const { manifest, self, request, replays } = options;
   const sodium = await loadSodium();
   assertSelf(manifest, self);
   assertShape(request, 'handshake request', false);
   const peer = manifest.center(request.centerId);
   if (!peer || peer.id === self.id) throw new VitrineError('unauthenticated', 'unknown center');
+  const now = (options.now ?? Date.now)();
+  replays.check(request.nonce, request.timestampMs, now);
   const t1 = transcript1({ ...request, initiatorId: peer.id, responderId: self.id });
   await verifyDetached(peer.signingKey, HANDSHAKE_DOMAIN, t1, request.signature, 'unauthenticated');
+  replays.remember(request.nonce, request.timestampMs, now);
 
   const random = options.random ?? sodium.randombytes_buf;
   const ephemeral = ephemeralPair(sodium, random);
@@ -199,11 +216,7 @@ function assertSelf(manifest: FederationManifest, self: CenterIdentity): void {
 }
 
 /** Field sizes of a handshake message (proto field names); `invalid_argument` naming each bad one. */
-function assertShape(
-  message: HandshakeRequest | HandshakeResponse,
-  what: string,
-  withSessionId: boolean,
-): void {
+function assertShape(message: HandshakeMessage, what: string, withSessionId: boolean): void {
   const bytes = (value: unknown, length: number) =>
     value instanceof Uint8Array && value.length === length;
   const v = new FieldViolations()

@@ -28,6 +28,11 @@ export {
   type RandomSource,
   respondToHandshake,
 } from './handshake.js';
+export {
+  HANDSHAKE_SKEW_MS,
+  type HandshakeReplayOptions,
+  HandshakeReplays,
+} from './handshake-replays.js';
 export type { SessionRole } from './handshake-transcript.js';
 export { loadOrCreateKxKeyFile, readKxKeyFile, writeKxKeyFile } from './kx-key-file.js';
 export type { FederationManifestDocument } from './manifest-schema.js';

@@ -5,6 +5,7 @@ import {
   type FederationManifest,
   type FederationManifestDocument,
   generateCenterKeys,
+  HandshakeReplays,
   type HandshakeRequest,
   initiateHandshake,
   type PendingHandshake,
@@ -107,17 +108,24 @@ export function startHandshake(
   });
 }
 
-/** `to` answers `request` under the federation's real manifest. */
+/**
+ * `to` answers `request` under the federation's real manifest, with the replay cache
+ * given (a fresh one, remembering nothing, unless a test passes its own).
+ */
 export function answerHandshake(
   federation: TestFederation,
   to: string,
   request: HandshakeRequest,
   random?: RandomSource,
+  replays = new HandshakeReplays(),
+  now?: () => number,
 ): ReturnType<typeof respondToHandshake> {
   return respondToHandshake({
     manifest: federation.manifest,
     self: member(federation, to).identity,
     request,
+    replays,
+    ...(now ? { now } : {}),
     ...(random ? { random } : {}),
   });
 }

@@ -3,6 +3,7 @@ import type { InvalidArgumentError } from '@vitrine/errors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HANDSHAKE_DOMAIN, transcript1 } from '../src/handshake-transcript.js';
 import {
+  HandshakeReplays,
   type HandshakeRequest,
   type HandshakeResponse,
   initiateHandshake,
@@ -79,6 +80,7 @@ describe('the responder', () => {
       manifest: fed.manifest,
       self: us.identity,
       request: pending.request,
+      replays: new HandshakeReplays(),
     });
     await expect(misrouted).rejects.toMatchObject({ code: 'unauthenticated' });
   });
@@ -98,10 +100,17 @@ describe('the responder', () => {
   it('refuses a member whose signed ephemeral key is a low-order point', async () => {
     const nonce = new Uint8Array(32).fill(7);
     const ephemeralKey = new Uint8Array(32);
-    const t1 = transcript1({ initiatorId: 'asia', responderId: 'europe', ephemeralKey, nonce });
+    const timestampMs = BigInt(Date.now());
+    const t1 = transcript1({
+      initiatorId: 'asia',
+      responderId: 'europe',
+      ephemeralKey,
+      nonce,
+      timestampMs,
+    });
     const signature = await signDetached(asia.keys.signing, HANDSHAKE_DOMAIN, t1);
     await expect(
-      europeAnswers({ centerId: 'asia', ephemeralKey, nonce, signature }),
+      europeAnswers({ centerId: 'asia', ephemeralKey, nonce, timestampMs, signature }),
     ).rejects.toMatchObject({
       code: 'unauthenticated',
       message: 'handshake rejected',
@@ -114,6 +123,7 @@ describe('the responder', () => {
       ephemeralKey: new Uint8Array(31),
       nonce: new Uint8Array(32),
       signature: new Uint8Array(0),
+      timestampMs: BigInt(Date.now()),
     };
     const err = (await europeAnswers(bad).catch((e: unknown) => e)) as InvalidArgumentError;
     expect(err.code).toBe('invalid_argument');
@@ -134,6 +144,7 @@ describe('the initiator', () => {
       manifest,
       self: fakeEurope.identity,
       request: pending.request,
+      replays: new HandshakeReplays(),
     });
     await expect(pending.complete(response)).rejects.toMatchObject({ code: 'unauthenticated' });
   });

@@ -60,9 +60,17 @@ describe('a handshake between two members', () => {
       Buffer.concat(
         fields.flatMap((f) => [Buffer.from([0, 0, (f.length >> 8) & 0xff, f.length & 0xff]), f]),
       );
+    const timestamp = Buffer.alloc(8);
+    timestamp.writeBigInt64BE(pending.request.timestampMs);
     const t1 = Buffer.concat([
       Buffer.from(HANDSHAKE_DOMAIN),
-      lp(Buffer.from('asia'), Buffer.from('europe'), ephI.publicKey, nonceI as Uint8Array),
+      lp(
+        Buffer.from('asia'),
+        Buffer.from('europe'),
+        ephI.publicKey,
+        nonceI as Uint8Array,
+        timestamp,
+      ),
     ]);
     const t2 = Buffer.concat([
       t1,

@@ -8,6 +8,7 @@ import { CHUNK_FILE_MODE, FileLayout, type Levels } from './file-layout.js';
 import { PackLayout } from './pack-layout.js';
 import { readAhead } from './read-ahead.js';
 import { asPlain, assertDigest, bytesEqual, sha256, toHex } from './sha256.js';
+import { storeWriteError } from './store-write-error.js';
 
 export { CHUNK_FILE_MODE };
 
@@ -174,7 +175,9 @@ export class ChunkStore {
    * everything stored before it is durable.
    */
   sync(): Promise<void> {
-    return this.#layout.sync();
+    return this.#layout.sync().catch((err: unknown) => {
+      throw storeWriteError(err);
+    });
   }
 
   /** Closes the store's files once pending writes are done; the store is unusable after. */
@@ -207,7 +210,9 @@ export class ChunkStore {
     if (verify && !bytesEqual(sha256(data), digest)) {
       throw new VitrineError('data_loss', `chunk ${hex} does not match its digest`);
     }
-    await this.#layout.write(hex, data);
+    await this.#layout.write(hex, data).catch((err: unknown) => {
+      throw storeWriteError(err);
+    });
     return { digest, stored: true };
   }
 }

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor, type StreamResponse } from '@connectrpc/connect';
 import { type ErrorCode, VitrineError } from '@vitrine/errors';
 import type { Logger } from './logger.js';
+import { isUndecodableRequest } from './undecodable-request.js';
 
 /** The generic message sent for every failure vitrine did not anticipate. */
 const INTERNAL_MESSAGE = 'internal error';
@@ -37,12 +38,15 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
 
 /**
  * Turns whatever a handler threw into the status the caller receives: a VitrineError
- * keeps its message under the mapped code, a ConnectError passes through, a cancelled
+ * keeps its message under the mapped code, a ConnectError passes through (one for a
+ * request message that does not decode as INVALID_ARGUMENT), a cancelled
  * call stays cancelled, and anything else becomes Internal "internal error" with the
  * cause logged (never sent). The cause of a VitrineError is logged too, never sent.
  */
 export function toConnectError(err: unknown, logger: Logger, signal?: AbortSignal): ConnectError {
-  if (err instanceof ConnectError) return err;
+  if (err instanceof ConnectError) {
+    return isUndecodableRequest(err) ? new ConnectError(err.rawMessage, Code.InvalidArgument) : err;
+  }
   if (err instanceof VitrineError) {
     if (err.code === 'internal' || err.cause !== undefined) {
       logger.warn({ err, code: err.code }, 'rpc failed');

@@ -2,6 +2,8 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import { createServer as createNetServer } from 'node:net';
+import { answerUndecodableAsInvalid } from './undecodable-request.js';
+import { finishRequestFirst } from './unread-request.js';
 
 /** The HTTP/2 connection preface every h2c client sends first (RFC 9113 §3.4). */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -51,6 +53,10 @@ function account(handler: RequestHandler): Accounting {
       active++;
       res.once('close', () => active--);
       if (draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
+      if (req.httpVersionMajor === 2) {
+        finishRequestFirst(res as http2.Http2ServerResponse);
+      }
+      answerUndecodableAsInvalid(req, res);
       handler(req, res);
     },
     activeRequests: () => active,

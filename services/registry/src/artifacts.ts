@@ -149,12 +149,21 @@ export class Artifacts {
     const inFlight = new Set<Promise<void>>();
     const counts = { stored: 0, reused: 0 };
     let size = 0n;
+    // The first write that failed: a write leaves inFlight once settled, so its failure is
+    // kept here, or the upload would be recorded without the chunk.
+    let failed: { err: unknown } | undefined;
     const write = async (data: Uint8Array) => {
+      if (failed) throw failed.err;
       const digest = sha256(data);
       chunks.push(digest, data.length);
-      const done = this.store.put(data, digest).then((r) => {
-        counts[r.stored ? 'stored' : 'reused']++;
-      });
+      const done = this.store.put(data, digest).then(
+        (r) => {
+          counts[r.stored ? 'stored' : 'reused']++;
+        },
+        (err: unknown) => {
+          failed ??= { err };
+        },
+      );
       const tracked = done.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
       if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
@@ -185,7 +194,7 @@ export class Artifacts {
     } finally {
       await Promise.allSettled(inFlight);
     }
-    await Promise.all(inFlight);
+    if (failed) throw failed.err;
     return { digest: new Uint8Array(whole.digest()), size, chunks, ...counts };
   }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Interceptor } from '@connectrpc/connect';
 import { ChunkStore } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
@@ -24,6 +25,11 @@ export interface RunningRegistry {
   readonly chunks: ChunkReplica;
   /** Checks the peers' checkpoints the same sync service fetches. */
   readonly witness: CheckpointWitness;
+  /**
+   * Admits a center's operators only, checked as the registry checks them, for the sync
+   * service in the same process (its GetStatus); open when access enforcement is off.
+   */
+  readonly operators: Interceptor;
   stop(): Promise<void>;
 }
 
@@ -76,6 +82,7 @@ export async function startRegistry(
       replica,
       chunks,
       witness,
+      operators: access.operators,
       async stop() {
         await server.close();
         await checkpoints.stop();

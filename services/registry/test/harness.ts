@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@connectrpc/connect';
 import { RegistryService } from '@vitrine/proto/registry';
-import { createGrpcClient, createLogger } from '@vitrine/rpc';
+import { createGrpcClient, createLogger, type Logger } from '@vitrine/rpc';
 import {
   startTestTrust,
   type TempDir,
@@ -34,6 +34,8 @@ export interface TestRegistrySetting {
   readonly center?: { readonly id: string; readonly jurisdiction: string };
   readonly trust?: TestTrust;
   readonly database?: TestDatabase;
+  /** Where the registry logs; silent unless given. */
+  readonly logger?: Logger;
 }
 
 /** Starts a registry on the given backend (see `TestRegistrySetting`). */
@@ -48,6 +50,7 @@ export async function startTestRegistry(
   setting: TestRegistrySetting = {},
 ): Promise<TestRegistry> {
   const center = setting.center ?? { id: 'europe', jurisdiction: 'EU' };
+  const logger = setting.logger ?? createLogger('test-registry', { VITRINE_LOG_LEVEL: 'silent' });
   const database: TestDatabase = setting.database ?? (await backend.open());
   const dir: TempDir = await tempDir('vitrine-registry-');
   const trust = setting.trust ?? (await startTestTrust([center.id]));
@@ -61,7 +64,6 @@ export async function startTestRegistry(
     ...(database.url ? { databaseUrl: database.url } : {}),
     ...overrides,
   };
-  const logger = createLogger('test-registry', { VITRINE_LOG_LEVEL: 'silent' });
   const registry = await startRegistry(config, { logger });
   const harness: TestRegistry = {
     registry,

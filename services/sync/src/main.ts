@@ -1,3 +1,5 @@
+import type { Interceptor } from '@connectrpc/connect';
+import { HandshakeReplays } from '@vitrine/channel';
 import { canReleaseMemory, RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
@@ -13,6 +15,7 @@ import { loadPeerTransport } from './peer-transport.js';
 import { Replicator } from './replicator.js';
 import { fetchChunksStream, syncService } from './service.js';
 import { SessionTable } from './sessions.js';
+import { statusGuard } from './status-guard.js';
 
 /** A running sync service. */
 export interface RunningSync {
@@ -38,8 +41,9 @@ export async function federationOf(config: SyncConfig): Promise<Federation> {
 }
 
 /**
- * Starts a center's sync service beside its registry (sharing its replica): serves peers'
- * handshakes and subscriptions, and subscribes to every peer in the federation manifest.
+ * Starts a center's sync service beside its registry (sharing its replica and its operator
+ * check, for GetStatus): serves peers' handshakes and subscriptions, and subscribes to
+ * every peer in the federation manifest.
  */
 export async function startSync(
   input: SyncConfigInput,
@@ -48,6 +52,8 @@ export async function startSync(
     chunks: ChunkReplica;
     /** The registry's witness: given, the center checks its peers' checkpoints. */
     witness?: CheckpointWitness;
+    /** The registry's operator check, which GetStatus callers must pass. */
+    operators: Interceptor;
     federation?: Federation;
     logger?: Logger;
   },
@@ -56,6 +62,7 @@ export async function startSync(
   const logger = options.logger ?? createLogger(`sync:${config.center.id}`);
   const federation = options.federation ?? (await federationOf(config));
   const sessions = new SessionTable();
+  const replays = new HandshakeReplays();
   const statuses = new PeerStatuses();
   const server = await startServer({
     host: config.listen.host,
@@ -63,11 +70,12 @@ export async function startSync(
     routes: (router) =>
       router.service(
         SyncService,
-        syncService(federation, options.replica, options.chunks, sessions, statuses),
+        syncService(federation, options.replica, options.chunks, sessions, statuses, replays),
       ),
     encodedStreams: [fetchChunksStream(federation, options.chunks, sessions)],
     files: [],
     healthServices: [SyncService.typeName],
+    interceptors: [statusGuard(options.operators)],
     logger,
     ...(federation.transport.serverTls ? { tls: federation.transport.serverTls } : {}),
   });

@@ -1,7 +1,7 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { respondToHandshake } from '@vitrine/channel';
+import { type HandshakeReplays, respondToHandshake } from '@vitrine/channel';
 import { VitrineError } from '@vitrine/errors';
 import type { SignedEvent } from '@vitrine/proto/event';
 import {
@@ -29,6 +29,7 @@ import { chunksPlaintextParts } from './chunk-frame.js';
 import type { Federation } from './federation.js';
 import type { PeerStatuses } from './peer-status.js';
 import { readyBatches } from './ready-batches.js';
+import { decodePlaintext } from './sealed-plaintext.js';
 import type { SessionTable } from './sessions.js';
 
 /** Label of the sealed stream that carries a subscription, in both directions. */
@@ -61,7 +62,8 @@ export const MAX_FETCH_EVENTS = 1024;
 
 /**
  * The sync service's handlers, answering peers: Handshake authenticates a peer against
- * the federation manifest and agrees session keys; Subscribe streams, sealed, every event
+ * the federation manifest and agrees session keys (a fresh request only, `replays`; a
+ * bounded number of sessions waiting per peer, `sessions`); Subscribe streams, sealed, every event
  * the peer lacks and then new ones live, bodies only where their residency allows the peer;
  * FetchEvents sends the bodies a peer holds headers of alone, where residency allows it.
  * FetchChunks is served apart, as an encoded stream (`fetchChunksStream`).
@@ -72,13 +74,16 @@ export function syncService(
   chunks: ChunkReplica,
   sessions: SessionTable,
   statuses: PeerStatuses,
+  replays: HandshakeReplays,
 ): Partial<ServiceImpl<typeof SyncService>> {
   return {
     async handshake(req) {
+      sessions.assertRoom(req.centerId);
       const { response, session } = await respondToHandshake({
         manifest: federation.manifest,
         self: federation.self,
         request: req,
+        replays,
       });
       sessions.add(session);
       return response;
@@ -87,7 +92,7 @@ export function syncService(
     async *subscribe(req, ctx) {
       const session = sessions.take(sealedRequest(req));
       const opened = session.receiver(SUBSCRIBE_STREAM).open(req.frame);
-      const request = fromBinary(SubscribePlaintextSchema, opened.plaintext);
+      const request = decodePlaintext(SubscribePlaintextSchema, opened.plaintext);
       const peer = federation.manifest.center(session.peerId);
       if (!peer) throw new VitrineError('unauthenticated', 'peer left the federation');
       const vector = new Map(request.versionVector.map((e) => [e.origin, e.seq]));
@@ -107,7 +112,7 @@ export function syncService(
     async *fetchEvents(req) {
       const session = sessions.take(sealedRequest(req));
       const opened = session.receiver(FETCH_EVENTS_STREAM).open(req.frame);
-      const { events: refs } = fromBinary(FetchEventsPlaintextSchema, opened.plaintext);
+      const { events: refs } = decodePlaintext(FetchEventsPlaintextSchema, opened.plaintext);
       if (refs.length === 0 || refs.length > MAX_FETCH_EVENTS) {
         throw new VitrineError(
           'invalid_argument',
@@ -173,7 +178,7 @@ export function fetchChunksStream(
     async *serve(req) {
       const session = sessions.take(sealedRequest(req));
       const opened = session.receiver(FETCH_CHUNKS_STREAM).open(req.frame);
-      const asked = fromBinary(FetchChunksPlaintextSchema, opened.plaintext);
+      const asked = decodePlaintext(FetchChunksPlaintextSchema, opened.plaintext);
       const { digests } = asked;
       if (digests.length > MAX_FETCH) {
         throw new VitrineError('invalid_argument', `at most ${MAX_FETCH} chunks per request`);

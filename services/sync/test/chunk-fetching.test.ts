@@ -2,14 +2,13 @@ import { join } from 'node:path';
 import { Chunker } from '@vitrine/chunks';
 import { sha256 } from '@vitrine/crypto';
 import { ArtifactState } from '@vitrine/proto/artifact';
-import { SyncService } from '@vitrine/proto/sync';
-import { createGrpcClient } from '@vitrine/rpc';
 import { alterStoredBytes, deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pull, randomContent, upload } from './artifact-io.js';
 import {
   eventually,
   startTestFederation,
+  syncClientOf,
   type TestCenter,
   type TestFederation,
 } from './federation-harness.js';
@@ -23,9 +22,8 @@ function availableAt(center: TestCenter, id: string) {
 }
 
 /** Chunks fetched from each peer, as `center`'s GetStatus reports them. */
-async function fetchedBy(center: TestCenter) {
-  const sync = createGrpcClient(SyncService, `http://127.0.0.1:${center.syncPort}`);
-  const { peers } = await sync.getStatus({});
+async function fetchedBy(f: TestFederation, center: TestCenter) {
+  const { peers } = await syncClientOf(f, center).getStatus({});
   return Object.fromEntries(
     peers.map((p) => [p.centerId, { chunks: p.chunksFetched, bytes: p.bytesFetched }]),
   );
@@ -49,7 +47,7 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
     // us comes back knowing nothing of it: both europe and asia hold every chunk.
     await us.startSync();
     const artifact = await availableAt(us, id);
-    const fetched = await fetchedBy(us);
+    const fetched = await fetchedBy(f, us);
     expect(fetched.europe?.chunks).toBeGreaterThan(0n);
     expect(fetched.asia?.chunks).toBeGreaterThan(0n);
     const chunks = (fetched.europe?.chunks ?? 0n) + (fetched.asia?.chunks ?? 0n);
@@ -68,7 +66,7 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
     const id = pushed.artifact?.id ?? '';
     await us.startSync();
     const artifact = await availableAt(us, id);
-    const fetched = await fetchedBy(us);
+    const fetched = await fetchedBy(f, us);
     expect(fetched.asia?.chunks).toBe(0n);
     expect(fetched.europe?.chunks).toBe(BigInt(artifact.chunkCount));
     await asia.startSync();
@@ -91,7 +89,7 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
       // Only europe can serve: every chunk but the altered one arrives.
       await us.startSync();
       const status = await eventually(async () => {
-        const fetched = await fetchedBy(us);
+        const fetched = await fetchedBy(f, us);
         const { artifact } = await us.client.getArtifact({ id });
         return artifact && fetched.europe?.chunks === BigInt(artifact.chunkCount - 1)
           ? artifact
@@ -99,10 +97,7 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
       }, 30_000);
       expect(status.state).toBe(ArtifactState.REPLICATING);
       expect(await us.registry.chunks.missing(10)).toEqual([sha256(altered)]);
-      const peers = await createGrpcClient(
-        SyncService,
-        `http://127.0.0.1:${us.syncPort}`,
-      ).getStatus({});
+      const peers = await syncClientOf(f, us).getStatus({});
       expect(peers.peers.find((p) => p.centerId === 'europe')?.lastError).toMatch(
         /does not match its digest/,
       );
@@ -157,7 +152,7 @@ describe.each(testBackends())('fetching artifact chunks on $name', (backend) => 
     const edit = deterministicBytes('the edit', 10 * 1024);
     const v2 = new Uint8Array(Buffer.concat([v1.subarray(0, 2 << 20), edit, v1.subarray(2 << 20)]));
     const bytesFetched = async () =>
-      Object.values(await fetchedBy(us)).reduce((n, p) => n + Number(p.bytes), 0);
+      Object.values(await fetchedBy(f, us)).reduce((n, p) => n + Number(p.bytes), 0);
     const before = await bytesFetched();
     const pushed = await europe.client.pushArtifact(
       upload('patch-2', [], v2, { supersedes: first }),

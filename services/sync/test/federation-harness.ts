@@ -4,6 +4,7 @@ import type { Client } from '@connectrpc/connect';
 import { generateKxKeyPair, signManifest } from '@vitrine/channel';
 import { generateSigningKeyPair, type SigningKeyPair, writeKeyFile } from '@vitrine/crypto';
 import { RegistryService } from '@vitrine/proto/registry';
+import { SyncService } from '@vitrine/proto/sync';
 import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '@vitrine/registry';
 import { createGrpcClient, createLogger } from '@vitrine/rpc';
 import {
@@ -171,6 +172,7 @@ export async function startTestFederation(
         center.sync = await startSync(syncConfig, {
           replica: registry.replica,
           chunks: registry.chunks,
+          operators: registry.operators,
           logger,
         });
       },
@@ -195,6 +197,16 @@ export async function startTestFederation(
       await dir.cleanup();
     },
   };
+}
+
+/**
+ * A client of `center`'s sync service calling as the federation's operator, as GetStatus
+ * requires (no credential when the federation's access side is a real service).
+ */
+export function syncClientOf(f: TestFederation, center: TestCenter): Client<typeof SyncService> {
+  return createGrpcClient(SyncService, `http://127.0.0.1:${center.syncPort}`, {
+    interceptors: f.trust ? [f.trust.operatorAuth(center.id)] : [],
+  });
 }
 
 /** Polls `probe` until it returns a value (not undefined) or `ms` pass. */

@@ -3,6 +3,7 @@ import {
   type CenterKeys,
   type FederationManifest,
   generateCenterKeys,
+  HandshakeReplays,
   respondToHandshake,
   signManifest,
   verifyManifest,
@@ -33,6 +34,7 @@ async function misbehavingPeer(
 ): Promise<RunningServer> {
   const self = { id: 'europe', signingKey: keys.signing };
   const sessions = new SessionTable();
+  const replays = new HandshakeReplays();
   return startServer({
     port: 0,
     files: [file_vitrine_sync_v1_sync],
@@ -41,7 +43,12 @@ async function misbehavingPeer(
     routes: (router) =>
       router.service(SyncService, {
         async handshake(request) {
-          const { response, session } = await respondToHandshake({ manifest, self, request });
+          const { response, session } = await respondToHandshake({
+            manifest,
+            self,
+            request,
+            replays,
+          });
           sessions.add(session);
           return response;
         },

@@ -133,6 +133,7 @@ describe('sync over mutual TLS', () => {
     return startSync(change(europe.syncConfig), {
       replica: europe.registry.replica,
       chunks: europe.registry.chunks,
+      operators: europe.registry.operators,
     });
   }
 

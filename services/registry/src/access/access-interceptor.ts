@@ -72,6 +72,17 @@ export function accessInterceptor(checks: AccessChecks): Interceptor {
   };
 }
 
+/**
+ * Checks 1 to 6 on a call to any service of this center: the credential it carries, from
+ * its signature to its proof of possession. Returns the credential they passed.
+ */
+export async function authenticateCall(req: Call, checks: AccessChecks): Promise<Credential> {
+  const token = credentialOf(req.header);
+  const credential = await verifiedCredential(token, checks);
+  await checkCredential(req, token as string, credential, checks);
+  return credential;
+}
+
 /** Checks 1 and 2: signature under a known token key, then the validity window. */
 async function verifiedCredential(token: string | undefined, checks: AccessChecks) {
   if (!token) {

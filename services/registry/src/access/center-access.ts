@@ -11,6 +11,7 @@ import type { RegistryDatabase } from '../schema.js';
 import { AccessGrant, grantKey } from './access-grant.js';
 import { accessInterceptor } from './access-interceptor.js';
 import { AccessRecorder } from './access-recorder.js';
+import { operatorInterceptor } from './operator-interceptor.js';
 import { ProofNonces } from './proof-nonces.js';
 import { TrustFile } from './trust-file.js';
 import { TrustState } from './trust-state.js';
@@ -19,6 +20,11 @@ import { TrustWatcher } from './trust-watcher.js';
 /** A center's access enforcement: the interceptor its registry runs, and how to stop it. */
 export interface CenterAccess {
   readonly interceptor: Interceptor;
+  /**
+   * Admits operators only (see operator-interceptor.ts), for services beside the registry
+   * that answer operators; lets every call through when enforcement is off.
+   */
+  readonly operators: Interceptor;
   /** The trust in force; undefined when enforcement is off. */
   readonly trust: TrustState | undefined;
   /** Stops following the access service and waits for pending AccessUsed records. */
@@ -54,7 +60,12 @@ export async function openCenterAccess(
 ): Promise<CenterAccess> {
   if ('mode' in config.access) {
     logger.warn('access mode open: registry calls are not checked');
-    return { interceptor: openInterceptor, trust: undefined, stop: async () => {} };
+    return {
+      interceptor: openInterceptor,
+      operators: (next) => next,
+      trust: undefined,
+      stop: async () => {},
+    };
   }
   const trustKey = new Uint8Array(Buffer.from(config.access.trustKey, 'base64'));
   const trust = await TrustState.open(
@@ -78,16 +89,17 @@ export async function openCenterAccess(
   }
   const recorder = new AccessRecorder(db, log);
   const replays = new ProofNonces(db, logger);
-  const interceptor = accessInterceptor({
+  const checks = {
     center: config.center,
     trust,
     replays,
     recorder,
     logger,
     skewSeconds: config.access.skewSeconds,
-  });
+  };
   return {
-    interceptor,
+    interceptor: accessInterceptor(checks),
+    operators: operatorInterceptor(checks),
     trust,
     async stop() {
       await watcher.stop();
