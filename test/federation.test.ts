@@ -317,6 +317,19 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     }
     const europe = parseCheckpoint((await openNote(notes[1] as string, keys)).text);
     expect(europe.size).toBeGreaterThan(1);
+    const shown = await vitrineJson<{ treeSize: number; checkpoint: string }>([
+      'log',
+      'checkpoint',
+      ...at('europe'),
+    ]);
+    expect(shown.treeSize).toBeGreaterThanOrEqual(europe.size);
+    await openNote(shown.checkpoint, [keys[1] as NoteKey]);
+    const { evidence } = await vitrineJson<{ evidence: unknown[] }>([
+      'log',
+      'evidence',
+      ...at('us'),
+    ]);
+    expect(evidence).toEqual([]);
   });
 
   it('stops cleanly on SIGTERM and keeps every artifact and finding across a restart', async () => {

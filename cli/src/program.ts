@@ -6,6 +6,7 @@ import type { CommandGroup } from './command-group.js';
 import { devCommand } from './dev-command.js';
 import { federationCommands } from './federation-commands.js';
 import { findingCommands } from './finding-commands.js';
+import { logCommands } from './log-commands.js';
 import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
 import { syncCommands } from './sync-commands.js';
@@ -21,6 +22,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   accessCommands,
   syncCommands,
   federationCommands,
+  logCommands,
   devCommand,
   serveCommands,
 ];

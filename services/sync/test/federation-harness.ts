@@ -133,6 +133,8 @@ export async function startTestFederation(
     const registry = await startRegistry(
       {
         center: { id: c.id, jurisdiction: c.jurisdiction },
+        federation: 'test',
+        log: { checkpointIntervalMs: 50 },
         jurisdictions: CENTERS.map((x) => x.jurisdiction),
         listen: { host: '127.0.0.1', port: c.registryPort },
         dataDir: c.dataDir,
@@ -152,6 +154,7 @@ export async function startTestFederation(
       federationRootKey: b64(root.publicKey),
       keyFile,
       backoff: { initialMs: 50, maxMs: 500 },
+      log: { monitorIntervalMs: 200 },
       ...(options.tls
         ? { tls: await writeTlsFiles(join(c.dataDir, 'tls'), await options.tls(c.id)) }
         : {}),
@@ -173,6 +176,7 @@ export async function startTestFederation(
           replica: registry.replica,
           chunks: registry.chunks,
           operators: registry.operators,
+          witness: registry.witness,
           logger,
         });
       },

@@ -58,6 +58,23 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     expect(first?.finding?.status).toBe(FindingStatus.TRIAGED);
   });
 
+  it('has every center take every peer’s latest checkpoint, checked against what it holds', async () => {
+    const { asia, europe, us } = f.centers;
+    const head = async (c: typeof europe) =>
+      (await c.registry.replica.versionVector()).get(c.id) ?? 0n;
+    for (const witness of [asia, europe, us]) {
+      for (const peer of [asia, europe, us].filter((c) => c !== witness)) {
+        const want = Number(await head(peer));
+        const seen = await eventually(async () => {
+          const latest = await witness.registry.witness.latestSeen(peer.id);
+          return latest !== undefined && latest.size >= want ? latest : undefined;
+        });
+        expect(seen.note).toMatch(new RegExp(`^test/${peer.id}\n${seen.size}\n`));
+      }
+    }
+    for (const c of [asia, europe, us]) expect(await c.registry.witness.evidence()).toEqual([]);
+  });
+
   it('replicates artifact bytes, verified, until the artifact is available everywhere', async () => {
     const { asia, europe, us } = f.centers;
     const content = randomContent(3 * 1024 * 1024 + 5);

@@ -76,6 +76,12 @@ export class CheckpointWitness {
     return { outcome: 'taken', size: checkpoint.size };
   }
 
+  /** The largest checkpoint of `origin` taken so far, if any. */
+  async latestSeen(origin: string): Promise<{ size: number; note: string } | undefined> {
+    const seen = await this.#seen(origin, 'largest', 0);
+    return seen && { size: seen.size, note: seen.note };
+  }
+
   /** Evidence kept against `origin` (every origin when undefined), oldest first. */
   async evidence(origin?: string): Promise<LogEvidence[]> {
     let query = this.db.selectFrom('log_evidence').selectAll().orderBy('id');

@@ -1,0 +1,113 @@
+import { LogService } from '@vitrine/proto/log';
+import { createGrpcClient } from '@vitrine/rpc';
+import type { CliIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
+import { resolveTarget } from './endpoints.js';
+import { writeResult } from './output.js';
+import { explainRpcError } from './rpc-errors.js';
+import { runCommand } from './run-command.js';
+import { addTargetOptions, type TargetOptions } from './target-options.js';
+
+interface EvidenceOptions extends TargetOptions {
+  readonly origin?: string;
+}
+
+/** `vitrine log …`: a center's transparency log, and what it found wrong with its peers'. */
+export const logCommands: CommandGroup = (program, io) => {
+  const log = program
+    .command('log')
+    .description(
+      'transparency logs: a center’s latest checkpoint, and evidence against its peers’ logs',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ vitrine log checkpoint --center europe
+  $ vitrine log evidence --center us --json`,
+    );
+  const checkpoint = log
+    .command('checkpoint')
+    .description('print the center’s latest signed checkpoint (C2SP tlog-checkpoint note)');
+  addTargetOptions(checkpoint, 'read')
+    .addHelpText(
+      'after',
+      `
+Verify it against the center's vkey from \`vitrine federation keys\`.
+Example:
+  $ vitrine log checkpoint --center europe`,
+    )
+    .action((options: TargetOptions) =>
+      runCommand(io, options.json === true, () => printCheckpoint(io, options)),
+    );
+  const evidence = log
+    .command('evidence')
+    .description(
+      'print the evidence the center keeps that a peer’s log forked, went back, or disagrees with what it signed and sent before: both signed checkpoints',
+    )
+    .option('--origin <center>', 'only evidence against this center');
+  addTargetOptions(evidence, 'read')
+    .addHelpText(
+      'after',
+      `
+Each center checks every peer's latest checkpoint against the checkpoints and events it
+received before; anything it keeps here is signed by the peer, for anyone to check.
+Example:
+  $ vitrine log evidence --center us --origin europe`,
+    )
+    .action((options: EvidenceOptions) =>
+      runCommand(io, options.json === true, () => printEvidence(io, options)),
+    );
+};
+
+async function printCheckpoint(io: CliIo, options: TargetOptions): Promise<void> {
+  const target = await resolveTarget(options, 'read', io.env, io.cwd);
+  const res = await createGrpcClient(LogService, target.url)
+    .getCheckpoint({})
+    .catch((err: unknown) => {
+      throw explainRpcError(err, target);
+    });
+  writeResult(io, options.json === true, {
+    json: () => ({
+      center: target.label,
+      treeSize: Number(res.treeSize),
+      checkpoint: res.checkpoint,
+    }),
+    human: () => res.checkpoint.replace(/\n$/, '').split('\n'),
+  });
+}
+
+async function printEvidence(io: CliIo, options: EvidenceOptions): Promise<void> {
+  const target = await resolveTarget(options, 'read', io.env, io.cwd);
+  const res = await createGrpcClient(LogService, target.url)
+    .listEvidence({ origin: options.origin ?? '' })
+    .catch((err: unknown) => {
+      throw explainRpcError(err, target);
+    });
+  const evidence = res.evidence.map((e) => ({
+    origin: e.origin,
+    kind: e.kind,
+    message: e.message,
+    observedAt: new Date(Number(e.observedAtMs)).toISOString(),
+    checkpoint: e.checkpoint,
+    ...(e.otherCheckpoint ? { otherCheckpoint: e.otherCheckpoint } : {}),
+  }));
+  writeResult(io, options.json === true, {
+    json: () => ({ center: target.label, evidence }),
+    human: () =>
+      evidence.length === 0
+        ? [`${target.label} holds no evidence against its peers' logs`]
+        : evidence.flatMap((e) => [
+            `${e.observedAt}  ${e.kind} in ${e.origin}'s log: ${e.message}`,
+            ...indent(e.checkpoint),
+            ...(e.otherCheckpoint ? ['  contradicts:', ...indent(e.otherCheckpoint)] : []),
+          ]),
+  });
+}
+
+function indent(note: string): string[] {
+  return note
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => `    ${line}`);
+}
