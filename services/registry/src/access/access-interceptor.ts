@@ -18,7 +18,7 @@ import { callerKey } from '../service.js';
 import { AccessGrant, grantKey, ScopeRefusal } from './access-grant.js';
 import { accessMetrics } from './access-metrics.js';
 import type { AccessRecorder } from './access-recorder.js';
-import { type Attribution, attributionOf, attributionOfRefused } from './credential-attribution.js';
+import { type Attribution, attributionOf } from './credential-attribution.js';
 import { METHOD_ACTIONS, type MethodAction } from './method-actions.js';
 import type { TrustState } from './trust-state.js';
 
@@ -42,24 +42,28 @@ export interface AccessChecks {
  * center in `aud`, this center's jurisdiction in `jur` (PERMISSION_DENIED); not revoked, proof
  * of possession valid, fresh and not replayed (UNAUTHENTICATED); then the action — publishing
  * needs an operator credential with the `operator` role, everything else the scope's action,
- * checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
- * credential signature verified is recorded as an AccessUsed event, allowed or refused.
+ * checked against the artifacts by the handler (PERMISSION_DENIED). A partner call is recorded as an AccessUsed event,
+ * allowed or refused, only once its credential and its proof of possession have verified:
+ * only then did the holder of the key make it. A call refused before that is logged and
+ * counted under the principal its credential claims, never recorded in the signed log, so a
+ * copied token without its key cannot write events in its holder's name.
  */
 export function accessInterceptor(checks: AccessChecks): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== RegistryService.typeName) return next(req);
     const token = credentialOf(req.header);
+    let claimed: Attribution | undefined;
     let who: Attribution | undefined;
     let grant: AccessGrant;
     try {
       const credential = await verifiedCredential(token, checks);
-      who = attributionOf(credential);
+      claimed = attributionOf(credential);
       await checkCredential(req, token as string, credential, checks);
+      who = claimed;
       grant = new AccessGrant(who.principal, credential.scope);
       checkAction(actionOf(req), credential, grant);
     } catch (err) {
-      who ??= token ? attributionOfRefused(err, token) : undefined;
-      await recordOutcome(checks, req, who, undefined, err);
+      await recordOutcome(checks, req, who ?? claimed, who !== undefined, undefined, err);
       throw err;
     }
     req.contextValues.set(grantKey, grant);
@@ -139,11 +143,11 @@ async function recordedCall<T extends { stream: boolean; message: unknown }>(
   try {
     res = await handle();
   } catch (err) {
-    await recordOutcome(checks, req, who, grant, err);
+    await recordOutcome(checks, req, who, true, grant, err);
     throw err;
   }
   if (!res.stream) {
-    await recordOutcome(checks, req, who, grant);
+    await recordOutcome(checks, req, who, true, grant);
     return res;
   }
   const messages = res.message as AsyncIterable<unknown>;
@@ -155,21 +159,24 @@ async function recordedCall<T extends { stream: boolean; message: unknown }>(
       failure = err;
       throw err;
     } finally {
-      await recordOutcome(checks, req, who, grant, failure);
+      await recordOutcome(checks, req, who, true, grant, failure);
     }
   }
   return { ...res, message: recorded() };
 }
 
 /**
- * Counts the call and, for a partner, appends its AccessUsed event. A refusal is an access
- * check's error (or the handler's ScopeRefusal); any other failure happened after access was
- * allowed. Calls that cannot be attributed are logged and counted only.
+ * Counts the call and, for a partner whose proof of possession verified (`proven`), appends
+ * its AccessUsed event. A refusal is an access check's error (or the handler's
+ * ScopeRefusal); any other failure happened after access was allowed. Other calls are
+ * logged and counted only, under the principal their credential claims if its signature
+ * verified.
  */
 async function recordOutcome(
   checks: AccessChecks,
   req: Call,
   who: Attribution | undefined,
+  proven: boolean,
   grant: AccessGrant | undefined,
   failure?: unknown,
 ): Promise<void> {
@@ -179,14 +186,17 @@ async function recordOutcome(
   accessMetrics.calls.add(1, {
     outcome: refusal ? 'refused' : 'allowed',
     code,
-    attributed: who !== undefined,
+    attributed: proven,
   });
   if (refusal) {
     const reason = isVitrineError(refusal) ? refusal.message : 'internal error';
-    const level = who ? 'info' : 'warn';
-    checks.logger[level]({ method, principal: who?.principal, code, reason }, 'call refused');
+    const principal = who?.principal;
+    const fields = proven
+      ? { method, principal, code, reason }
+      : { method, claimed: principal, code, reason };
+    checks.logger[proven ? 'info' : 'warn'](fields, 'call refused');
   }
-  if (!who?.partner) return;
+  if (!proven || !who?.partner) return;
   const subject = grant?.subject ?? { artifactId: '', findingId: '', residency: [] };
   await checks.recorder.record({
     use: {
