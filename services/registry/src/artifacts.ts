@@ -12,6 +12,7 @@ import { type ArtifactRow, findArtifact, recordChunks } from './artifact-store.j
 import { ChunkList } from './chunk-list.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import { encodeManifest } from './manifest-bytes.js';
+import { notFound } from './not-found.js';
 import type { RegistryDatabase } from './schema.js';
 import { assertPushMetadata } from './validate.js';
 
@@ -71,7 +72,7 @@ export class Artifacts {
     const meta = first.value.part.value;
     assertPushMetadata(meta, this.jurisdictions);
     if (meta.supersedes && !(await findArtifact(this.db, meta.supersedes))) {
-      throw new VitrineError('not_found', `superseded artifact ${meta.supersedes} not found`);
+      throw notFound('superseded artifact', [meta.supersedes]);
     }
     const content = await this.#ingest({ [Symbol.asyncIterator]: () => iterator });
     assertNotCancelled(signal);
@@ -122,7 +123,7 @@ export class Artifacts {
   /** One artifact or `not_found`. */
   async get(id: string): Promise<ArtifactRow> {
     const row = await findArtifact(this.db, id);
-    if (!row) throw new VitrineError('not_found', `artifact ${id} not found`);
+    if (!row) throw notFound('artifact', [id]);
     return row;
   }
 

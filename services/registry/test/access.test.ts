@@ -163,16 +163,16 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(again).toMatchObject({ code: 16, rawMessage: 'proof of possession was replayed' });
   });
 
-  it('check 7: scope must cover the artifact and action (PERMISSION_DENIED); lists are filtered', async () => {
+  it('check 7: scope must cover the artifact (NOT_FOUND to a partner) and action (PERMISSION_DENIED); lists are filtered', async () => {
     const updatesOnly = clientOf(
       await partner({ scope: { kinds: ['update'], actions: ['read'] } }),
     );
-    expect(await grpcCodeOf(read(updatesOnly))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(read(updatesOnly))).toBe('NotFound');
     expect(await grpcCodeOf(updatesOnly.getArtifact({ id: update }))).toBe('OK');
     const listed = await updatesOnly.listArtifacts({});
     expect(listed.artifacts.map((a) => a.id)).toEqual([update]);
     expect((await updatesOnly.listFindings({})).findings).toEqual([]);
-    expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('NotFound');
     const reader = clientOf(await partner({ scope: { actions: ['read'] } }));
     expect((await reader.listFindings({})).findings.map((f) => f.id)).toContain(finding);
     expect(await grpcCodeOf(reader.addComment({ findingId: finding, text: 'x' }))).toBe(
@@ -215,7 +215,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     await clientOf(caller).getArtifact({ id: update });
     const uses = (await accessUses(t)).filter((u) => u.use.principal === 'partner:initech');
     expect(uses.map((u) => [u.use.outcome, u.use.refusalCode, u.use.artifactId])).toEqual([
-      [AccessOutcome.REFUSED, 7, source],
+      [AccessOutcome.REFUSED, 5, source],
       [AccessOutcome.ALLOWED, 0, update],
     ]);
     expect(uses[0]?.use.refusalReason).toBe(`credential does not allow read on artifact ${source}`);

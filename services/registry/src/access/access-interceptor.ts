@@ -42,7 +42,8 @@ export interface AccessChecks {
  * center in `aud`, this center's jurisdiction in `jur` (PERMISSION_DENIED); not revoked, proof
  * of possession valid, fresh and not replayed (UNAUTHENTICATED); then the action — publishing
  * needs an operator credential with the `operator` role, everything else the scope's action,
- * checked against the artifacts by the handler (PERMISSION_DENIED). A partner call is recorded as an AccessUsed event,
+ * checked against the artifacts by the handler (PERMISSION_DENIED; to a partner, an artifact
+ * or finding its scope hides answers NOT_FOUND like a missing one). A partner call is recorded as an AccessUsed event,
  * allowed or refused, only once its credential and its proof of possession have verified:
  * only then did the holder of the key make it. A call refused before that is logged and
  * counted under the principal its credential claims, never recorded in the signed log, so a
@@ -189,7 +190,7 @@ async function recordOutcome(
     attributed: proven,
   });
   if (refusal) {
-    const reason = isVitrineError(refusal) ? refusal.message : 'internal error';
+    const reason = reasonOf(refusal) || 'internal error';
     const principal = who?.principal;
     const fields = proven
       ? { method, principal, code, reason }
@@ -207,8 +208,14 @@ async function recordOutcome(
       findingId: subject.findingId,
       outcome: refusal ? AccessOutcome.REFUSED : AccessOutcome.ALLOWED,
       refusalCode: code,
-      refusalReason: isVitrineError(refusal) ? refusal.message : '',
+      refusalReason: reasonOf(refusal),
     },
     residency: subject.residency,
   });
+}
+
+/** The precise reason of a refusal, for the log and AccessUsed (a hidden one's real cause). */
+function reasonOf(refusal: unknown): string {
+  if (refusal instanceof ScopeRefusal) return refusal.reason;
+  return isVitrineError(refusal) ? refusal.message : '';
 }
