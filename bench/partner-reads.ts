@@ -96,6 +96,8 @@ interface Round {
   readonly latencies: number[];
   /** CPU time of the registry process per successful read, in ms. */
   readonly cpuPerRead: number;
+  /** CPU time of this process (the clients) per successful read, in ms. */
+  readonly clientCpuPerRead: number;
 }
 
 /** Every client reads `id` in a loop for `ms` from the registry process `pid`. */
@@ -108,6 +110,7 @@ async function round(
   const latencies: number[] = [];
   let errors = 0;
   const cpuBefore = await cpuSeconds(pid);
+  const clientBefore = process.cpuUsage();
   const start = performance.now();
   const until = start + ms;
   await Promise.all(
@@ -124,8 +127,11 @@ async function round(
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const client = process.cpuUsage(clientBefore);
+  const clientCpuPerRead = (client.user + client.system) / 1000 / latencies.length;
   const cpuPerRead = (((await cpuSeconds(pid)) - cpuBefore) * 1000) / latencies.length;
-  return { rate: latencies.length / elapsed, ok: latencies.length, errors, latencies, cpuPerRead };
+  const rate = latencies.length / elapsed;
+  return { rate, ok: latencies.length, errors, latencies, cpuPerRead, clientCpuPerRead };
 }
 
 /** AccessUsed events in a center's log (read once its process has stopped). */
@@ -194,7 +200,7 @@ try {
         .toFixed(0)
         .padStart(
           5,
-        )} reads/s  p50 ${percentile(all, 50).toFixed(1)} ms  p99 ${percentile(all, 99).toFixed(1)} ms  errors ${errors}  registry CPU ${median(list.map((r) => r.cpuPerRead)).toFixed(2)} ms/read`,
+        )} reads/s  p50 ${percentile(all, 50).toFixed(1)} ms  p99 ${percentile(all, 99).toFixed(1)} ms  errors ${errors}  CPU ms/read: registry ${median(list.map((r) => r.cpuPerRead)).toFixed(2)}, clients ${median(list.map((r) => r.clientCpuPerRead)).toFixed(2)}`,
     );
   }
   const ratio = median(results.enforced.map((r, i) => r.rate / (results.open[i]?.rate ?? r.rate)));

@@ -265,6 +265,22 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(await victimUses()).toBe(before + 1);
   });
 
+  it('refuses a credential already verified once its token key leaves the trust snapshot', async () => {
+    const spare = await generateSigningKeyPair();
+    const signer = { key: spare, keyId: await keyIdOf(spare.publicKey) };
+    const caller = await partner({ signer });
+    await t.trust.setKeys([t.trust.tokenSigner.key, spare]);
+    await allowedSoon(() => read(clientOf(caller)));
+    expect(await grpcCodeOf(read(clientOf(caller)))).toBe('OK');
+    await t.trust.setKeys([t.trust.tokenSigner.key]);
+    await refusedSoon(() => read(clientOf(caller)));
+    const refusal = await read(clientOf(caller)).catch((e) => ConnectError.from(e));
+    expect(refusal).toMatchObject({
+      code: 16,
+      rawMessage: 'credential is signed by an unknown key',
+    });
+  });
+
   it('verifies offline after a restart with the access service down, revocations included', async () => {
     const kept = await partner();
     const revoked = await partner();

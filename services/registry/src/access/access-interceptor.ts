@@ -19,6 +19,7 @@ import { AccessGrant, grantKey, ScopeRefusal } from './access-grant.js';
 import { accessMetrics } from './access-metrics.js';
 import type { AccessRecorder } from './access-recorder.js';
 import { type Attribution, attributionOf } from './credential-attribution.js';
+import type { CredentialCache } from './credential-cache.js';
 import { METHOD_ACTIONS, type MethodAction } from './method-actions.js';
 import type { TrustState } from './trust-state.js';
 
@@ -30,6 +31,8 @@ export interface AccessChecks {
   readonly trust: TrustState;
   readonly replays: ReplayGuard;
   readonly recorder: AccessRecorder;
+  /** Credentials already verified; check 1 is skipped for a token found here. */
+  readonly credentials: CredentialCache;
   readonly logger: Logger;
   /** Clock skew tolerated on a credential's `nbf`/`exp`, in seconds. */
   readonly skewSeconds: number;
@@ -73,7 +76,10 @@ export function accessInterceptor(checks: AccessChecks): Interceptor {
   };
 }
 
-/** Checks 1 and 2: signature under a known token key, then the validity window. */
+/**
+ * Checks 1 and 2: signature under a known token key, then the validity window. A token
+ * verified before under the trust snapshot in force needs only the window checked again.
+ */
 async function verifiedCredential(token: string | undefined, checks: AccessChecks) {
   if (!token) {
     throw new VitrineError(
@@ -82,7 +88,13 @@ async function verifiedCredential(token: string | undefined, checks: AccessCheck
     );
   }
   const now = new Date((checks.now ?? Date.now)());
-  return readCredential(token, checks.trust.keyring, { now, skewSeconds: checks.skewSeconds });
+  const version = checks.trust.version;
+  const cached = checks.credentials.get(token, version, now);
+  if (cached) return cached;
+  const { keyring } = checks.trust;
+  const credential = await readCredential(token, keyring, { now, skewSeconds: checks.skewSeconds });
+  checks.credentials.set(token, version, credential);
+  return credential;
 }
 
 /** Checks 3 to 6: audience, jurisdiction, revocation, proof of possession. */

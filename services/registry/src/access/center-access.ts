@@ -11,6 +11,7 @@ import type { RegistryDatabase } from '../schema.js';
 import { AccessGrant, grantKey } from './access-grant.js';
 import { accessInterceptor } from './access-interceptor.js';
 import { AccessRecorder } from './access-recorder.js';
+import { CredentialCache } from './credential-cache.js';
 import { TrustFile } from './trust-file.js';
 import { TrustState } from './trust-state.js';
 import { TrustWatcher } from './trust-watcher.js';
@@ -81,6 +82,7 @@ export async function openCenterAccess(
     trust,
     replays: new ReplayGuard(),
     recorder,
+    credentials: new CredentialCache(config.access.skewSeconds),
     logger,
     skewSeconds: config.access.skewSeconds,
   });
