@@ -48,8 +48,10 @@ export class AccessRecorder {
   }
 
   async #drain(): Promise<void> {
-    // Let the calls of this turn of the event loop join the first batch.
-    await Promise.resolve();
+    // Let the calls handled in this turn of the event loop join the first batch: on PGlite
+    // a whole call, its read and a commit can run without yielding to I/O, so waiting a
+    // microtask only would commit every record alone.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
       let batch: Pending[] = [];
       try {
