@@ -46,11 +46,12 @@ export interface AccessChecks {
  * of possession valid, fresh and not replayed (UNAUTHENTICATED); then the action — publishing
  * needs an operator credential with the `operator` role, everything else the scope's action,
  * checked against the artifacts by the handler (PERMISSION_DENIED; to a partner, an artifact
- * or finding its scope hides answers NOT_FOUND like a missing one). A partner call is recorded as an AccessUsed event,
- * allowed or refused, only once its credential and its proof of possession have verified:
- * only then did the holder of the key make it. A call refused before that is logged and
- * counted under the principal its credential claims, never recorded in the signed log, so a
- * copied token without its key cannot write events in its holder's name.
+ * or finding its scope hides answers NOT_FOUND like a missing one). A partner call is
+ * recorded as an AccessUsed event, allowed or refused, only once its credential and its proof
+ * of possession have verified: only then did the holder of the key make it. A call refused
+ * before that is logged and counted under the principal its credential claims, never
+ * recorded in the signed log, so a copied token without its key cannot write events in its
+ * holder's name.
  */
 export function accessInterceptor(checks: AccessChecks): Interceptor {
   return (next) => async (req) => {
