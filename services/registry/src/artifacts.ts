@@ -12,6 +12,7 @@ import { type ArtifactRow, findArtifact, recordChunks } from './artifact-store.j
 import { ChunkList } from './chunk-list.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import { encodeManifest } from './manifest-bytes.js';
+import { notFound } from './not-found.js';
 import type { RegistryDatabase } from './schema.js';
 import { type UploadResidency, uploadResidency } from './upload-residency.js';
 import { assertPushMetadata } from './validate.js';
@@ -121,7 +122,7 @@ export class Artifacts {
   /** One artifact or `not_found`. */
   async get(id: string): Promise<ArtifactRow> {
     const row = await findArtifact(this.db, id);
-    if (!row) throw new VitrineError('not_found', `artifact ${id} not found`);
+    if (!row) throw notFound('artifact', [id]);
     return row;
   }
 

@@ -85,15 +85,18 @@ export class EventLog {
   /**
    * Appends several local events inside `tx` under one lock of the log head, with one insert
    * for all of them: what a batch of records (AccessUsed) costs is close to one event's.
+   * `entries` may be a function, called once the head is locked: a group commit takes its
+   * batch then, so the calls that arrived while it waited for the lock join it.
    */
   async appendAll(
     tx: Kysely<RegistryDatabase>,
-    entries: readonly LogEntry[],
+    entries: readonly LogEntry[] | (() => readonly LogEntry[]),
   ): Promise<SealedEvent[]> {
     const head = await this.#lockedHead(tx);
     let { seq, hlc, digest } = head;
+    const list = typeof entries === 'function' ? entries() : entries;
     const sealed: SealedEvent[] = [];
-    for (const entry of entries) {
+    for (const entry of list) {
       seq += 1n;
       hlc = nextHlc(hlc, this.now());
       const change = typeof entry.change === 'function' ? await entry.change(seq) : entry.change;

@@ -19,6 +19,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { EventChange, EventLog } from './event-log.js';
 import { type FindingRow, findFinding, nextFindingNumber } from './finding-store.js';
 import { assertTransition, type FindingStatusWord } from './lifecycle.js';
+import { notFound } from './not-found.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
@@ -159,7 +160,7 @@ function word(schema: Parameters<typeof enumWord>[0], value: number | undefined)
 async function lockFinding(tx: Db, id: string): Promise<FindingRow> {
   await tx.selectFrom('findings').select('id').where('id', '=', id).forUpdate().execute();
   const row = await findFinding(tx, id);
-  if (!row) throw new VitrineError('not_found', `finding ${id} not found`);
+  if (!row) throw notFound('finding', [id]);
   return row;
 }
 
@@ -176,9 +177,7 @@ async function requireArtifacts(tx: Db, ids: readonly string[]) {
     .where('id', 'in', ids)
     .execute();
   const missing = ids.filter((id) => !found.some((row) => row.id === id));
-  if (missing.length > 0) {
-    throw new VitrineError('not_found', `artifact ${missing.join(', ')} not found`);
-  }
+  if (missing.length > 0) throw notFound('artifact', missing);
   return found;
 }
 
@@ -206,7 +205,7 @@ async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {
     .select('kind')
     .where('id', '=', id)
     .executeTakeFirst();
-  if (!row) throw new VitrineError('not_found', `fix artifact ${id} not found`);
+  if (!row) throw notFound('fix artifact', [id]);
   if (row.kind !== 'update') {
     throw new VitrineError(
       'failed_precondition',

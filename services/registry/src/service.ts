@@ -1,8 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { createContextKey } from '@connectrpc/connect';
-import type { Action } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
 import { ArtifactKindSchema } from '@vitrine/proto/artifact';
 import { enumWord } from '@vitrine/proto/enum-words';
 import { FindingStatusSchema, SeveritySchema } from '@vitrine/proto/finding';
@@ -10,12 +8,13 @@ import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { grantOf } from './access/access-grant.js';
-import { artifactFacts, findingFacts } from './access/artifact-facts.js';
+import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
 import { listArtifacts } from './artifact-store.js';
 import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
 import { findFinding, findingComments, findingHistory, listFindings } from './finding-store.js';
 import type { Findings } from './findings.js';
+import { notFound } from './not-found.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
@@ -57,28 +56,6 @@ export function registryService(
   artifacts: Artifacts,
   findings: Findings,
 ): ServiceImpl<typeof RegistryService> {
-  /** The artifact, once the caller's grant is found to cover reading it. */
-  async function readableArtifact(ctx: HandlerContext, id: string) {
-    const grant = grantOf(ctx);
-    grant.requireAction('read');
-    const row = await artifacts.get(id);
-    grant.require('read', [row], { artifactId: row.id, residency: row.residency });
-    return row;
-  }
-
-  /** Refuses unless the grant covers `action` on every artifact of the finding (if it exists). */
-  async function requireOnFinding(ctx: HandlerContext, action: Action, findingId: string) {
-    const grant = grantOf(ctx);
-    grant.requireAction(action);
-    const facts = await findingFacts(db, findingId);
-    if (!facts) return; // the handler reports it NOT_FOUND
-    grant.require(action, facts.artifacts, {
-      findingId,
-      artifactId: facts.artifacts[0]?.id ?? '',
-      residency: facts.residency,
-    });
-  }
-
   return {
     async pushArtifact(requests, ctx) {
       const outcome = await artifacts.push(caller(ctx), requests, ctx.signal);
@@ -92,7 +69,7 @@ export function registryService(
 
     async *pullArtifact(req, ctx) {
       assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
-      const row = await readableArtifact(ctx, req.id);
+      const row = await grantedArtifact(ctx, artifacts, 'read', req.id);
       const header = create(PullArtifactResponseSchema, {
         part: { case: 'artifact', value: toArtifact(row) },
       });
@@ -108,7 +85,7 @@ export function registryService(
 
     async getArtifact(req, ctx) {
       assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
-      return { artifact: toArtifact(await readableArtifact(ctx, req.id)) };
+      return { artifact: toArtifact(await grantedArtifact(ctx, artifacts, 'read', req.id)) };
     },
 
     async listArtifacts(req, ctx) {
@@ -130,36 +107,37 @@ export function registryService(
 
     async createFinding(req, ctx) {
       assertCreateFinding(req);
-      const concerned = await artifactFacts(db, req.artifactIds);
-      grantOf(ctx).require('review', concerned, {
-        artifactId: concerned[0]?.id ?? '',
-        residency: concerned[0]?.residency ?? [],
+      await requireOnArtifacts(ctx, db, 'review', req.artifactIds, 'artifact', {
+        artifactId: req.artifactIds[0] ?? '',
       });
       return { finding: toFinding(await findings.create(caller(ctx), req)) };
     },
 
     async updateFinding(req, ctx) {
       assertUpdateFinding(req);
-      await requireOnFinding(ctx, 'review', req.id);
+      await requireOnFinding(ctx, db, 'review', req.id);
+      if (req.fixArtifactId !== undefined) {
+        await requireOnArtifacts(ctx, db, 'review', [req.fixArtifactId], 'fix artifact');
+      }
       return { finding: toFinding(await findings.update(caller(ctx), req)) };
     },
 
     async addComment(req, ctx) {
       assertAddComment(req);
-      await requireOnFinding(ctx, 'comment', req.findingId);
+      await requireOnFinding(ctx, db, 'comment', req.findingId);
       return { comment: toComment(await findings.comment(caller(ctx), req)) };
     },
 
     async getFinding(req, ctx) {
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
-      await requireOnFinding(ctx, 'read', req.id);
+      await requireOnFinding(ctx, db, 'read', req.id);
       // One snapshot: the finding, its history and comments as of the same moment.
       const view = await db
         .transaction()
         .setIsolationLevel('repeatable read')
         .execute(async (tx) => {
           const row = await findFinding(tx, req.id);
-          if (!row) throw new VitrineError('not_found', `finding ${req.id} not found`);
+          if (!row) throw notFound('finding', [req.id]);
           return {
             row,
             history: await findingHistory(tx, req.id),

@@ -165,11 +165,11 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(again).toMatchObject({ code: 16, rawMessage: 'proof of possession was replayed' });
   });
 
-  it('check 7: scope must cover the artifact and action (PERMISSION_DENIED); lists are filtered', async () => {
+  it('check 7: scope must cover the artifact (NOT_FOUND to a partner) and action (PERMISSION_DENIED); lists are filtered', async () => {
     const updatesOnly = clientOf(
       await partner({ scope: { kinds: ['update'], actions: ['read'] } }),
     );
-    expect(await grpcCodeOf(read(updatesOnly))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(read(updatesOnly))).toBe('NotFound');
     expect(await grpcCodeOf(updatesOnly.getArtifact({ id: update }))).toBe('OK');
     const listed = await updatesOnly.listArtifacts({});
     expect(listed.artifacts.map((a) => a.id)).toEqual([update]);
@@ -180,7 +180,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     const byPrefix = await updatesOnly.listArtifacts({ idPrefix: update.slice(0, 8) });
     expect(byPrefix.artifacts.map((a) => a.id)).toEqual([update]);
     expect((await updatesOnly.listFindings({})).findings).toEqual([]);
-    expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('NotFound');
     const reader = clientOf(await partner({ scope: { actions: ['read'] } }));
     expect((await reader.listFindings({})).findings.map((f) => f.id)).toContain(finding);
     expect(await grpcCodeOf(reader.addComment({ findingId: finding, text: 'x' }))).toBe(
@@ -238,14 +238,12 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     });
     await read(clientOf(caller)).catch(() => undefined);
     await clientOf(caller).getArtifact({ id: update });
-    const wrong = await partner({ partner: 'initech', audience: ['us'] });
-    await read(clientOf(wrong)).catch(() => undefined);
     const uses = (await accessUses(t)).filter((u) => u.use.principal === 'partner:initech');
     expect(uses.map((u) => [u.use.outcome, u.use.refusalCode, u.use.artifactId])).toEqual([
-      [AccessOutcome.REFUSED, 7, source],
+      [AccessOutcome.REFUSED, 5, source],
       [AccessOutcome.ALLOWED, 0, update],
-      [AccessOutcome.REFUSED, 7, ''],
     ]);
+    expect(uses[0]?.use.refusalReason).toBe(`credential does not allow read on artifact ${source}`);
     expect(uses[0]?.use).toMatchObject({
       credentialId: caller.id,
       method: '/vitrine.registry.v1.RegistryService/GetArtifact',
@@ -253,6 +251,59 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     expect(uses[0]?.residency).toEqual(['EU']);
     // Operator calls and calls nobody can be attributed to are not recorded.
     expect((await accessUses(t)).every((u) => u.use.principal.startsWith('partner:'))).toBe(true);
+  });
+
+  it('records nothing for calls refused before the proof of possession verified', async () => {
+    const victim = await partner({ partner: 'victim' });
+    const copied: Interceptor = (next) => (req) => {
+      req.header.set(CREDENTIAL_HEADER, `Bearer ${victim.credential}`);
+      return next(req);
+    };
+    const withoutKey = createGrpcClient(RegistryService, t.registry.url, {
+      interceptors: [copied],
+    });
+    const withWrongKey = clientOf({ ...victim, key: await generateSigningKeyPair() });
+    const now = Date.now();
+    const expired = await partner({
+      partner: 'victim',
+      notBefore: new Date(now - 2 * HOUR),
+      expiresAt: new Date(now - HOUR),
+    });
+    const elsewhere = await partner({ partner: 'victim', audience: ['us'] });
+    const revoked = await partner({ partner: 'victim' });
+    await t.trust.revoke(revoked.id);
+    await refusedSoon(() => read(clientOf(revoked)));
+    const victimUses = () => countUses(t, 'partner:victim');
+    const before = await victimUses();
+    const refusals = [];
+    for (let i = 0; i < 5; i++) {
+      refusals.push(await grpcCodeOf(read(withoutKey)));
+      refusals.push(await grpcCodeOf(read(withWrongKey)));
+      refusals.push(await grpcCodeOf(read(clientOf(expired))));
+      refusals.push(await grpcCodeOf(read(clientOf(revoked))));
+      refusals.push(await grpcCodeOf(read(clientOf(elsewhere))));
+    }
+    expect(new Set(refusals)).toEqual(new Set(['Unauthenticated', 'PermissionDenied']));
+    expect(await victimUses()).toBe(before);
+    // The key's holder is still recorded.
+    expect(await grpcCodeOf(read(clientOf(victim)))).toBe('OK');
+    expect(await victimUses()).toBe(before + 1);
+  });
+
+  it('refuses a credential already verified once its token key leaves the trust snapshot', async () => {
+    const spare = await generateSigningKeyPair();
+    const signer = { key: spare, keyId: await keyIdOf(spare.publicKey) };
+    const caller = await partner({ signer });
+    await t.trust.setKeys([t.trust.tokenSigner.key, spare]);
+    await allowedSoon(() => read(clientOf(caller)));
+    expect(await grpcCodeOf(read(clientOf(caller)))).toBe('OK');
+    await t.trust.setKeys([t.trust.tokenSigner.key]);
+    await refusedSoon(() => read(clientOf(caller)));
+    const refusal = await read(clientOf(caller)).catch((e) => ConnectError.from(e));
+    expect(refusal).toMatchObject({
+      code: 16,
+      rawMessage: 'credential is signed by an unknown key',
+    });
   });
 
   it('verifies offline after a restart with the access service down, revocations included', async () => {
@@ -308,6 +359,11 @@ async function refusedSoon(call: () => Promise<unknown>): Promise<void> {
     if (Date.now() > deadline) throw new Error(`still ${code} 5 s after the revocation`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** How many AccessUsed events name `principal`. */
+async function countUses(t: TestRegistry, principal: string): Promise<number> {
+  return (await accessUses(t)).filter((u) => u.use.principal === principal).length;
 }
 
 /** Every AccessUsed event in the registry's log, in order, with its residency. */

@@ -11,10 +11,17 @@ export interface GrantedArtifact {
   readonly residency: readonly string[];
 }
 
-/** A refusal because the credential's scope does not cover the call: PERMISSION_DENIED. */
+/**
+ * A refusal because the credential's scope does not cover the call: PERMISSION_DENIED, or,
+ * for an artifact or finding a partner's scope hides, the very NOT_FOUND a missing one gets.
+ * `reason` keeps the precise cause for the log and the AccessUsed record.
+ */
 export class ScopeRefusal extends VitrineError {
-  constructor(message: string) {
-    super('permission_denied', message);
+  readonly reason: string;
+
+  constructor(message: string, hidden?: VitrineError) {
+    super(hidden?.code ?? 'permission_denied', hidden?.message ?? message);
+    this.reason = message;
   }
 }
 
@@ -48,15 +55,30 @@ export class AccessGrant {
 
   /**
    * Refuses unless the scope covers `action` on every artifact (a finding is covered when
-   * all its artifacts are). Artifacts this center does not hold are passed as undefined
-   * facts: a scope that narrows by kind or product does not cover them.
+   * all its artifacts are). Artifacts this center does not hold are passed with empty facts:
+   * a scope that narrows by kind or product does not cover them. A partner is refused with
+   * `hidden(outside)`, the NOT_FOUND it would get had those artifacts not existed; an
+   * operator with the precise PERMISSION_DENIED.
    */
-  require(action: Action, artifacts: readonly GrantedArtifact[], about: Partial<CallSubject>) {
+  require(
+    action: Action,
+    artifacts: readonly GrantedArtifact[],
+    about: Partial<CallSubject>,
+    hidden: (outside: readonly GrantedArtifact[]) => VitrineError,
+  ): void {
     Object.assign(this.subject, about);
-    const outside = artifacts.find((a) => !scopeCovers(this.scope, a, action));
-    if (outside) {
-      throw new ScopeRefusal(`credential does not allow ${action} on artifact ${outside.id}`);
-    }
+    const outside = artifacts.filter((a) => !this.covers(action, a));
+    if (outside.length === 0) return;
+    const reason = `credential does not allow ${action} on artifact ${outside.map((a) => a.id).join(', ')}`;
+    throw new ScopeRefusal(
+      reason,
+      this.principal.startsWith('partner:') ? hidden(outside) : undefined,
+    );
+  }
+
+  /** True when the scope covers `action` on the artifact. */
+  covers(action: Action, artifact: GrantedArtifact): boolean {
+    return scopeCovers(this.scope, artifact, action);
   }
 
   /** What a listing may show for `action`: undefined when the scope narrows nothing. */

@@ -19,7 +19,8 @@ import { callerKey } from '../service.js';
 import { AccessGrant, grantKey, ScopeRefusal } from './access-grant.js';
 import { accessMetrics } from './access-metrics.js';
 import type { AccessRecorder } from './access-recorder.js';
-import { type Attribution, attributionOf, attributionOfRefused } from './credential-attribution.js';
+import { type Attribution, attributionOf } from './credential-attribution.js';
+import type { CredentialCache } from './credential-cache.js';
 import { METHOD_ACTIONS, type MethodAction } from './method-actions.js';
 import type { TrustState } from './trust-state.js';
 
@@ -31,6 +32,8 @@ export interface AccessChecks {
   readonly trust: TrustState;
   readonly replays: ReplayGuard;
   readonly recorder: AccessRecorder;
+  /** Credentials already verified; check 1 is skipped for a token found here. */
+  readonly credentials: CredentialCache;
   readonly logger: Logger;
   /** Clock skew tolerated on a credential's `nbf`/`exp`, in seconds. */
   readonly skewSeconds: number;
@@ -45,25 +48,31 @@ export interface AccessChecks {
  * method and request (a stream's first message), made for this center, fresh, not replayed
  * at any process of this center (UNAUTHENTICATED; docs/proof-of-possession.md); then (7) the
  * action — publishing needs an operator credential with the `operator` role, everything
- * else the scope's action, checked against the artifacts by the handler (PERMISSION_DENIED). Every partner call whose
- * credential signature verified is recorded as an AccessUsed event, allowed or refused.
+ * else the scope's action, checked against the artifacts by the handler (PERMISSION_DENIED;
+ * to a partner, an artifact or finding its scope hides answers NOT_FOUND like a missing
+ * one). A partner call is recorded as an AccessUsed event, allowed or refused, only once its
+ * credential and its proof of possession have verified: only then did the holder of the key
+ * make it. A call refused before that is logged and counted under the principal its
+ * credential claims, never recorded in the signed log, so a copied token without its key
+ * cannot write events in its holder's name.
  */
 export function accessInterceptor(checks: AccessChecks): Interceptor {
   return (next) => async (req) => {
     if (req.service.typeName !== RegistryService.typeName) return next(req);
     const token = credentialOf(req.header);
+    let claimed: Attribution | undefined;
     let who: Attribution | undefined;
     let grant: AccessGrant;
     let call: Call;
     try {
       const credential = await verifiedCredential(token, checks);
-      who = attributionOf(credential);
+      claimed = attributionOf(credential);
       call = await checkCredential(req, token as string, credential, checks);
+      who = claimed;
       grant = new AccessGrant(who.principal, credential.scope);
       checkAction(actionOf(req), credential, grant);
     } catch (err) {
-      who ??= token ? attributionOfRefused(err, token) : undefined;
-      await recordOutcome(checks, req, who, undefined, err);
+      await recordOutcome(checks, req, who ?? claimed, who !== undefined, undefined, err);
       throw err;
     }
     req.contextValues.set(grantKey, grant);
@@ -83,7 +92,10 @@ export async function authenticateCall(req: Call, checks: AccessChecks): Promise
   return credential;
 }
 
-/** Checks 1 and 2: signature under a known token key, then the validity window. */
+/**
+ * Checks 1 and 2: signature under a known token key, then the validity window. A token
+ * verified before under the trust snapshot in force needs only the window checked again.
+ */
 async function verifiedCredential(token: string | undefined, checks: AccessChecks) {
   if (!token) {
     throw new VitrineError(
@@ -92,7 +104,13 @@ async function verifiedCredential(token: string | undefined, checks: AccessCheck
     );
   }
   const now = new Date((checks.now ?? Date.now)());
-  return readCredential(token, checks.trust.keyring, { now, skewSeconds: checks.skewSeconds });
+  const version = checks.trust.version;
+  const cached = checks.credentials.get(token, version, now);
+  if (cached) return cached;
+  const { keyring } = checks.trust;
+  const credential = await readCredential(token, keyring, { now, skewSeconds: checks.skewSeconds });
+  checks.credentials.set(token, version, credential);
+  return credential;
 }
 
 /**
@@ -159,11 +177,11 @@ async function recordedCall<T extends { stream: boolean; message: unknown }>(
   try {
     res = await handle();
   } catch (err) {
-    await recordOutcome(checks, req, who, grant, err);
+    await recordOutcome(checks, req, who, true, grant, err);
     throw err;
   }
   if (!res.stream) {
-    await recordOutcome(checks, req, who, grant);
+    await recordOutcome(checks, req, who, true, grant);
     return res;
   }
   const messages = res.message as AsyncIterable<unknown>;
@@ -175,21 +193,24 @@ async function recordedCall<T extends { stream: boolean; message: unknown }>(
       failure = err;
       throw err;
     } finally {
-      await recordOutcome(checks, req, who, grant, failure);
+      await recordOutcome(checks, req, who, true, grant, failure);
     }
   }
   return { ...res, message: recorded() };
 }
 
 /**
- * Counts the call and, for a partner, appends its AccessUsed event. A refusal is an access
- * check's error (or the handler's ScopeRefusal); any other failure happened after access was
- * allowed. Calls that cannot be attributed are logged and counted only.
+ * Counts the call and, for a partner whose proof of possession verified (`proven`), appends
+ * its AccessUsed event. A refusal is an access check's error (or the handler's
+ * ScopeRefusal); any other failure happened after access was allowed. Other calls are
+ * logged and counted only, under the principal their credential claims if its signature
+ * verified.
  */
 async function recordOutcome(
   checks: AccessChecks,
   req: Call,
   who: Attribution | undefined,
+  proven: boolean,
   grant: AccessGrant | undefined,
   failure?: unknown,
 ): Promise<void> {
@@ -199,14 +220,17 @@ async function recordOutcome(
   accessMetrics.calls.add(1, {
     outcome: refusal ? 'refused' : 'allowed',
     code,
-    attributed: who !== undefined,
+    attributed: proven,
   });
   if (refusal) {
-    const reason = isVitrineError(refusal) ? refusal.message : 'internal error';
-    const level = who ? 'info' : 'warn';
-    checks.logger[level]({ method, principal: who?.principal, code, reason }, 'call refused');
+    const reason = reasonOf(refusal) || 'internal error';
+    const principal = who?.principal;
+    const fields = proven
+      ? { method, principal, code, reason }
+      : { method, claimed: principal, code, reason };
+    checks.logger[proven ? 'info' : 'warn'](fields, 'call refused');
   }
-  if (!who?.partner) return;
+  if (!proven || !who?.partner) return;
   const subject = grant?.subject ?? { artifactId: '', findingId: '', residency: [] };
   await checks.recorder.record({
     use: {
@@ -217,8 +241,14 @@ async function recordOutcome(
       findingId: subject.findingId,
       outcome: refusal ? AccessOutcome.REFUSED : AccessOutcome.ALLOWED,
       refusalCode: code,
-      refusalReason: isVitrineError(refusal) ? refusal.message : '',
+      refusalReason: reasonOf(refusal),
     },
     residency: subject.residency,
   });
+}
+
+/** The precise reason of a refusal, for the log and AccessUsed (a hidden one's real cause). */
+function reasonOf(refusal: unknown): string {
+  if (refusal instanceof ScopeRefusal) return refusal.reason;
+  return isVitrineError(refusal) ? refusal.message : '';
 }

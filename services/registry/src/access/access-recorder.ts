@@ -20,9 +20,10 @@ const MAX_BATCH = 256;
 
 /**
  * Appends AccessUsed events with group commit: calls that finish while a batch is being
- * committed wait for the next one, which appends all of them in one transaction. Under load
- * a transaction carries many records, so recording costs a fraction of a commit per call;
- * each call still waits until its own record is durable.
+ * committed, or while its transaction waits for a connection or the log head, join the next
+ * one, which appends all of them in one transaction. Under load a transaction carries many
+ * records, so recording costs a fraction of a commit per call; each call still waits until
+ * its own record is durable.
  */
 export class AccessRecorder {
   readonly #pending: Pending[] = [];
@@ -47,22 +48,37 @@ export class AccessRecorder {
   }
 
   async #drain(): Promise<void> {
-    // Let the calls of this turn of the event loop join the first batch.
-    await Promise.resolve();
+    // Let the calls handled in this turn of the event loop join the first batch: on PGlite
+    // a whole call, its read and a commit can run without yielding to I/O, so waiting a
+    // microtask only would commit every record alone.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, MAX_BATCH);
+      let batch: Pending[] = [];
       try {
-        const events = batch.map((entry) => ({
-          actor: entry.use.principal,
-          change: { case: 'accessUsed' as const, value: create(AccessUsedSchema, entry.use) },
-          residency: entry.residency,
-        }));
-        await this.log.transact(this.db, (tx) => this.log.appendAll(tx, events));
+        // The batch is taken once the log head is locked, not before: the wait for the
+        // connection (PGlite has one) and for the lock is where calls pile up to join it.
+        await this.log.transact(this.db, (tx) =>
+          this.log.appendAll(tx, () => {
+            batch = this.#pending.splice(0, MAX_BATCH);
+            return batch.map(eventOf);
+          }),
+        );
         for (const entry of batch) entry.resolve();
       } catch (err) {
+        // A transaction that failed to start took no batch: fail the oldest waiting calls.
+        if (batch.length === 0) batch = this.#pending.splice(0, MAX_BATCH);
         for (const entry of batch) entry.reject(err);
       }
     }
     this.#draining = undefined;
   }
+}
+
+/** The AccessUsed event of one recorded call. */
+function eventOf(entry: AccessUse) {
+  return {
+    actor: entry.use.principal,
+    change: { case: 'accessUsed' as const, value: create(AccessUsedSchema, entry.use) },
+    residency: entry.residency,
+  };
 }

@@ -11,6 +11,7 @@ import type { RegistryDatabase } from '../schema.js';
 import { AccessGrant, grantKey } from './access-grant.js';
 import { accessInterceptor } from './access-interceptor.js';
 import { AccessRecorder } from './access-recorder.js';
+import { CredentialCache } from './credential-cache.js';
 import { operatorInterceptor } from './operator-interceptor.js';
 import { ProofNonces } from './proof-nonces.js';
 import { TrustFile } from './trust-file.js';
@@ -94,6 +95,7 @@ export async function openCenterAccess(
     trust,
     replays,
     recorder,
+    credentials: new CredentialCache(config.access.skewSeconds),
     logger,
     skewSeconds: config.access.skewSeconds,
   };
