@@ -1,15 +1,18 @@
+import { callAuthInterceptor } from '@vitrine/credentials';
 import { LogService } from '@vitrine/proto/log';
 import { createGrpcClient } from '@vitrine/rpc';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { resolveTarget } from './endpoints.js';
 import { writeResult } from './output.js';
+import { centerAuth, proofCenterOf } from './registry-auth.js';
 import { explainRpcError } from './rpc-errors.js';
 import { runCommand } from './run-command.js';
 import { addTargetOptions, type TargetOptions } from './target-options.js';
 
 interface EvidenceOptions extends TargetOptions {
   readonly origin?: string;
+  readonly profile?: string;
 }
 
 /** `vitrine log …`: a center's transparency log, and what it found wrong with its peers'. */
@@ -24,7 +27,8 @@ export const logCommands: CommandGroup = (program, io) => {
       `
 Examples:
   $ vitrine log checkpoint --center europe
-  $ vitrine log evidence --center us --json`,
+  $ vitrine log evidence --center us --json
+  $ vitrine log resume --center us --origin europe`,
     );
   const checkpoint = log
     .command('checkpoint')
@@ -58,7 +62,43 @@ Example:
     .action((options: EvidenceOptions) =>
       runCommand(io, options.json === true, () => printEvidence(io, options)),
     );
+  const resume = log
+    .command('resume')
+    .description(
+      'take a peer’s events again at a center that found its log forked: an operator’s decision, recorded beside the evidence (which stays)',
+    )
+    .requiredOption('--origin <center>', 'the peer whose events to take again');
+  addTargetOptions(resume, 'write')
+    .addHelpText(
+      'after',
+      `
+Read the evidence first (vitrine log evidence) and settle with the peer's operators which
+history is true: resuming takes that peer's events as they come from then on.
+Example:
+  $ vitrine log resume --center us --origin europe`,
+    )
+    .action((options: EvidenceOptions) =>
+      runCommand(io, options.json === true, () => resumeOrigin(io, options)),
+    );
 };
+
+async function resumeOrigin(io: CliIo, options: EvidenceOptions): Promise<void> {
+  const target = await resolveTarget(options, 'write', io.env, io.cwd);
+  const origin = options.origin ?? '';
+  const res = await (async () => {
+    const auth = await centerAuth(options, io.env, io.cwd);
+    const interceptors = auth ? [callAuthInterceptor(auth, proofCenterOf(target))] : [];
+    return createGrpcClient(LogService, target.url, { interceptors }).resumeOrigin({ origin });
+  })().catch((err: unknown) => {
+    throw explainRpcError(err, target);
+  });
+  writeResult(io, options.json === true, {
+    json: () => ({ center: target.label, origin, evidenceResumed: res.evidenceResumed }),
+    human: () => [
+      `${target.label} takes ${origin}'s events again (${res.evidenceResumed} evidence marked resumed)`,
+    ],
+  });
+}
 
 async function printCheckpoint(io: CliIo, options: TargetOptions): Promise<void> {
   const target = await resolveTarget(options, 'read', io.env, io.cwd);
@@ -89,6 +129,9 @@ async function printEvidence(io: CliIo, options: EvidenceOptions): Promise<void>
     kind: e.kind,
     message: e.message,
     observedAt: new Date(Number(e.observedAtMs)).toISOString(),
+    ...(e.resumedAtMs > 0n
+      ? { resumedAt: new Date(Number(e.resumedAtMs)).toISOString(), resumedBy: e.resumedBy }
+      : {}),
     checkpoint: e.checkpoint,
     ...(e.otherCheckpoint ? { otherCheckpoint: e.otherCheckpoint } : {}),
   }));
@@ -98,7 +141,7 @@ async function printEvidence(io: CliIo, options: EvidenceOptions): Promise<void>
       evidence.length === 0
         ? [`${target.label} holds no evidence against its peers' logs`]
         : evidence.flatMap((e) => [
-            `${e.observedAt}  ${e.kind} in ${e.origin}'s log: ${e.message}`,
+            `${e.observedAt}  ${e.kind} in ${e.origin}'s log: ${e.message}${e.resumedAt ? ` (resumed ${e.resumedAt} by ${e.resumedBy})` : ' (its events are refused)'}`,
             ...indent(e.checkpoint),
             ...(e.otherCheckpoint ? ['  contradicts:', ...indent(e.otherCheckpoint)] : []),
           ]),

@@ -18,6 +18,7 @@ import {
 } from './event-placement.js';
 import { RecentEvents } from './recent-events.js';
 import type { RegistryDatabase } from './schema.js';
+import type { ForkedOrigins } from './transparency/forked-origins.js';
 import {
   type ApplicableEvent,
   applyReleased,
@@ -80,6 +81,7 @@ export class EventIngest {
     private readonly center: CenterIdentity,
     private readonly originKey: (origin: string) => Uint8Array | undefined,
     private readonly arrivals: ArtifactArrivals,
+    private readonly forked: ForkedOrigins,
   ) {}
 
   /**
@@ -87,7 +89,8 @@ export class EventIngest {
    * origin's key — its own signature, or the hash chain to a later event of the batch whose
    * signature is checked, so a run of one origin's events costs one check (openEvents); a
    * byte-identical copy of an event held here is not checked again — and body matching the
-   * signed digest; body only where its residency allows this center (a header alone is
+   * signed digest; origin not found forked by this center's witness (FAILED_PRECONDITION
+   * until an operator resumes it); body only where its residency allows this center (a header alone is
    * taken where it does too: a peer outside the residency cannot send the body, which is then
    * awaited from one that can); next in its origin's sequence and hash chain (an event
    * already held must be the very same one — anything else is equivocation — and a copy
@@ -127,11 +130,13 @@ export class EventIngest {
       held: held[i],
     }));
     const { opened: sealed, refusal: openRefusal } = await openEvents(received, this.originKey);
+    const forked = await this.forked.current();
     const opened: Opened[] = [];
     let refusal: { error: unknown } | undefined =
       openRefusal === undefined ? undefined : { error: openRefusal };
     for (const [i, event] of sealed.entries()) {
       try {
+        assertNotForked(event, forked);
         this.#assertResidency(event);
       } catch (error) {
         refusal = { error };
@@ -313,4 +318,14 @@ function positionOf(headerBytes: Uint8Array): { origin: string; seq: bigint } | 
 async function headHints(db: Db): Promise<Map<string, bigint>> {
   const rows = await db.selectFrom('log_heads').select(['origin', 'seq']).execute();
   return new Map(rows.map((row) => [row.origin, row.seq]));
+}
+
+/** An origin whose log was found forked sends nothing more until an operator resumes it. */
+function assertNotForked(event: SealedEvent, forked: ReadonlySet<string>): void {
+  const { origin, seq } = event.header;
+  if (!forked.has(origin)) return;
+  throw new VitrineError(
+    'failed_precondition',
+    `event ${origin}/${seq} refused: ${origin}'s transparency log was found forked (vitrine log evidence); an operator resumes it with vitrine log resume`,
+  );
 }

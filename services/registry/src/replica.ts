@@ -9,6 +9,7 @@ import type { CenterIdentity, EventLog } from './event-log.js';
 import type { LogChanges } from './log-changes.js';
 import type { RegistryDatabase } from './schema.js';
 import { stateDigest } from './state-digest.js';
+import { ForkedOrigins } from './transparency/forked-origins.js';
 import { type PendingBody, pendingBodies, unappliedCounts } from './unapplied-events.js';
 
 /** origin center id → highest contiguous sequence held. */
@@ -44,8 +45,10 @@ export class Replica {
     center: CenterIdentity,
     originKey: (origin: string) => Uint8Array | undefined,
     arrivals: ArtifactArrivals = new ArtifactArrivals(),
+    /** Origins whose logs were found forked: their events are refused. */
+    readonly forked: ForkedOrigins = new ForkedOrigins(db),
   ) {
-    this.#ingest = new EventIngest(db, log, center, originKey, arrivals);
+    this.#ingest = new EventIngest(db, log, center, originKey, arrivals, forked);
   }
 
   /** Takes events from peers, many per transaction. */

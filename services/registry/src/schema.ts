@@ -158,7 +158,8 @@ export interface LogNodeTable {
 
 /**
  * Evidence that an origin's log was forked or rolled back: what was seen (a checkpoint the
- * origin signed) and, where there is one, the signed statement it contradicts.
+ * origin signed) and, where there is one, the signed statement it contradicts. While any is
+ * not resumed, the origin's events are refused.
  */
 export interface LogEvidenceTable {
   id: Generated<bigint>;
@@ -168,6 +169,9 @@ export interface LogEvidenceTable {
   note: string;
   other_note: string | null;
   observed_at: ColumnType<Date, Date | undefined, never>;
+  /** When an operator resumed taking the origin's events despite it, and who. */
+  resumed_at: Date | null;
+  resumed_by: string | null;
 }
 
 /** A signed checkpoint (C2SP tlog-checkpoint in a signed note) of an origin's log. */

@@ -18,7 +18,7 @@ import { registryService } from './service.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import { CheckpointWitness } from './transparency/checkpoint-witness.js';
 import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
-import { logService } from './transparency/log-service.js';
+import { logService, resumeGuard } from './transparency/log-service.js';
 
 /** Everything a registry server runs on, opened by `startRegistry`. */
 export interface RegistryParts {
@@ -69,6 +69,7 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     db,
     config.federation,
     parts.originKey ?? (() => undefined),
+    replica.forked,
   );
   const onLogError = (err: unknown) => logger.error({ err }, 'log resource not served');
   const server = await startServer({
@@ -76,12 +77,12 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     port: config.listen.port,
     routes: (router) => {
       router.service(RegistryService, registryService(db, artifacts, findings));
-      router.service(LogService, logService(db, center.id, checkpoints, witness));
+      router.service(LogService, logService(db, center.id, checkpoints, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],
     healthServices: [RegistryService.typeName, LogService.typeName],
     logger,
-    interceptors: [access.interceptor],
+    interceptors: [access.interceptor, resumeGuard(access.operators)],
     readMaxBytes: config.maxMessageBytes,
     httpResources: [
       { prefix: LOG_PREFIX, handle: logResources(db, center.id, checkpoints, onLogError) },

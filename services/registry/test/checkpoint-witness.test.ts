@@ -79,7 +79,12 @@ describe.each(testBackends())('a center witnessing a peer’s log on $name', (ba
         throw err;
       },
     });
-    witness = new CheckpointWitness(us.database.db, FEDERATION, (origin) => keys.get(origin));
+    witness = new CheckpointWitness(
+      us.database.db,
+      FEDERATION,
+      (origin) => keys.get(origin),
+      us.replica.forked,
+    );
   });
   afterAll(async () => {
     await eu?.cleanup();
@@ -163,5 +168,29 @@ describe.each(testBackends())('a center witnessing a peer’s log on $name', (ba
       code: 'failed_precondition',
     });
     expect(await witness.evidence()).toHaveLength(4);
+  });
+
+  it('refuses the events of an origin found forked until an operator resumes it', async () => {
+    await append(2);
+    const stop = new AbortController();
+    const feed = eu.replica.feed(us, await us.replica.versionVector(), stop.signal);
+    const timer = setTimeout(() => stop.abort(), 300);
+    const got: SignedEvent[] = [];
+    for await (const event of feed) got.push(event);
+    clearTimeout(timer);
+    expect(got).toHaveLength(2);
+    const refused = await us.replica.ingestAll(got);
+    expect(refused.refusal).toMatchObject({ code: 'failed_precondition' });
+    expect(String((refused.refusal as Error).message)).toMatch(
+      /europe's transparency log was found forked/,
+    );
+    expect(await us.replica.forked.resume('europe', 'operator:sam')).toBe(4);
+    expect(
+      (await witness.evidence()).every((e) => e.resumedBy === 'operator:sam' && e.resumedAt),
+    ).toBe(true);
+    expect((await us.replica.ingestAll(got)).refusal).toBeUndefined();
+    await expect(us.replica.forked.resume('europe', 'operator:sam')).rejects.toMatchObject({
+      code: 'failed_precondition',
+    });
   });
 });

@@ -146,4 +146,15 @@ describe.each(testBackends())('a center serves its log as tlog-tiles on $name', 
     ];
     for (const call of refusals) expect(await grpcCodeOf(call())).toBe('InvalidArgument');
   });
+
+  it('resumes a peer for operators only', async () => {
+    const anonymous = createGrpcClient(LogService, t.registry.url);
+    expect(await grpcCodeOf(anonymous.resumeOrigin({ origin: 'asia' }))).toBe('Unauthenticated');
+    const operator = createGrpcClient(LogService, t.registry.url, {
+      interceptors: [t.trust.operatorAuth('europe')],
+    });
+    expect(await grpcCodeOf(operator.resumeOrigin({ origin: '' }))).toBe('InvalidArgument');
+    expect(await grpcCodeOf(operator.resumeOrigin({ origin: 'asia' }))).toBe('FailedPrecondition');
+    expect((await anonymous.listEvidence({})).evidence).toEqual([]);
+  });
 });

@@ -1,6 +1,9 @@
-import type { Interceptor } from '@connectrpc/connect';
+import { createContextKey, type Interceptor } from '@connectrpc/connect';
 import { VitrineError } from '@vitrine/errors';
 import { type AccessChecks, authenticateCall } from './access-interceptor.js';
+
+/** The operator a call was admitted as (`operator:<name>`), for handlers that record it. */
+export const operatorKey = createContextKey<string>('', { description: 'admitted operator' });
 
 /**
  * Admits only operators, checked as the registry checks publishing: the credential's
@@ -20,6 +23,7 @@ export function operatorInterceptor(checks: AccessChecks): Interceptor {
         'this call needs an operator credential with role operator',
       );
     }
+    req.contextValues.set(operatorKey, `operator:${credential.subject.id}`);
     return next(req);
   };
 }

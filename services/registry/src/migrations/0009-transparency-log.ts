@@ -37,6 +37,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('note', 'text', (c) => c.notNull())
     .addColumn('other_note', 'text')
     .addColumn('observed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('resumed_at', 'timestamptz')
+    .addColumn('resumed_by', 'text')
     .execute();
   await appendStoredEvents(db as Kysely<RegistryDatabase>);
 }

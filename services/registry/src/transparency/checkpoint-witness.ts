@@ -11,6 +11,7 @@ import {
 } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
 import type { LogEvidenceTable, RegistryDatabase } from '../schema.js';
+import type { ForkedOrigins } from './forked-origins.js';
 import { logHashReader } from './log-tree-store.js';
 
 /** Asks the origin for the consistency proof between two sizes of its log. */
@@ -24,6 +25,9 @@ export interface LogEvidence {
   readonly note: string;
   readonly otherNote: string | undefined;
   readonly observedAt: Date;
+  /** When an operator resumed taking the origin's events despite it, and who. */
+  readonly resumedAt?: Date | undefined;
+  readonly resumedBy?: string | undefined;
 }
 
 /** How a checkpoint fared: taken (new or seen before), or the evidence it produced. */
@@ -46,8 +50,8 @@ interface Seen {
  * 3. the events of X this center holds: the root of its own copy of X's tree at that size,
  *    or, if it holds fewer, a consistency proof from its own tree to the checkpoint; and the
  *    last checkpoint seen, by a consistency proof: a mismatch is **inconsistent** history.
- * Evidence keeps both signed statements, and an origin with evidence is forked until an
- * operator resumes it.
+ * Evidence keeps both signed statements, and an origin with evidence is forked — its events
+ * refused — until an operator resumes it.
  */
 export class CheckpointWitness {
   constructor(
@@ -55,6 +59,8 @@ export class CheckpointWitness {
     /** The federation's name: origin lines are `<federation>/<center>`. */
     private readonly federation: string,
     private readonly originKey: (origin: string) => Uint8Array | undefined,
+    /** Where an origin found forked goes, so that its events are refused. */
+    private readonly forked: ForkedOrigins,
   ) {}
 
   /** Checks and keeps a checkpoint of `origin`; `latest` when the origin served it as such. */
@@ -94,6 +100,8 @@ export class CheckpointWitness {
       note: r.note,
       otherNote: r.other_note ?? undefined,
       observedAt: r.observed_at,
+      resumedAt: r.resumed_at ?? undefined,
+      resumedBy: r.resumed_by ?? undefined,
     }));
   }
 
@@ -198,6 +206,7 @@ export class CheckpointWitness {
       })
       .returning('observed_at')
       .executeTakeFirstOrThrow();
+    await this.forked.add(evidence.origin);
     return { ...evidence, observedAt: row.observed_at };
   }
 }

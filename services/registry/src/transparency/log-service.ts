@@ -1,17 +1,20 @@
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { Interceptor, ServiceImpl } from '@connectrpc/connect';
 import { VitrineError } from '@vitrine/errors';
-import type { LogService } from '@vitrine/proto/log';
+import { LogService } from '@vitrine/proto/log';
 import { consistencyProof, inclusionProof } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
+import { operatorKey } from '../access/operator-interceptor.js';
 import type { RegistryDatabase } from '../schema.js';
 import type { CheckpointPublisher, SignedCheckpoint } from './checkpoint-publisher.js';
 import type { CheckpointWitness } from './checkpoint-witness.js';
+import type { ForkedOrigins } from './forked-origins.js';
 import { logLeaf } from './log-leaf.js';
 import { logHashReader } from './log-tree-store.js';
 
 /**
  * The LogService handlers: checkpoints and proofs of the center's own log, read from stored
- * hashes, and the evidence it keeps against its peers' logs. A size of 0 means the latest checkpoint's; a size beyond it is refused, so every
+ * hashes; the evidence it keeps against its peers' logs; and resuming a peer found forked,
+ * for operators only (`resumeGuard`). A size of 0 means the latest checkpoint's; a size beyond it is refused, so every
  * proof is for a size the center has signed.
  */
 export function logService(
@@ -19,6 +22,7 @@ export function logService(
   center: string,
   checkpoints: CheckpointPublisher,
   witness: CheckpointWitness,
+  forked: ForkedOrigins,
 ): ServiceImpl<typeof LogService> {
   const reader = logHashReader(db, center);
   const latest = async (): Promise<SignedCheckpoint> => {
@@ -99,8 +103,17 @@ export function logService(
           checkpoint: e.note,
           otherCheckpoint: e.otherNote ?? '',
           observedAtMs: BigInt(e.observedAt.getTime()),
+          resumedAtMs: BigInt(e.resumedAt?.getTime() ?? 0),
+          resumedBy: e.resumedBy ?? '',
         })),
       };
+    },
+
+    async resumeOrigin(req, context) {
+      if (req.origin === '')
+        throw new VitrineError('invalid_argument', 'name the origin to resume');
+      const by = context.values.get(operatorKey) || 'operator';
+      return { evidenceResumed: await forked.resume(req.origin, by) };
     },
   };
 }
@@ -117,4 +130,16 @@ function leafIndexOf(leaf: { case: 'leafIndex' | 'seq'; value: bigint } | { case
     default:
       throw new VitrineError('invalid_argument', 'unknown leaf selector');
   }
+}
+
+/** Puts ResumeOrigin behind the registry's operator check; every other method stays open. */
+export function resumeGuard(operators: Interceptor): Interceptor {
+  return (next) => {
+    const guarded = operators(next);
+    return (req) =>
+      req.method.parent.typeName === LogService.typeName &&
+      req.method.name === LogService.method.resumeOrigin.name
+        ? guarded(req)
+        : next(req);
+  };
 }

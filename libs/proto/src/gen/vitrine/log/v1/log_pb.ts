@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/log/v1/log.proto.
  */
 export const file_vitrine_log_v1_log: GenFile = /*@__PURE__*/
-  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKCAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMiRQoUTGlzdEV2aWRlbmNlUmVzcG9uc2USLQoIZXZpZGVuY2UYASADKAsyGy52aXRyaW5lLmxvZy52MS5Mb2dFdmlkZW5jZTKfAwoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZRJZCgxMaXN0RXZpZGVuY2USIy52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXF1ZXN0GiQudml0cmluZS5sb2cudjEuTGlzdEV2aWRlbmNlUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKtAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMSFQoNcmVzdW1lZF9hdF9tcxgHIAEoAxISCgpyZXN1bWVkX2J5GAggASgJIkUKFExpc3RFdmlkZW5jZVJlc3BvbnNlEi0KCGV2aWRlbmNlGAEgAygLMhsudml0cmluZS5sb2cudjEuTG9nRXZpZGVuY2UiJQoTUmVzdW1lT3JpZ2luUmVxdWVzdBIOCgZvcmlnaW4YASABKAkiMAoUUmVzdW1lT3JpZ2luUmVzcG9uc2USGAoQZXZpZGVuY2VfcmVzdW1lZBgBIAEoDTL6AwoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZRJZCgxMaXN0RXZpZGVuY2USIy52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXF1ZXN0GiQudml0cmluZS5sb2cudjEuTGlzdEV2aWRlbmNlUmVzcG9uc2USWQoMUmVzdW1lT3JpZ2luEiMudml0cmluZS5sb2cudjEuUmVzdW1lT3JpZ2luUmVxdWVzdBokLnZpdHJpbmUubG9nLnYxLlJlc3VtZU9yaWdpblJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Asks for the latest checkpoint.
@@ -296,6 +296,21 @@ export type LogEvidence = Message<"vitrine.log.v1.LogEvidence"> & {
    * @generated from field: int64 observed_at_ms = 6;
    */
   observedAtMs: bigint;
+
+  /**
+   * When an operator resumed taking the origin's events despite it (0: not yet); while
+   * any evidence against an origin is not resumed, its events are refused.
+   *
+   * @generated from field: int64 resumed_at_ms = 7;
+   */
+  resumedAtMs: bigint;
+
+  /**
+   * Who resumed (operator:<name>), when resumed.
+   *
+   * @generated from field: string resumed_by = 8;
+   */
+  resumedBy: string;
 };
 
 /**
@@ -325,6 +340,48 @@ export type ListEvidenceResponse = Message<"vitrine.log.v1.ListEvidenceResponse"
  */
 export const ListEvidenceResponseSchema: GenMessage<ListEvidenceResponse> = /*@__PURE__*/
   messageDesc(file_vitrine_log_v1_log, 8);
+
+/**
+ * Names the peer whose events to take again.
+ *
+ * @generated from message vitrine.log.v1.ResumeOriginRequest
+ */
+export type ResumeOriginRequest = Message<"vitrine.log.v1.ResumeOriginRequest"> & {
+  /**
+   * The center id of the peer.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+};
+
+/**
+ * Describes the message vitrine.log.v1.ResumeOriginRequest.
+ * Use `create(ResumeOriginRequestSchema)` to create a new message.
+ */
+export const ResumeOriginRequestSchema: GenMessage<ResumeOriginRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 9);
+
+/**
+ * What resuming marked.
+ *
+ * @generated from message vitrine.log.v1.ResumeOriginResponse
+ */
+export type ResumeOriginResponse = Message<"vitrine.log.v1.ResumeOriginResponse"> & {
+  /**
+   * How many pieces of evidence were marked resumed.
+   *
+   * @generated from field: uint32 evidence_resumed = 1;
+   */
+  evidenceResumed: number;
+};
+
+/**
+ * Describes the message vitrine.log.v1.ResumeOriginResponse.
+ * Use `create(ResumeOriginResponseSchema)` to create a new message.
+ */
+export const ResumeOriginResponseSchema: GenMessage<ResumeOriginResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 10);
 
 /**
  * A center's transparency log: an RFC 9162 Merkle tree over the events the center
@@ -377,6 +434,18 @@ export const LogService: GenService<{
     methodKind: "unary";
     input: typeof ListEvidenceRequestSchema;
     output: typeof ListEvidenceResponseSchema;
+  },
+  /**
+   * Takes a peer's events again after evidence against its log: an operator's decision,
+   * recorded beside the evidence, which stays. Needs an operator credential with role
+   * operator, as publishing does.
+   *
+   * @generated from rpc vitrine.log.v1.LogService.ResumeOrigin
+   */
+  resumeOrigin: {
+    methodKind: "unary";
+    input: typeof ResumeOriginRequestSchema;
+    output: typeof ResumeOriginResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_log_v1_log, 0);
