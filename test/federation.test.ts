@@ -330,6 +330,9 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
       ...at('us'),
     ]);
     expect(evidence).toEqual([]);
+    const resumed = await vitrine(['log', 'resume', '--origin', 'europe', ...at('us'), '--json']);
+    expect(resumed.code).toBe(1);
+    expect(JSON.parse(resumed.stdout).error.code).toBe('FAILED_PRECONDITION');
   });
 
   it('stops cleanly on SIGTERM and keeps every artifact and finding across a restart', async () => {
