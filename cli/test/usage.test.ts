@@ -299,7 +299,7 @@ describe('usage errors exit 2 with one line naming the problem', () => {
       await generateSigningKeyPair(),
     );
     const url = 'http://127.0.0.1:1';
-    const args = ['artifact', 'show', 'abc', '--endpoint', url, '--profile', 'reviewer'];
+    const args = ['artifact', 'show', 'abcd', '--endpoint', url, '--profile', 'reviewer'];
     const result = await run(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(

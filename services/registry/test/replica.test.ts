@@ -275,7 +275,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     expect(await us.replica.unapplied()).toEqual({ awaiting: 1n, heldBack: 0n });
     expect(await us.replica.ingest(owed as SignedEvent)).toBe('body-filled');
     expect(await us.replica.unapplied()).toEqual({ awaiting: 0n, heldBack: 0n });
-    const public_ = await findFinding(us.database.db, 'europe-2');
+    const public_ = await findFinding(us.database.db, 'europe-1');
     expect(public_?.comment_count).toBeGreaterThan(0);
   });
 
@@ -298,7 +298,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     );
     await eu.findings.comment(
       'bob',
-      create(AddCommentRequestSchema, { findingId: 'europe-2', text: 'unrestricted, later' }),
+      create(AddCommentRequestSchema, { findingId: 'europe-1', text: 'unrestricted, later' }),
     );
     const vector = await us.replica.versionVector();
     // What a center in APAC forwards: the three EU,US events as headers, the last one whole.
@@ -317,7 +317,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     );
     // Nothing after the first awaited body is applied: the unrestricted comment waits too.
     expect(await us.replica.unapplied()).toEqual({ awaiting: 3n, heldBack: 1n });
-    const before = await findFinding(us.database.db, 'europe-2');
+    const before = await findFinding(us.database.db, 'europe-1');
     // us passes the headers on; it cannot pass on bodies it does not hold.
     const passedOn = await collect(us, vector, { id: 'x', jurisdiction: 'EU' });
     expect(passedOn.slice(0, 3).every((e) => e.body.length === 0)).toBe(true);
@@ -351,7 +351,7 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     expect(await findFinding(us.database.db, f.id)).toEqual(
       await findFinding(eu.database.db, f.id),
     );
-    const after = await findFinding(us.database.db, 'europe-2');
+    const after = await findFinding(us.database.db, 'europe-1');
     expect(after?.comment_count).toBe((before?.comment_count ?? 0) + 1);
     const artifact = await us.database.db
       .selectFrom('artifacts')
