@@ -14,15 +14,19 @@ import { upload } from './artifact-io.js';
 import {
   eventually,
   startTestFederation,
+  syncClientOf,
   type TestCenter,
   type TestFederation,
 } from './federation-harness.js';
 
 const codeOf = grpcCodeOf;
 
-/** A center's GetStatus, as `vitrine sync status` reads it. */
+/** The federation the running suite works on (one backend at a time). */
+let federation: TestFederation;
+
+/** A center's GetStatus, as `vitrine sync status` reads it: signed by an operator. */
 function statusOf(center: TestCenter): Promise<GetStatusResponse> {
-  return createGrpcClient(SyncService, `http://127.0.0.1:${center.syncPort}`).getStatus({});
+  return syncClientOf(federation, center).getStatus({});
 }
 
 /** The status of `center`'s link to `peer`. */
@@ -46,6 +50,7 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
   let asiaFindingId = '';
   beforeAll(async () => {
     f = await startTestFederation(backend);
+    federation = f;
   });
   afterAll(() => f.cleanup());
 
