@@ -67,6 +67,7 @@ function statusJson(status: GetStatusResponse) {
     eventsHeldBack: Number(status.eventsHeldBack),
     convergenceDigest: status.convergenceDigest,
     stateDigest: status.stateDigest,
+    forkedOrigins: status.forkedOrigins,
     peers: status.peers.map((p) => ({
       id: p.centerId,
       connected: p.connected,
@@ -94,6 +95,12 @@ function statusLines(status: GetStatusResponse, url: string): string[] {
       ['bodies pending', bodiesPending(json.bodiesPending, json.eventsHeldBack)],
       ['convergence digest', json.convergenceDigest],
       ['state digest', json.stateDigest],
+      [
+        'forked logs',
+        json.forkedOrigins.length === 0
+          ? 'none'
+          : `${json.forkedOrigins.join(', ')}: events refused (vitrine log evidence)`,
+      ],
     ]),
     '',
     ...formatTable(

@@ -144,6 +144,7 @@ export function syncService(
         convergenceDigest: await replica.convergenceDigest(),
         bodiesPending: unapplied.awaiting,
         eventsHeldBack: unapplied.heldBack,
+        forkedOrigins: [...(await replica.forked.current())].sort(),
         peers: statuses.all().map((p) =>
           create(PeerStatusSchema, {
             centerId: p.id,

@@ -6,6 +6,7 @@ import { Chunker } from '@vitrine/chunks';
 import { generateSigningKeyPair, sha256 } from '@vitrine/crypto';
 import { ArtifactState } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
+import { LogService } from '@vitrine/proto/log';
 import {
   type ChunkBaseSchema,
   ChunksPlaintextSchema,
@@ -16,9 +17,15 @@ import {
 import { MAX_BASE_RUN } from '@vitrine/registry';
 import { createConnectClient, createGrpcClient } from '@vitrine/rpc';
 import { findStoredBytes, grpcCodeOf, testBackends } from '@vitrine/testing';
+import { formatCheckpoint, noteSigner, signNote } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pull, randomContent, upload } from './artifact-io.js';
-import { eventually, startTestFederation, type TestFederation } from './federation-harness.js';
+import {
+  eventually,
+  startTestFederation,
+  syncClientOf,
+  type TestFederation,
+} from './federation-harness.js';
 
 const codeOf = grpcCodeOf;
 
@@ -73,6 +80,35 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       }
     }
     for (const c of [asia, europe, us]) expect(await c.registry.witness.evidence()).toEqual([]);
+  });
+
+  it('reports a peer found forked in GetStatus and refuses its events until an operator resumes it', async () => {
+    const { europe, us } = f.centers;
+    const held = Number((await us.registry.replica.versionVector()).get('europe') ?? 0n);
+    const signer = noteSigner('test/europe', europe.key);
+    const text = formatCheckpoint({
+      origin: signer.name,
+      size: held,
+      root: new Uint8Array(32),
+      extensions: [],
+    });
+    const forged = await signNote(text, [signer]);
+    const status = syncClientOf(f, us);
+    const log = createGrpcClient(LogService, us.registry.url, {
+      interceptors: f.trust ? [f.trust.operatorAuth('us')] : [],
+    });
+    try {
+      // Another root for a size us holds (and may have seen signed): fork or inconsistent.
+      const seen = await us.registry.witness.observe('europe', forged, false, async () => []);
+      expect(seen.outcome).toBe('evidence');
+      expect((await status.getStatus({})).forkedOrigins).toEqual(['europe']);
+      const listed = await log.listEvidence({ origin: 'europe' });
+      expect(listed.evidence.map((e) => e.checkpoint)).toEqual([forged]);
+    } finally {
+      expect((await log.resumeOrigin({ origin: 'europe' })).evidenceResumed).toBe(1);
+    }
+    expect((await status.getStatus({})).forkedOrigins).toEqual([]);
+    expect((await log.listEvidence({})).evidence[0]?.resumedAtMs).toBeGreaterThan(0n);
   });
 
   it('replicates artifact bytes, verified, until the artifact is available everywhere', async () => {

@@ -1,3 +1,4 @@
+import { metrics } from '@opentelemetry/api';
 import { bytesEqual } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import {
@@ -13,6 +14,12 @@ import type { Kysely } from 'kysely';
 import type { LogEvidenceTable, RegistryDatabase } from '../schema.js';
 import type { ForkedOrigins } from './forked-origins.js';
 import { logHashReader } from './log-tree-store.js';
+
+const logEvidenceFound = metrics
+  .getMeter('vitrine-registry')
+  .createCounter('vitrine.registry.log_evidence', {
+    description: 'evidence kept that a peer’s transparency log forked, went back or disagrees',
+  });
 
 /** Asks the origin for the consistency proof between two sizes of its log. */
 export type ConsistencyProver = (oldSize: number, newSize: number) => Promise<Uint8Array[]>;
@@ -207,6 +214,7 @@ export class CheckpointWitness {
       .returning('observed_at')
       .executeTakeFirstOrThrow();
     await this.forked.add(evidence.origin);
+    logEvidenceFound.add(1, { origin: evidence.origin, kind: evidence.kind });
     return { ...evidence, observedAt: row.observed_at };
   }
 }
