@@ -29,6 +29,16 @@ export const SERVICE_NODE_FLAGS: readonly string[] = [
   ...RELEASE_MEMORY_NODE_FLAGS,
 ];
 
+/**
+ * Node flags `vitrine dev` adds for its services, which trade speed of WebAssembly code for
+ * memory. With `--liftoff-only` V8 compiles WebAssembly once, with its baseline compiler,
+ * and never recompiles hot functions with its optimising one: an idle center on PGlite held
+ * about 60 MiB less (bench/dev-footprint.ts), and starting and running PGlite's queries was
+ * no slower; libsodium's Ed25519 (signing and verifying events) runs about half as fast.
+ * Benchmarks and `vitrine serve` keep the optimising compiler.
+ */
+export const DEV_SERVICE_NODE_FLAGS: readonly string[] = ['--liftoff-only'];
+
 /** How long a service may take to start (first start creates its embedded database). */
 const READY_TIMEOUT_MS = 180_000;
 /** How long a service gets to stop after SIGTERM before it is killed. */

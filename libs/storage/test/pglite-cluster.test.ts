@@ -1,0 +1,85 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '@vitrine/testing';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import {
+  createPGliteClusters,
+  isPGliteCluster,
+  openDatabase,
+  PGLITE_SETTINGS,
+} from '../src/index.js';
+
+describe('createPGliteClusters', () => {
+  it('initialises every missing or empty folder, leaving nothing else behind', async () => {
+    const dir = await tempDir('vitrine-cluster-');
+    try {
+      const missing = join(dir.path, 'a', 'db');
+      const empty = join(dir.path, 'b', 'db');
+      await mkdir(empty, { recursive: true });
+      await createPGliteClusters([missing, empty]);
+
+      expect(await isPGliteCluster(missing)).toBe(true);
+      expect(await isPGliteCluster(empty)).toBe(true);
+      expect(await readdir(join(dir.path, 'a'))).toEqual(['db']);
+      expect(await readdir(join(dir.path, 'b'))).toEqual(['db']);
+      for (const dataDir of [missing, empty]) {
+        const database = await openDatabase({ dataDir });
+        const { rows } = await sql<{ n: number }>`select 1 as n`.execute(database.db);
+        await database.close();
+        expect(rows).toEqual([{ n: 1 }]);
+      }
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('leaves a folder that holds a cluster or other files as it is', async () => {
+    const dir = await tempDir('vitrine-cluster-');
+    try {
+      const cluster = join(dir.path, 'cluster');
+      const other = join(dir.path, 'other');
+      await createPGliteClusters([cluster]);
+      await writeFile(join(cluster, 'marker'), 'kept');
+      const before = (await readdir(cluster)).sort();
+      await mkdir(other);
+      await writeFile(join(other, 'notes.txt'), 'not a database');
+
+      await createPGliteClusters([cluster, other]);
+
+      expect((await readdir(cluster)).sort()).toEqual(before);
+      expect(await readFile(join(cluster, 'marker'), 'utf8')).toBe('kept');
+      expect(await readdir(other)).toEqual(['notes.txt']);
+      expect(await readdir(dir.path)).toEqual(expect.arrayContaining(['cluster', 'other']));
+      expect(await readdir(dir.path)).toHaveLength(2);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
+
+describe('embedded database settings', () => {
+  it('start every PGlite database with the settings of PGLITE_SETTINGS', async () => {
+    const dir = await tempDir('vitrine-cluster-');
+    try {
+      const database = await openDatabase({ dataDir: join(dir.path, 'db') });
+      const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(
+        database.db,
+      );
+      await database.close();
+      expect(rows).toEqual([{ shared_buffers: PGLITE_SETTINGS.shared_buffers }]);
+      expect(PGLITE_SETTINGS.shared_buffers).not.toBe('128MB');
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('apply to a database created in memory too', async () => {
+    const database = await openDatabase({});
+    const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(
+      database.db,
+    );
+    await database.close();
+    expect(rows).toEqual([{ shared_buffers: PGLITE_SETTINGS.shared_buffers }]);
+  });
+});
