@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Embedded databases of a run are copies of one template cluster, not an initdb each.
+    globalSetup: ['libs/testing/src/global-setup.ts'],
     // Tests run vitrine's code as its services run: able to free buffers early.
     execArgv: [...RELEASE_MEMORY_NODE_FLAGS],
   },

@@ -2,37 +2,49 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '@vitrine/testing';
 import { sql } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createPGliteClusters,
   isPGliteCluster,
   openDatabase,
   PGLITE_SETTINGS,
+  PGLITE_TEMPLATE_ENV,
 } from '../src/index.js';
 
-describe('createPGliteClusters', () => {
-  it('initialises every missing or empty folder, leaving nothing else behind', async () => {
-    const dir = await tempDir('vitrine-cluster-');
-    try {
-      const missing = join(dir.path, 'a', 'db');
-      const empty = join(dir.path, 'b', 'db');
-      await mkdir(empty, { recursive: true });
-      await createPGliteClusters([missing, empty]);
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
-      expect(await isPGliteCluster(missing)).toBe(true);
-      expect(await isPGliteCluster(empty)).toBe(true);
-      expect(await readdir(join(dir.path, 'a'))).toEqual(['db']);
-      expect(await readdir(join(dir.path, 'b'))).toEqual(['db']);
-      for (const dataDir of [missing, empty]) {
-        const database = await openDatabase({ dataDir });
-        const { rows } = await sql<{ n: number }>`select 1 as n`.execute(database.db);
-        await database.close();
-        expect(rows).toEqual([{ n: 1 }]);
+describe('createPGliteClusters', () => {
+  it.each(['running initdb', 'copying the template'])(
+    'initialises every missing or empty folder by %s, leaving nothing else behind',
+    async (how) => {
+      // The test run's global setup names the template; without it initdb runs.
+      const template = process.env[PGLITE_TEMPLATE_ENV] ?? '';
+      if (how === 'copying the template') expect(template).not.toBe('');
+      vi.stubEnv(PGLITE_TEMPLATE_ENV, how === 'running initdb' ? '' : template);
+      const dir = await tempDir('vitrine-cluster-');
+      try {
+        const missing = join(dir.path, 'a', 'db');
+        const empty = join(dir.path, 'b', 'db');
+        await mkdir(empty, { recursive: true });
+        await createPGliteClusters([missing, empty]);
+
+        expect(await isPGliteCluster(missing)).toBe(true);
+        expect(await isPGliteCluster(empty)).toBe(true);
+        expect(await readdir(join(dir.path, 'a'))).toEqual(['db']);
+        expect(await readdir(join(dir.path, 'b'))).toEqual(['db']);
+        for (const dataDir of [missing, empty]) {
+          const database = await openDatabase({ dataDir });
+          const { rows } = await sql<{ n: number }>`select 1 as n`.execute(database.db);
+          await database.close();
+          expect(rows).toEqual([{ n: 1 }]);
+        }
+      } finally {
+        await dir.cleanup();
       }
-    } finally {
-      await dir.cleanup();
-    }
-  });
+    },
+  );
 
   it('leaves a folder that holds a cluster or other files as it is', async () => {
     const dir = await tempDir('vitrine-cluster-');
@@ -52,6 +64,23 @@ describe('createPGliteClusters', () => {
       expect(await readdir(other)).toEqual(['notes.txt']);
       expect(await readdir(dir.path)).toEqual(expect.arrayContaining(['cluster', 'other']));
       expect(await readdir(dir.path)).toHaveLength(2);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
+
+describe('createPGliteClusters with a template that is no cluster', () => {
+  it('fails with failed_precondition and creates nothing', async () => {
+    const dir = await tempDir('vitrine-cluster-');
+    try {
+      vi.stubEnv(PGLITE_TEMPLATE_ENV, dir.path);
+      const target = join(dir.path, 'db');
+      await expect(createPGliteClusters([target])).rejects.toMatchObject({
+        code: 'failed_precondition',
+        message: `${PGLITE_TEMPLATE_ENV} does not name an initialised PGlite cluster`,
+      });
+      expect(await readdir(dir.path)).toEqual([]);
     } finally {
       await dir.cleanup();
     }

@@ -16,8 +16,17 @@ let template: Promise<string> | undefined;
  * kept under the temp directory and copied for every test database.
  */
 export async function copyPGliteTemplate(target: string): Promise<void> {
+  await cp(await pgliteTemplate(), target, { recursive: true });
+}
+
+/**
+ * The folder of this machine's template cluster, built first if missing: what
+ * `VITRINE_PGLITE_TEMPLATE` names during a test run, so services the tests start on fresh
+ * folders copy it instead of running initdb.
+ */
+export function pgliteTemplate(): Promise<string> {
   template ??= findOrBuildTemplate();
-  await cp(await template, target, { recursive: true });
+  return template;
 }
 
 async function findOrBuildTemplate(): Promise<string> {
