@@ -3,7 +3,8 @@
  * serve, and how much memory each of its processes holds once idle. Each run starts
  * `vitrine dev --json` on a fresh data folder and a free base port (first start: keys and
  * databases created), waits for its ready line, lets it settle, reads every process's
- * resident set (VmRSS) from /proc, stops it, and then does the same again on the same folder
+ * resident set (VmRSS) and the proportional set of all (Pss: the pages they share, the Node
+ * binary among them, counted once) from /proc, stops it, and then does the same again on the same folder
  * (restart). Prints the median of the runs per phase and process.
  *
  *   npx tsx bench/dev-footprint.ts [--runs N=3] [--settle SECONDS=10] [--node-flag FLAG]...
@@ -38,12 +39,20 @@ const { values } = parseArgs({
 interface Sample {
   readonly readyMs: number;
   readonly rssMiB: ReadonlyMap<string, number>;
+  /** Proportional set size of all processes: pages they share counted once. */
+  readonly pssMiB: number;
 }
 
 /** Resident memory (VmRSS) of a process now, in MiB. */
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
+/** Proportional set size (Pss) of a process now, in MiB: shared pages split among sharers. */
+async function pssMiB(pid: number): Promise<number> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? Number.NaN) / 1024;
 }
 
 /** Ids of a process's direct children (Linux 3.5 and later). */
@@ -110,10 +119,12 @@ async function sample(home: string): Promise<Sample> {
     await new Promise((resolve) => setTimeout(resolve, Number(values.settle) * 1000));
     const pid = child.pid ?? 0;
     const rss = new Map<string, number>([['dev (parent)', await rssMiB(pid)]]);
+    let pss = await pssMiB(pid);
     for (const service of await childrenOf(pid)) {
       rss.set(await serviceName(service), await rssMiB(service));
+      pss += await pssMiB(service);
     }
-    return { readyMs: ms, rssMiB: rss };
+    return { readyMs: ms, rssMiB: rss, pssMiB: pss };
   } finally {
     await stopDev(child);
   }
@@ -133,6 +144,7 @@ function rows(samples: readonly Sample[]): string[][] {
     ...names.map((name) => [`RSS ${name}`, mib(samples.map((s) => s.rssMiB.get(name) ?? 0))]),
     ['RSS services', mib(serviceTotals)],
     ['RSS all', mib(totals)],
+    ['PSS all', mib(samples.map((s) => s.pssMiB))],
   ];
 }
 
