@@ -11,6 +11,10 @@ import { PGlite } from '@electric-sql/pglite';
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '16MB',
+  // PGlite runs Postgres in single-user mode: one backend, no autovacuum workers. Their
+  // shared memory slots, sized for 100 connections and 16 workers, held about 4 MiB.
+  max_connections: '8',
+  autovacuum_worker_slots: '1',
 };
 
 /** PGlite's start parameters with {@link PGLITE_SETTINGS} added as `-c name=value`. */

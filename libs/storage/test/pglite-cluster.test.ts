@@ -88,27 +88,25 @@ describe('createPGliteClusters with a template that is no cluster', () => {
 });
 
 describe('embedded database settings', () => {
-  it('start every PGlite database with the settings of PGLITE_SETTINGS', async () => {
+  it.each([
+    ['in a folder', (dir: string) => ({ dataDir: join(dir, 'db') })],
+    ['in memory', () => ({})],
+  ])('apply to every PGlite database, %s', async (_, options) => {
     const dir = await tempDir('vitrine-cluster-');
     try {
-      const database = await openDatabase({ dataDir: join(dir.path, 'db') });
-      const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(
-        database.db,
-      );
+      const database = await openDatabase(options(dir.path));
+      const shown: Record<string, string> = {};
+      for (const name of Object.keys(PGLITE_SETTINGS)) {
+        const { rows } = await sql<Record<string, string>>`show ${sql.raw(name)}`.execute(
+          database.db,
+        );
+        shown[name] = rows[0]?.[name] ?? '';
+      }
       await database.close();
-      expect(rows).toEqual([{ shared_buffers: PGLITE_SETTINGS.shared_buffers }]);
-      expect(PGLITE_SETTINGS.shared_buffers).not.toBe('128MB');
+      expect(shown).toEqual(PGLITE_SETTINGS);
+      expect(PGLITE_SETTINGS.shared_buffers).toBe('16MB');
     } finally {
       await dir.cleanup();
     }
-  });
-
-  it('apply to a database created in memory too', async () => {
-    const database = await openDatabase({});
-    const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(
-      database.db,
-    );
-    await database.close();
-    expect(rows).toEqual([{ shared_buffers: PGLITE_SETTINGS.shared_buffers }]);
   });
 });
