@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { RELEASE_MEMORY_NODE_FLAGS } from './libs/chunks/src/release-memory.js';
 
@@ -12,6 +13,11 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default of one worker less than the CPUs leaves one file at a time on two
+    // cores, while most files spend their time waiting on services, sockets and fsync.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Embedded databases of a run are copies of one template cluster, not an initdb each.
+    globalSetup: ['libs/testing/src/global-setup.ts'],
     // Tests run vitrine's code as its services run: able to free buffers early.
     execArgv: [...RELEASE_MEMORY_NODE_FLAGS],
   },

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
-import { devDatabaseUrls } from './dev-database.js';
+import { devDatabaseUrls, prepareDevPGlite } from './dev-database.js';
 import {
   DEV_CENTERS,
   devAccessConfig,
@@ -15,7 +15,7 @@ import {
 import { vitrineHome } from './endpoints.js';
 import { writeJsonLine, writeLines } from './output.js';
 import { runCommand } from './run-command.js';
-import { describeExit, ServiceProcess } from './service-process.js';
+import { DEV_SERVICE_NODE_FLAGS, describeExit, ServiceProcess } from './service-process.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 interface DevOptions {
@@ -71,11 +71,17 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     io.env,
     DEV_CENTERS.map((c) => c.id),
   );
+  await prepareDevPGlite(
+    home,
+    DEV_CENTERS.map((c) => c.id),
+    databases,
+  );
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
   const start = async (name: string, service: string, config: unknown) => {
     const file = join(home, 'config', `${name}.json`);
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-    return ServiceProcess.start(name, service, file, join(home, 'logs', `${name}.log`), env);
+    const log = join(home, 'logs', `${name}.log`);
+    return ServiceProcess.start(name, service, file, log, env, DEV_SERVICE_NODE_FLAGS);
   };
   const starting = [
     start('access', 'access', devAccessConfig(home, base, accessKeys)),

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { createPGliteClusters } from '@vitrine/storage';
 import pg from 'pg';
 import { CliError } from './cli-error.js';
 
@@ -39,4 +41,22 @@ export async function devDatabaseUrls(
 
 function schemaOf(center: string): string {
   return `vitrine_${center.replaceAll('-', '_')}`;
+}
+
+/**
+ * Creates the embedded databases of `vitrine dev` that do not exist yet — the access
+ * service's, and each center's unless it keeps its state on PostgreSQL — with one initdb
+ * for all of them, before the services start: each service would otherwise run initdb
+ * itself, four at once. Folders are where the services keep them (`<dataDir>/db`).
+ */
+export async function prepareDevPGlite(
+  home: string,
+  centers: readonly string[],
+  postgres: ReadonlyMap<string, string> | undefined,
+): Promise<void> {
+  const embedded = centers.filter((id) => !postgres?.has(id));
+  await createPGliteClusters([
+    join(home, 'access', 'db'),
+    ...embedded.map((id) => join(home, 'centers', id, 'db')),
+  ]);
 }

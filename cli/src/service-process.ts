@@ -29,6 +29,19 @@ export const SERVICE_NODE_FLAGS: readonly string[] = [
   ...RELEASE_MEMORY_NODE_FLAGS,
 ];
 
+/**
+ * Node flags `vitrine dev` adds for its services, which trade speed for memory
+ * (bench/dev-footprint.ts):
+ * - `--liftoff-only`: V8 compiles WebAssembly once, with its baseline compiler, and never
+ *   recompiles hot functions with its optimising one. An idle center on PGlite held about
+ *   60 MiB less, and starting PGlite and running its queries was no slower; libsodium's
+ *   Ed25519 (signing and verifying events) runs about half as fast.
+ * - `--optimize-for-size`: V8 grows its heap and optimises JavaScript less eagerly; about
+ *   5-10 MiB less per idle service.
+ * Benchmarks and `vitrine serve` keep V8's defaults.
+ */
+export const DEV_SERVICE_NODE_FLAGS: readonly string[] = ['--liftoff-only', '--optimize-for-size'];
+
 /** How long a service may take to start (first start creates its embedded database). */
 const READY_TIMEOUT_MS = 180_000;
 /** How long a service gets to stop after SIGTERM before it is killed. */

@@ -13,4 +13,10 @@ export {
   pageSize,
   paginate,
 } from './pages.js';
+export {
+  createPGliteClusters,
+  isPGliteCluster,
+  PGLITE_TEMPLATE_ENV,
+} from './pglite-cluster.js';
 export { PGliteDialect, type PGliteDialectConfig } from './pglite-dialect.js';
+export { PGLITE_SETTINGS, pgliteStartParams } from './pglite-settings.js';

@@ -1,11 +1,12 @@
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { VitrineError } from '@vitrine/errors';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { pgliteParsers, pgTypeParsers } from './column-types.js';
+import { createPGliteClusters } from './pglite-cluster.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { pgliteStartParams } from './pglite-settings.js';
 
 /**
  * Where a center keeps its state. `url` (`postgres://…`) selects a PostgreSQL server and
@@ -62,7 +63,7 @@ async function openPGliteFolder<DB>(folder: string): Promise<Database<DB>> {
   }
   openFolders.add(folder);
   try {
-    await mkdir(folder, { recursive: true });
+    await createPGliteClusters([folder]);
     const database = await openPGlite<DB>(folder);
     const close = () => database.close().finally(() => openFolders.delete(folder));
     return { ...database, close };
@@ -76,6 +77,7 @@ async function openPGlite<DB>(folder: string | undefined): Promise<Database<DB>>
   const pglite = await PGlite.create({
     ...(folder === undefined ? {} : { dataDir: folder }),
     parsers: pgliteParsers,
+    startParams: pgliteStartParams(),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return { db, kind: 'pglite', close: () => db.destroy() };

@@ -3,7 +3,7 @@ import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { createPGliteClusters } from '@vitrine/storage';
 
 /** Folder names of a template built by another process and left for reuse. */
 const TEMPLATE_PREFIX = 'vitrine-pglite-template-';
@@ -16,8 +16,17 @@ let template: Promise<string> | undefined;
  * kept under the temp directory and copied for every test database.
  */
 export async function copyPGliteTemplate(target: string): Promise<void> {
+  await cp(await pgliteTemplate(), target, { recursive: true });
+}
+
+/**
+ * The folder of this machine's template cluster, built first if missing: what
+ * `VITRINE_PGLITE_TEMPLATE` names during a test run, so services the tests start on fresh
+ * folders copy it instead of running initdb.
+ */
+export function pgliteTemplate(): Promise<string> {
   template ??= findOrBuildTemplate();
-  await cp(await template, target, { recursive: true });
+  return template;
 }
 
 async function findOrBuildTemplate(): Promise<string> {
@@ -31,14 +40,13 @@ async function findOrBuildTemplate(): Promise<string> {
 }
 
 /**
- * Runs initdb in a private folder, then publishes it with an atomic rename, so a
- * concurrent test process never sees a half-built template. Losing the race is fine:
- * the other process's template is identical.
+ * Runs initdb (in a child process, so the test run does not keep its memory) in a private
+ * folder, then publishes it with an atomic rename, so a concurrent test process never sees
+ * a half-built template. Losing the race is fine: the other process's template is identical.
  */
 async function buildTemplate(path: string): Promise<string> {
   const building = await mkdtemp(join(tmpdir(), 'vitrine-pglite-building-'));
-  const pglite = await PGlite.create({ dataDir: building });
-  await pglite.close();
+  await createPGliteClusters([building]);
   try {
     await rename(building, path);
   } catch {

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { access, cp, mkdir, mkdtemp, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { VitrineError } from '@vitrine/errors';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs PGlite's initdb in the folder named by its second argument. PGlite is imported from
+ * the URL in the first, the copy the parent process resolved.
+ */
+const INITDB_SCRIPT = `
+const [url, dataDir] = process.argv.slice(-2);
+const { PGlite } = await import(url);
+const pglite = await PGlite.create({ dataDir });
+await pglite.close();
+`;
+
+/**
+ * Names a folder holding an initialised, empty cluster of the installed PGlite release to
+ * copy instead of running initdb. initdb takes seconds of CPU, and a test run that starts
+ * services on fresh folders dozens of times sets it once for all of them.
+ */
+export const PGLITE_TEMPLATE_ENV = 'VITRINE_PGLITE_TEMPLATE';
+
+/** Whether `folder` holds an initialised cluster (initdb writes PG_VERSION). */
+export async function isPGliteCluster(folder: string): Promise<boolean> {
+  return access(join(folder, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Makes each of `folders` that is missing or empty an initialised, empty PGlite cluster,
+ * running initdb once for all of them. initdb runs in a child process: PGlite's initdb
+ * grows the WebAssembly memory of both its instances to several hundred MiB, which a process
+ * keeps once grown, so a center that initialised its own database held about 760 MiB where
+ * one opening an existing cluster holds 170. Each folder is filled under a temporary name
+ * beside it and renamed into place, so a crash never leaves a half-made cluster. Folders
+ * that hold a cluster, or other files, are left as they are. With {@link PGLITE_TEMPLATE_ENV}
+ * set, its cluster is copied and no initdb runs.
+ */
+export async function createPGliteClusters(folders: readonly string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const folder of folders) {
+    if (!(await isPGliteCluster(folder)) && (await isEmptyOrAbsent(folder))) missing.push(folder);
+  }
+  const first = missing[0];
+  if (first === undefined) return;
+  const given = process.env[PGLITE_TEMPLATE_ENV];
+  if (given) {
+    await copyToEach(await checkedTemplate(given), missing);
+    return;
+  }
+  await mkdir(dirname(first), { recursive: true });
+  const built = await mkdtemp(join(dirname(first), `.${basename(first)}-initdb-`));
+  try {
+    await runInitdb(built);
+    await copyToEach(built, missing);
+  } finally {
+    await rm(built, { recursive: true, force: true });
+  }
+}
+
+async function checkedTemplate(folder: string): Promise<string> {
+  if (await isPGliteCluster(folder)) return folder;
+  throw new VitrineError(
+    'failed_precondition',
+    `${PGLITE_TEMPLATE_ENV} does not name an initialised PGlite cluster`,
+  );
+}
+
+function copyToEach(template: string, folders: readonly string[]): Promise<unknown> {
+  return Promise.all(folders.map((folder) => publishCopy(template, folder)));
+}
+
+async function isEmptyOrAbsent(folder: string): Promise<boolean> {
+  const entries = await readdir(folder).catch(() => []);
+  return entries.length === 0;
+}
+
+async function runInitdb(dataDir: string): Promise<void> {
+  const pglite = import.meta.resolve('@electric-sql/pglite');
+  try {
+    await execFileAsync(process.execPath, [
+      '--input-type=module',
+      '--eval',
+      INITDB_SCRIPT,
+      pglite,
+      dataDir,
+    ]);
+  } catch (cause) {
+    throw new VitrineError('internal', 'creating the embedded database (initdb) failed', {
+      cause,
+    });
+  }
+}
+
+/** Copies the cluster to a temporary folder beside `folder`, then renames it into place. */
+async function publishCopy(template: string, folder: string): Promise<void> {
+  await mkdir(dirname(folder), { recursive: true });
+  const staging = await mkdtemp(join(dirname(folder), `.${basename(folder)}-copy-`));
+  try {
+    await cp(template, staging, { recursive: true });
+    await rmdir(folder).catch(() => {});
+    await rename(staging, folder);
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
