@@ -1,6 +1,4 @@
-import { create } from '@bufbuild/protobuf';
 import { generateSigningKeyPair } from '@vitrine/crypto';
-import { AccessOutcome, AccessUsedSchema, type SignedEvent } from '@vitrine/proto/event';
 import { testBackends } from '@vitrine/testing';
 import {
   consistencyProof,
@@ -11,24 +9,15 @@ import {
   treeRoot,
 } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogEntry } from '../src/event-log.js';
 import { CheckpointPublisher } from '../src/transparency/checkpoint-publisher.js';
 import {
   CheckpointWitness,
   type ConsistencyProver,
 } from '../src/transparency/checkpoint-witness.js';
 import { logHashReader } from '../src/transparency/log-tree-store.js';
-import { openTestCenter, type TestCenter } from './test-center.js';
+import { accessRecord, openTestCenter, pendingFeed, type TestCenter } from './test-center.js';
 
 const FEDERATION = 'vitrine-test';
-
-function record(i: number): LogEntry {
-  const value = create(AccessUsedSchema, {
-    principal: `partner:p-${i}`,
-    outcome: AccessOutcome.ALLOWED,
-  });
-  return { actor: `partner:p-${i}`, change: { case: 'accessUsed', value } };
-}
 
 describe.each(testBackends())('a center witnessing a peer’s log on $name', (backend) => {
   const keys = new Map<string, Uint8Array>();
@@ -43,19 +32,13 @@ describe.each(testBackends())('a center witnessing a peer’s log on $name', (ba
     consistencyProof(oldSize, newSize, logHashReader(eu.database.db, 'europe'));
 
   async function append(count: number) {
-    const entries = Array.from({ length: count }, () => record(appended++));
+    const entries = Array.from({ length: count }, () => accessRecord(appended++));
     await eu.log.transact(eu.database.db, (tx) => eu.log.appendAll(tx, entries));
     return (await publisher.publish()).note;
   }
 
   async function replicate() {
-    const stop = new AbortController();
-    const feed = eu.replica.feed(us, await us.replica.versionVector(), stop.signal);
-    const timer = setTimeout(() => stop.abort(), 300);
-    const got: SignedEvent[] = [];
-    for await (const event of feed) got.push(event);
-    clearTimeout(timer);
-    expect((await us.replica.ingestAll(got)).refusal).toBeUndefined();
+    expect((await us.replica.ingestAll(await pendingFeed(eu, us))).refusal).toBeUndefined();
   }
 
   /** A checkpoint europe's key signs over any root: what a europe restored from an old backup signs. */
@@ -172,12 +155,7 @@ describe.each(testBackends())('a center witnessing a peer’s log on $name', (ba
 
   it('refuses the events of an origin found forked until an operator resumes it', async () => {
     await append(2);
-    const stop = new AbortController();
-    const feed = eu.replica.feed(us, await us.replica.versionVector(), stop.signal);
-    const timer = setTimeout(() => stop.abort(), 300);
-    const got: SignedEvent[] = [];
-    for await (const event of feed) got.push(event);
-    clearTimeout(timer);
+    const got = await pendingFeed(eu, us);
     expect(got).toHaveLength(2);
     const refused = await us.replica.ingestAll(got);
     expect(refused.refusal).toMatchObject({ code: 'failed_precondition' });

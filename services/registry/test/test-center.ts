@@ -1,12 +1,14 @@
 import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
 import { ChunkStore } from '@vitrine/chunks';
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
+import { AccessOutcome, AccessUsedSchema, type SignedEvent } from '@vitrine/proto/event';
 import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
 import { type TestBackend, tempDir } from '@vitrine/testing';
 import { ArtifactArrivals } from '../src/artifact-arrivals.js';
 import { Artifacts } from '../src/artifacts.js';
 import { ChunkReplica } from '../src/chunk-replica.js';
-import { EventLog } from '../src/event-log.js';
+import { EventLog, type LogEntry } from '../src/event-log.js';
 import { Findings } from '../src/findings.js';
 import { registryMigrations } from '../src/migrations/index.js';
 import { Replica } from '../src/replica.js';
@@ -68,4 +70,25 @@ export async function openTestCenter(
       await dir.cleanup();
     },
   };
+}
+
+/** An AccessUsed record to append: the cheapest local event, for tests of the log itself. */
+export function accessRecord(i: number): LogEntry {
+  const value = create(AccessUsedSchema, {
+    principal: `partner:p-${i}`,
+    method: 'GetArtifact',
+    outcome: AccessOutcome.ALLOWED,
+  });
+  return { actor: `partner:p-${i}`, change: { case: 'accessUsed', value } };
+}
+
+/** What `from` would send `to` right now: its feed drained until idle for 300 ms. */
+export async function pendingFeed(from: TestCenter, to: TestCenter): Promise<SignedEvent[]> {
+  const stop = new AbortController();
+  const feed = from.replica.feed(to, await to.replica.versionVector(), stop.signal);
+  const timer = setTimeout(() => stop.abort(), 300);
+  const got: SignedEvent[] = [];
+  for await (const event of feed) got.push(event);
+  clearTimeout(timer);
+  return got;
 }

@@ -1,5 +1,3 @@
-import { create } from '@bufbuild/protobuf';
-import { AccessOutcome, AccessUsedSchema, type SignedEvent } from '@vitrine/proto/event';
 import { testBackends } from '@vitrine/testing';
 import {
   consistencyProof,
@@ -12,11 +10,10 @@ import {
 } from '@vitrine/tlog';
 import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogEntry } from '../src/event-log.js';
 import { registryMigrations } from '../src/migrations/index.js';
 import { logLeaf } from '../src/transparency/log-leaf.js';
 import { logHashReader } from '../src/transparency/log-tree-store.js';
-import { openTestCenter, type TestCenter } from './test-center.js';
+import { accessRecord, openTestCenter, pendingFeed, type TestCenter } from './test-center.js';
 
 /** MTH(D[n]) of RFC 9162 §2.1.1, straight from the definition: the reference to agree with. */
 function referenceRoot(leaves: readonly Uint8Array[]): Uint8Array {
@@ -24,15 +21,6 @@ function referenceRoot(leaves: readonly Uint8Array[]): Uint8Array {
   let k = 1;
   while (k * 2 < leaves.length) k *= 2;
   return hashChildren(referenceRoot(leaves.slice(0, k)), referenceRoot(leaves.slice(k)));
-}
-
-function accessRecord(i: number): LogEntry {
-  const value = create(AccessUsedSchema, {
-    principal: `partner:p-${i}`,
-    method: 'GetArtifact',
-    outcome: AccessOutcome.ALLOWED,
-  });
-  return { actor: `partner:p-${i}`, change: { case: 'accessUsed', value } };
 }
 
 describe.each(testBackends())('transparency log of each origin on $name', (backend) => {
@@ -56,13 +44,7 @@ describe.each(testBackends())('transparency log of each origin on $name', (backe
   }
 
   async function replicate() {
-    const stop = new AbortController();
-    const feed = eu.replica.feed(us, await us.replica.versionVector(), stop.signal);
-    const timer = setTimeout(() => stop.abort(), 300);
-    const got: SignedEvent[] = [];
-    for await (const event of feed) got.push(event);
-    clearTimeout(timer);
-    const report = await us.replica.ingestAll(got);
+    const report = await us.replica.ingestAll(await pendingFeed(eu, us));
     expect(report.refusal).toBeUndefined();
   }
 
