@@ -147,8 +147,9 @@ describe('encoded streams over gRPC', () => {
   });
 
   it('ends a call at its grpc-timeout, aborting the handler', async () => {
-    const client = createGrpcClient(RegistryService, server.url);
-    const late = await pull(client, 'wait', { timeoutMs: 200 });
+    // A raw caller that never gives up itself: the server's deadline alone ends the call
+    // (a Connect client with the same timeout races it, ending the call as Canceled).
+    const late = await rawCall(envelope(pullRequest('wait')), { 'grpc-timeout': '200m' });
     expect(late.code).toBe(Code.DeadlineExceeded);
     await expect.poll(() => probe.closed).toBe(true);
     expect(ConnectError.from(probe.abortReason).code).toBe(Code.DeadlineExceeded);
