@@ -4,6 +4,9 @@ import type { CheckpointWitness } from '@vitrine/registry';
 import { createGrpcClient, type Logger } from '@vitrine/rpc';
 import type { Federation } from './federation.js';
 
+/** How long one call to a peer's LogService may take. */
+const CALL_TIMEOUT_MS = 10_000;
+
 /**
  * Fetches every peer's latest checkpoint (its registry's LogService) at each interval and
  * hands it to the center's witness, which holds it to what the peer signed and sent
@@ -45,12 +48,13 @@ export class CheckpointMonitor {
 
   async #check(peer: string, registry: string): Promise<void> {
     const client = this.#client(registry);
-    const signal = this.#stop.signal;
-    const { checkpoint } = await client.getCheckpoint({}, { signal });
+    // A deadline per call, not the monitor's signal: a call that outlives stop() ends by it.
+    const options = { timeoutMs: CALL_TIMEOUT_MS };
+    const { checkpoint } = await client.getCheckpoint({}, options);
     const prove = async (oldSize: number, newSize: number) => {
       const res = await client.getConsistencyProof(
         { oldSize: BigInt(oldSize), newSize: BigInt(newSize) },
-        { signal },
+        options,
       );
       return res.proof;
     };
@@ -75,8 +79,13 @@ export class CheckpointMonitor {
     while (!signal.aborted) {
       await this.round();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.intervalMs);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.intervalMs);
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }
