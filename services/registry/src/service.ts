@@ -85,7 +85,12 @@ export function registryService(
 
     async getArtifact(req, ctx) {
       assertId('id', req.id, ARTIFACT_ID, 'an artifact id (64 hex digits)');
-      return { artifact: toArtifact(await grantedArtifact(ctx, artifacts, 'read', req.id)) };
+      const row = await grantedArtifact(ctx, artifacts, 'read', req.id);
+      return {
+        artifact: toArtifact(row),
+        manifest: row.manifest,
+        manifestSignature: row.manifest_signature,
+      };
     },
 
     async listArtifacts(req, ctx) {

@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Chunker } from '@vitrine/chunks';
-import { sha256, toHex } from '@vitrine/crypto';
-import { ArtifactKind, ArtifactState } from '@vitrine/proto/artifact';
+import { sha256, toHex, verifyDetached } from '@vitrine/crypto';
+import { ArtifactKind, ArtifactState, ManifestSchema } from '@vitrine/proto/artifact';
+import { MANIFEST_DOMAIN } from '@vitrine/registry';
 import { alterStoredBytes, grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -54,6 +56,20 @@ describe.each(testBackends())('registry artifacts on $name', (backend) => {
     const { header, bytes } = await download(t.client, firstId);
     expect(header).toMatchObject({ id: firstId });
     expect(Buffer.compare(bytes, content)).toBe(0);
+  });
+
+  it('serves the manifest as the origin signed it, which the id names', async () => {
+    const { artifact, manifest, manifestSignature } = await t.client.getArtifact({ id: firstId });
+    expect(toHex(sha256(Buffer.from(MANIFEST_DOMAIN), manifest))).toBe(firstId);
+    await verifyDetached(t.registry.publicKey, MANIFEST_DOMAIN, manifest, manifestSignature);
+    const decoded = fromBinary(ManifestSchema, manifest);
+    expect(toHex(decoded.contentDigest)).toBe(artifact?.contentDigest);
+    expect(decoded.size).toBe(BigInt(content.length));
+    const flipped = manifestSignature.slice();
+    flipped[0] = (flipped[0] ?? 0) ^ 1;
+    await expect(
+      verifyDetached(t.registry.publicKey, MANIFEST_DOMAIN, manifest, flipped),
+    ).rejects.toMatchObject({ code: 'data_loss' });
   });
 
   it('returns the same id and stores nothing for a repeated upload', async () => {
