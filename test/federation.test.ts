@@ -330,6 +330,35 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
       ...at('us'),
     ]);
     expect(evidence).toEqual([]);
+    // A receipt for europe's first event, checked offline with nothing but the vkeys.
+    const keysFile = join(home.path, 'keys.json');
+    await writeFile(keysFile, JSON.stringify({ federation, logs }));
+    const receipt = join(home.path, 'europe-1.tlog-proof');
+    await vitrineJson(['log', 'receipt', '--seq', '1', '-o', receipt, ...at('europe')]);
+    const verified = await vitrine(['verify', 'receipt', receipt, '--keys', keysFile, '--json']);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      verified: true,
+      event: { origin: 'europe', seq: 1, checkpoint: { origin: 'vitrine-dev/europe' } },
+    });
+    const asiaOnly = await vitrine(['verify', 'receipt', receipt, '--vkey', logs[0]?.vkey ?? '']);
+    expect(asiaOnly.code).toBe(1);
+    expect(asiaOnly.stdout).toMatch(
+      /^FAIL {2}checkpoint: .*\nreceipt not verified: checkpoint failed\n$/m,
+    );
+    const text = await readFile(receipt, 'utf8');
+    const lines = text.split('\n');
+    const hashLine = lines.findIndex((l, i) => i > 2 && /^[A-Za-z0-9+/]{43}=$/.test(l));
+    lines[hashLine] = `${lines[hashLine]?.[0] === 'A' ? 'B' : 'A'}${lines[hashLine]?.slice(1)}`;
+    await writeFile(receipt, lines.join('\n'));
+    const tampered = await vitrine(['verify', 'receipt', receipt, '--keys', keysFile, '--json']);
+    expect(tampered.code).toBe(1);
+    const report = JSON.parse(tampered.stdout) as {
+      verified: boolean;
+      steps: { step: string; ok: boolean }[];
+    };
+    expect(report.verified).toBe(false);
+    expect(report.steps.at(-1)).toMatchObject({ step: 'inclusion', ok: false });
     const resumed = await vitrine(['log', 'resume', '--origin', 'europe', ...at('us'), '--json']);
     expect(resumed.code).toBe(1);
     expect(JSON.parse(resumed.stdout).error.code).toBe('FAILED_PRECONDITION');

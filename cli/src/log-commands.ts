@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { callAuthInterceptor } from '@vitrine/credentials';
 import { LogService } from '@vitrine/proto/log';
 import { createGrpcClient } from '@vitrine/rpc';
+import { formatTlogProof } from '@vitrine/tlog';
+import { usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { resolveTarget } from './endpoints.js';
@@ -9,6 +13,11 @@ import { centerAuth, proofCenterOf } from './registry-auth.js';
 import { explainRpcError } from './rpc-errors.js';
 import { runCommand } from './run-command.js';
 import { addTargetOptions, type TargetOptions } from './target-options.js';
+
+interface ReceiptOptions extends TargetOptions {
+  readonly seq: string;
+  readonly output?: string;
+}
 
 interface EvidenceOptions extends TargetOptions {
   readonly origin?: string;
@@ -28,7 +37,8 @@ export const logCommands: CommandGroup = (program, io) => {
 Examples:
   $ vitrine log checkpoint --center europe
   $ vitrine log evidence --center us --json
-  $ vitrine log resume --center us --origin europe`,
+  $ vitrine log resume --center us --origin europe
+  $ vitrine log receipt --center europe --seq 12 -o europe-12.tlog-proof`,
     );
   const checkpoint = log
     .command('checkpoint')
@@ -43,6 +53,25 @@ Example:
     )
     .action((options: TargetOptions) =>
       runCommand(io, options.json === true, () => printCheckpoint(io, options)),
+    );
+  const receipt = log
+    .command('receipt')
+    .description(
+      'write a receipt for one event of the center’s log: a C2SP tlog-proof (the signed event header, its inclusion proof and the signed checkpoint) that anyone verifies offline',
+    )
+    .requiredOption('--seq <n>', 'the event’s sequence number at this center')
+    .option('-o, --output <file>', 'write the receipt here (default: stdout)');
+  addTargetOptions(receipt, 'read')
+    .addHelpText(
+      'after',
+      `
+Check it anywhere with \`vitrine verify receipt FILE --keys keys.json\`, where keys.json is
+the output of \`vitrine federation keys --json\`.
+Example:
+  $ vitrine log receipt --center europe --seq 12 -o europe-12.tlog-proof`,
+    )
+    .action((options: ReceiptOptions) =>
+      runCommand(io, options.json === true, () => writeReceipt(io, options)),
     );
   const evidence = log
     .command('evidence')
@@ -114,6 +143,40 @@ async function printCheckpoint(io: CliIo, options: TargetOptions): Promise<void>
       checkpoint: res.checkpoint,
     }),
     human: () => res.checkpoint.replace(/\n$/, '').split('\n'),
+  });
+}
+
+async function writeReceipt(io: CliIo, options: ReceiptOptions): Promise<void> {
+  const seq = Number(options.seq);
+  if (!Number.isSafeInteger(seq) || seq < 1) throw usageError('--seq is a whole number from 1');
+  const target = await resolveTarget(options, 'read', io.env, io.cwd);
+  const res = await createGrpcClient(LogService, target.url)
+    .getInclusionProof({ leaf: { case: 'seq', value: BigInt(seq) } })
+    .catch((err: unknown) => {
+      throw explainRpcError(err, target);
+    });
+  const text = formatTlogProof({
+    extra: res.leaf,
+    index: Number(res.leafIndex),
+    proof: res.proof,
+    checkpoint: res.checkpoint,
+  });
+  if (options.output !== undefined) {
+    await writeFile(resolve(io.cwd, options.output), text);
+  }
+  writeResult(io, options.json === true, {
+    json: () => ({
+      center: target.label,
+      seq,
+      treeSize: Number(res.treeSize),
+      ...(options.output !== undefined ? { file: options.output } : { receipt: text }),
+    }),
+    human: () =>
+      options.output !== undefined
+        ? [
+            `receipt for ${target.label}/${seq} (tree of ${res.treeSize}) written to ${options.output}`,
+          ]
+        : text.replace(/\n$/, '').split('\n'),
   });
 }
 

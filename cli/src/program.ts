@@ -10,6 +10,7 @@ import { logCommands } from './log-commands.js';
 import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
 import { syncCommands } from './sync-commands.js';
+import { verifyCommands } from './verify-commands.js';
 
 /**
  * Every command group of `vitrine`, in the order `vitrine --help` lists them. A new
@@ -23,6 +24,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   syncCommands,
   federationCommands,
   logCommands,
+  verifyCommands,
   devCommand,
   serveCommands,
 ];

@@ -37,6 +37,7 @@ export {
   tilePath,
   tileWidthAt,
 } from './tile-path.js';
+export { formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';
 export { hashesToStore, type StoredHash } from './tree-appender.js';
 export {
   completeSubtrees,
