@@ -359,6 +359,37 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     };
     expect(report.verified).toBe(false);
     expect(report.steps.at(-1)).toMatchObject({ step: 'inclusion', ok: false });
+    // A copy of the artifact, checked offline against its signed manifest and the vkeys.
+    const manifest = join(home.path, 'agent.manifest.json');
+    await vitrineJson(['artifact', 'manifest', artifactId, '-o', manifest, ...at('us')]);
+    const copy = join(home.path, 'agent-copy.tar');
+    await writeFile(copy, content);
+    const checkCopy = () =>
+      vitrine(['verify', 'artifact', copy, '--manifest', manifest, '--keys', keysFile, '--json']);
+    const good = await checkCopy();
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ verified: true, id: artifactId });
+    const altered = Buffer.from(content);
+    altered[1_000_000] = (altered[1_000_000] ?? 0) ^ 1;
+    await writeFile(copy, altered);
+    const bad = await checkCopy();
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).steps.at(-1)).toMatchObject({
+      step: 'content digest',
+      ok: false,
+    });
+    const signedManifest = JSON.parse(await readFile(manifest, 'utf8'));
+    const sig = Buffer.from(signedManifest.signature, 'base64');
+    sig[0] = (sig[0] ?? 0) ^ 1;
+    await writeFile(
+      manifest,
+      JSON.stringify({ ...signedManifest, signature: sig.toString('base64') }),
+    );
+    const forged = await checkCopy();
+    expect(JSON.parse(forged.stdout).steps.at(-1)).toMatchObject({
+      step: 'manifest signature',
+      ok: false,
+    });
     const resumed = await vitrine(['log', 'resume', '--origin', 'europe', ...at('us'), '--json']);
     expect(resumed.code).toBe(1);
     expect(JSON.parse(resumed.stdout).error.code).toBe('FAILED_PRECONDITION');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseArtifactId } from './artifact-ids.js';
+import { addManifest } from './artifact-manifest.js';
 import type { PullOptions } from './artifact-pull.js';
 import { pullArtifact } from './artifact-pull.js';
 import type { PushOptions } from './artifact-push.js';
@@ -33,6 +34,7 @@ Examples:
   addPull(artifact, io);
   addList(artifact, io);
   addShow(artifact, io);
+  addManifest(artifact, io);
 };
 
 /** `artifact push FILE`. */
