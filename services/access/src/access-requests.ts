@@ -3,10 +3,12 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { mayActFor, type Principal, requireOperator } from './caller.js';
 import { actionWords, type RequestView, scopeOfRow } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
+import type { DecisionLog } from './decision-log.js';
 import { findPartner, lockPartner } from './partners.js';
 import type { Policies } from './policies.js';
 import { requestViews } from './request-listing.js';
@@ -19,12 +21,14 @@ type RequestRow = Selectable<AccessRequestTable>;
  * Access requests and their decisions: a partner (or an operator on its behalf) asks for
  * a scope in one jurisdiction; approvers decide. The N-th distinct approval issues the
  * credential in the same transaction; any denial is final. Nothing here is ever deleted.
+ * Each request and each decision is a leaf of the access log, in its own transaction.
  */
 export class AccessRequests {
   constructor(
     private readonly db: Kysely<AccessDatabase>,
     private readonly policies: Policies,
     private readonly issuer: CredentialIssuer,
+    private readonly log: DecisionLog,
     private readonly now: () => Date,
   ) {}
 
@@ -48,27 +52,40 @@ export class AccessRequests {
       },
       now,
     );
-    const row = await this.db
-      .insertInto('access_requests')
-      .values({
-        id: `r-${randomBytes(10).toString('hex')}`,
-        partner_id: partner.id,
-        requested_by: caller.principal,
-        jurisdiction: req.jurisdiction,
-        scope_kinds: [...new Set(kinds)],
-        scope_products: [...new Set(scope?.products ?? [])],
-        scope_artifacts: [...new Set(scope?.artifactIds ?? [])],
-        scope_actions: actionWords(scope?.actions ?? []),
-        not_before: notBefore ?? null,
-        expires_at: expiresAt,
-        justification: req.justification,
-        state: 'pending',
-        approvals_required: policy.approvals,
-        created_at: now,
-        credential_id: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('access_requests')
+        .values({
+          id: `r-${randomBytes(10).toString('hex')}`,
+          partner_id: partner.id,
+          requested_by: caller.principal,
+          jurisdiction: req.jurisdiction,
+          scope_kinds: [...new Set(kinds)],
+          scope_products: [...new Set(scope?.products ?? [])],
+          scope_artifacts: [...new Set(scope?.artifactIds ?? [])],
+          scope_actions: actionWords(scope?.actions ?? []),
+          not_before: notBefore ?? null,
+          expires_at: expiresAt,
+          justification: req.justification,
+          state: 'pending',
+          approvals_required: policy.approvals,
+          created_at: now,
+          credential_id: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.log.record(tx, {
+        kind: DecisionKind.ACCESS_REQUESTED,
+        atMs: BigInt(now.getTime()),
+        actor: caller.principal,
+        partnerId: row.partner_id,
+        requestId: row.id,
+        jurisdictions: [row.jurisdiction],
+        notBeforeMs: BigInt(row.not_before?.getTime() ?? 0),
+        expiresAtMs: BigInt(row.expires_at.getTime()),
+      });
+      return row;
+    });
     return { row, decisions: [], token: undefined };
   }
 
@@ -116,10 +133,20 @@ export class AccessRequests {
       await tx.insertInto('decisions').values(decision).execute();
       const all = [...decisions, decision];
       const approvals = all.filter((d) => d.approve).length;
-      if (!req.approve)
-        return { row: await setState(tx, row.id, 'denied'), decisions: all, token: undefined };
+      const decided = {
+        atMs: BigInt(at.getTime()),
+        actor: approver.principal,
+        partnerId: row.partner_id,
+        requestId: row.id,
+      };
+      if (!req.approve) {
+        const denied = await setState(tx, row.id, 'denied');
+        await this.log.record(tx, { ...decided, kind: DecisionKind.REQUEST_DENIED });
+        return { row: denied, decisions: all, token: undefined };
+      }
+      await this.log.record(tx, { ...decided, kind: DecisionKind.REQUEST_APPROVED });
       if (approvals < row.approvals_required) return { row, decisions: all, token: undefined };
-      const issued = await this.#issue(tx, row, partner, at);
+      const issued = await this.#issue(tx, row, partner, at, approver.principal);
       const approved = await setState(tx, row.id, 'approved', issued.id);
       return { row: approved, decisions: all, token: issued.token };
     });
@@ -165,6 +192,7 @@ export class AccessRequests {
     row: RequestRow,
     partner: Selectable<PartnerTable>,
     approvedAt: Date,
+    approver: string,
   ) {
     const window = this.policies.window(
       row.jurisdiction,
@@ -184,7 +212,7 @@ export class AccessRequests {
         expiresAt: window.expiresAt,
         holderKey: partner.public_key,
       },
-      { requestId: row.id },
+      { requestId: row.id, actor: approver },
     );
   }
 }

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { TokenSigner } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { RevokeRequest } from '@vitrine/proto/access';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type Principal, requireOperator } from './caller.js';
+import type { DecisionLog } from './decision-log.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { lockPartner } from './partners.js';
 import type { AccessDatabase, RevocationTable } from './schema.js';
@@ -35,6 +37,7 @@ export class Revocations {
     private readonly db: Kysely<AccessDatabase>,
     private readonly keys: TokenKeys,
     private readonly trust: TrustSnapshots,
+    private readonly log: DecisionLog,
     private readonly now: () => Date,
   ) {}
 
@@ -61,7 +64,7 @@ export class Revocations {
       const at = this.now();
       if (resolved.target === 'key') nextKey = await this.#retireKey(tx, resolved.targetId, at);
       await bumpTrustVersion(tx);
-      return tx
+      const revocation = await tx
         .insertInto('revocations')
         .values({
           id: `v-${randomBytes(10).toString('hex')}`,
@@ -74,6 +77,34 @@ export class Revocations {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      const atMs = BigInt(at.getTime());
+      const targetField = { credential: 'credentialId', partner: 'partnerId', key: 'keyId' }[
+        resolved.target
+      ];
+      await this.log.record(
+        tx,
+        {
+          kind: DecisionKind.REVOKED,
+          atMs,
+          actor: caller.principal,
+          revocationId: revocation.id,
+          revocationTarget: resolved.target,
+          [targetField]: resolved.targetId,
+          ...(resolved.partnerId !== null ? { partnerId: resolved.partnerId } : {}),
+        },
+        ...(nextKey
+          ? [
+              {
+                kind: DecisionKind.KEY_ROTATED,
+                atMs,
+                actor: caller.principal,
+                keyId: nextKey.keyId,
+                publicKey: nextKey.key.publicKey,
+              },
+            ]
+          : []),
+      );
+      return revocation;
     });
     if (nextKey) this.keys.activate(nextKey);
     await this.trust.publish();

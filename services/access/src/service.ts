@@ -9,6 +9,7 @@ import { callerKey, callerOf, requireOperator } from './caller.js';
 import type { AccessConfig } from './config.js';
 import { toAccessRequest, toPartner, toRevocation } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
+import type { DecisionLog } from './decision-log.js';
 import { rotateTokenKey } from './key-rotation.js';
 import { listFilterOf } from './listing.js';
 import { issueOperatorCredential } from './operator-credentials.js';
@@ -31,6 +32,7 @@ export interface AccessParts {
   readonly issuer: CredentialIssuer;
   readonly keys: TokenKeys;
   readonly trust: TrustSnapshots;
+  readonly log: DecisionLog;
   readonly now: () => Date;
 }
 
@@ -46,7 +48,7 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
           'a registration is signed by the key it registers',
         );
       }
-      return { partner: toPartner(await registerPartner(db, req, now())) };
+      return { partner: toPartner(await registerPartner(db, parts.log, req, now())) };
     },
 
     async requestAccess(req, ctx) {
@@ -96,8 +98,15 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
     },
 
     async rotateKeys(_req, ctx) {
-      requireOperator(callerOf(ctx), 'operator');
-      const { signer, createdAt } = await rotateTokenKey(db, parts.keys, parts.trust, now());
+      const operator = requireOperator(callerOf(ctx), 'operator');
+      const { signer, createdAt } = await rotateTokenKey(
+        db,
+        parts.keys,
+        parts.trust,
+        parts.log,
+        operator.principal,
+        now(),
+      );
       return {
         active: {
           keyId: signer.keyId,
