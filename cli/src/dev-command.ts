@@ -65,8 +65,8 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   await mkdir(join(home, 'config'), { recursive: true });
   await mkdir(join(home, 'logs'), { recursive: true });
   await chmod(home, 0o700);
-  const trust = await prepareDevTrust(home, base);
   const accessKeys = await prepareDevAccess(home, base);
+  const trust = await prepareDevTrust(home, base, accessKeys);
   const databases = await devDatabaseUrls(
     io.env,
     DEV_CENTERS.map((c) => c.id),

@@ -43,10 +43,15 @@ export interface DevFederationTrust {
 
 /**
  * Creates (first start) or reuses the federation root key, every center's signing and
- * key-exchange keys (files 0600 in the data folder), and writes the manifest naming them,
+ * key-exchange keys (files 0600 in the data folder), and writes the manifest naming them
+ * and the access service's trust key (which signs the access log's checkpoints),
  * signed by the root: the trust every sync service checks its peers against.
  */
-export async function prepareDevTrust(home: string, base: number): Promise<DevFederationTrust> {
+export async function prepareDevTrust(
+  home: string,
+  base: number,
+  access?: Pick<DevAccess, 'trustKey'>,
+): Promise<DevFederationTrust> {
   const root = await loadOrCreateKeyFile(join(home, 'keys', 'federation-root.key'));
   const ports = devPorts(base);
   const centers = await Promise.all(
@@ -70,7 +75,11 @@ export async function prepareDevTrust(home: string, base: number): Promise<DevFe
       federation: DEV_FEDERATION,
       issuedAt: new Date().toISOString(),
       centers,
-      access: { url: `http://127.0.0.1:${ports.access}`, tokenKeys: [] },
+      access: {
+        url: `http://127.0.0.1:${ports.access}`,
+        tokenKeys: [],
+        ...(access ? { trustKey: access.trustKey } : {}),
+      },
     },
     root,
   );
@@ -169,6 +178,7 @@ export function devAccessConfig(home: string, base: number, access: DevAccess) {
   );
   return {
     listen: { host: '127.0.0.1', port: devPorts(base).access },
+    federation: DEV_FEDERATION,
     dataDir: join(home, 'access'),
     operators: [{ ...DEV_OPERATOR, roles: [...DEV_OPERATOR.roles], publicKey: access.operatorKey }],
     jurisdictions,
