@@ -52,6 +52,7 @@ export class LogStore {
   readonly log: string;
   readonly #db: LooseDb;
   readonly #col: string;
+  readonly #sizeCol: string;
   readonly #leafSource: LeafSource | undefined;
 
   constructor(db: StoreDb, options: LogStoreOptions) {
@@ -59,6 +60,7 @@ export class LogStore {
     this.tables = options.tables;
     this.log = options.log ?? '';
     this.#col = options.tables.logColumn ?? 'log';
+    this.#sizeCol = options.tables.sizeColumn ?? 'size';
     this.#leafSource = options.leafSource;
   }
 
@@ -66,7 +68,7 @@ export class LogStore {
   async init(db: StoreDb = this.#db): Promise<void> {
     await (db as LooseDb)
       .insertInto(this.tables.heads)
-      .values({ [this.#col]: this.log, size: 0n })
+      .values({ [this.#col]: this.log, [this.#sizeCol]: 0n })
       .onConflict((oc) => oc.column(this.#col).doNothing())
       .execute();
   }
@@ -87,9 +89,9 @@ export class LogStore {
     }
     const head = await (tx as LooseDb)
       .updateTable(this.tables.heads)
-      .set((eb) => ({ size: eb('size', '+', BigInt(count)) }))
+      .set((eb) => ({ [this.#sizeCol]: eb(this.#sizeCol, '+', BigInt(count)) }))
       .where(this.#col, '=', this.log)
-      .returning('size')
+      .returning(`${this.#sizeCol} as size`)
       .executeTakeFirst();
     if (head === undefined) {
       throw new Error(`transparency log '${this.log}' has no head row: call init() first`);
@@ -134,7 +136,7 @@ export class LogStore {
   async size(db: StoreDb = this.#db): Promise<number> {
     const row = await (db as LooseDb)
       .selectFrom(this.tables.heads)
-      .select('size')
+      .select(`${this.#sizeCol} as size`)
       .where(this.#col, '=', this.log)
       .executeTakeFirst();
     return Number((row?.size as bigint | undefined) ?? 0n);

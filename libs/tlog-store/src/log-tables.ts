@@ -23,6 +23,8 @@ export interface LogTables {
   readonly checkpoints: string;
   /** The column naming the log in every table; `log` by default. */
   readonly logColumn?: string;
+  /** The column of `heads` holding the size; `size` by default. */
+  readonly sizeColumn?: string;
 }
 
 /**
