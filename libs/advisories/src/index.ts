@@ -1,1 +1,2 @@
 export * from './cvss.js';
+export * from './sarif-import.js';
