@@ -1,2 +1,6 @@
+export * from './csaf.js';
 export * from './cvss.js';
+export * from './finding.js';
+export * from './osv.js';
+export * from './sarif-export.js';
 export * from './sarif-import.js';

@@ -290,7 +290,7 @@ type Mode =
  * yielded: a caller stores them only once the iteration has finished without one.
  */
 export async function* readSarif(
-  source: AsyncIterable<Uint8Array | string>,
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   limits: SarifLimits = {},
 ): AsyncGenerator<SarifFinding, SarifSummary, undefined> {
   const lim = { ...DEFAULTS, ...limits };
