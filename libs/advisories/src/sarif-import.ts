@@ -5,9 +5,8 @@ import { InvalidArgumentError } from '@vitrine/errors';
 import type { ValidateFunction } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
-import { flushSymbol, getManyValues, isMany, none } from 'stream-chain/defs.js';
-import { jsonParser } from 'stream-json/parser.js';
 import { cvssBand, type Severity, severityOfBand } from './cvss.js';
+import { type CutConsumer, CutError, type CutToken, JsonCutter } from './json-cutter.js';
 import { type SchemaViolation, schemaPointers, violationOf } from './json-schema.js';
 
 /** SARIF result levels (§3.27.10). */
@@ -95,9 +94,9 @@ export interface SarifLimits {
   readonly maxDepth?: number;
   /** Characters of one string, key or number. Default 4 Mi. */
   readonly maxStringLength?: number;
-  /** Size of one result, counted as characters of its strings plus 8 per value. Default 8 Mi. */
+  /** Characters of one result's JSON text. Default 8 Mi. */
   readonly maxResultSize?: number;
-  /** Size of everything outside the results (log and run shells, rules), counted alike. Default 64 Mi. */
+  /** Characters of everything outside the results (log and run shells, rules). Default 64 Mi. */
   readonly maxShellSize?: number;
   /** Results of the whole log. Default 1,000,000. */
   readonly maxResults?: number;
@@ -137,119 +136,48 @@ const SCHEMA = JSON.parse(
   readFileSync(new URL('./schemas/sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
 ) as { id: string; definitions: Record<string, unknown> };
 
+type Part = 'log' | 'run' | 'result';
+
 interface Validators {
-  log: ValidateFunction;
-  run: ValidateFunction;
-  result: ValidateFunction;
+  /** Fast validators for the common case… */
+  fast: Record<Part, ValidateFunction>;
+  /** …and verbose ones, run again on a failure to name the schema rule. */
+  verbose: Record<Part, ValidateFunction>;
   pointers: WeakMap<object, string>;
 }
 
 let validators: Validators | undefined;
 
-function schemaValidators(): Validators {
-  if (validators !== undefined) return validators;
+function compile(verbose: boolean): Record<Part, ValidateFunction> {
   // Both packages are CommonJS with the class or function as `default`.
-  const ajv = new AjvDraft04.default({ strict: false, verbose: true, allErrors: false });
+  const ajv = new AjvDraft04.default({ strict: false, verbose, allErrors: false });
   addFormats.default(ajv);
   ajv.addSchema(SCHEMA);
-  validators = {
+  return {
     log: ajv.getSchema(SCHEMA.id) as ValidateFunction,
     run: ajv.compile({ $ref: `${SCHEMA.id}#/definitions/run` }),
     result: ajv.compile({ $ref: `${SCHEMA.id}#/definitions/result` }),
-    pointers: schemaPointers(SCHEMA),
   };
+}
+
+function schemaValidators(): Validators {
+  validators ??= { fast: compile(false), verbose: compile(true), pointers: schemaPointers(SCHEMA) };
   return validators;
 }
 
-function check(validate: ValidateFunction, value: unknown, path: string): void {
-  if (validate(value)) return;
-  const v: SchemaViolation = violationOf(validate.errors, path, schemaValidators().pointers);
+function check(part: Part, value: unknown, path: string): void {
+  const { fast, verbose, pointers } = schemaValidators();
+  if (fast[part](value)) return;
+  verbose[part](value);
+  const v: SchemaViolation = violationOf(verbose[part].errors, path, pointers);
   throw new SarifError(v.path, v.rule, v.message);
 }
 
 // ---------------------------------------------------------------------------------------
-// A value assembled from tokens, with its size counted so that no part grows unbounded.
+// The reader: a state machine over the outer levels of one log; results and everything
+// else below a run are cut whole and parsed natively.
 
-type Token = { name: string; value?: unknown };
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-class Builder {
-  readonly #stack: Array<{ container: Json[] | Record<string, Json>; key: string | null }> = [];
-  value: Json = null;
-  size = 0;
-  done = false;
-
-  constructor(
-    readonly limit: number,
-    readonly path: string,
-    readonly what: string,
-  ) {}
-
-  /** Feeds one token; returns true once the value is complete. */
-  feed(token: Token): boolean {
-    this.size += 8;
-    switch (token.name) {
-      case 'startObject':
-        this.#open({});
-        return false;
-      case 'startArray':
-        this.#open([]);
-        return false;
-      case 'endObject':
-      case 'endArray': {
-        const frame = this.#stack.pop() as { container: Json };
-        return this.#put(frame.container);
-      }
-      case 'keyValue': {
-        const key = token.value as string;
-        this.size += key.length;
-        (this.#stack[this.#stack.length - 1] as { key: string | null }).key = key;
-        this.#checkSize();
-        return false;
-      }
-      case 'stringValue':
-        this.size += (token.value as string).length;
-        return this.#put(token.value as string);
-      case 'numberValue':
-        return this.#put(Number(token.value));
-      case 'nullValue':
-        return this.#put(null);
-      case 'trueValue':
-        return this.#put(true);
-      case 'falseValue':
-        return this.#put(false);
-      default:
-        return false;
-    }
-  }
-
-  #open(container: Json[] | Record<string, Json>): void {
-    this.#stack.push({ container, key: null });
-  }
-
-  #put(value: Json): boolean {
-    this.#checkSize();
-    const top = this.#stack[this.#stack.length - 1];
-    if (top === undefined) {
-      this.value = value;
-      this.done = true;
-      return true;
-    }
-    if (Array.isArray(top.container)) top.container.push(value);
-    else top.container[top.key as string] = value;
-    return false;
-  }
-
-  #checkSize(): void {
-    if (this.size > this.limit) {
-      throw new SarifError(this.path, 'limit', `${this.what} is larger than ${this.limit}`);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// The reader: a state machine over the token stream of one log.
-
 type Obj = Record<string, Json>;
 
 interface RunState {
@@ -280,10 +208,10 @@ type Mode =
 
 /**
  * Reads a SARIF 2.1.0 log as a stream and yields its results one at a time, normalised.
- * Memory stays bounded by the limits whatever the number of results: each result is
- * assembled alone, checked against the `result` definition of the official schema and
- * handed on; what surrounds the results (the log and each run without its results) is
- * checked against the `sarifLog` and `run` definitions when it closes.
+ * Memory stays bounded by the limits whatever the number of results: each result is cut
+ * from the text alone, parsed, checked against the `result` definition of the official
+ * schema and handed on; what surrounds the results (the log and each run without its
+ * results) is checked against the `sarifLog` and `run` definitions when it closes.
  *
  * Refusals are `SarifError` (invalid_argument) naming the JSONPath and the rule. Since a
  * stream is only known to be valid at its end, an error can come after results were
@@ -294,41 +222,21 @@ export async function* readSarif(
   limits: SarifLimits = {},
 ): AsyncGenerator<SarifFinding, SarifSummary, undefined> {
   const lim = { ...DEFAULTS, ...limits };
-  const schema = schemaValidators();
-  const parse = jsonParser({
-    packValues: true,
-    streamValues: false,
-    maxDepth: lim.maxDepth,
-    maxPackedLength: lim.maxStringLength,
-  }) as unknown as Parse;
+  schemaValidators();
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let bytes = 0;
   let mode: Mode = { at: 'start' };
   const root: Obj = {};
   let shellSize = 0;
-  let capture: { builder: Builder; done: (value: Json) => void } | undefined;
+  let pendingKey: string | undefined;
   let runCount = 0;
   let resultCount = 0;
   let out: SarifFinding[] = [];
 
-  const startCapture = (path: string, limit: number, what: string, done: (v: Json) => void) => {
-    capture = { builder: new Builder(limit, path, what), done };
-  };
-  /** Captures a value outside the results into `target[key]`, then runs `then`. */
-  const shellCapture = (path: string, target: Obj, key: string, then?: (v: Json) => void) => {
-    const builder = new Builder(lim.maxShellSize - shellSize, path, 'the log outside its results');
-    capture = {
-      builder,
-      done: (v) => {
-        shellSize += builder.size;
-        target[key] = v;
-        then?.(v);
-      },
-    };
-  };
-
   const emit = (run: RunState, result: Obj, index: number) => {
-    out.push(normalise(run, result, index));
+    out.push(
+      normaliseResult(run.info as SarifRun, run.rules as RuleIndex, run.artifacts, result, index),
+    );
   };
   /**
    * Hands a valid result on, or holds it back (bounded) while what it refers to is not read
@@ -349,160 +257,10 @@ export async function* readSarif(
     run.pending.push({ result, index });
   };
 
-  const onToken = (token: Token): void => {
-    if (capture !== undefined) {
-      if (capture.builder.feed(token)) {
-        const { builder, done } = capture;
-        capture = undefined;
-        done(builder.value);
-      }
-      return;
-    }
-    switch (mode.at) {
-      case 'start':
-        if (token.name !== 'startObject') {
-          throw new SarifError('$', 'sarifLog', 'a SARIF log must be a JSON object');
-        }
-        mode = { at: 'root' };
-        return;
-      case 'root':
-        if (token.name === 'keyValue') {
-          const key = token.value as string;
-          if (key === 'runs') {
-            mode = { at: 'runs', open: false };
-            root.runs = [];
-            return;
-          }
-          shellCapture(`$.${key}`, root, key, (v) => {
-            if (key === 'version' && v !== '2.1.0') {
-              throw new SarifError(
-                '$.version',
-                '#/properties/version/enum',
-                `version ${JSON.stringify(v)} is not supported; vitrine reads SARIF "2.1.0"`,
-              );
-            }
-          });
-          return;
-        }
-        if (token.name === 'endObject') {
-          finishLog();
-          mode = { at: 'end' };
-        }
-        return;
-      case 'runs':
-        if (!mode.open) {
-          if (token.name === 'nullValue') {
-            root.runs = null;
-            mode = { at: 'root' };
-            return;
-          }
-          if (token.name === 'startArray') {
-            mode = { at: 'runs', open: true };
-            return;
-          }
-          throw new SarifError('$.runs', '#/properties/runs/type', 'must be array or null');
-        }
-        if (token.name === 'endArray') {
-          mode = { at: 'root' };
-          return;
-        }
-        if (token.name === 'startObject') {
-          mode = {
-            at: 'run',
-            run: {
-              index: runCount++,
-              shell: {},
-              results: 0,
-              pending: [],
-              hasResults: false,
-              resultsOpen: false,
-            },
-          };
-          return;
-        }
-        throw new SarifError(`$.runs[${runCount}]`, '#/definitions/run/type', 'must be object');
-      case 'run': {
-        const run = mode.run;
-        if (token.name === 'keyValue') {
-          const key = token.value as string;
-          const path = `$.runs[${run.index}]`;
-          if (key === 'results') {
-            run.hasResults = true;
-            mode = { at: 'results', run };
-            return;
-          }
-          shellCapture(`${path}.${key}`, run.shell, key, (v) => {
-            if (key === 'tool') {
-              // The tool must be valid before its rules are used for results.
-              checkRunShell(run, false);
-              prepareRun(run);
-            } else if (key === 'artifacts' && Array.isArray(v)) {
-              run.artifacts = v;
-            } else {
-              return;
-            }
-            const pending = run.pending;
-            run.pending = [];
-            for (const { result, index } of pending) {
-              offer(run, result, index, `$.runs[${run.index}].results[${index}]`);
-            }
-          });
-          return;
-        }
-        if (token.name === 'endObject') {
-          checkRunShell(run, true);
-          if (run.info === undefined) prepareRun(run);
-          for (const { result, index } of run.pending) emit(run, result, index);
-          run.pending = [];
-          mode = { at: 'runs', open: true };
-        }
-        return;
-      }
-      case 'results': {
-        const run = mode.run;
-        if (!run.resultsOpen && token.name === 'startArray') {
-          run.resultsOpen = true;
-          return;
-        }
-        if (run.resultsOpen && token.name === 'endArray') {
-          run.resultsOpen = false;
-          mode = { at: 'run', run };
-          return;
-        }
-        if (!run.resultsOpen) {
-          throw new SarifError(
-            `$.runs[${run.index}].results`,
-            '#/definitions/run/properties/results/type',
-            'must be array',
-          );
-        }
-        const index = run.results++;
-        if (++resultCount > lim.maxResults) {
-          throw new SarifError(
-            `$.runs[${run.index}].results[${index}]`,
-            'limit',
-            `more than ${lim.maxResults} results`,
-          );
-        }
-        const path = `$.runs[${run.index}].results[${index}]`;
-        startCapture(path, lim.maxResultSize, 'the result', (value) => {
-          check(schema.result, value, path);
-          offer(run, value as Obj, index, path);
-        });
-        // The first token of the result itself.
-        onToken(token);
-        return;
-      }
-      case 'end':
-        return;
-    }
-  };
-
-  const checkRunShell = (run: RunState, complete: boolean) => {
+  const checkRunShell = (run: RunState) => {
     const shell: Obj = { ...run.shell };
-    if (!complete && shell.tool === undefined) return;
     if (run.hasResults) shell.results = [];
-    check(schema.run, shell, `$.runs[${run.index}]`);
+    check('run', shell, `$.runs[${run.index}]`);
   };
 
   const prepareRun = (run: RunState) => {
@@ -526,18 +284,218 @@ export async function* readSarif(
     };
   };
 
-  const finishLog = () => {
-    const shell: Obj = { ...root };
-    if (Array.isArray(shell.runs)) shell.runs = [];
-    if (!('runs' in root)) {
-      throw new SarifError('$', '#/required', "must have required property 'runs'");
+  const flushPending = (run: RunState) => {
+    const pending = run.pending;
+    run.pending = [];
+    for (const { result, index } of pending) {
+      offer(run, result, index, `$.runs[${run.index}].results[${index}]`);
     }
-    check(schema.log, shell, '$');
   };
 
-  // The state machine refers to a few helpers that need the run state.
-  const normalise = (run: RunState, result: Obj, index: number): SarifFinding =>
-    normaliseResult(run.info as SarifRun, run.rules as RuleIndex, run.artifacts, result, index);
+  const shellValue = (path: string, length: number) => {
+    shellSize += length;
+    if (shellSize > lim.maxShellSize) {
+      throw new SarifError(
+        path,
+        'limit',
+        `the log outside its results is larger than ${lim.maxShellSize} characters`,
+      );
+    }
+  };
+
+  const consumer: CutConsumer = {
+    wholeLimit() {
+      switch (mode.at) {
+        case 'root':
+        case 'run':
+          return pendingKey !== undefined ? Math.max(1, lim.maxShellSize - shellSize) : 0;
+        case 'results':
+          return mode.run.resultsOpen ? lim.maxResultSize : 0;
+        default:
+          return 0;
+      }
+    },
+    token(token: CutToken) {
+      switch (mode.at) {
+        case 'start':
+          if (token.kind !== 'startObject') {
+            throw new SarifError('$', '#/type', 'a SARIF log must be a JSON object');
+          }
+          mode = { at: 'root' };
+          return;
+        case 'root':
+          if (token.kind === 'key') {
+            if (token.key === 'runs') {
+              root.runs = [];
+              mode = { at: 'runs', open: false };
+            } else {
+              pendingKey = token.key;
+            }
+            return;
+          }
+          if (token.kind === 'value') {
+            const key = pendingKey as string;
+            pendingKey = undefined;
+            shellValue(`$.${key}`, token.length);
+            root[key] = token.value as Json;
+            if (key === 'version' && token.value !== '2.1.0') {
+              throw new SarifError(
+                '$.version',
+                '#/properties/version/enum',
+                `version ${JSON.stringify(token.value)} is not supported; vitrine reads SARIF "2.1.0"`,
+              );
+            }
+            return;
+          }
+          if (token.kind === 'endObject') {
+            if (!('runs' in root)) {
+              throw new SarifError('$', '#/required', "must have required property 'runs'");
+            }
+            const shell: Obj = { ...root };
+            if (Array.isArray(shell.runs)) shell.runs = [];
+            check('log', shell, '$');
+            mode = { at: 'end' };
+          }
+          return;
+        case 'runs':
+          if (!mode.open) {
+            if (token.kind === 'scalar' && token.value === null) {
+              root.runs = null;
+              mode = { at: 'root' };
+              return;
+            }
+            if (token.kind === 'startArray') {
+              mode = { at: 'runs', open: true };
+              return;
+            }
+            throw new SarifError('$.runs', '#/properties/runs/type', 'must be array or null');
+          }
+          if (token.kind === 'endArray') {
+            mode = { at: 'root' };
+            return;
+          }
+          if (token.kind === 'startObject') {
+            mode = {
+              at: 'run',
+              run: {
+                index: runCount++,
+                shell: {},
+                results: 0,
+                pending: [],
+                hasResults: false,
+                resultsOpen: false,
+              },
+            };
+            return;
+          }
+          throw new SarifError(`$.runs[${runCount}]`, '#/definitions/run/type', 'must be object');
+        case 'run': {
+          const run = mode.run;
+          if (token.kind === 'key') {
+            if (token.key === 'results') {
+              run.hasResults = true;
+              mode = { at: 'results', run };
+            } else {
+              pendingKey = token.key;
+            }
+            return;
+          }
+          if (token.kind === 'value') {
+            const key = pendingKey as string;
+            pendingKey = undefined;
+            shellValue(`$.runs[${run.index}].${key}`, token.length);
+            run.shell[key] = token.value as Json;
+            if (key === 'tool') {
+              // The tool must be valid before its rules are used for results.
+              checkRunShell(run);
+              prepareRun(run);
+              flushPending(run);
+            } else if (key === 'artifacts' && Array.isArray(token.value)) {
+              run.artifacts = token.value as Json[];
+              flushPending(run);
+            }
+            return;
+          }
+          if (token.kind === 'endObject') {
+            checkRunShell(run);
+            if (run.info === undefined) prepareRun(run);
+            run.artifacts ??= [];
+            flushPending(run);
+            mode = { at: 'runs', open: true };
+          }
+          return;
+        }
+        case 'results': {
+          const run = mode.run;
+          if (!run.resultsOpen) {
+            if (token.kind === 'startArray') {
+              run.resultsOpen = true;
+              return;
+            }
+            throw new SarifError(
+              `$.runs[${run.index}].results`,
+              '#/definitions/run/properties/results/type',
+              'must be array',
+            );
+          }
+          if (token.kind === 'endArray') {
+            run.resultsOpen = false;
+            mode = { at: 'run', run };
+            return;
+          }
+          const index = run.results++;
+          const path = `$.runs[${run.index}].results[${index}]`;
+          if (++resultCount > lim.maxResults) {
+            throw new SarifError(path, 'limit', `more than ${lim.maxResults} results`);
+          }
+          const value = token.kind === 'value' ? token.value : undefined;
+          check('result', value, path);
+          offer(run, value as Obj, index, path);
+          return;
+        }
+        case 'end':
+          return;
+      }
+    },
+  };
+
+  const cutter = new JsonCutter(consumer, {
+    maxDepth: lim.maxDepth,
+    maxStringLength: lim.maxStringLength,
+  });
+  const where = (err: CutError): SarifError => {
+    // The JSONPath of a value being read: the run or result it is in, else the log.
+    const at =
+      mode.at === 'results' && mode.run.resultsOpen
+        ? `$.runs[${mode.run.index}].results[${mode.run.results}]`
+        : mode.at === 'run' || mode.at === 'results'
+          ? `$.runs[${mode.run.index}]${pendingKey !== undefined ? `.${pendingKey}` : ''}`
+          : pendingKey !== undefined
+            ? `$.${pendingKey}`
+            : '$';
+    switch (err.reason) {
+      case 'depth':
+        return new SarifError(at, 'limit', `JSON nested deeper than allowed (${err.message})`);
+      case 'string':
+        return new SarifError(at, 'limit', `${err.message} characters`);
+      case 'value':
+        return new SarifError(
+          at,
+          'limit',
+          `${at.includes('.results[') ? 'the result' : 'the log outside its results'} is ${err.message}`,
+        );
+      default:
+        return new SarifError(at, 'json', `${err.message} at character ${err.offset}`);
+    }
+  };
+  const guarded = (step: () => void) => {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof CutError) throw where(err);
+      throw err;
+    }
+  };
 
   for await (const chunk of source) {
     const text = typeof chunk === 'string' ? chunk : decode(decoder, chunk, bytes);
@@ -545,7 +503,7 @@ export async function* readSarif(
     if (bytes > lim.maxBytes) {
       throw new SarifError('$', 'limit', `the file is larger than ${lim.maxBytes} bytes`);
     }
-    feed(parse, text, bytes, onToken);
+    guarded(() => cutter.push(text));
     if (out.length > 0) {
       const ready = out;
       out = [];
@@ -553,18 +511,10 @@ export async function* readSarif(
     }
   }
   if (bytes === 0) throw new SarifError('$', 'json', 'the file is empty');
-  try {
-    feed(parse, decode(decoder, undefined, bytes), bytes, onToken);
-    flush(parse, bytes, onToken);
-  } catch (err) {
-    if (err instanceof SarifError && err.rule === 'json' && bytes > 0) {
-      throw new SarifError('$', 'json', `the JSON ends early (${err.message})`);
-    }
-    throw err;
-  }
-  if ((mode as Mode).at !== 'end') {
-    throw new SarifError('$', 'json', 'the JSON ends early');
-  }
+  guarded(() => {
+    cutter.push(decode(decoder, undefined, bytes));
+    cutter.end();
+  });
   yield* out;
   return { runs: runCount, results: resultCount, bytes };
 }
@@ -587,42 +537,6 @@ function decode(decoder: TextDecoder, chunk: Uint8Array | undefined, offset: num
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch {
     throw new SarifError('$', 'json', `not UTF-8 text (near byte ${offset})`);
-  }
-}
-
-/** stream-json's tokenizer: text in, tokens out; `none` flushes it at the end. */
-type Parse = ((text: string | typeof none) => unknown) & { [flushSymbol]?: unknown };
-
-function feed(parse: Parse, text: string, offset: number, onToken: (t: Token) => void): void {
-  if (text === '') return;
-  deliver(run(parse, text, offset), onToken);
-}
-
-function flush(parse: Parse, offset: number, onToken: (t: Token) => void): void {
-  deliver(run(parse, none, offset), onToken);
-}
-
-function run(parse: Parse, input: string | typeof none, offset: number): unknown {
-  try {
-    return parse(input);
-  } catch (err) {
-    if (err instanceof RangeError && /depth/.test(err.message)) {
-      throw new SarifError('$', 'limit', `JSON nested deeper than allowed (${err.message})`);
-    }
-    if (err instanceof RangeError) {
-      throw new SarifError('$', 'limit', `a string or number is too long (${err.message})`);
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    throw new SarifError('$', 'json', `not JSON near byte ${offset}: ${message}`);
-  }
-}
-
-function deliver(produced: unknown, onToken: (t: Token) => void): void {
-  if (produced === none || produced === undefined) return;
-  if (isMany(produced)) {
-    for (const token of getManyValues(produced) as Token[]) onToken(token);
-  } else {
-    onToken(produced as Token);
   }
 }
 

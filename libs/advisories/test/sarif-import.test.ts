@@ -131,6 +131,15 @@ describe('official samples', () => {
     expect(bytewise.findings).toEqual(whole.findings);
   });
 
+  it('reads escapes, brackets inside strings and multi-byte text split across chunks', async () => {
+    const tricky = 'he said "hi" \\ {[ ]} \u00e9 — ünïcödé 🛡️ \\"';
+    const text = log([run([{ ruleId: 'R1', message: { text: tricky } }])]);
+    for (const size of [1, 2, 3, 7]) {
+      const { findings } = await readAll(textSource(text, size));
+      expect([size, findings[0]?.message]).toEqual([size, tricky]);
+    }
+  });
+
   it('refuses the invalid codeql-action sample at the path and rule it breaks', async () => {
     const err = await refusal(
       createReadStream(
@@ -339,14 +348,15 @@ describe('bad input', () => {
     expect(bytes.path).toBe('$');
     expect(bytes.message).toMatch(/not UTF-8|not JSON|must be a JSON object/);
     const garbage = await refusal(textSource('garbage '.repeat(1_310_720)));
-    expect(garbage.message).toMatch(/not JSON near byte/);
+    expect([garbage.path, garbage.rule]).toEqual(['$', 'json']);
+    expect(garbage.message).toMatch(/not JSON .* at character 0/);
   });
 
   it('refuses deep nesting by the depth limit', async () => {
     const deep = `{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"s","properties":{"x":${'['.repeat(100_000)}`;
     const err = await refusal(textSource(deep));
-    expect([err.path, err.rule]).toEqual(['$', 'limit']);
-    expect(err.message).toMatch(/nested deeper than allowed/);
+    expect([err.path, err.rule]).toEqual(['$.runs[0].tool', 'limit']);
+    expect(err.message).toMatch(/nested deeper than allowed \(nested deeper than 64\)/);
   });
 
   it('refuses a file over the size limit, a long string, a large result, too many results', async () => {
@@ -357,7 +367,8 @@ describe('bad input', () => {
       textSource(log([run([{ ...result, message: { text: 'x'.repeat(10_000) } }])]), 1_000),
       { maxStringLength: 1_000 },
     );
-    expect(string.message).toMatch(/too long/);
+    expect(string.path).toBe('$.runs[0].results[0]');
+    expect(string.message).toMatch(/a string is longer than 1000 characters/);
     const big = await refusal(
       textSource(log([run([{ ...result, properties: { a: 'y'.repeat(5_000) } }])])),
       { maxResultSize: 1_000 },
@@ -390,6 +401,18 @@ describe('bad input', () => {
     expect(noArtifacts.path).toBe(
       '$.runs[0].results[0].locations[0].physicalLocation.artifactLocation.index',
     );
+  });
+
+  it('refuses a result that is not JSON, and text after the log, at their places', async () => {
+    const broken = await refusal(
+      textSource(
+        '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"s"}},"results":[{"ruleId": x}]}]}',
+      ),
+    );
+    expect([broken.path, broken.rule]).toEqual(['$.runs[0].results[0]', 'json']);
+    expect(broken.message).toMatch(/at character 70/);
+    const trailing = await refusal(textSource(`${log([])} {}`));
+    expect(trailing.message).toMatch(/unexpected text after the end/);
   });
 
   it('refuses truncated JSON, an empty file, a log that is not an object', async () => {
