@@ -43,7 +43,7 @@ type Cut = {
   whole: boolean;
   depth: number;
   inString: boolean;
-  escape: boolean;
+  escaped: boolean;
   stringStart: number;
   scalar: boolean;
 };
@@ -203,7 +203,7 @@ export class JsonCutter {
         whole: true,
         depth: 0,
         inString: false,
-        escape: false,
+        escaped: false,
         stringStart: 0,
         scalar: c !== 0x7b && c !== 0x5b,
       };
@@ -226,7 +226,7 @@ export class JsonCutter {
       whole: false,
       depth: 0,
       inString: false,
-      escape: false,
+      escaped: false,
       stringStart: 0,
       scalar: true,
     };
@@ -295,13 +295,13 @@ export class JsonCutter {
         end = p;
       }
     } else {
-      let { depth, inString, escape, stringStart } = cut;
+      let { depth, inString, escaped, stringStart } = cut;
       const length = buf.length;
       while (p < length) {
         const c = buf.charCodeAt(p);
         if (inString) {
-          if (escape) escape = false;
-          else if (c === 0x5c) escape = true;
+          if (escaped) escaped = false;
+          else if (c === 0x5c) escaped = true;
           else if (c === 0x22) {
             inString = false;
             if (p - stringStart > this.limits.maxStringLength) {
@@ -336,7 +336,7 @@ export class JsonCutter {
         if (p - cut.start > cut.limit) {
           throw this.#error('value', `larger than ${cut.limit} characters`, cut.start);
         }
-        Object.assign(cut, { depth, inString, escape, stringStart });
+        Object.assign(cut, { depth, inString, escaped, stringStart });
         this.#pos = p;
         if (final) throw this.#error('json', 'the JSON ends early', p);
         return false;
