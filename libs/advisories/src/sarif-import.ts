@@ -138,15 +138,12 @@ const SCHEMA = JSON.parse(
 
 type Part = 'log' | 'run' | 'result';
 
-interface Validators {
-  /** Fast validators for the common case… */
-  fast: Record<Part, ValidateFunction>;
-  /** …and verbose ones, run again on a failure to name the schema rule. */
-  verbose: Record<Part, ValidateFunction>;
-  pointers: WeakMap<object, string>;
-}
-
-let validators: Validators | undefined;
+/** Fast validators for the common case, compiled on first use. */
+let fast: Record<Part, ValidateFunction> | undefined;
+/** Verbose ones, compiled on the first failure, run again to name the broken schema rule. */
+let verbose:
+  | { validators: Record<Part, ValidateFunction>; pointers: WeakMap<object, string> }
+  | undefined;
 
 function compile(verbose: boolean): Record<Part, ValidateFunction> {
   // Both packages are CommonJS with the class or function as `default`.
@@ -160,16 +157,21 @@ function compile(verbose: boolean): Record<Part, ValidateFunction> {
   };
 }
 
-function schemaValidators(): Validators {
-  validators ??= { fast: compile(false), verbose: compile(true), pointers: schemaPointers(SCHEMA) };
-  return validators;
+/**
+ * Compiles the SARIF schema now rather than on the first import (it takes a moment): a
+ * service calls it at start-up.
+ */
+export function prepareSarifReader(): void {
+  fast ??= compile(false);
 }
 
 function check(part: Part, value: unknown, path: string): void {
-  const { fast, verbose, pointers } = schemaValidators();
+  fast ??= compile(false);
   if (fast[part](value)) return;
-  verbose[part](value);
-  const v: SchemaViolation = violationOf(verbose[part].errors, path, pointers);
+  verbose ??= { validators: compile(true), pointers: schemaPointers(SCHEMA) };
+  const validate = verbose.validators[part];
+  validate(value);
+  const v: SchemaViolation = violationOf(validate.errors, path, verbose.pointers);
   throw new SarifError(v.path, v.rule, v.message);
 }
 
@@ -222,7 +224,7 @@ export async function* readSarif(
   limits: SarifLimits = {},
 ): AsyncGenerator<SarifFinding, SarifSummary, undefined> {
   const lim = { ...DEFAULTS, ...limits };
-  schemaValidators();
+  prepareSarifReader();
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let bytes = 0;
   let mode: Mode = { at: 'start' };

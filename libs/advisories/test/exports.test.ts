@@ -258,10 +258,32 @@ describe('CSAF 2.0', () => {
   });
 
   it('refuses an empty document and revisions out of order', () => {
-    expect(() => toCsafVex([], options)).toThrow(/at least one finding/);
-    expect(() =>
-      toCsafVex(all, { ...options, revisions: [{ date: options.now, number: '2', summary: 'x' }] }),
-    ).toThrow(/numbered 1, 2/);
+    const refusal = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        expect(isVitrineError(err, 'invalid_argument')).toBe(true);
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal(() => toCsafVex([], options))).toMatch(/at least one finding/);
+    expect(
+      refusal(() =>
+        toCsafVex(all, {
+          ...options,
+          revisions: [{ date: options.now, number: '2', summary: 'x' }],
+        }),
+      ),
+    ).toMatch(/numbered 1, 2/);
+    expect(
+      refusal(() =>
+        toCsafVex([{ ...findings.fixedNoWorkaround, affected: [artifacts.gateway11] }], options),
+      ),
+    ).toMatch(/us-2 names no affected artifact/);
+    expect(refusal(() => toOsv({ ...findings.disclosed, cvssVector: 'CVSS:3.1/AV:N' }))).toMatch(
+      /invalid CVSS vector/,
+    );
   });
 });
 

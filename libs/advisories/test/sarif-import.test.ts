@@ -218,6 +218,50 @@ describe('normalisation rules', () => {
     expect(again.findings[0]?.fingerprint).toBe(d.fingerprint);
   });
 
+  it('resolves rules of tool extensions by toolComponent, and refuses an unknown one', async () => {
+    const tool = {
+      driver: { name: 'scanner', rules: [{ id: 'D1' }] },
+      extensions: [{ name: 'plugin', rules: [{ id: 'P1', name: 'PluginRule' }, { id: 'P2' }] }],
+    };
+    const results = [
+      {
+        ruleId: 'P2',
+        rule: { id: 'P2', index: 1, toolComponent: { index: 0 } },
+        message: { text: 'a' },
+      },
+      { rule: { id: 'P1', toolComponent: { name: 'plugin' } }, message: { text: 'b' } },
+      {
+        ruleId: 'D1',
+        rule: { id: 'D1', toolComponent: { name: 'scanner' } },
+        message: { text: 'c' },
+      },
+    ];
+    const { findings } = await readAll(textSource(log([{ tool, results }])));
+    expect(findings.map((f) => [f.ruleId, f.rule?.id, f.rule?.name])).toEqual([
+      ['P2', 'P2', undefined],
+      ['P1', 'P1', 'PluginRule'],
+      ['D1', 'D1', undefined],
+    ]);
+    const err = await refusal(
+      textSource(
+        log([
+          {
+            tool,
+            results: [
+              {
+                ruleId: 'X',
+                rule: { id: 'X', toolComponent: { name: 'other' } },
+                message: { text: 'd' },
+              },
+            ],
+          },
+        ]),
+      ),
+    );
+    expect(err.path).toBe('$.runs[0].results[0].rule.toolComponent');
+    expect(err.message).toMatch(/tool component the run does not have/);
+  });
+
   it('keys results without fingerprints by tool, rule, path, line and message', async () => {
     const at = (line: number, tool = 'scanner') => ({
       tool: { driver: { name: tool } },
