@@ -33,6 +33,8 @@ export interface CsafOptions {
   readonly revisions?: readonly CsafRevision[];
   /** Time of the export; defaults to the current time. */
   readonly now?: string | Date;
+  /** `document.tracking.status`; default `final`. */
+  readonly status?: 'draft' | 'interim' | 'final';
   /** TLP label of the document, when it has one. */
   readonly tlp?: 'WHITE' | 'GREEN' | 'AMBER' | 'RED';
   /** The generator's version, recorded in `document.tracking.generator`. */
@@ -123,7 +125,7 @@ function document(
       title: options.title,
       tracking: {
         id: options.trackingId,
-        status: 'final',
+        status: options.status ?? 'final',
         version: last.number,
         revision_history: revisions,
         initial_release_date: first.date,

@@ -645,7 +645,11 @@ function normaliseResult(
           ? configured
           : 'warning'
   ) as SarifLevel;
-  const securitySeverity = Number(((rule?.properties ?? {}) as Obj)['security-severity']);
+  const declared = ((rule?.properties ?? {}) as Obj)['security-severity'];
+  const securitySeverity =
+    typeof declared === 'number' || (typeof declared === 'string' && declared.trim() !== '')
+      ? Number(declared)
+      : Number.NaN;
   const scored =
     Number.isFinite(securitySeverity) && securitySeverity >= 0 && securitySeverity <= 10;
 

@@ -183,6 +183,7 @@ describe('CSAF 2.0', () => {
     const doc = toCsafVex(all, {
       ...options,
       tlp: 'AMBER',
+      status: 'interim',
       revisions: [
         { date: '2026-11-01T00:00:00Z', number: '1', summary: 'First status.' },
         { date: '2026-12-01T00:00:00Z', number: '2', summary: 'Fixes published.' },

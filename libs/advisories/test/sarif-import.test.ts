@@ -162,7 +162,7 @@ describe('normalisation rules', () => {
         properties: { 'security-severity': '9.1' },
         help: { text: 'plain', markdown: '**md**' },
       },
-      { id: 'R2' },
+      { id: 'R2', properties: { 'security-severity': '' } },
     ];
     const results = [
       { ruleId: 'R1', message: { id: 'default', arguments: ['x', 'main'] }, baselineState: 'new' },
@@ -201,7 +201,9 @@ describe('normalisation rules', () => {
     expect([b.level, b.severity]).toEqual(['none', 'info']);
     expect(c.rule?.id).toBe('R2');
     expect(c.ruleId).toBe('R2/sub');
+    // An empty security-severity is no score: the level decides.
     expect([c.level, c.severity, c.baselineState]).toEqual(['warning', 'medium', 'unchanged']);
+    expect(c.severitySource).toBe('level');
     expect(d.locations).toEqual([{ path: 'src/a b.c', startLine: 3, endLine: 5 }]);
     expect(d.fingerprintBasis).toBe('partialFingerprints');
     // Key order inside partialFingerprints does not change the key.
