@@ -484,7 +484,9 @@ export async function* readSarif(
         return new SarifError(
           at,
           'limit',
-          `${at.includes('.results[') ? 'the result' : 'the log outside its results'} is ${err.message}`,
+          at.includes('.results[')
+            ? `the result is larger than ${lim.maxResultSize} characters`
+            : `the log outside its results is larger than ${lim.maxShellSize} characters`,
         );
       default:
         return new SarifError(at, 'json', `${err.message} at character ${err.offset}`);

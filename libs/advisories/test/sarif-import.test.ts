@@ -420,6 +420,10 @@ describe('bad input', () => {
       { maxResultSize: 1_000 },
     );
     expect([big.path, big.rule]).toEqual(['$.runs[0].results[0]', 'limit']);
+    expect(big.message).toMatch(/the result is larger than 1000 characters/);
+    const shell = await refusal(textSource(text), { maxShellSize: 40 });
+    expect([shell.path, shell.rule]).toEqual(['$.runs[0].tool', 'limit']);
+    expect(shell.message).toMatch(/the log outside its results is larger than 40 characters/);
     const many = await refusal(textSource(text), { maxResults: 2 });
     expect(many.path).toBe('$.runs[0].results[2]');
     const pending = await refusal(
