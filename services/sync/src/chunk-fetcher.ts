@@ -26,14 +26,14 @@ interface Round {
 /** Missing chunks taken on per round (the plan all peers share). */
 const ROUND_CHUNKS = 1024;
 /** FetchChunks calls open at once to one peer: the next batch is on its way while one is stored. */
-const CALLS_PER_PEER = 2;
+export const CALLS_PER_PEER = 2;
 /**
  * Chunks asked per FetchChunks call: each call opens a session (a handshake), so fewer,
  * larger calls cost less (docs/decisions/0006-chunk-fetch-calls.md). HTTP/2 flow control
  * bounds what a call has in flight, asked and not yet stored, to its window (8 MiB; a call
  * asks about 4 MiB at the 64 KiB mean chunk size).
  */
-const CHUNKS_PER_CALL = 64;
+export const CHUNKS_PER_CALL = 64;
 /**
  * Chunks of one call being written at once: all of them. A call's chunks (about 4 MiB) bound
  * what it holds; writing them as they come lets the store write many to a call, where a
