@@ -5,6 +5,7 @@ import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { devDatabaseUrls, prepareDevPGlite } from './dev-database.js';
 import {
+  DEFAULT_BASE_PORT,
   DEV_CENTERS,
   devAccessConfig,
   devCenterConfig,
@@ -37,7 +38,7 @@ export const devCommand: CommandGroup = (program, io) => {
     .option(
       '--base-port <n>',
       'access listens on N, center i on N+10i (registry) and N+10i+1 (sync)',
-      '7400',
+      String(DEFAULT_BASE_PORT),
     )
     .option('--json', 'print one JSON line {"ready":true,…} with every endpoint once serving')
     .addHelpText(

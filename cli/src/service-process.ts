@@ -10,16 +10,15 @@ import type { ReadyLine } from './serve-command.js';
 const VITRINE_BIN = fileURLToPath(new URL('../../bin/vitrine.js', import.meta.url));
 
 /**
- * Node flags every service runs with (figures from bench/replication.ts):
+ * Node flags every service runs with (docs/decisions/0003-service-v8-flags.md has the
+ * figures, from bench/replication.ts):
  * - A young generation of 4 MiB semispaces (V8's default is 16 MiB) holds less garbage
- *   between collections: replicating 200 MiB, each center peaked 30–35 MiB lower, at the
- *   same speed.
+ *   between collections: lower peaks at the same speed.
  * - The old generation may grow to twice its size after a full collection before the next
- *   starts. V8 otherwise picks that factor from how fast it has been collecting; on a busy
- *   machine it picked about 1.1 for one center, which then started a full collection for
- *   every 2–3 MB it promoted (4–6 a second, a quarter of its CPU), and about 4 for another,
- *   which collected only once buffer memory had grown 64 MB and so held that much garbage.
- *   Replicating 4 GiB, peaks fell from 253–261 to 211–220 MiB and time by about a seventh.
+ *   starts. V8 otherwise picks that factor from how fast it has been collecting, and on a
+ *   busy machine picked very different factors for centers doing the same work: one ran a
+ *   full collection every few MB it promoted, another held garbage until buffer memory had
+ *   grown 64 MB. A fixed factor lowers the peaks and the time.
  * - On Node 20, the flag that lets a receiving center free each frame once its chunks are
  *   written (`releaseMemory`).
  */
@@ -31,13 +30,13 @@ export const SERVICE_NODE_FLAGS: readonly string[] = [
 
 /**
  * Node flags `vitrine dev` adds for its services, which trade speed for memory
- * (bench/dev-footprint.ts):
+ * (docs/decisions/0007-dev-v8-flags.md, from bench/dev-footprint.ts):
  * - `--liftoff-only`: V8 compiles WebAssembly once, with its baseline compiler, and never
- *   recompiles hot functions with its optimising one. An idle center on PGlite held about
- *   60 MiB less, and starting PGlite and running its queries was no slower; libsodium's
- *   Ed25519 (signing and verifying events) runs about half as fast.
- * - `--optimize-for-size`: V8 grows its heap and optimises JavaScript less eagerly; about
- *   5-10 MiB less per idle service.
+ *   recompiles hot functions with its optimising one. An idle center on PGlite holds much
+ *   less, and PGlite is no slower; libsodium's Ed25519 (signing and verifying events) is
+ *   slower.
+ * - `--optimize-for-size`: V8 grows its heap and optimises JavaScript less eagerly; a little
+ *   less memory per idle service.
  * Benchmarks and `vitrine serve` keep V8's defaults.
  */
 export const DEV_SERVICE_NODE_FLAGS: readonly string[] = ['--liftoff-only', '--optimize-for-size'];

@@ -135,8 +135,8 @@ function withHttpResources(
  * Starts a vitrine RPC server: gRPC, gRPC-Web and Connect on one port (plaintext HTTP/2
  * and HTTP/1.1, or TLS), with grpc.health.v1 and server reflection always on, domain
  * errors mapped to gRPC codes in one place, telemetry on every call, a request size
- * limit, and response compression off — gzipping artifact bytes, which do not
- * compress, made a large server stream several times slower (~7x measured on 256 MiB).
+ * limit, and response compression off — artifact bytes and ciphertext do not compress,
+ * and gzipping them slowed large streams (docs/decisions/0001-uncompressed-responses.md).
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';

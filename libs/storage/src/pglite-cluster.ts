@@ -36,8 +36,8 @@ export async function isPGliteCluster(folder: string): Promise<boolean> {
  * Makes each of `folders` that is missing or empty an initialised, empty PGlite cluster,
  * running initdb once for all of them. initdb runs in a child process: PGlite's initdb
  * grows the WebAssembly memory of both its instances to several hundred MiB, which a process
- * keeps once grown, so a center that initialised its own database held about 760 MiB where
- * one opening an existing cluster holds 170. Each folder is filled under a temporary name
+ * keeps once grown, so a center that initialised its own database in process held several
+ * times the memory of one opening an existing cluster (docs/embedded-footprint.md). Each folder is filled under a temporary name
  * beside it and renamed into place, so a crash never leaves a half-made cluster. Folders
  * that hold a cluster, or other files, are left as they are. With {@link PGLITE_TEMPLATE_ENV}
  * set, its cluster is copied and no initdb runs.

@@ -17,7 +17,7 @@ import { syncMetrics } from './sync-metrics.js';
  * stored. A peer catching up on a long log streams faster than events can be stored one by
  * one; a live event still goes in as soon as it arrives.
  */
-const INGEST_BATCH = 1024;
+export const INGEST_BATCH = 1024;
 
 /**
  * Keeps this center subscribed to every peer in the federation manifest: handshake,

@@ -40,7 +40,7 @@ export const SUBSCRIBE_STREAM = 'subscribe';
  * many events (one seal, one message each), while an event committed live still goes out
  * alone as soon as it is read.
  */
-const FRAME_EVENTS = 1024;
+export const FRAME_EVENTS = 1024;
 /** About the most bytes of events or chunks sealed in one frame. */
 const FRAME_BYTES = 1024 * 1024;
 /** Label of the sealed stream that carries a chunk request and its chunks. */
@@ -54,7 +54,7 @@ const FRAME_CHUNKS = 16;
 /** FetchChunksResponse.frame's field number. */
 const RESPONSE_FRAME_FIELD = 2;
 /** Most chunks one FetchChunks call may ask for. */
-const MAX_FETCH = 1024;
+export const MAX_FETCH = 1024;
 /** Label of the sealed stream that carries a FetchEvents request and its events. */
 export const FETCH_EVENTS_STREAM = 'fetch-events';
 /** Most events one FetchEvents call may ask for. */
