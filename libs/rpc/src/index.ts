@@ -11,7 +11,7 @@ export {
   createGrpcClientTransport,
 } from './clients.js';
 export { DescriptorIndex } from './descriptor-index.js';
-export { bytesFieldPieces, type EncodedStream } from './encoded-streams.js';
+export { bytesFieldPieces, type EncodedStream } from './encoded-streams/encoded-stream.js';
 export {
   codeName,
   codeOf,
