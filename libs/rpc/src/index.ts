@@ -13,9 +13,11 @@ export {
 export { DescriptorIndex } from './descriptor-index.js';
 export { bytesFieldPieces, type EncodedStream } from './encoded-streams/encoded-stream.js';
 export {
+  badRequestDetail,
   codeName,
   codeOf,
   errorInterceptor,
+  fieldViolationsOf,
   grpcCodeFor,
   toConnectError,
 } from './error-interceptor.js';

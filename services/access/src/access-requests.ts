@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { mayActFor, type Principal, requireOperator } from './caller.js';
@@ -36,7 +36,7 @@ export class AccessRequests {
     const scope = req.scope;
     const notBefore = req.notBefore ? timestampDate(req.notBefore) : undefined;
     if (!req.expiresAt)
-      throw new VitrineError('invalid_argument', 'invalid request: expires_at: is required');
+      throw invalidField('expires_at', 'is required');
     const expiresAt = timestampDate(req.expiresAt);
     const { policy, kinds } = this.policies.check(
       {
@@ -150,7 +150,7 @@ export class AccessRequests {
     }
     requireOperator(caller, 'operator');
     if (named === '') {
-      throw new VitrineError('invalid_argument', 'invalid request: partner_id: is required');
+      throw invalidField('partner_id', 'is required');
     }
     return named;
   }
