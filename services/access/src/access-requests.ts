@@ -35,8 +35,7 @@ export class AccessRequests {
     const now = this.now();
     const scope = req.scope;
     const notBefore = req.notBefore ? timestampDate(req.notBefore) : undefined;
-    if (!req.expiresAt)
-      throw invalidField('expires_at', 'is required');
+    if (!req.expiresAt) throw invalidField('expires_at', 'is required');
     const expiresAt = timestampDate(req.expiresAt);
     const { policy, kinds } = this.policies.check(
       {
