@@ -3,6 +3,7 @@
  * Connect on one port), health, reflection, domain-error mapping, telemetry, logging
  * and clients.
  */
+export { Backoff, type BackoffClock, type BackoffPolicy, systemClock } from './backoff.js';
 export {
   type ClientOptions,
   type ClientTls,
