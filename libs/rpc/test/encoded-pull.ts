@@ -34,7 +34,8 @@ function dataPieces(bytes: number): Uint8Array[] {
  * PullArtifact of the stand-in registry as an encoded stream. Id `size:<n>` sends an
  * artifact header then n bytes of CONTENT in 1 MiB data messages (each written in two
  * pieces); `fail:<code>` sends one message then throws VitrineError(<code>) (`unexpected`:
- * a plain Error; `fields`: an invalid request naming BAD_FIELDS); `wait` sends one message and waits for the call to end; `endless` sends
+ * a plain Error; `fields`: an invalid request naming BAD_FIELDS; `lone-surrogate`: a message
+ * holding one); `wait` sends one message and waits for the call to end; `endless` sends
  * 1 MiB messages until the call ends.
  */
 export function encodedPull(
@@ -65,6 +66,9 @@ export function encodedPull(
           const code = id.slice(5);
           if (code === 'unexpected') throw new Error('db password=hunter2');
           if (code === 'fields') throw invalidRequest(BAD_FIELDS);
+          if (code === 'lone-surrogate') {
+            throw new VitrineError('failed_precondition', 'name \uD800 is not well-formed');
+          }
           throw new VitrineError(code as ErrorCode, `failing with ${code}`);
         }
         if (id === 'wait') {

@@ -106,6 +106,14 @@ describe('encoded streams over gRPC', () => {
     expect(unexpected).toMatchObject({ code: Code.Internal, message: 'internal error' });
   });
 
+  it('sends a message holding a lone surrogate with U+FFFD in its place', async () => {
+    const failed = await pull(createGrpcClient(RegistryService, server.url), 'fail:lone-surrogate');
+    expect(failed).toMatchObject({
+      code: Code.FailedPrecondition,
+      message: 'name \uFFFD is not well-formed',
+    });
+  });
+
   it('refuses a request larger than readMaxBytes by its length prefix', async () => {
     const client = createGrpcClient(RegistryService, server.url);
     const big = await pull(client, 'x'.repeat(4 * MiB + 1));
