@@ -6,11 +6,8 @@ import { file_grpc_health_v1_health } from '@vitrine/proto/health';
 import { file_grpc_reflection_v1_reflection } from '@vitrine/proto/reflection-v1';
 import { file_grpc_reflection_v1alpha_reflection } from '@vitrine/proto/reflection-v1alpha';
 import { DescriptorIndex } from './descriptor-index.js';
-import {
-  type EncodedStream,
-  encodedStreamHandler,
-  routeEncodedStreams,
-} from './encoded-streams.js';
+import type { EncodedStream } from './encoded-streams/encoded-stream.js';
+import { encodedStreamHandler, routeEncodedStreams } from './encoded-streams/routing.js';
 import { errorInterceptor } from './error-interceptor.js';
 import { closeGracefully } from './graceful-close.js';
 import { registerHealthService } from './health-service.js';
@@ -39,7 +36,7 @@ export interface StartServerOptions {
   readonly routes: (router: ConnectRouter) => void;
   /**
    * Server streams written to gRPC callers as their messages' encoded pieces (see
-   * encoded-streams.ts); routed for every other protocol too, replacing any handler
+   * encoded-streams/); routed for every other protocol too, replacing any handler
    * `routes` gave their methods.
    */
   readonly encodedStreams?: readonly EncodedStream[];

@@ -63,7 +63,7 @@ describe.each(testBackends())('access requests on $name', (backend) => {
       contact: 'x@example.org',
       publicKey: regulator.key.publicKey,
     });
-    expect(await grpcCodeOf(again)).toBe('AlreadyExists');
+    expect(await grpcCodeOf(again)).toBe('ALREADY_EXISTS');
   });
 
   it('refuses a malformed registration with INVALID_ARGUMENT naming every bad field', async () => {
@@ -76,7 +76,7 @@ describe.each(testBackends())('access requests on $name', (backend) => {
         publicKey: new Uint8Array(31),
       })
       .catch((e: Error) => e);
-    expect(await grpcCodeOf(Promise.reject(err))).toBe('InvalidArgument');
+    expect(await grpcCodeOf(Promise.reject(err))).toBe('INVALID_ARGUMENT');
     for (const field of ['organisation', 'contact', 'jurisdictions[0]', 'public_key']) {
       expect(String(err)).toContain(field);
     }
@@ -191,7 +191,7 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     const self = t
       .operator('root')
       .decideAccessRequest({ requestId: request.id, approve: true, reason: 'mine' });
-    expect(await grpcCodeOf(self)).toBe('PermissionDenied');
+    expect(await grpcCodeOf(self)).toBe('PERMISSION_DENIED');
   });
 
   it('refuses the same approver twice with ALREADY_EXISTS', async () => {
@@ -202,7 +202,7 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     const twice = t
       .operator('alice')
       .decideAccessRequest({ requestId: request.id, approve: true, reason: 'again' });
-    expect(await grpcCodeOf(twice)).toBe('AlreadyExists');
+    expect(await grpcCodeOf(twice)).toBe('ALREADY_EXISTS');
   });
 
   it('makes a denial final: deciding a decided request is FAILED_PRECONDITION', async () => {
@@ -217,32 +217,32 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     const late = t
       .operator('bob')
       .decideAccessRequest({ requestId: request.id, approve: true, reason: 'ok' });
-    expect(await grpcCodeOf(late)).toBe('FailedPrecondition');
+    expect(await grpcCodeOf(late)).toBe('FAILED_PRECONDITION');
   });
 
   it('refuses decisions from partners and operators without the approver role', async () => {
     const request = await requestAs(regulator.client);
     const decide = (client: AccessClient) =>
       client.decideAccessRequest({ requestId: request.id, approve: true, reason: 'ok' });
-    expect(await grpcCodeOf(decide(t.operator('ops')))).toBe('PermissionDenied');
-    expect(await grpcCodeOf(decide(t.operator('sec')))).toBe('PermissionDenied');
-    expect(await grpcCodeOf(decide(regulator.client))).toBe('PermissionDenied');
-    expect(await grpcCodeOf(decide(other.client))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(decide(t.operator('ops')))).toBe('PERMISSION_DENIED');
+    expect(await grpcCodeOf(decide(t.operator('sec')))).toBe('PERMISSION_DENIED');
+    expect(await grpcCodeOf(decide(regulator.client))).toBe('PERMISSION_DENIED');
+    expect(await grpcCodeOf(decide(other.client))).toBe('PERMISSION_DENIED');
   });
 
   it('refuses requests outside the policy with INVALID_ARGUMENT naming the limit', async () => {
     const over = await regulator.client.requestAccess(euRequest(73)).catch((e: Error) => e);
     expect(String(over)).toContain('maximum of 72 hours');
-    expect(await grpcCodeOf(Promise.reject(over))).toBe('InvalidArgument');
+    expect(await grpcCodeOf(Promise.reject(over))).toBe('INVALID_ARGUMENT');
     const kind = regulator.client.requestAccess(
       euRequest(24, { scope: { artifactKinds: ['rules'], actions: [Action.READ] } }),
     );
-    expect(await grpcCodeOf(kind)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(kind)).toBe('INVALID_ARGUMENT');
     // Registered in EU only, other may not ask for US.
     const foreign = other.client.requestAccess(euRequest(24, { jurisdiction: 'US' }));
-    expect(await grpcCodeOf(foreign)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(foreign)).toBe('INVALID_ARGUMENT');
     const unknown = regulator.client.requestAccess(euRequest(24, { jurisdiction: 'MARS' }));
-    expect(await grpcCodeOf(unknown)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(unknown)).toBe('INVALID_ARGUMENT');
   });
 
   it('refuses malformed requests with INVALID_ARGUMENT', async () => {
@@ -255,32 +255,32 @@ describe.each(testBackends())('access requests on $name', (backend) => {
       euRequest(24, { notBefore: hoursFromNow(30) }),
     ];
     for (const body of cases) {
-      expect(await grpcCodeOf(regulator.client.requestAccess(body))).toBe('InvalidArgument');
+      expect(await grpcCodeOf(regulator.client.requestAccess(body))).toBe('INVALID_ARGUMENT');
     }
     const badId = t
       .operator('alice')
       .decideAccessRequest({ requestId: 'nope', approve: true, reason: 'x' });
-    expect(await grpcCodeOf(badId)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(badId)).toBe('INVALID_ARGUMENT');
     const noReason = t
       .operator('alice')
       .decideAccessRequest({ requestId: 'r-00000000000000000000', approve: true, reason: '' });
-    expect(await grpcCodeOf(noReason)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(noReason)).toBe('INVALID_ARGUMENT');
     const unknown = t
       .operator('alice')
       .decideAccessRequest({ requestId: 'r-00000000000000000000', approve: true, reason: 'x' });
-    expect(await grpcCodeOf(unknown)).toBe('NotFound');
+    expect(await grpcCodeOf(unknown)).toBe('NOT_FOUND');
   });
 
   it('lets a partner ask only for itself and see only its own requests', async () => {
     const forOther = regulator.client.requestAccess(euRequest(24, { partnerId: other.partner.id }));
-    expect(await grpcCodeOf(forOther)).toBe('PermissionDenied');
+    expect(await grpcCodeOf(forOther)).toBe('PERMISSION_DENIED');
     const own = await requestAs(regulator.client);
     const mine = await requestAs(other.client);
     expect(await grpcCodeOf(regulator.client.getAccessRequest({ id: mine.id }))).toBe(
-      'PermissionDenied',
+      'PERMISSION_DENIED',
     );
     const listOther = regulator.client.listAccessRequests({ partnerId: other.partner.id });
-    expect(await grpcCodeOf(listOther)).toBe('PermissionDenied');
+    expect(await grpcCodeOf(listOther)).toBe('PERMISSION_DENIED');
     const { requests } = await regulator.client.listAccessRequests({});
     expect(requests.map((r) => r.id)).toContain(own.id);
     expect(requests.every((r) => r.partnerId === regulator.partner.id)).toBe(true);
@@ -288,11 +288,11 @@ describe.each(testBackends())('access requests on $name', (backend) => {
     const byApprover = t
       .operator('alice')
       .requestAccess(euRequest(24, { partnerId: other.partner.id }));
-    expect(await grpcCodeOf(byApprover)).toBe('PermissionDenied');
+    expect(await grpcCodeOf(byApprover)).toBe('PERMISSION_DENIED');
     const unknownPartner = t
       .operator('ops')
       .requestAccess(euRequest(24, { partnerId: 'p-000000000000' }));
-    expect(await grpcCodeOf(unknownPartner)).toBe('NotFound');
+    expect(await grpcCodeOf(unknownPartner)).toBe('NOT_FOUND');
   });
 
   it('lists by partner and time range, a page at a time, newest first', async () => {
@@ -325,8 +325,8 @@ describe.each(testBackends())('access requests on $name', (backend) => {
       since: hoursFromNow(1),
       until: hoursFromNow(0),
     });
-    expect(await grpcCodeOf(reversed)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(reversed)).toBe('INVALID_ARGUMENT');
     const badToken = t.operator('ops').listAccessRequests({ pageToken: 'garbage!' });
-    expect(await grpcCodeOf(badToken)).toBe('InvalidArgument');
+    expect(await grpcCodeOf(badToken)).toBe('INVALID_ARGUMENT');
   });
 });

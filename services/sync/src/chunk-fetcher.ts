@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import { toHex } from '@vitrine/crypto';
 import type { SyncService } from '@vitrine/proto/sync';
 import type { ChunkBase, ChunkReplica, Replica } from '@vitrine/registry';
-import type { Logger } from '@vitrine/rpc';
+import { Backoff, type Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import { FetchPlan } from './fetch-plan.js';
@@ -72,7 +71,7 @@ export class ChunkFetcher {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let delay = this.backoff.initialMs;
+    const backoff = new Backoff(this.backoff);
     const changes = this.replica.changes.follow(signal);
     while (!signal.aborted) {
       const woken = changes.armed();
@@ -89,15 +88,14 @@ export class ChunkFetcher {
           continue;
         }
         if (await this.#round(missing, signal)) {
-          delay = this.backoff.initialMs;
+          backoff.reset();
           continue;
         }
       } catch (err) {
         if (signal.aborted) break;
         this.logger.warn({ err: String(err) }, 'chunk replication failed');
       }
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, this.backoff.maxMs);
+      await backoff.wait(signal);
     }
   }
 

@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type HandshakeReplays, respondToHandshake } from '@vitrine/channel';
-import { VitrineError } from '@vitrine/errors';
+import { FieldViolations, VitrineError } from '@vitrine/errors';
 import type { SignedEvent } from '@vitrine/proto/event';
 import {
   type ChunkBase as ChunkBaseMessage,
@@ -203,12 +203,10 @@ export function fetchChunksStream(
 
 /** The session a request's frame is sealed in; `invalid_argument` when either is missing. */
 function sealedRequest(req: { readonly sessionId: string; readonly frame: Uint8Array }): string {
-  if (req.sessionId === '' || req.frame.length === 0) {
-    throw new VitrineError(
-      'invalid_argument',
-      'invalid request: session_id and frame are required',
-    );
-  }
+  new FieldViolations()
+    .check(req.sessionId !== '', 'session_id', 'is required')
+    .check(req.frame.length > 0, 'frame', 'is required')
+    .throwIfAny();
   return req.sessionId;
 }
 

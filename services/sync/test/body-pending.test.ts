@@ -72,8 +72,8 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
       return status.bodiesPending === 2n ? status : undefined;
     });
     expect(awaiting.versionVector.find((e) => e.origin === 'europe')?.seq).toBe(published);
-    expect(await codeOf(us.client.getArtifact({ id: artifactId }))).toBe('NotFound');
-    expect(await codeOf(us.client.getFinding({ id: findingId }))).toBe('NotFound');
+    expect(await codeOf(us.client.getArtifact({ id: artifactId }))).toBe('NOT_FOUND');
+    expect(await codeOf(us.client.getFinding({ id: findingId }))).toBe('NOT_FOUND');
 
     // The link to asia stays up and keeps carrying events: a finding asia makes arrives.
     const asiaArtifact = await asia.client.pushArtifact(upload('everywhere', []));
@@ -104,7 +104,7 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
     expect((await linkOf(us, 'europe')).bodiesFetched).toBe(2n);
     expect((await linkOf(us, 'asia')).bodiesFetched).toBe(0n);
     expect((await linkOf(us, 'asia')).lastError).toBe('');
-    expect(await codeOf(asia.client.getArtifact({ id: artifactId }))).toBe('NotFound');
+    expect(await codeOf(asia.client.getArtifact({ id: artifactId }))).toBe('NOT_FOUND');
   });
 
   it('reports the same convergence digest at every center at rest, where state digests differ', async () => {
@@ -165,13 +165,13 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
       for await (const _ of sync.fetchEvents({ sessionId: session.id, frame })) frames++;
       return frames;
     };
-    expect(await codeOf(ask([{ origin: 'asia', seq: 1n }, restricted]))).toBe('PermissionDenied');
-    expect(await codeOf(ask([]))).toBe('InvalidArgument');
+    expect(await codeOf(ask([{ origin: 'asia', seq: 1n }, restricted]))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(ask([]))).toBe('INVALID_ARGUMENT');
     const tooMany = Array.from({ length: 1025 }, (_, i) => ({
       origin: 'asia',
       seq: BigInt(i + 1),
     }));
-    expect(await codeOf(ask(tooMany))).toBe('InvalidArgument');
+    expect(await codeOf(ask(tooMany))).toBe('INVALID_ARGUMENT');
     // An event asia may hold comes back whole; one europe lacks is left out.
     expect(await ask([{ origin: 'asia', seq: 1n }])).toBe(1);
     expect(await ask([{ origin: 'asia', seq: 1_000_000n }])).toBe(0);
@@ -182,6 +182,6 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
       })) {
       }
     };
-    expect(await codeOf(unsealed())).toBe('Unauthenticated');
+    expect(await codeOf(unsealed())).toBe('UNAUTHENTICATED');
   });
 });
