@@ -52,14 +52,15 @@ export async function trustedKeys(
 
 /**
  * The keys a witness quorum is counted with: every trusted cosignature/v1 key, and, for
- * each trusted center key, the cosignature/v1 key of the same name and public key — a
- * center cosigns its peers' checkpoints with the key that signs its own.
+ * each trusted center key `<federation>/<center>`, its witness key: the same Ed25519 public
+ * key as a cosignature/v1 key named `<federation>/<center>/witness` — a center cosigns its
+ * peers' checkpoints with the key that signs its own.
  */
 export function witnessKeys(keys: readonly NoteKey[]): NoteKey[] {
   const witnesses = keys.filter((k) => k.type === SignatureType.cosignatureV1);
   for (const key of keys) {
     if (key.type !== SignatureType.ed25519) continue;
-    const cosigner = noteKey(key.name, key.publicKey, SignatureType.cosignatureV1);
+    const cosigner = noteKey(`${key.name}/witness`, key.publicKey, SignatureType.cosignatureV1);
     if (!witnesses.some((w) => w.name === cosigner.name && w.keyId === cosigner.keyId)) {
       witnesses.push(cosigner);
     }

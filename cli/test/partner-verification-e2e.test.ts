@@ -3,7 +3,17 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { formatTlogProof, formatVerifierKey, noteKey, parseTlogProof } from '@vitrine/tlog';
+import { generateSigningKeyPair } from '@vitrine/crypto';
+import {
+  cosignatureLine,
+  formatTlogProof,
+  formatVerifierKey,
+  noteKey,
+  noteSigner,
+  parseTlogProof,
+  SignatureType,
+  withSignatureLines,
+} from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monitorStatePath } from '../src/log-monitor.js';
 import { startTestCenter, type TestCenter } from './test-center.js';
@@ -12,6 +22,18 @@ interface Step {
   step: string;
   ok: boolean;
   detail: string;
+}
+
+/**
+ * The note (or signature line) with one byte of its last signature changed: past the key ID
+ * (the first 4 bytes), so the line still names its key and must verify.
+ */
+function signatureByteChanged(note: string): string {
+  return note.replace(/ (\S+)\n$/, (_m, b64: string) => {
+    const bytes = Buffer.from(b64, 'base64');
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 1;
+    return ` ${bytes.toString('base64')}\n`;
+  });
 }
 
 /** A stand-in mirror of a center's /log/: passes everything through, changed as told. */
@@ -199,6 +221,73 @@ describe('partner-facing verification through the CLI (europe)', () => {
     });
   });
 
+  it('counts valid cosignatures by other centers toward --witness-quorum', async () => {
+    const file = join(t.dir.path, 'cosigned.tlog-proof');
+    await t.cli('finding', 'receipt', 'europe-1', ...at, '-o', file);
+    const proof = parseTlogProof(await readFile(file, 'utf8'));
+    const text = proof.checkpoint.slice(0, proof.checkpoint.indexOf('\n\n') + 1);
+    const asia = await generateSigningKeyPair();
+    const us = await generateSigningKeyPair();
+    const witness = (center: string, key: typeof asia) =>
+      noteSigner(`vitrine/${center}/witness`, key, SignatureType.cosignatureV1);
+    const now = Math.floor(Date.now() / 1000);
+    const lines = [
+      await cosignatureLine(text, witness('asia', asia), now),
+      await cosignatureLine(text, witness('us', us), now),
+    ];
+    // asia's key given as its center key (its witness key derived), us's witness key as is.
+    const withKeys = join(t.dir.path, 'keys-with-witnesses.json');
+    await writeFile(
+      withKeys,
+      JSON.stringify({
+        logs: [
+          { center: 'europe', vkey },
+          { center: 'asia', vkey: formatVerifierKey(noteKey('vitrine/asia', asia.publicKey)) },
+          { center: 'us', witness: formatVerifierKey(witness('us', us)) },
+        ],
+      }),
+    );
+    const quorum = async (note: string, n: number) => {
+      await writeFile(file, formatTlogProof({ ...proof, checkpoint: note }));
+      const run = await t.cli(
+        'verify',
+        'receipt',
+        file,
+        '--keys',
+        withKeys,
+        '--witness-quorum',
+        String(n),
+        '--json',
+      );
+      return {
+        code: run.code,
+        report: run.json() as { steps: Step[]; event?: { checkpoint: { cosigners: string[] } } },
+      };
+    };
+    const cosigned = withSignatureLines(proof.checkpoint, lines);
+    const two = await quorum(cosigned, 2);
+    expect(two.code).toBe(0);
+    expect(two.report.event?.checkpoint.cosigners).toEqual([
+      'vitrine/asia/witness',
+      'vitrine/us/witness',
+    ]);
+    const three = await quorum(cosigned, 3);
+    expect(three.code).toBe(1);
+    expect(three.report.steps.at(-1)).toMatchObject({ step: 'witnesses', ok: false });
+    // One cosignature alone meets one, not two.
+    const one = withSignatureLines(proof.checkpoint, lines.slice(0, 1));
+    expect((await quorum(one, 1)).code).toBe(0);
+    expect((await quorum(one, 2)).report.steps.at(-1)).toMatchObject({
+      step: 'witnesses',
+      ok: false,
+    });
+    // A cosignature by a known witness that does not verify refuses the checkpoint.
+    const bad = signatureByteChanged(lines[1] ?? '');
+    const broken = await quorum(withSignatureLines(proof.checkpoint, [lines[0] ?? '', bad]), 1);
+    expect(broken.code).toBe(1);
+    expect(broken.report.steps.at(-1)).toMatchObject({ step: 'checkpoint', ok: false });
+  });
+
   it('refuses a receipt with one byte changed, naming the step', async () => {
     const file = join(t.dir.path, 'tampered.tlog-proof');
     await t.cli('finding', 'receipt', 'europe-1', ...at, '-o', file);
@@ -223,10 +312,7 @@ describe('partner-facing verification through the CLI (europe)', () => {
         'checkpoint',
         formatTlogProof({
           ...original,
-          checkpoint: original.checkpoint.replace(
-            / (.)(\S+)\n$/,
-            (_m, c: string, rest: string) => ` ${c === 'A' ? 'B' : 'A'}${rest}\n`,
-          ),
+          checkpoint: signatureByteChanged(original.checkpoint),
         }),
       ],
       // A byte of the index.
