@@ -213,3 +213,28 @@ async function waitForCheckpoint(t: TestRegistry, size: number): Promise<void> {
   }
   throw new Error(`no checkpoint of ${size} signed`);
 }
+
+describe.each(testBackends())(
+  'a receipt before a checkpoint covers the event, on $name',
+  (backend) => {
+    let t: TestRegistry;
+    beforeAll(async () => {
+      // The first checkpoint after the empty log's comes a minute after start.
+      t = await startTestRegistry(backend, { log: { checkpointIntervalMs: 60_000 } });
+    });
+    afterAll(() => t.cleanup());
+
+    it('is UNAVAILABLE, saying to ask again, until a checkpoint covers it', async () => {
+      const metadata = { kind: ArtifactKind.SOURCE, product: 'agent', version: '1' };
+      const { artifact } = await t.client.pushArtifact(uploadOf(metadata, randomContent(1_000)));
+      const operator = createGrpcClient(LogService, t.registry.url, {
+        interceptors: [t.trust.operatorAuth('europe')],
+      });
+      const call = operator.getReceipt({
+        subject: { case: 'artifactId', value: artifact?.id ?? '' },
+      });
+      expect(await grpcCodeOf(call)).toBe('Unavailable');
+      await expect(call).rejects.toThrow(/no checkpoint of europe's log covering its event 1/);
+    });
+  },
+);
