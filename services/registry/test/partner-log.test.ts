@@ -7,6 +7,7 @@ import { ArtifactKind } from '@vitrine/proto/artifact';
 import { type EventBody, EventBodySchema, EventHeaderSchema } from '@vitrine/proto/event';
 import { Severity } from '@vitrine/proto/finding';
 import { LogService } from '@vitrine/proto/log';
+import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient } from '@vitrine/rpc';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { hashLeaf, noteKey, openNote, parseCheckpoint, verifyInclusion } from '@vitrine/tlog';
@@ -26,8 +27,11 @@ function aboutOf(body: EventBody): string {
     case 'findingUpdated':
     case 'commentAdded':
       return `${change.case} ${change.value.findingId}`;
-    case 'accessUsed':
-      return `access ${change.value.principal}`;
+    case 'accessUsed': {
+      const use = change.value;
+      const method = use.method.split('/').pop();
+      return `access ${use.principal} ${method} ${use.artifactId || use.findingId} ${use.refusalCode}`;
+    }
     default:
       return 'unknown';
   }
@@ -52,6 +56,7 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
   let acme: LogClient;
   let other: LogClient;
   let acmePrincipal = '';
+  const registries = new Map<string, Client<typeof RegistryService>>();
   let visible = '';
   let hidden = '';
   let visibleFinding = '';
@@ -88,9 +93,9 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
         audience: ['europe'],
         scope: { ...scope, actions: ['read', 'comment'] },
       });
-      return createGrpcClient(LogService, t.registry.url, {
-        interceptors: [callAuthInterceptor(() => caller, 'europe')],
-      });
+      const interceptors = [callAuthInterceptor(() => caller, 'europe')];
+      registries.set(id, createGrpcClient(RegistryService, t.registry.url, { interceptors }));
+      return createGrpcClient(LogService, t.registry.url, { interceptors });
     };
     acme = await partner('acme', { products: ['agent'] });
     other = await partner('other', { products: ['router'] });
@@ -103,10 +108,18 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
 
   it('lists a partner only the events its credential covers, each as signed', async () => {
     await listAll(other, 10); // another partner's calls: recorded, never shown to acme
+    // acme's own calls: one allowed, two refused as not found (the hidden ones).
+    const registry = registries.get('acme') as Client<typeof RegistryService>;
+    await registry.getArtifact({ id: visible });
+    expect(await grpcCodeOf(registry.getArtifact({ id: hidden }))).toBe('NotFound');
+    expect(await grpcCodeOf(registry.addComment({ findingId: hiddenFinding, text: 'x' }))).toBe(
+      'NotFound',
+    );
     const events = await listAll(acme, 1000);
     const about = events.map((e) => aboutOf(fromBinary(EventBodySchema, e.body)));
     expect(about.slice(0, 2)).toEqual([`artifact ${visible}`, `findingCreated ${visibleFinding}`]);
-    expect(about.slice(2).every((a) => a === `access ${acmePrincipal}`)).toBe(true);
+    expect(about.slice(2).every((a) => a.startsWith(`access ${acmePrincipal} `))).toBe(true);
+    expect(about).toContain(`access ${acmePrincipal} GetArtifact ${visible} 0`);
     expect(about.join('\n')).not.toContain(hidden);
     expect(about.join('\n')).not.toContain(hiddenFinding);
     expect(about.join('\n')).not.toContain('partner:other');
@@ -124,6 +137,10 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
       true,
     );
     expect(all.length).toBeGreaterThan(events.length + 3);
+    // The records of acme's hidden refusals exist, for operators: they name what was hidden.
+    const allAbout = all.map((e) => aboutOf(fromBinary(EventBodySchema, e.body)));
+    expect(allAbout).toContain(`access ${acmePrincipal} GetArtifact ${hidden} 5`);
+    expect(allAbout).toContain(`access ${acmePrincipal} AddComment ${hidden} 5`);
   });
 
   it('pages by sequence without revealing what it skipped', async () => {

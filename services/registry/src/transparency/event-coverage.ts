@@ -5,6 +5,12 @@ import type { AccessGrant } from '../access/access-grant.js';
 import { artifactFacts, findingFacts } from '../access/artifact-facts.js';
 import type { RegistryDatabase } from '../schema.js';
 
+/**
+ * gRPC NOT_FOUND. A partner's refused call recorded with it was (or looks like) a call on
+ * something its scope hides; the record keeps the precise reason for operators only.
+ */
+const NOT_FOUND = 5;
+
 /** An event as stored: its body, when this center holds it. */
 export interface StoredBody {
   readonly body: Uint8Array | null;
@@ -15,8 +21,10 @@ export interface StoredBody {
  * operator is covered for every event. A partner is covered, for the `read` action, for:
  * an artifact's publication when its scope covers the artifact; a finding's creation,
  * updates and comments when it covers every artifact the finding concerns (as reading the
- * finding needs); and the records of its own calls (AccessUsed naming its principal).
- * Anything else — another partner's calls, an event whose body residency keeps from this
+ * finding needs); and the records of its own calls (AccessUsed naming its principal), but
+ * none that would tell it more than the call's answer did: a record naming an artifact or
+ * finding outside the scope, or of a call refused NOT_FOUND (the record of a hidden refusal
+ * keeps its precise reason, for operators). Anything else — another partner's calls, an event whose body residency keeps from this
  * center (what it is about cannot be told) — is not covered, and is left out as if absent.
  * Facts are looked up once per artifact and finding for the life of the object (one call).
  */
@@ -51,8 +59,12 @@ export class EventCoverage {
       case 'findingUpdated':
       case 'commentAdded':
         return this.#finding(change.value.findingId);
-      case 'accessUsed':
-        return change.value.principal === this.grant.principal;
+      case 'accessUsed': {
+        const use = change.value;
+        if (use.principal !== this.grant.principal || use.refusalCode === NOT_FOUND) return false;
+        if (use.artifactId !== '' && !(await this.#artifact(use.artifactId))) return false;
+        return use.findingId === '' || this.#finding(use.findingId);
+      }
       default:
         return false;
     }

@@ -69,7 +69,11 @@ export function partnerLogMethods(db: Kysely<RegistryDatabase>, center: string):
     },
 
     async getReceipt(req, ctx) {
-      const coverage = new EventCoverage(db, grantOf(ctx));
+      const grant = grantOf(ctx);
+      // The call's AccessUsed record names what it asked about.
+      if (req.subject.case === 'artifactId') grant.subject.artifactId = req.subject.value;
+      if (req.subject.case === 'findingId') grant.subject.findingId = req.subject.value;
+      const coverage = new EventCoverage(db, grant);
       const row = await subjectEvent(db, center, req.subject, coverage);
       const leafIndex = Number(row.seq) - 1;
       const checkpoint = await provableCheckpoint(db, row.origin, leafIndex);
