@@ -13,9 +13,10 @@ import {
   prepareDevTrust,
 } from './dev-federation.js';
 import { vitrineHome } from './endpoints.js';
+import { DEV_SERVICE_NODE_FLAGS } from './node-flags.js';
 import { writeJsonLine, writeLines } from './output.js';
 import { runCommand } from './run-command.js';
-import { DEV_SERVICE_NODE_FLAGS, describeExit, ServiceProcess } from './service-process.js';
+import { describeExit, ServiceProcess } from './service-process.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 interface DevOptions {
