@@ -13,7 +13,10 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 const { spawn } = await import('node:child_process');
 const { existsSync } = await import('node:fs');
 
-const command = process.argv[2];
+/** The command named: the first argument after the program's own option (`--profile NAME`). */
+const args = process.argv.slice(2);
+const command =
+  args[0] === '--profile' ? args[2] : args[0]?.startsWith('--profile=') ? args[1] : args[0];
 const entry = command === 'serve' ? 'serve' : command === 'dev' ? 'dev' : 'vitrine';
 const url = new URL(`../cli/dist/${entry}.mjs`, import.meta.url);
 
