@@ -2,44 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { CliError } from './cli-error.js';
+import { SERVICE_NODE_FLAGS } from './node-flags.js';
 import type { ReadyLine } from './serve-command.js';
 
 /** The `vitrine` executable, so child services run exactly what the user runs. */
 const VITRINE_BIN = fileURLToPath(new URL('../../bin/vitrine.js', import.meta.url));
-
-/**
- * Node flags every service runs with (docs/decisions/0003-service-v8-flags.md has the
- * figures, from bench/replication.ts):
- * - A young generation of 4 MiB semispaces (V8's default is 16 MiB) holds less garbage
- *   between collections: lower peaks at the same speed.
- * - The old generation may grow to twice its size after a full collection before the next
- *   starts. V8 otherwise picks that factor from how fast it has been collecting, and on a
- *   busy machine picked very different factors for centers doing the same work: one ran a
- *   full collection every few MB it promoted, another held garbage until buffer memory had
- *   grown 64 MB. A fixed factor lowers the peaks and the time.
- * - On Node 20, the flag that lets a receiving center free each frame once its chunks are
- *   written (`releaseMemory`).
- */
-export const SERVICE_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=4',
-  '--heap-growing-percent=100',
-  ...RELEASE_MEMORY_NODE_FLAGS,
-];
-
-/**
- * Node flags `vitrine dev` adds for its services, which trade speed for memory
- * (docs/decisions/0007-dev-v8-flags.md, from bench/dev-footprint.ts):
- * - `--liftoff-only`: V8 compiles WebAssembly once, with its baseline compiler, and never
- *   recompiles hot functions with its optimising one. An idle center on PGlite holds much
- *   less, and PGlite is no slower; libsodium's Ed25519 (signing and verifying events) is
- *   slower.
- * - `--optimize-for-size`: V8 grows its heap and optimises JavaScript less eagerly; a little
- *   less memory per idle service.
- * Benchmarks and `vitrine serve` keep V8's defaults.
- */
-export const DEV_SERVICE_NODE_FLAGS: readonly string[] = ['--liftoff-only', '--optimize-for-size'];
 
 /** How long a service may take to start (first start creates its embedded database). */
 const READY_TIMEOUT_MS = 180_000;
