@@ -111,9 +111,9 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
     // acme's own calls: one allowed, two refused as not found (the hidden ones).
     const registry = registries.get('acme') as Client<typeof RegistryService>;
     await registry.getArtifact({ id: visible });
-    expect(await grpcCodeOf(registry.getArtifact({ id: hidden }))).toBe('NotFound');
+    expect(await grpcCodeOf(registry.getArtifact({ id: hidden }))).toBe('NOT_FOUND');
     expect(await grpcCodeOf(registry.addComment({ findingId: hiddenFinding, text: 'x' }))).toBe(
-      'NotFound',
+      'NOT_FOUND',
     );
     const events = await listAll(acme, 1000);
     const about = events.map((e) => aboutOf(fromBinary(EventBodySchema, e.body)));
@@ -162,8 +162,8 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
 
   it('refuses a listing without a credential, or asking for too many', async () => {
     const anonymous = createGrpcClient(LogService, t.registry.url);
-    expect(await grpcCodeOf(listAll(anonymous, 10))).toBe('Unauthenticated');
-    expect(await grpcCodeOf(listAll(acme, 10_001))).toBe('InvalidArgument');
+    expect(await grpcCodeOf(listAll(anonymous, 10))).toBe('UNAUTHENTICATED');
+    expect(await grpcCodeOf(listAll(acme, 10_001))).toBe('INVALID_ARGUMENT');
   });
 
   it('serves a receipt for a covered event that verifies against the center key', async () => {
@@ -212,8 +212,8 @@ describe.each(testBackends())('events and receipts by credential, on $name', (ba
     expect(await answer(bySeq(2n), 'europe/2')).toEqual(
       await answer(bySeq(1_000_000n), 'europe/1000000'),
     );
-    expect(await grpcCodeOf(bySeq(0n))).toBe('InvalidArgument');
-    expect(await grpcCodeOf(acme.getReceipt({}))).toBe('InvalidArgument');
+    expect(await grpcCodeOf(bySeq(0n))).toBe('INVALID_ARGUMENT');
+    expect(await grpcCodeOf(acme.getReceipt({}))).toBe('INVALID_ARGUMENT');
     // The operator gets it.
     expect(
       (await operator.getReceipt({ subject: { case: 'artifactId', value: hidden } })).seq,
@@ -250,7 +250,7 @@ describe.each(testBackends())(
       const call = operator.getReceipt({
         subject: { case: 'artifactId', value: artifact?.id ?? '' },
       });
-      expect(await grpcCodeOf(call)).toBe('Unavailable');
+      expect(await grpcCodeOf(call)).toBe('UNAVAILABLE');
       await expect(call).rejects.toThrow(/no checkpoint of europe's log covering its event 1/);
     });
   },
