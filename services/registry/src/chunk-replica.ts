@@ -11,9 +11,9 @@ import { isVitrineError, VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
 import { verifyContent } from './artifact-content.js';
-import { markAvailable, refreshArtifactHoldings } from './artifact-store.js';
 import { type ChunkBase, MAX_BASE_RUN, pairBases, replicatingPairs } from './chunk-bases.js';
 import { type ChunkReceipt, ChunkRecorder } from './chunk-recorder.js';
+import { markAvailable, refreshArtifactHoldings } from './queries/artifacts.js';
 import type { PeerScope } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 

@@ -21,8 +21,8 @@ import {
   SeveritySchema,
 } from '@vitrine/proto/finding';
 import type { Selectable } from 'kysely';
-import type { ArtifactRow } from './artifact-store.js';
-import type { FindingRow } from './finding-store.js';
+import type { ArtifactRow } from './queries/artifacts.js';
+import type { FindingRow } from './queries/findings.js';
 import type { CommentTable } from './schema.js';
 
 /** The API view of an artifact row. */

@@ -5,7 +5,6 @@ import { type HeldEvent, openEvents, type SealedEvent } from '@vitrine/events';
 import { EventHeaderSchema, type SignedEvent } from '@vitrine/proto/event';
 import { Mutex } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
-import { applyEvents } from './apply-event.js';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import {
@@ -16,6 +15,7 @@ import {
   type Placed,
   placeEvents,
 } from './event-placement.js';
+import { applyEvents } from './projections/apply-event.js';
 import { RecentEvents } from './recent-events.js';
 import type { RegistryDatabase } from './schema.js';
 import type { ForkedOrigins } from './transparency/forked-origins.js';

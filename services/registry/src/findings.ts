@@ -17,9 +17,17 @@ import type {
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventChange, EventLog } from './event-log.js';
-import { type FindingRow, findFinding, nextFindingNumber } from './finding-store.js';
 import { assertTransition, type FindingStatusWord } from './lifecycle.js';
 import { notFound } from './not-found.js';
+import { artifactsIn } from './queries/artifacts.js';
+import {
+  commentById,
+  type FindingRow,
+  fieldVersions,
+  findFinding,
+  lockFindingRow,
+  nextFindingNumber,
+} from './queries/findings.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
@@ -95,7 +103,7 @@ export class Findings {
         finding.residency,
       );
       const id = `${this.centerId}-${sealed.header.seq}`;
-      return tx.selectFrom('comments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return commentById(tx, id);
     });
   }
 
@@ -137,20 +145,10 @@ export class Findings {
     }
     if (req.fixArtifactId !== undefined) await requireUpdateArtifact(tx, req.fixArtifactId);
     if (!changed) return undefined;
-    change.seen = await seenVersions(tx, current.id);
+    // The version of every field as this center holds it now: what this writer saw.
+    change.seen = (await fieldVersions(tx, current.id)).map((v) => create(FieldVersionSchema, v));
     return change;
   }
-}
-
-/** The version of every field of a finding as this center holds it now: what a writer saw. */
-async function seenVersions(tx: Db, findingId: string) {
-  const rows = await tx
-    .selectFrom('finding_field_versions')
-    .select(['field', 'hlc', 'origin'])
-    .where('finding_id', '=', findingId)
-    .orderBy('field')
-    .execute();
-  return rows.map((r) => create(FieldVersionSchema, r));
 }
 
 function word(schema: Parameters<typeof enumWord>[0], value: number | undefined) {
@@ -158,7 +156,7 @@ function word(schema: Parameters<typeof enumWord>[0], value: number | undefined)
 }
 
 async function lockFinding(tx: Db, id: string): Promise<FindingRow> {
-  await tx.selectFrom('findings').select('id').where('id', '=', id).forUpdate().execute();
+  await lockFindingRow(tx, id);
   const row = await findFinding(tx, id);
   if (!row) throw notFound('finding', [id]);
   return row;
@@ -171,11 +169,7 @@ async function mustFind(tx: Db, id: string): Promise<FindingRow> {
 }
 
 async function requireArtifacts(tx: Db, ids: readonly string[]) {
-  const found = await tx
-    .selectFrom('artifacts')
-    .select(['id', 'residency'])
-    .where('id', 'in', ids)
-    .execute();
+  const found = await artifactsIn(tx, ids);
   const missing = ids.filter((id) => !found.some((row) => row.id === id));
   if (missing.length > 0) throw notFound('artifact', missing);
   return found;
@@ -200,11 +194,7 @@ function commonResidency(artifacts: readonly { id: string; residency: string[] }
 }
 
 async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {
-  const row = await tx
-    .selectFrom('artifacts')
-    .select('kind')
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const [row] = await artifactsIn(tx, [id]);
   if (!row) throw notFound('fix artifact', [id]);
   if (row.kind !== 'update') {
     throw new VitrineError(

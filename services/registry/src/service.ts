@@ -9,12 +9,12 @@ import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
-import { listArtifacts } from './artifact-store.js';
 import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
-import { findFinding, findingComments, findingHistory, listFindings } from './finding-store.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
+import { listArtifacts } from './queries/artifacts.js';
+import { findingSnapshot, listFindings } from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
@@ -137,18 +137,8 @@ export function registryService(
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
       await requireOnFinding(ctx, db, 'read', req.id);
       // One snapshot: the finding, its history and comments as of the same moment.
-      const view = await db
-        .transaction()
-        .setIsolationLevel('repeatable read')
-        .execute(async (tx) => {
-          const row = await findFinding(tx, req.id);
-          if (!row) throw notFound('finding', [req.id]);
-          return {
-            row,
-            history: await findingHistory(tx, req.id),
-            comments: await findingComments(tx, req.id),
-          };
-        });
+      const view = await findingSnapshot(db, req.id);
+      if (!view) throw notFound('finding', [req.id]);
       return {
         finding: toFinding(view.row),
         history: view.history.map(toHistoryEntry),

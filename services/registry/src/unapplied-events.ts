@@ -7,7 +7,7 @@ import {
   EventHeaderSchema,
 } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
-import { applyEvents } from './apply-event.js';
+import { applyEvents } from './projections/apply-event.js';
 import type { RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
