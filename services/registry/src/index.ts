@@ -12,7 +12,8 @@ export {
 } from './config.js';
 export type { IngestOutcome, IngestReport } from './event-ingest.js';
 export { type RunningRegistry, startRegistry } from './main.js';
-export { type EventRef, type PeerScope, Replica, type VersionVector } from './replica.js';
+export type { EventRef } from './queries/events.js';
+export { type PeerScope, Replica, type VersionVector } from './replica.js';
 export type {
   CheckpointWitness,
   ConsistencyProver,
