@@ -6,7 +6,7 @@ import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { alterStoredBytes, deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactContent } from '../src/artifact-content.js';
-import { ChunkReplica } from '../src/chunk-replica.js';
+import { ChunkReplica } from '../src/chunk-replica/index.js';
 import { artifactChunkPage, findArtifact } from '../src/queries/artifacts.js';
 import { randomContent, uploadOf } from './harness.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
