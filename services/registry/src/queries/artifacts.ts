@@ -1,5 +1,5 @@
 import type { ChunkRef } from '@vitrine/proto/artifact';
-import type { PageCursor } from '@vitrine/storage';
+import { afterCursor, type PageCursor } from '@vitrine/storage';
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
 import type { ChunkEntries } from '../chunk-list.js';
@@ -141,14 +141,7 @@ export function listArtifacts(
   // The prefix is hex digits only (checked by the caller), so it holds no LIKE wildcard.
   if (filter.idPrefix) query = query.where('id', 'like', `${filter.idPrefix}%`);
   if (filter.within) query = query.where(coveredBy(filter.within, ARTIFACT_COLUMNS));
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('published_hlc', '<', after.order),
-        eb.and([eb('published_hlc', '=', after.order), eb('id', '<', after.id)]),
-      ]),
-    );
-  }
+  if (after) query = query.where(afterCursor('published_hlc', after));
   return query.orderBy('published_hlc', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 

@@ -1,4 +1,4 @@
-import type { PageCursor } from '@vitrine/storage';
+import { afterCursor, type PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from '../schema.js';
@@ -76,14 +76,7 @@ export async function listFindings(
   }
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_hlc', '<', after.order),
-        eb.and([eb('created_hlc', '=', after.order), eb('id', '<', after.id)]),
-      ]),
-    );
-  }
+  if (after) query = query.where(afterCursor('created_hlc', after));
   const rows = await query
     .orderBy('created_hlc', 'desc')
     .orderBy('id', 'desc')
