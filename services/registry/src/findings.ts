@@ -1,14 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { VitrineError } from '@vitrine/errors';
-import { enumWord } from '@vitrine/proto/enum-words';
+import { findingStatuses, type StatusWord, severities } from '@vitrine/proto/enum-words';
 import {
   CommentAddedSchema,
   FieldVersionSchema,
   FindingCreatedSchema,
-  FindingStatusSchema,
   type FindingUpdated,
   FindingUpdatedSchema,
-  SeveritySchema,
 } from '@vitrine/proto/finding';
 import type {
   AddCommentRequest,
@@ -17,7 +15,7 @@ import type {
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventChange, EventLog } from './event-log.js';
-import { assertTransition, type FindingStatusWord } from './lifecycle.js';
+import { assertTransition } from './lifecycle.js';
 import { notFound } from './not-found.js';
 import { artifactsIn } from './queries/artifacts.js';
 import {
@@ -126,13 +124,14 @@ export class Findings {
     };
     set('title', req.title?.trim(), req.title?.trim() === current.title);
     set('description', req.description, req.description === current.description);
-    set('severity', req.severity, word(SeveritySchema, req.severity) === current.severity);
+    const severity = req.severity === undefined ? undefined : severities.word(req.severity);
+    set('severity', req.severity, severity === current.severity);
     set('cvssVector', req.cvssVector, req.cvssVector === current.cvss_vector);
     set('assignee', req.assignee, req.assignee === current.assignee);
     set('fixArtifactId', req.fixArtifactId, req.fixArtifactId === current.fix_artifact_id);
-    const to = word(FindingStatusSchema, req.status) as FindingStatusWord | undefined;
+    const to = req.status === undefined ? undefined : findingStatuses.word(req.status);
     if (to !== undefined && to !== current.status) {
-      assertTransition(current.status as FindingStatusWord, to);
+      assertTransition(current.status as StatusWord, to);
       change.status = req.status;
       changed = true;
     }
@@ -149,10 +148,6 @@ export class Findings {
     change.seen = (await fieldVersions(tx, current.id)).map((v) => create(FieldVersionSchema, v));
     return change;
   }
-}
-
-function word(schema: Parameters<typeof enumWord>[0], value: number | undefined) {
-  return value === undefined ? undefined : enumWord(schema, value);
 }
 
 async function lockFinding(tx: Db, id: string): Promise<FindingRow> {

@@ -1,9 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { createContextKey } from '@connectrpc/connect';
-import { ArtifactKindSchema } from '@vitrine/proto/artifact';
-import { enumWord } from '@vitrine/proto/enum-words';
-import { FindingStatusSchema, SeveritySchema } from '@vitrine/proto/finding';
+import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
@@ -100,7 +98,7 @@ export function registryService(
       }
       const within = grantOf(ctx).listable('read');
       const filter = {
-        ...(req.kind ? { kind: enumWord(ArtifactKindSchema, req.kind) ?? '?' } : {}),
+        ...(req.kind ? { kind: artifactKinds.word(req.kind) ?? '?' } : {}),
         ...(req.product ? { product: req.product } : {}),
         ...(req.idPrefix ? { idPrefix: req.idPrefix } : {}),
         ...(within ? { within } : {}),
@@ -153,8 +151,8 @@ export function registryService(
       const filter = {
         ...(within ? { within } : {}),
         ...(req.artifactId ? { artifactId: req.artifactId } : {}),
-        ...(req.status ? { status: enumWord(FindingStatusSchema, req.status) ?? '?' } : {}),
-        ...(req.severity ? { severity: enumWord(SeveritySchema, req.severity) ?? '?' } : {}),
+        ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
+        ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);

@@ -1,6 +1,6 @@
 import { VitrineError } from '@vitrine/errors';
-import { type ArtifactKind, ArtifactKindSchema, type ChunkRef } from '@vitrine/proto/artifact';
-import { enumWord } from '@vitrine/proto/enum-words';
+import type { ArtifactKind, ChunkRef } from '@vitrine/proto/artifact';
+import { artifactKinds } from '@vitrine/proto/enum-words';
 import type { ArtifactPublished } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { chunkRefsOf, type ManifestHead, readManifestHead } from '../manifest-bytes.js';
@@ -77,7 +77,7 @@ function undecodable(at: EventStamp, cause: unknown): VitrineError {
 
 /** The storage word of an artifact kind (`source`, `update`, `rules`). */
 function kindWord(kind: ArtifactKind): string {
-  const word = enumWord(ArtifactKindSchema, kind);
+  const word = artifactKinds.word(kind);
   if (!word) throw new Error(`artifact kind ${kind} has no name`);
   return word;
 }

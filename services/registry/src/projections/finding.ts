@@ -1,12 +1,10 @@
 import { VitrineError } from '@vitrine/errors';
-import { enumWord } from '@vitrine/proto/enum-words';
+import { findingStatuses, severities } from '@vitrine/proto/enum-words';
 import {
   type CommentAdded,
   type FindingCreated,
   FindingStatus,
-  FindingStatusSchema,
   type FindingUpdated,
-  SeveritySchema,
 } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
 import {
@@ -58,9 +56,9 @@ export async function applyFindingsCreated(
     number: findingNumber(at.origin, body.findingId),
     title: body.title,
     description: body.description,
-    severity: enumWord(SeveritySchema, body.severity) ?? '',
+    severity: severities.word(body.severity) ?? '',
     cvss_vector: body.cvssVector,
-    status: enumWord(FindingStatusSchema, FindingStatus.NEW) ?? 'new',
+    status: findingStatuses.word(FindingStatus.NEW) ?? 'new',
     assignee: '',
     fix_artifact_id: '',
     residency: [...at.residency],
@@ -136,9 +134,9 @@ function updatedValues(body: FindingUpdated): Partial<Record<FindingField, strin
   const values: Partial<Record<FindingField, string>> = {};
   if (body.title !== undefined) values.title = body.title;
   if (body.description !== undefined) values.description = body.description;
-  if (body.severity !== undefined) values.severity = enumWord(SeveritySchema, body.severity) ?? '';
+  if (body.severity !== undefined) values.severity = severities.word(body.severity) ?? '';
   if (body.cvssVector !== undefined) values.cvss_vector = body.cvssVector;
-  if (body.status !== undefined) values.status = enumWord(FindingStatusSchema, body.status) ?? '';
+  if (body.status !== undefined) values.status = findingStatuses.word(body.status) ?? '';
   if (body.assignee !== undefined) values.assignee = body.assignee;
   if (body.fixArtifactId !== undefined) values.fix_artifact_id = body.fixArtifactId;
   return values;
