@@ -1,8 +1,8 @@
 import { type Timestamp, timestampDate } from '@bufbuild/protobuf/wkt';
+import type { Principal } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import { afterCursor, decodePageToken } from '@vitrine/storage';
 import type { RawBuilder, SqlBool } from 'kysely';
-import type { Principal } from './caller.js';
 import { assertListFilter } from './validate.js';
 
 /** The filters every listing of this service shares: a partner and a time range. */

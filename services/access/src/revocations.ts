@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenSigner } from '@vitrine/credentials';
+import { type AuthenticatedCaller, principalName } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { RevokeRequest } from '@vitrine/proto/access';
 import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { type Principal, requireOperator } from './caller.js';
+import { requireOperator } from './caller.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { lockPartner } from './partners.js';
 import type { AccessDatabase, RevocationTable } from './schema.js';
@@ -38,7 +39,7 @@ export class Revocations {
     private readonly now: () => Date,
   ) {}
 
-  async revoke(caller: Principal, req: RevokeRequest): Promise<RevocationRow> {
+  async revoke(caller: AuthenticatedCaller, req: RevokeRequest): Promise<RevocationRow> {
     if (caller.kind === 'operator') requireOperator(caller, 'operator', 'security');
     let nextKey: TokenSigner | undefined;
     const row = await this.db.transaction().execute(async (tx) => {
@@ -69,7 +70,7 @@ export class Revocations {
           target_id: resolved.targetId,
           partner_id: resolved.partnerId,
           reason: req.reason,
-          revoked_by: caller.principal,
+          revoked_by: principalName(caller),
           at,
         })
         .returningAll()
@@ -82,7 +83,7 @@ export class Revocations {
 
   /** A page of revocations, newest first: all for operators, its own for a partner. */
   async list(
-    caller: Principal,
+    caller: AuthenticatedCaller,
     filter: ListFilter,
     limit: number,
     pageToken: string,

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { createContextKey } from '@connectrpc/connect';
+import { callerKey, principalName } from '@vitrine/credentials';
 import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
@@ -43,10 +43,14 @@ async function* coalesce(pieces: AsyncIterable<Uint8Array>, size: number) {
   if (length > 0) yield new Uint8Array(Buffer.concat(pending, length));
 }
 
-/** Who is calling; set by the access interceptor, `operator` for a local operator. */
-export const callerKey = createContextKey<string>('operator', { description: 'caller' });
-
-const caller = (ctx: HandlerContext) => ctx.values.get(callerKey);
+/**
+ * Who is calling, by name, as events record it: the caller the access interceptor
+ * established (see callerKey), or `operator` for a local operator where none runs.
+ */
+function caller(ctx: HandlerContext): string {
+  const who = ctx.values.get(callerKey);
+  return who === undefined || who.kind === 'newcomer' ? 'operator' : principalName(who);
+}
 
 /** The registry's RPC handlers: each validates at the boundary and calls domain code. */
 export function registryService(
