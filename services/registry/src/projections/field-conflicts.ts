@@ -7,8 +7,6 @@ import {
 } from '../queries/finding-writes.js';
 import type { RegistryDatabase } from '../schema.js';
 
-export type { WriteClock } from '../queries/finding-writes.js';
-
 /** No earlier write: what the creation of a finding replaces. */
 export const NO_WRITE: WriteClock = { hlc: 0n, origin: '' };
 
