@@ -12,9 +12,9 @@ import { EventBodySchema } from '@vitrine/proto/event';
 import { FindingCreatedSchema, Severity } from '@vitrine/proto/finding';
 import { type DatabaseOptions, migrateToLatest, openDatabase } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
-import { eventRow } from '../services/registry/src/event-log.js';
-import { FINDING_FIELDS } from '../services/registry/src/finding-store.js';
 import { registryMigrations } from '../services/registry/src/migrations/index.js';
+import { FINDING_FIELDS } from '../services/registry/src/projections/finding.js';
+import { eventRow } from '../services/registry/src/queries/events.js';
 import type { RegistryDatabase } from '../services/registry/src/schema.js';
 
 /** Findings per transaction (each one is 11 rows). */

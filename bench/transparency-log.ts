@@ -18,8 +18,9 @@ import { type DatabaseOptions, migrateToLatest, openDatabase } from '@vitrine/st
 import { DEFAULT_TEST_POSTGRES_URL, tempDir } from '@vitrine/testing';
 import { inclusionProof, noteSigner } from '@vitrine/tlog';
 import pg from 'pg';
-import { EventLog, eventRow, type LogEntry } from '../services/registry/src/event-log.js';
+import { EventLog, type LogEntry } from '../services/registry/src/event-log.js';
 import { registryMigrations } from '../services/registry/src/migrations/index.js';
+import { eventRow } from '../services/registry/src/queries/events.js';
 import type { RegistryDatabase } from '../services/registry/src/schema.js';
 import { CheckpointPublisher } from '../services/registry/src/transparency/checkpoint-publisher.js';
 import {

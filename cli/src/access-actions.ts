@@ -1,5 +1,6 @@
 import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type AccessRequest, RequestState } from '@vitrine/proto/access';
+import { type ActionWord, accessActions, type KindWord } from '@vitrine/proto/enum-words';
 import { type AccessFlags, withAccess } from './access-client.js';
 import {
   requestDetailLines,
@@ -10,7 +11,6 @@ import {
 } from './access-view.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { type ActionWord, accessActions, type KindWord } from './enum-words.js';
 import { writeResult } from './output.js';
 import { collectPages, PAGE_SIZE } from './pages.js';
 import { isoTime } from './plain-values.js';

@@ -1,3 +1,4 @@
+import { accessActions, artifactKinds } from '@vitrine/proto/enum-words';
 import type { Command } from 'commander';
 import {
   decideRequest,
@@ -14,7 +15,6 @@ import {
 import type { AccessFlags } from './access-client.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
-import { accessActions, artifactKinds } from './enum-words.js';
 import { runCommand } from './run-command.js';
 import { choiceOption, collect } from './target-options.js';
 

@@ -1,5 +1,5 @@
 import type { AccessRequest, Revocation, Scope } from '@vitrine/proto/access';
-import { accessActions, requestStates } from './enum-words.js';
+import { accessActions, requestStates } from '@vitrine/proto/enum-words';
 import { isoTime, orNull } from './plain-values.js';
 import { formatFields, formatTable } from './text-table.js';
 
@@ -16,7 +16,7 @@ export function requestJson(request: AccessRequest) {
     notBefore: isoTime(request.notBefore),
     expiresAt: isoTime(request.expiresAt),
     justification: request.justification,
-    state: requestStates.word(request.state),
+    state: requestStates.label(request.state),
     requestedBy: request.requestedBy,
     createdAt: isoTime(request.createdAt),
     approvalsRequired: request.approvalsRequired,
@@ -37,7 +37,7 @@ function scopeJson(scope: Scope | undefined) {
     kinds: [...(scope?.artifactKinds ?? [])],
     products: [...(scope?.products ?? [])],
     artifacts: [...(scope?.artifactIds ?? [])],
-    actions: (scope?.actions ?? []).map((a) => accessActions.word(a)),
+    actions: (scope?.actions ?? []).map((a) => accessActions.label(a)),
   };
 }
 
@@ -59,7 +59,7 @@ export function requestDetailLines(request: AccessRequest): string[] {
   const approvals = request.decisions.filter((d) => d.approve).length;
   return [
     ...formatFields([
-      ['request', `${request.id} (${requestStates.word(request.state)})`],
+      ['request', `${request.id} (${requestStates.label(request.state)})`],
       ['partner', request.partnerId],
       ['jurisdiction', request.jurisdiction],
       ['scope', scopeLine(request.scope)],
@@ -100,7 +100,7 @@ export function requestTableLines(requests: readonly AccessRequest[]): string[] 
     ['id', 'state', 'partner', 'jur', 'expires', 'scope'],
     requests.map((r) => [
       r.id,
-      requestStates.word(r.state),
+      requestStates.label(r.state),
       r.partnerId,
       r.jurisdiction,
       isoTime(r.expiresAt) ?? '',

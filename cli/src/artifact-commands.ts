@@ -1,3 +1,4 @@
+import { artifactKinds } from '@vitrine/proto/enum-words';
 import type { Command } from 'commander';
 import { parseArtifactId } from './artifact-ids.js';
 import { addManifest } from './artifact-manifest.js';
@@ -9,7 +10,6 @@ import type { ArtifactListOptions } from './artifact-queries.js';
 import { listArtifacts, showArtifact } from './artifact-queries.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
-import { artifactKinds } from './enum-words.js';
 import { addArtifactReceipt } from './receipt-commands.js';
 import { runCommand } from './run-command.js';
 import type { TargetOptions } from './target-options.js';

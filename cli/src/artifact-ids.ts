@@ -1,7 +1,7 @@
 import type { Artifact } from '@vitrine/proto/artifact';
+import { artifactKinds } from '@vitrine/proto/enum-words';
 import { InvalidArgumentError } from 'commander';
 import { CliError } from './cli-error.js';
-import { artifactKinds } from './enum-words.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** Artifact ids are SHA-256 digests: 64 lowercase hex digits. */
@@ -71,5 +71,5 @@ export async function resolveArtifactId(
 
 /** One candidate of an ambiguous prefix: its id and what it is. */
 function candidate(artifact: Artifact): string {
-  return `${artifact.id} (${artifactKinds.word(artifact.kind)} ${artifact.product} ${artifact.version})`;
+  return `${artifact.id} (${artifactKinds.label(artifact.kind)} ${artifact.product} ${artifact.version})`;
 }

@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
+import type { KindWord } from '@vitrine/proto/enum-words';
+import { artifactKinds } from '@vitrine/proto/enum-words';
 import type {
   PushArtifactMetadata,
   PushArtifactRequest,
@@ -14,8 +16,6 @@ import { artifactJson } from './artifact-view.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { resolveTarget } from './endpoints.js';
-import type { KindWord } from './enum-words.js';
-import { artifactKinds } from './enum-words.js';
 import { writeResult } from './output.js';
 import { centerAuth } from './registry-auth.js';
 import { callRegistry } from './run-command.js';
@@ -147,7 +147,7 @@ function printPushed(
       `${where} stored content with digest ${artifact.contentDigest}, expected ${digestHex}`,
     );
   }
-  const what = `${artifact.product} ${artifact.version} (${artifactKinds.word(artifact.kind)}, ${formatBytes(Number(artifact.size))})`;
+  const what = `${artifact.product} ${artifact.version} (${artifactKinds.label(artifact.kind)}, ${formatBytes(Number(artifact.size))})`;
   writeResult(io, json, {
     json: () => ({
       artifact: artifactJson(artifact),

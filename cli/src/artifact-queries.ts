@@ -1,9 +1,9 @@
+import type { KindWord } from '@vitrine/proto/enum-words';
+import { artifactKinds } from '@vitrine/proto/enum-words';
 import { resolveArtifactId } from './artifact-ids.js';
 import { artifactDetailLines, artifactJson, artifactTableLines } from './artifact-view.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import type { KindWord } from './enum-words.js';
-import { artifactKinds } from './enum-words.js';
 import { writeResult } from './output.js';
 import { collectPages, PAGE_SIZE } from './pages.js';
 import { withRegistry } from './run-command.js';

@@ -1,5 +1,5 @@
 import type { Artifact } from '@vitrine/proto/artifact';
-import { artifactKinds, artifactStates } from './enum-words.js';
+import { artifactKinds, artifactStates } from '@vitrine/proto/enum-words';
 import { isoTime, orNull, safeNumber } from './plain-values.js';
 import { formatFields, formatTable } from './text-table.js';
 import { formatBytes } from './units.js';
@@ -27,7 +27,7 @@ export interface ArtifactJson {
 export function artifactJson(artifact: Artifact): ArtifactJson {
   return {
     id: artifact.id,
-    kind: artifactKinds.word(artifact.kind),
+    kind: artifactKinds.label(artifact.kind),
     product: artifact.product,
     version: artifact.version,
     size: safeNumber(artifact.size),
@@ -38,7 +38,7 @@ export function artifactJson(artifact: Artifact): ArtifactJson {
     supersedes: orNull(artifact.supersedes),
     origin: artifact.origin,
     publishedAt: isoTime(artifact.publishedAt),
-    state: artifactStates.word(artifact.state),
+    state: artifactStates.label(artifact.state),
     bytesHeld: safeNumber(artifact.bytesHeld),
   };
 }
@@ -51,7 +51,7 @@ export function artifactDetailLines(artifact: Artifact): string[] {
       : `${formatBytes(Number(artifact.bytesHeld))} of ${formatBytes(Number(artifact.size))}`;
   return formatFields([
     ['id', artifact.id],
-    ['kind', artifactKinds.word(artifact.kind)],
+    ['kind', artifactKinds.label(artifact.kind)],
     ['product', artifact.product],
     ['version', artifact.version],
     ['size', `${formatBytes(Number(artifact.size))} (${artifact.size} bytes)`],
@@ -61,7 +61,7 @@ export function artifactDetailLines(artifact: Artifact): string[] {
     ['supersedes', artifact.supersedes],
     ['origin', artifact.origin],
     ['published', isoTime(artifact.publishedAt) ?? ''],
-    ['state', artifactStates.word(artifact.state)],
+    ['state', artifactStates.label(artifact.state)],
     ['held', held],
   ]);
 }
@@ -73,11 +73,11 @@ export function artifactTableLines(artifacts: readonly Artifact[], where: string
     ['id', 'kind', 'product', 'version', 'size', 'state', 'origin', 'published'],
     artifacts.map((artifact) => [
       artifact.id,
-      artifactKinds.word(artifact.kind),
+      artifactKinds.label(artifact.kind),
       artifact.product,
       artifact.version,
       formatBytes(Number(artifact.size)),
-      artifactStates.word(artifact.state),
+      artifactStates.label(artifact.state),
       artifact.origin,
       isoTime(artifact.publishedAt) ?? '',
     ]),

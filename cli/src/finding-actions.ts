@@ -1,9 +1,9 @@
+import type { SeverityWord, StatusWord } from '@vitrine/proto/enum-words';
+import { findingStatuses, severities } from '@vitrine/proto/enum-words';
 import type { Finding } from '@vitrine/proto/finding';
 import { resolveArtifactId } from './artifact-ids.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import type { SeverityWord, StatusWord } from './enum-words.js';
-import { findingStatuses, severities } from './enum-words.js';
 import {
   commentJson,
   commentLines,

@@ -1,8 +1,8 @@
+import { findingStatuses, severities } from '@vitrine/proto/enum-words';
 import type { Command } from 'commander';
 import { collectArtifactIds, parseArtifactId } from './artifact-ids.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
-import { findingStatuses, severities } from './enum-words.js';
 import type {
   FindingCreateOptions,
   FindingListOptions,

@@ -1,5 +1,5 @@
+import { findingStatuses, severities } from '@vitrine/proto/enum-words';
 import type { Comment, Finding, FindingHistoryEntry, FindingUpdated } from '@vitrine/proto/finding';
-import { findingStatuses, severities } from './enum-words.js';
 import { isoTime, orNull, safeNumber } from './plain-values.js';
 import { formatFields, formatTable } from './text-table.js';
 
@@ -10,9 +10,9 @@ export function findingJson(finding: Finding) {
     artifactIds: [...finding.artifactIds],
     title: finding.title,
     description: orNull(finding.description),
-    severity: severities.word(finding.severity),
+    severity: severities.label(finding.severity),
     cvssVector: orNull(finding.cvssVector),
-    status: findingStatuses.word(finding.status),
+    status: findingStatuses.label(finding.status),
     assignee: orNull(finding.assignee),
     fixArtifactId: orNull(finding.fixArtifactId),
     origin: finding.origin,
@@ -58,7 +58,7 @@ function changeJson(change: FindingHistoryEntry['change']) {
         artifactIds: [...change.value.artifactIds],
         title: change.value.title,
         description: orNull(change.value.description),
-        severity: severities.word(change.value.severity),
+        severity: severities.label(change.value.severity),
         cvssVector: orNull(change.value.cvssVector),
       };
     case 'updated':
@@ -83,9 +83,9 @@ function updatedFields(update: FindingUpdated): Record<string, string> {
   const fields: Record<string, string> = {};
   if (update.title !== undefined) fields.title = update.title;
   if (update.description !== undefined) fields.description = update.description;
-  if (update.severity !== undefined) fields.severity = severities.word(update.severity);
+  if (update.severity !== undefined) fields.severity = severities.label(update.severity);
   if (update.cvssVector !== undefined) fields.cvssVector = update.cvssVector;
-  if (update.status !== undefined) fields.status = findingStatuses.word(update.status);
+  if (update.status !== undefined) fields.status = findingStatuses.label(update.status);
   if (update.assignee !== undefined) fields.assignee = update.assignee;
   if (update.fixArtifactId !== undefined) fields.fixArtifactId = update.fixArtifactId;
   return fields;
@@ -96,8 +96,8 @@ export function findingDetailLines(finding: Finding): string[] {
   return formatFields([
     ['id', finding.id],
     ['title', finding.title],
-    ['severity', severities.word(finding.severity)],
-    ['status', findingStatuses.word(finding.status)],
+    ['severity', severities.label(finding.severity)],
+    ['status', findingStatuses.label(finding.status)],
     ['assignee', finding.assignee],
     ['cvss', finding.cvssVector],
     ['artifacts', finding.artifactIds.join(', ')],
@@ -145,8 +145,8 @@ export function findingTableLines(findings: readonly Finding[], where: string): 
     ['id', 'severity', 'status', 'assignee', 'updated', 'title'],
     findings.map((f) => [
       f.id,
-      severities.word(f.severity),
-      findingStatuses.word(f.status),
+      severities.label(f.severity),
+      findingStatuses.label(f.status),
       f.assignee || '-',
       isoTime(f.updatedAt) ?? '',
       f.title,

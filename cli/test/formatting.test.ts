@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { ArtifactKind, ArtifactSchema, ArtifactState } from '@vitrine/proto/artifact';
+import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
 import {
   FindingHistoryEntrySchema,
   FindingSchema,
@@ -11,7 +12,6 @@ import { describe, expect, it } from 'vitest';
 import { artifactDetailLines, artifactJson, artifactTableLines } from '../src/artifact-view.js';
 import { CliError } from '../src/cli-error.js';
 import { readyLines, withPortHint } from '../src/dev-command.js';
-import { artifactKinds, findingStatuses, severities } from '../src/enum-words.js';
 import { findingJson, historyEntryJson, historyLines } from '../src/finding-view.js';
 import { isoTime, orNull, safeNumber } from '../src/plain-values.js';
 import { formatFields, formatTable } from '../src/text-table.js';
@@ -119,9 +119,9 @@ describe('plain values', () => {
     expect(artifactKinds.words).toEqual(['source', 'update', 'rules']);
     expect(artifactKinds.value('rules')).toBe(ArtifactKind.RULES);
     expect(findingStatuses.value('in_progress')).toBe(FindingStatus.IN_PROGRESS);
-    expect(findingStatuses.word(FindingStatus.DUPLICATE)).toBe('duplicate');
-    expect(severities.word(Severity.UNSPECIFIED)).toBe('unspecified');
-    expect(severities.word(99)).toBe('unknown(99)');
+    expect(findingStatuses.label(FindingStatus.DUPLICATE)).toBe('duplicate');
+    expect(severities.label(Severity.UNSPECIFIED)).toBe('unspecified');
+    expect(severities.label(99)).toBe('unknown(99)');
   });
 });
 

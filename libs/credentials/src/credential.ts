@@ -26,7 +26,7 @@ export const ISSUER = 'vitrine-access';
 export const ROLES = ['operator', 'approver', 'security'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Who a credential speaks for. */
+/** Who a credential, a key or a call speaks for: a partner or an operator, by id. */
 export type Principal =
   | { readonly kind: 'partner'; readonly id: string }
   | { readonly kind: 'operator'; readonly id: string };

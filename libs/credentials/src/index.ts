@@ -6,6 +6,12 @@ export {
   proofSubjectOf,
 } from './call-auth.js';
 export {
+  type AuthenticatedCaller,
+  type Caller,
+  callerKey,
+  principalName,
+} from './caller.js';
+export {
   ANY_JURISDICTION,
   type Credential,
   CredentialError,

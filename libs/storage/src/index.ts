@@ -7,6 +7,7 @@ export {
   openDatabase,
 } from './open-database.js';
 export {
+  afterCursor,
   decodePageToken,
   encodePageToken,
   type PageCursor,

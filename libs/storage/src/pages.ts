@@ -1,4 +1,5 @@
 import { FieldViolations, invalidField } from '@vitrine/errors';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 
 /**
  * A keyset cursor: the sort key and id of the last row of the previous page. Lists are
@@ -25,6 +26,20 @@ export function decodePageToken(token: string): PageCursor | undefined {
     throw invalidField('page_token', 'not a token from this API');
   }
   return { order: BigInt(match[1]), id: match[2] };
+}
+
+/**
+ * The keyset condition of a listing ordered by (`column` desc, id desc): rows strictly
+ * after `cursor`, as one row comparison, which both PostgreSQL and PGlite answer from an
+ * index on (column, id). `order` is the cursor's position as `column` holds it: the HLC
+ * itself, or a Date for a timestamp column (see `orderOf` in {@link paginate}).
+ */
+export function afterCursor(
+  column: string,
+  cursor: PageCursor,
+  order: unknown = cursor.order,
+): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(column)}, ${sql.ref('id')}) < (${order}, ${cursor.id})`;
 }
 
 /**

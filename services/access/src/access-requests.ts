@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
+import { type AuthenticatedCaller, principalName } from '@vitrine/credentials';
 import { invalidField, VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
 import { DecisionKind } from '@vitrine/proto/access-decision';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { mayActFor, type Principal, requireOperator } from './caller.js';
+import { mayActFor, requireOperator } from './caller.js';
 import { actionWords, type RequestView, scopeOfRow } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
 import type { DecisionLog } from './decision-log.js';
@@ -33,7 +34,7 @@ export class AccessRequests {
   ) {}
 
   /** Records a request checked against the jurisdiction's policy. */
-  async request(caller: Principal, req: RequestAccessRequest): Promise<RequestView> {
+  async request(caller: AuthenticatedCaller, req: RequestAccessRequest): Promise<RequestView> {
     const partnerId = this.#partnerFor(caller, req.partnerId);
     const partner = await findPartner(this.db, partnerId);
     const now = this.now();
@@ -57,7 +58,7 @@ export class AccessRequests {
         .values({
           id: `r-${randomBytes(10).toString('hex')}`,
           partner_id: partner.id,
-          requested_by: caller.principal,
+          requested_by: principalName(caller),
           jurisdiction: req.jurisdiction,
           scope_kinds: [...new Set(kinds)],
           scope_products: [...new Set(scope?.products ?? [])],
@@ -76,7 +77,7 @@ export class AccessRequests {
       await this.log.record(tx, {
         kind: DecisionKind.ACCESS_REQUESTED,
         atMs: BigInt(now.getTime()),
-        actor: caller.principal,
+        actor: principalName(caller),
         partnerId: row.partner_id,
         requestId: row.id,
         jurisdictions: [row.jurisdiction],
@@ -93,7 +94,7 @@ export class AccessRequests {
    * an approver deciding twice (`already_exists`), a request already decided
    * (`failed_precondition`).
    */
-  async decide(caller: Principal, req: DecideAccessRequestRequest): Promise<RequestView> {
+  async decide(caller: AuthenticatedCaller, req: DecideAccessRequestRequest): Promise<RequestView> {
     const approver = requireOperator(caller, 'approver');
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
@@ -109,22 +110,22 @@ export class AccessRequests {
           `access request ${row.id} is already ${row.state}`,
         );
       }
-      if (row.requested_by === approver.principal) {
+      if (row.requested_by === principalName(approver)) {
         throw new VitrineError('permission_denied', 'the requester cannot decide its own request');
       }
       // Taken before the decision's time: see lockPartner.
       const partner = await lockPartner(tx, row.partner_id);
       const decisions = await decisionsOf(tx, row.id);
-      if (decisions.some((d) => d.approver === approver.principal)) {
+      if (decisions.some((d) => d.approver === principalName(approver))) {
         throw new VitrineError(
           'already_exists',
-          `${approver.principal} has already decided ${row.id}: each approver counts once`,
+          `${principalName(approver)} has already decided ${row.id}: each approver counts once`,
         );
       }
       const at = this.now();
       const decision = {
         request_id: row.id,
-        approver: approver.principal,
+        approver: principalName(approver),
         approve: req.approve,
         reason: req.reason,
         at,
@@ -134,7 +135,7 @@ export class AccessRequests {
       const approvals = all.filter((d) => d.approve).length;
       const decided = {
         atMs: BigInt(at.getTime()),
-        actor: approver.principal,
+        actor: principalName(approver),
         partnerId: row.partner_id,
         requestId: row.id,
       };
@@ -145,14 +146,14 @@ export class AccessRequests {
       }
       await this.log.record(tx, { ...decided, kind: DecisionKind.REQUEST_APPROVED });
       if (approvals < row.approvals_required) return { row, decisions: all, token: undefined };
-      const issued = await this.#issue(tx, row, partner, at, approver.principal);
+      const issued = await this.#issue(tx, row, partner, at, principalName(approver));
       const approved = await setState(tx, row.id, 'approved', issued.id);
       return { row: approved, decisions: all, token: issued.token };
     });
   }
 
   /** One request, for an operator or the partner it belongs to. */
-  async get(caller: Principal, id: string): Promise<RequestView> {
+  async get(caller: AuthenticatedCaller, id: string): Promise<RequestView> {
     const row = await this.db
       .selectFrom('access_requests')
       .selectAll()
@@ -167,7 +168,7 @@ export class AccessRequests {
   }
 
   /** The partner a request is for: the caller itself, or one an operator names. */
-  #partnerFor(caller: Principal, named: string): string {
+  #partnerFor(caller: AuthenticatedCaller, named: string): string {
     if (caller.kind === 'partner') {
       if (named !== '' && named !== caller.id) {
         throw new VitrineError('permission_denied', 'a partner may request access only for itself');

@@ -1,6 +1,8 @@
 import type { Interceptor } from '@connectrpc/connect';
 import {
   ACCESS_AUDIENCE,
+  type Caller,
+  callerKey,
   firstMessageOf,
   PRINCIPAL_HEADER,
   PROOF_HEADER,
@@ -12,7 +14,6 @@ import {
 import { VitrineError } from '@vitrine/errors';
 import { AccessService, type RegisterPartnerRequest } from '@vitrine/proto/access';
 import type { Kysely } from 'kysely';
-import { type Caller, callerKey } from './caller.js';
 import type { AccessDatabase } from './schema.js';
 import { assertRegisterPartner } from './validate.js';
 
@@ -97,7 +98,7 @@ async function registered(
       .select('public_key')
       .where('id', '=', id)
       .executeTakeFirst();
-    if (row) return { caller: { kind, id, principal }, publicKey: row.public_key };
+    if (row) return { caller: { kind, id, roles: [] }, publicKey: row.public_key };
   }
   if (kind === 'operator' && id !== undefined) {
     const row = await db
@@ -107,7 +108,7 @@ async function registered(
       .executeTakeFirst();
     if (row) {
       const roles = row.roles as Role[];
-      return { caller: { kind, id, principal, roles }, publicKey: row.public_key };
+      return { caller: { kind, id, roles }, publicKey: row.public_key };
     }
   }
   throw new VitrineError(

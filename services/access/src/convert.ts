@@ -5,7 +5,6 @@ import {
   type AccessRequest,
   AccessRequestSchema,
   type Action,
-  ActionSchema,
   DecisionSchema,
   type Partner,
   PartnerSchema,
@@ -15,7 +14,7 @@ import {
   type Scope,
   ScopeSchema,
 } from '@vitrine/proto/access';
-import { enumFromWord, enumWord } from '@vitrine/proto/enum-words';
+import { accessActions } from '@vitrine/proto/enum-words';
 import type { Selectable } from 'kysely';
 import type { AccessRequestTable, DecisionTable, PartnerTable, RevocationTable } from './schema.js';
 
@@ -107,11 +106,11 @@ export function toScope(scope: CredentialScope): Scope {
     artifactKinds: scope.kinds,
     products: scope.products,
     artifactIds: scope.artifacts,
-    actions: scope.actions.map((word) => enumFromWord(ActionSchema, word) as Action),
+    actions: scope.actions.map((word) => accessActions.value(word)),
   });
 }
 
 /** The action words of wire actions (validated before: every value is known). */
 export function actionWords(actions: readonly Action[]): ActionWord[] {
-  return [...new Set(actions.map((a) => enumWord(ActionSchema, a) as ActionWord))];
+  return [...new Set(actions.map((a) => accessActions.word(a) as ActionWord))];
 }

@@ -1,8 +1,8 @@
 import { type Timestamp, timestampDate } from '@bufbuild/protobuf/wkt';
+import type { Principal } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
-import { decodePageToken } from '@vitrine/storage';
-import { type RawBuilder, type SqlBool, sql } from 'kysely';
-import type { Principal } from './caller.js';
+import { afterCursor, decodePageToken } from '@vitrine/storage';
+import type { RawBuilder, SqlBool } from 'kysely';
 import { assertListFilter } from './validate.js';
 
 /** The filters every listing of this service shares: a partner and a time range. */
@@ -40,12 +40,10 @@ export function partnerScope(caller: Principal, partnerId: string, what: string)
 }
 
 /**
- * Keyset condition for listings ordered by (`column` desc, id desc): rows strictly after
- * the page token's cursor, as a row comparison both PostgreSQL and PGlite index.
+ * Keyset condition for listings ordered by (`column` desc, id desc), a timestamp column:
+ * rows strictly after the page token's cursor (see afterCursor).
  */
 export function afterPageToken(column: string, pageToken: string): RawBuilder<SqlBool> | undefined {
   const cursor = decodePageToken(pageToken);
-  if (!cursor) return undefined;
-  const at = new Date(Number(cursor.order));
-  return sql<SqlBool>`(${sql.ref(column)}, ${sql.ref('id')}) < (${at}, ${cursor.id})`;
+  return cursor && afterCursor(column, cursor, new Date(Number(cursor.order)));
 }

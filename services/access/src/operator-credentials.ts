@@ -1,4 +1,4 @@
-import { ACTIONS, ANY_JURISDICTION, ARTIFACT_KINDS } from '@vitrine/credentials';
+import { ACTIONS, ANY_JURISDICTION, ARTIFACT_KINDS, principalName } from '@vitrine/credentials';
 import { VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
 import type { OperatorCaller } from './caller.js';
@@ -28,7 +28,7 @@ export async function issueOperatorCredential(
       .where('name', '=', caller.id)
       .executeTakeFirst();
     if (!account)
-      throw new VitrineError('unauthenticated', `unknown principal ${caller.principal}`);
+      throw new VitrineError('unauthenticated', `unknown principal ${principalName(caller)}`);
     return issuer.issue(
       tx,
       {
@@ -42,7 +42,7 @@ export async function issueOperatorCredential(
         expiresAt: new Date(now.getTime() + lifetimeHours * HOUR_MS),
         holderKey: account.public_key,
       },
-      { actor: caller.principal },
+      { actor: principalName(caller) },
     );
   });
 }

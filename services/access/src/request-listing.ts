@@ -1,6 +1,6 @@
+import type { Principal } from '@vitrine/credentials';
 import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable } from 'kysely';
-import type { Principal } from './caller.js';
 import type { RequestView } from './convert.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { revocationsOf } from './revoked-credentials.js';

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenSigner } from '@vitrine/credentials';
+import { type AuthenticatedCaller, principalName } from '@vitrine/credentials';
 import { invalidField, VitrineError } from '@vitrine/errors';
 import type { RevokeRequest } from '@vitrine/proto/access';
 import { DecisionKind } from '@vitrine/proto/access-decision';
 import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { type Principal, requireOperator } from './caller.js';
+import { requireOperator } from './caller.js';
 import type { DecisionLog } from './decision-log.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { lockPartner } from './partners.js';
@@ -41,7 +42,7 @@ export class Revocations {
     private readonly now: () => Date,
   ) {}
 
-  async revoke(caller: Principal, req: RevokeRequest): Promise<RevocationRow> {
+  async revoke(caller: AuthenticatedCaller, req: RevokeRequest): Promise<RevocationRow> {
     if (caller.kind === 'operator') requireOperator(caller, 'operator', 'security');
     let nextKey: TokenSigner | undefined;
     const row = await this.db.transaction().execute(async (tx) => {
@@ -72,7 +73,7 @@ export class Revocations {
           target_id: resolved.targetId,
           partner_id: resolved.partnerId,
           reason: req.reason,
-          revoked_by: caller.principal,
+          revoked_by: principalName(caller),
           at,
         })
         .returningAll()
@@ -86,7 +87,7 @@ export class Revocations {
         {
           kind: DecisionKind.REVOKED,
           atMs,
-          actor: caller.principal,
+          actor: principalName(caller),
           revocationId: revocation.id,
           revocationTarget: resolved.target,
           [targetField]: resolved.targetId,
@@ -97,7 +98,7 @@ export class Revocations {
               {
                 kind: DecisionKind.KEY_ROTATED,
                 atMs,
-                actor: caller.principal,
+                actor: principalName(caller),
                 keyId: nextKey.keyId,
                 publicKey: nextKey.key.publicKey,
               },
@@ -113,7 +114,7 @@ export class Revocations {
 
   /** A page of revocations, newest first: all for operators, its own for a partner. */
   async list(
-    caller: Principal,
+    caller: AuthenticatedCaller,
     filter: ListFilter,
     limit: number,
     pageToken: string,

@@ -1,11 +1,12 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { callerKey, principalName } from '@vitrine/credentials';
 import { invalidField, VitrineError } from '@vitrine/errors';
 import type { AccessService } from '@vitrine/proto/access';
 import { pageSize } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import type { AccessRequests } from './access-requests.js';
-import { callerKey, callerOf, requireOperator } from './caller.js';
+import { callerOf, requireOperator } from './caller.js';
 import type { AccessConfig } from './config.js';
 import { toAccessRequest, toPartner, toRevocation } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
@@ -101,7 +102,7 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
         parts.keys,
         parts.trust,
         parts.log,
-        operator.principal,
+        principalName(operator),
         now(),
       );
       return {

@@ -3,7 +3,7 @@ import { type ChunkStore, readAhead, releaseMemory } from '@vitrine/chunks';
 import { bytesEqual, toHex } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import type { Kysely } from 'kysely';
-import { type ArtifactRow, artifactChunkPage } from './artifact-store.js';
+import { type ArtifactRow, artifactChunkPage } from './queries/artifacts.js';
 import type { RegistryDatabase } from './schema.js';
 
 /** Rows of an artifact's chunk list read per query. */

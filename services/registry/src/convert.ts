@@ -2,13 +2,8 @@ import { create, fromBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { toHex } from '@vitrine/crypto';
 import { hlcToDate } from '@vitrine/events';
-import {
-  type Artifact,
-  ArtifactKindSchema,
-  ArtifactSchema,
-  ArtifactState,
-} from '@vitrine/proto/artifact';
-import { enumFromWord } from '@vitrine/proto/enum-words';
+import { type Artifact, ArtifactSchema, ArtifactState } from '@vitrine/proto/artifact';
+import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
 import { EventBodySchema } from '@vitrine/proto/event';
 import {
   type Comment,
@@ -17,19 +12,17 @@ import {
   type FindingHistoryEntry,
   FindingHistoryEntrySchema,
   FindingSchema,
-  FindingStatusSchema,
-  SeveritySchema,
 } from '@vitrine/proto/finding';
 import type { Selectable } from 'kysely';
-import type { ArtifactRow } from './artifact-store.js';
-import type { FindingRow } from './finding-store.js';
+import type { ArtifactRow } from './queries/artifacts.js';
+import type { FindingRow } from './queries/findings.js';
 import type { CommentTable } from './schema.js';
 
 /** The API view of an artifact row. */
 export function toArtifact(row: ArtifactRow): Artifact {
   return create(ArtifactSchema, {
     id: row.id,
-    kind: enumFromWord(ArtifactKindSchema, row.kind) ?? 0,
+    kind: artifactKinds.valueOf(row.kind) ?? 0,
     product: row.product,
     version: row.version,
     size: row.size,
@@ -52,9 +45,9 @@ export function toFinding(row: FindingRow): Finding {
     artifactIds: row.artifact_ids,
     title: row.title,
     description: row.description,
-    severity: enumFromWord(SeveritySchema, row.severity) ?? 0,
+    severity: severities.valueOf(row.severity) ?? 0,
     cvssVector: row.cvss_vector,
-    status: enumFromWord(FindingStatusSchema, row.status) ?? 0,
+    status: findingStatuses.valueOf(row.status) ?? 0,
     assignee: row.assignee,
     fixArtifactId: row.fix_artifact_id,
     origin: row.origin,

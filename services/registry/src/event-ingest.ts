@@ -5,7 +5,6 @@ import { type HeldEvent, openEvents, type SealedEvent } from '@vitrine/events';
 import { EventHeaderSchema, type SignedEvent } from '@vitrine/proto/event';
 import { Mutex } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
-import { applyEvents } from './apply-event.js';
 import type { ArtifactArrivals } from './artifact-arrivals.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import {
@@ -16,6 +15,8 @@ import {
   type Placed,
   placeEvents,
 } from './event-placement.js';
+import { applyEvents } from './projections/apply-event.js';
+import { headSeqs, storedCopies } from './queries/events.js';
 import { RecentEvents } from './recent-events.js';
 import type { RegistryDatabase } from './schema.js';
 import type { ForkedOrigins } from './transparency/forked-origins.js';
@@ -242,7 +243,7 @@ export class EventIngest {
 
   /** The copy this center holds of each event, where it may hold one (by the head hints). */
   async #heldCopies(events: readonly SignedEvent[]): Promise<(HeldEvent | undefined)[]> {
-    this.#heads ??= await headHints(this.db);
+    this.#heads ??= await headSeqs(this.db);
     const keys = events.map((e) => positionOf(e.header));
     const wanted = new Map<string, bigint[]>();
     for (const key of keys) {
@@ -255,17 +256,7 @@ export class EventIngest {
     const recentOr = (key: { origin: string; seq: bigint } | undefined) =>
       key && this.#recent.get(key.origin, key.seq);
     if (wanted.size === 0) return keys.map(recentOr);
-    const rows = await this.db
-      .selectFrom('events')
-      .select(['origin', 'seq', 'digest', 'signature'])
-      .where((eb) =>
-        eb.or(
-          [...wanted].map(([origin, seqs]) =>
-            eb.and([eb('origin', '=', origin), eb('seq', 'in', seqs)]),
-          ),
-        ),
-      )
-      .execute();
+    const rows = await storedCopies(this.db, wanted);
     for (const row of rows) this.#recent.remember(row.origin, row.seq, row);
     return keys.map(recentOr);
   }
@@ -312,12 +303,6 @@ function positionOf(headerBytes: Uint8Array): { origin: string; seq: bigint } | 
   } catch {
     return undefined;
   }
-}
-
-/** Every origin's head sequence as stored now. */
-async function headHints(db: Db): Promise<Map<string, bigint>> {
-  const rows = await db.selectFrom('log_heads').select(['origin', 'seq']).execute();
-  return new Map(rows.map((row) => [row.origin, row.seq]));
 }
 
 /** An origin whose log was found forked sends nothing more until an operator resumes it. */

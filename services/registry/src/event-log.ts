@@ -2,12 +2,11 @@ import { create } from '@bufbuild/protobuf';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { nextHlc, type SealedEvent, sealEvent } from '@vitrine/events';
 import { type EventBody, EventBodySchema } from '@vitrine/proto/event';
-import { type Kysely, sql } from 'kysely';
-import { applyEvent } from './apply-event.js';
+import type { Kysely } from 'kysely';
 import { LogChanges } from './log-changes.js';
+import { applyEvent } from './projections/apply-event.js';
+import { lockHead, raiseHeadClock, storeEvents } from './queries/events.js';
 import type { RegistryDatabase } from './schema.js';
-import { logLeaf } from './transparency/log-leaf.js';
-import { appendLogLeaves } from './transparency/log-tree-store.js';
 
 /** What an event changes: one of the `EventBody.change` cases. */
 export type EventChange = Exclude<EventBody['change'], { case: undefined }>;
@@ -122,13 +121,7 @@ export class EventLog {
    * rule), locking this center's head for the rest of `tx` as an append would.
    */
   async observe(tx: Kysely<RegistryDatabase>, hlc: bigint): Promise<void> {
-    await tx
-      .insertInto('log_heads')
-      .values({ origin: this.center.id, seq: 0n, digest: new Uint8Array(), hlc })
-      .onConflict((oc) =>
-        oc.column('origin').doUpdateSet({ hlc: sql`greatest(log_heads.hlc, excluded.hlc)` }),
-      )
-      .execute();
+    await raiseHeadClock(tx, this.center.id, hlc);
   }
 
   /**
@@ -142,64 +135,4 @@ export class EventLog {
   #lockedHead(tx: Kysely<RegistryDatabase>) {
     return lockHead(tx, this.center.id);
   }
-}
-
-/**
- * An origin's log head, locked for the transaction; created at seq 0 so there is a row to
- * lock. One statement: an upsert that changes nothing takes the row lock and returns it.
- */
-export function lockHead(tx: Kysely<RegistryDatabase>, origin: string) {
-  return tx
-    .insertInto('log_heads')
-    .values({ origin, seq: 0n, digest: new Uint8Array(), hlc: 0n })
-    .onConflict((oc) => oc.column('origin').doUpdateSet({ seq: sql`log_heads.seq` }))
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
-/**
- * Inserts consecutive events of each origin, appends them to that origin's transparency
- * log (leaf seq − 1), and moves each origin's head to its last one.
- */
-async function storeEvents(tx: Kysely<RegistryDatabase>, events: readonly SealedEvent[]) {
-  if (events.length === 0) return;
-  await tx.insertInto('events').values(events.map(eventRow)).execute();
-  for (const run of runsByOrigin(events)) {
-    const first = run[0] as SealedEvent;
-    const last = run[run.length - 1] as SealedEvent;
-    const { origin, seq, hlc } = last.header;
-    const leaves = run.map((e) => logLeaf(e.headerBytes, e.signature));
-    await appendLogLeaves(tx, origin, Number(first.header.seq) - 1, leaves);
-    await tx
-      .insertInto('log_heads')
-      .values({ origin, seq, digest: last.digest, hlc })
-      .onConflict((oc) => oc.column('origin').doUpdateSet({ seq, digest: last.digest, hlc }))
-      .execute();
-  }
-}
-
-/** Events grouped by origin, each group in the order given. */
-function runsByOrigin(events: readonly SealedEvent[]): SealedEvent[][] {
-  const runs = new Map<string, SealedEvent[]>();
-  for (const event of events) {
-    const run = runs.get(event.header.origin);
-    if (run === undefined) runs.set(event.header.origin, [event]);
-    else run.push(event);
-  }
-  return [...runs.values()];
-}
-
-/** The `events` row an event is stored as. */
-export function eventRow(sealed: SealedEvent) {
-  return {
-    origin: sealed.header.origin,
-    seq: sealed.header.seq,
-    hlc: sealed.header.hlc,
-    residency: sealed.header.residency,
-    header: sealed.headerBytes,
-    signature: sealed.signature,
-    digest: sealed.digest,
-    body_case: sealed.body?.change.case ?? null,
-    body: sealed.bodyBytes ?? null,
-  };
 }

@@ -2,7 +2,7 @@ import { bytesEqual } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import { assertChained, type HeldEvent, type SealedEvent } from '@vitrine/events';
 import type { Kysely } from 'kysely';
-import { lockHead } from './event-log.js';
+import { lockHead, storedCopy } from './queries/events.js';
 import type { RegistryDatabase } from './schema.js';
 import { eventKey } from './unapplied-events.js';
 
@@ -144,13 +144,4 @@ function fillOrDuplicate(
   }
   placed.filled.push(sealed);
   return 'body-filled';
-}
-
-function storedCopy(tx: Db, origin: string, seq: bigint): Promise<HeldEvent> {
-  return tx
-    .selectFrom('events')
-    .select(['digest', 'signature'])
-    .where('origin', '=', origin)
-    .where('seq', '=', seq)
-    .executeTakeFirstOrThrow();
 }

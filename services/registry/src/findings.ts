@@ -1,14 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { VitrineError } from '@vitrine/errors';
-import { enumWord } from '@vitrine/proto/enum-words';
+import { findingStatuses, type StatusWord, severities } from '@vitrine/proto/enum-words';
 import {
   CommentAddedSchema,
   FieldVersionSchema,
   FindingCreatedSchema,
-  FindingStatusSchema,
   type FindingUpdated,
   FindingUpdatedSchema,
-  SeveritySchema,
 } from '@vitrine/proto/finding';
 import type {
   AddCommentRequest,
@@ -17,9 +15,17 @@ import type {
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventChange, EventLog } from './event-log.js';
-import { type FindingRow, findFinding, nextFindingNumber } from './finding-store.js';
-import { assertTransition, type FindingStatusWord } from './lifecycle.js';
+import { assertTransition } from './lifecycle.js';
 import { notFound } from './not-found.js';
+import { artifactsIn } from './queries/artifacts.js';
+import {
+  commentById,
+  type FindingRow,
+  fieldVersions,
+  findFinding,
+  lockFindingRow,
+  nextFindingNumber,
+} from './queries/findings.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
@@ -95,7 +101,7 @@ export class Findings {
         finding.residency,
       );
       const id = `${this.centerId}-${sealed.header.seq}`;
-      return tx.selectFrom('comments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return commentById(tx, id);
     });
   }
 
@@ -118,13 +124,14 @@ export class Findings {
     };
     set('title', req.title?.trim(), req.title?.trim() === current.title);
     set('description', req.description, req.description === current.description);
-    set('severity', req.severity, word(SeveritySchema, req.severity) === current.severity);
+    const severity = req.severity === undefined ? undefined : severities.word(req.severity);
+    set('severity', req.severity, severity === current.severity);
     set('cvssVector', req.cvssVector, req.cvssVector === current.cvss_vector);
     set('assignee', req.assignee, req.assignee === current.assignee);
     set('fixArtifactId', req.fixArtifactId, req.fixArtifactId === current.fix_artifact_id);
-    const to = word(FindingStatusSchema, req.status) as FindingStatusWord | undefined;
+    const to = req.status === undefined ? undefined : findingStatuses.word(req.status);
     if (to !== undefined && to !== current.status) {
-      assertTransition(current.status as FindingStatusWord, to);
+      assertTransition(current.status as StatusWord, to);
       change.status = req.status;
       changed = true;
     }
@@ -137,28 +144,14 @@ export class Findings {
     }
     if (req.fixArtifactId !== undefined) await requireUpdateArtifact(tx, req.fixArtifactId);
     if (!changed) return undefined;
-    change.seen = await seenVersions(tx, current.id);
+    // The version of every field as this center holds it now: what this writer saw.
+    change.seen = (await fieldVersions(tx, current.id)).map((v) => create(FieldVersionSchema, v));
     return change;
   }
 }
 
-/** The version of every field of a finding as this center holds it now: what a writer saw. */
-async function seenVersions(tx: Db, findingId: string) {
-  const rows = await tx
-    .selectFrom('finding_field_versions')
-    .select(['field', 'hlc', 'origin'])
-    .where('finding_id', '=', findingId)
-    .orderBy('field')
-    .execute();
-  return rows.map((r) => create(FieldVersionSchema, r));
-}
-
-function word(schema: Parameters<typeof enumWord>[0], value: number | undefined) {
-  return value === undefined ? undefined : enumWord(schema, value);
-}
-
 async function lockFinding(tx: Db, id: string): Promise<FindingRow> {
-  await tx.selectFrom('findings').select('id').where('id', '=', id).forUpdate().execute();
+  await lockFindingRow(tx, id);
   const row = await findFinding(tx, id);
   if (!row) throw notFound('finding', [id]);
   return row;
@@ -171,11 +164,7 @@ async function mustFind(tx: Db, id: string): Promise<FindingRow> {
 }
 
 async function requireArtifacts(tx: Db, ids: readonly string[]) {
-  const found = await tx
-    .selectFrom('artifacts')
-    .select(['id', 'residency'])
-    .where('id', 'in', ids)
-    .execute();
+  const found = await artifactsIn(tx, ids);
   const missing = ids.filter((id) => !found.some((row) => row.id === id));
   if (missing.length > 0) throw notFound('artifact', missing);
   return found;
@@ -200,11 +189,7 @@ function commonResidency(artifacts: readonly { id: string; residency: string[] }
 }
 
 async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {
-  const row = await tx
-    .selectFrom('artifacts')
-    .select('kind')
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const [row] = await artifactsIn(tx, [id]);
   if (!row) throw notFound('fix artifact', [id]);
   if (row.kind !== 'update') {
     throw new VitrineError(

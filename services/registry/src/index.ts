@@ -1,8 +1,8 @@
 export { seedTrustSnapshot, trustFilePath } from './access/center-access.js';
 export { artifactId, MANIFEST_DOMAIN } from './artifacts.js';
-export { type ChunkBase, MAX_BASE_RUN } from './chunk-bases.js';
-export type { ChunkReceipt } from './chunk-recorder.js';
-export { ChunkReplica, type ServedChunk } from './chunk-replica.js';
+export { type ChunkBase, MAX_BASE_RUN } from './chunk-replica/chunk-bases.js';
+export type { ChunkReceipt } from './chunk-replica/chunk-recorder.js';
+export { ChunkReplica, type ServedChunk } from './chunk-replica/index.js';
 export {
   CENTER_ID,
   JURISDICTION,
@@ -12,7 +12,8 @@ export {
 } from './config.js';
 export type { IngestOutcome, IngestReport } from './event-ingest.js';
 export { type RunningRegistry, startRegistry } from './main.js';
-export { type EventRef, type PeerScope, Replica, type VersionVector } from './replica.js';
+export type { EventRef } from './queries/events.js';
+export { type PeerScope, Replica, type VersionVector } from './replica.js';
 export type {
   CheckpointWitness,
   ConsistencyProver,

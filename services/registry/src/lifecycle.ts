@@ -1,22 +1,12 @@
 import { VitrineError } from '@vitrine/errors';
-
-/** A finding's status, as stored and shown (`in_progress`). */
-export type FindingStatusWord =
-  | 'new'
-  | 'triaged'
-  | 'in_progress'
-  | 'fixed'
-  | 'verified'
-  | 'disclosed'
-  | 'rejected'
-  | 'duplicate';
+import type { StatusWord } from '@vitrine/proto/enum-words';
 
 /**
  * The finding lifecycle: new → triaged → in_progress → fixed → verified → disclosed; any
  * open finding may be rejected or marked duplicate; a fix that fails verification sends
  * the finding back to in_progress. disclosed, rejected and duplicate are final.
  */
-const NEXT: Record<FindingStatusWord, readonly FindingStatusWord[]> = {
+const NEXT: Record<StatusWord, readonly StatusWord[]> = {
   new: ['triaged', 'rejected', 'duplicate'],
   triaged: ['in_progress', 'rejected', 'duplicate'],
   in_progress: ['fixed', 'rejected', 'duplicate'],
@@ -28,7 +18,7 @@ const NEXT: Record<FindingStatusWord, readonly FindingStatusWord[]> = {
 };
 
 /** Throws `failed_precondition` unless the lifecycle allows `from → to`. */
-export function assertTransition(from: FindingStatusWord, to: FindingStatusWord): void {
+export function assertTransition(from: StatusWord, to: StatusWord): void {
   if (NEXT[from].includes(to)) return;
   const allowed = NEXT[from].length > 0 ? NEXT[from].join(', ') : 'none, it is final';
   throw new VitrineError(

@@ -5,7 +5,7 @@ import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
-import type { ChunkReplica } from './chunk-replica.js';
+import type { ChunkReplica } from './chunk-replica/index.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
 import type { Replica } from './replica.js';

@@ -3,14 +3,22 @@ import { VitrineError } from '@vitrine/errors';
 import { type SignedEvent, SignedEventSchema } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { ArtifactArrivals } from './artifact-arrivals.js';
-import { convergenceDigest } from './convergence-digest.js';
 import { EventIngest, type IngestOutcome, type IngestReport } from './event-ingest.js';
 import type { CenterIdentity, EventLog } from './event-log.js';
 import type { LogChanges } from './log-changes.js';
+import { convergenceDigest } from './queries/convergence-digest.js';
+import {
+  type EventRef,
+  eventsAfter,
+  headSeqs,
+  residencyAt,
+  withBodiesAt,
+} from './queries/events.js';
+import { stateDigest } from './queries/state-digest.js';
+import { awaitingBodies, unappliedCounts } from './queries/unapplied-events.js';
 import type { RegistryDatabase } from './schema.js';
-import { stateDigest } from './state-digest.js';
 import { ForkedOrigins } from './transparency/forked-origins.js';
-import { type PendingBody, pendingBodies, unappliedCounts } from './unapplied-events.js';
+import type { PendingBody } from './unapplied-events.js';
 
 /** origin center id → highest contiguous sequence held. */
 export type VersionVector = ReadonlyMap<string, bigint>;
@@ -25,12 +33,6 @@ export interface PeerScope {
 const FEED_PAGE = 1000;
 /** Events looked up per query while serving a peer the bodies it asked for. */
 const BODIES_PAGE = 64;
-
-/** An event by its origin and sequence. */
-export interface EventRef {
-  readonly origin: string;
-  readonly seq: bigint;
-}
 
 /**
  * A center's log as replication sees it: its version vector, the events a peer lacks (in
@@ -74,7 +76,7 @@ export class Replica {
 
   /** Events whose body this center may hold and awaits from a peer, oldest first. */
   pendingBodies(limit: number): Promise<PendingBody[]> {
-    return pendingBodies(this.db, limit);
+    return awaitingBodies(this.db, limit);
   }
 
   /**
@@ -93,9 +95,7 @@ export class Replica {
    */
   async *bodiesFor(peer: PeerScope, refs: readonly EventRef[]): AsyncGenerator<SignedEvent> {
     for (let at = 0; at < refs.length; at += BODIES_PAGE) {
-      const rows = await this.#eventsAt(refs.slice(at, at + BODIES_PAGE))
-        .select(['origin', 'seq', 'residency'])
-        .execute();
+      const rows = await residencyAt(this.db, refs.slice(at, at + BODIES_PAGE));
       const denied = rows.find(
         (r) => r.residency.length > 0 && !r.residency.includes(peer.jurisdiction),
       );
@@ -108,10 +108,7 @@ export class Replica {
     }
     for (let at = 0; at < refs.length; at += BODIES_PAGE) {
       const page = refs.slice(at, at + BODIES_PAGE);
-      const rows = await this.#eventsAt(page)
-        .select(['origin', 'seq', 'header', 'signature', 'body'])
-        .where('body', 'is not', null)
-        .execute();
+      const rows = await withBodiesAt(this.db, page);
       const byKey = new Map(rows.map((r) => [`${r.origin}/${r.seq}`, r]));
       for (const ref of page) {
         const row = byKey.get(`${ref.origin}/${ref.seq}`);
@@ -125,19 +122,10 @@ export class Replica {
     }
   }
 
-  /** The events named by `refs` (a query to select columns from). */
-  #eventsAt(refs: readonly EventRef[]) {
-    return this.db
-      .selectFrom('events')
-      .where((eb) =>
-        eb.or(refs.map((r) => eb.and([eb('origin', '=', r.origin), eb('seq', '=', r.seq)]))),
-      );
-  }
-
   /** This center's position: every origin's highest contiguous sequence. */
   async versionVector(): Promise<Map<string, bigint>> {
-    const rows = await this.db.selectFrom('log_heads').select(['origin', 'seq']).execute();
-    return new Map(rows.filter((r) => r.seq > 0n).map((r) => [r.origin, r.seq]));
+    const heads = await headSeqs(this.db);
+    return new Map([...heads].filter(([, seq]) => seq > 0n));
   }
 
   /**
@@ -165,8 +153,8 @@ export class Replica {
     while (!signal.aborted) {
       const woken = changes.armed();
       const page = live
-        ? await this.#eventsAfter(after)
-        : await this.#lackedAfter(sent, after, peersOwn);
+        ? await eventsAfter(this.db, after, FEED_PAGE)
+        : await eventsAfter(this.db, after, FEED_PAGE, { vector: sent, peersOwn });
       for (const row of page) {
         after = row.position;
         if (!lacks(row)) continue;
@@ -200,40 +188,5 @@ export class Replica {
    */
   ingestAll(events: readonly SignedEvent[]): Promise<IngestReport> {
     return this.#ingest.ingest(events);
-  }
-
-  /** A page of events after `position`, in append order. */
-  #eventsAfter(position: bigint) {
-    return this.#page(position).execute();
-  }
-
-  /**
-   * A page of events after `position` that `vector` does not cover, in append order,
-   * leaving out those of `peersOwn.origin` past `peersOwn.upTo`.
-   */
-  #lackedAfter(
-    vector: VersionVector,
-    position: bigint,
-    peersOwn: { origin: string; upTo: bigint },
-  ) {
-    return this.#page(position)
-      .where((eb) =>
-        eb.and([
-          ...[...vector].map(([origin, seq]) =>
-            eb.or([eb('origin', '!=', origin), eb('seq', '>', seq)]),
-          ),
-          eb.or([eb('origin', '!=', peersOwn.origin), eb('seq', '<=', peersOwn.upTo)]),
-        ]),
-      )
-      .execute();
-  }
-
-  #page(position: bigint) {
-    return this.db
-      .selectFrom('events')
-      .select(['position', 'origin', 'seq', 'residency', 'header', 'signature', 'body'])
-      .where('position', '>', position)
-      .orderBy('position')
-      .limit(FEED_PAGE);
   }
 }

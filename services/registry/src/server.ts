@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { type CenterAccess, openCenterAccess } from './access/center-access.js';
 import { ArtifactArrivals } from './artifact-arrivals.js';
 import { Artifacts } from './artifacts.js';
-import { ChunkReplica } from './chunk-replica.js';
+import { ChunkReplica } from './chunk-replica/index.js';
 import type { RegistryConfig } from './config.js';
 import { type CenterIdentity, EventLog } from './event-log.js';
 import { Findings } from './findings.js';

@@ -1,20 +1,18 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { createContextKey } from '@connectrpc/connect';
-import { ArtifactKindSchema } from '@vitrine/proto/artifact';
-import { enumWord } from '@vitrine/proto/enum-words';
-import { FindingStatusSchema, SeveritySchema } from '@vitrine/proto/finding';
+import { callerKey, principalName } from '@vitrine/credentials';
+import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
-import { listArtifacts } from './artifact-store.js';
 import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
-import { findFinding, findingComments, findingHistory, listFindings } from './finding-store.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
+import { listArtifacts } from './queries/artifacts.js';
+import { findingSnapshot, listFindings } from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
@@ -45,10 +43,14 @@ async function* coalesce(pieces: AsyncIterable<Uint8Array>, size: number) {
   if (length > 0) yield new Uint8Array(Buffer.concat(pending, length));
 }
 
-/** Who is calling; set by the access interceptor, `operator` for a local operator. */
-export const callerKey = createContextKey<string>('operator', { description: 'caller' });
-
-const caller = (ctx: HandlerContext) => ctx.values.get(callerKey);
+/**
+ * Who is calling, by name, as events record it: the caller the access interceptor
+ * established (see callerKey), or `operator` for a local operator where none runs.
+ */
+function caller(ctx: HandlerContext): string {
+  const who = ctx.values.get(callerKey);
+  return who === undefined || who.kind === 'newcomer' ? 'operator' : principalName(who);
+}
 
 /** The registry's RPC handlers: each validates at the boundary and calls domain code. */
 export function registryService(
@@ -100,7 +102,7 @@ export function registryService(
       }
       const within = grantOf(ctx).listable('read');
       const filter = {
-        ...(req.kind ? { kind: enumWord(ArtifactKindSchema, req.kind) ?? '?' } : {}),
+        ...(req.kind ? { kind: artifactKinds.word(req.kind) ?? '?' } : {}),
         ...(req.product ? { product: req.product } : {}),
         ...(req.idPrefix ? { idPrefix: req.idPrefix } : {}),
         ...(within ? { within } : {}),
@@ -137,18 +139,8 @@ export function registryService(
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
       await requireOnFinding(ctx, db, 'read', req.id);
       // One snapshot: the finding, its history and comments as of the same moment.
-      const view = await db
-        .transaction()
-        .setIsolationLevel('repeatable read')
-        .execute(async (tx) => {
-          const row = await findFinding(tx, req.id);
-          if (!row) throw notFound('finding', [req.id]);
-          return {
-            row,
-            history: await findingHistory(tx, req.id),
-            comments: await findingComments(tx, req.id),
-          };
-        });
+      const view = await findingSnapshot(db, req.id);
+      if (!view) throw notFound('finding', [req.id]);
       return {
         finding: toFinding(view.row),
         history: view.history.map(toHistoryEntry),
@@ -163,8 +155,8 @@ export function registryService(
       const filter = {
         ...(within ? { within } : {}),
         ...(req.artifactId ? { artifactId: req.artifactId } : {}),
-        ...(req.status ? { status: enumWord(FindingStatusSchema, req.status) ?? '?' } : {}),
-        ...(req.severity ? { severity: enumWord(SeveritySchema, req.severity) ?? '?' } : {}),
+        ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
+        ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);

@@ -7,7 +7,15 @@ import {
   EventHeaderSchema,
 } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
-import { applyEvents } from './apply-event.js';
+import { applyEvents } from './projections/apply-event.js';
+import { storeBody } from './queries/events.js';
+import {
+  awaitedEvents,
+  deleteUnapplied,
+  insertUnapplied,
+  markBodyArrived,
+  unappliedInOrder,
+} from './queries/unapplied-events.js';
 import type { RegistryDatabase } from './schema.js';
 
 type Db = Kysely<RegistryDatabase>;
@@ -37,34 +45,21 @@ export async function holdBack(
   tx: Db,
   events: readonly { readonly sealed: SealedEvent; readonly awaiting: boolean }[],
 ): Promise<void> {
-  if (events.length === 0) return;
-  await tx
-    .insertInto('unapplied_events')
-    .values(
-      events.map(({ sealed, awaiting }) => ({
-        origin: sealed.header.origin,
-        seq: sealed.header.seq,
-        awaiting_body: awaiting,
-      })),
-    )
-    .execute();
+  await insertUnapplied(
+    tx,
+    events.map(({ sealed, awaiting }) => ({
+      origin: sealed.header.origin,
+      seq: sealed.header.seq,
+      awaiting_body: awaiting,
+    })),
+  );
 }
 
 /** Stores the bodies of events held here as headers alone; each still waits to be applied. */
 export async function fillBodies(tx: Db, events: readonly SealedEvent[]): Promise<void> {
-  for (const { header, body, bodyBytes } of events) {
-    await tx
-      .updateTable('events')
-      .set({ body: bodyBytes ?? null, body_case: body?.change.case ?? null })
-      .where('origin', '=', header.origin)
-      .where('seq', '=', header.seq)
-      .execute();
-    await tx
-      .updateTable('unapplied_events')
-      .set({ awaiting_body: false })
-      .where('origin', '=', header.origin)
-      .where('seq', '=', header.seq)
-      .execute();
+  for (const sealed of events) {
+    await storeBody(tx, sealed);
+    await markBodyArrived(tx, sealed.header.origin, sealed.header.seq);
   }
 }
 
@@ -76,15 +71,7 @@ export async function fillBodies(tx: Db, events: readonly SealedEvent[]): Promis
 export async function applyReleased(tx: Db): Promise<ApplicableEvent[]> {
   const released: ApplicableEvent[] = [];
   for (;;) {
-    const rows = await tx
-      .selectFrom('unapplied_events as u')
-      .innerJoin('events as e', (join) =>
-        join.onRef('e.origin', '=', 'u.origin').onRef('e.seq', '=', 'u.seq'),
-      )
-      .select(['u.origin', 'u.seq', 'u.awaiting_body', 'e.header', 'e.body'])
-      .orderBy('e.position')
-      .limit(RELEASE_PAGE)
-      .execute();
+    const rows = await unappliedInOrder(tx, RELEASE_PAGE);
     const ready: ApplicableEvent[] = [];
     for (const row of rows) {
       if (row.awaiting_body || !row.body) break;
@@ -101,39 +88,9 @@ export async function applyReleased(tx: Db): Promise<ApplicableEvent[]> {
   }
 }
 
-/** Events whose body this center awaits, oldest first (in log order), at most `limit`. */
-export function pendingBodies(db: Db, limit: number): Promise<PendingBody[]> {
-  return db
-    .selectFrom('unapplied_events as u')
-    .innerJoin('events as e', (join) =>
-      join.onRef('e.origin', '=', 'u.origin').onRef('e.seq', '=', 'u.seq'),
-    )
-    .select(['u.origin', 'u.seq', 'e.residency'])
-    .where('u.awaiting_body', '=', true)
-    .orderBy('e.position')
-    .limit(limit)
-    .execute();
-}
-
-/** How many events are stored here unapplied: awaiting their body, and held back behind. */
-export async function unappliedCounts(db: Db): Promise<{ awaiting: bigint; heldBack: bigint }> {
-  const rows = await db
-    .selectFrom('unapplied_events')
-    .select(['awaiting_body', (eb) => eb.fn.countAll<string>().as('n')])
-    .groupBy('awaiting_body')
-    .execute();
-  const count = (awaiting: boolean) =>
-    BigInt(rows.find((r) => r.awaiting_body === awaiting)?.n ?? 0);
-  return { awaiting: count(true), heldBack: count(false) };
-}
-
 /** Origin/sequence keys of the events whose body this center awaits. */
 export async function awaitedKeys(db: Db): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('unapplied_events')
-    .select(['origin', 'seq'])
-    .where('awaiting_body', '=', true)
-    .execute();
+  const rows = await awaitedEvents(db);
   return new Set(rows.map((r) => eventKey(r.origin, r.seq)));
 }
 
@@ -147,11 +104,5 @@ async function forget(tx: Db, events: readonly ApplicableEvent[]): Promise<void>
   for (const { header } of events) {
     byOrigin.set(header.origin, [...(byOrigin.get(header.origin) ?? []), header.seq]);
   }
-  for (const [origin, seqs] of byOrigin) {
-    await tx
-      .deleteFrom('unapplied_events')
-      .where('origin', '=', origin)
-      .where('seq', 'in', seqs)
-      .execute();
-  }
+  for (const [origin, seqs] of byOrigin) await deleteUnapplied(tx, origin, seqs);
 }

@@ -1,6 +1,6 @@
 import { toHex } from '@vitrine/crypto';
 import { describe, expect, it } from 'vitest';
-import { alignBases, type ChunkBase, MAX_BASE_RUN } from '../src/chunk-bases.js';
+import { alignBases, type ChunkBase, MAX_BASE_RUN } from '../src/chunk-replica/chunk-bases.js';
 
 /** Chunk number `n` (a distinct 32-byte digest) of `size` bytes (1000 unless given). */
 const c = (n: number, size = 1000) => ({ digest: new Uint8Array(32).fill(n), size });

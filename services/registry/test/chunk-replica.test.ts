@@ -6,8 +6,8 @@ import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { alterStoredBytes, deterministicBytes, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactContent } from '../src/artifact-content.js';
-import { artifactChunkPage, findArtifact } from '../src/artifact-store.js';
-import { ChunkReplica } from '../src/chunk-replica.js';
+import { ChunkReplica } from '../src/chunk-replica/index.js';
+import { artifactChunkPage, findArtifact } from '../src/queries/artifacts.js';
 import { randomContent, uploadOf } from './harness.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
 

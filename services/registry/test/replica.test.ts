@@ -16,7 +16,7 @@ import {
 } from '@vitrine/proto/registry';
 import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFinding } from '../src/finding-store.js';
+import { findFinding } from '../src/queries/findings.js';
 import { randomContent, uploadOf } from './harness.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
 

@@ -5,7 +5,7 @@ import type { SignedEvent } from '@vitrine/proto/event';
 import { PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findArtifact } from '../src/artifact-store.js';
+import { findArtifact } from '../src/queries/artifacts.js';
 import { randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
 import { openTestCenter, type TestCenter } from './test-center.js';
 

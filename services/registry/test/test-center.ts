@@ -7,7 +7,7 @@ import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
 import { type TestBackend, tempDir } from '@vitrine/testing';
 import { ArtifactArrivals } from '../src/artifact-arrivals.js';
 import { Artifacts } from '../src/artifacts.js';
-import { ChunkReplica } from '../src/chunk-replica.js';
+import { ChunkReplica } from '../src/chunk-replica/index.js';
 import { EventLog, type LogEntry } from '../src/event-log.js';
 import { Findings } from '../src/findings.js';
 import { registryMigrations } from '../src/migrations/index.js';

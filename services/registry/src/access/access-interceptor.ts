@@ -1,7 +1,9 @@
 import type { Interceptor, StreamRequest, UnaryRequest } from '@connectrpc/connect';
 import {
   ANY_JURISDICTION,
+  type Caller,
   type Credential,
+  callerKey,
   credentialOf,
   firstMessageOf,
   PROOF_HEADER,
@@ -14,7 +16,6 @@ import {
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import { AccessOutcome } from '@vitrine/proto/event';
 import { grpcCodeFor, type Logger } from '@vitrine/rpc';
-import { callerKey } from '../service.js';
 import { AccessGrant, grantKey, ScopeRefusal } from './access-grant.js';
 import { accessMetrics } from './access-metrics.js';
 import type { AccessRecorder } from './access-recorder.js';
@@ -63,6 +64,7 @@ export function accessInterceptor(checks: AccessChecks): Interceptor {
     let claimed: Attribution | undefined;
     let who: Attribution | undefined;
     let grant: AccessGrant;
+    let caller: Caller;
     let call: Call;
     try {
       const credential = await verifiedCredential(token, checks);
@@ -70,13 +72,14 @@ export function accessInterceptor(checks: AccessChecks): Interceptor {
       call = await checkCredential(req, token as string, credential, checks);
       who = claimed;
       grant = new AccessGrant(who.principal, credential.scope);
+      caller = { ...credential.subject, roles: credential.roles };
       checkAction(actionOf(req), credential, grant);
     } catch (err) {
       await recordOutcome(checks, req, who ?? claimed, who !== undefined, undefined, err);
       throw err;
     }
     req.contextValues.set(grantKey, grant);
-    req.contextValues.set(callerKey, grant.principal);
+    req.contextValues.set(callerKey, caller);
     return recordedCall(checks, req, who, grant, () => next(call));
   };
 }

@@ -1,9 +1,9 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import type { Action } from '@vitrine/credentials';
 import type { Kysely } from 'kysely';
-import type { ArtifactRow } from '../artifact-store.js';
 import type { Artifacts } from '../artifacts.js';
 import { type Named, notFound } from '../not-found.js';
+import type { ArtifactRow } from '../queries/artifacts.js';
 import type { RegistryDatabase } from '../schema.js';
 import { type CallSubject, grantOf } from './access-grant.js';
 import { artifactFacts, findingFacts } from './artifact-facts.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { RegistryDatabase } from './schema.js';
+import type { RegistryDatabase } from '../schema.js';
 
 /**
  * SHA-256 over this center's derived state in a canonical order and encoding: artifacts (by

@@ -1,6 +1,8 @@
 import { toHex } from '@vitrine/crypto';
 import type { Kysely } from 'kysely';
-import type { RegistryDatabase } from './schema.js';
+import { artifactChunkPage } from '../queries/artifacts.js';
+import type { VersionPair } from '../queries/chunks.js';
+import type { RegistryDatabase } from '../schema.js';
 
 /** Chunk digests read per query when lining two versions up. */
 const LIST_PAGE = 10_000;
@@ -71,23 +73,6 @@ export function alignBases(
   return bases;
 }
 
-/** A version replicating here, and the version it supersedes that this center holds whole. */
-export interface VersionPair {
-  readonly next: string;
-  readonly previous: string;
-}
-
-/** Every artifact replicating here whose superseded version is available here. */
-export function replicatingPairs(db: Kysely<RegistryDatabase>): Promise<VersionPair[]> {
-  return db
-    .selectFrom('artifacts as a')
-    .innerJoin('artifacts as old', 'old.id', 'a.supersedes')
-    .select(['a.id as next', 'old.id as previous'])
-    .where('a.state', '=', 'replicating')
-    .where('old.state', '=', 'available')
-    .execute();
-}
-
 /** {@link alignBases} of a pair's chunk lists. */
 export async function pairBases(
   db: Kysely<RegistryDatabase>,
@@ -100,14 +85,7 @@ export async function pairBases(
 async function chunkList(db: Kysely<RegistryDatabase>, artifactId: string) {
   const chunks: ListedChunk[] = [];
   for (;;) {
-    const page = await db
-      .selectFrom('artifact_chunks')
-      .select(['digest', 'size'])
-      .where('artifact_id', '=', artifactId)
-      .where('idx', '>=', chunks.length)
-      .orderBy('idx')
-      .limit(LIST_PAGE)
-      .execute();
+    const page = await artifactChunkPage(db, artifactId, chunks.length, LIST_PAGE);
     chunks.push(...page);
     if (page.length < LIST_PAGE) return chunks;
   }

@@ -1,12 +1,7 @@
 import type { ChunkStore } from '@vitrine/chunks';
-import { type Kysely, sql } from 'kysely';
-import type { RegistryDatabase } from './schema.js';
-
-/** A chunk written to the store, to be recorded as held. */
-export interface StoredChunk {
-  readonly digest: Uint8Array;
-  readonly size: number;
-}
+import type { Kysely } from 'kysely';
+import { recordHeld, type StoredChunk } from '../queries/chunks.js';
+import type { RegistryDatabase } from '../schema.js';
 
 /**
  * A chunk handed to the recorder: `written` once it is in the store (its bytes may then be
@@ -114,34 +109,4 @@ export class ChunkRecorder {
       for (const { done } of group) done(err);
     }
   }
-}
-
-/**
- * Records chunks as held (idempotent) and adds the bytes of those newly recorded to every
- * replicating artifact that uses them — once per use, as a recount would. One statement,
- * so one round trip and atomic without a transaction of its own; only the statement that
- * records a chunk counts it, so concurrent ones never count it twice.
- */
-async function recordHeld(db: Kysely<RegistryDatabase>, chunks: readonly StoredChunk[]) {
-  await db
-    .with('recorded', (db) =>
-      db
-        .insertInto('chunks')
-        .values(chunks.map((c) => ({ digest: c.digest, size: c.size })))
-        .onConflict((oc) => oc.column('digest').doNothing())
-        .returning('digest'),
-    )
-    .with('added', (db) =>
-      db
-        .selectFrom('artifact_chunks')
-        .select(['artifact_id', sql<bigint>`sum(size)::int8`.as('bytes')])
-        .where('digest', 'in', db.selectFrom('recorded').select('digest'))
-        .groupBy('artifact_id'),
-    )
-    .updateTable('artifacts')
-    .from('added')
-    .set((eb) => ({ bytes_held: eb('artifacts.bytes_held', '+', eb.ref('added.bytes')) }))
-    .whereRef('artifacts.id', '=', 'added.artifact_id')
-    .where('artifacts.state', '=', 'replicating')
-    .execute();
 }

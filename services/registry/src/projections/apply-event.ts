@@ -1,25 +1,15 @@
 import type { EventBody, EventHeader } from '@vitrine/proto/event';
 import type { FindingCreated } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
-import { applyArtifactPublished } from './artifact-store.js';
+import type { RegistryDatabase } from '../schema.js';
+import { applyArtifactPublished } from './artifact.js';
+import { type EventStamp, stampOf } from './event-stamp.js';
 import {
   applyCommentAdded,
   applyFindingCreated,
   applyFindingsCreated,
   applyFindingUpdated,
-} from './finding-store.js';
-import type { RegistryDatabase } from './schema.js';
-
-/** Where an event came from and when: what every applier records beside the change. */
-export interface EventStamp {
-  readonly origin: string;
-  readonly seq: bigint;
-  readonly hlc: bigint;
-  readonly actor: string;
-  readonly residency: readonly string[];
-  /** Whether the event was made here (an upload) rather than received from a peer. */
-  readonly local: boolean;
-}
+} from './finding.js';
 
 /**
  * Derives state from one event, deterministically: the same events applied in per-origin
@@ -75,15 +65,4 @@ export async function applyEvents(
     await applyEvent(tx, header, body, local);
   }
   await applyFindingsCreated(tx, run);
-}
-
-function stampOf(header: EventHeader, body: EventBody, local: boolean): EventStamp {
-  return {
-    origin: header.origin,
-    seq: header.seq,
-    hlc: header.hlc,
-    actor: body.actor,
-    residency: header.residency,
-    local,
-  };
 }

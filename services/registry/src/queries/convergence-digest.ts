@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { RegistryDatabase } from './schema.js';
+import type { RegistryDatabase } from '../schema.js';
+import { heldHeads } from './events.js';
 
 /**
  * SHA-256 (hex) over the signed history this center holds: each origin's head — its id, the
@@ -12,11 +13,7 @@ import type { RegistryDatabase } from './schema.js';
  * what each center may hold.
  */
 export async function convergenceDigest(db: Kysely<RegistryDatabase>): Promise<string> {
-  const heads = await db
-    .selectFrom('log_heads')
-    .select(['origin', 'seq', 'digest'])
-    .where('seq', '>', 0n)
-    .execute();
+  const heads = await heldHeads(db);
   // Sorted here by code unit, not by the database's collation, which may differ by center.
   heads.sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
   const hash = createHash('sha256');

@@ -1,14 +1,9 @@
-import { VitrineError } from '@vitrine/errors';
-import { type ArtifactKind, ArtifactKindSchema, type ChunkRef } from '@vitrine/proto/artifact';
-import { enumWord } from '@vitrine/proto/enum-words';
-import type { ArtifactPublished } from '@vitrine/proto/event';
-import type { PageCursor } from '@vitrine/storage';
-import { type Kysely, type Selectable, sql } from 'kysely';
-import { coveredBy, type ScopeLimit } from './access/scope-filter.js';
-import type { EventStamp } from './apply-event.js';
-import type { ChunkEntries } from './chunk-list.js';
-import { chunkRefsOf, type ManifestHead, readManifestHead } from './manifest-bytes.js';
-import type { ArtifactTable, RegistryDatabase } from './schema.js';
+import type { ChunkRef } from '@vitrine/proto/artifact';
+import { afterCursor, type PageCursor } from '@vitrine/storage';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
+import type { ChunkEntries } from '../chunk-list.js';
+import type { ArtifactTable, RegistryDatabase } from '../schema.js';
 
 type Db = Kysely<RegistryDatabase>;
 
@@ -19,56 +14,42 @@ const ARTIFACT_COLUMNS = {
   id: 'artifacts.id',
 };
 
-/** Rows of artifact_chunks are inserted this many at a time. */
+/** Rows of artifact_chunks and chunks are inserted this many at a time. */
 const CHUNK_ROWS_PER_INSERT = 1000;
 
 /** The artifact row, as queries return it. */
 export type ArtifactRow = Selectable<ArtifactTable>;
 
-/** Records a published artifact: its row, its chunk list, and what this center holds of it. */
-export async function applyArtifactPublished(
-  tx: Db,
-  at: EventStamp,
-  body: ArtifactPublished,
-): Promise<void> {
-  const { manifest, chunkCount } = decodeManifest(at, body.manifest);
+/**
+ * Inserts an artifact row unless one with its id is there; whether it was inserted. The
+ * same content and metadata published at two centers is one artifact: the first
+ * publication to arrive is kept.
+ */
+export async function insertArtifact(tx: Db, row: Insertable<ArtifactTable>): Promise<boolean> {
   const inserted = await tx
     .insertInto('artifacts')
-    .values({
-      id: body.artifactId,
-      kind: kindWord(manifest.kind),
-      product: manifest.product,
-      version: manifest.version,
-      size: manifest.size,
-      content_digest: manifest.contentDigest,
-      chunk_count: chunkCount,
-      residency: manifest.residency,
-      supersedes: manifest.supersedes,
-      residency_widened: manifest.residencyWidened,
-      origin: at.origin,
-      published_hlc: at.hlc,
-      manifest: body.manifest,
-      manifest_signature: body.manifestSignature,
-      state: 'replicating',
-      bytes_held: 0n,
-    })
+    .values(row)
     .onConflict((oc) => oc.column('id').doNothing())
     .executeTakeFirst();
-  // The same content and metadata published at two centers is one artifact: the first
-  // publication to arrive is kept.
-  if (inserted.numInsertedOrUpdatedRows === 0n) return;
-  // The chunk list is read from the manifest's bytes as it is inserted, a batch at a time.
+  return inserted.numInsertedOrUpdatedRows !== 0n;
+}
+
+/** Inserts an artifact's chunk list in content order, a batch at a time as `refs` yields. */
+export async function insertArtifactChunks(
+  tx: Db,
+  artifactId: string,
+  refs: Iterable<ChunkRef>,
+): Promise<void> {
   let idx = 0;
   let offset = 0n;
-  for (const batch of batchesOf(chunkRefsIn(at, body.manifest), CHUNK_ROWS_PER_INSERT)) {
+  for (const batch of batchesOf(refs, CHUNK_ROWS_PER_INSERT)) {
     const rows = batch.map(({ digest, size }) => {
-      const row = { artifact_id: body.artifactId, idx: idx++, digest, size, offset };
+      const row = { artifact_id: artifactId, idx: idx++, digest, size, offset };
       offset += BigInt(size);
       return row;
     });
     await tx.insertInto('artifact_chunks').values(rows).execute();
   }
-  await refreshArtifactHoldings(tx, body.artifactId, at.local);
 }
 
 /** `items` in arrays of `size` (the last one shorter), taken as they come. */
@@ -82,38 +63,6 @@ function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
     }
   }
   if (batch.length > 0) yield batch;
-}
-
-/**
- * The manifest an ArtifactPublished event carries, but for its chunk list (see
- * `chunkRefsIn`); `data_loss` when it does not decode.
- */
-function decodeManifest(at: EventStamp, bytes: Uint8Array): ManifestHead {
-  if (bytes.length === 0) {
-    throw new VitrineError('data_loss', `ArtifactPublished ${at.origin}/${at.seq} has no manifest`);
-  }
-  try {
-    return readManifestHead(bytes);
-  } catch (cause) {
-    throw undecodable(at, cause);
-  }
-}
-
-/** The chunk references of a manifest, in order; `data_loss` at one that does not decode. */
-function* chunkRefsIn(at: EventStamp, bytes: Uint8Array): Generator<ChunkRef> {
-  try {
-    yield* chunkRefsOf(bytes);
-  } catch (cause) {
-    throw undecodable(at, cause);
-  }
-}
-
-function undecodable(at: EventStamp, cause: unknown): VitrineError {
-  return new VitrineError(
-    'data_loss',
-    `ArtifactPublished ${at.origin}/${at.seq} carries a manifest that does not decode`,
-    { cause },
-  );
 }
 
 /**
@@ -166,6 +115,19 @@ export function findArtifact(db: Db, id: string): Promise<ArtifactRow | undefine
   return db.selectFrom('artifacts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The id, kind and residency of those of `ids` this center holds. */
+export function artifactsIn(
+  db: Db,
+  ids: readonly string[],
+): Promise<Pick<ArtifactRow, 'id' | 'kind' | 'residency'>[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('artifacts')
+    .select(['id', 'kind', 'residency'])
+    .where('id', 'in', ids)
+    .execute();
+}
+
 /** A page of artifacts, newest first, after the keyset cursor when given. */
 export function listArtifacts(
   db: Db,
@@ -179,14 +141,7 @@ export function listArtifacts(
   // The prefix is hex digits only (checked by the caller), so it holds no LIKE wildcard.
   if (filter.idPrefix) query = query.where('id', 'like', `${filter.idPrefix}%`);
   if (filter.within) query = query.where(coveredBy(filter.within, ARTIFACT_COLUMNS));
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('published_hlc', '<', after.order),
-        eb.and([eb('published_hlc', '=', after.order), eb('id', '<', after.id)]),
-      ]),
-    );
-  }
+  if (after) query = query.where(afterCursor('published_hlc', after));
   return query.orderBy('published_hlc', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 
@@ -205,11 +160,4 @@ export function artifactChunkPage(
     .orderBy('idx')
     .limit(limit)
     .execute();
-}
-
-/** The storage word of an artifact kind (`source`, `update`, `rules`). */
-export function kindWord(kind: ArtifactKind): string {
-  const word = enumWord(ArtifactKindSchema, kind);
-  if (!word) throw new Error(`artifact kind ${kind} has no name`);
-  return word;
 }

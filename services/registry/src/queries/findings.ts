@@ -1,0 +1,163 @@
+import { afterCursor, type PageCursor } from '@vitrine/storage';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
+import type { CommentTable, FindingTable, RegistryDatabase } from '../schema.js';
+
+type Db = Kysely<RegistryDatabase>;
+
+/** The facts of a finding's artifacts a scope is checked against (ids from the link). */
+const LINKED_ARTIFACT_COLUMNS = { kind: 'a.kind', product: 'a.product', id: 'fa.artifact_id' };
+
+/** A finding row with the ids of the artifacts it concerns. */
+export type FindingRow = Selectable<FindingTable> & { artifact_ids: string[] };
+
+/** One finding with its artifact ids, or undefined. */
+export async function findFinding(db: Db, id: string): Promise<FindingRow | undefined> {
+  const row = await db.selectFrom('findings').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const [withArtifacts] = await attachArtifactIds(db, [row]);
+  return withArtifacts;
+}
+
+/** Whether finding `id` is held here. */
+export async function findingExists(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('findings').select('id').where('id', '=', id).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Locks finding `id`'s row for the rest of `tx` (nothing when it is not held). */
+export async function lockFindingRow(tx: Db, id: string): Promise<void> {
+  await tx.selectFrom('findings').select('id').where('id', '=', id).forUpdate().execute();
+}
+
+/** The number of the next finding `origin` creates: one past its highest. */
+export async function nextFindingNumber(db: Db, origin: string): Promise<bigint> {
+  const { highest } = await db
+    .selectFrom('findings')
+    .select((eb) => eb.fn.max('number').as('highest'))
+    .where('origin', '=', origin)
+    .executeTakeFirstOrThrow();
+  return BigInt(highest ?? 0) + 1n;
+}
+
+/** A page of findings, newest first, filtered, after the keyset cursor when given. */
+export async function listFindings(
+  db: Db,
+  filter: { artifactId?: string; status?: string; severity?: string; within?: ScopeLimit },
+  limit: number,
+  after?: PageCursor,
+): Promise<FindingRow[]> {
+  let query = db.selectFrom('findings').selectAll('findings');
+  if (filter.within) {
+    // A finding is covered when every artifact it concerns is.
+    const within = filter.within;
+    query = query.where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('finding_artifacts as fa')
+            .leftJoin('artifacts as a', 'a.id', 'fa.artifact_id')
+            .select('fa.finding_id')
+            .whereRef('fa.finding_id', '=', 'findings.id')
+            .where(sql<boolean>`not ${coveredBy(within, LINKED_ARTIFACT_COLUMNS)}`),
+        ),
+      ),
+    );
+  }
+  if (filter.artifactId) {
+    const artifactId = filter.artifactId;
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('finding_artifacts as fa')
+          .select('fa.finding_id')
+          .whereRef('fa.finding_id', '=', 'findings.id')
+          .where('fa.artifact_id', '=', artifactId),
+      ),
+    );
+  }
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.severity) query = query.where('severity', '=', filter.severity);
+  if (after) query = query.where(afterCursor('created_hlc', after));
+  const rows = await query
+    .orderBy('created_hlc', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return attachArtifactIds(db, rows);
+}
+
+async function attachArtifactIds(db: Db, rows: Selectable<FindingTable>[]): Promise<FindingRow[]> {
+  if (rows.length === 0) return [];
+  const links = await db
+    .selectFrom('finding_artifacts')
+    .selectAll()
+    .where(
+      'finding_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('artifact_id')
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    artifact_ids: links.filter((l) => l.finding_id === r.id).map((l) => l.artifact_id),
+  }));
+}
+
+/** A finding's history: the events that touched it with their bytes, in (HLC, origin) order. */
+export function findingHistory(db: Db, findingId: string) {
+  return db
+    .selectFrom('finding_history as h')
+    .innerJoin('events as e', (join) =>
+      join.onRef('e.origin', '=', 'h.origin').onRef('e.seq', '=', 'h.seq'),
+    )
+    .select(['h.origin', 'h.seq', 'h.hlc', 'h.overwritten_fields', 'e.body'])
+    .where('h.finding_id', '=', findingId)
+    .orderBy('h.hlc')
+    .orderBy('h.origin')
+    .execute();
+}
+
+/** A finding's comments, oldest first. */
+export function findingComments(db: Db, findingId: string): Promise<Selectable<CommentTable>[]> {
+  return db
+    .selectFrom('comments')
+    .selectAll()
+    .where('finding_id', '=', findingId)
+    .orderBy('hlc')
+    .orderBy('origin')
+    .execute();
+}
+
+/** One comment by id; throws when it is not there (it was just written in `tx`). */
+export function commentById(tx: Db, id: string): Promise<Selectable<CommentTable>> {
+  return tx.selectFrom('comments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** The version (HLC, origin) of every field of a finding as this center holds it, by field. */
+export function fieldVersions(tx: Db, findingId: string) {
+  return tx
+    .selectFrom('finding_field_versions')
+    .select(['field', 'hlc', 'origin'])
+    .where('finding_id', '=', findingId)
+    .orderBy('field')
+    .execute();
+}
+
+/**
+ * A finding with its history and comments, all as of one moment (one repeatable-read
+ * snapshot); undefined when the finding is not held here.
+ */
+export function findingSnapshot(db: Db, id: string) {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (tx) => {
+      const row = await findFinding(tx, id);
+      if (!row) return undefined;
+      return {
+        row,
+        history: await findingHistory(tx, id),
+        comments: await findingComments(tx, id),
+      };
+    });
+}
