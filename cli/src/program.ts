@@ -9,6 +9,7 @@ import { findingCommands } from './finding-commands.js';
 import { logCommands } from './log-commands.js';
 import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
+import { setupCommands } from './setup-commands.js';
 import { syncCommands } from './sync-commands.js';
 import { verifyCommands } from './verify-commands.js';
 
@@ -25,6 +26,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   federationCommands,
   logCommands,
   verifyCommands,
+  setupCommands,
   devCommand,
   serveCommands,
 ];

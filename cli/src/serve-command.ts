@@ -10,10 +10,11 @@ import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { writeJsonLine, writeLines } from './output.js';
 import { runCommand } from './run-command.js';
+import { requireReadable } from './setup-commands.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 /** A center's two services in one process: they share its database and chunk store. */
-const centerConfigSchema = z
+export const centerConfigSchema = z
   .object({ registry: registryConfigSchema, sync: syncConfigSchema })
   .strict();
 
@@ -77,9 +78,9 @@ async function start(
 ): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
   switch (service as Service) {
     case 'registry': {
-      const registry = await startRegistry(
-        await readConfigFile(registryConfigSchema, path, 'registry'),
-      );
+      const config = await readConfigFile(registryConfigSchema, path, 'registry');
+      await requireNamedFiles(path, [['keyFile', config.keyFile]]);
+      const registry = await startRegistry(config);
       return {
         ready: {
           ready: true,
@@ -97,7 +98,9 @@ async function start(
         'the sync service runs beside its registry, sharing its log: use `vitrine serve center`',
       );
     case 'access': {
-      const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
+      const config = await readConfigFile(accessConfigSchema, path, 'access');
+      await requireNamedFiles(path, [['trustKeyFile', config.trustKeyFile]]);
+      const access = await startAccess(config);
       return {
         ready: { ready: true, service: 'access', access: access.url },
         stop: () => access.stop(),
@@ -105,7 +108,17 @@ async function start(
     }
     case 'center': {
       const config = await readConfigFile(centerConfigSchema, path, 'center');
-      const federation = await federationOf(config.sync);
+      await requireNamedFiles(path, [
+        ['registry.keyFile', config.registry.keyFile],
+        ['sync.keyFile', config.sync.keyFile],
+        ['sync.manifestFile', config.sync.manifestFile],
+        ['sync.tls.certFile', config.sync.tls?.certFile],
+        ['sync.tls.keyFile', config.sync.tls?.keyFile],
+        ['sync.tls.caFile', config.sync.tls?.caFile],
+      ]);
+      const federation = await federationOf(config.sync).catch((err: unknown) => {
+        throw manifestFailure(path, config.sync, err);
+      });
       const registry = await startRegistry(config.registry, { originKey: federation.originKey });
       const sync = await startSync(config.sync, {
         replica: registry.replica,
@@ -138,6 +151,50 @@ async function start(
         `unknown service "${service}": use registry, sync, access or center`,
       );
   }
+}
+
+/**
+ * Every key, certificate and manifest file a config names explicitly must be there before
+ * anything starts: a missing key is a mistake to fix (a new key would be a different
+ * center), never a reason to make one. Refused as CONFIG, naming the setting.
+ */
+async function requireNamedFiles(
+  configPath: string,
+  files: readonly (readonly [string, string | undefined])[],
+): Promise<void> {
+  for (const [setting, file] of files) {
+    if (file === undefined) continue;
+    await requireReadable(
+      `${configPath}: ${setting}`,
+      file,
+      'correct the path, or create the file on this host (`vitrine center init`, `vitrine access init`)',
+    );
+  }
+}
+
+/** A manifest that does not verify or does not list this center is a config error, by name. */
+function manifestFailure(
+  configPath: string,
+  sync: { manifestFile: string; federationRootKey: string },
+  err: unknown,
+): unknown {
+  if (err instanceof SyntaxError) {
+    return new CliError(
+      'CONFIG',
+      `${configPath}: sync.manifestFile ${sync.manifestFile} is not JSON`,
+    );
+  }
+  if (isVitrineError(err, 'unauthenticated')) {
+    return new CliError(
+      'CONFIG',
+      `${configPath}: sync.manifestFile ${sync.manifestFile} is not signed by sync.federationRootKey ${sync.federationRootKey} — sign it with that root (\`vitrine federation sign\`) or correct the key`,
+      { cause: err },
+    );
+  }
+  if (isVitrineError(err)) {
+    return new CliError('CONFIG', `${configPath}: ${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 /** A service that cannot start says why in the CLI's terms (a bad config is CONFIG). */
