@@ -6,6 +6,7 @@ import type { CommandGroup } from './command-group.js';
 import { devCommand } from './dev-command.js';
 import { federationCommands } from './federation-commands.js';
 import { findingCommands } from './finding-commands.js';
+import { healthCommand } from './health-command.js';
 import { logCommands } from './log-commands.js';
 import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
@@ -29,6 +30,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   setupCommands,
   devCommand,
   serveCommands,
+  healthCommand,
 ];
 
 /** Width help text wraps at when stdout is not a terminal, so help reads the same in tests and pipes. */

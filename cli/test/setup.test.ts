@@ -1,7 +1,7 @@
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyManifest } from '@vitrine/channel';
-import { type TempDir, tempDir } from '@vitrine/testing';
+import { freePort, type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
@@ -364,5 +364,17 @@ describe('federation set-up commands', () => {
       `names ${p('access2', 'keys', 'trust.key')}, which does not exist`,
     );
     expect(run.stderr).toContain('vitrine access init');
+  });
+});
+
+describe('vitrine health', () => {
+  it('fails with UNAVAILABLE when nothing answers, and refuses bad flags', async () => {
+    const port = await freePort();
+    const down = await runCli(['health', '--endpoint', `http://127.0.0.1:${port}`, '--json']);
+    expect(down.code).toBe(1);
+    expect(down.json()).toMatchObject({ error: { code: 'UNAVAILABLE' } });
+    const bad = await runCli(['health', '--timeout', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout must be a whole number of milliseconds');
   });
 });
