@@ -1,22 +1,11 @@
-import { accessConfigSchema, startAccess } from '@vitrine/access';
-import { readConfigFile } from '@vitrine/config';
 import { isVitrineError } from '@vitrine/errors';
-import { registryConfigSchema, startRegistry } from '@vitrine/registry';
-import { startTelemetry } from '@vitrine/rpc';
-import { federationOf, startSync, syncConfigSchema } from '@vitrine/sync';
-import { z } from 'zod';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { writeJsonLine, writeLines } from './output.js';
+import { requireReadable } from './readable-file.js';
 import { runCommand } from './run-command.js';
-import { requireReadable } from './setup-commands.js';
 import { shutdownSignal } from './shutdown-signal.js';
-
-/** A center's two services in one process: they share its database and chunk store. */
-export const centerConfigSchema = z
-  .object({ registry: registryConfigSchema, sync: syncConfigSchema })
-  .strict();
 
 type Service = 'registry' | 'sync' | 'access' | 'center';
 
@@ -57,6 +46,9 @@ Example:
 };
 
 async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
+  // Each service's packages load when it starts, so a process holds the code of its own
+  // service only (and `vitrine --help` none).
+  const { startTelemetry } = await import('@vitrine/rpc');
   const telemetry = await startTelemetry(`vitrine-${service}`);
   const { ready, stop } = await start(service, options.config).catch(async (err: unknown) => {
     await telemetry.shutdown();
@@ -76,8 +68,10 @@ async function start(
   service: string,
   path: string,
 ): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
+  const { readConfigFile } = await import('@vitrine/config');
   switch (service as Service) {
     case 'registry': {
+      const { registryConfigSchema, startRegistry } = await import('@vitrine/registry');
       const config = await readConfigFile(registryConfigSchema, path, 'registry');
       await requireNamedFiles(path, [['keyFile', config.keyFile]]);
       const registry = await startRegistry(config);
@@ -98,6 +92,7 @@ async function start(
         'the sync service runs beside its registry, sharing its log: use `vitrine serve center`',
       );
     case 'access': {
+      const { accessConfigSchema, startAccess } = await import('@vitrine/access');
       const config = await readConfigFile(accessConfigSchema, path, 'access');
       await requireNamedFiles(path, [['trustKeyFile', config.trustKeyFile]]);
       const access = await startAccess(config);
@@ -107,6 +102,15 @@ async function start(
       };
     }
     case 'center': {
+      const [
+        { registryConfigSchema, startRegistry },
+        { federationOf, startSync, syncConfigSchema },
+      ] = await Promise.all([import('@vitrine/registry'), import('@vitrine/sync')]);
+      const { z } = await import('zod');
+      // A center's two services in one process: they share its database and chunk store.
+      const centerConfigSchema = z
+        .object({ registry: registryConfigSchema, sync: syncConfigSchema })
+        .strict();
       const config = await readConfigFile(centerConfigSchema, path, 'center');
       await requireNamedFiles(path, [
         ['registry.keyFile', config.registry.keyFile],

@@ -25,6 +25,7 @@ import {
 } from './federation-setup.js';
 import { writeResult } from './output.js';
 import { createProfile, profileExists, profileNameOf } from './profile.js';
+import { requireReadable } from './readable-file.js';
 import { runCommand } from './run-command.js';
 
 /**
@@ -129,17 +130,6 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** A file a config names must be there and readable now, not at the first call. */
-export async function requireReadable(setting: string, path: string, hint: string): Promise<void> {
-  try {
-    await accessFile(path, constants.R_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
-    throw new CliError('CONFIG', `${setting} names ${path}, which ${why} — ${hint}`);
-  }
 }
 
 /** Reads and verifies a signed manifest against a base64 root key, naming what failed. */
