@@ -4,9 +4,11 @@ import type { CommandGroup } from './command-group.js';
 import { devCommand } from './dev-command.js';
 import { federationCommands } from './federation-commands.js';
 import { findingCommands } from './finding-commands.js';
+import { healthCommand } from './health-command.js';
 import { logCommands } from './log-commands.js';
 import { partnerCommands } from './partner-commands.js';
 import { serveCommands } from './serve-command.js';
+import { setupCommands } from './setup-commands.js';
 import { syncCommands } from './sync-commands.js';
 import { verifyCommands } from './verify-commands.js';
 
@@ -23,6 +25,8 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   federationCommands,
   logCommands,
   verifyCommands,
+  setupCommands,
   devCommand,
   serveCommands,
+  healthCommand,
 ];

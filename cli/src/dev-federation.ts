@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trustKeyPath } from '@vitrine/access';
-import { loadOrCreateKxKeyFile, signManifest } from '@vitrine/channel';
+import { signManifest } from '@vitrine/channel';
 import { ARTIFACT_KINDS } from '@vitrine/credentials';
 import { generateSigningKeyPair, loadOrCreateKeyFile } from '@vitrine/crypto';
 import { CliError } from './cli-error.js';
 import type { FederationFile } from './endpoints.js';
+import { base64, centerKeyPaths, prepareCenterKeys } from './federation-setup.js';
 import { createProfile, DEFAULT_PROFILE, openProfile, profileExists } from './profile.js';
 
 /** The centers `vitrine dev` runs: one per jurisdiction of the demo federation. */
@@ -58,19 +59,14 @@ export async function prepareDevTrust(
   const root = await loadOrCreateKeyFile(join(home, 'keys', 'federation-root.key'));
   const ports = devPorts(base);
   const centers = await Promise.all(
-    DEV_CENTERS.map(async (c, i) => {
-      const keys = join(centerDir(home, c.id), 'keys');
-      const signing = await loadOrCreateKeyFile(join(keys, 'center.key'));
-      const kx = await loadOrCreateKxKeyFile(join(keys, 'center-kx.key'));
-      return {
+    DEV_CENTERS.map((c, i) =>
+      prepareCenterKeys(centerDir(home, c.id), {
         id: c.id,
         jurisdiction: c.jurisdiction,
         registry: `http://127.0.0.1:${ports.centers[i]?.registry}`,
         sync: `http://127.0.0.1:${ports.centers[i]?.sync}`,
-        signingKey: base64(signing.publicKey),
-        kxKey: base64(kx.publicKey),
-      };
-    }),
+      }),
+    ),
   );
   const signed = await signManifest(
     {
@@ -89,10 +85,6 @@ export async function prepareDevTrust(
   const manifestFile = join(home, 'federation-manifest.json');
   await writeFile(manifestFile, `${JSON.stringify(signed, null, 2)}\n`);
   return { manifestFile, rootKey: base64(root.publicKey) };
-}
-
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
 }
 
 /**
@@ -127,7 +119,7 @@ export function devCenterConfig(
       listen: { host: '127.0.0.1', port: own.sync },
       manifestFile: trust.manifestFile,
       federationRootKey: trust.rootKey,
-      keyFile: join(centerDir(home, center.id), 'keys', 'center.key'),
+      keyFile: centerKeyPaths(centerDir(home, center.id)).signing,
     },
   };
 }

@@ -10,6 +10,7 @@ import type { CommandGroup } from './command-group.js';
 import { vitrineHome } from './endpoints.js';
 import { writeResult } from './output.js';
 import { runCommand } from './run-command.js';
+import { addFederationSetup } from './setup-commands.js';
 import { formatTable } from './text-table.js';
 
 interface KeysOptions {
@@ -49,6 +50,7 @@ export const federationCommands: CommandGroup = (program, io) => {
       'after',
       `
 Examples:
+  $ vitrine federation init --name acme-tc --out /srv/vitrine-root
   $ vitrine federation keys
   $ vitrine federation keys --manifest federation-manifest.json --root-key <base64> --json`,
     );
@@ -82,6 +84,7 @@ Example:
     .action((options: KeysOptions) =>
       runCommand(io, options.json === true, () => printKeys(io, options)),
     );
+  addFederationSetup(federation, io);
 };
 
 async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {

@@ -3,6 +3,7 @@ import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { writeJsonLine, writeLines } from './output.js';
+import { requireReadable } from './readable-file.js';
 import { runCommand } from './run-command.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
@@ -71,9 +72,9 @@ async function start(
   switch (service as Service) {
     case 'registry': {
       const { registryConfigSchema, startRegistry } = await import('@vitrine/registry');
-      const registry = await startRegistry(
-        await readConfigFile(registryConfigSchema, path, 'registry'),
-      );
+      const config = await readConfigFile(registryConfigSchema, path, 'registry');
+      await requireNamedFiles(path, [['keyFile', config.keyFile]]);
+      const registry = await startRegistry(config);
       return {
         ready: {
           ready: true,
@@ -92,7 +93,9 @@ async function start(
       );
     case 'access': {
       const { accessConfigSchema, startAccess } = await import('@vitrine/access');
-      const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
+      const config = await readConfigFile(accessConfigSchema, path, 'access');
+      await requireNamedFiles(path, [['trustKeyFile', config.trustKeyFile]]);
+      const access = await startAccess(config);
       return {
         ready: { ready: true, service: 'access', access: access.url },
         stop: () => access.stop(),
@@ -109,7 +112,17 @@ async function start(
         .object({ registry: registryConfigSchema, sync: syncConfigSchema })
         .strict();
       const config = await readConfigFile(centerConfigSchema, path, 'center');
-      const federation = await federationOf(config.sync);
+      await requireNamedFiles(path, [
+        ['registry.keyFile', config.registry.keyFile],
+        ['sync.keyFile', config.sync.keyFile],
+        ['sync.manifestFile', config.sync.manifestFile],
+        ['sync.tls.certFile', config.sync.tls?.certFile],
+        ['sync.tls.keyFile', config.sync.tls?.keyFile],
+        ['sync.tls.caFile', config.sync.tls?.caFile],
+      ]);
+      const federation = await federationOf(config.sync).catch((err: unknown) => {
+        throw manifestFailure(path, config.sync, err);
+      });
       const registry = await startRegistry(config.registry, { originKey: federation.originKey });
       const sync = await startSync(config.sync, {
         replica: registry.replica,
@@ -142,6 +155,50 @@ async function start(
         `unknown service "${service}": use registry, sync, access or center`,
       );
   }
+}
+
+/**
+ * Every key, certificate and manifest file a config names explicitly must be there before
+ * anything starts: a missing key is a mistake to fix (a new key would be a different
+ * center), never a reason to make one. Refused as CONFIG, naming the setting.
+ */
+async function requireNamedFiles(
+  configPath: string,
+  files: readonly (readonly [string, string | undefined])[],
+): Promise<void> {
+  for (const [setting, file] of files) {
+    if (file === undefined) continue;
+    await requireReadable(
+      `${configPath}: ${setting}`,
+      file,
+      'correct the path, or create the file on this host (`vitrine center init`, `vitrine access init`)',
+    );
+  }
+}
+
+/** A manifest that does not verify or does not list this center is a config error, by name. */
+function manifestFailure(
+  configPath: string,
+  sync: { manifestFile: string; federationRootKey: string },
+  err: unknown,
+): unknown {
+  if (err instanceof SyntaxError) {
+    return new CliError(
+      'CONFIG',
+      `${configPath}: sync.manifestFile ${sync.manifestFile} is not JSON`,
+    );
+  }
+  if (isVitrineError(err, 'unauthenticated')) {
+    return new CliError(
+      'CONFIG',
+      `${configPath}: sync.manifestFile ${sync.manifestFile} is not signed by sync.federationRootKey ${sync.federationRootKey} — sign it with that root (\`vitrine federation sign\`) or correct the key`,
+      { cause: err },
+    );
+  }
+  if (isVitrineError(err)) {
+    return new CliError('CONFIG', `${configPath}: ${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 /** A service that cannot start says why in the CLI's terms (a bad config is CONFIG). */
