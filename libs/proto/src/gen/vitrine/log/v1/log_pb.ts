@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/log/v1/log.proto.
  */
 export const file_vitrine_log_v1_log: GenFile = /*@__PURE__*/
-  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKtAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMSFQoNcmVzdW1lZF9hdF9tcxgHIAEoAxISCgpyZXN1bWVkX2J5GAggASgJIkUKFExpc3RFdmlkZW5jZVJlc3BvbnNlEi0KCGV2aWRlbmNlGAEgAygLMhsudml0cmluZS5sb2cudjEuTG9nRXZpZGVuY2UiJQoTUmVzdW1lT3JpZ2luUmVxdWVzdBIOCgZvcmlnaW4YASABKAkiMAoUUmVzdW1lT3JpZ2luUmVzcG9uc2USGAoQZXZpZGVuY2VfcmVzdW1lZBgBIAEoDTL6AwoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZRJZCgxMaXN0RXZpZGVuY2USIy52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXF1ZXN0GiQudml0cmluZS5sb2cudjEuTGlzdEV2aWRlbmNlUmVzcG9uc2USWQoMUmVzdW1lT3JpZ2luEiMudml0cmluZS5sb2cudjEuUmVzdW1lT3JpZ2luUmVxdWVzdBokLnZpdHJpbmUubG9nLnYxLlJlc3VtZU9yaWdpblJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0Ip4BChVHZXRDaGVja3BvaW50UmVzcG9uc2USEgoKY2hlY2twb2ludBgBIAEoCRIRCgl0cmVlX3NpemUYAiABKAQSEQoJcm9vdF9oYXNoGAMgASgMEhEKCWNvc2lnbmVycxgEIAMoCRIZChFjb3NpZ25hdHVyZV9jb3VudBgFIAEoDRIOCgZxdW9ydW0YBiABKA0SDQoFZmluYWwYByABKAgiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKtAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMSFQoNcmVzdW1lZF9hdF9tcxgHIAEoAxISCgpyZXN1bWVkX2J5GAggASgJIkUKFExpc3RFdmlkZW5jZVJlc3BvbnNlEi0KCGV2aWRlbmNlGAEgAygLMhsudml0cmluZS5sb2cudjEuTG9nRXZpZGVuY2UiJQoTUmVzdW1lT3JpZ2luUmVxdWVzdBIOCgZvcmlnaW4YASABKAkiMAoUUmVzdW1lT3JpZ2luUmVzcG9uc2USGAoQZXZpZGVuY2VfcmVzdW1lZBgBIAEoDTL6AwoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZRJZCgxMaXN0RXZpZGVuY2USIy52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXF1ZXN0GiQudml0cmluZS5sb2cudjEuTGlzdEV2aWRlbmNlUmVzcG9uc2USWQoMUmVzdW1lT3JpZ2luEiMudml0cmluZS5sb2cudjEuUmVzdW1lT3JpZ2luUmVxdWVzdBokLnZpdHJpbmUubG9nLnYxLlJlc3VtZU9yaWdpblJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Asks for the latest checkpoint.
@@ -54,6 +54,38 @@ export type GetCheckpointResponse = Message<"vitrine.log.v1.GetCheckpointRespons
    * @generated from field: bytes root_hash = 3;
    */
   rootHash: Uint8Array;
+
+  /**
+   * The names of the witness keys (other centers' witnesses, `<federation>/<center>/witness`)
+   * whose C2SP tlog-cosignature cosignature/v1 lines the note carries after the center's
+   * own signature; checked by this center, to be checked again by whoever relies on them.
+   *
+   * @generated from field: repeated string cosigners = 4;
+   */
+  cosigners: string[];
+
+  /**
+   * How many cosignatures the note carries: the number of cosigners.
+   *
+   * @generated from field: uint32 cosignature_count = 5;
+   */
+  cosignatureCount: number;
+
+  /**
+   * How many cosignatures by other centers' witnesses the federation needs for a checkpoint
+   * to be final (the registry's log.witnessQuorum).
+   *
+   * @generated from field: uint32 quorum = 6;
+   */
+  quorum: number;
+
+  /**
+   * Whether the note carries at least quorum cosignatures. A checkpoint not yet final is
+   * served all the same; its note's format never changes with it.
+   *
+   * @generated from field: bool final = 7;
+   */
+  final: boolean;
 };
 
 /**
@@ -395,7 +427,8 @@ export const ResumeOriginResponseSchema: GenMessage<ResumeOriginResponse> = /*@_
  */
 export const LogService: GenService<{
   /**
-   * The latest checkpoint the center signed of its log.
+   * The latest checkpoint the center signed of its log, with the cosignatures its peers'
+   * witnesses gave it and whether they reach the federation's quorum.
    *
    * @generated from rpc vitrine.log.v1.LogService.GetCheckpoint
    */
