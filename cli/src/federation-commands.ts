@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type FederationManifest, verifyManifest } from '@vitrine/channel';
 import { readKeyFile } from '@vitrine/crypto';
 import { isVitrineError } from '@vitrine/errors';
+import { witnessKey } from '@vitrine/registry';
 import { formatVerifierKey, noteKey } from '@vitrine/tlog';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -28,6 +29,8 @@ interface LogKey {
   readonly vkey: string;
   /** Where its tiles are served (C2SP tlog-tiles prefix). */
   readonly tiles: string;
+  /** The verifier key of the center's witness (cosignature/v1), which cosigns the others' logs. */
+  readonly witness: string;
 }
 
 /** `vitrine federation …`: what a partner needs to check the federation's centers. */
@@ -45,7 +48,7 @@ Examples:
   const keys = federation
     .command('keys')
     .description(
-      'print every center’s transparency-log verifier key (C2SP signed-note vkey) and where its tiles are, from the signed federation manifest',
+      'print every center’s transparency-log verifier key (C2SP signed-note vkey), where its tiles are, and its witness’s cosignature key, from the signed federation manifest',
     )
     .option('--data <dir>', 'data folder (default: $VITRINE_HOME or ./.vitrine)')
     .option(
@@ -80,14 +83,15 @@ async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {
       origin,
       vkey: formatVerifierKey(noteKey(origin, center.signingKey)),
       tiles: `${center.registry.replace(/\/$/, '')}/log/`,
+      witness: formatVerifierKey(witnessKey(manifest.federation, center.id, center.signingKey)),
     };
   });
   writeResult(io, options.json === true, {
     json: () => ({ federation: manifest.federation, logs }),
     human: () =>
       formatTable(
-        ['CENTER', 'VERIFIER KEY', 'TILES'],
-        logs.map((log) => [log.center, log.vkey, log.tiles]),
+        ['CENTER', 'VERIFIER KEY', 'TILES', 'WITNESS KEY'],
+        logs.map((log) => [log.center, log.vkey, log.tiles, log.witness]),
       ),
   });
 }

@@ -1,7 +1,7 @@
 import { accessConfigSchema, startAccess } from '@vitrine/access';
 import { readConfigFile } from '@vitrine/config';
 import { isVitrineError } from '@vitrine/errors';
-import { registryConfigSchema, startRegistry } from '@vitrine/registry';
+import { knownLogs, registryConfigSchema, startRegistry } from '@vitrine/registry';
 import { startTelemetry } from '@vitrine/rpc';
 import { federationOf, startSync, syncConfigSchema } from '@vitrine/sync';
 import { z } from 'zod';
@@ -106,11 +106,16 @@ async function start(
     case 'center': {
       const config = await readConfigFile(centerConfigSchema, path, 'center');
       const federation = await federationOf(config.sync);
-      const registry = await startRegistry(config.registry, { originKey: federation.originKey });
+      const registry = await startRegistry(config.registry, {
+        originKey: federation.originKey,
+        knownLogs: knownLogs(federation.manifest.federation, federation.manifest.centers),
+      });
       const sync = await startSync(config.sync, {
         replica: registry.replica,
         chunks: registry.chunks,
         witness: registry.witness,
+        checkpoints: registry.checkpoints,
+        cosignatures: registry.cosignatures,
         operators: registry.operators,
         federation,
       }).catch(async (err) => {

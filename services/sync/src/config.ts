@@ -41,11 +41,18 @@ export const syncConfigSchema = z
       })
       .strict()
       .optional(),
-    /** How often the center fetches and checks every peer's latest checkpoint. */
+    /** How the center watches its peers' logs and has its own witnessed. */
     log: z
-      .object({ monitorIntervalMs: z.number().int().min(100).max(3_600_000).default(5_000) })
+      .object({
+        monitorIntervalMs: z.number().int().min(100).max(3_600_000).default(5_000),
+        /**
+         * Whether the center asks its peers' witnesses to cosign each checkpoint it signs
+         * (on by default; off, its checkpoints are served without cosignatures, never final).
+         */
+        gatherCosignatures: z.boolean().default(true),
+      })
       .strict()
-      .default({ monitorIntervalMs: 5_000 }),
+      .default({ monitorIntervalMs: 5_000, gatherCosignatures: true }),
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({

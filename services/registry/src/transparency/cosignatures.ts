@@ -45,21 +45,22 @@ export class Cosignatures {
    * A line by `witness` that does not verify is refused (`data_loss`).
    */
   async add(checkpoint: SignedCheckpoint, lines: string, witness: NoteKey): Promise<number> {
-    if (this.#witnesses.get(witness.name) !== witness) {
+    const trusted = this.#witnesses.get(witness.name);
+    if (trusted === undefined || trusted.keyId !== witness.keyId) {
       throw new LogError('unknown-key', `${witness.name} is not a witness of this log`);
     }
     const answer = parseNote(`${checkpoint.note}${lines}`).signatures.length;
     const own = parseNote(checkpoint.note).signatures.length;
     let kept = 0;
     for (const line of lines.split(/(?<=\n)/).slice(0, answer - own)) {
-      const opened = await openNote(`${checkpoint.note}${line}`, [witness]).catch((err) => {
+      const opened = await openNote(`${checkpoint.note}${line}`, [trusted]).catch((err) => {
         if (err instanceof LogError && err.reason === 'unknown-key') return undefined;
         throw err;
       });
       if (opened === undefined) continue;
       await this.db
         .insertInto('log_cosignatures')
-        .values({ origin: this.center, size: BigInt(checkpoint.size), witness: witness.name, line })
+        .values({ origin: this.center, size: BigInt(checkpoint.size), witness: trusted.name, line })
         .onConflict((oc) => oc.columns(['origin', 'size', 'witness']).doUpdateSet({ line }))
         .execute();
       kept++;
