@@ -86,9 +86,7 @@ describe.each(testBackends())('the witness over HTTP on $name', (backend) => {
     const next = await grow(1);
     const proof = await publisher.prove(5, 6);
     const stranger = noteSigner('elsewhere.example/log', eu.key);
-    const unknownLog = await signNote('elsewhere.example/log\n1\n' + `${'A'.repeat(43)}=\n`, [
-      stranger,
-    ]);
+    const unknownLog = await signNote(`elsewhere.example/log\n1\n${'A'.repeat(43)}=\n`, [stranger]);
     const impostor = noteSigner(`${FEDERATION}/europe`, await generateSigningKeyPair());
     const forged = await signNote(parseNote(next.note).text, [impostor]);
     const cases: [string, RequestInit & { body: string | Uint8Array }, number][] = [
