@@ -120,6 +120,26 @@ describe.each(testBackends())('the witness over HTTP on $name', (backend) => {
     expect(ok.status).toBe(200);
   });
 
+  it('answers 413 to an oversized body sent without a length, as it arrives', async () => {
+    const chunk = new TextEncoder().encode(`old 5\n${'A'.repeat(16 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${us.registry.url}/log/add-checkpoint`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.text()).toMatch(/at most \d+ bytes/);
+    const still = await post(formatAddCheckpoint({ oldSize: 0, proof: [], note: 'x' }));
+    expect(still.status).toBe(400);
+  });
+
   it('serves its own checkpoint with the quorum beside it, not final without cosignatures', async () => {
     const client = createGrpcClient(LogService, us.registry.url);
     const res = await client.getCheckpoint({});
