@@ -177,30 +177,31 @@ async function timeUpdates(ctx: BenchContext, ids: readonly string[], count: num
   return { call, seen };
 }
 
-/** Rounds of each setting, alternated, so a drift in the machine's load touches both alike. */
-const WITNESS_ROUNDS = 2;
+/**
+ * The order of the rounds, without and with witnessing: ABBA, so a drift in the machine's
+ * load over the run (rising or falling) touches both settings alike.
+ */
+const WITNESS_ORDER = [false, true, true, false] as const;
+const WITNESS_ROUNDS = WITNESS_ORDER.length / 2;
 
 /**
  * The cost of witnessing to finding propagation: single finding updates at the origin timed
  * as `updates` does, with every center gathering cosignatures from its peers' witnesses for
- * each checkpoint it signs, and with gathering off (the baseline), in alternating rounds of
- * the same run, every center restarted between rounds. The origin's latest checkpoint after
- * each witnessed round shows the cosignatures were gathered meanwhile.
+ * each checkpoint it signs, and with gathering off (the baseline), in rounds of the same run
+ * ordered off, on, on, off, every center restarted between rounds. The origin's latest
+ * checkpoint after each witnessed round shows the cosignatures were gathered meanwhile.
  */
 export async function witnessingOverhead(ctx: BenchContext): Promise<BenchTable> {
   const ids = await updatedFindings(ctx);
   const perRound = Math.max(1, Math.round(ctx.sizes.updates / WITNESS_ROUNDS));
   const samples = { off: new Map<CenterId, number[]>(), on: new Map<CenterId, number[]>() };
   let cosigners = 0;
-  for (let round = 0; round < WITNESS_ROUNDS; round++) {
-    for (const witnessing of [false, true]) {
-      await restartAll(ctx, witnessing);
-      const { seen } = await timeUpdates(ctx, ids, perRound);
-      const into = witnessing ? samples.on : samples.off;
-      for (const [center, values] of seen)
-        into.set(center, [...(into.get(center) ?? []), ...values]);
-      if (witnessing) cosigners = await cosignersOfLatest(ctx);
-    }
+  for (const witnessing of WITNESS_ORDER) {
+    await restartAll(ctx, witnessing);
+    const { seen } = await timeUpdates(ctx, ids, perRound);
+    const into = witnessing ? samples.on : samples.off;
+    for (const [center, values] of seen) into.set(center, [...(into.get(center) ?? []), ...values]);
+    if (witnessing) cosigners = await cosignersOfLatest(ctx);
   }
   await restartAll(ctx, true);
   const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -213,7 +214,7 @@ export async function witnessingOverhead(ctx: BenchContext): Promise<BenchTable>
     });
   });
   return {
-    title: `${perRound * WITNESS_ROUNDS} finding updates at europe each way, until each peer shows them, with and without witnessing (${ctx.federation.storageKind}; europe's last checkpoint had ${cosigners} cosignatures)`,
+    title: `${perRound * WITNESS_ROUNDS} finding updates at europe each way (rounds off, on, on, off), until each peer shows them, with and without witnessing (${ctx.federation.storageKind}; europe's last checkpoint had ${cosigners} cosignatures)`,
     headers: ['', 'no witnessing (baseline)', 'witnessing', 'ratio'],
     rows,
   };
