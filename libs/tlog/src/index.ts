@@ -1,3 +1,4 @@
+export { witnessKey, witnessKeyOfLog, witnessName, witnessSigner } from './center-witness.js';
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 export {
   type CosignaturePolicy,

@@ -1,4 +1,6 @@
-import { type NoteKey, type NoteSigner, noteKey, noteSigner, SignatureType } from '@vitrine/tlog';
+import { type NoteKey, noteKey, witnessKey } from '@vitrine/tlog';
+
+export { witnessKey, witnessName, witnessSigner } from '@vitrine/tlog';
 
 /** A log this center's witness cosigns: its origin line and the key that signs it. */
 export interface KnownLog {
@@ -33,27 +35,4 @@ function centerLog(federation: string, id: string, publicKey: Uint8Array): Known
   const origin = `${federation}/${id}`;
   const witness = witnessKey(federation, id, publicKey);
   return { origin, id, key: noteKey(origin, publicKey), witness };
-}
-
-/**
- * The name of a center's witness key, `<federation>/<center>/witness`. The key is the
- * center's Ed25519 key as a cosignature/v1 key (type 0x04): its messages start with
- * `cosignature/v1\n`, which no note, event or manifest the center signs can start with.
- */
-export function witnessName(federation: string, center: string): string {
-  return `${federation}/${center}/witness`;
-}
-
-/** The verifier key of a center's witness. */
-export function witnessKey(federation: string, center: string, publicKey: Uint8Array): NoteKey {
-  return noteKey(witnessName(federation, center), publicKey, SignatureType.cosignatureV1);
-}
-
-/** The signer of a center's cosignatures, from its key pair. */
-export function witnessSigner(
-  federation: string,
-  center: string,
-  key: { publicKey: Uint8Array; secretKey: Uint8Array },
-): NoteSigner {
-  return noteSigner(witnessName(federation, center), key, SignatureType.cosignatureV1);
 }
