@@ -9,6 +9,7 @@ import {
   devAccessConfig,
   devCenterConfig,
   devFederationFile,
+  devPorts,
   prepareDevAccess,
   prepareDevTrust,
 } from './dev-federation.js';
@@ -77,19 +78,23 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     databases,
   );
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
-  const start = async (name: string, service: string, config: unknown) => {
+  const ports = devPorts(base);
+  const start = async (name: string, service: string, config: unknown, metricsPort: number) => {
     const file = join(home, 'config', `${name}.json`);
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
     const log = join(home, 'logs', `${name}.log`);
-    return ServiceProcess.start(name, service, file, log, env, DEV_SERVICE_NODE_FLAGS);
+    // Every process gets its own Prometheus port: on one port, all but the first would lose it.
+    const own = { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort) };
+    return ServiceProcess.start(name, service, file, log, own, DEV_SERVICE_NODE_FLAGS);
   };
   const starting = [
-    start('access', 'access', devAccessConfig(home, base, accessKeys)),
+    start('access', 'access', devAccessConfig(home, base, accessKeys), ports.accessMetrics),
     ...DEV_CENTERS.map((c, i) =>
       start(
         c.id,
         'center',
         devCenterConfig(home, i, base, trust, accessKeys, databases?.get(c.id)),
+        ports.centers[i]?.metrics ?? 0,
       ),
     ),
   ];
@@ -101,6 +106,9 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     throw withPortHint(failed.reason, base);
   }
   const [access, ...centers] = services;
+  const metrics = Object.fromEntries(
+    services.flatMap((s) => (s.ready.metrics ? [[s.name, s.ready.metrics]] : [])),
+  );
   const federation = devFederationFile(
     { url: access?.ready.access ?? '', trustKey: accessKeys.trustKey },
     centers.map((c, i) => ({
@@ -112,7 +120,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     })),
   );
   await writeFile(join(home, 'federation.json'), `${JSON.stringify(federation, null, 2)}\n`);
-  printReady(io, options.json === true, home, federation);
+  printReady(io, options.json === true, home, federation, metrics);
   await superviseUntilStopped(io, options.json === true, services, stopRequested);
 }
 
@@ -121,12 +129,20 @@ function printReady(
   json: boolean,
   home: string,
   f: ReturnType<typeof devFederationFile>,
+  metrics: Record<string, string>,
 ) {
   if (json) {
-    writeJsonLine(io.stdout, { ready: true, home, access: f.access.url, centers: f.centers });
+    const scrape = Object.keys(metrics).length > 0 ? { metrics } : {};
+    writeJsonLine(io.stdout, {
+      ready: true,
+      home,
+      access: f.access.url,
+      centers: f.centers,
+      ...scrape,
+    });
     return;
   }
-  writeLines(io.stdout, readyLines(home, io.cwd, f));
+  writeLines(io.stdout, readyLines(home, io.cwd, f, metrics));
 }
 
 /**
@@ -135,7 +151,7 @@ function printReady(
  */
 export function withPortHint(err: unknown, base: number): unknown {
   if (!(err instanceof CliError) || !err.message.includes('EADDRINUSE')) return err;
-  const ports = `${base} and ${base + 10}-${base + 10 * DEV_CENTERS.length + 1}`;
+  const ports = `${base}-${base + 2} and ${base + 10}-${base + 10 * DEV_CENTERS.length + 2}`;
   return new CliError(
     err.code,
     `${err.message} — vitrine dev listens on ${ports}; stop what holds the port (another \`vitrine dev\`?) or pass --base-port N, e.g. --base-port ${base + 1000}`,
@@ -152,14 +168,16 @@ export function readyLines(
   home: string,
   cwd: string,
   f: Pick<ReturnType<typeof devFederationFile>, 'access' | 'centers'>,
+  metrics: Readonly<Record<string, string>> = {},
 ): string[] {
   const data = home === resolve(cwd, '.vitrine') ? '' : ` --data ${home}`;
+  const scrape = (name: string) => (metrics[name] ? `   metrics ${metrics[name]}` : '');
   return [
     `vitrine federation running (data: ${home})`,
-    `  access   ${f.access.url}`,
+    `  access   ${f.access.url}${scrape('access')}`,
     ...f.centers.map(
       (c) =>
-        `  ${c.id.padEnd(8)} ${c.jurisdiction.padEnd(5)} registry ${c.registry}   sync ${c.sync}`,
+        `  ${c.id.padEnd(8)} ${c.jurisdiction.padEnd(5)} registry ${c.registry}   sync ${c.sync}${scrape(c.id)}`,
     ),
     `logs: ${join(home, 'logs')}   try: vitrine artifact ls --center europe${data}   stop: Ctrl-C`,
   ];

@@ -18,13 +18,19 @@ export const DEV_CENTERS = [
 /** The name of the federation `vitrine dev` runs: its logs' origins are `vitrine-dev/<center>`. */
 export const DEV_FEDERATION = 'vitrine-dev';
 
-/** Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1 (sync). */
+/**
+ * Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1
+ * (sync); each process's Prometheus endpoint, when metrics are exported that way, on the
+ * port after its last (access N+2, center i N+10i+2).
+ */
 export function devPorts(base: number) {
   return {
     access: base,
+    accessMetrics: base + 2,
     centers: DEV_CENTERS.map((_, i) => ({
       registry: base + 10 * (i + 1),
       sync: base + 10 * (i + 1) + 1,
+      metrics: base + 10 * (i + 1) + 2,
     })),
   };
 }

@@ -2,7 +2,7 @@ import { accessConfigSchema, startAccess } from '@vitrine/access';
 import { readConfigFile } from '@vitrine/config';
 import { isVitrineError } from '@vitrine/errors';
 import { registryConfigSchema, startRegistry } from '@vitrine/registry';
-import { startTelemetry } from '@vitrine/rpc';
+import { metricsAddress, startTelemetry } from '@vitrine/rpc';
 import { federationOf, startSync, syncConfigSchema } from '@vitrine/sync';
 import { z } from 'zod';
 import { CliError } from './cli-error.js';
@@ -29,6 +29,8 @@ export interface ReadyLine {
   access?: string;
   /** The center's Ed25519 public key (base64), for the federation manifest. */
   publicKey?: string;
+  /** The Prometheus endpoint, when OTEL_METRICS_EXPORTER names `prometheus`. */
+  metrics?: string;
 }
 
 /**
@@ -47,6 +49,12 @@ export const serveCommands: CommandGroup = (program, io) => {
       'after',
       `
 Logs go to stderr as JSON lines (level from VITRINE_LOG_LEVEL, default info).
+Health (grpc.health.v1 on the service's port): service "" is liveness; the service's
+own name (e.g. vitrine.registry.v1.RegistryService) is readiness, NOT_SERVING until its
+database answers, its chunk store is writable and its trust snapshot is held.
+Metrics: OTEL_METRICS_EXPORTER=prometheus serves them on OTEL_EXPORTER_PROMETHEUS_HOST
+(default 127.0.0.1) and OTEL_EXPORTER_PROMETHEUS_PORT (default 9464); see
+docs/operations.md.
 Example:
   $ vitrine serve registry --config /etc/vitrine/registry-europe.json`,
     )
@@ -56,39 +64,64 @@ Example:
 };
 
 async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
-  const telemetry = await startTelemetry(`vitrine-${service}`);
-  const { ready, stop } = await start(service, options.config).catch(async (err: unknown) => {
+  const loaded = await load(service, options.config).catch((err: unknown) => {
+    throw startFailure(err);
+  });
+  const metrics = metricsAt(io.env);
+  // Telemetry starts before the services, so their instruments bind to its meter provider.
+  const telemetry = await startTelemetry(`vitrine-${service}`, { center: loaded.center });
+  const { ready, stop } = await loaded.start().catch(async (err: unknown) => {
     await telemetry.shutdown();
     throw startFailure(err);
   });
-  if (options.json) writeJsonLine(io.stdout, ready);
+  const line: ReadyLine = metrics ? { ...ready, metrics } : ready;
+  if (options.json) writeJsonLine(io.stdout, line);
   else {
     const urls = [ready.registry, ready.sync, ready.access].filter((u) => u !== undefined);
-    writeLines(io.stdout, [`vitrine ${service} serving at ${urls.join(', ')} (Ctrl-C stops)`]);
+    const scrape = metrics ? `; metrics at ${metrics}` : '';
+    writeLines(io.stdout, [
+      `vitrine ${service} serving at ${urls.join(', ')}${scrape} (Ctrl-C stops)`,
+    ]);
   }
   await shutdownSignal();
   await stop();
   await telemetry.shutdown();
 }
 
-async function start(
-  service: string,
-  path: string,
-): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
+/** The Prometheus endpoint the environment configures; a bad port is a CONFIG error. */
+function metricsAt(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return metricsAddress(env);
+  } catch (err) {
+    throw new CliError('CONFIG', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** A service's config, read and checked, and how to start the service from it. */
+interface Loaded {
+  readonly center: string | undefined;
+  start(): Promise<{ ready: ReadyLine; stop: () => Promise<void> }>;
+}
+
+async function load(service: string, path: string): Promise<Loaded> {
   switch (service as Service) {
     case 'registry': {
-      const registry = await startRegistry(
-        await readConfigFile(registryConfigSchema, path, 'registry'),
-      );
+      const config = await readConfigFile(registryConfigSchema, path, 'registry');
       return {
-        ready: {
-          ready: true,
-          service: 'registry',
-          center: registry.config.center.id,
-          registry: registry.url,
-          publicKey: base64(registry.publicKey),
+        center: config.center.id,
+        async start() {
+          const registry = await startRegistry(config);
+          return {
+            ready: {
+              ready: true,
+              service: 'registry',
+              center: registry.config.center.id,
+              registry: registry.url,
+              publicKey: base64(registry.publicKey),
+            },
+            stop: () => registry.stop(),
+          };
         },
-        stop: () => registry.stop(),
       };
     }
     case 'sync':
@@ -97,40 +130,21 @@ async function start(
         'the sync service runs beside its registry, sharing its log: use `vitrine serve center`',
       );
     case 'access': {
-      const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
+      const config = await readConfigFile(accessConfigSchema, path, 'access');
       return {
-        ready: { ready: true, service: 'access', access: access.url },
-        stop: () => access.stop(),
+        center: undefined,
+        async start() {
+          const access = await startAccess(config);
+          return {
+            ready: { ready: true, service: 'access', access: access.url },
+            stop: () => access.stop(),
+          };
+        },
       };
     }
     case 'center': {
       const config = await readConfigFile(centerConfigSchema, path, 'center');
-      const federation = await federationOf(config.sync);
-      const registry = await startRegistry(config.registry, { originKey: federation.originKey });
-      const sync = await startSync(config.sync, {
-        replica: registry.replica,
-        chunks: registry.chunks,
-        witness: registry.witness,
-        operators: registry.operators,
-        federation,
-      }).catch(async (err) => {
-        await registry.stop();
-        throw err;
-      });
-      return {
-        ready: {
-          ready: true,
-          service: 'center',
-          center: registry.config.center.id,
-          registry: registry.url,
-          sync: sync.url,
-          publicKey: base64(registry.publicKey),
-        },
-        stop: async () => {
-          await sync.stop();
-          await registry.stop();
-        },
-      };
+      return { center: config.registry.center.id, start: () => startCenter(config) };
     }
     default:
       throw new CliError(
@@ -138,6 +152,37 @@ async function start(
         `unknown service "${service}": use registry, sync, access or center`,
       );
   }
+}
+
+async function startCenter(
+  config: z.infer<typeof centerConfigSchema>,
+): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
+  const federation = await federationOf(config.sync);
+  const registry = await startRegistry(config.registry, { originKey: federation.originKey });
+  const sync = await startSync(config.sync, {
+    replica: registry.replica,
+    chunks: registry.chunks,
+    witness: registry.witness,
+    operators: registry.operators,
+    federation,
+  }).catch(async (err) => {
+    await registry.stop();
+    throw err;
+  });
+  return {
+    ready: {
+      ready: true,
+      service: 'center',
+      center: registry.config.center.id,
+      registry: registry.url,
+      sync: sync.url,
+      publicKey: base64(registry.publicKey),
+    },
+    stop: async () => {
+      await sync.stop();
+      await registry.stop();
+    },
+  };
 }
 
 /** A service that cannot start says why in the CLI's terms (a bad config is CONFIG). */

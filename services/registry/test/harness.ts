@@ -46,6 +46,7 @@ export async function startTestRegistry(
     maxMessageBytes?: number;
     federation?: string;
     log?: { checkpointIntervalMs: number };
+    health?: { checkIntervalMs: number; checkTimeoutMs?: number };
   } = {},
   setting: TestRegistrySetting = {},
 ): Promise<TestRegistry> {

@@ -1,3 +1,4 @@
+import { healthConfig } from '@vitrine/config';
 import { z } from 'zod';
 
 /**
@@ -46,6 +47,8 @@ export const syncConfigSchema = z
       .object({ monitorIntervalMs: z.number().int().min(100).max(3_600_000).default(5_000) })
       .strict()
       .default({ monitorIntervalMs: 5_000 }),
+    /** How often readiness (the center's database answers) is checked. */
+    health: healthConfig,
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({
