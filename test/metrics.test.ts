@@ -118,5 +118,8 @@ describe('metrics of a running federation, scraped from each process', () => {
     const access = await scrape(metrics.access ?? '');
     expect(access).toContain('service_name="vitrine-access"');
     expect(access).not.toContain('vitrine_center=');
+    // Its log holds at least the key rotation of its first start.
+    expect(sample(access, 'vitrine_access_log_size')).toBeGreaterThan(0);
+    expect(sample(access, 'vitrine_access_checkpoint_size')).toBeGreaterThan(0);
   }, 180_000);
 });
