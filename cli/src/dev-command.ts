@@ -1,10 +1,12 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { devDatabaseUrls, prepareDevPGlite } from './dev-database.js';
 import {
+  DEFAULT_BASE_PORT,
   DEV_CENTERS,
   devAccessConfig,
   devCenterConfig,
@@ -14,9 +16,10 @@ import {
   prepareDevTrust,
 } from './dev-federation.js';
 import { vitrineHome } from './endpoints.js';
+import { DEV_SERVICE_NODE_FLAGS } from './node-flags.js';
 import { writeJsonLine, writeLines } from './output.js';
 import { runCommand } from './run-command.js';
-import { DEV_SERVICE_NODE_FLAGS, describeExit, ServiceProcess } from './service-process.js';
+import { describeExit, ServiceProcess } from './service-process.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 interface DevOptions {
@@ -38,7 +41,7 @@ export const devCommand: CommandGroup = (program, io) => {
     .option(
       '--base-port <n>',
       'access listens on N, center i on N+10i (registry) and N+10i+1 (sync)',
-      '7400',
+      String(DEFAULT_BASE_PORT),
     )
     .option('--json', 'print one JSON line {"ready":true,…} with every endpoint once serving')
     .addHelpText(
@@ -79,38 +82,54 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   );
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
   const ports = devPorts(base);
-  const start = async (name: string, service: string, config: unknown, metricsPort: number) => {
+  const configFile = async (name: string, config: unknown) => {
     const file = join(home, 'config', `${name}.json`);
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-    const log = join(home, 'logs', `${name}.log`);
-    // Every process gets its own Prometheus port: on one port, all but the first would lose it.
-    const own = { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort) };
-    return ServiceProcess.start(name, service, file, log, own, DEV_SERVICE_NODE_FLAGS);
+    return file;
   };
-  const starting = [
-    start('access', 'access', devAccessConfig(home, base, accessKeys), ports.accessMetrics),
-    ...DEV_CENTERS.map((c, i) =>
-      start(
+  const logFile = (name: string) => join(home, 'logs', `${name}.log`);
+  // Every process gets its own Prometheus port: on one port, all but the first would lose it.
+  const withMetricsPort = (port: number | undefined) => ({
+    ...env,
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(port ?? 0),
+  });
+  const accessConfig = devAccessConfig(home, base, accessKeys);
+  await configFile('access', accessConfig);
+  const starting = DEV_CENTERS.map(async (c, i) =>
+    ServiceProcess.start(
+      c.id,
+      'center',
+      await configFile(
         c.id,
-        'center',
         devCenterConfig(home, i, base, trust, accessKeys, databases?.get(c.id)),
-        ports.centers[i]?.metrics ?? 0,
       ),
+      logFile(c.id),
+      withMetricsPort(ports.centers[i]?.metrics),
+      DEV_SERVICE_NODE_FLAGS,
     ),
-  ];
-  const results = await Promise.allSettled(starting);
-  const services = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = results.find((r) => r.status === 'rejected');
+  );
+  // The access service runs in this process while the centers start in theirs: it holds
+  // one process's worth of memory less than a child of its own would (see
+  // docs/embedded-footprint.md). It logs to its file, as the centers do.
+  const accessStarting = startDevAccess(
+    accessConfig,
+    withMetricsPort(ports.accessMetrics),
+    logFile('access'),
+  );
+  const [accessResult, ...results] = await Promise.allSettled([accessStarting, ...starting]);
+  const centers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const access = accessResult.status === 'fulfilled' ? accessResult.value : undefined;
+  const failed = [accessResult, ...results].find((r) => r.status === 'rejected');
   if (failed) {
-    await Promise.all(services.map((s) => s.stop()));
+    await Promise.all([...centers.map((s) => s.stop()), access?.stop()]);
     throw withPortHint(failed.reason, base);
   }
-  const [access, ...centers] = services;
-  const metrics = Object.fromEntries(
-    services.flatMap((s) => (s.ready.metrics ? [[s.name, s.ready.metrics]] : [])),
-  );
+  const metrics = Object.fromEntries([
+    ...(access?.metrics ? [['access', access.metrics]] : []),
+    ...centers.flatMap((s) => (s.ready.metrics ? [[s.name, s.ready.metrics]] : [])),
+  ]);
   const federation = devFederationFile(
-    { url: access?.ready.access ?? '', trustKey: accessKeys.trustKey },
+    { url: access?.url ?? '', trustKey: accessKeys.trustKey },
     centers.map((c, i) => ({
       id: DEV_CENTERS[i]?.id ?? c.name,
       jurisdiction: DEV_CENTERS[i]?.jurisdiction ?? '',
@@ -121,7 +140,12 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   );
   await writeFile(join(home, 'federation.json'), `${JSON.stringify(federation, null, 2)}\n`);
   printReady(io, options.json === true, home, federation, metrics);
-  await superviseUntilStopped(io, options.json === true, services, stopRequested);
+  try {
+    await superviseUntilStopped(centers, stopRequested);
+  } finally {
+    await access?.stop();
+  }
+  if (options.json !== true) writeLines(io.stdout, ['vitrine federation stopped']);
 }
 
 function printReady(
@@ -143,6 +167,43 @@ function printReady(
     return;
   }
   writeLines(io.stdout, readyLines(home, io.cwd, f, metrics));
+}
+
+/**
+ * Starts the access service in this process, with the Node settings `vitrine dev` gives
+ * its services (DEV_SERVICE_NODE_FLAGS, set before PGlite's WebAssembly is compiled), its
+ * log appended to `logFile`. Its packages load here, so `vitrine dev --help` loads none.
+ */
+async function startDevAccess(
+  config: ReturnType<typeof devAccessConfig>,
+  env: Readonly<Record<string, string | undefined>>,
+  logFile: string,
+) {
+  for (const flag of DEV_SERVICE_NODE_FLAGS) setFlagsFromString(flag);
+  const [{ startAccess }, { createLogger, metricsAddress, startTelemetry }] = await Promise.all([
+    import('@vitrine/access'),
+    import('@vitrine/rpc'),
+  ]);
+  // Telemetry of this process is the access service's: the centers run their own.
+  const telemetry = await startTelemetry('vitrine-access', { env: { ...env } });
+  try {
+    const access = await startAccess(config, {
+      logger: createLogger('access', { ...env }, logFile),
+    });
+    return {
+      url: access.url,
+      metrics: metricsAddress({ ...env }),
+      async stop() {
+        await access.stop();
+        await telemetry.shutdown();
+      },
+    };
+  } catch (err) {
+    await telemetry.shutdown();
+    throw new CliError('UNAVAILABLE', `access failed to start: ${String(err)}; see ${logFile}`, {
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -183,13 +244,8 @@ export function readyLines(
   ];
 }
 
-/** Waits for a stop (SIGINT/SIGTERM) or a service's unexpected exit, then stops every service. */
-async function superviseUntilStopped(
-  io: CliIo,
-  json: boolean,
-  services: ServiceProcess[],
-  stopRequested: Promise<unknown>,
-) {
+/** Waits for a stop (SIGINT/SIGTERM) or a center's unexpected exit, then stops every center. */
+async function superviseUntilStopped(services: ServiceProcess[], stopRequested: Promise<unknown>) {
   const crash = Promise.race(services.map((s) => s.exited.then((exit) => ({ service: s, exit }))));
   const outcome = await Promise.race([stopRequested.then(() => undefined), crash]);
   await Promise.all(services.map((s) => s.stop()));
@@ -200,5 +256,4 @@ async function superviseUntilStopped(
       `${service.name} stopped unexpectedly (${describeExit(exit)}); see ${service.logFile}`,
     );
   }
-  if (!json) writeLines(io.stdout, ['vitrine federation stopped']);
 }

@@ -18,6 +18,9 @@ export const DEV_CENTERS = [
 /** The name of the federation `vitrine dev` runs: its logs' origins are `vitrine-dev/<center>`. */
 export const DEV_FEDERATION = 'vitrine-dev';
 
+/** The port `vitrine dev` starts its layout at unless given `--base-port`. */
+export const DEFAULT_BASE_PORT = 7400;
+
 /**
  * Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1
  * (sync); each process's Prometheus endpoint, when metrics are exported that way, on the

@@ -115,6 +115,20 @@ async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {
   });
 }
 
+/**
+ * Every center's verifier key, from the federation manifest in the data folder checked
+ * against the federation root key (as `vitrine federation keys` prints them).
+ */
+export async function localVkeys(
+  io: CliIo,
+  options: { readonly data?: string | undefined },
+): Promise<string[]> {
+  const manifest = await readManifest(io, options.data === undefined ? {} : { data: options.data });
+  return manifest.centers.map((center) =>
+    formatVerifierKey(noteKey(`${manifest.federation}/${center.id}`, center.signingKey)),
+  );
+}
+
 /** The signed manifest, verified against the root key before anything in it is used. */
 async function readManifest(io: CliIo, options: KeysOptions): Promise<FederationManifest> {
   const home = vitrineHome(options, io.env, io.cwd);

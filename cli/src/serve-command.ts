@@ -1,21 +1,11 @@
-import { accessConfigSchema, startAccess } from '@vitrine/access';
-import { readConfigFile } from '@vitrine/config';
+import { readFile } from 'node:fs/promises';
 import { isVitrineError } from '@vitrine/errors';
-import { registryConfigSchema, startRegistry } from '@vitrine/registry';
-import { metricsAddress, startTelemetry } from '@vitrine/rpc';
-import { federationOf, startSync, syncConfigSchema } from '@vitrine/sync';
-import { z } from 'zod';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { writeJsonLine, writeLines } from './output.js';
 import { runCommand } from './run-command.js';
 import { shutdownSignal } from './shutdown-signal.js';
-
-/** A center's two services in one process: they share its database and chunk store. */
-const centerConfigSchema = z
-  .object({ registry: registryConfigSchema, sync: syncConfigSchema })
-  .strict();
 
 type Service = 'registry' | 'sync' | 'access' | 'center';
 
@@ -64,13 +54,20 @@ Example:
 };
 
 async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
-  const loaded = await load(service, options.config).catch((err: unknown) => {
-    throw startFailure(err);
-  });
-  const metrics = metricsAt(io.env);
+  // Each service's packages load when it starts, so a process holds the code of its own
+  // service only (and `vitrine --help` none).
+  const { metricsAddress, startTelemetry } = await import('@vitrine/rpc');
+  let metrics: string | undefined;
+  try {
+    metrics = metricsAddress(io.env);
+  } catch (err) {
+    throw new CliError('CONFIG', err instanceof Error ? err.message : String(err));
+  }
   // Telemetry starts before the services, so their instruments bind to its meter provider.
-  const telemetry = await startTelemetry(`vitrine-${service}`, { center: loaded.center });
-  const { ready, stop } = await loaded.start().catch(async (err: unknown) => {
+  const telemetry = await startTelemetry(`vitrine-${service}`, {
+    center: await centerNamed(service, options.config),
+  });
+  const { ready, stop } = await start(service, options.config).catch(async (err: unknown) => {
     await telemetry.shutdown();
     throw startFailure(err);
   });
@@ -88,40 +85,41 @@ async function serve(io: CliIo, service: string, options: { config: string; json
   await telemetry.shutdown();
 }
 
-/** The Prometheus endpoint the environment configures; a bad port is a CONFIG error. */
-function metricsAt(env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * The center a registry or center config names (`center.id`, `registry.center.id`), for
+ * the telemetry resource; undefined when there is none or the file cannot be read —
+ * starting the service then says what is wrong with it.
+ */
+async function centerNamed(service: string, path: string): Promise<string | undefined> {
   try {
-    return metricsAddress(env);
-  } catch (err) {
-    throw new CliError('CONFIG', err instanceof Error ? err.message : String(err));
+    const config = JSON.parse(await readFile(path, 'utf8'));
+    const id = service === 'center' ? config?.registry?.center?.id : config?.center?.id;
+    return service !== 'access' && typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-/** A service's config, read and checked, and how to start the service from it. */
-interface Loaded {
-  readonly center: string | undefined;
-  start(): Promise<{ ready: ReadyLine; stop: () => Promise<void> }>;
-}
-
-async function load(service: string, path: string): Promise<Loaded> {
+async function start(
+  service: string,
+  path: string,
+): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
+  const { readConfigFile } = await import('@vitrine/config');
   switch (service as Service) {
     case 'registry': {
-      const config = await readConfigFile(registryConfigSchema, path, 'registry');
+      const { registryConfigSchema, startRegistry } = await import('@vitrine/registry');
+      const registry = await startRegistry(
+        await readConfigFile(registryConfigSchema, path, 'registry'),
+      );
       return {
-        center: config.center.id,
-        async start() {
-          const registry = await startRegistry(config);
-          return {
-            ready: {
-              ready: true,
-              service: 'registry',
-              center: registry.config.center.id,
-              registry: registry.url,
-              publicKey: base64(registry.publicKey),
-            },
-            stop: () => registry.stop(),
-          };
+        ready: {
+          ready: true,
+          service: 'registry',
+          center: registry.config.center.id,
+          registry: registry.url,
+          publicKey: base64(registry.publicKey),
         },
+        stop: () => registry.stop(),
       };
     }
     case 'sync':
@@ -130,21 +128,50 @@ async function load(service: string, path: string): Promise<Loaded> {
         'the sync service runs beside its registry, sharing its log: use `vitrine serve center`',
       );
     case 'access': {
-      const config = await readConfigFile(accessConfigSchema, path, 'access');
+      const { accessConfigSchema, startAccess } = await import('@vitrine/access');
+      const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
       return {
-        center: undefined,
-        async start() {
-          const access = await startAccess(config);
-          return {
-            ready: { ready: true, service: 'access', access: access.url },
-            stop: () => access.stop(),
-          };
-        },
+        ready: { ready: true, service: 'access', access: access.url },
+        stop: () => access.stop(),
       };
     }
     case 'center': {
+      const [
+        { registryConfigSchema, startRegistry },
+        { federationOf, startSync, syncConfigSchema },
+      ] = await Promise.all([import('@vitrine/registry'), import('@vitrine/sync')]);
+      const { z } = await import('zod');
+      // A center's two services in one process: they share its database and chunk store.
+      const centerConfigSchema = z
+        .object({ registry: registryConfigSchema, sync: syncConfigSchema })
+        .strict();
       const config = await readConfigFile(centerConfigSchema, path, 'center');
-      return { center: config.registry.center.id, start: () => startCenter(config) };
+      const federation = await federationOf(config.sync);
+      const registry = await startRegistry(config.registry, { originKey: federation.originKey });
+      const sync = await startSync(config.sync, {
+        replica: registry.replica,
+        chunks: registry.chunks,
+        witness: registry.witness,
+        operators: registry.operators,
+        federation,
+      }).catch(async (err) => {
+        await registry.stop();
+        throw err;
+      });
+      return {
+        ready: {
+          ready: true,
+          service: 'center',
+          center: registry.config.center.id,
+          registry: registry.url,
+          sync: sync.url,
+          publicKey: base64(registry.publicKey),
+        },
+        stop: async () => {
+          await sync.stop();
+          await registry.stop();
+        },
+      };
     }
     default:
       throw new CliError(
@@ -152,37 +179,6 @@ async function load(service: string, path: string): Promise<Loaded> {
         `unknown service "${service}": use registry, sync, access or center`,
       );
   }
-}
-
-async function startCenter(
-  config: z.infer<typeof centerConfigSchema>,
-): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
-  const federation = await federationOf(config.sync);
-  const registry = await startRegistry(config.registry, { originKey: federation.originKey });
-  const sync = await startSync(config.sync, {
-    replica: registry.replica,
-    chunks: registry.chunks,
-    witness: registry.witness,
-    operators: registry.operators,
-    federation,
-  }).catch(async (err) => {
-    await registry.stop();
-    throw err;
-  });
-  return {
-    ready: {
-      ready: true,
-      service: 'center',
-      center: registry.config.center.id,
-      registry: registry.url,
-      sync: sync.url,
-      publicKey: base64(registry.publicKey),
-    },
-    stop: async () => {
-      await sync.stop();
-      await registry.stop();
-    },
-  };
 }
 
 /** A service that cannot start says why in the CLI's terms (a bad config is CONFIG). */

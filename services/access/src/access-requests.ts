@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
 import { DecisionKind } from '@vitrine/proto/access-decision';
 import type { Kysely, Selectable, Transaction } from 'kysely';
@@ -39,8 +39,7 @@ export class AccessRequests {
     const now = this.now();
     const scope = req.scope;
     const notBefore = req.notBefore ? timestampDate(req.notBefore) : undefined;
-    if (!req.expiresAt)
-      throw new VitrineError('invalid_argument', 'invalid request: expires_at: is required');
+    if (!req.expiresAt) throw invalidField('expires_at', 'is required');
     const expiresAt = timestampDate(req.expiresAt);
     const { policy, kinds } = this.policies.check(
       {
@@ -177,7 +176,7 @@ export class AccessRequests {
     }
     requireOperator(caller, 'operator');
     if (named === '') {
-      throw new VitrineError('invalid_argument', 'invalid request: partner_id: is required');
+      throw invalidField('partner_id', 'is required');
     }
     return named;
   }

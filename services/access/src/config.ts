@@ -13,6 +13,9 @@ export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 const FEDERATION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A standard-base64 Ed25519 public key (32 bytes). */
+/** How far a caller's proof time may be from this service's clock unless configured, in seconds. */
+export const DEFAULT_PROOF_SKEW_SECONDS = 60;
+
 const publicKey = z
   .string()
   .refine((text) => Buffer.from(text, 'base64').length === 32, 'a base64 Ed25519 public key');
@@ -91,7 +94,7 @@ export const accessConfigSchema = z
     /** Lifetime of the credentials operators get from IssueOperatorCredential. */
     operatorCredentialHours: z.number().positive().max(168).default(12),
     /** How far a caller's proof-of-possession time may be from this service's clock. */
-    proofSkewSeconds: z.number().int().min(1).max(600).default(60),
+    proofSkewSeconds: z.number().int().min(1).max(600).default(DEFAULT_PROOF_SKEW_SECONDS),
   })
   .strict()
   .refine((c) => new Set(c.operators.map((o) => o.name)).size === c.operators.length, {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenSigner } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { RevokeRequest } from '@vitrine/proto/access';
 import { DecisionKind } from '@vitrine/proto/access-decision';
 import { paginate } from '@vitrine/storage';
@@ -181,7 +181,7 @@ async function resolve(tx: Transaction<AccessDatabase>, target: Target): Promise
       return { target: 'key', targetId: row.key_id, partnerId: null, repeatable: true };
     }
     case undefined:
-      throw new VitrineError('invalid_argument', 'invalid request: target: is required');
+      throw invalidField('target', 'is required');
     default:
       throw new Error(`unknown revocation target ${String((target as { case: unknown }).case)}`);
   }

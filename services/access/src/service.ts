@@ -1,6 +1,6 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { VitrineError } from '@vitrine/errors';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { AccessService } from '@vitrine/proto/access';
 import { pageSize } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
@@ -66,10 +66,7 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
     async getAccessRequest(req, ctx) {
       const caller = callerOf(ctx);
       if (!REQUEST_ID.test(req.id)) {
-        throw new VitrineError(
-          'invalid_argument',
-          'invalid request: id: must be a request id such as r-…',
-        );
+        throw invalidField('id', 'must be a request id such as r-…');
       }
       return { request: toAccessRequest(await requests.get(caller, req.id)) };
     },

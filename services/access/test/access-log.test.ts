@@ -230,12 +230,12 @@ describe.each(testBackends())('the access log on $name', (backend) => {
             contact: 'x@example.org',
             publicKey: partner.key.publicKey,
           }),
-        'AlreadyExists',
+        'ALREADY_EXISTS',
       ],
-      [() => partner.client.requestAccess(euRequest(24 * 365)), 'InvalidArgument'],
+      [() => partner.client.requestAccess(euRequest(24 * 365)), 'INVALID_ARGUMENT'],
       [
         () => t.operator('ops').decideAccessRequest({ requestId, approve: true, reason: 'x' }),
-        'PermissionDenied',
+        'PERMISSION_DENIED',
       ],
       [
         () =>
@@ -243,9 +243,9 @@ describe.each(testBackends())('the access log on $name', (backend) => {
             target: { case: 'credentialId', value: 'c-000000000000000000000000' },
             reason: 'x',
           }),
-        'NotFound',
+        'NOT_FOUND',
       ],
-      [() => t.operator('alice').rotateKeys({}), 'PermissionDenied'],
+      [() => t.operator('alice').rotateKeys({}), 'PERMISSION_DENIED'],
     ];
     for (const [call, code] of refusals) expect(await grpcCodeOf(call())).toBe(code);
     await t.operator('carol').decideAccessRequest({ requestId, approve: false, reason: 'no' });
@@ -253,7 +253,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
       await grpcCodeOf(
         t.operator('alice').decideAccessRequest({ requestId, approve: true, reason: 'late' }),
       ),
-    ).toBe('FailedPrecondition');
+    ).toBe('FAILED_PRECONDITION');
     // Only the denial: its index follows the request's with nothing between.
     expect((await appended(1)).map((d) => d.kind)).toEqual([DecisionKind.REQUEST_DENIED]);
   });
@@ -323,18 +323,18 @@ describe.each(testBackends())('the access log on $name', (backend) => {
     const over = BigInt(size + 1);
     expect(
       await grpcCodeOf(log.getInclusionProof({ leaf: { case: 'leafIndex', value: over } })),
-    ).toBe('InvalidArgument');
+    ).toBe('INVALID_ARGUMENT');
     expect(
       await grpcCodeOf(
         log.getInclusionProof({ leaf: { case: 'leafIndex', value: 0n }, treeSize: over }),
       ),
-    ).toBe('InvalidArgument');
+    ).toBe('INVALID_ARGUMENT');
     expect(await grpcCodeOf(log.getConsistencyProof({ oldSize: 1n, newSize: over }))).toBe(
-      'InvalidArgument',
+      'INVALID_ARGUMENT',
     );
-    expect(await grpcCodeOf(log.getConsistencyProof({ oldSize: 0n }))).toBe('InvalidArgument');
+    expect(await grpcCodeOf(log.getConsistencyProof({ oldSize: 0n }))).toBe('INVALID_ARGUMENT');
     // A center's witness evidence is not the access service's to keep.
-    expect(await grpcCodeOf(log.listEvidence({}))).toBe('Unimplemented');
+    expect(await grpcCodeOf(log.listEvidence({}))).toBe('UNIMPLEMENTED');
   });
 });
 
