@@ -51,6 +51,8 @@ export interface DevFederation {
       sync: string;
       publicKey: string;
     }[];
+    /** Each process's Prometheus endpoint, by name, when metrics are exported that way. */
+    metrics?: Record<string, string>;
   };
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
@@ -59,12 +61,19 @@ export interface DevFederation {
 /** Ports `vitrine dev --base-port N` listens on lie in N … N+39 (access, then 10 per center). */
 export const DEV_PORT_SPAN = 40;
 
-/** Starts `vitrine dev --data HOME --base-port PORT --json` and waits for its ready line. */
-export async function startDev(home: string, basePort: number): Promise<DevFederation> {
+/**
+ * Starts `vitrine dev --data HOME --base-port PORT --json` (with `env` added to this
+ * process's environment) and waits for its ready line.
+ */
+export async function startDev(
+  home: string,
+  basePort: number,
+  env: Record<string, string> = {},
+): Promise<DevFederation> {
   const child = spawn(
     process.execPath,
     [VITRINE, 'dev', '--data', home, '--base-port', String(basePort), '--json'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),

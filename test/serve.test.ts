@@ -61,4 +61,16 @@ describe('vitrine serve: production entry points refuse bad config at start', ()
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown service "mailer"');
   });
+
+  it('refuses a Prometheus port that is not one as a CONFIG error naming the variable', async () => {
+    const result = await vitrine(['serve', 'access', '--config', join(dir.path, 'x.json')], {
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '99999',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'OTEL_EXPORTER_PROMETHEUS_PORT must be a port number from 1 to 65535, not "99999"',
+    );
+    expect(result.stderr).toContain('(CONFIG)');
+  });
 });

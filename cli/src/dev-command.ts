@@ -11,6 +11,7 @@ import {
   devAccessConfig,
   devCenterConfig,
   devFederationFile,
+  devPorts,
   prepareDevAccess,
   prepareDevTrust,
 } from './dev-federation.js';
@@ -80,12 +81,18 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     databases,
   );
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
+  const ports = devPorts(base);
   const configFile = async (name: string, config: unknown) => {
     const file = join(home, 'config', `${name}.json`);
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
     return file;
   };
   const logFile = (name: string) => join(home, 'logs', `${name}.log`);
+  // Every process gets its own Prometheus port: on one port, all but the first would lose it.
+  const withMetricsPort = (port: number | undefined) => ({
+    ...env,
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(port ?? 0),
+  });
   const accessConfig = devAccessConfig(home, base, accessKeys);
   await configFile('access', accessConfig);
   const starting = DEV_CENTERS.map(async (c, i) =>
@@ -97,14 +104,18 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
         devCenterConfig(home, i, base, trust, accessKeys, databases?.get(c.id)),
       ),
       logFile(c.id),
-      env,
+      withMetricsPort(ports.centers[i]?.metrics),
       DEV_SERVICE_NODE_FLAGS,
     ),
   );
   // The access service runs in this process while the centers start in theirs: it holds
   // one process's worth of memory less than a child of its own would (see
   // docs/embedded-footprint.md). It logs to its file, as the centers do.
-  const accessStarting = startDevAccess(accessConfig, env, logFile('access'));
+  const accessStarting = startDevAccess(
+    accessConfig,
+    withMetricsPort(ports.accessMetrics),
+    logFile('access'),
+  );
   const [accessResult, ...results] = await Promise.allSettled([accessStarting, ...starting]);
   const centers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const access = accessResult.status === 'fulfilled' ? accessResult.value : undefined;
@@ -113,6 +124,10 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     await Promise.all([...centers.map((s) => s.stop()), access?.stop()]);
     throw withPortHint(failed.reason, base);
   }
+  const metrics = Object.fromEntries([
+    ...(access?.metrics ? [['access', access.metrics]] : []),
+    ...centers.flatMap((s) => (s.ready.metrics ? [[s.name, s.ready.metrics]] : [])),
+  ]);
   const federation = devFederationFile(
     { url: access?.url ?? '', trustKey: accessKeys.trustKey },
     centers.map((c, i) => ({
@@ -124,7 +139,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     })),
   );
   await writeFile(join(home, 'federation.json'), `${JSON.stringify(federation, null, 2)}\n`);
-  printReady(io, options.json === true, home, federation);
+  printReady(io, options.json === true, home, federation, metrics);
   try {
     await superviseUntilStopped(centers, stopRequested);
   } finally {
@@ -138,12 +153,20 @@ function printReady(
   json: boolean,
   home: string,
   f: ReturnType<typeof devFederationFile>,
+  metrics: Record<string, string>,
 ) {
   if (json) {
-    writeJsonLine(io.stdout, { ready: true, home, access: f.access.url, centers: f.centers });
+    const scrape = Object.keys(metrics).length > 0 ? { metrics } : {};
+    writeJsonLine(io.stdout, {
+      ready: true,
+      home,
+      access: f.access.url,
+      centers: f.centers,
+      ...scrape,
+    });
     return;
   }
-  writeLines(io.stdout, readyLines(home, io.cwd, f));
+  writeLines(io.stdout, readyLines(home, io.cwd, f, metrics));
 }
 
 /**
@@ -157,13 +180,26 @@ async function startDevAccess(
   logFile: string,
 ) {
   for (const flag of DEV_SERVICE_NODE_FLAGS) setFlagsFromString(flag);
-  const [{ startAccess }, { createLogger }] = await Promise.all([
+  const [{ startAccess }, { createLogger, metricsAddress, startTelemetry }] = await Promise.all([
     import('@vitrine/access'),
     import('@vitrine/rpc'),
   ]);
+  // Telemetry of this process is the access service's: the centers run their own.
+  const telemetry = await startTelemetry('vitrine-access', { env: { ...env } });
   try {
-    return await startAccess(config, { logger: createLogger('access', { ...env }, logFile) });
+    const access = await startAccess(config, {
+      logger: createLogger('access', { ...env }, logFile),
+    });
+    return {
+      url: access.url,
+      metrics: metricsAddress({ ...env }),
+      async stop() {
+        await access.stop();
+        await telemetry.shutdown();
+      },
+    };
   } catch (err) {
+    await telemetry.shutdown();
     throw new CliError('UNAVAILABLE', `access failed to start: ${String(err)}; see ${logFile}`, {
       cause: err,
     });
@@ -176,7 +212,7 @@ async function startDevAccess(
  */
 export function withPortHint(err: unknown, base: number): unknown {
   if (!(err instanceof CliError) || !err.message.includes('EADDRINUSE')) return err;
-  const ports = `${base} and ${base + 10}-${base + 10 * DEV_CENTERS.length + 1}`;
+  const ports = `${base}-${base + 2} and ${base + 10}-${base + 10 * DEV_CENTERS.length + 2}`;
   return new CliError(
     err.code,
     `${err.message} — vitrine dev listens on ${ports}; stop what holds the port (another \`vitrine dev\`?) or pass --base-port N, e.g. --base-port ${base + 1000}`,
@@ -193,14 +229,16 @@ export function readyLines(
   home: string,
   cwd: string,
   f: Pick<ReturnType<typeof devFederationFile>, 'access' | 'centers'>,
+  metrics: Readonly<Record<string, string>> = {},
 ): string[] {
   const data = home === resolve(cwd, '.vitrine') ? '' : ` --data ${home}`;
+  const scrape = (name: string) => (metrics[name] ? `   metrics ${metrics[name]}` : '');
   return [
     `vitrine federation running (data: ${home})`,
-    `  access   ${f.access.url}`,
+    `  access   ${f.access.url}${scrape('access')}`,
     ...f.centers.map(
       (c) =>
-        `  ${c.id.padEnd(8)} ${c.jurisdiction.padEnd(5)} registry ${c.registry}   sync ${c.sync}`,
+        `  ${c.id.padEnd(8)} ${c.jurisdiction.padEnd(5)} registry ${c.registry}   sync ${c.sync}${scrape(c.id)}`,
     ),
     `logs: ${join(home, 'logs')}   try: vitrine artifact ls --center europe${data}   stop: Ctrl-C`,
   ];

@@ -22,13 +22,19 @@ export const DEV_FEDERATION = 'vitrine-dev';
 /** The port `vitrine dev` starts its layout at unless given `--base-port`. */
 export const DEFAULT_BASE_PORT = 7400;
 
-/** Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1 (sync). */
+/**
+ * Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1
+ * (sync); each process's Prometheus endpoint, when metrics are exported that way, on the
+ * port after its last (access N+2, center i N+10i+2).
+ */
 export function devPorts(base: number) {
   return {
     access: base,
+    accessMetrics: base + 2,
     centers: DEV_CENTERS.map((_, i) => ({
       registry: base + 10 * (i + 1),
       sync: base + 10 * (i + 1) + 1,
+      metrics: base + 10 * (i + 1) + 2,
     })),
   };
 }

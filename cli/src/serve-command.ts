@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { isVitrineError } from '@vitrine/errors';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -19,6 +20,8 @@ export interface ReadyLine {
   access?: string;
   /** The center's Ed25519 public key (base64), for the federation manifest. */
   publicKey?: string;
+  /** The Prometheus endpoint, when OTEL_METRICS_EXPORTER names `prometheus`. */
+  metrics?: string;
 }
 
 /**
@@ -37,6 +40,12 @@ export const serveCommands: CommandGroup = (program, io) => {
       'after',
       `
 Logs go to stderr as JSON lines (level from VITRINE_LOG_LEVEL, default info).
+Health (grpc.health.v1 on the service's port): service "" is liveness; the service's
+own name (e.g. vitrine.registry.v1.RegistryService) is readiness, NOT_SERVING until its
+database answers, its chunk store is writable and its trust snapshot is held.
+Metrics: OTEL_METRICS_EXPORTER=prometheus serves them on OTEL_EXPORTER_PROMETHEUS_HOST
+(default 127.0.0.1) and OTEL_EXPORTER_PROMETHEUS_PORT (default 9464); see
+docs/operations.md.
 Example:
   $ vitrine serve registry --config /etc/vitrine/registry-europe.json`,
     )
@@ -48,20 +57,48 @@ Example:
 async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
   // Each service's packages load when it starts, so a process holds the code of its own
   // service only (and `vitrine --help` none).
-  const { startTelemetry } = await import('@vitrine/rpc');
-  const telemetry = await startTelemetry(`vitrine-${service}`);
+  const { metricsAddress, startTelemetry } = await import('@vitrine/rpc');
+  let metrics: string | undefined;
+  try {
+    metrics = metricsAddress(io.env);
+  } catch (err) {
+    throw new CliError('CONFIG', err instanceof Error ? err.message : String(err));
+  }
+  // Telemetry starts before the services, so their instruments bind to its meter provider.
+  const telemetry = await startTelemetry(`vitrine-${service}`, {
+    center: await centerNamed(service, options.config),
+  });
   const { ready, stop } = await start(service, options.config).catch(async (err: unknown) => {
     await telemetry.shutdown();
     throw startFailure(err);
   });
-  if (options.json) writeJsonLine(io.stdout, ready);
+  const line: ReadyLine = metrics ? { ...ready, metrics } : ready;
+  if (options.json) writeJsonLine(io.stdout, line);
   else {
     const urls = [ready.registry, ready.sync, ready.access].filter((u) => u !== undefined);
-    writeLines(io.stdout, [`vitrine ${service} serving at ${urls.join(', ')} (Ctrl-C stops)`]);
+    const scrape = metrics ? `; metrics at ${metrics}` : '';
+    writeLines(io.stdout, [
+      `vitrine ${service} serving at ${urls.join(', ')}${scrape} (Ctrl-C stops)`,
+    ]);
   }
   await shutdownSignal();
   await stop();
   await telemetry.shutdown();
+}
+
+/**
+ * The center a registry or center config names (`center.id`, `registry.center.id`), for
+ * the telemetry resource; undefined when there is none or the file cannot be read —
+ * starting the service then says what is wrong with it.
+ */
+async function centerNamed(service: string, path: string): Promise<string | undefined> {
+  try {
+    const config = JSON.parse(await readFile(path, 'utf8'));
+    const id = service === 'center' ? config?.registry?.center?.id : config?.center?.id;
+    return service !== 'access' && typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function start(

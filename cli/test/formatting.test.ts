@@ -250,6 +250,17 @@ describe('vitrine dev messages', () => {
     ]);
   });
 
+  it("lists each process's own Prometheus endpoint when metrics are exported", () => {
+    const metrics = {
+      access: 'http://127.0.0.1:9402/metrics',
+      europe: 'http://127.0.0.1:9422/metrics',
+    };
+    expect(readyLines('/repo/.vitrine', '/repo', federation, metrics).slice(1, 3)).toEqual([
+      '  access   http://127.0.0.1:9400   metrics http://127.0.0.1:9402/metrics',
+      '  europe   EU    registry http://127.0.0.1:9420   sync http://127.0.0.1:9421   metrics http://127.0.0.1:9422/metrics',
+    ]);
+  });
+
   it('names a data folder other than ./.vitrine in the command to try', () => {
     expect(readyLines('/tmp/fed', '/repo', federation).at(-1)).toBe(
       'logs: /tmp/fed/logs   try: vitrine artifact ls --center europe --data /tmp/fed   stop: Ctrl-C',
@@ -264,7 +275,7 @@ describe('vitrine dev messages', () => {
     const explained = withPortHint(taken, 7400) as CliError;
     expect(explained.code).toBe('UNAVAILABLE');
     expect(explained.message).toBe(
-      'access failed to start: listen EADDRINUSE: address already in use 127.0.0.1:7400 — vitrine dev listens on 7400 and 7410-7431; stop what holds the port (another `vitrine dev`?) or pass --base-port N, e.g. --base-port 8400',
+      'access failed to start: listen EADDRINUSE: address already in use 127.0.0.1:7400 — vitrine dev listens on 7400-7402 and 7410-7432; stop what holds the port (another `vitrine dev`?) or pass --base-port N, e.g. --base-port 8400',
     );
     const other = new CliError('UNAVAILABLE', 'asia failed to start: no such database');
     expect(withPortHint(other, 7400)).toBe(other);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VitrineError } from '@vitrine/errors';
 import { errorCode, removeStaleFiles, syncDirectory, writeFileAtomically } from './atomic-file.js';
@@ -82,6 +82,27 @@ export class ChunkStore {
     const layout =
       kind === 'packs' ? await PackLayout.open(dir, deferred) : new FileLayout(dir, kind, deferred);
     return new ChunkStore(dir, layout);
+  }
+
+  /**
+   * Resolves when a file can be written to and removed from the store's `tmp/` folder —
+   * where every chunk is written first — and throws `unavailable`, naming the folder and
+   * the system's error, when not (a full or read-only volume, a folder gone). A service
+   * reports itself not ready while this fails.
+   */
+  async checkWritable(): Promise<void> {
+    const probe = join(this.dir, 'tmp', `ready-${randomBytes(8).toString('hex')}`);
+    try {
+      await writeFile(probe, 'ready\n', { flag: 'wx' });
+      await unlink(probe);
+    } catch (err) {
+      await unlink(probe).catch(() => undefined);
+      throw new VitrineError(
+        'unavailable',
+        `chunk store ${this.dir} is not writable (${errorCode(err) ?? String(err)})`,
+        { cause: err },
+      );
+    }
   }
 
   /** Whether the chunk is stored (without verifying it). */

@@ -1,1 +1,2 @@
+export { type HealthConfig, healthConfig } from './health-config.js';
 export { parseConfig, readConfigFile } from './parse-config.js';

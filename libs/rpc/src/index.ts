@@ -25,7 +25,14 @@ export {
 export { registerHealthService } from './health-service.js';
 export { HealthStatus } from './health-status.js';
 export { createLogger, type Logger } from './logger.js';
+export { lazyInstruments } from './meters.js';
 export type { RequestHandler, ServerTls } from './protocol-listener.js';
+export {
+  type Readiness,
+  type ReadinessCheck,
+  type ReadinessOptions,
+  watchReadiness,
+} from './readiness.js';
 export { registerReflectionService } from './reflection-service.js';
 export {
   DEFAULT_READ_MAX_BYTES,
@@ -34,7 +41,13 @@ export {
   type StartServerOptions,
   startServer,
 } from './start-server.js';
-export { configuredSignals, startTelemetry, type Telemetry } from './telemetry.js';
+export {
+  configuredSignals,
+  metricsAddress,
+  startTelemetry,
+  type Telemetry,
+  type TelemetryOptions,
+} from './telemetry.js';
 export {
   clientTelemetryInterceptor,
   serverTelemetryInterceptor,

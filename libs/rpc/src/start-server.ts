@@ -2,7 +2,10 @@ import type { AddressInfo, Server } from 'node:net';
 import type { DescFile } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { file_grpc_health_v1_health } from '@vitrine/proto/health';
+import {
+  file_grpc_health_v1_health,
+  HealthCheckResponse_ServingStatus as ServingStatus,
+} from '@vitrine/proto/health';
 import { file_grpc_reflection_v1_reflection } from '@vitrine/proto/reflection-v1';
 import { file_grpc_reflection_v1alpha_reflection } from '@vitrine/proto/reflection-v1alpha';
 import { DescriptorIndex } from './descriptor-index.js';
@@ -18,6 +21,7 @@ import {
   type RequestHandler,
   type ServerTls,
 } from './protocol-listener.js';
+import { type Readiness, type ReadinessOptions, watchReadiness } from './readiness.js';
 import { registerReflectionService } from './reflection-service.js';
 import { serverTelemetryInterceptor } from './telemetry-interceptors.js';
 
@@ -42,8 +46,14 @@ export interface StartServerOptions {
   readonly encodedStreams?: readonly EncodedStream[];
   /** Descriptors reflection serves, beyond the services routed (which are always included). */
   readonly files: readonly DescFile[];
-  /** Fully-qualified service names the health service reports SERVING. */
+  /**
+   * Fully-qualified service names the health service reports: SERVING, or with
+   * `readiness`, SERVING only while its checks hold (readiness). The server as a whole
+   * (service "") is SERVING from start until it closes (liveness).
+   */
   readonly healthServices: readonly string[];
+  /** What the service needs before it takes calls, checked at start and then periodically. */
+  readonly readiness?: ReadinessOptions;
   readonly logger: Logger;
   /** Run inside telemetry and error mapping, so domain errors they throw are mapped too. */
   readonly interceptors?: readonly Interceptor[];
@@ -71,6 +81,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly health: HealthStatus;
+  /** The readiness watch, when the server was started with checks. */
+  readonly readiness?: Readiness;
   /**
    * Marks every service NOT_SERVING, stops accepting connections, asks handlers to wrap
    * up (their signal aborts with UNAVAILABLE), waits a short grace for calls in flight,
@@ -138,6 +150,9 @@ function withHttpResources(
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const health = new HealthStatus(options.healthServices);
+  if (options.readiness) {
+    for (const service of options.healthServices) health.set(service, ServingStatus.NOT_SERVING);
+  }
   const shutdown = new AbortController();
   const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
   const connect = connectNodeAdapter({
@@ -163,15 +178,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const port = await listen(listener.server, options.port, host);
   const url = `${options.tls === undefined ? 'http' : 'https'}://${urlHost(host)}:${port}`;
   options.logger.debug({ url }, 'server listening');
+  const readiness =
+    options.readiness &&
+    watchReadiness(health, options.healthServices, options.readiness, options.logger);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       health.shutdown();
+      await readiness?.stop();
       shutdown.abort(new ConnectError('server is shutting down', Code.Unavailable));
       await closeGracefully(listener, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       options.logger.debug({ url }, 'server closed');
     })();
     return closing;
   };
-  return { url, port, health, close };
+  return { url, port, health, ...(readiness ? { readiness } : {}), close };
 }

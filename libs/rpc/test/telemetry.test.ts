@@ -4,7 +4,12 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { metrics, NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { RegistryService } from '@vitrine/proto/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configuredSignals, createGrpcClient, type RunningServer } from '../src/index.js';
+import {
+  configuredSignals,
+  createGrpcClient,
+  metricsAddress,
+  type RunningServer,
+} from '../src/index.js';
 import { startEchoServer } from './echo-server.js';
 import { encodedPull } from './encoded-pull.js';
 
@@ -58,6 +63,29 @@ describe('startTelemetry', () => {
       traces: true,
       metrics: false,
     });
+  });
+});
+
+describe('metricsAddress', () => {
+  it('is loopback port 9464 unless configured, and only with a Prometheus exporter', () => {
+    expect(metricsAddress({})).toBeUndefined();
+    expect(metricsAddress({ OTEL_METRICS_EXPORTER: 'otlp' })).toBeUndefined();
+    expect(metricsAddress({ OTEL_METRICS_EXPORTER: 'prometheus' })).toBe(
+      'http://127.0.0.1:9464/metrics',
+    );
+    expect(
+      metricsAddress({
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '::1',
+        OTEL_EXPORTER_PROMETHEUS_PORT: '9500',
+      }),
+    ).toBe('http://[::1]:9500/metrics');
+  });
+
+  it('refuses a port that is not one, naming the variable', () => {
+    expect(() =>
+      metricsAddress({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: 'x' }),
+    ).toThrow('OTEL_EXPORTER_PROMETHEUS_PORT must be a port number from 1 to 65535, not "x"');
   });
 });
 

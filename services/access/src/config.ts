@@ -1,3 +1,4 @@
+import { healthConfig } from '@vitrine/config';
 import { ARTIFACT_KINDS, ROLES } from '@vitrine/credentials';
 import { z } from 'zod';
 
@@ -63,6 +64,8 @@ export const accessConfigSchema = z
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535),
     }),
+    /** How often readiness (the database answers) is checked. */
+    health: healthConfig,
     /** Keys (`keys/trust.key`, `keys/token-<n>.key`) and the embedded database live here. */
     dataDir: z.string().min(1),
     /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */

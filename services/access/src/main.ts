@@ -4,6 +4,7 @@ import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { DecisionKind } from '@vitrine/proto/access-decision';
 import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import { observeAccess } from './access-metrics.js';
 import { type AccessConfig, type AccessConfigInput, accessConfigSchema } from './config.js';
 import { DecisionLog } from './decision-log.js';
 import { accessMigrations } from './migrations/index.js';
@@ -76,6 +77,7 @@ export async function startAccess(
       logger,
       now,
     });
+    const stopGauges = observeAccess(log.store, checkpoints);
     logger.info({ url: server.url, db: database.kind }, 'access serving');
     return {
       url: server.url,
@@ -87,6 +89,7 @@ export async function startAccess(
       },
       logOrigin: accessLogOrigin(config.federation),
       async stop() {
+        stopGauges();
         trust.close();
         await checkpoints.stop();
         await server.close();

@@ -4,6 +4,7 @@ import { AccessService } from '@vitrine/proto/access';
 import { file_vitrine_access_v1_decision } from '@vitrine/proto/access-decision';
 import { LogService } from '@vitrine/proto/log';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
+import { databaseReadiness } from '@vitrine/storage';
 import { noteSigner } from '@vitrine/tlog';
 import { CheckpointPublisher, LOG_PREFIX, logProofService, tileHandler } from '@vitrine/tlog-store';
 import type { Kysely } from 'kysely';
@@ -82,6 +83,11 @@ export async function serveAccess(parts: AccessServerParts): Promise<{
     },
     files: [file_vitrine_access_v1_decision],
     healthServices: [AccessService.typeName, LogService.typeName],
+    readiness: {
+      checks: [databaseReadiness(db)],
+      intervalMs: config.health.checkIntervalMs,
+      timeoutMs: config.health.checkTimeoutMs,
+    },
     logger,
     interceptors: [
       authenticationInterceptor({

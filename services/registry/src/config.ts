@@ -1,3 +1,4 @@
+import { healthConfig } from '@vitrine/config';
 import { z } from 'zod';
 
 /** Center ids are short lower-case names: they appear in finding ids and URLs. */
@@ -76,6 +77,8 @@ export const registryConfigSchema = z
     /** Every jurisdiction of the federation: the codes an artifact's residency may name. */
     jurisdictions: z.array(z.string().regex(JURISDICTION)).min(1),
     listen,
+    /** How often readiness (database, trust snapshot, chunk store) is checked. */
+    health: healthConfig,
     /** Chunk store, embedded database and keys live below this folder. */
     dataDir: z.string().min(1),
     /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */

@@ -3,11 +3,12 @@ import type { Interceptor } from '@connectrpc/connect';
 import { ChunkStore } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
-import { createLogger, type Logger } from '@vitrine/rpc';
+import { createLogger, type Logger, type Readiness } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import type { ChunkReplica } from './chunk-replica/index.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
+import { observeRegistry } from './registry-metrics.js';
 import type { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
@@ -37,6 +38,8 @@ export interface RunningRegistry {
    * service in the same process (its GetStatus); open when access enforcement is off.
    */
   readonly operators: Interceptor;
+  /** Readiness as health reports it: the checks that failed in the latest round, and why. */
+  readonly readiness: Readiness | undefined;
   stop(): Promise<void>;
 }
 
@@ -84,6 +87,7 @@ export async function startRegistry(
       ...(options.knownLogs ? { knownLogs: options.knownLogs } : {}),
     });
     const { server, replica, chunks, access, checkpoints, witness, cosignatures } = served;
+    const stopGauges = observeRegistry(database.db, center.id);
     logger.info({ url: server.url, center: center.id, db: database.kind }, 'registry serving');
     return {
       url: server.url,
@@ -96,7 +100,9 @@ export async function startRegistry(
       checkpoints,
       cosignatures,
       operators: access.operators,
+      readiness: server.readiness,
       async stop() {
+        stopGauges();
         await server.close();
         await checkpoints.stop();
         await access.stop();

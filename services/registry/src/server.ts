@@ -2,7 +2,8 @@ import type { ChunkStore } from '@vitrine/chunks';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
 import { LogService } from '@vitrine/proto/log';
 import { RegistryService } from '@vitrine/proto/registry';
-import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
+import { type Logger, type ReadinessCheck, type RunningServer, startServer } from '@vitrine/rpc';
+import { databaseReadiness } from '@vitrine/storage';
 import { noteSigner } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
 import { type CenterAccess, openCenterAccess } from './access/center-access.js';
@@ -110,6 +111,11 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     },
     files: [file_vitrine_registry_v1_event],
     healthServices: [RegistryService.typeName, LogService.typeName],
+    readiness: {
+      checks: registryReadiness(db, store, access),
+      intervalMs: config.health.checkIntervalMs,
+      timeoutMs: config.health.checkTimeoutMs,
+    },
     logger,
     interceptors: [access.interceptor, resumeGuard(access.operators)],
     readMaxBytes: config.maxMessageBytes,
@@ -124,4 +130,34 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   checkpoints.start();
   const chunks = new ChunkReplica(db, store, arrivals);
   return { server, replica, chunks, access, checkpoints, witness, logWitness, cosignatures };
+}
+
+/**
+ * What a registry needs before it takes calls: its database answers, its chunk store is
+ * writable and — when access is enforced — a trust snapshot is held (without one every
+ * partner's credential would be refused).
+ */
+function registryReadiness(
+  db: Kysely<RegistryDatabase>,
+  store: ChunkStore,
+  access: CenterAccess,
+): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
+    databaseReadiness(db),
+    { name: 'chunk store', check: () => store.checkWritable() },
+  ];
+  const { trust } = access;
+  if (trust) {
+    checks.push({
+      name: 'trust snapshot',
+      async check() {
+        if (trust.version === undefined) {
+          throw new Error(
+            'no trust snapshot held yet: the access service has not sent one (access.url)',
+          );
+        }
+      },
+    });
+  }
+  return checks;
 }

@@ -53,6 +53,7 @@ export async function startTestRegistry(
     maxMessageBytes?: number;
     federation?: string;
     log?: { checkpointIntervalMs: number; witnessQuorum?: number };
+    health?: { checkIntervalMs: number; checkTimeoutMs?: number };
   } = {},
   setting: TestRegistrySetting = {},
 ): Promise<TestRegistry> {

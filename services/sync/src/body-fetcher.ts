@@ -107,7 +107,7 @@ export class BodyFetcher {
       const got = outcomes.filter((o) => o === 'body-filled').length;
       filled += got;
       this.statuses.of(peer.id).bodiesFetched += got;
-      syncMetrics.bodiesFetched.add(got, { peer: peer.id });
+      syncMetrics().bodiesFetched.add(got, { peer: peer.id });
       if (refusal !== undefined) throw refusal;
     }
     return filled;

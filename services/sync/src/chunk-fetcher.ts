@@ -138,11 +138,13 @@ export class ChunkFetcher {
     for (;;) {
       const batch = await round.plan.next(peer.id, CHUNKS_PER_CALL);
       if (batch.length === 0) return;
+      const tally = { stored: 0 };
       try {
-        if ((await this.#fetchBatch(peer, batch, round, signal)) === 0) return;
+        if ((await this.#fetchBatch(peer, batch, round, signal, tally)) === 0) return;
       } catch (err) {
         for (const digest of batch) round.plan.lacks(peer.id, digest);
         if (!signal.aborted) {
+          syncMetrics().chunksFailed.add(batch.length - tally.stored, { peer: peer.id });
           this.statuses.of(peer.id).lastError = err instanceof Error ? err.message : String(err);
           this.logger.warn({ peer: peer.id, err: String(err) }, 'fetching chunks from peer failed');
         }
@@ -157,6 +159,7 @@ export class ChunkFetcher {
     batch: Uint8Array[],
     round: Round,
     signal: AbortSignal,
+    tally: { stored: number },
   ): Promise<number> {
     const client = this.#clients.get(peer.id) ?? peerClient(this.federation, peer);
     this.#clients.set(peer.id, client);
@@ -172,7 +175,7 @@ export class ChunkFetcher {
           continue;
         }
         held++;
-        await storing.add(() => this.#store(peer, answer, round));
+        await storing.add(() => this.#store(peer, answer, round, tally));
       }
       await storing.finish();
     } finally {
@@ -186,7 +189,12 @@ export class ChunkFetcher {
    * against its digest first, and counts the bytes that came over the wire. Resolves once
    * it is written (and its frame's memory let go); its record joins the round's.
    */
-  #store(peer: FederationCenter, answer: FetchedChunk, round: Round): Promise<void> {
+  #store(
+    peer: FederationCenter,
+    answer: FetchedChunk,
+    round: Round,
+    tally: { stored: number },
+  ): Promise<void> {
     // Only the answer's own digest outlives the write: the chunk's fields are views into
     // its frame (about 1 MiB), freed once every chunk in it is written.
     const { digest, chunk, base } = answer;
@@ -203,11 +211,12 @@ export class ChunkFetcher {
       // Only a chunk written has a record to wait for: one refused is another peer's.
       round.recorded.push(recorded);
       round.plan.stored(peer.id, digest);
+      tally.stored++;
       const status = this.statuses.of(peer.id);
       status.chunksFetched++;
       status.bytesFetched += bytes;
-      syncMetrics.chunksFetched.add(1, { peer: peer.id });
-      syncMetrics.bytesFetched.add(bytes, { peer: peer.id });
+      syncMetrics().chunksFetched.add(1, { peer: peer.id });
+      syncMetrics().bytesFetched.add(bytes, { peer: peer.id });
     });
   }
 }

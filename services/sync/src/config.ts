@@ -1,3 +1,4 @@
+import { healthConfig } from '@vitrine/config';
 import { z } from 'zod';
 
 /** How often a center checks every peer's latest checkpoint unless configured. */
@@ -61,6 +62,8 @@ export const syncConfigSchema = z
       })
       .strict()
       .default({ monitorIntervalMs: DEFAULT_MONITOR_INTERVAL_MS, gatherCosignatures: true }),
+    /** How often readiness (the center's database answers) is checked. */
+    health: healthConfig,
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({

@@ -23,6 +23,7 @@ import { Replicator } from './replicator.js';
 import { fetchChunksStream, syncService } from './service.js';
 import { SessionTable } from './sessions.js';
 import { statusGuard } from './status-guard.js';
+import { observeSync } from './sync-metrics.js';
 
 /** A running sync service. */
 export interface RunningSync {
@@ -88,6 +89,22 @@ export async function startSync(
     encodedStreams: [fetchChunksStream(federation, options.chunks, sessions)],
     files: [],
     healthServices: [SyncService.typeName],
+    readiness: {
+      checks: [
+        {
+          name: 'database',
+          async check() {
+            await options.replica.versionVector().catch((err: unknown) => {
+              throw new Error(
+                `database does not answer: ${err instanceof Error ? err.message : err}`,
+              );
+            });
+          },
+        },
+      ],
+      intervalMs: config.health.checkIntervalMs,
+      timeoutMs: config.health.checkTimeoutMs,
+    },
     interceptors: [statusGuard(options.operators)],
     logger,
     ...(federation.transport.serverTls ? { tls: federation.transport.serverTls } : {}),
@@ -120,6 +137,12 @@ export async function startSync(
         )
       : undefined;
   gatherer?.start();
+  const stopGauges = observeSync({
+    replica: options.replica,
+    chunks: options.chunks,
+    witness: options.witness,
+    peers: federation.manifest.centers.map((c) => c.id).filter((id) => id !== federation.self.id),
+  });
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
   if (!canReleaseMemory) {
     logger.warn(
@@ -133,6 +156,7 @@ export async function startSync(
     config,
     statuses,
     async stop() {
+      stopGauges();
       await replicator.stop();
       await fetcher.stop();
       await bodies.stop();

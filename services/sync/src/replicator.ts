@@ -101,11 +101,11 @@ export class Replicator {
       for await (const batch of readyBatches(events(), INGEST_BATCH)) {
         status.lastContact = new Date();
         status.eventsReceived += batch.length;
-        syncMetrics.eventsReceived.add(batch.length, { peer: peer.id });
+        syncMetrics().eventsReceived.add(batch.length, { peer: peer.id });
         const { outcomes, refusal } = await this.replica.ingestAll(batch);
         const applied = outcomes.filter((outcome) => outcome === 'applied').length;
         status.eventsApplied += applied;
-        syncMetrics.eventsApplied.add(applied, { peer: peer.id });
+        syncMetrics().eventsApplied.add(applied, { peer: peer.id });
         if (refusal !== undefined) throw refusal;
       }
     } finally {

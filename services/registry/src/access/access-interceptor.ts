@@ -220,7 +220,7 @@ async function recordOutcome(
   const refusal = grant === undefined || failure instanceof ScopeRefusal ? failure : undefined;
   const code = isVitrineError(refusal) ? grpcCodeFor(refusal.code) : 0;
   const method = procedureOf(req.method);
-  accessMetrics.calls.add(1, {
+  accessMetrics().calls.add(1, {
     outcome: refusal ? 'refused' : 'allowed',
     code,
     attributed: proven,

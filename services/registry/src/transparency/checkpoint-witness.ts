@@ -1,6 +1,6 @@
-import { metrics } from '@opentelemetry/api';
 import { bytesEqual } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
+import { lazyInstruments } from '@vitrine/rpc';
 import {
   type Checkpoint,
   LogError,
@@ -15,11 +15,11 @@ import type { LogEvidenceTable, RegistryDatabase } from '../schema.js';
 import type { ForkedOrigins } from './forked-origins.js';
 import { logHashReader } from './log-tree-store.js';
 
-const logEvidenceFound = metrics
-  .getMeter('vitrine-registry')
-  .createCounter('vitrine.registry.log_evidence', {
+const logEvidenceFound = lazyInstruments('vitrine-registry', (meter) =>
+  meter.createCounter('vitrine.registry.log_evidence', {
     description: 'evidence kept that a peer’s transparency log forked, went back or disagrees',
-  });
+  }),
+);
 
 /** Asks the origin for the consistency proof between two sizes of its log. */
 export type ConsistencyProver = (oldSize: number, newSize: number) => Promise<Uint8Array[]>;
@@ -92,6 +92,29 @@ export class CheckpointWitness {
   async latestSeen(origin: string): Promise<{ size: number; note: string } | undefined> {
     const seen = await this.#seen(origin, 'largest', 0);
     return seen && { size: seen.size, note: seen.note };
+  }
+
+  /**
+   * How far this center is behind `origin`'s own log, as its checkpoints taken here say:
+   * the events the largest one covers beyond `held` (the origin's events held here), and
+   * when the first checkpoint covering an event not held was taken (undefined when none
+   * does). Undefined when no checkpoint of `origin` was taken yet.
+   */
+  async lagOf(
+    origin: string,
+    held: bigint,
+  ): Promise<{ events: number; since: Date | undefined } | undefined> {
+    const largest = await this.#seen(origin, 'largest', 0);
+    if (!largest) return undefined;
+    const first = await this.db
+      .selectFrom('log_checkpoints')
+      .select('signed_at')
+      .where('origin', '=', origin)
+      .where('size', '>', held)
+      .orderBy('size', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    return { events: Math.max(0, largest.size - Number(held)), since: first?.signed_at };
   }
 
   /** Evidence kept against `origin` (every origin when undefined), oldest first. */
@@ -228,7 +251,7 @@ export class CheckpointWitness {
       .returning('observed_at')
       .executeTakeFirstOrThrow();
     if (evidence.kind !== 'bad-proof') await this.forked.add(evidence.origin);
-    logEvidenceFound.add(1, { origin: evidence.origin, kind: evidence.kind });
+    logEvidenceFound().add(1, { origin: evidence.origin, kind: evidence.kind });
     return { ...evidence, observedAt: row.observed_at };
   }
 }

@@ -1,0 +1,34 @@
+import { type Meter, metrics } from '@opentelemetry/api';
+
+/**
+ * Bumped whenever `startTelemetry` registers a meter provider. The OpenTelemetry API has
+ * no proxy for meters: a meter taken before the SDK starts stays a no-op for good, so
+ * every vitrine instrument is made through `lazyInstruments` and remade once a provider
+ * is registered.
+ */
+let generation = 0;
+
+/** Called by `startTelemetry` once its SDK runs, so instruments bind to its provider. */
+export function metersChanged(): void {
+  generation += 1;
+}
+
+/**
+ * Instruments of one meter (`scope`), made on first use from the provider registered at
+ * that time and remade when telemetry starts later — so a module may declare its counters
+ * at top level and they are still exported once an exporter is configured.
+ */
+export function lazyInstruments<T extends object>(
+  scope: string,
+  create: (meter: Meter) => T,
+): () => T {
+  let made: T | undefined;
+  let madeAt = -1;
+  return () => {
+    if (made === undefined || madeAt !== generation) {
+      made = create(metrics.getMeter(scope));
+      madeAt = generation;
+    }
+    return made;
+  };
+}
