@@ -198,7 +198,7 @@ console.log(
 async function refusedAt(url: string, center: string, auth: CallAuth): Promise<number> {
   const client = registryClient(url, center, auth);
   for (;;) {
-    if ((await grpcCodeOf(client.listArtifacts({ pageSize: 1 }))) === 'Unauthenticated') {
+    if ((await grpcCodeOf(client.listArtifacts({ pageSize: 1 }))) === 'UNAUTHENTICATED') {
       return performance.now();
     }
   }

@@ -121,7 +121,7 @@ describe.each(testBackends().slice(0, 1))(
       expect((await europe.getArtifact({ id: artifact })).artifact?.product).toBe('router-os');
       expect(
         await grpcCodeOf(registryAs(f.centers.us, key, credential).getArtifact({ id: artifact })),
-      ).toBe('PermissionDenied');
+      ).toBe('PERMISSION_DENIED');
       // The AccessUsed event of the read reaches us (the artifact may be held there); asia
       // holds its header only.
       const principal = `partner:${partner.id}`;
@@ -161,7 +161,7 @@ describe.each(testBackends().slice(0, 1))(
       for (const c of clients) {
         await eventually(
           async () =>
-            (await grpcCodeOf(c.listArtifacts({}))) === 'Unauthenticated' ? true : undefined,
+            (await grpcCodeOf(c.listArtifacts({}))) === 'UNAUTHENTICATED' ? true : undefined,
           5_000,
         );
       }
@@ -175,14 +175,14 @@ describe.each(testBackends().slice(0, 1))(
       });
       const stale = registryAs(f.centers.us, keyOf('ops'), revoked.credential);
       await eventually(async () =>
-        (await grpcCodeOf(stale.listArtifacts({}))) === 'Unauthenticated' ? true : undefined,
+        (await grpcCodeOf(stale.listArtifacts({}))) === 'UNAUTHENTICATED' ? true : undefined,
       );
       await access.access.stop();
       for (const c of Object.values(ops)) expect(await grpcCodeOf(c.listArtifacts({}))).toBe('OK');
       expect(await grpcCodeOf((partnerAtEurope as Registry).getArtifact({ id: artifact }))).toBe(
         'OK',
       );
-      expect(await grpcCodeOf(stale.listArtifacts({}))).toBe('Unauthenticated');
+      expect(await grpcCodeOf(stale.listArtifacts({}))).toBe('UNAUTHENTICATED');
       await access.restart();
     });
   },

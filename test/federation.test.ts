@@ -2,8 +2,18 @@ import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { decodeSignedSnapshot, verifyTrustSnapshot } from '@vitrine/credentials';
+import { readKeyFile } from '@vitrine/crypto';
+import { LogService } from '@vitrine/proto/log';
+import { createGrpcClient } from '@vitrine/rpc';
 import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
-import { type NoteKey, openNote, parseCheckpoint, parseVerifierKey } from '@vitrine/tlog';
+import {
+  type NoteKey,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+} from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEV_PORT_SPAN,
@@ -289,6 +299,51 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
     expect(revoked.stderr).toMatch(
       /^vitrine: europe: credential has been revoked \(UNAUTHENTICATED\)\n$/,
     );
+  });
+
+  it('prints the access log’s vkey; its checkpoint verifies, and every center keeps a snapshot naming its size and root', async () => {
+    const { access } = await vitrineJson<{
+      access: { origin: string; vkey: string; tiles: string };
+    }>(['federation', 'keys', '--data', home.path]);
+    expect(access.origin).toBe('vitrine-dev/access');
+    expect(access.tiles).toBe(`http://127.0.0.1:${basePort}/log/`);
+    const key = parseVerifierKey(access.vkey);
+    const trustKey = (await readKeyFile(join(home.path, 'access/keys/trust.key')))?.publicKey;
+    if (!trustKey) throw new Error('no access trust key in the dev folder');
+    expect(Buffer.from(key.publicKey)).toEqual(Buffer.from(trustKey));
+    // At least the first token key; earlier tests' registrations, approvals and revocations.
+    const signedCheckpoint = async () => {
+      const res = await fetch(`${access.tiles}checkpoint`);
+      expect(res.status).toBe(200);
+      return parseCheckpoint((await openNote(await res.text(), [key])).text);
+    };
+    let checkpoint = await signedCheckpoint();
+    for (let tries = 0; tries < 200 && checkpoint.size < 1; tries++) {
+      await new Promise((r) => setTimeout(r, 50));
+      checkpoint = await signedCheckpoint();
+    }
+    expect(checkpoint.origin).toBe('vitrine-dev/access');
+    expect(checkpoint.size).toBeGreaterThanOrEqual(1);
+    const kept = decodeSignedSnapshot(
+      await readFile(join(home.path, 'centers/europe/access/trust-snapshot.bin')),
+    );
+    const snapshot = await verifyTrustSnapshot(kept, trustKey);
+    expect(snapshot.accessLogSize).toBeGreaterThan(0n);
+    const size = Number(snapshot.accessLogSize);
+    const log = createGrpcClient(LogService, dev.ready.access);
+    const latest = await log.getCheckpoint({});
+    const { proof } = await log.getConsistencyProof({ oldSize: snapshot.accessLogSize });
+    if (size < Number(latest.treeSize)) {
+      verifyConsistency(
+        size,
+        Number(latest.treeSize),
+        proof,
+        snapshot.accessLogRoot,
+        latest.rootHash,
+      );
+    } else {
+      expect(Buffer.from(snapshot.accessLogRoot)).toEqual(Buffer.from(latest.rootHash));
+    }
   });
 
   it('signs each center’s log with the key `federation keys` prints; anyone fetches its checkpoint', async () => {

@@ -16,6 +16,7 @@ import type { AccessFlags } from './access-client.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { runCommand } from './run-command.js';
+import { addAccessInit } from './setup-commands.js';
 import { choiceOption, collect } from './target-options.js';
 
 /**
@@ -44,6 +45,7 @@ Examples:
   addShow(access, io);
   addRevoke(access, io);
   addRevocations(access, io);
+  addAccessInit(access, io);
   const keys = access
     .command('keys')
     .description('manage the keys that sign credentials')

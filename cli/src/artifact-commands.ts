@@ -10,6 +10,7 @@ import type { ArtifactListOptions } from './artifact-queries.js';
 import { listArtifacts, showArtifact } from './artifact-queries.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
+import { addArtifactReceipt } from './receipt-commands.js';
 import { runCommand } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
 import { addTargetOptions, choiceOption, parseResidency } from './target-options.js';
@@ -35,6 +36,7 @@ Examples:
   addList(artifact, io);
   addShow(artifact, io);
   addManifest(artifact, io);
+  addArtifactReceipt(artifact, io);
 };
 
 /** `artifact push FILE`. */

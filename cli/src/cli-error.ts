@@ -1,3 +1,5 @@
+import type { FieldViolation } from '@vitrine/errors';
+
 /** Codes for failures found on this side of the wire. */
 export type LocalErrorCode = 'USAGE' | 'CONFIG' | 'IO' | 'INTERNAL' | 'DATA_LOSS';
 
@@ -21,12 +23,16 @@ export const EXIT_FAILURE = 1;
 export class CliError extends Error {
   override readonly name = 'CliError';
 
+  /** The bad fields a server named in its `google.rpc.BadRequest` detail, if any. */
+  readonly violations: readonly FieldViolation[];
+
   constructor(
     readonly code: CliErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; violations?: readonly FieldViolation[] },
   ) {
     super(message, options);
+    this.violations = options?.violations ?? [];
   }
 
   /** 2 for problems with the command line or local setup, 1 for everything else. */

@@ -1,10 +1,12 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { devDatabaseUrls, prepareDevPGlite } from './dev-database.js';
 import {
+  DEFAULT_BASE_PORT,
   DEV_CENTERS,
   devAccessConfig,
   devCenterConfig,
@@ -13,9 +15,10 @@ import {
   prepareDevTrust,
 } from './dev-federation.js';
 import { vitrineHome } from './endpoints.js';
+import { DEV_SERVICE_NODE_FLAGS } from './node-flags.js';
 import { writeJsonLine, writeLines } from './output.js';
 import { runCommand } from './run-command.js';
-import { DEV_SERVICE_NODE_FLAGS, describeExit, ServiceProcess } from './service-process.js';
+import { describeExit, ServiceProcess } from './service-process.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 interface DevOptions {
@@ -37,7 +40,7 @@ export const devCommand: CommandGroup = (program, io) => {
     .option(
       '--base-port <n>',
       'access listens on N, center i on N+10i (registry) and N+10i+1 (sync)',
-      '7400',
+      String(DEFAULT_BASE_PORT),
     )
     .option('--json', 'print one JSON line {"ready":true,…} with every endpoint once serving')
     .addHelpText(
@@ -65,8 +68,8 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   await mkdir(join(home, 'config'), { recursive: true });
   await mkdir(join(home, 'logs'), { recursive: true });
   await chmod(home, 0o700);
-  const trust = await prepareDevTrust(home, base);
   const accessKeys = await prepareDevAccess(home, base);
+  const trust = await prepareDevTrust(home, base, accessKeys);
   const databases = await devDatabaseUrls(
     io.env,
     DEV_CENTERS.map((c) => c.id),
@@ -77,32 +80,41 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     databases,
   );
   const env = { ...io.env, VITRINE_LOG_LEVEL: io.env.VITRINE_LOG_LEVEL ?? 'info' };
-  const start = async (name: string, service: string, config: unknown) => {
+  const configFile = async (name: string, config: unknown) => {
     const file = join(home, 'config', `${name}.json`);
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-    const log = join(home, 'logs', `${name}.log`);
-    return ServiceProcess.start(name, service, file, log, env, DEV_SERVICE_NODE_FLAGS);
+    return file;
   };
-  const starting = [
-    start('access', 'access', devAccessConfig(home, base, accessKeys)),
-    ...DEV_CENTERS.map((c, i) =>
-      start(
+  const logFile = (name: string) => join(home, 'logs', `${name}.log`);
+  const accessConfig = devAccessConfig(home, base, accessKeys);
+  await configFile('access', accessConfig);
+  const starting = DEV_CENTERS.map(async (c, i) =>
+    ServiceProcess.start(
+      c.id,
+      'center',
+      await configFile(
         c.id,
-        'center',
         devCenterConfig(home, i, base, trust, accessKeys, databases?.get(c.id)),
       ),
+      logFile(c.id),
+      env,
+      DEV_SERVICE_NODE_FLAGS,
     ),
-  ];
-  const results = await Promise.allSettled(starting);
-  const services = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = results.find((r) => r.status === 'rejected');
+  );
+  // The access service runs in this process while the centers start in theirs: it holds
+  // one process's worth of memory less than a child of its own would (see
+  // docs/embedded-footprint.md). It logs to its file, as the centers do.
+  const accessStarting = startDevAccess(accessConfig, env, logFile('access'));
+  const [accessResult, ...results] = await Promise.allSettled([accessStarting, ...starting]);
+  const centers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const access = accessResult.status === 'fulfilled' ? accessResult.value : undefined;
+  const failed = [accessResult, ...results].find((r) => r.status === 'rejected');
   if (failed) {
-    await Promise.all(services.map((s) => s.stop()));
+    await Promise.all([...centers.map((s) => s.stop()), access?.stop()]);
     throw withPortHint(failed.reason, base);
   }
-  const [access, ...centers] = services;
   const federation = devFederationFile(
-    { url: access?.ready.access ?? '', trustKey: accessKeys.trustKey },
+    { url: access?.url ?? '', trustKey: accessKeys.trustKey },
     centers.map((c, i) => ({
       id: DEV_CENTERS[i]?.id ?? c.name,
       jurisdiction: DEV_CENTERS[i]?.jurisdiction ?? '',
@@ -113,7 +125,12 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
   );
   await writeFile(join(home, 'federation.json'), `${JSON.stringify(federation, null, 2)}\n`);
   printReady(io, options.json === true, home, federation);
-  await superviseUntilStopped(io, options.json === true, services, stopRequested);
+  try {
+    await superviseUntilStopped(centers, stopRequested);
+  } finally {
+    await access?.stop();
+  }
+  if (options.json !== true) writeLines(io.stdout, ['vitrine federation stopped']);
 }
 
 function printReady(
@@ -127,6 +144,30 @@ function printReady(
     return;
   }
   writeLines(io.stdout, readyLines(home, io.cwd, f));
+}
+
+/**
+ * Starts the access service in this process, with the Node settings `vitrine dev` gives
+ * its services (DEV_SERVICE_NODE_FLAGS, set before PGlite's WebAssembly is compiled), its
+ * log appended to `logFile`. Its packages load here, so `vitrine dev --help` loads none.
+ */
+async function startDevAccess(
+  config: ReturnType<typeof devAccessConfig>,
+  env: Readonly<Record<string, string | undefined>>,
+  logFile: string,
+) {
+  for (const flag of DEV_SERVICE_NODE_FLAGS) setFlagsFromString(flag);
+  const [{ startAccess }, { createLogger }] = await Promise.all([
+    import('@vitrine/access'),
+    import('@vitrine/rpc'),
+  ]);
+  try {
+    return await startAccess(config, { logger: createLogger('access', { ...env }, logFile) });
+  } catch (err) {
+    throw new CliError('UNAVAILABLE', `access failed to start: ${String(err)}; see ${logFile}`, {
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -165,13 +206,8 @@ export function readyLines(
   ];
 }
 
-/** Waits for a stop (SIGINT/SIGTERM) or a service's unexpected exit, then stops every service. */
-async function superviseUntilStopped(
-  io: CliIo,
-  json: boolean,
-  services: ServiceProcess[],
-  stopRequested: Promise<unknown>,
-) {
+/** Waits for a stop (SIGINT/SIGTERM) or a center's unexpected exit, then stops every center. */
+async function superviseUntilStopped(services: ServiceProcess[], stopRequested: Promise<unknown>) {
   const crash = Promise.race(services.map((s) => s.exited.then((exit) => ({ service: s, exit }))));
   const outcome = await Promise.race([stopRequested.then(() => undefined), crash]);
   await Promise.all(services.map((s) => s.stop()));
@@ -182,5 +218,4 @@ async function superviseUntilStopped(
       `${service.name} stopped unexpectedly (${describeExit(exit)}); see ${service.logFile}`,
     );
   }
-  if (!json) writeLines(io.stdout, ['vitrine federation stopped']);
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { createPGliteClusters } from '@vitrine/storage';
-import pg from 'pg';
+import { type ClusterSource, createPGliteClusters } from '@vitrine/storage';
 import { CliError } from './cli-error.js';
+import { PGLITE_TEMPLATES, pgliteTemplateFolder } from './pglite-template.js';
 
 /**
  * With `VITRINE_DATABASE_URL` set, `vitrine dev` keeps every center on that PostgreSQL
@@ -15,6 +15,7 @@ export async function devDatabaseUrls(
 ): Promise<Map<string, string> | undefined> {
   const base = env.VITRINE_DATABASE_URL;
   if (!base) return undefined;
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: base });
   try {
     await client.connect();
@@ -45,18 +46,22 @@ function schemaOf(center: string): string {
 
 /**
  * Creates the embedded databases of `vitrine dev` that do not exist yet — the access
- * service's, and each center's unless it keeps its state on PostgreSQL — with one initdb
- * for all of them, before the services start: each service would otherwise run initdb
- * itself, four at once. Folders are where the services keep them (`<dataDir>/db`).
+ * service's, and each center's unless it keeps its state on PostgreSQL — before the
+ * services start: each is a copy of the template cluster `npm run build` made for the
+ * installed PGlite release under `templates` (see pglite-template.ts), or, without one, of
+ * a cluster made by one initdb for all of them (each service would otherwise run initdb
+ * itself, four at once). Folders are where the services keep them (`<dataDir>/db`).
+ * Resolves to how they were made, or undefined when all existed.
  */
 export async function prepareDevPGlite(
   home: string,
   centers: readonly string[],
   postgres: ReadonlyMap<string, string> | undefined,
-): Promise<void> {
+  templates: string = PGLITE_TEMPLATES,
+): Promise<ClusterSource | undefined> {
   const embedded = centers.filter((id) => !postgres?.has(id));
-  await createPGliteClusters([
-    join(home, 'access', 'db'),
-    ...embedded.map((id) => join(home, 'centers', id, 'db')),
-  ]);
+  return createPGliteClusters(
+    [join(home, 'access', 'db'), ...embedded.map((id) => join(home, 'centers', id, 'db'))],
+    { template: await pgliteTemplateFolder(templates) },
+  );
 }

@@ -1,11 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trustKeyPath } from '@vitrine/access';
-import { loadOrCreateKxKeyFile, signManifest } from '@vitrine/channel';
+import { signManifest } from '@vitrine/channel';
 import { ARTIFACT_KINDS } from '@vitrine/credentials';
 import { generateSigningKeyPair, loadOrCreateKeyFile } from '@vitrine/crypto';
 import { CliError } from './cli-error.js';
 import type { FederationFile } from './endpoints.js';
+import { base64, centerKeyPaths, prepareCenterKeys } from './federation-setup.js';
 import { createProfile, DEFAULT_PROFILE, openProfile, profileExists } from './profile.js';
 
 /** The centers `vitrine dev` runs: one per jurisdiction of the demo federation. */
@@ -17,6 +18,9 @@ export const DEV_CENTERS = [
 
 /** The name of the federation `vitrine dev` runs: its logs' origins are `vitrine-dev/<center>`. */
 export const DEV_FEDERATION = 'vitrine-dev';
+
+/** The port `vitrine dev` starts its layout at unless given `--base-port`. */
+export const DEFAULT_BASE_PORT = 7400;
 
 /** Port layout below `--base-port N`: access on N, center i on N+10i (registry) and N+10i+1 (sync). */
 export function devPorts(base: number) {
@@ -43,26 +47,26 @@ export interface DevFederationTrust {
 
 /**
  * Creates (first start) or reuses the federation root key, every center's signing and
- * key-exchange keys (files 0600 in the data folder), and writes the manifest naming them,
+ * key-exchange keys (files 0600 in the data folder), and writes the manifest naming them
+ * and the access service's trust key (which signs the access log's checkpoints),
  * signed by the root: the trust every sync service checks its peers against.
  */
-export async function prepareDevTrust(home: string, base: number): Promise<DevFederationTrust> {
+export async function prepareDevTrust(
+  home: string,
+  base: number,
+  access?: Pick<DevAccess, 'trustKey'>,
+): Promise<DevFederationTrust> {
   const root = await loadOrCreateKeyFile(join(home, 'keys', 'federation-root.key'));
   const ports = devPorts(base);
   const centers = await Promise.all(
-    DEV_CENTERS.map(async (c, i) => {
-      const keys = join(centerDir(home, c.id), 'keys');
-      const signing = await loadOrCreateKeyFile(join(keys, 'center.key'));
-      const kx = await loadOrCreateKxKeyFile(join(keys, 'center-kx.key'));
-      return {
+    DEV_CENTERS.map((c, i) =>
+      prepareCenterKeys(centerDir(home, c.id), {
         id: c.id,
         jurisdiction: c.jurisdiction,
         registry: `http://127.0.0.1:${ports.centers[i]?.registry}`,
         sync: `http://127.0.0.1:${ports.centers[i]?.sync}`,
-        signingKey: base64(signing.publicKey),
-        kxKey: base64(kx.publicKey),
-      };
-    }),
+      }),
+    ),
   );
   const signed = await signManifest(
     {
@@ -70,17 +74,17 @@ export async function prepareDevTrust(home: string, base: number): Promise<DevFe
       federation: DEV_FEDERATION,
       issuedAt: new Date().toISOString(),
       centers,
-      access: { url: `http://127.0.0.1:${ports.access}`, tokenKeys: [] },
+      access: {
+        url: `http://127.0.0.1:${ports.access}`,
+        tokenKeys: [],
+        ...(access ? { trustKey: access.trustKey } : {}),
+      },
     },
     root,
   );
   const manifestFile = join(home, 'federation-manifest.json');
   await writeFile(manifestFile, `${JSON.stringify(signed, null, 2)}\n`);
   return { manifestFile, rootKey: base64(root.publicKey) };
-}
-
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
 }
 
 /**
@@ -115,7 +119,7 @@ export function devCenterConfig(
       listen: { host: '127.0.0.1', port: own.sync },
       manifestFile: trust.manifestFile,
       federationRootKey: trust.rootKey,
-      keyFile: join(centerDir(home, center.id), 'keys', 'center.key'),
+      keyFile: centerKeyPaths(centerDir(home, center.id)).signing,
     },
   };
 }
@@ -169,6 +173,7 @@ export function devAccessConfig(home: string, base: number, access: DevAccess) {
   );
   return {
     listen: { host: '127.0.0.1', port: devPorts(base).access },
+    federation: DEV_FEDERATION,
     dataDir: join(home, 'access'),
     operators: [{ ...DEV_OPERATOR, roles: [...DEV_OPERATOR.roles], publicKey: access.operatorKey }],
     jurisdictions,

@@ -10,6 +10,7 @@ import type { CommandGroup } from './command-group.js';
 import { vitrineHome } from './endpoints.js';
 import { writeResult } from './output.js';
 import { runCommand } from './run-command.js';
+import { addFederationSetup } from './setup-commands.js';
 import { formatTable } from './text-table.js';
 
 interface KeysOptions {
@@ -30,6 +31,16 @@ interface LogKey {
   readonly tiles: string;
 }
 
+/** The access service's transparency log of its decisions. */
+interface AccessLogKey {
+  /** The checkpoint origin line, `<federation>/access`, and the key's name. */
+  readonly origin: string;
+  /** The C2SP signed-note verifier key of the access service's trust key. */
+  readonly vkey: string;
+  /** Where its tiles are served (C2SP tlog-tiles prefix). */
+  readonly tiles: string;
+}
+
 /** `vitrine federation …`: what a partner needs to check the federation's centers. */
 export const federationCommands: CommandGroup = (program, io) => {
   const federation = program
@@ -39,13 +50,14 @@ export const federationCommands: CommandGroup = (program, io) => {
       'after',
       `
 Examples:
+  $ vitrine federation init --name acme-tc --out /srv/vitrine-root
   $ vitrine federation keys
   $ vitrine federation keys --manifest federation-manifest.json --root-key <base64> --json`,
     );
   const keys = federation
     .command('keys')
     .description(
-      'print every center’s transparency-log verifier key (C2SP signed-note vkey) and where its tiles are, from the signed federation manifest',
+      'print every center’s and the access service’s transparency-log verifier key (C2SP signed-note vkey) and where its tiles are, from the signed federation manifest',
     )
     .option('--data <dir>', 'data folder (default: $VITRINE_HOME or ./.vitrine)')
     .option(
@@ -62,13 +74,17 @@ Examples:
       'after',
       `
 Give the vkeys to anyone who checks a center's checkpoints, receipts or tiles: they
-verify offline against these keys, and need nothing else from vitrine.
+verify offline against these keys, and need nothing else from vitrine. The access log
+(origin <federation>/access, every partner registration, request, decision, credential,
+revocation and key rotation) is listed apart, as "access" in --json, when the manifest
+names the access service's trust key.
 Example:
   $ vitrine federation keys --json`,
     )
     .action((options: KeysOptions) =>
       runCommand(io, options.json === true, () => printKeys(io, options)),
     );
+  addFederationSetup(federation, io);
 };
 
 async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {
@@ -82,14 +98,38 @@ async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {
       tiles: `${center.registry.replace(/\/$/, '')}/log/`,
     };
   });
+  const trustKey = manifest.access.trustKey;
+  const origin = `${manifest.federation}/access`;
+  const access: AccessLogKey | undefined = trustKey && {
+    origin,
+    vkey: formatVerifierKey(noteKey(origin, trustKey)),
+    tiles: `${manifest.access.url.replace(/\/$/, '')}/log/`,
+  };
   writeResult(io, options.json === true, {
-    json: () => ({ federation: manifest.federation, logs }),
+    json: () => ({ federation: manifest.federation, logs, ...(access ? { access } : {}) }),
     human: () =>
       formatTable(
-        ['CENTER', 'VERIFIER KEY', 'TILES'],
-        logs.map((log) => [log.center, log.vkey, log.tiles]),
+        ['LOG', 'VERIFIER KEY', 'TILES'],
+        [
+          ...logs.map((log) => [log.center, log.vkey, log.tiles]),
+          ...(access ? [['access', access.vkey, access.tiles]] : []),
+        ],
       ),
   });
+}
+
+/**
+ * Every center's verifier key, from the federation manifest in the data folder checked
+ * against the federation root key (as `vitrine federation keys` prints them).
+ */
+export async function localVkeys(
+  io: CliIo,
+  options: { readonly data?: string | undefined },
+): Promise<string[]> {
+  const manifest = await readManifest(io, options.data === undefined ? {} : { data: options.data });
+  return manifest.centers.map((center) =>
+    formatVerifierKey(noteKey(`${manifest.federation}/${center.id}`, center.signingKey)),
+  );
 }
 
 /** The signed manifest, verified against the root key before anything in it is used. */

@@ -15,6 +15,7 @@ import {
   showFinding,
   updateFinding,
 } from './finding-actions.js';
+import { addFindingReceipt } from './receipt-commands.js';
 import { runCommand } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
 import { addTargetOptions, choiceOption } from './target-options.js';
@@ -40,6 +41,7 @@ Examples:
   addComment(finding, io);
   addList(finding, io);
   addShow(finding, io);
+  addFindingReceipt(finding, io);
 };
 
 /** `finding create`. */

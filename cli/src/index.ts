@@ -10,6 +10,7 @@ export {
 } from './cli-error.js';
 export { type CliIo, processIo } from './cli-io.js';
 export type { CommandGroup } from './command-group.js';
+export { COMMAND_GROUPS } from './command-groups.js';
 export {
   type Access,
   type FederationFile,
@@ -20,9 +21,10 @@ export {
   vitrineHome,
 } from './endpoints.js';
 export { findingCommands } from './finding-commands.js';
-export { main } from './main.js';
 export { reportError, writeJson, writeLines } from './output.js';
-export { buildProgram, COMMAND_GROUPS, registerCommandGroup } from './program.js';
+export { buildPGliteTemplate } from './pglite-template.js';
+export { buildProgram, registerCommandGroup } from './program.js';
 export { connectRegistry, type RegistryClient } from './registry-client.js';
 export { callRegistry, type RegistryCall, runCommand, withRegistry } from './run-command.js';
 export { createTransferProgress, type TransferProgress } from './transfer-progress.js';
+export { main } from './vitrine-main.js';

@@ -8,6 +8,8 @@ import { usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { resolveTarget } from './endpoints.js';
+import { addLogEvents } from './log-events.js';
+import { addLogVerify } from './log-monitor.js';
 import { writeResult } from './output.js';
 import { centerAuth, proofCenterOf } from './registry-auth.js';
 import { explainRpcError } from './rpc-errors.js';
@@ -29,13 +31,15 @@ export const logCommands: CommandGroup = (program, io) => {
   const log = program
     .command('log')
     .description(
-      'transparency logs: a center’s latest checkpoint, and evidence against its peers’ logs',
+      'transparency logs: a center’s checkpoint, its events, receipts, monitoring, and evidence against its peers’ logs',
     )
     .addHelpText(
       'after',
       `
 Examples:
   $ vitrine log checkpoint --center europe
+  $ vitrine log events --center europe --profile regulator
+  $ vitrine log verify --center europe
   $ vitrine log evidence --center us --json
   $ vitrine log resume --center us --origin europe
   $ vitrine log receipt --center europe --seq 12 -o europe-12.tlog-proof`,
@@ -73,6 +77,8 @@ Example:
     .action((options: ReceiptOptions) =>
       runCommand(io, options.json === true, () => writeReceipt(io, options)),
     );
+  addLogEvents(log, io);
+  addLogVerify(log, io);
   const evidence = log
     .command('evidence')
     .description(

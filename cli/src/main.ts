@@ -3,16 +3,22 @@ import { CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, ReportedFailure } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { processIo } from './cli-io.js';
+import type { CommandGroup } from './command-group.js';
 import { reportError } from './output.js';
 import { buildProgram } from './program.js';
 
 /**
  * Runs `vitrine` with `argv` as `process.argv` shapes it (node, script, args…) and
  * resolves to the exit status: 0 ok, 1 remote or domain error, 2 usage error. It never
- * calls `process.exit`, so the caller decides when the process ends.
+ * calls `process.exit`, so the caller decides when the process ends. `groups` are the
+ * commands it knows (the entry points of `vitrine dev` and `vitrine serve` pass theirs).
  */
-export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const program = buildProgram(io);
+export async function runProgram(
+  argv: readonly string[],
+  groups: readonly CommandGroup[],
+  io: CliIo = processIo(),
+): Promise<number> {
+  const program = buildProgram(io, groups);
   try {
     await program.parseAsync([...argv], { from: 'node' });
     return 0;

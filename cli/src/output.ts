@@ -27,14 +27,24 @@ export function writeLines(stream: Writable, lines: readonly string[]): void {
   stream.write(`${lines.map(visibleText).join('\n')}\n`);
 }
 
-/** The JSON shape of every failure printed with `--json`. */
+/**
+ * The JSON shape of every failure printed with `--json`; `violations` (the bad fields a
+ * server named in a `google.rpc.BadRequest` detail, in its field names) only when there
+ * are some.
+ */
 export interface ErrorDocument {
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly violations?: readonly { readonly field: string; readonly description: string }[];
+  };
 }
 
 /** Builds the `--json` error document for a failure. */
 export function errorDocument(err: CliError): ErrorDocument {
-  return { error: { code: err.code, message: err.message } };
+  if (err.violations.length === 0) return { error: { code: err.code, message: err.message } };
+  const violations = err.violations.map((v) => ({ field: v.field, description: v.message }));
+  return { error: { code: err.code, message: err.message, violations } };
 }
 
 /**

@@ -1,43 +1,18 @@
 import { Command } from 'commander';
-import { accessCommands } from './access-commands.js';
-import { artifactCommands } from './artifact-commands.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
-import { devCommand } from './dev-command.js';
-import { federationCommands } from './federation-commands.js';
-import { findingCommands } from './finding-commands.js';
-import { logCommands } from './log-commands.js';
-import { partnerCommands } from './partner-commands.js';
-import { serveCommands } from './serve-command.js';
-import { syncCommands } from './sync-commands.js';
-import { verifyCommands } from './verify-commands.js';
-
-/**
- * Every command group of `vitrine`, in the order `vitrine --help` lists them. A new
- * group (`dev`, `serve`) is one more entry here.
- */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  artifactCommands,
-  findingCommands,
-  partnerCommands,
-  accessCommands,
-  syncCommands,
-  federationCommands,
-  logCommands,
-  verifyCommands,
-  devCommand,
-  serveCommands,
-];
 
 /** Width help text wraps at when stdout is not a terminal, so help reads the same in tests and pipes. */
 const HELP_WIDTH = 100;
 
 /**
- * Builds the `vitrine` command tree over the injected streams. Commander never exits
+ * Builds the `vitrine` command tree of `groups` (all of them: `COMMAND_GROUPS`) over the
+ * injected streams. The supervisor of `vitrine dev` and a service build theirs of their own
+ * group only, so they load no other command's code. Commander never exits
  * the process or prints errors itself: `main` turns its errors into exit statuses, so
  * the whole CLI runs in-process under test.
  */
-export function buildProgram(io: CliIo, groups: readonly CommandGroup[] = COMMAND_GROUPS): Command {
+export function buildProgram(io: CliIo, groups: readonly CommandGroup[]): Command {
   const helpWidth = (stream: object): number =>
     (stream as { columns?: number }).columns ?? HELP_WIDTH;
   const program = new Command('vitrine')

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { codeName } from '@vitrine/rpc';
+import { codeName, fieldViolationsOf } from '@vitrine/rpc';
 import { CliError } from './cli-error.js';
 import type { Target } from './endpoints.js';
 
@@ -17,7 +17,8 @@ const UNREACHABLE = new Set([
 /**
  * Turns a failed registry call into a one-line message that says where it failed:
  * `artifact … not found at europe`, `cannot reach europe at http://… — is \`vitrine dev\`
- * running?`. `subject` names what the call looked up, for NOT_FOUND. Errors that are not
+ * running?`. `subject` names what the call looked up, for NOT_FOUND. The bad fields of an
+ * INVALID_ARGUMENT's `google.rpc.BadRequest` detail are kept for `--json`. Errors that are not
  * registry errors pass through unchanged.
  */
 export function explainRpcError(err: unknown, target: Target, subject?: string): unknown {
@@ -32,7 +33,10 @@ export function explainRpcError(err: unknown, target: Target, subject?: string):
   if (err.code === Code.NotFound && subject !== undefined) {
     return new CliError(code, `${subject} not found at ${target.label}`, { cause: err });
   }
-  return new CliError(code, `${target.label}: ${err.rawMessage}`, { cause: err });
+  return new CliError(code, `${target.label}: ${err.rawMessage}`, {
+    cause: err,
+    violations: fieldViolationsOf(err),
+  });
 }
 
 /** Whether a Connect error came from the socket rather than from a server's answer. */

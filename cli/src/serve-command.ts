@@ -1,21 +1,11 @@
-import { accessConfigSchema, startAccess } from '@vitrine/access';
-import { readConfigFile } from '@vitrine/config';
 import { isVitrineError } from '@vitrine/errors';
-import { registryConfigSchema, startRegistry } from '@vitrine/registry';
-import { startTelemetry } from '@vitrine/rpc';
-import { federationOf, startSync, syncConfigSchema } from '@vitrine/sync';
-import { z } from 'zod';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { writeJsonLine, writeLines } from './output.js';
+import { requireReadable } from './readable-file.js';
 import { runCommand } from './run-command.js';
 import { shutdownSignal } from './shutdown-signal.js';
-
-/** A center's two services in one process: they share its database and chunk store. */
-const centerConfigSchema = z
-  .object({ registry: registryConfigSchema, sync: syncConfigSchema })
-  .strict();
 
 type Service = 'registry' | 'sync' | 'access' | 'center';
 
@@ -56,6 +46,9 @@ Example:
 };
 
 async function serve(io: CliIo, service: string, options: { config: string; json?: boolean }) {
+  // Each service's packages load when it starts, so a process holds the code of its own
+  // service only (and `vitrine --help` none).
+  const { startTelemetry } = await import('@vitrine/rpc');
   const telemetry = await startTelemetry(`vitrine-${service}`);
   const { ready, stop } = await start(service, options.config).catch(async (err: unknown) => {
     await telemetry.shutdown();
@@ -75,11 +68,13 @@ async function start(
   service: string,
   path: string,
 ): Promise<{ ready: ReadyLine; stop: () => Promise<void> }> {
+  const { readConfigFile } = await import('@vitrine/config');
   switch (service as Service) {
     case 'registry': {
-      const registry = await startRegistry(
-        await readConfigFile(registryConfigSchema, path, 'registry'),
-      );
+      const { registryConfigSchema, startRegistry } = await import('@vitrine/registry');
+      const config = await readConfigFile(registryConfigSchema, path, 'registry');
+      await requireNamedFiles(path, [['keyFile', config.keyFile]]);
+      const registry = await startRegistry(config);
       return {
         ready: {
           ready: true,
@@ -97,15 +92,37 @@ async function start(
         'the sync service runs beside its registry, sharing its log: use `vitrine serve center`',
       );
     case 'access': {
-      const access = await startAccess(await readConfigFile(accessConfigSchema, path, 'access'));
+      const { accessConfigSchema, startAccess } = await import('@vitrine/access');
+      const config = await readConfigFile(accessConfigSchema, path, 'access');
+      await requireNamedFiles(path, [['trustKeyFile', config.trustKeyFile]]);
+      const access = await startAccess(config);
       return {
         ready: { ready: true, service: 'access', access: access.url },
         stop: () => access.stop(),
       };
     }
     case 'center': {
+      const [
+        { registryConfigSchema, startRegistry },
+        { federationOf, startSync, syncConfigSchema },
+      ] = await Promise.all([import('@vitrine/registry'), import('@vitrine/sync')]);
+      const { z } = await import('zod');
+      // A center's two services in one process: they share its database and chunk store.
+      const centerConfigSchema = z
+        .object({ registry: registryConfigSchema, sync: syncConfigSchema })
+        .strict();
       const config = await readConfigFile(centerConfigSchema, path, 'center');
-      const federation = await federationOf(config.sync);
+      await requireNamedFiles(path, [
+        ['registry.keyFile', config.registry.keyFile],
+        ['sync.keyFile', config.sync.keyFile],
+        ['sync.manifestFile', config.sync.manifestFile],
+        ['sync.tls.certFile', config.sync.tls?.certFile],
+        ['sync.tls.keyFile', config.sync.tls?.keyFile],
+        ['sync.tls.caFile', config.sync.tls?.caFile],
+      ]);
+      const federation = await federationOf(config.sync).catch((err: unknown) => {
+        throw manifestFailure(path, config.sync, err);
+      });
       const registry = await startRegistry(config.registry, { originKey: federation.originKey });
       const sync = await startSync(config.sync, {
         replica: registry.replica,
@@ -138,6 +155,50 @@ async function start(
         `unknown service "${service}": use registry, sync, access or center`,
       );
   }
+}
+
+/**
+ * Every key, certificate and manifest file a config names explicitly must be there before
+ * anything starts: a missing key is a mistake to fix (a new key would be a different
+ * center), never a reason to make one. Refused as CONFIG, naming the setting.
+ */
+async function requireNamedFiles(
+  configPath: string,
+  files: readonly (readonly [string, string | undefined])[],
+): Promise<void> {
+  for (const [setting, file] of files) {
+    if (file === undefined) continue;
+    await requireReadable(
+      `${configPath}: ${setting}`,
+      file,
+      'correct the path, or create the file on this host (`vitrine center init`, `vitrine access init`)',
+    );
+  }
+}
+
+/** A manifest that does not verify or does not list this center is a config error, by name. */
+function manifestFailure(
+  configPath: string,
+  sync: { manifestFile: string; federationRootKey: string },
+  err: unknown,
+): unknown {
+  if (err instanceof SyntaxError) {
+    return new CliError(
+      'CONFIG',
+      `${configPath}: sync.manifestFile ${sync.manifestFile} is not JSON`,
+    );
+  }
+  if (isVitrineError(err, 'unauthenticated')) {
+    return new CliError(
+      'CONFIG',
+      `${configPath}: sync.manifestFile ${sync.manifestFile} is not signed by sync.federationRootKey ${sync.federationRootKey} — sign it with that root (\`vitrine federation sign\`) or correct the key`,
+      { cause: err },
+    );
+  }
+  if (isVitrineError(err)) {
+    return new CliError('CONFIG', `${configPath}: ${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 /** A service that cannot start says why in the CLI's terms (a bad config is CONFIG). */

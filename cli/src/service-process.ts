@@ -2,45 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { CliError } from './cli-error.js';
+import { SERVICE_NODE_FLAGS } from './node-flags.js';
 import type { ReadyLine } from './serve-command.js';
 
 /** The `vitrine` executable, so child services run exactly what the user runs. */
 const VITRINE_BIN = fileURLToPath(new URL('../../bin/vitrine.js', import.meta.url));
-
-/**
- * Node flags every service runs with (figures from bench/replication.ts):
- * - A young generation of 4 MiB semispaces (V8's default is 16 MiB) holds less garbage
- *   between collections: replicating 200 MiB, each center peaked 30–35 MiB lower, at the
- *   same speed.
- * - The old generation may grow to twice its size after a full collection before the next
- *   starts. V8 otherwise picks that factor from how fast it has been collecting; on a busy
- *   machine it picked about 1.1 for one center, which then started a full collection for
- *   every 2–3 MB it promoted (4–6 a second, a quarter of its CPU), and about 4 for another,
- *   which collected only once buffer memory had grown 64 MB and so held that much garbage.
- *   Replicating 4 GiB, peaks fell from 253–261 to 211–220 MiB and time by about a seventh.
- * - On Node 20, the flag that lets a receiving center free each frame once its chunks are
- *   written (`releaseMemory`).
- */
-export const SERVICE_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=4',
-  '--heap-growing-percent=100',
-  ...RELEASE_MEMORY_NODE_FLAGS,
-];
-
-/**
- * Node flags `vitrine dev` adds for its services, which trade speed for memory
- * (bench/dev-footprint.ts):
- * - `--liftoff-only`: V8 compiles WebAssembly once, with its baseline compiler, and never
- *   recompiles hot functions with its optimising one. An idle center on PGlite held about
- *   60 MiB less, and starting PGlite and running its queries was no slower; libsodium's
- *   Ed25519 (signing and verifying events) runs about half as fast.
- * - `--optimize-for-size`: V8 grows its heap and optimises JavaScript less eagerly; about
- *   5-10 MiB less per idle service.
- * Benchmarks and `vitrine serve` keep V8's defaults.
- */
-export const DEV_SERVICE_NODE_FLAGS: readonly string[] = ['--liftoff-only', '--optimize-for-size'];
 
 /** How long a service may take to start (first start creates its embedded database). */
 const READY_TIMEOUT_MS = 180_000;

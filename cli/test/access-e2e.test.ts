@@ -178,6 +178,30 @@ describe('vitrine partner and access commands against a real access service', ()
     expect(run.stderr).toContain('maximum of 720 hours');
     expect(run.stderr).toContain('(INVALID_ARGUMENT)');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    const json = await cli(
+      'access',
+      'request',
+      '--profile',
+      'bund',
+      '--jurisdiction',
+      'EU',
+      '--for',
+      '31d',
+      '--justification',
+      'long',
+      '--json',
+    );
+    expect(json.code).toBe(1);
+    // The bad field comes from the access service's google.rpc.BadRequest detail.
+    expect(json.json()).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('maximum of 720 hours'),
+        violations: [
+          { field: 'expires_at', description: 'the window exceeds the EU maximum of 720 hours' },
+        ],
+      },
+    });
     const both = await cli(
       'access',
       'request',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../src/index.js';
+import { buildProgram, COMMAND_GROUPS } from '../src/index.js';
 import { CapturedStream, runCli } from './run-cli.js';
 
 /** Every command path of the program, e.g. ['artifact', 'push']. */
@@ -11,13 +11,16 @@ function commandPaths(command: Command, prefix: readonly string[] = []): string[
   });
 }
 
-const program = buildProgram({
-  stdout: new CapturedStream(),
-  stderr: new CapturedStream(),
-  isTTY: false,
-  env: {},
-  cwd: process.cwd(),
-});
+const program = buildProgram(
+  {
+    stdout: new CapturedStream(),
+    stderr: new CapturedStream(),
+    isTTY: false,
+    env: {},
+    cwd: process.cwd(),
+  },
+  COMMAND_GROUPS,
+);
 const paths = commandPaths(program);
 
 describe('--help', () => {

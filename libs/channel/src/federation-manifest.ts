@@ -47,7 +47,12 @@ export interface FederationManifest {
   readonly federation: string;
   readonly issuedAt: string;
   readonly centers: readonly FederationCenter[];
-  readonly access: { readonly url: string; readonly tokenKeys: readonly AccessTokenKey[] };
+  readonly access: {
+    readonly url: string;
+    readonly tokenKeys: readonly AccessTokenKey[];
+    /** The access service's trust key (snapshots, access log), when the manifest names it. */
+    readonly trustKey?: Uint8Array;
+  };
   /** The exact signed text, for passing the manifest on to others unchanged. */
   readonly text: string;
   /** The member with this id; undefined when the federation has none. */
@@ -115,7 +120,11 @@ function buildManifest(document: FederationManifestDocument, text: string): Fede
     federation: document.federation,
     issuedAt: document.issuedAt,
     centers: Object.freeze(centers),
-    access: Object.freeze({ url: document.access.url, tokenKeys: Object.freeze(tokenKeys) }),
+    access: Object.freeze({
+      url: document.access.url,
+      tokenKeys: Object.freeze(tokenKeys),
+      ...(document.access.trustKey ? { trustKey: decodeKey(document.access.trustKey) } : {}),
+    }),
     text,
     center: (id: string) => byId.get(id),
     centerBySigningKey: (publicKey: Uint8Array) => bySigningKey.get(base64(publicKey)),

@@ -31,7 +31,17 @@ export const manifestSchema = z
     federation: z.string().min(1).max(128),
     issuedAt: z.iso.datetime({ error: 'an ISO 8601 UTC timestamp' }),
     centers: z.array(centerSchema).min(1),
-    access: z.object({ url: endpoint, tokenKeys: z.array(tokenKeySchema) }).strict(),
+    access: z
+      .object({
+        url: endpoint,
+        tokenKeys: z.array(tokenKeySchema),
+        /**
+         * The access service's long-term trust key: it signs trust snapshots, the access
+         * log's decisions and its checkpoints (origin `<federation>/access`).
+         */
+        trustKey: key32.optional(),
+      })
+      .strict(),
   })
   .strict()
   .superRefine((doc, ctx) => {

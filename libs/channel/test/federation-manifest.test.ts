@@ -67,6 +67,19 @@ describe('verifyManifest', () => {
     }
   });
 
+  it('names the access service’s trust key when the document gives one, and refuses a bad one', async () => {
+    expect(fed.manifest.access.trustKey).toBeUndefined();
+    const trust = await generateSigningKeyPair();
+    const doc = structuredClone(fed.document);
+    const access = doc.access as { trustKey?: string };
+    access.trustKey = Buffer.from(trust.publicKey).toString('base64');
+    const signed = await signManifest(doc, fed.root);
+    const m = await verifyManifest(signed, fed.root.publicKey);
+    expect(Buffer.from(m.access.trustKey ?? [])).toEqual(Buffer.from(trust.publicKey));
+    access.trustKey = 'AAAA';
+    expect(await badFields(signManifest(doc, fed.root))).toEqual(['access.trustKey']);
+  });
+
   it('refuses tampered text as unauthenticated', async () => {
     const manifest = fed.signed.manifest.replace('"jurisdiction":"EU"', '"jurisdiction":"US"');
     expect(manifest).not.toBe(fed.signed.manifest);

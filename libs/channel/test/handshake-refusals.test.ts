@@ -100,7 +100,9 @@ describe('the responder', () => {
   it('refuses a member whose signed ephemeral key is a low-order point', async () => {
     const nonce = new Uint8Array(32).fill(7);
     const ephemeralKey = new Uint8Array(32);
-    const timestampMs = BigInt(Date.now());
+    // Made and answered at one injected moment: only the key can be what is refused.
+    const at = Date.parse('2026-03-02T09:00:00Z');
+    const timestampMs = BigInt(at);
     const t1 = transcript1({
       initiatorId: 'asia',
       responderId: 'europe',
@@ -109,8 +111,9 @@ describe('the responder', () => {
       timestampMs,
     });
     const signature = await signDetached(asia.keys.signing, HANDSHAKE_DOMAIN, t1);
+    const request = { centerId: 'asia', ephemeralKey, nonce, timestampMs, signature };
     await expect(
-      europeAnswers({ centerId: 'asia', ephemeralKey, nonce, timestampMs, signature }),
+      answerHandshake(fed, 'europe', request, undefined, new HandshakeReplays(), () => at),
     ).rejects.toMatchObject({
       code: 'unauthenticated',
       message: 'handshake rejected',
@@ -123,7 +126,7 @@ describe('the responder', () => {
       ephemeralKey: new Uint8Array(31),
       nonce: new Uint8Array(32),
       signature: new Uint8Array(0),
-      timestampMs: BigInt(Date.now()),
+      timestampMs: BigInt(Date.parse('2026-03-02T09:00:00Z')),
     };
     const err = (await europeAnswers(bad).catch((e: unknown) => e)) as InvalidArgumentError;
     expect(err.code).toBe('invalid_argument');

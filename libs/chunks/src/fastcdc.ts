@@ -133,8 +133,8 @@ function gearScan(data: Uint8Array, i: number, end: number, mask: number, state:
 
 /**
  * {@link gearScan} over one window: the hot loop of every upload. The main loop is unrolled
- * 16 times by hand, which measured 1.5–1.8x faster than the plain loop on V8 (8 times:
- * about 1.4x). It only detects that a block of 16 bytes holds a boundary, then rewinds to
+ * 16 times by hand, faster on V8 than the plain loop or 8 times
+ * (docs/decisions/0009-chunker-hot-loop.md). It only detects that a block of 16 bytes holds a boundary, then rewinds to
  * the block's start and lets the plain loop find it, so its exits do no arithmetic (16
  * `return i + k` exits each cost a deoptimization the first time they were taken).
  */

@@ -40,8 +40,9 @@ export const GEAR_TABLE_64: readonly bigint[] = Object.freeze(splitMix64(GEAR_SE
  * integers so every step of the gear hash stays in V8's int32 fast path.
  *
  * Why 32 bits: an exact 64-bit gear in JavaScript needs two 32-bit halves and a branch-free
- * carry per byte, which measured about 2.3x slower than the 32-bit gear here — and the
- * chunker is on the hot path of every upload. With 32 bits, `h = (h << 1) + G[b]` wraps
+ * carry per byte, several times slower than the 32-bit gear here
+ * (docs/decisions/0009-chunker-hot-loop.md) — and the chunker is on the hot path of every
+ * upload. With 32 bits, `h = (h << 1) + G[b]` wraps
  * modulo 2^32, so the hash after any byte is exactly a function of the last 32 bytes (older
  * bytes have been shifted out), and boundary masks test its high bits, which are the ones
  * that depend on the whole 32-byte window. Integer shifts and wrapping adds are defined

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { VitrineError } from '@vitrine/errors';
+import { invalidRequest, VitrineError } from '@vitrine/errors';
 import type { z } from 'zod';
 
 /**
@@ -14,11 +14,11 @@ export function parseConfig<S extends z.ZodType>(
 ): Readonly<z.infer<S>> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-      return `${path}: ${issue.message}`;
-    });
-    throw new VitrineError('invalid_argument', `invalid ${what} config: ${problems.join('; ')}`);
+    const violations = result.error.issues.map((issue) => ({
+      field: issue.path.length > 0 ? issue.path.join('.') : '(top level)',
+      message: issue.message,
+    }));
+    throw invalidRequest(violations, `${what} config`);
   }
   return deepFreeze(result.data);
 }

@@ -19,6 +19,10 @@ describe('service config', () => {
       expect.objectContaining({
         code: 'invalid_argument',
         message: expect.stringMatching(/^invalid registry config: port: .*; center\.id: /),
+        violations: [
+          { field: 'port', message: expect.any(String) },
+          { field: 'center.id', message: expect.any(String) },
+        ],
       }),
     );
   });

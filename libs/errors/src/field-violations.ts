@@ -32,8 +32,7 @@ export class FieldViolations {
   /** Throws `invalid_argument` listing every violation, if there is any. */
   throwIfAny(what = 'request'): void {
     if (this.#violations.length === 0) return;
-    const detail = this.#violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-    throw new InvalidArgumentError(`invalid ${what}: ${detail}`, this.#violations);
+    throw invalidRequest([...this.#violations], what);
   }
 }
 
@@ -45,4 +44,25 @@ export class InvalidArgumentError extends VitrineError {
   ) {
     super('invalid_argument', message);
   }
+}
+
+/**
+ * The one builder of "invalid request" errors: `invalid <what>: <field>: <message>; …`,
+ * with the violations kept so they also travel as `google.rpc.BadRequest` details.
+ */
+export function invalidRequest(
+  violations: readonly FieldViolation[],
+  what = 'request',
+): InvalidArgumentError {
+  const detail = violations.map((v) => `${v.field}: ${v.message}`).join('; ');
+  return new InvalidArgumentError(`invalid ${what}: ${detail}`, violations);
+}
+
+/** `invalidRequest` for a request with one bad field. */
+export function invalidField(
+  field: string,
+  message: string,
+  what = 'request',
+): InvalidArgumentError {
+  return invalidRequest([{ field, message }], what);
 }

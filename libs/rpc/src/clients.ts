@@ -90,8 +90,9 @@ class WideWindowSessionManager extends Http2SessionManager {
 /**
  * A typed client speaking gRPC over HTTP/2 — what services use to call each other and
  * the CLI uses for transfers: one multiplexed connection, the caller's trace carried
- * along, responses uncompressed (artifact bytes do not compress; gzip made a large
- * download several times slower), and a 4 MiB message limit by default.
+ * along, responses uncompressed (artifact bytes and ciphertext do not compress, and gzip
+ * slowed downloads: docs/decisions/0001-uncompressed-responses.md), and a 4 MiB message
+ * limit by default.
  */
 export function createGrpcClient<T extends DescService>(
   service: T,
@@ -104,7 +105,8 @@ export function createGrpcClient<T extends DescService>(
 /**
  * A typed client speaking the Connect protocol over HTTP/1.1, the way curl, browsers
  * and proxies that only know HTTP/1.1 reach a server. Binary protobuf unless `json` is
- * set: JSON carries bytes as base64, which made a 32 MiB download ~50x slower.
+ * set: JSON carries bytes as base64, far slower for artifact bytes
+ * (docs/decisions/0002-binary-protobuf-over-connect.md).
  */
 export function createConnectClient<T extends DescService>(
   service: T,

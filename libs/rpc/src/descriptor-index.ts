@@ -3,24 +3,40 @@ import {
   type DescExtension,
   type DescFile,
   type DescMessage,
+  fromBinary,
   toBinary,
 } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { FileDescriptorProtoSchema, SourceCodeInfoSchema } from '@bufbuild/protobuf/wkt';
+import { sourceInfo as generatedSourceInfo } from '@vitrine/proto/source-info';
 
 /**
  * The protobuf schema a server can describe about itself: every file it was given and
  * every file those import (well-known types included), looked up by file name, by
  * fully-qualified symbol, or by extension. Server reflection answers from it, so tools
  * like `buf curl` and `grpcurl` can call a server without a local copy of its protos.
+ *
+ * The descriptors protoc-gen-es embeds in generated code carry no source info, so the
+ * index adds each file's SourceCodeInfo (its comments and spans) from `sourceInfo`, which
+ * `buf generate` writes beside the generated code (libs/proto/plugin): tools that show a
+ * schema's documentation then show the protos' comments.
  */
 export class DescriptorIndex {
   readonly #files = new Map<string, DescFile>();
   readonly #symbols = new Map<string, DescFile>();
   readonly #extensions = new Map<string, DescExtension[]>();
   readonly #encoded = new Map<DescFile, Uint8Array>();
+  readonly #sourceInfo: Readonly<Record<string, string>>;
 
-  /** Indexes the given files and, transitively, everything they import. */
-  constructor(files: Iterable<DescFile>) {
+  /**
+   * Indexes the given files and, transitively, everything they import. `sourceInfo` maps a
+   * file name to its binary SourceCodeInfo in base64; by default the one generated from
+   * proto/.
+   */
+  constructor(
+    files: Iterable<DescFile>,
+    sourceInfo: Readonly<Record<string, string>> = generatedSourceInfo,
+  ) {
+    this.#sourceInfo = sourceInfo;
     for (const file of files) this.#addFile(file);
   }
 
@@ -100,10 +116,21 @@ export class DescriptorIndex {
     return order.map((f) => this.#encode(f));
   }
 
+  /** A file's FileDescriptorProto, encoded once, with its source info when there is one. */
   #encode(file: DescFile): Uint8Array {
     let bytes = this.#encoded.get(file);
     if (bytes === undefined) {
-      bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+      const info = Object.hasOwn(this.#sourceInfo, file.proto.name)
+        ? this.#sourceInfo[file.proto.name]
+        : undefined;
+      const proto =
+        info === undefined || file.proto.sourceCodeInfo !== undefined
+          ? file.proto
+          : {
+              ...file.proto,
+              sourceCodeInfo: fromBinary(SourceCodeInfoSchema, Buffer.from(info, 'base64')),
+            };
+      bytes = toBinary(FileDescriptorProtoSchema, proto);
       this.#encoded.set(file, bytes);
     }
     return bytes;

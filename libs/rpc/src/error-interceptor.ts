@@ -1,5 +1,11 @@
 import { Code, ConnectError, type Interceptor, type StreamResponse } from '@connectrpc/connect';
-import { type ErrorCode, VitrineError } from '@vitrine/errors';
+import {
+  type ErrorCode,
+  type FieldViolation,
+  InvalidArgumentError,
+  VitrineError,
+} from '@vitrine/errors';
+import { BadRequestSchema } from '@vitrine/proto/error-details';
 import type { Logger } from './logger.js';
 import { isUndecodableRequest } from './undecodable-request.js';
 
@@ -37,8 +43,31 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
 }
 
 /**
+ * The `google.rpc.BadRequest` detail naming each bad field, as gRPC and Connect clients
+ * read it (`grpc-status-details-bin`, or the Connect error's `details`).
+ */
+export function badRequestDetail(violations: readonly FieldViolation[]) {
+  return {
+    desc: BadRequestSchema,
+    value: {
+      fieldViolations: violations.map((v) => ({ field: v.field, description: v.message })),
+    },
+  };
+}
+
+/** The bad fields a failed call's `google.rpc.BadRequest` detail names; none without one. */
+export function fieldViolationsOf(err: unknown): FieldViolation[] {
+  if (!(err instanceof ConnectError)) return [];
+  return err
+    .findDetails(BadRequestSchema)
+    .flatMap((bad) => bad.fieldViolations)
+    .map((v) => ({ field: v.field, message: v.description }));
+}
+
+/**
  * Turns whatever a handler threw into the status the caller receives: a VitrineError
- * keeps its message under the mapped code, a ConnectError passes through (one for a
+ * keeps its message under the mapped code (an InvalidArgumentError's bad fields also as a
+ * `google.rpc.BadRequest` detail), a ConnectError passes through (one for a
  * request message that does not decode as INVALID_ARGUMENT), a cancelled
  * call stays cancelled, and anything else becomes Internal "internal error" with the
  * cause logged (never sent). The cause of a VitrineError is logged too, never sent.
@@ -51,7 +80,11 @@ export function toConnectError(err: unknown, logger: Logger, signal?: AbortSigna
     if (err.code === 'internal' || err.cause !== undefined) {
       logger.warn({ err, code: err.code }, 'rpc failed');
     }
-    return new ConnectError(err.message, GRPC_CODES[err.code]);
+    const details =
+      err instanceof InvalidArgumentError && err.violations.length > 0
+        ? [badRequestDetail(err.violations)]
+        : undefined;
+    return new ConnectError(err.message, GRPC_CODES[err.code], undefined, details);
   }
   if (signal !== undefined && isAbort(err, signal)) {
     return ConnectError.from(signal.reason ?? err, Code.Canceled);

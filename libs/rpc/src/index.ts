@@ -3,6 +3,7 @@
  * Connect on one port), health, reflection, domain-error mapping, telemetry, logging
  * and clients.
  */
+export { Backoff, type BackoffClock, type BackoffPolicy, systemClock } from './backoff.js';
 export {
   type ClientOptions,
   type ClientTls,
@@ -11,11 +12,13 @@ export {
   createGrpcClientTransport,
 } from './clients.js';
 export { DescriptorIndex } from './descriptor-index.js';
-export { bytesFieldPieces, type EncodedStream } from './encoded-streams.js';
+export { bytesFieldPieces, type EncodedStream } from './encoded-streams/encoded-stream.js';
 export {
+  badRequestDetail,
   codeName,
   codeOf,
   errorInterceptor,
+  fieldViolationsOf,
   grpcCodeFor,
   toConnectError,
 } from './error-interceptor.js';

@@ -45,11 +45,16 @@ function levelFrom(env: NodeJS.ProcessEnv): string {
 
 /**
  * Creates the logger for one component: JSON lines on stderr (stdout stays free for a
- * command's output), level from VITRINE_LOG_LEVEL (default info), and values of secret
- * keys (key, secret, token, credential, authorization, privateKey, …) replaced by
- * "[redacted]" so a credential never reaches a log file.
+ * command's output), or appended to `file` for a service that runs inside another command;
+ * level from VITRINE_LOG_LEVEL (default info), and values of secret keys (key, secret,
+ * token, credential, authorization, privateKey, …) replaced by "[redacted]" so a credential
+ * never reaches a log file.
  */
-export function createLogger(name: string, env: NodeJS.ProcessEnv = process.env): Logger {
+export function createLogger(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  file?: string,
+): Logger {
   return pino(
     {
       name,
@@ -57,6 +62,6 @@ export function createLogger(name: string, env: NodeJS.ProcessEnv = process.env)
       redact: { paths: redactPaths(), censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },
-    pino.destination({ dest: 2, sync: true }),
+    pino.destination({ dest: file ?? 2, sync: true, append: true }),
   );
 }

@@ -6,11 +6,8 @@ import { file_grpc_health_v1_health } from '@vitrine/proto/health';
 import { file_grpc_reflection_v1_reflection } from '@vitrine/proto/reflection-v1';
 import { file_grpc_reflection_v1alpha_reflection } from '@vitrine/proto/reflection-v1alpha';
 import { DescriptorIndex } from './descriptor-index.js';
-import {
-  type EncodedStream,
-  encodedStreamHandler,
-  routeEncodedStreams,
-} from './encoded-streams.js';
+import type { EncodedStream } from './encoded-streams/encoded-stream.js';
+import { encodedStreamHandler, routeEncodedStreams } from './encoded-streams/routing.js';
 import { errorInterceptor } from './error-interceptor.js';
 import { closeGracefully } from './graceful-close.js';
 import { registerHealthService } from './health-service.js';
@@ -39,7 +36,7 @@ export interface StartServerOptions {
   readonly routes: (router: ConnectRouter) => void;
   /**
    * Server streams written to gRPC callers as their messages' encoded pieces (see
-   * encoded-streams.ts); routed for every other protocol too, replacing any handler
+   * encoded-streams/); routed for every other protocol too, replacing any handler
    * `routes` gave their methods.
    */
   readonly encodedStreams?: readonly EncodedStream[];
@@ -135,8 +132,8 @@ function withHttpResources(
  * Starts a vitrine RPC server: gRPC, gRPC-Web and Connect on one port (plaintext HTTP/2
  * and HTTP/1.1, or TLS), with grpc.health.v1 and server reflection always on, domain
  * errors mapped to gRPC codes in one place, telemetry on every call, a request size
- * limit, and response compression off — gzipping artifact bytes, which do not
- * compress, made a large server stream several times slower (~7x measured on 256 MiB).
+ * limit, and response compression off — artifact bytes and ciphertext do not compress,
+ * and gzipping them slowed large streams (docs/decisions/0001-uncompressed-responses.md).
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
-import { type ErrorCode, VitrineError } from '@vitrine/errors';
+import { type ErrorCode, invalidRequest, VitrineError } from '@vitrine/errors';
 import {
   file_vitrine_registry_v1_registry,
   ListArtifactsResponseSchema,
@@ -17,7 +17,8 @@ import {
  *
  * - ListArtifacts echoes `product` and names the protocol that reached it in
  *   `next_page_token`; product `fail:<code>` throws VitrineError(<code>), `fail:unexpected`
- *   throws a plain Error whose message holds a secret that must never reach the caller.
+ *   throws a plain Error whose message holds a secret that must never reach the caller,
+ *   `fail:fields` throws an invalid request naming BAD_FIELDS.
  * - PullArtifact streams: id `size:<n>` sends an artifact header then n bytes in 1 MiB
  *   messages; id `fail:<code>` sends one message then throws.
  * - PushArtifact counts the data messages; a data message `fail:<code>` throws while the
@@ -31,8 +32,15 @@ export const echoFiles = [file_vitrine_registry_v1_registry];
 /** Random bytes, like the (already compressed) content of most artifacts. */
 const CHUNK = new Uint8Array(randomBytes(1024 * 1024));
 
+/** The bad fields `fail:fields` is refused for. */
+export const BAD_FIELDS = [
+  { field: 'product', message: 'must be lower case' },
+  { field: 'page_size', message: 'at most 1000' },
+];
+
 function fail(code: string): never {
   if (code === 'unexpected') throw new Error(SECRET_CAUSE);
+  if (code === 'fields') throw invalidRequest(BAD_FIELDS);
   throw new VitrineError(code as ErrorCode, `failing with ${code}`, {
     cause: new Error(SECRET_CAUSE),
   });

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type ErrorCode, VitrineError } from '@vitrine/errors';
+import { type ErrorCode, invalidRequest, VitrineError } from '@vitrine/errors';
 import {
   type PullArtifactRequestSchema,
   PullArtifactResponseSchema,
   RegistryService,
 } from '@vitrine/proto/registry';
 import { bytesFieldPieces, type EncodedStream } from '../src/index.js';
+import { BAD_FIELDS } from './echo-registry.js';
 
 /** PullArtifactResponse.data's field number. */
 const DATA_FIELD = 2;
@@ -33,7 +34,8 @@ function dataPieces(bytes: number): Uint8Array[] {
  * PullArtifact of the stand-in registry as an encoded stream. Id `size:<n>` sends an
  * artifact header then n bytes of CONTENT in 1 MiB data messages (each written in two
  * pieces); `fail:<code>` sends one message then throws VitrineError(<code>) (`unexpected`:
- * a plain Error); `wait` sends one message and waits for the call to end; `endless` sends
+ * a plain Error; `fields`: an invalid request naming BAD_FIELDS; `lone-surrogate`: a message
+ * holding one); `wait` sends one message and waits for the call to end; `endless` sends
  * 1 MiB messages until the call ends.
  */
 export function encodedPull(
@@ -63,6 +65,10 @@ export function encodedPull(
         if (id.startsWith('fail:')) {
           const code = id.slice(5);
           if (code === 'unexpected') throw new Error('db password=hunter2');
+          if (code === 'fields') throw invalidRequest(BAD_FIELDS);
+          if (code === 'lone-surrogate') {
+            throw new VitrineError('failed_precondition', 'name \uD800 is not well-formed');
+          }
           throw new VitrineError(code as ErrorCode, `failing with ${code}`);
         }
         if (id === 'wait') {

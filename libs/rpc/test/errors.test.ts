@@ -1,8 +1,15 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { codeToString } from '@connectrpc/connect/protocol-connect';
 import { type ErrorCode, VitrineError } from '@vitrine/errors';
 import { RegistryService } from '@vitrine/proto/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeName, codeOf, createConnectClient, createGrpcClient } from '../src/index.js';
+import {
+  codeName,
+  codeOf,
+  createConnectClient,
+  createGrpcClient,
+  grpcCodeFor,
+} from '../src/index.js';
 import { SECRET_CAUSE } from './echo-registry.js';
 import { startEchoServer } from './echo-server.js';
 
@@ -129,6 +136,13 @@ describe('domain errors become gRPC statuses', () => {
       expect(streamErr.code).toBe(Code.Unauthenticated);
     } finally {
       await guarded.close();
+    }
+  });
+
+  it('spells each domain code as Connect spells the status it maps to (snake_case)', () => {
+    for (const [code, expected] of EXPECTED) {
+      expect(codeToString(grpcCodeFor(code))).toBe(code);
+      expect(grpcCodeFor(code)).toBe(expected);
     }
   });
 

@@ -150,7 +150,7 @@ describe('an oversized message', () => {
       ['ListArtifacts', list(7)],
     ]);
     expect(outcomes[0]).toMatchObject({ code: Code.ResourceExhausted });
-    expect(outcomes[0]?.message).toMatch(/larger than the 4194304 accepted/);
+    expect(outcomes[0]?.message).toMatch(/larger than configured readMaxBytes 4194304/);
     expect(outcomes[1]).toEqual({ code: 0, message: '' });
     expect(probe.yielded).toBe(0);
     expect(applied).toEqual([7]);

@@ -1,9 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { type FileDescriptorProto, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
-import { ServerReflection as ReflectionV1 } from '@vitrine/proto/reflection-v1';
+import * as grpc from '@grpc/grpc-js';
+import {
+  ServerReflection as ReflectionV1,
+  ServerReflectionRequestSchema,
+  ServerReflectionResponseSchema,
+} from '@vitrine/proto/reflection-v1';
 import { ServerReflection as ReflectionV1alpha } from '@vitrine/proto/reflection-v1alpha';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrpcClient, type RunningServer } from '../src/index.js';
@@ -156,5 +161,105 @@ describe.each(['v1', 'v1alpha'] as const)('server reflection %s', (version) => {
       case: 'allExtensionNumbersResponse',
       value: { baseTypeName: 'vitrine.registry.v1.Artifact', extensionNumber: [] },
     });
+  });
+});
+
+/**
+ * Asks for the file declaring `symbol` with grpc-js, a gRPC implementation apart from the
+ * server's, over the server's socket: the descriptors as any reflection client gets them.
+ */
+async function describeWithGrpcJs(symbol: string): Promise<FileDescriptorProto[]> {
+  const client = new grpc.Client(new URL(server.url).host, grpc.credentials.createInsecure());
+  try {
+    const call = client.makeBidiStreamRequest(
+      '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+      (msg: Uint8Array) => Buffer.from(msg),
+      (buf: Buffer) => fromBinary(ServerReflectionResponseSchema, buf),
+    );
+    const answer = new Promise<FileDescriptorProto[]>((resolve, reject) => {
+      call.on(
+        'data',
+        (res: ReturnType<typeof fromBinary<typeof ServerReflectionResponseSchema>>) => {
+          const response = res.messageResponse;
+          if (response.case !== 'fileDescriptorResponse') {
+            reject(new Error(`got ${response.case}`));
+            return;
+          }
+          resolve(
+            response.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b)),
+          );
+        },
+      );
+      call.on('error', reject);
+    });
+    call.write(
+      toBinary(
+        ServerReflectionRequestSchema,
+        create(ServerReflectionRequestSchema, {
+          messageRequest: { case: 'fileContainingSymbol', value: symbol },
+        }),
+      ),
+    );
+    call.end();
+    return await answer;
+  } finally {
+    client.close();
+  }
+}
+
+/** The leading comment of the element at `path` of a file (descriptor.proto numbering). */
+function leadingComment(file: FileDescriptorProto, path: number[]): string | undefined {
+  return file.sourceCodeInfo?.location.find(
+    (l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]),
+  )?.leadingComments;
+}
+
+describe('reflection serves the protos comments', () => {
+  // FileDescriptorProto field numbers: message_type 4, service 6; DescriptorProto.field 2,
+  // ServiceDescriptorProto.method 2.
+  const MESSAGE = 4;
+  const SERVICE = 6;
+  const CHILD = 2;
+
+  it('on the service, its methods and the fields of its messages, at their own paths', async () => {
+    const [registry] = await describeWithGrpcJs('vitrine.registry.v1.RegistryService');
+    if (registry === undefined) throw new Error('no file');
+    expect(registry.name).toBe('vitrine/registry/v1/registry.proto');
+    const serviceIndex = registry.service.findIndex((s) => s.name === 'RegistryService');
+    const service = registry.service[serviceIndex];
+    if (service === undefined) throw new Error('no RegistryService');
+    expect(leadingComment(registry, [SERVICE, serviceIndex])).toContain(
+      "A center's registry of review artifacts and findings.",
+    );
+    const pull = service.method.findIndex((m) => m.name === 'PullArtifact');
+    expect(leadingComment(registry, [SERVICE, serviceIndex, CHILD, pull])).toContain(
+      'Downloads an artifact',
+    );
+    // A field's comment sits at the path of that very field in the served descriptor.
+    const metaIndex = registry.messageType.findIndex((m) => m.name === 'PushArtifactMetadata');
+    const digest = registry.messageType[metaIndex]?.field.findIndex(
+      (f) => f.name === 'expected_digest',
+    );
+    if (digest === undefined || digest < 0) throw new Error('no expected_digest');
+    expect(leadingComment(registry, [MESSAGE, metaIndex, CHILD, digest])).toContain('DATA_LOSS');
+  });
+
+  it('on every element of every vitrine file', async () => {
+    const files = await describeWithGrpcJs('vitrine.registry.v1.RegistryService');
+    const vitrine = files.filter((f) => f.name.startsWith('vitrine/'));
+    expect(vitrine.map((f) => f.name).sort()).toEqual([
+      'vitrine/registry/v1/artifact.proto',
+      'vitrine/registry/v1/finding.proto',
+      'vitrine/registry/v1/registry.proto',
+    ]);
+    for (const file of vitrine) {
+      file.messageType.forEach((message, m) => {
+        expect(leadingComment(file, [MESSAGE, m]), message.name).toMatch(/\S/);
+        message.field.forEach((field, f) => {
+          const comment = leadingComment(file, [MESSAGE, m, CHILD, f]);
+          expect(comment, `${message.name}.${field.name}`).toMatch(/\S/);
+        });
+      });
+    }
   });
 });

@@ -15,7 +15,9 @@ export {
   paginate,
 } from './pages.js';
 export {
+  type ClusterSource,
   createPGliteClusters,
+  installedPGliteVersion,
   isPGliteCluster,
   PGLITE_TEMPLATE_ENV,
 } from './pglite-cluster.js';

@@ -1,4 +1,4 @@
-import { FieldViolations, VitrineError } from '@vitrine/errors';
+import { FieldViolations, invalidField } from '@vitrine/errors';
 import { type RawBuilder, type SqlBool, sql } from 'kysely';
 
 /**
@@ -23,10 +23,7 @@ export function decodePageToken(token: string): PageCursor | undefined {
   const text = Buffer.from(token, 'base64url').toString('utf8');
   const match = /^([0-9]{1,20}):([a-z0-9-]{1,64})$/.exec(text);
   if (!match?.[1] || !match[2]) {
-    throw new VitrineError(
-      'invalid_argument',
-      'invalid request: page_token: not a token from this API',
-    );
+    throw invalidField('page_token', 'not a token from this API');
   }
   return { order: BigInt(match[1]), id: match[2] };
 }

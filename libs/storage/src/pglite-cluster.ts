@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { access, cp, mkdir, mkdtemp, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VitrineError } from '@vitrine/errors';
 
@@ -33,26 +34,49 @@ export async function isPGliteCluster(folder: string): Promise<boolean> {
 }
 
 /**
+ * The installed PGlite release. A data folder only opens with the release that made it, so
+ * a template kept for later is kept under this name.
+ */
+export async function installedPGliteVersion(): Promise<string> {
+  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  // The package's entry lies in its dist folder; its manifest is not among its exports.
+  const manifest = join(dirname(entry), '..', 'package.json');
+  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
+  return version;
+}
+
+/** How {@link createPGliteClusters} made the folders it filled. */
+export type ClusterSource = 'template' | 'initdb';
+
+/**
  * Makes each of `folders` that is missing or empty an initialised, empty PGlite cluster,
  * running initdb once for all of them. initdb runs in a child process: PGlite's initdb
  * grows the WebAssembly memory of both its instances to several hundred MiB, which a process
- * keeps once grown, so a center that initialised its own database held about 760 MiB where
- * one opening an existing cluster holds 170. Each folder is filled under a temporary name
+ * keeps once grown, so a center that initialised its own database in process held several
+ * times the memory of one opening an existing cluster (docs/embedded-footprint.md). Each folder is filled under a temporary name
  * beside it and renamed into place, so a crash never leaves a half-made cluster. Folders
  * that hold a cluster, or other files, are left as they are. With {@link PGLITE_TEMPLATE_ENV}
- * set, its cluster is copied and no initdb runs.
+ * set, its cluster is copied and no initdb runs; otherwise `options.template`, when it names
+ * a cluster, is. Resolves to how the folders were made, or undefined when none was missing.
  */
-export async function createPGliteClusters(folders: readonly string[]): Promise<void> {
+export async function createPGliteClusters(
+  folders: readonly string[],
+  options: { template?: string } = {},
+): Promise<ClusterSource | undefined> {
   const missing: string[] = [];
   for (const folder of folders) {
     if (!(await isPGliteCluster(folder)) && (await isEmptyOrAbsent(folder))) missing.push(folder);
   }
   const first = missing[0];
-  if (first === undefined) return;
+  if (first === undefined) return undefined;
   const given = process.env[PGLITE_TEMPLATE_ENV];
   if (given) {
     await copyToEach(await checkedTemplate(given), missing);
-    return;
+    return 'template';
+  }
+  if (options.template !== undefined && (await isPGliteCluster(options.template))) {
+    await copyToEach(options.template, missing);
+    return 'template';
   }
   await mkdir(dirname(first), { recursive: true });
   const built = await mkdtemp(join(dirname(first), `.${basename(first)}-initdb-`));
@@ -62,6 +86,7 @@ export async function createPGliteClusters(folders: readonly string[]): Promise<
   } finally {
     await rm(built, { recursive: true, force: true });
   }
+  return 'initdb';
 }
 
 async function checkedTemplate(folder: string): Promise<string> {

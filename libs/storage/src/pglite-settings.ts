@@ -6,8 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
  * touches all of it at start, so the stock `shared_buffers = 128MB` of a new cluster made
  * each center process hold 128 MiB more than it used. Pages outside the buffers are read
  * through the operating system's file cache, so a small buffer pool costs a system call per
- * page rather than a disk read. Measured idle (bench/dev-footprint.ts): 16 MiB of buffers
- * instead of 128 MiB saves about 110 MiB of resident memory per process.
+ * page rather than a disk read. 16 MiB of buffers instead of 128 MiB keeps about that
+ * difference out of each idle process (docs/decisions/0008-pglite-shared-buffers.md).
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '16MB',

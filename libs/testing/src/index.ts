@@ -9,5 +9,6 @@ export {
   type TestCertificateAuthority,
   type TestKeyPair,
 } from './test-certificates.js';
+export { TestClock } from './test-clock.js';
 export { type TestBackend, type TestDatabase, testBackends } from './test-databases.js';
 export { startTestTrust, type TestCaller, type TestGrant, type TestTrust } from './test-trust.js';

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { ArtifactKindWord } from '@vitrine/credentials';
 import { type AuthenticatedCaller, principalName } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { DecideAccessRequestRequest, RequestAccessRequest } from '@vitrine/proto/access';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { mayActFor, requireOperator } from './caller.js';
 import { actionWords, type RequestView, scopeOfRow } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
+import type { DecisionLog } from './decision-log.js';
 import { findPartner, lockPartner } from './partners.js';
 import type { Policies } from './policies.js';
 import { requestViews } from './request-listing.js';
@@ -20,12 +22,14 @@ type RequestRow = Selectable<AccessRequestTable>;
  * Access requests and their decisions: a partner (or an operator on its behalf) asks for
  * a scope in one jurisdiction; approvers decide. The N-th distinct approval issues the
  * credential in the same transaction; any denial is final. Nothing here is ever deleted.
+ * Each request and each decision is a leaf of the access log, in its own transaction.
  */
 export class AccessRequests {
   constructor(
     private readonly db: Kysely<AccessDatabase>,
     private readonly policies: Policies,
     private readonly issuer: CredentialIssuer,
+    private readonly log: DecisionLog,
     private readonly now: () => Date,
   ) {}
 
@@ -36,8 +40,7 @@ export class AccessRequests {
     const now = this.now();
     const scope = req.scope;
     const notBefore = req.notBefore ? timestampDate(req.notBefore) : undefined;
-    if (!req.expiresAt)
-      throw new VitrineError('invalid_argument', 'invalid request: expires_at: is required');
+    if (!req.expiresAt) throw invalidField('expires_at', 'is required');
     const expiresAt = timestampDate(req.expiresAt);
     const { policy, kinds } = this.policies.check(
       {
@@ -49,27 +52,40 @@ export class AccessRequests {
       },
       now,
     );
-    const row = await this.db
-      .insertInto('access_requests')
-      .values({
-        id: `r-${randomBytes(10).toString('hex')}`,
-        partner_id: partner.id,
-        requested_by: principalName(caller),
-        jurisdiction: req.jurisdiction,
-        scope_kinds: [...new Set(kinds)],
-        scope_products: [...new Set(scope?.products ?? [])],
-        scope_artifacts: [...new Set(scope?.artifactIds ?? [])],
-        scope_actions: actionWords(scope?.actions ?? []),
-        not_before: notBefore ?? null,
-        expires_at: expiresAt,
-        justification: req.justification,
-        state: 'pending',
-        approvals_required: policy.approvals,
-        created_at: now,
-        credential_id: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('access_requests')
+        .values({
+          id: `r-${randomBytes(10).toString('hex')}`,
+          partner_id: partner.id,
+          requested_by: principalName(caller),
+          jurisdiction: req.jurisdiction,
+          scope_kinds: [...new Set(kinds)],
+          scope_products: [...new Set(scope?.products ?? [])],
+          scope_artifacts: [...new Set(scope?.artifactIds ?? [])],
+          scope_actions: actionWords(scope?.actions ?? []),
+          not_before: notBefore ?? null,
+          expires_at: expiresAt,
+          justification: req.justification,
+          state: 'pending',
+          approvals_required: policy.approvals,
+          created_at: now,
+          credential_id: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.log.record(tx, {
+        kind: DecisionKind.ACCESS_REQUESTED,
+        atMs: BigInt(now.getTime()),
+        actor: principalName(caller),
+        partnerId: row.partner_id,
+        requestId: row.id,
+        jurisdictions: [row.jurisdiction],
+        notBeforeMs: BigInt(row.not_before?.getTime() ?? 0),
+        expiresAtMs: BigInt(row.expires_at.getTime()),
+      });
+      return row;
+    });
     return { row, decisions: [], token: undefined };
   }
 
@@ -117,10 +133,20 @@ export class AccessRequests {
       await tx.insertInto('decisions').values(decision).execute();
       const all = [...decisions, decision];
       const approvals = all.filter((d) => d.approve).length;
-      if (!req.approve)
-        return { row: await setState(tx, row.id, 'denied'), decisions: all, token: undefined };
+      const decided = {
+        atMs: BigInt(at.getTime()),
+        actor: principalName(approver),
+        partnerId: row.partner_id,
+        requestId: row.id,
+      };
+      if (!req.approve) {
+        const denied = await setState(tx, row.id, 'denied');
+        await this.log.record(tx, { ...decided, kind: DecisionKind.REQUEST_DENIED });
+        return { row: denied, decisions: all, token: undefined };
+      }
+      await this.log.record(tx, { ...decided, kind: DecisionKind.REQUEST_APPROVED });
       if (approvals < row.approvals_required) return { row, decisions: all, token: undefined };
-      const issued = await this.#issue(tx, row, partner, at);
+      const issued = await this.#issue(tx, row, partner, at, principalName(approver));
       const approved = await setState(tx, row.id, 'approved', issued.id);
       return { row: approved, decisions: all, token: issued.token };
     });
@@ -151,7 +177,7 @@ export class AccessRequests {
     }
     requireOperator(caller, 'operator');
     if (named === '') {
-      throw new VitrineError('invalid_argument', 'invalid request: partner_id: is required');
+      throw invalidField('partner_id', 'is required');
     }
     return named;
   }
@@ -166,6 +192,7 @@ export class AccessRequests {
     row: RequestRow,
     partner: Selectable<PartnerTable>,
     approvedAt: Date,
+    approver: string,
   ) {
     const window = this.policies.window(
       row.jurisdiction,
@@ -185,7 +212,7 @@ export class AccessRequests {
         expiresAt: window.expiresAt,
         holderKey: partner.public_key,
       },
-      { requestId: row.id },
+      { requestId: row.id, actor: approver },
     );
   }
 }

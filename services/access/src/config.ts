@@ -8,7 +8,13 @@ export const JURISDICTION = /^[A-Z][A-Z0-9_-]{1,15}$/;
 /** Operator account names: what `operator:<name>` principals and decisions show. */
 export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 
+/** A federation name fit for a log origin and a note key name: no spaces, slashes or +. */
+const FEDERATION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 /** A standard-base64 Ed25519 public key (32 bytes). */
+/** How far a caller's proof time may be from this service's clock unless configured, in seconds. */
+export const DEFAULT_PROOF_SKEW_SECONDS = 60;
+
 const publicKey = z
   .string()
   .refine((text) => Buffer.from(text, 'base64').length === 32, 'a base64 Ed25519 public key');
@@ -61,7 +67,23 @@ export const accessConfigSchema = z
     dataDir: z.string().min(1),
     /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */
     databaseUrl: z.string().startsWith('postgres').optional(),
-    /** The long-term key that signs trust snapshots; centers are configured with its public half. */
+    /**
+     * The federation's name, as its manifest gives it: the access log's origin is
+     * `<federation>/access`, also the name of the key its checkpoints are signed with.
+     */
+    federation: z
+      .string()
+      .regex(FEDERATION, 'letters, digits, . _ and -, at most 64')
+      .default('vitrine'),
+    /** The access log: at most one checkpoint per interval, signed when it grew. */
+    log: z
+      .object({ checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1_000) })
+      .strict()
+      .default({ checkpointIntervalMs: 1_000 }),
+    /**
+     * The long-term key that signs trust snapshots, the access log's decisions and its
+     * checkpoints; centers are configured with its public half.
+     */
     trustKeyFile: z.string().min(1).optional(),
     operators: z.array(operatorSchema).default([]),
     /** Policy per jurisdiction code. */
@@ -69,7 +91,7 @@ export const accessConfigSchema = z
     /** Lifetime of the credentials operators get from IssueOperatorCredential. */
     operatorCredentialHours: z.number().positive().max(168).default(12),
     /** How far a caller's proof-of-possession time may be from this service's clock. */
-    proofSkewSeconds: z.number().int().min(1).max(600).default(60),
+    proofSkewSeconds: z.number().int().min(1).max(600).default(DEFAULT_PROOF_SKEW_SECONDS),
   })
   .strict()
   .refine((c) => new Set(c.operators.map((o) => o.name)).size === c.operators.length, {

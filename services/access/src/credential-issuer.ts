@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Credential, issueCredential } from '@vitrine/credentials';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import type { Transaction } from 'kysely';
+import { type DecisionLog, tokenDigest } from './decision-log.js';
 import type { AccessDatabase } from './schema.js';
 import type { TokenKeys } from './token-keys.js';
 
@@ -19,15 +21,18 @@ export function newCredentialId(): string {
 /**
  * Signs credentials with the active token key and records each one (id, holder, request,
  * key id, validity, token) in the same transaction as the approval that caused it, so
- * every credential a center may see is on record here.
+ * every credential a center may see is on record here, and in the access log.
  */
 export class CredentialIssuer {
-  constructor(private readonly keys: TokenKeys) {}
+  constructor(
+    private readonly keys: TokenKeys,
+    private readonly log: DecisionLog,
+  ) {}
 
   async issue(
     tx: Transaction<AccessDatabase>,
     claims: Omit<Credential, 'id'>,
-    origin: { readonly requestId?: string },
+    origin: { readonly requestId?: string; readonly actor: string },
   ): Promise<IssuedCredential> {
     const credential: Credential = { ...claims, id: newCredentialId() };
     const signer = this.keys.signer;
@@ -47,6 +52,22 @@ export class CredentialIssuer {
         expires_at: credential.expiresAt,
       })
       .execute();
+    await this.log.record(tx, {
+      kind:
+        subject.kind === 'partner'
+          ? DecisionKind.CREDENTIAL_ISSUED
+          : DecisionKind.OPERATOR_CREDENTIAL_ISSUED,
+      atMs: BigInt(credential.issuedAt.getTime()),
+      actor: origin.actor,
+      ...(subject.kind === 'partner' ? { partnerId: subject.id } : {}),
+      requestId: origin.requestId ?? '',
+      credentialId: credential.id,
+      keyId: signer.keyId,
+      jurisdictions: [credential.jurisdiction],
+      notBeforeMs: BigInt(credential.notBefore.getTime()),
+      expiresAtMs: BigInt(credential.expiresAt.getTime()),
+      tokenDigest: tokenDigest(token),
+    });
     return { id: credential.id, token, expiresAt: credential.expiresAt };
   }
 }

@@ -1,13 +1,15 @@
 import { join } from 'node:path';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { type AccessConfig, type AccessConfigInput, accessConfigSchema } from './config.js';
+import { DecisionLog } from './decision-log.js';
 import { accessMigrations } from './migrations/index.js';
 import { syncOperators } from './operators.js';
 import type { AccessDatabase } from './schema.js';
-import { serveAccess } from './server.js';
+import { accessLogOrigin, serveAccess } from './server.js';
 import { TokenKeys } from './token-keys.js';
 import { bumpTrustVersion } from './trust-snapshots.js';
 
@@ -20,6 +22,8 @@ export interface RunningAccess {
   readonly trustKey: Uint8Array;
   /** Public half of the key that signs credentials now. */
   readonly tokenKey: Uint8Array;
+  /** The access log's origin, `<federation>/access`: its checkpoints' key name. */
+  readonly logOrigin: string;
   stop(): Promise<void>;
 }
 
@@ -32,7 +36,7 @@ export function trustKeyPath(config: Pick<AccessConfig, 'dataDir' | 'trustKeyFil
  * Starts the central access service: validates the config, opens the database (PGlite
  * under `dataDir/db` or PostgreSQL), runs migrations, makes the operator accounts those
  * of the config, loads or creates the trust key and the active token key (files 0600),
- * and serves. Every start bumps the trust version, so a snapshot rebuilt after a restart
+ * and serves; the access log records the first token key as a rotation. Every start bumps the trust version, so a snapshot rebuilt after a restart
  * never reuses a version centers already hold. `stop()` closes the server, then the database.
  */
 export async function startAccess(
@@ -51,9 +55,27 @@ export async function startAccess(
     await migrateToLatest(db, accessMigrations);
     await syncOperators(db, config.operators);
     const trustKey = await loadOrCreateKeyFile(trustKeyPath(config));
-    const keys = await TokenKeys.open(db, join(config.dataDir, 'keys'), now());
+    const log = new DecisionLog(db, trustKey);
+    await log.init();
+    const startedAt = now();
+    const keys = await TokenKeys.open(db, join(config.dataDir, 'keys'), startedAt, (tx, first) =>
+      log.record(tx, {
+        kind: DecisionKind.KEY_ROTATED,
+        atMs: BigInt(startedAt.getTime()),
+        keyId: first.keyId,
+        publicKey: first.key.publicKey,
+      }),
+    );
     await db.transaction().execute((tx) => bumpTrustVersion(tx));
-    const { server, trust } = await serveAccess({ config, db, keys, trustKey, logger, now });
+    const { server, trust, checkpoints } = await serveAccess({
+      config,
+      db,
+      keys,
+      trustKey,
+      log,
+      logger,
+      now,
+    });
     logger.info({ url: server.url, db: database.kind }, 'access serving');
     return {
       url: server.url,
@@ -63,8 +85,10 @@ export async function startAccess(
       get tokenKey() {
         return keys.signer.key.publicKey;
       },
+      logOrigin: accessLogOrigin(config.federation),
       async stop() {
         trust.close();
+        await checkpoints.stop();
         await server.close();
         await database.close();
       },

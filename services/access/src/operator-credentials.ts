@@ -42,7 +42,7 @@ export async function issueOperatorCredential(
         expiresAt: new Date(now.getTime() + lifetimeHours * HOUR_MS),
         holderKey: account.public_key,
       },
-      {},
+      { actor: principalName(caller) },
     );
   });
 }

@@ -1,7 +1,9 @@
 import { sha256, toHex } from '@vitrine/crypto';
 import { VitrineError } from '@vitrine/errors';
 import type { RegisterPartnerRequest } from '@vitrine/proto/access';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { DecisionLog } from './decision-log.js';
 import type { AccessDatabase, PartnerTable } from './schema.js';
 
 type Db = Kysely<AccessDatabase> | Transaction<AccessDatabase>;
@@ -18,10 +20,12 @@ export function partnerIdOf(publicKey: Uint8Array): string {
  * Records a partner that registered itself (the request is validated and the key's
  * possession proved before this runs). A key holds one principal, so separation of duties
  * between operators and partners holds by key: a key already registered to a partner or
- * held by an operator account is `already_exists`.
+ * held by an operator account is `already_exists`. The registration is the access log's
+ * decision too, in the same transaction.
  */
 export async function registerPartner(
   db: Kysely<AccessDatabase>,
+  log: DecisionLog,
   req: RegisterPartnerRequest,
   now: Date,
 ): Promise<Selectable<PartnerTable>> {
@@ -37,7 +41,16 @@ export async function registerPartner(
         'this public key is held by an operator account: a key may hold one principal',
       );
     }
-    return insertPartner(tx, req, now);
+    const partner = await insertPartner(tx, req, now);
+    await log.record(tx, {
+      kind: DecisionKind.PARTNER_REGISTERED,
+      atMs: BigInt(now.getTime()),
+      actor: `partner:${partner.id}`,
+      partnerId: partner.id,
+      publicKey: partner.public_key,
+      jurisdictions: partner.jurisdictions,
+    });
+    return partner;
   });
 }
 

@@ -1,5 +1,5 @@
 import type { ArtifactKindWord } from '@vitrine/credentials';
-import { FieldViolations, VitrineError } from '@vitrine/errors';
+import { FieldViolations, invalidField, VitrineError } from '@vitrine/errors';
 import type { JurisdictionPolicy } from './config.js';
 
 const HOUR_MS = 3_600_000;
@@ -41,9 +41,9 @@ export class Policies {
   policy(code: string): JurisdictionPolicy {
     const policy = this.byCode[code];
     if (policy) return policy;
-    throw new VitrineError(
-      'invalid_argument',
-      `invalid request: jurisdiction: unknown jurisdiction "${code}" (known: ${this.codes.join(', ')})`,
+    throw invalidField(
+      'jurisdiction',
+      `unknown jurisdiction "${code}" (known: ${this.codes.join(', ')})`,
     );
   }
 

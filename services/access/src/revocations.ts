@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenSigner } from '@vitrine/credentials';
 import { type AuthenticatedCaller, principalName } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { RevokeRequest } from '@vitrine/proto/access';
+import { DecisionKind } from '@vitrine/proto/access-decision';
 import { paginate } from '@vitrine/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { requireOperator } from './caller.js';
+import type { DecisionLog } from './decision-log.js';
 import { afterPageToken, type ListFilter, partnerScope } from './listing.js';
 import { lockPartner } from './partners.js';
 import type { AccessDatabase, RevocationTable } from './schema.js';
@@ -36,6 +38,7 @@ export class Revocations {
     private readonly db: Kysely<AccessDatabase>,
     private readonly keys: TokenKeys,
     private readonly trust: TrustSnapshots,
+    private readonly log: DecisionLog,
     private readonly now: () => Date,
   ) {}
 
@@ -62,7 +65,7 @@ export class Revocations {
       const at = this.now();
       if (resolved.target === 'key') nextKey = await this.#retireKey(tx, resolved.targetId, at);
       await bumpTrustVersion(tx);
-      return tx
+      const revocation = await tx
         .insertInto('revocations')
         .values({
           id: `v-${randomBytes(10).toString('hex')}`,
@@ -75,6 +78,34 @@ export class Revocations {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      const atMs = BigInt(at.getTime());
+      const targetField = { credential: 'credentialId', partner: 'partnerId', key: 'keyId' }[
+        resolved.target
+      ];
+      await this.log.record(
+        tx,
+        {
+          kind: DecisionKind.REVOKED,
+          atMs,
+          actor: principalName(caller),
+          revocationId: revocation.id,
+          revocationTarget: resolved.target,
+          [targetField]: resolved.targetId,
+          ...(resolved.partnerId !== null ? { partnerId: resolved.partnerId } : {}),
+        },
+        ...(nextKey
+          ? [
+              {
+                kind: DecisionKind.KEY_ROTATED,
+                atMs,
+                actor: principalName(caller),
+                keyId: nextKey.keyId,
+                publicKey: nextKey.key.publicKey,
+              },
+            ]
+          : []),
+      );
+      return revocation;
     });
     if (nextKey) this.keys.activate(nextKey);
     await this.trust.publish();
@@ -151,7 +182,7 @@ async function resolve(tx: Transaction<AccessDatabase>, target: Target): Promise
       return { target: 'key', targetId: row.key_id, partnerId: null, repeatable: true };
     }
     case undefined:
-      throw new VitrineError('invalid_argument', 'invalid request: target: is required');
+      throw invalidField('target', 'is required');
     default:
       throw new Error(`unknown revocation target ${String((target as { case: unknown }).case)}`);
   }

@@ -1,12 +1,17 @@
 import { MemoryReplayGuard } from '@vitrine/credentials';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { AccessService } from '@vitrine/proto/access';
+import { file_vitrine_access_v1_decision } from '@vitrine/proto/access-decision';
+import { LogService } from '@vitrine/proto/log';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
+import { noteSigner } from '@vitrine/tlog';
+import { CheckpointPublisher, LOG_PREFIX, logProofService, tileHandler } from '@vitrine/tlog-store';
 import type { Kysely } from 'kysely';
 import { AccessRequests } from './access-requests.js';
 import { authenticationInterceptor } from './authentication.js';
 import type { AccessConfig } from './config.js';
 import { CredentialIssuer } from './credential-issuer.js';
+import type { DecisionLog } from './decision-log.js';
 import { Policies } from './policies.js';
 import { Revocations } from './revocations.js';
 import type { AccessDatabase } from './schema.js';
@@ -20,38 +25,63 @@ export interface AccessServerParts {
   readonly db: Kysely<AccessDatabase>;
   readonly keys: TokenKeys;
   readonly trustKey: SigningKeyPair;
+  readonly log: DecisionLog;
   readonly logger: Logger;
   readonly now: () => Date;
 }
 
-/** Wires domain objects to the RPC server. */
-export async function serveAccess(
-  parts: AccessServerParts,
-): Promise<{ server: RunningServer; trust: TrustSnapshots }> {
-  const { config, db, keys, logger, now } = parts;
+/** The access log's origin line and checkpoint key name: `<federation>/access`. */
+export function accessLogOrigin(federation: string): string {
+  return `${federation}/access`;
+}
+
+/**
+ * Wires domain objects to the RPC server: AccessService (signed calls), and the access
+ * log, open to anyone like health — the proof methods of LogService and C2SP tlog-tiles
+ * under `/log/`. Its checkpoints are signed by the trust key, at most one per
+ * `log.checkpointIntervalMs`, one of the empty log at first start.
+ */
+export async function serveAccess(parts: AccessServerParts): Promise<{
+  server: RunningServer;
+  trust: TrustSnapshots;
+  checkpoints: CheckpointPublisher;
+}> {
+  const { config, db, keys, log, logger, now } = parts;
   const policies = new Policies(config.jurisdictions);
-  const trust = new TrustSnapshots(db, parts.trustKey, now, (err) =>
+  const trust = new TrustSnapshots(db, parts.trustKey, log, now, (err) =>
     logger.error({ err }, 'republishing trust after a key expiry failed'),
   );
   await trust.publish();
-  const issuer = new CredentialIssuer(keys);
+  const checkpoints = new CheckpointPublisher({
+    db,
+    store: log.store,
+    signer: noteSigner(accessLogOrigin(config.federation), parts.trustKey),
+    intervalMs: config.log.checkpointIntervalMs,
+    onError: (err) => logger.error({ err }, 'access log checkpoint not signed'),
+  });
+  await checkpoints.publish();
+  const issuer = new CredentialIssuer(keys, log);
   const service = accessService({
     config,
     db,
     policies,
-    requests: new AccessRequests(db, policies, issuer, now),
-    revocations: new Revocations(db, keys, trust, now),
+    requests: new AccessRequests(db, policies, issuer, log, now),
+    revocations: new Revocations(db, keys, trust, log, now),
     issuer,
     keys,
     trust,
+    log,
     now,
   });
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
-    routes: (router) => router.service(AccessService, service),
-    files: [],
-    healthServices: [AccessService.typeName],
+    routes: (router) => {
+      router.service(AccessService, service);
+      router.service(LogService, logProofService(log.store, checkpoints));
+    },
+    files: [file_vitrine_access_v1_decision],
+    healthServices: [AccessService.typeName, LogService.typeName],
     logger,
     interceptors: [
       authenticationInterceptor({
@@ -62,6 +92,17 @@ export async function serveAccess(
         now,
       }),
     ],
+    httpResources: [
+      {
+        prefix: LOG_PREFIX,
+        handle: tileHandler({
+          store: log.store,
+          checkpoints,
+          onError: (err) => logger.error({ err }, 'access log resource not served'),
+        }),
+      },
+    ],
   });
-  return { server, trust };
+  checkpoints.start();
+  return { server, trust, checkpoints };
 }

@@ -1,7 +1,7 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { callerKey } from '@vitrine/credentials';
-import { VitrineError } from '@vitrine/errors';
+import { callerKey, principalName } from '@vitrine/credentials';
+import { invalidField, VitrineError } from '@vitrine/errors';
 import type { AccessService } from '@vitrine/proto/access';
 import { pageSize } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
@@ -10,6 +10,7 @@ import { callerOf, requireOperator } from './caller.js';
 import type { AccessConfig } from './config.js';
 import { toAccessRequest, toPartner, toRevocation } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
+import type { DecisionLog } from './decision-log.js';
 import { rotateTokenKey } from './key-rotation.js';
 import { listFilterOf } from './listing.js';
 import { issueOperatorCredential } from './operator-credentials.js';
@@ -32,6 +33,7 @@ export interface AccessParts {
   readonly issuer: CredentialIssuer;
   readonly keys: TokenKeys;
   readonly trust: TrustSnapshots;
+  readonly log: DecisionLog;
   readonly now: () => Date;
 }
 
@@ -47,7 +49,7 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
           'a registration is signed by the key it registers',
         );
       }
-      return { partner: toPartner(await registerPartner(db, req, now())) };
+      return { partner: toPartner(await registerPartner(db, parts.log, req, now())) };
     },
 
     async requestAccess(req, ctx) {
@@ -65,10 +67,7 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
     async getAccessRequest(req, ctx) {
       const caller = callerOf(ctx);
       if (!REQUEST_ID.test(req.id)) {
-        throw new VitrineError(
-          'invalid_argument',
-          'invalid request: id: must be a request id such as r-…',
-        );
+        throw invalidField('id', 'must be a request id such as r-…');
       }
       return { request: toAccessRequest(await requests.get(caller, req.id)) };
     },
@@ -97,8 +96,15 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
     },
 
     async rotateKeys(_req, ctx) {
-      requireOperator(callerOf(ctx), 'operator');
-      const { signer, createdAt } = await rotateTokenKey(db, parts.keys, parts.trust, now());
+      const operator = requireOperator(callerOf(ctx), 'operator');
+      const { signer, createdAt } = await rotateTokenKey(
+        db,
+        parts.keys,
+        parts.trust,
+        parts.log,
+        principalName(operator),
+        now(),
+      );
       return {
         active: {
           keyId: signer.keyId,

@@ -24,12 +24,27 @@ export class TokenKeys {
     this.#active = active;
   }
 
-  /** Loads the active key, creating the first one on a fresh database. */
-  static async open(db: Kysely<AccessDatabase>, keysDir: string, now: Date): Promise<TokenKeys> {
+  /**
+   * Loads the active key, creating the first one on a fresh database; `created` runs in
+   * the transaction that records a first key (the access log records it as a rotation).
+   */
+  static async open(
+    db: Kysely<AccessDatabase>,
+    keysDir: string,
+    now: Date,
+    created: (
+      tx: Transaction<AccessDatabase>,
+      signer: TokenSigner,
+    ) => Promise<void> = async () => {},
+  ): Promise<TokenKeys> {
     const row = await activeRow(db);
     const signer = row
       ? await loadSigner(keysDir, row)
-      : await db.transaction().execute((tx) => createTokenKey(tx, keysDir, now));
+      : await db.transaction().execute(async (tx) => {
+          const first = await createTokenKey(tx, keysDir, now);
+          await created(tx, first);
+          return first;
+        });
     return new TokenKeys(keysDir, signer);
   }
 

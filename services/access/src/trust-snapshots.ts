@@ -9,6 +9,7 @@ import {
   type WatchTrustResponse,
 } from '@vitrine/proto/access';
 import type { Kysely, Transaction } from 'kysely';
+import type { DecisionLog } from './decision-log.js';
 import { revokedCredentialIds } from './revoked-credentials.js';
 import type { AccessDatabase } from './schema.js';
 
@@ -42,6 +43,7 @@ export class TrustSnapshots {
   constructor(
     private readonly db: Kysely<AccessDatabase>,
     private readonly trustKey: SigningKeyPair,
+    private readonly log: DecisionLog,
     private readonly now: () => Date,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
@@ -123,11 +125,15 @@ export class TrustSnapshots {
       .executeTakeFirstOrThrow();
     const now = this.now();
     const { keys, nextKeyDrop } = await trustedKeys(tx, now);
+    // Read in the snapshot's transaction: the decision that bumped the version is in it.
+    const accessLogSize = await this.log.store.size(tx);
     const snapshot = create(TrustSnapshotSchema, {
       version,
       keys,
       revokedCredentialIds: await revokedCredentialIds(tx),
       at: timestampFromDate(now),
+      accessLogSize: BigInt(accessLogSize),
+      accessLogRoot: await this.log.store.root(accessLogSize, tx),
     });
     return { snapshot, nextKeyDrop };
   }

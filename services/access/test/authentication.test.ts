@@ -63,7 +63,7 @@ describe.each(testBackends())('who may call the access service, on $name', (back
       a.rotateKeys({}),
       a.issueOperatorCredential({}),
     ];
-    for (const call of calls) expect(await grpcCodeOf(call)).toBe('Unauthenticated');
+    for (const call of calls) expect(await grpcCodeOf(call)).toBe('UNAUTHENTICATED');
     const stream = a.watchTrust({})[Symbol.asyncIterator]();
     expect((await stream.next()).done).toBe(false);
     await stream.return?.();
@@ -79,23 +79,23 @@ describe.each(testBackends())('who may call the access service, on $name', (back
     const stranger = await generateSigningKeyPair();
     expect(
       await grpcCodeOf(t.signedAs('partner:p-000000000000', stranger).listAccessRequests({})),
-    ).toBe('Unauthenticated');
+    ).toBe('UNAUTHENTICATED');
     expect(await grpcCodeOf(t.signedAs('operator:mallory', stranger).rotateKeys({}))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
     expect(await grpcCodeOf(t.signedAs(principal, stranger).listAccessRequests({}))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
     expect(await grpcCodeOf(t.signedAs('operator:root', stranger).rotateKeys({}))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
     const noProof = forging(t.access.url, principal, async () => '');
     const err = await noProof.listAccessRequests({}).catch((e: Error) => e);
-    expect(await grpcCodeOf(Promise.reject(err))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(Promise.reject(err))).toBe('UNAUTHENTICATED');
     expect(String(err)).toContain('vitrine-proof');
     // `partner:new` only registers.
     expect(await grpcCodeOf(t.signedAs('partner:new', partner.key).listAccessRequests({}))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
   });
 
@@ -104,7 +104,7 @@ describe.each(testBackends())('who may call the access service, on $name', (back
     const stale = forging(t.access.url, principal, (req) =>
       signProof(subjectOf(req, principal), key, Date.now() - 5 * 60_000),
     );
-    expect(await grpcCodeOf(stale.listAccessRequests({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(stale.listAccessRequests({}))).toBe('UNAUTHENTICATED');
 
     let captured = '';
     const replaying = forging(t.access.url, principal, async (req) => {
@@ -112,18 +112,18 @@ describe.each(testBackends())('who may call the access service, on $name', (back
       return captured;
     });
     expect(await grpcCodeOf(replaying.listAccessRequests({}))).toBe('OK');
-    expect(await grpcCodeOf(replaying.listAccessRequests({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(replaying.listAccessRequests({}))).toBe('UNAUTHENTICATED');
 
     // A proof for one request does not carry another (the request digest differs).
     const other = forging(t.access.url, principal, (req) =>
       signProof({ ...subjectOf(req, principal), requestDigest: new Uint8Array(32) }, key),
     );
-    expect(await grpcCodeOf(other.listAccessRequests({ pageSize: 3 }))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(other.listAccessRequests({ pageSize: 3 }))).toBe('UNAUTHENTICATED');
     // Nor does one bound to another principal.
     const rebound = forging(t.access.url, principal, (req) =>
       signProof(subjectOf(req, 'operator:root'), key),
     );
-    expect(await grpcCodeOf(rebound.listAccessRequests({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(rebound.listAccessRequests({}))).toBe('UNAUTHENTICATED');
     // Nor one addressed to a center.
     const misdirected = forging(t.access.url, principal, (req) =>
       signProof({ ...subjectOf(req, principal), audience: 'europe' }, key),
@@ -145,10 +145,10 @@ describe.each(testBackends())('who may call the access service, on $name', (back
       publicKey: claimed.publicKey,
     };
     expect(await grpcCodeOf(t.signedAs('partner:new', signer).registerPartner(registration))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
     // Registering is done as partner:new, not as an existing principal.
-    expect(await grpcCodeOf(partner.client.registerPartner(registration))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(partner.client.registerPartner(registration))).toBe('UNAUTHENTICATED');
     expect(await grpcCodeOf(t.signedAs('partner:new', claimed).registerPartner(registration))).toBe(
       'OK',
     );
@@ -159,7 +159,7 @@ describe.each(testBackends())('who may call the access service, on $name', (back
     expect(before).toBe('OK');
     const operators = t.access.config.operators.filter((o) => o.name !== 'carol');
     const restarted = await startTestAccessLike(t, operators);
-    expect(await grpcCodeOf(restarted.carol.listAccessRequests({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(restarted.carol.listAccessRequests({}))).toBe('UNAUTHENTICATED');
     expect(await grpcCodeOf(restarted.alice.listAccessRequests({}))).toBe('OK');
   });
 });

@@ -1,7 +1,6 @@
-import { Code } from '@connectrpc/connect';
 import { generateSigningKeyPair } from '@vitrine/crypto';
 import { isVitrineError } from '@vitrine/errors';
-import { grpcCodeFor } from '@vitrine/rpc';
+import { codeName, grpcCodeFor } from '@vitrine/rpc';
 import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEWCOMER } from '../src/index.js';
@@ -11,7 +10,7 @@ import { startTestAccess, type TestAccess } from './harness.js';
 /** The gRPC code name a refused start maps to, as a client would have seen it. */
 function codeOfStart(err: unknown): string {
   if (!isVitrineError(err)) throw err;
-  return Code[grpcCodeFor(err.code)];
+  return codeName(grpcCodeFor(err.code));
 }
 
 describe.each(testBackends())('a key holds one principal, on $name', (backend) => {
@@ -33,11 +32,11 @@ describe.each(testBackends())('a key holds one principal, on $name', (backend) =
       publicKey: key.publicKey,
     };
     const refused = t.signedAs(NEWCOMER, key).registerPartner(registration);
-    expect(await grpcCodeOf(refused)).toBe('AlreadyExists');
+    expect(await grpcCodeOf(refused)).toBe('ALREADY_EXISTS');
     // No partner holds the key: the operator cannot act as one.
     const asPartner = t.signedAs(`partner:${partnerIdOf(key.publicKey)}`, key);
     expect(await grpcCodeOf(asPartner.requestAccess({ jurisdiction: 'US' }))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
   });
 
@@ -49,7 +48,7 @@ describe.each(testBackends())('a key holds one principal, on $name', (backend) =
       contact: 'second@holder.example',
       publicKey: key.publicKey,
     });
-    expect(await grpcCodeOf(again)).toBe('AlreadyExists');
+    expect(await grpcCodeOf(again)).toBe('ALREADY_EXISTS');
   });
 
   it('refuses to start with an operator whose key a partner holds: FAILED_PRECONDITION', async () => {
@@ -59,12 +58,12 @@ describe.each(testBackends())('a key holds one principal, on $name', (backend) =
       { name: 'turncoat', roles: ['approver' as const], publicKey: b64(key.publicKey) },
     ];
     const refused = await t.restart({ operators }).catch((err: unknown) => err);
-    expect(codeOfStart(refused)).toBe('FailedPrecondition');
+    expect(codeOfStart(refused)).toBe('FAILED_PRECONDITION');
     expect(String(refused)).toContain(`partner ${partner.id}`);
     // Nothing changed: with the config as it was, the service starts and the account is absent.
     await t.restart();
     const turncoat = t.signedAs('operator:turncoat', key);
-    expect(await grpcCodeOf(turncoat.listAccessRequests({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(turncoat.listAccessRequests({}))).toBe('UNAUTHENTICATED');
     expect(await grpcCodeOf(t.operator('alice').listAccessRequests({}))).toBe('OK');
   });
 
@@ -76,7 +75,7 @@ describe.each(testBackends())('a key holds one principal, on $name', (backend) =
       { name: 'twin-b', roles: ['approver' as const], publicKey: shared },
     ];
     const refused = await t.restart({ operators }).catch((err: unknown) => err);
-    expect(codeOfStart(refused)).toBe('InvalidArgument');
+    expect(codeOfStart(refused)).toBe('INVALID_ARGUMENT');
     expect(String(refused)).toContain('a key may hold one principal');
     await t.restart();
   });

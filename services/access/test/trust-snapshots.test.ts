@@ -3,6 +3,7 @@ import { generateSigningKeyPair } from '@vitrine/crypto';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import { testBackends } from '@vitrine/testing';
 import { describe, expect, it } from 'vitest';
+import { DecisionLog } from '../src/decision-log.js';
 import { accessMigrations } from '../src/migrations/index.js';
 import type { AccessDatabase } from '../src/schema.js';
 import { bumpTrustVersion, TrustSnapshots } from '../src/trust-snapshots.js';
@@ -51,7 +52,9 @@ describe.each(testBackends())('which token keys a snapshot trusts, on $name', (b
         .execute();
       let now = new Date(t0.getTime() + 4 * HOUR_MS);
       const trustKey = await generateSigningKeyPair();
-      const snapshots = new TrustSnapshots(db, trustKey, () => now);
+      const log = new DecisionLog(db, trustKey);
+      await log.init();
+      const snapshots = new TrustSnapshots(db, trustKey, log, () => now);
       const keysAt = async (at: Date) => {
         now = at;
         await db.transaction().execute((tx) => bumpTrustVersion(tx));

@@ -84,7 +84,9 @@ describe.each(testBackends())(
       expect(credential.roles).toEqual(['operator', 'approver', 'security']);
       expect(credential.expiresAt.getTime() - credential.notBefore.getTime()).toBe(12 * 3_600_000);
       const partner = await t.registerPartner('Operator Wannabe', ['US']);
-      expect(await grpcCodeOf(partner.client.issueOperatorCredential({}))).toBe('PermissionDenied');
+      expect(await grpcCodeOf(partner.client.issueOperatorCredential({}))).toBe(
+        'PERMISSION_DENIED',
+      );
     });
 
     it('pushes a revocation to a watching center at once, with a higher version', async () => {
@@ -129,8 +131,8 @@ describe.each(testBackends())(
         now: new Date(oldCredential.expiresAt.getTime() + 60_000),
       });
       await expect(expired).rejects.toMatchObject({ reason: 'expired' });
-      expect(await grpcCodeOf(t.operator('alice').rotateKeys({}))).toBe('PermissionDenied');
-      expect(await grpcCodeOf(t.operator('sec').rotateKeys({}))).toBe('PermissionDenied');
+      expect(await grpcCodeOf(t.operator('alice').rotateKeys({}))).toBe('PERMISSION_DENIED');
+      expect(await grpcCodeOf(t.operator('sec').rotateKeys({}))).toBe('PERMISSION_DENIED');
     });
 
     it('revokes a key: it leaves the snapshot and a new key signs from then on', async () => {
@@ -197,17 +199,17 @@ describe.each(testBackends())(
         target: { case: 'credentialId', value: credentialId },
         reason: 'not mine',
       });
-      expect(await grpcCodeOf(byStranger)).toBe('PermissionDenied');
+      expect(await grpcCodeOf(byStranger)).toBe('PERMISSION_DENIED');
       const byApprover = t.operator('alice').revoke({
         target: { case: 'credentialId', value: credentialId },
         reason: 'approvers do not revoke',
       });
-      expect(await grpcCodeOf(byApprover)).toBe('PermissionDenied');
+      expect(await grpcCodeOf(byApprover)).toBe('PERMISSION_DENIED');
       const keyByPartner = partner.client.revoke({
         target: { case: 'keyId', value: await keyIdOf(t.access.tokenKey) },
         reason: 'no',
       });
-      expect(await grpcCodeOf(keyByPartner)).toBe('PermissionDenied');
+      expect(await grpcCodeOf(keyByPartner)).toBe('PERMISSION_DENIED');
       const own = await partner.client.revoke({
         target: { case: 'credentialId', value: credentialId },
         reason: 'finished early',
@@ -224,7 +226,7 @@ describe.each(testBackends())(
       const { revocations: theirs } = await partner.client.listRevocations({});
       expect(theirs).toHaveLength(2);
       const peek = stranger.client.listRevocations({ partnerId: partner.partner.id });
-      expect(await grpcCodeOf(peek)).toBe('PermissionDenied');
+      expect(await grpcCodeOf(peek)).toBe('PERMISSION_DENIED');
     });
 
     it('tells anyone watching revoked credential ids only: no reason, actor or partner', async () => {
@@ -283,21 +285,21 @@ describe.each(testBackends())(
     it('refuses malformed and unknown revocation targets', async () => {
       const revoke = (target: RevokeRequest['target'], reason = 'r') =>
         t.operator('sec').revoke({ target, reason });
-      expect(await grpcCodeOf(revoke({ case: undefined }))).toBe('InvalidArgument');
+      expect(await grpcCodeOf(revoke({ case: undefined }))).toBe('INVALID_ARGUMENT');
       expect(await grpcCodeOf(revoke({ case: 'credentialId', value: 'x' }))).toBe(
-        'InvalidArgument',
+        'INVALID_ARGUMENT',
       );
       expect(await grpcCodeOf(revoke({ case: 'keyId', value: 'k4.pid.short' }))).toBe(
-        'InvalidArgument',
+        'INVALID_ARGUMENT',
       );
       expect(
         await grpcCodeOf(revoke({ case: 'credentialId', value: `c-${'0'.repeat(24)}` }, '')),
-      ).toBe('InvalidArgument');
+      ).toBe('INVALID_ARGUMENT');
       expect(await grpcCodeOf(revoke({ case: 'credentialId', value: `c-${'0'.repeat(24)}` }))).toBe(
-        'NotFound',
+        'NOT_FOUND',
       );
       expect(await grpcCodeOf(revoke({ case: 'partnerId', value: 'p-000000000000' }))).toBe(
-        'NotFound',
+        'NOT_FOUND',
       );
     });
 

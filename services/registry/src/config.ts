@@ -5,6 +5,9 @@ export const CENTER_ID = /^[a-z][a-z0-9-]{0,31}$/;
 /** Jurisdiction codes are upper-case (EU, US, APAC). */
 export const JURISDICTION = /^[A-Z][A-Z0-9_-]{1,15}$/;
 
+/** Clock skew tolerated on a credential's `nbf`/`exp` unless configured, in seconds. */
+export const DEFAULT_SKEW_SECONDS = 30;
+
 const listen = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535),
@@ -20,7 +23,7 @@ const checkedAccess = z
     url: z.url(),
     trustKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
     /** Clock skew tolerated on a credential's validity window, in seconds. */
-    skewSeconds: z.number().int().min(0).max(600).default(30),
+    skewSeconds: z.number().int().min(0).max(600).default(DEFAULT_SKEW_SECONDS),
     /** Reconnect back-off of the trust stream, in milliseconds. */
     backoff: z
       .object({

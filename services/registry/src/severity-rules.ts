@@ -5,7 +5,7 @@ import {
   severityDisagrees,
   severityOfBand,
 } from '@vitrine/advisories';
-import { FieldViolations } from '@vitrine/errors';
+import { FieldViolations, invalidField } from '@vitrine/errors';
 import type { SeverityWord } from '@vitrine/proto/enum-words';
 
 /** A finding's severity, CVSS vector and score, and the reason for a severity off the band. */
@@ -49,11 +49,10 @@ export function nextSeverity(
   const vectorChanged = vector !== (current?.vector ?? '');
   const band = score === null ? undefined : severityOfBand(cvssBand(score));
   const severity = req.severity ?? (vectorChanged && band ? band : current?.severity) ?? band;
-  const v = new FieldViolations();
   if (severity === undefined) {
-    v.add('severity', 'is required when no cvss_vector is given').throwIfAny();
-    throw new Error('FieldViolations.throwIfAny returned with a violation');
+    throw invalidField('severity', 'is required when no cvss_vector is given');
   }
+  const v = new FieldViolations();
   const given = req.reason?.trim() ?? '';
   let reason = '';
   if (score !== null && severityDisagrees(severity, cvssBand(score))) {

@@ -62,11 +62,11 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
 
   it('check 1: no credential, a foreign key or a forged token is UNAUTHENTICATED', async () => {
     expect(await grpcCodeOf(read(createGrpcClient(RegistryService, t.registry.url)))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
     const foreign = await generateSigningKeyPair();
     const signer = { key: foreign, keyId: await keyIdOf(foreign.publicKey) };
-    expect(await grpcCodeOf(read(clientOf(await partner({ signer }))))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(read(clientOf(await partner({ signer }))))).toBe('UNAUTHENTICATED');
     const genuine = await partner();
     const forged = { ...genuine, credential: tamper(genuine.credential) };
     const refusal = await read(clientOf(forged)).catch((e) => ConnectError.from(e));
@@ -79,26 +79,26 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
       notBefore: new Date(now - 2 * HOUR),
       expiresAt: new Date(now - HOUR),
     });
-    expect(await grpcCodeOf(read(clientOf(expired)))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(read(clientOf(expired)))).toBe('UNAUTHENTICATED');
     const early = await partner({
       notBefore: new Date(now + HOUR),
       expiresAt: new Date(now + 2 * HOUR),
     });
-    expect(await grpcCodeOf(read(clientOf(early)))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(read(clientOf(early)))).toBe('UNAUTHENTICATED');
   });
 
   it('check 3: a credential whose audience lacks this center is PERMISSION_DENIED', async () => {
     expect(await grpcCodeOf(read(clientOf(await partner({ audience: ['us'] }))))).toBe(
-      'PermissionDenied',
+      'PERMISSION_DENIED',
     );
   });
 
   it('check 4: another jurisdiction, or `*` on a partner, is PERMISSION_DENIED', async () => {
     expect(await grpcCodeOf(read(clientOf(await partner({ jurisdiction: 'US' }))))).toBe(
-      'PermissionDenied',
+      'PERMISSION_DENIED',
     );
     expect(await grpcCodeOf(read(clientOf(await partner({ jurisdiction: '*' }))))).toBe(
-      'PermissionDenied',
+      'PERMISSION_DENIED',
     );
   });
 
@@ -126,9 +126,9 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
       await grpcCodeOf(
         read(createGrpcClient(RegistryService, t.registry.url, { interceptors: [bare] })),
       ),
-    ).toBe('Unauthenticated');
+    ).toBe('UNAUTHENTICATED');
     const stranger = { ...caller, key: await generateSigningKeyPair() };
-    expect(await grpcCodeOf(read(clientOf(stranger)))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(read(clientOf(stranger)))).toBe('UNAUTHENTICATED');
     const stale: Interceptor = (next) => async (req) => {
       const proof = req.header.get(PROOF_HEADER) ?? '';
       const [, , , nonce] = proof.split('.');
@@ -143,7 +143,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
       );
       return next(req);
     };
-    expect(await grpcCodeOf(read(clientOf(caller, stale)))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(read(clientOf(caller, stale)))).toBe('UNAUTHENTICATED');
     // Made by the holder for another center: refused here, naming both.
     const elsewhere = createGrpcClient(RegistryService, t.registry.url, {
       interceptors: [callAuthInterceptor(() => caller, 'asia')],
@@ -169,7 +169,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     const updatesOnly = clientOf(
       await partner({ scope: { kinds: ['update'], actions: ['read'] } }),
     );
-    expect(await grpcCodeOf(read(updatesOnly))).toBe('NotFound');
+    expect(await grpcCodeOf(read(updatesOnly))).toBe('NOT_FOUND');
     expect(await grpcCodeOf(updatesOnly.getArtifact({ id: update }))).toBe('OK');
     const listed = await updatesOnly.listArtifacts({});
     expect(listed.artifacts.map((a) => a.id)).toEqual([update]);
@@ -180,30 +180,30 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     const byPrefix = await updatesOnly.listArtifacts({ idPrefix: update.slice(0, 8) });
     expect(byPrefix.artifacts.map((a) => a.id)).toEqual([update]);
     expect((await updatesOnly.listFindings({})).findings).toEqual([]);
-    expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('NotFound');
+    expect(await grpcCodeOf(updatesOnly.getFinding({ id: finding }))).toBe('NOT_FOUND');
     const reader = clientOf(await partner({ scope: { actions: ['read'] } }));
     expect((await reader.listFindings({})).findings.map((f) => f.id)).toContain(finding);
     expect(await grpcCodeOf(reader.addComment({ findingId: finding, text: 'x' }))).toBe(
-      'PermissionDenied',
+      'PERMISSION_DENIED',
     );
     expect(
       await grpcCodeOf(
         reader.createFinding({ artifactIds: [source], title: 'x', severity: Severity.LOW }),
       ),
-    ).toBe('PermissionDenied');
+    ).toBe('PERMISSION_DENIED');
     expect(
       await grpcCodeOf(
         reader.pushArtifact(
           uploadOf({ kind: ArtifactKind.SOURCE, product: 'p', version: '1' }, randomContent(10)),
         ),
       ),
-    ).toBe('PermissionDenied');
+    ).toBe('PERMISSION_DENIED');
   });
 
   it('checks in order: audience before proof, revocation before proof and scope', async () => {
     const wrongCenter = await partner({ audience: ['us'] });
     const noProof = { ...wrongCenter, key: await generateSigningKeyPair() };
-    expect(await grpcCodeOf(read(clientOf(noProof)))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(read(clientOf(noProof)))).toBe('PERMISSION_DENIED');
     const narrow = await partner({ scope: { kinds: ['update'], actions: ['read'] } });
     await t.trust.revoke(narrow.id);
     await refusedSoon(() => read(clientOf(narrow)));
@@ -283,7 +283,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
       refusals.push(await grpcCodeOf(read(clientOf(revoked))));
       refusals.push(await grpcCodeOf(read(clientOf(elsewhere))));
     }
-    expect(new Set(refusals)).toEqual(new Set(['Unauthenticated', 'PermissionDenied']));
+    expect(new Set(refusals)).toEqual(new Set(['UNAUTHENTICATED', 'PERMISSION_DENIED']));
     expect(await victimUses()).toBe(before);
     // The key's holder is still recorded.
     expect(await grpcCodeOf(read(clientOf(victim)))).toBe('OK');
@@ -314,7 +314,7 @@ describe.each(testBackends())('access enforcement at a registry on $name', (back
     await t.trust.close();
     await t.restart();
     expect(await grpcCodeOf(read(clientOf(kept)))).toBe('OK');
-    expect(await grpcCodeOf(read(clientOf(revoked)))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(read(clientOf(revoked)))).toBe('UNAUTHENTICATED');
     expect((await stat(trustFilePath(t.dataDir))).mode & 0o777).toBe(0o600);
   });
 });
@@ -355,7 +355,7 @@ async function refusedSoon(call: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     const code = await grpcCodeOf(call());
-    if (code === 'Unauthenticated') return;
+    if (code === 'UNAUTHENTICATED') return;
     if (Date.now() > deadline) throw new Error(`still ${code} 5 s after the revocation`);
     await new Promise((r) => setTimeout(r, 20));
   }

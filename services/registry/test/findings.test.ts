@@ -82,32 +82,32 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
     });
     const id = finding?.id ?? '';
     expect(await codeOf(t.client.updateFinding({ id, status: FindingStatus.FIXED }))).toBe(
-      'FailedPrecondition',
+      'FAILED_PRECONDITION',
     );
     expect(await codeOf(t.client.updateFinding({ id, status: FindingStatus.DISCLOSED }))).toBe(
-      'FailedPrecondition',
+      'FAILED_PRECONDITION',
     );
     await t.client.updateFinding({ id, status: FindingStatus.TRIAGED });
     await t.client.updateFinding({ id, status: FindingStatus.IN_PROGRESS });
     // fixed must name an update artifact
     expect(await codeOf(t.client.updateFinding({ id, status: FindingStatus.FIXED }))).toBe(
-      'FailedPrecondition',
+      'FAILED_PRECONDITION',
     );
     expect(
       await codeOf(
         t.client.updateFinding({ id, status: FindingStatus.FIXED, fixArtifactId: source }),
       ),
-    ).toBe('FailedPrecondition');
+    ).toBe('FAILED_PRECONDITION');
     expect(
       await codeOf(
         t.client.updateFinding({ id, status: FindingStatus.FIXED, fixArtifactId: 'e'.repeat(64) }),
       ),
-    ).toBe('NotFound');
+    ).toBe('NOT_FOUND');
     const unchanged = await t.client.getFinding({ id });
     expect(unchanged.finding?.status).toBe(FindingStatus.IN_PROGRESS);
     await t.client.updateFinding({ id, status: FindingStatus.REJECTED });
     expect(await codeOf(t.client.updateFinding({ id, status: FindingStatus.TRIAGED }))).toBe(
-      'FailedPrecondition',
+      'FAILED_PRECONDITION',
     );
   });
 
@@ -149,13 +149,13 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
       })
       .catch((e) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
-    expect(Code[(err as ConnectError).code]).toBe('InvalidArgument');
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     for (const field of ['artifact_ids[0]', 'title', 'severity', 'cvss_vector']) {
       expect((err as ConnectError).rawMessage).toContain(field);
     }
     expect(
       await codeOf(t.client.createFinding({ artifactIds: [], title: 'x', severity: Severity.LOW })),
-    ).toBe('InvalidArgument');
+    ).toBe('INVALID_ARGUMENT');
     expect(
       await codeOf(
         t.client.createFinding({
@@ -164,22 +164,22 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
           severity: Severity.LOW,
         }),
       ),
-    ).toBe('NotFound');
-    expect(await codeOf(t.client.getFinding({ id: 'europe-99999' }))).toBe('NotFound');
-    expect(await codeOf(t.client.getFinding({ id: 'DROP TABLE' }))).toBe('InvalidArgument');
+    ).toBe('NOT_FOUND');
+    expect(await codeOf(t.client.getFinding({ id: 'europe-99999' }))).toBe('NOT_FOUND');
+    expect(await codeOf(t.client.getFinding({ id: 'DROP TABLE' }))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(t.client.updateFinding({ id: 'europe-99999', title: 'x' }))).toBe(
-      'NotFound',
+      'NOT_FOUND',
     );
     expect(
       await codeOf(t.client.updateFinding({ id: 'europe-1', status: 42 as FindingStatus })),
-    ).toBe('InvalidArgument');
+    ).toBe('INVALID_ARGUMENT');
     expect(await codeOf(t.client.addComment({ findingId: 'europe-99999', text: 'hi' }))).toBe(
-      'NotFound',
+      'NOT_FOUND',
     );
     expect(await codeOf(t.client.addComment({ findingId: 'europe-1', text: '' }))).toBe(
-      'InvalidArgument',
+      'INVALID_ARGUMENT',
     );
-    expect(await codeOf(t.client.listFindings({ artifactId: 'zz' }))).toBe('InvalidArgument');
+    expect(await codeOf(t.client.listFindings({ artifactId: 'zz' }))).toBe('INVALID_ARGUMENT');
   });
 
   it('gives a finding the residency its artifacts share, and refuses artifacts that share none', async () => {
@@ -209,7 +209,7 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
       await codeOf(
         t.client.createFinding({ artifactIds: [eu, us], title: 'r', severity: Severity.LOW }),
       ),
-    ).toBe('FailedPrecondition');
+    ).toBe('FAILED_PRECONDITION');
   });
 
   it('keeps findings across a restart', async () => {

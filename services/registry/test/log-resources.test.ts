@@ -144,17 +144,17 @@ describe.each(testBackends())('a center serves its log as tlog-tiles on $name', 
       () => log.getConsistencyProof({ oldSize: size + 1n }),
       () => log.getConsistencyProof({ oldSize: 1n, newSize: size + 5n }),
     ];
-    for (const call of refusals) expect(await grpcCodeOf(call())).toBe('InvalidArgument');
+    for (const call of refusals) expect(await grpcCodeOf(call())).toBe('INVALID_ARGUMENT');
   });
 
   it('resumes a peer for operators only', async () => {
     const anonymous = createGrpcClient(LogService, t.registry.url);
-    expect(await grpcCodeOf(anonymous.resumeOrigin({ origin: 'asia' }))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(anonymous.resumeOrigin({ origin: 'asia' }))).toBe('UNAUTHENTICATED');
     const operator = createGrpcClient(LogService, t.registry.url, {
       interceptors: [t.trust.operatorAuth('europe')],
     });
-    expect(await grpcCodeOf(operator.resumeOrigin({ origin: '' }))).toBe('InvalidArgument');
-    expect(await grpcCodeOf(operator.resumeOrigin({ origin: 'asia' }))).toBe('FailedPrecondition');
+    expect(await grpcCodeOf(operator.resumeOrigin({ origin: '' }))).toBe('INVALID_ARGUMENT');
+    expect(await grpcCodeOf(operator.resumeOrigin({ origin: 'asia' }))).toBe('FAILED_PRECONDITION');
     expect((await anonymous.listEvidence({})).evidence).toEqual([]);
   });
 });

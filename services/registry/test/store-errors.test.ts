@@ -41,7 +41,7 @@ describe('a registry whose chunk store cannot be written', () => {
     const push = t.client.pushArtifact(
       uploadOf({ kind: ArtifactKind.SOURCE, product: 'agent', version: '1' }, randomContent(4096)),
     );
-    expect(await grpcCodeOf(push)).toBe('Unavailable');
+    expect(await grpcCodeOf(push)).toBe('UNAVAILABLE');
     const err = await t.client
       .pushArtifact(
         uploadOf({ kind: ArtifactKind.SOURCE, product: 'agent', version: '2' }, randomContent(99)),

@@ -68,7 +68,7 @@ describe.each(testBackends())('residency of superseding uploads on $name', (back
     for (const [i, extra] of refusals.entries()) {
       const err = await push(`4.3.${i + 1}`, extra).catch((e) => ConnectError.from(e));
       expect(err).toBeInstanceOf(ConnectError);
-      expect(await codeOf(Promise.reject(err))).toBe('FailedPrecondition');
+      expect(await codeOf(Promise.reject(err))).toBe('FAILED_PRECONDITION');
       expect((err as ConnectError).rawMessage).toMatch(/may be held only in .*--widen-residency/);
     }
     expect((await versions()).filter((v) => v.startsWith('4.3.'))).toEqual([]);
@@ -101,7 +101,7 @@ describe.each(testBackends())('residency of superseding uploads on $name', (back
     const err = await push('6.0', { residency: ['EU'], widenResidency: true }).catch((e) =>
       ConnectError.from(e),
     );
-    expect(await codeOf(Promise.reject(err))).toBe('InvalidArgument');
+    expect(await codeOf(Promise.reject(err))).toBe('INVALID_ARGUMENT');
     expect((err as ConnectError).rawMessage).toContain('metadata.widen_residency');
   });
 
@@ -109,7 +109,7 @@ describe.each(testBackends())('residency of superseding uploads on $name', (back
     const err = await push('7.0', { supersedes: 'b'.repeat(64) }).catch((e) =>
       ConnectError.from(e),
     );
-    expect(await codeOf(Promise.reject(err))).toBe('NotFound');
+    expect(await codeOf(Promise.reject(err))).toBe('NOT_FOUND');
     expect((err as ConnectError).rawMessage).toContain(`superseded artifact ${'b'.repeat(64)}`);
     expect(await versions()).not.toContain('7.0');
   });

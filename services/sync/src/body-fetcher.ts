@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import type { SyncService } from '@vitrine/proto/sync';
 import type { PendingBody, Replica } from '@vitrine/registry';
-import type { Logger } from '@vitrine/rpc';
+import { Backoff, type Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import { fetchEventsFrom } from './peer-events.js';
@@ -47,7 +46,7 @@ export class BodyFetcher {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let delay = this.backoff.initialMs;
+    const backoff = new Backoff(this.backoff);
     const changes = this.replica.changes.follow(signal);
     while (!signal.aborted) {
       const woken = changes.armed();
@@ -58,15 +57,14 @@ export class BodyFetcher {
           continue;
         }
         if (await this.#round(pending, signal)) {
-          delay = this.backoff.initialMs;
+          backoff.reset();
           continue;
         }
       } catch (err) {
         if (signal.aborted) break;
         this.logger.warn({ err: String(err) }, 'fetching event bodies failed');
       }
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, this.backoff.maxMs);
+      await backoff.wait(signal);
     }
   }
 

@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@connectrpc/connect';
 import type { FederationCenter } from '@vitrine/channel';
 import { toHex } from '@vitrine/crypto';
 import type { SyncService } from '@vitrine/proto/sync';
 import type { ChunkBase, ChunkReplica, Replica } from '@vitrine/registry';
-import type { Logger } from '@vitrine/rpc';
+import { Backoff, type Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import { FetchPlan } from './fetch-plan.js';
@@ -26,18 +25,18 @@ interface Round {
 /** Missing chunks taken on per round (the plan all peers share). */
 const ROUND_CHUNKS = 1024;
 /** FetchChunks calls open at once to one peer: the next batch is on its way while one is stored. */
-const CALLS_PER_PEER = 2;
+export const CALLS_PER_PEER = 2;
 /**
  * Chunks asked per FetchChunks call: each call opens a session (a handshake), so fewer,
- * larger calls cost less (32 → 64, with 8 stores per call instead of 4: 200 MiB to two
- * centers 1.4× faster). HTTP/2 flow control bounds what a call has in flight, asked and
- * not yet stored, to its window (8 MiB; 4 MiB at the 64 KiB mean chunk size).
+ * larger calls cost less (docs/decisions/0006-chunk-fetch-calls.md). HTTP/2 flow control
+ * bounds what a call has in flight, asked and not yet stored, to its window (8 MiB; a call
+ * asks about 4 MiB at the 64 KiB mean chunk size).
  */
-const CHUNKS_PER_CALL = 64;
+export const CHUNKS_PER_CALL = 64;
 /**
  * Chunks of one call being written at once: all of them. A call's chunks (about 4 MiB) bound
- * what it holds; writing them as they come lets the store write many to a call (8 at a
- * time held the stream back: 200 MiB to two centers took 11.5 s instead of 9.8 s).
+ * what it holds; writing them as they come lets the store write many to a call, where a
+ * smaller limit held the stream back (docs/decisions/0006-chunk-fetch-calls.md).
  */
 const STORES_PER_CALL = CHUNKS_PER_CALL;
 
@@ -72,7 +71,7 @@ export class ChunkFetcher {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let delay = this.backoff.initialMs;
+    const backoff = new Backoff(this.backoff);
     const changes = this.replica.changes.follow(signal);
     while (!signal.aborted) {
       const woken = changes.armed();
@@ -89,15 +88,14 @@ export class ChunkFetcher {
           continue;
         }
         if (await this.#round(missing, signal)) {
-          delay = this.backoff.initialMs;
+          backoff.reset();
           continue;
         }
       } catch (err) {
         if (signal.aborted) break;
         this.logger.warn({ err: String(err) }, 'chunk replication failed');
       }
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, this.backoff.maxMs);
+      await backoff.wait(signal);
     }
   }
 

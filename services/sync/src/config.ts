@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** How often a center checks every peer's latest checkpoint unless configured. */
+export const DEFAULT_MONITOR_INTERVAL_MS = 5_000;
+
 /**
  * A sync service's settings: which center it speaks for, where it listens, the signed
  * federation manifest that names its peers, and the keys it proves its identity with.
@@ -43,9 +46,16 @@ export const syncConfigSchema = z
       .optional(),
     /** How often the center fetches and checks every peer's latest checkpoint. */
     log: z
-      .object({ monitorIntervalMs: z.number().int().min(100).max(3_600_000).default(5_000) })
+      .object({
+        monitorIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(3_600_000)
+          .default(DEFAULT_MONITOR_INTERVAL_MS),
+      })
       .strict()
-      .default({ monitorIntervalMs: 5_000 }),
+      .default({ monitorIntervalMs: DEFAULT_MONITOR_INTERVAL_MS }),
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({

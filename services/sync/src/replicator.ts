@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { FederationCenter } from '@vitrine/channel';
 import { EventsPlaintextSchema, SubscribePlaintextSchema } from '@vitrine/proto/sync';
 import type { Replica } from '@vitrine/registry';
-import type { Logger } from '@vitrine/rpc';
+import { Backoff, type Logger } from '@vitrine/rpc';
 import type { SyncConfig } from './config.js';
 import type { Federation } from './federation.js';
 import { openPeerSession } from './peer-session.js';
@@ -17,7 +16,7 @@ import { syncMetrics } from './sync-metrics.js';
  * stored. A peer catching up on a long log streams faster than events can be stored one by
  * one; a live event still goes in as soon as it arrives.
  */
-const INGEST_BATCH = 1024;
+export const INGEST_BATCH = 1024;
 
 /**
  * Keeps this center subscribed to every peer in the federation manifest: handshake,
@@ -55,20 +54,18 @@ export class Replicator {
   async #follow(peer: FederationCenter): Promise<void> {
     const signal = this.#stop.signal;
     const status = this.statuses.of(peer.id);
-    let delay = this.backoff.initialMs;
+    const backoff = new Backoff(this.backoff);
     while (!signal.aborted) {
       try {
         await this.#subscribeOnce(peer, signal);
-        delay = this.backoff.initialMs;
+        backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
         status.lastError = err instanceof Error ? err.message : String(err);
         this.logger.warn({ peer: peer.id, err: status.lastError }, 'subscription to peer failed');
       }
       status.connected = false;
-      const jitter = Math.random() * delay * 0.2;
-      await sleep(delay + jitter, undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, this.backoff.maxMs);
+      await backoff.wait(signal);
     }
   }
 

@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type HandshakeReplays, respondToHandshake } from '@vitrine/channel';
-import { VitrineError } from '@vitrine/errors';
+import { FieldViolations, VitrineError } from '@vitrine/errors';
 import type { SignedEvent } from '@vitrine/proto/event';
 import {
   type ChunkBase as ChunkBaseMessage,
@@ -40,7 +40,7 @@ export const SUBSCRIBE_STREAM = 'subscribe';
  * many events (one seal, one message each), while an event committed live still goes out
  * alone as soon as it is read.
  */
-const FRAME_EVENTS = 1024;
+export const FRAME_EVENTS = 1024;
 /** About the most bytes of events or chunks sealed in one frame. */
 const FRAME_BYTES = 1024 * 1024;
 /** Label of the sealed stream that carries a chunk request and its chunks. */
@@ -54,7 +54,7 @@ const FRAME_CHUNKS = 16;
 /** FetchChunksResponse.frame's field number. */
 const RESPONSE_FRAME_FIELD = 2;
 /** Most chunks one FetchChunks call may ask for. */
-const MAX_FETCH = 1024;
+export const MAX_FETCH = 1024;
 /** Label of the sealed stream that carries a FetchEvents request and its events. */
 export const FETCH_EVENTS_STREAM = 'fetch-events';
 /** Most events one FetchEvents call may ask for. */
@@ -203,12 +203,10 @@ export function fetchChunksStream(
 
 /** The session a request's frame is sealed in; `invalid_argument` when either is missing. */
 function sealedRequest(req: { readonly sessionId: string; readonly frame: Uint8Array }): string {
-  if (req.sessionId === '' || req.frame.length === 0) {
-    throw new VitrineError(
-      'invalid_argument',
-      'invalid request: session_id and frame are required',
-    );
-  }
+  new FieldViolations()
+    .check(req.sessionId !== '', 'session_id', 'is required')
+    .check(req.frame.length > 0, 'frame', 'is required')
+    .throwIfAny();
   return req.sessionId;
 }
 

@@ -2,7 +2,7 @@ import type { Session } from '@vitrine/channel';
 import { VitrineError } from '@vitrine/errors';
 
 /** How long a session may wait between its handshake and the stream that uses it. */
-const UNUSED_SESSION_MS = 30_000;
+export const UNUSED_SESSION_MS = 30_000;
 
 /**
  * Most sessions one peer may hold waiting for their streams: a center runs one

@@ -43,11 +43,6 @@ async function heldOf(center: TestCenter, origin: string): Promise<bigint> {
 
 describe.each(testBackends())('bodies residency keeps from a forwarder, on $name', (backend) => {
   let f: TestFederation;
-  let artifactId = '';
-  let findingId = '';
-  /** europe's sequence of the EU,US artifact's publication. */
-  let publishedSeq = 0n;
-  let asiaFindingId = '';
   beforeAll(async () => {
     f = await startTestFederation(backend);
     federation = f;
@@ -60,14 +55,13 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
     // their residency, takes the signed headers alone.
     await us.stopSync();
     const pushed = await europe.client.pushArtifact(upload('eu-us', ['EU', 'US']));
-    artifactId = pushed.artifact?.id ?? '';
-    publishedSeq = await heldOf(europe, 'europe');
+    const artifactId = pushed.artifact?.id ?? '';
     const { finding } = await europe.client.createFinding({
       artifactIds: [artifactId],
       title: 'EU and US eyes',
       severity: Severity.HIGH,
     });
-    findingId = finding?.id ?? '';
+    const findingId = finding?.id ?? '';
     const published = await heldOf(europe, 'europe');
     await eventually(async () => ((await heldOf(asia, 'europe')) >= published ? true : undefined));
     // Then europe goes quiet, and us comes back: the headers reach it from asia alone.
@@ -78,17 +72,16 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
       return status.bodiesPending === 2n ? status : undefined;
     });
     expect(awaiting.versionVector.find((e) => e.origin === 'europe')?.seq).toBe(published);
-    expect(await codeOf(us.client.getArtifact({ id: artifactId }))).toBe('NotFound');
-    expect(await codeOf(us.client.getFinding({ id: findingId }))).toBe('NotFound');
+    expect(await codeOf(us.client.getArtifact({ id: artifactId }))).toBe('NOT_FOUND');
+    expect(await codeOf(us.client.getFinding({ id: findingId }))).toBe('NOT_FOUND');
 
     // The link to asia stays up and keeps carrying events: a finding asia makes arrives.
     const asiaArtifact = await asia.client.pushArtifact(upload('everywhere', []));
-    const fromAsia = await asia.client.createFinding({
+    await asia.client.createFinding({
       artifactIds: [asiaArtifact.artifact?.id ?? ''],
       title: 'from asia',
       severity: Severity.LOW,
     });
-    asiaFindingId = fromAsia.finding?.id ?? '';
     const asiaHead = await heldOf(asia, 'asia');
     await eventually(async () => ((await heldOf(us, 'asia')) >= asiaHead ? true : undefined));
     const toAsia = await linkOf(us, 'asia');
@@ -111,16 +104,24 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
     expect((await linkOf(us, 'europe')).bodiesFetched).toBe(2n);
     expect((await linkOf(us, 'asia')).bodiesFetched).toBe(0n);
     expect((await linkOf(us, 'asia')).lastError).toBe('');
-    expect(await codeOf(asia.client.getArtifact({ id: artifactId }))).toBe('NotFound');
+    expect(await codeOf(asia.client.getArtifact({ id: artifactId }))).toBe('NOT_FOUND');
   });
 
   it('reports the same convergence digest at every center at rest, where state digests differ', async () => {
     const { asia, europe, us } = f.centers;
     const centers = [asia, europe, us];
+    // An artifact asia may not hold: its body stays at europe and us.
+    await europe.client.pushArtifact(upload('eu-us-at-rest', ['EU', 'US']));
+    const published = await heldOf(europe, 'europe');
     const settled = await eventually(async () => {
       const all = await Promise.all(centers.map(statusOf));
       const [first] = all;
       if (all.some((s) => s.bodiesPending !== 0n || s.eventsHeldBack !== 0n)) return undefined;
+      // At rest once every center reports europe's publication (GetStatus reads its
+      // position and its digests one after the other, not as one snapshot).
+      const reached = (s: GetStatusResponse) =>
+        (s.versionVector.find((e) => e.origin === 'europe')?.seq ?? 0n) >= published;
+      if (!all.every(reached)) return undefined;
       return all.every((s) => s.convergenceDigest === first?.convergenceDigest) ? all : undefined;
     });
     const [atAsia, atEurope, atUs] = settled as [GetStatusResponse, ...GetStatusResponse[]];
@@ -133,12 +134,17 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
     expect(atAsia.stateDigest).not.toBe(atEurope?.stateDigest);
     expect(atEurope?.stateDigest).toBe(atUs?.stateDigest);
     // A new event anywhere moves the digest, until it has reached every center again.
-    await asia.client.addComment({ findingId: asiaFindingId, text: 'moves the history' });
+    await asia.client.pushArtifact(upload('moves the history', []));
     expect((await statusOf(asia)).convergenceDigest).not.toBe(atAsia.convergenceDigest);
   });
 
   it('serves FetchEvents only within residency, and refuses malformed requests', async () => {
     const { asia, europe } = f.centers;
+    // An event of europe's that asia may not hold, and one of asia's that europe holds.
+    await europe.client.pushArtifact(upload('eu-us-fetched', ['EU', 'US']));
+    const restricted = { origin: 'europe', seq: await heldOf(europe, 'europe') };
+    await asia.client.pushArtifact(upload('asia-fetched', []));
+    await eventually(async () => ((await heldOf(europe, 'asia')) >= 1n ? true : undefined));
     const sync = createGrpcClient(SyncService, `http://127.0.0.1:${europe.syncPort}`);
     const manifest = await verifyManifest(
       JSON.parse(await readFile(f.manifestFile, 'utf8')),
@@ -159,14 +165,13 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
       for await (const _ of sync.fetchEvents({ sessionId: session.id, frame })) frames++;
       return frames;
     };
-    const restricted = { origin: 'europe', seq: publishedSeq };
-    expect(await codeOf(ask([{ origin: 'asia', seq: 1n }, restricted]))).toBe('PermissionDenied');
-    expect(await codeOf(ask([]))).toBe('InvalidArgument');
+    expect(await codeOf(ask([{ origin: 'asia', seq: 1n }, restricted]))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(ask([]))).toBe('INVALID_ARGUMENT');
     const tooMany = Array.from({ length: 1025 }, (_, i) => ({
       origin: 'asia',
       seq: BigInt(i + 1),
     }));
-    expect(await codeOf(ask(tooMany))).toBe('InvalidArgument');
+    expect(await codeOf(ask(tooMany))).toBe('INVALID_ARGUMENT');
     // An event asia may hold comes back whole; one europe lacks is left out.
     expect(await ask([{ origin: 'asia', seq: 1n }])).toBe(1);
     expect(await ask([{ origin: 'asia', seq: 1_000_000n }])).toBe(0);
@@ -177,6 +182,6 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
       })) {
       }
     };
-    expect(await codeOf(unsealed())).toBe('Unauthenticated');
+    expect(await codeOf(unsealed())).toBe('UNAUTHENTICATED');
   });
 });

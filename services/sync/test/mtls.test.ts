@@ -91,19 +91,19 @@ describe('sync over mutual TLS', () => {
   // certificate draws, Canceled for a connection the server closes after verifying.
   it('refuses a caller without a client certificate', async () => {
     const { europe } = f.centers;
-    expect(await grpcCodeOf(handshakeWith(europe, { ca: ca.cert }))).toBe('Internal');
+    expect(await grpcCodeOf(handshakeWith(europe, { ca: ca.cert }))).toBe('INTERNAL');
   });
 
   it('refuses a caller whose certificate comes from another CA', async () => {
     const { europe } = f.centers;
     const foreign = { ca: ca.cert, ...(await rogue.issue('us sync')) };
-    expect(await grpcCodeOf(handshakeWith(europe, foreign))).toBe('Canceled');
+    expect(await grpcCodeOf(handshakeWith(europe, foreign))).toBe('CANCELLED');
   });
 
   it('refuses plaintext HTTP/2 on a TLS sync port', async () => {
     const { europe } = f.centers;
     const url = `http://127.0.0.1:${europe.syncPort}`;
-    expect(await grpcCodeOf(handshakeWith(europe, undefined, url))).toBe('Canceled');
+    expect(await grpcCodeOf(handshakeWith(europe, undefined, url))).toBe('CANCELLED');
   });
 
   it('cuts off a center whose certificate comes from another CA, both ways', async () => {
@@ -124,7 +124,7 @@ describe('sync over mutual TLS', () => {
     await eventually(failing(us, 'europe', /stream closed with error code CANCEL/));
     // ...and refuses, as a client, a server certificate from a CA it does not trust.
     await eventually(failing(europe, 'us', /unable to verify the first certificate/));
-    expect(await grpcCodeOf(us.client.getFinding({ id: fid }))).toBe('NotFound');
+    expect(await grpcCodeOf(us.client.getFinding({ id: fid }))).toBe('NOT_FOUND');
   });
 
   /** Starts a second sync for europe with its config changed, for start-up refusals. */

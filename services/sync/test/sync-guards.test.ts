@@ -41,7 +41,7 @@ describe('a sync service', () => {
     const session = await pending.complete(await europeSync.handshake(pending.request));
     expect(session.peerId).toBe('europe');
     const replayed = europeSync.handshake(pending.request);
-    expect(await grpcCodeOf(replayed)).toBe('Unauthenticated');
+    expect(await grpcCodeOf(replayed)).toBe('UNAUTHENTICATED');
     await expect(europeSync.handshake(pending.request)).rejects.toThrow(
       /handshake request replayed/,
     );
@@ -51,13 +51,13 @@ describe('a sync service', () => {
     for (const offset of [-2 * HANDSHAKE_SKEW_MS, 2 * HANDSHAKE_SKEW_MS]) {
       const pending = await asUs(Date.now() + offset);
       await expect(europeSync.handshake(pending.request)).rejects.toThrow(/not fresh/);
-      expect(await grpcCodeOf(europeSync.handshake(pending.request))).toBe('Unauthenticated');
+      expect(await grpcCodeOf(europeSync.handshake(pending.request))).toBe('UNAUTHENTICATED');
     }
   });
 
   it('answers GetStatus to an operator only', async () => {
     const { europe } = f.centers;
-    expect(await grpcCodeOf(europeSync.getStatus({}))).toBe('Unauthenticated');
+    expect(await grpcCodeOf(europeSync.getStatus({}))).toBe('UNAUTHENTICATED');
     const trust = f.trust;
     if (!trust) throw new Error('the test federation has its own access side');
     const partner = await trust.partner({
@@ -69,7 +69,7 @@ describe('a sync service', () => {
     const asPartner = createGrpcClient(SyncService, `http://127.0.0.1:${europe.syncPort}`, {
       interceptors: [callAuthInterceptor(() => partner, 'europe')],
     });
-    expect(await grpcCodeOf(asPartner.getStatus({}))).toBe('PermissionDenied');
+    expect(await grpcCodeOf(asPartner.getStatus({}))).toBe('PERMISSION_DENIED');
     const status = await syncClientOf(f, europe).getStatus({});
     expect(status.centerId).toBe('europe');
     expect(status.peers.map((p) => p.centerId).sort()).toEqual(['asia', 'us']);
@@ -93,7 +93,7 @@ describe('a sync service', () => {
       const s = await session();
       const frame = s.sender('subscribe').seal(new Uint8Array(bytes), { final: true });
       const subscribed = drain(europeSync.subscribe({ sessionId: s.id, frame }));
-      expect(await grpcCodeOf(subscribed)).toBe('InvalidArgument');
+      expect(await grpcCodeOf(subscribed)).toBe('INVALID_ARGUMENT');
     },
   );
 
@@ -106,7 +106,7 @@ describe('a sync service', () => {
     const frame2 = again.sender('fetch-chunks').seal(new Uint8Array([0x0a, 0xff]), { final: true });
     expect(
       await grpcCodeOf(drain(europeSync.fetchChunks({ sessionId: again.id, frame: frame2 }))),
-    ).toBe('InvalidArgument');
+    ).toBe('INVALID_ARGUMENT');
   });
 
   it(`holds at most ${MAX_WAITING_PER_PEER} unused sessions per peer: RESOURCE_EXHAUSTED past that`, async () => {
@@ -123,7 +123,7 @@ describe('a sync service', () => {
         refused = await grpcCodeOf(Promise.reject(err));
       }
     }
-    expect(refused).toBe('ResourceExhausted');
+    expect(refused).toBe('RESOURCE_EXHAUSTED');
     expect(accepted).toBeLessThanOrEqual(MAX_WAITING_PER_PEER);
     // Another peer is not held back by us's sessions.
     const asia = await initiateHandshake({

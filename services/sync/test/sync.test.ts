@@ -197,8 +197,8 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     });
     for (const c of [asia, us]) {
       await eventually(() => c.client.getFinding({ id: marker.finding?.id ?? '' }));
-      expect(await codeOf(c.client.getFinding({ id: finding?.id ?? '' }))).toBe('NotFound');
-      expect(await codeOf(c.client.getArtifact({ id }))).toBe('NotFound');
+      expect(await codeOf(c.client.getFinding({ id: finding?.id ?? '' }))).toBe('NOT_FOUND');
+      expect(await codeOf(c.client.getArtifact({ id }))).toBe('NOT_FOUND');
     }
     // Not one chunk of it in their stores, and europe refuses to send one if asked.
     const chunker = new Chunker();
@@ -233,7 +233,7 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       })) {
       }
     };
-    expect(await codeOf(drain())).toBe('PermissionDenied');
+    expect(await codeOf(drain())).toBe('PERMISSION_DENIED');
   });
 
   it('converges after a center was cut off while the others kept editing', async () => {
@@ -285,9 +285,9 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       self: { id: 'us', signingKey: impostorKey },
       peerId: 'europe',
     });
-    expect(await codeOf(sync.handshake(impostor.request))).toBe('Unauthenticated');
+    expect(await codeOf(sync.handshake(impostor.request))).toBe('UNAUTHENTICATED');
     expect(await codeOf(sync.handshake({ ...impostor.request, centerId: 'mars' }))).toBe(
-      'Unauthenticated',
+      'UNAUTHENTICATED',
     );
 
     const honest = await initiateHandshake({
@@ -306,16 +306,16 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
     const drain = async (ciphertext: Uint8Array, sessionId = session.id) => {
       for await (const _ of sync.subscribe({ sessionId, frame: ciphertext })) break;
     };
-    expect(await codeOf(drain(tampered))).toBe('DataLoss');
+    expect(await codeOf(drain(tampered))).toBe('DATA_LOSS');
     // The session was spent by that attempt: replaying its frame finds no session.
-    expect(await codeOf(drain(first))).toBe('Unauthenticated');
-    expect(await codeOf(drain(first, 'f'.repeat(32)))).toBe('Unauthenticated');
+    expect(await codeOf(drain(first))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(drain(first, 'f'.repeat(32)))).toBe('UNAUTHENTICATED');
 
     // A stream without its first frame, and a chunk request over the limit, are malformed.
     const bare = async () => {
       for await (const _ of sync.subscribe({})) break;
     };
-    expect(await codeOf(bare())).toBe('InvalidArgument');
+    expect(await codeOf(bare())).toBe('INVALID_ARGUMENT');
     const again = await initiateHandshake({
       manifest,
       self: { id: 'us', signingKey: us.key },
@@ -335,7 +335,7 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       })) {
       }
     };
-    expect(await codeOf(fetchAll())).toBe('InvalidArgument');
+    expect(await codeOf(fetchAll())).toBe('INVALID_ARGUMENT');
     // More bases than chunks asked for, a base run over the limit, or gaps past what a
     // number holds: malformed too.
     const fetchWith = async (bases: MessageInitShape<typeof ChunkBaseSchema>[]) => {
@@ -353,11 +353,13 @@ describe.each(testBackends())('sync between three centers on $name', (backend) =
       }
     };
     const digest = new Uint8Array(32);
-    expect(await codeOf(fetchWith([{ run: [digest] }, { run: [digest] }]))).toBe('InvalidArgument');
+    expect(await codeOf(fetchWith([{ run: [digest] }, { run: [digest] }]))).toBe(
+      'INVALID_ARGUMENT',
+    );
     const longRun = Array.from({ length: MAX_BASE_RUN + 1 }, () => digest);
-    expect(await codeOf(fetchWith([{ run: longRun }]))).toBe('InvalidArgument');
+    expect(await codeOf(fetchWith([{ run: longRun }]))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(fetchWith([{ run: [digest], startGap: 1n << 60n }]))).toBe(
-      'InvalidArgument',
+      'INVALID_ARGUMENT',
     );
   });
 });

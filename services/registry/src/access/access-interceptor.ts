@@ -15,14 +15,13 @@ import {
 } from '@vitrine/credentials';
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import { AccessOutcome } from '@vitrine/proto/event';
-import { RegistryService } from '@vitrine/proto/registry';
 import { grpcCodeFor, type Logger } from '@vitrine/rpc';
 import { AccessGrant, grantKey, ScopeRefusal } from './access-grant.js';
 import { accessMetrics } from './access-metrics.js';
 import type { AccessRecorder } from './access-recorder.js';
 import { type Attribution, attributionOf } from './credential-attribution.js';
 import type { CredentialCache } from './credential-cache.js';
-import { METHOD_ACTIONS, type MethodAction } from './method-actions.js';
+import { isEnforced, type MethodAction, methodActionOf } from './method-actions.js';
 import type { TrustState } from './trust-state.js';
 
 type Call = UnaryRequest | StreamRequest;
@@ -42,7 +41,8 @@ export interface AccessChecks {
 }
 
 /**
- * Enforces access on every RegistryService call (health and reflection stay open), in this
+ * Enforces access on every RegistryService call and the LogService calls whose answer
+ * depends on the caller (`isEnforced`; health and reflection stay open), in this
  * order: (1) credential signature under a known key, (2) validity window (UNAUTHENTICATED);
  * (3) this center in `aud`, (4) this center's jurisdiction in `jur` (PERMISSION_DENIED);
  * (5) not revoked, (6) proof of possession — signed by the holder key over this call's
@@ -59,7 +59,7 @@ export interface AccessChecks {
  */
 export function accessInterceptor(checks: AccessChecks): Interceptor {
   return (next) => async (req) => {
-    if (req.service.typeName !== RegistryService.typeName) return next(req);
+    if (!isEnforced(req)) return next(req);
     const token = credentialOf(req.header);
     let claimed: Attribution | undefined;
     let who: Attribution | undefined;
@@ -163,7 +163,7 @@ function checkAction(action: MethodAction, credential: Credential, grant: Access
 }
 
 function actionOf(req: Call): MethodAction {
-  const action = METHOD_ACTIONS[req.method.localName as keyof typeof METHOD_ACTIONS];
+  const action = methodActionOf(req);
   if (!action) throw new VitrineError('internal', `no access rule for ${procedureOf(req.method)}`);
   return action;
 }

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { Interceptor } from '@connectrpc/connect';
 import { ACTIONS } from '@vitrine/credentials';
 import type { WatchTrustResponse } from '@vitrine/proto/access';
-import { RegistryService } from '@vitrine/proto/registry';
 import type { Logger } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
 import type { RegistryConfig } from '../config.js';
@@ -12,6 +11,7 @@ import { AccessGrant, grantKey } from './access-grant.js';
 import { accessInterceptor } from './access-interceptor.js';
 import { AccessRecorder } from './access-recorder.js';
 import { CredentialCache } from './credential-cache.js';
+import { isEnforced } from './method-actions.js';
 import { operatorInterceptor } from './operator-interceptor.js';
 import { ProofNonces } from './proof-nonces.js';
 import { TrustFile } from './trust-file.js';
@@ -113,7 +113,7 @@ export async function openCenterAccess(
 
 /** Lets every registry call through as the local operator, with every action on everything. */
 const openInterceptor: Interceptor = (next) => async (req) => {
-  if (req.service.typeName === RegistryService.typeName) {
+  if (isEnforced(req)) {
     const everything = { kinds: [], products: [], artifacts: [], actions: [...ACTIONS] };
     req.contextValues.set(grantKey, new AccessGrant('operator', everything));
   }

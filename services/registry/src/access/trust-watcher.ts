@@ -1,13 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AccessService } from '@vitrine/proto/access';
-import { createGrpcClient, type Logger } from '@vitrine/rpc';
+import { Backoff, type BackoffPolicy, createGrpcClient, type Logger } from '@vitrine/rpc';
 import type { TrustState } from './trust-state.js';
-
-/** Reconnect delays after a failed or ended WatchTrust stream, in milliseconds. */
-export interface WatchBackoff {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
 
 /**
  * Keeps a center's trust state current: subscribes to the access service's WatchTrust and
@@ -22,7 +15,8 @@ export class TrustWatcher {
     private readonly accessUrl: string,
     private readonly centerId: string,
     private readonly state: TrustState,
-    private readonly backoff: WatchBackoff,
+    /** Reconnect delays after a failed or ended WatchTrust stream. */
+    private readonly backoff: BackoffPolicy,
     private readonly logger: Logger,
   ) {}
 
@@ -38,20 +32,19 @@ export class TrustWatcher {
   async #follow(): Promise<void> {
     const signal = this.#stop.signal;
     const client = createGrpcClient(AccessService, this.accessUrl);
-    let delay = this.backoff.initialMs;
+    const backoff = new Backoff(this.backoff);
     while (!signal.aborted) {
       try {
         for await (const signed of client.watchTrust({ centerId: this.centerId }, { signal })) {
           await this.state.accept(signed);
-          delay = this.backoff.initialMs;
+          backoff.reset();
         }
       } catch (err) {
         if (signal.aborted) break;
         const reason = err instanceof Error ? err.message : String(err);
         this.logger.warn({ access: this.accessUrl, err: reason }, 'trust stream failed');
       }
-      await sleep(delay * (1 + Math.random() * 0.2), undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, this.backoff.maxMs);
+      await backoff.wait(signal);
     }
   }
 }

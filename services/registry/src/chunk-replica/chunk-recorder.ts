@@ -21,7 +21,7 @@ const MOST_PER_GROUP = 512;
  * received, where recording each group as soon as no chunk was being written made 400),
  * while a chunk arriving alone is recorded at once.
  */
-const GROUP_INTERVAL_MS = 50;
+export const GROUP_INTERVAL_MS = 50;
 
 /** A chunk written and waiting for its group's record, with who to tell when it is. */
 interface Waiting {

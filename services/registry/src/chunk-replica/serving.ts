@@ -106,8 +106,8 @@ export async function* serveChunks(
     const wanted = batch.map((i) => digests[i] as Uint8Array);
     const readable = wanted.filter((d) => allowed.get(toHex(d)));
     // Not verified here: the peer checks every chunk against its digest before storing
-    // it, and takes one that fails from another center. Hashing what is served took 7%
-    // of the serving center's busy time.
+    // it, and takes one that fails from another center; hashing here cost the serving
+    // center CPU for nothing (docs/decisions/0012-chunks-served-unverified.md).
     const read = await store.readBatch(readable, { verify: false });
     const data = new Map(readable.map((d, k) => [d, read[k]]));
     // The store read the batch into buffers of its own: freed once every chunk is done.

@@ -10,6 +10,7 @@ import type { CheckpointWitness } from './checkpoint-witness.js';
 import type { ForkedOrigins } from './forked-origins.js';
 import { logLeaf } from './log-leaf.js';
 import { logHashReader } from './log-tree-store.js';
+import { partnerLogMethods } from './partner-log.js';
 
 /**
  * The LogService handlers: checkpoints and proofs of the center's own log, read from stored
@@ -44,6 +45,8 @@ export function logService(
     size === checkpoint.size ? checkpoint.note : '';
 
   return {
+    ...partnerLogMethods(db, center),
+
     async getCheckpoint() {
       const checkpoint = await latest();
       return {

@@ -12,30 +12,41 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/access/v1/access.proto.
  */
 export const file_vitrine_access_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("Ch52aXRyaW5lL2FjY2Vzcy92MS9hY2Nlc3MucHJvdG8SEXZpdHJpbmUuYWNjZXNzLnYxInMKBVNjb3BlEhYKDmFydGlmYWN0X2tpbmRzGAEgAygJEhAKCHByb2R1Y3RzGAIgAygJEhQKDGFydGlmYWN0X2lkcxgDIAMoCRIqCgdhY3Rpb25zGAQgAygOMhkudml0cmluZS5hY2Nlc3MudjEuQWN0aW9uIpoBCgdQYXJ0bmVyEgoKAmlkGAEgASgJEhQKDG9yZ2FuaXNhdGlvbhgCIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAMgAygJEg8KB2NvbnRhY3QYBCABKAkSEgoKcHVibGljX2tleRgFIAEoDBIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJqChZSZWdpc3RlclBhcnRuZXJSZXF1ZXN0EhQKDG9yZ2FuaXNhdGlvbhgBIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAIgAygJEg8KB2NvbnRhY3QYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCJGChdSZWdpc3RlclBhcnRuZXJSZXNwb25zZRIrCgdwYXJ0bmVyGAEgASgLMhoudml0cmluZS5hY2Nlc3MudjEuUGFydG5lciJlCghEZWNpc2lvbhIQCghhcHByb3ZlchgBIAEoCRIPCgdhcHByb3ZlGAIgASgIEg4KBnJlYXNvbhgDIAEoCRImCgJhdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihQQKDUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcGFydG5lcl9pZBgCIAEoCRIUCgxqdXJpc2RpY3Rpb24YAyABKAkSJwoFc2NvcGUYBCABKAsyGC52aXRyaW5lLmFjY2Vzcy52MS5TY29wZRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1qdXN0aWZpY2F0aW9uGAcgASgJEi4KBXN0YXRlGAggASgOMh8udml0cmluZS5hY2Nlc3MudjEuUmVxdWVzdFN0YXRlEi4KCWRlY2lzaW9ucxgJIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLkRlY2lzaW9uEhUKDWNyZWRlbnRpYWxfaWQYCiABKAkSEgoKY3JlZGVudGlhbBgLIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYDCABKAkSLgoKY3JlYXRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoSYXBwcm92YWxzX3JlcXVpcmVkGA4gASgNEjEKCnJldm9jYXRpb24YDyABKAsyHS52aXRyaW5lLmFjY2Vzcy52MS5SZXZvY2F0aW9uIuABChRSZXF1ZXN0QWNjZXNzUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEhQKDGp1cmlzZGljdGlvbhgCIAEoCRInCgVzY29wZRgDIAEoCzIYLnZpdHJpbmUuYWNjZXNzLnYxLlNjb3BlEi4KCm5vdF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWp1c3RpZmljYXRpb24YBiABKAkiSgoVUmVxdWVzdEFjY2Vzc1Jlc3BvbnNlEjEKB3JlcXVlc3QYASABKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0IlEKGkRlY2lkZUFjY2Vzc1JlcXVlc3RSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDwoHYXBwcm92ZRgCIAEoCBIOCgZyZWFzb24YAyABKAkiUAobRGVjaWRlQWNjZXNzUmVxdWVzdFJlc3BvbnNlEjEKB3JlcXVlc3QYASABKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0Ir4BChlMaXN0QWNjZXNzUmVxdWVzdHNSZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkSEAoIYXBwcm92ZXIYAiABKAkSKQoFc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBSABKA0SEgoKcGFnZV90b2tlbhgGIAEoCSJpChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIyCghyZXF1ZXN0cxgBIAMoCzIgLnZpdHJpbmUuYWNjZXNzLnYxLkFjY2Vzc1JlcXVlc3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiUKF0dldEFjY2Vzc1JlcXVlc3RSZXF1ZXN0EgoKAmlkGAEgASgJIk0KGEdldEFjY2Vzc1JlcXVlc3RSZXNwb25zZRIxCgdyZXF1ZXN0GAEgASgLMiAudml0cmluZS5hY2Nlc3MudjEuQWNjZXNzUmVxdWVzdCJqCg1SZXZva2VSZXF1ZXN0EhcKDWNyZWRlbnRpYWxfaWQYASABKAlIABIUCgpwYXJ0bmVyX2lkGAIgASgJSAASEAoGa2V5X2lkGAMgASgJSAASDgoGcmVhc29uGAQgASgJQggKBnRhcmdldCJDCg5SZXZva2VSZXNwb25zZRIxCgpyZXZvY2F0aW9uGAEgASgLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbiKvAQoKUmV2b2NhdGlvbhIKCgJpZBgBIAEoCRIXCg1jcmVkZW50aWFsX2lkGAIgASgJSAASFAoKcGFydG5lcl9pZBgDIAEoCUgAEhAKBmtleV9pZBgEIAEoCUgAEg4KBnJlYXNvbhgFIAEoCRImCgJhdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmV2b2tlZF9ieRgHIAEoCUIICgZ0YXJnZXQiqQEKFkxpc3RSZXZvY2F0aW9uc1JlcXVlc3QSEgoKcGFydG5lcl9pZBgBIAEoCRIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJImYKF0xpc3RSZXZvY2F0aW9uc1Jlc3BvbnNlEjIKC3Jldm9jYXRpb25zGAEgAygLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiEwoRUm90YXRlS2V5c1JlcXVlc3QiQQoSUm90YXRlS2V5c1Jlc3BvbnNlEisKBmFjdGl2ZRgBIAEoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLlRva2VuS2V5Io4BCghUb2tlbktleRIOCgZrZXlfaWQYASABKAkSEgoKcHVibGljX2tleRgCIAEoDBIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXRpcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCImChFXYXRjaFRydXN0UmVxdWVzdBIRCgljZW50ZXJfaWQYASABKAkiIAoeSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXF1ZXN0InwKH0lzc3VlT3BlcmF0b3JDcmVkZW50aWFsUmVzcG9uc2USFQoNY3JlZGVudGlhbF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqYBCg1UcnVzdFNuYXBzaG90Eg8KB3ZlcnNpb24YASABKAQSKQoEa2V5cxgCIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLlRva2VuS2V5EiYKAmF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZyZXZva2VkX2NyZWRlbnRpYWxfaWRzGAUgAygJSgQIAxAEUgtyZXZvY2F0aW9ucyI5ChJXYXRjaFRydXN0UmVzcG9uc2USEAoIc25hcHNob3QYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMKlgKBkFjdGlvbhIWChJBQ1RJT05fVU5TUEVDSUZJRUQQABIPCgtBQ1RJT05fUkVBRBABEhEKDUFDVElPTl9SRVZJRVcQAhISCg5BQ1RJT05fQ09NTUVOVBADKpkBCgxSZXF1ZXN0U3RhdGUSHQoZUkVRVUVTVF9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVJFUVVFU1RfU1RBVEVfUEVORElORxABEhoKFlJFUVVFU1RfU1RBVEVfQVBQUk9WRUQQAhIYChRSRVFVRVNUX1NUQVRFX0RFTklFRBADEhkKFVJFUVVFU1RfU1RBVEVfUkVWT0tFRBAEMqcICg1BY2Nlc3NTZXJ2aWNlEmgKD1JlZ2lzdGVyUGFydG5lchIpLnZpdHJpbmUuYWNjZXNzLnYxLlJlZ2lzdGVyUGFydG5lclJlcXVlc3QaKi52aXRyaW5lLmFjY2Vzcy52MS5SZWdpc3RlclBhcnRuZXJSZXNwb25zZRJiCg1SZXF1ZXN0QWNjZXNzEicudml0cmluZS5hY2Nlc3MudjEuUmVxdWVzdEFjY2Vzc1JlcXVlc3QaKC52aXRyaW5lLmFjY2Vzcy52MS5SZXF1ZXN0QWNjZXNzUmVzcG9uc2USdAoTRGVjaWRlQWNjZXNzUmVxdWVzdBItLnZpdHJpbmUuYWNjZXNzLnYxLkRlY2lkZUFjY2Vzc1JlcXVlc3RSZXF1ZXN0Gi4udml0cmluZS5hY2Nlc3MudjEuRGVjaWRlQWNjZXNzUmVxdWVzdFJlc3BvbnNlEnEKEkxpc3RBY2Nlc3NSZXF1ZXN0cxIsLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RBY2Nlc3NSZXF1ZXN0c1JlcXVlc3QaLS52aXRyaW5lLmFjY2Vzcy52MS5MaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRJrChBHZXRBY2Nlc3NSZXF1ZXN0Eioudml0cmluZS5hY2Nlc3MudjEuR2V0QWNjZXNzUmVxdWVzdFJlcXVlc3QaKy52aXRyaW5lLmFjY2Vzcy52MS5HZXRBY2Nlc3NSZXF1ZXN0UmVzcG9uc2USTQoGUmV2b2tlEiAudml0cmluZS5hY2Nlc3MudjEuUmV2b2tlUmVxdWVzdBohLnZpdHJpbmUuYWNjZXNzLnYxLlJldm9rZVJlc3BvbnNlEmgKD0xpc3RSZXZvY2F0aW9ucxIpLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RSZXZvY2F0aW9uc1JlcXVlc3QaKi52aXRyaW5lLmFjY2Vzcy52MS5MaXN0UmV2b2NhdGlvbnNSZXNwb25zZRJZCgpSb3RhdGVLZXlzEiQudml0cmluZS5hY2Nlc3MudjEuUm90YXRlS2V5c1JlcXVlc3QaJS52aXRyaW5lLmFjY2Vzcy52MS5Sb3RhdGVLZXlzUmVzcG9uc2USgAEKF0lzc3VlT3BlcmF0b3JDcmVkZW50aWFsEjEudml0cmluZS5hY2Nlc3MudjEuSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXF1ZXN0GjIudml0cmluZS5hY2Nlc3MudjEuSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXNwb25zZRJbCgpXYXRjaFRydXN0EiQudml0cmluZS5hY2Nlc3MudjEuV2F0Y2hUcnVzdFJlcXVlc3QaJS52aXRyaW5lLmFjY2Vzcy52MS5XYXRjaFRydXN0UmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch52aXRyaW5lL2FjY2Vzcy92MS9hY2Nlc3MucHJvdG8SEXZpdHJpbmUuYWNjZXNzLnYxInMKBVNjb3BlEhYKDmFydGlmYWN0X2tpbmRzGAEgAygJEhAKCHByb2R1Y3RzGAIgAygJEhQKDGFydGlmYWN0X2lkcxgDIAMoCRIqCgdhY3Rpb25zGAQgAygOMhkudml0cmluZS5hY2Nlc3MudjEuQWN0aW9uIpoBCgdQYXJ0bmVyEgoKAmlkGAEgASgJEhQKDG9yZ2FuaXNhdGlvbhgCIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAMgAygJEg8KB2NvbnRhY3QYBCABKAkSEgoKcHVibGljX2tleRgFIAEoDBIxCg1yZWdpc3RlcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJqChZSZWdpc3RlclBhcnRuZXJSZXF1ZXN0EhQKDG9yZ2FuaXNhdGlvbhgBIAEoCRIVCg1qdXJpc2RpY3Rpb25zGAIgAygJEg8KB2NvbnRhY3QYAyABKAkSEgoKcHVibGljX2tleRgEIAEoDCJGChdSZWdpc3RlclBhcnRuZXJSZXNwb25zZRIrCgdwYXJ0bmVyGAEgASgLMhoudml0cmluZS5hY2Nlc3MudjEuUGFydG5lciJlCghEZWNpc2lvbhIQCghhcHByb3ZlchgBIAEoCRIPCgdhcHByb3ZlGAIgASgIEg4KBnJlYXNvbhgDIAEoCRImCgJhdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihQQKDUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkSEgoKcGFydG5lcl9pZBgCIAEoCRIUCgxqdXJpc2RpY3Rpb24YAyABKAkSJwoFc2NvcGUYBCABKAsyGC52aXRyaW5lLmFjY2Vzcy52MS5TY29wZRIuCgpub3RfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1qdXN0aWZpY2F0aW9uGAcgASgJEi4KBXN0YXRlGAggASgOMh8udml0cmluZS5hY2Nlc3MudjEuUmVxdWVzdFN0YXRlEi4KCWRlY2lzaW9ucxgJIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLkRlY2lzaW9uEhUKDWNyZWRlbnRpYWxfaWQYCiABKAkSEgoKY3JlZGVudGlhbBgLIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYDCABKAkSLgoKY3JlYXRlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGgoSYXBwcm92YWxzX3JlcXVpcmVkGA4gASgNEjEKCnJldm9jYXRpb24YDyABKAsyHS52aXRyaW5lLmFjY2Vzcy52MS5SZXZvY2F0aW9uIuABChRSZXF1ZXN0QWNjZXNzUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEhQKDGp1cmlzZGljdGlvbhgCIAEoCRInCgVzY29wZRgDIAEoCzIYLnZpdHJpbmUuYWNjZXNzLnYxLlNjb3BlEi4KCm5vdF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWp1c3RpZmljYXRpb24YBiABKAkiSgoVUmVxdWVzdEFjY2Vzc1Jlc3BvbnNlEjEKB3JlcXVlc3QYASABKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0IlEKGkRlY2lkZUFjY2Vzc1JlcXVlc3RSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDwoHYXBwcm92ZRgCIAEoCBIOCgZyZWFzb24YAyABKAkiUAobRGVjaWRlQWNjZXNzUmVxdWVzdFJlc3BvbnNlEjEKB3JlcXVlc3QYASABKAsyIC52aXRyaW5lLmFjY2Vzcy52MS5BY2Nlc3NSZXF1ZXN0Ir4BChlMaXN0QWNjZXNzUmVxdWVzdHNSZXF1ZXN0EhIKCnBhcnRuZXJfaWQYASABKAkSEAoIYXBwcm92ZXIYAiABKAkSKQoFc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBSABKA0SEgoKcGFnZV90b2tlbhgGIAEoCSJpChpMaXN0QWNjZXNzUmVxdWVzdHNSZXNwb25zZRIyCghyZXF1ZXN0cxgBIAMoCzIgLnZpdHJpbmUuYWNjZXNzLnYxLkFjY2Vzc1JlcXVlc3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiUKF0dldEFjY2Vzc1JlcXVlc3RSZXF1ZXN0EgoKAmlkGAEgASgJIk0KGEdldEFjY2Vzc1JlcXVlc3RSZXNwb25zZRIxCgdyZXF1ZXN0GAEgASgLMiAudml0cmluZS5hY2Nlc3MudjEuQWNjZXNzUmVxdWVzdCJqCg1SZXZva2VSZXF1ZXN0EhcKDWNyZWRlbnRpYWxfaWQYASABKAlIABIUCgpwYXJ0bmVyX2lkGAIgASgJSAASEAoGa2V5X2lkGAMgASgJSAASDgoGcmVhc29uGAQgASgJQggKBnRhcmdldCJDCg5SZXZva2VSZXNwb25zZRIxCgpyZXZvY2F0aW9uGAEgASgLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbiKvAQoKUmV2b2NhdGlvbhIKCgJpZBgBIAEoCRIXCg1jcmVkZW50aWFsX2lkGAIgASgJSAASFAoKcGFydG5lcl9pZBgDIAEoCUgAEhAKBmtleV9pZBgEIAEoCUgAEg4KBnJlYXNvbhgFIAEoCRImCgJhdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmV2b2tlZF9ieRgHIAEoCUIICgZ0YXJnZXQiqQEKFkxpc3RSZXZvY2F0aW9uc1JlcXVlc3QSEgoKcGFydG5lcl9pZBgBIAEoCRIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJImYKF0xpc3RSZXZvY2F0aW9uc1Jlc3BvbnNlEjIKC3Jldm9jYXRpb25zGAEgAygLMh0udml0cmluZS5hY2Nlc3MudjEuUmV2b2NhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiEwoRUm90YXRlS2V5c1JlcXVlc3QiQQoSUm90YXRlS2V5c1Jlc3BvbnNlEisKBmFjdGl2ZRgBIAEoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLlRva2VuS2V5Io4BCghUb2tlbktleRIOCgZrZXlfaWQYASABKAkSEgoKcHVibGljX2tleRgCIAEoDBIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXRpcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCImChFXYXRjaFRydXN0UmVxdWVzdBIRCgljZW50ZXJfaWQYASABKAkiIAoeSXNzdWVPcGVyYXRvckNyZWRlbnRpYWxSZXF1ZXN0InwKH0lzc3VlT3BlcmF0b3JDcmVkZW50aWFsUmVzcG9uc2USFQoNY3JlZGVudGlhbF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItgBCg1UcnVzdFNuYXBzaG90Eg8KB3ZlcnNpb24YASABKAQSKQoEa2V5cxgCIAMoCzIbLnZpdHJpbmUuYWNjZXNzLnYxLlRva2VuS2V5EiYKAmF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZyZXZva2VkX2NyZWRlbnRpYWxfaWRzGAUgAygJEhcKD2FjY2Vzc19sb2dfc2l6ZRgGIAEoBBIXCg9hY2Nlc3NfbG9nX3Jvb3QYByABKAxKBAgDEARSC3Jldm9jYXRpb25zIjkKEldhdGNoVHJ1c3RSZXNwb25zZRIQCghzbmFwc2hvdBgBIAEoDBIRCglzaWduYXR1cmUYAiABKAwqWAoGQWN0aW9uEhYKEkFDVElPTl9VTlNQRUNJRklFRBAAEg8KC0FDVElPTl9SRUFEEAESEQoNQUNUSU9OX1JFVklFVxACEhIKDkFDVElPTl9DT01NRU5UEAMqmQEKDFJlcXVlc3RTdGF0ZRIdChlSRVFVRVNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVUkVRVUVTVF9TVEFURV9QRU5ESU5HEAESGgoWUkVRVUVTVF9TVEFURV9BUFBST1ZFRBACEhgKFFJFUVVFU1RfU1RBVEVfREVOSUVEEAMSGQoVUkVRVUVTVF9TVEFURV9SRVZPS0VEEAQypwgKDUFjY2Vzc1NlcnZpY2USaAoPUmVnaXN0ZXJQYXJ0bmVyEikudml0cmluZS5hY2Nlc3MudjEuUmVnaXN0ZXJQYXJ0bmVyUmVxdWVzdBoqLnZpdHJpbmUuYWNjZXNzLnYxLlJlZ2lzdGVyUGFydG5lclJlc3BvbnNlEmIKDVJlcXVlc3RBY2Nlc3MSJy52aXRyaW5lLmFjY2Vzcy52MS5SZXF1ZXN0QWNjZXNzUmVxdWVzdBooLnZpdHJpbmUuYWNjZXNzLnYxLlJlcXVlc3RBY2Nlc3NSZXNwb25zZRJ0ChNEZWNpZGVBY2Nlc3NSZXF1ZXN0Ei0udml0cmluZS5hY2Nlc3MudjEuRGVjaWRlQWNjZXNzUmVxdWVzdFJlcXVlc3QaLi52aXRyaW5lLmFjY2Vzcy52MS5EZWNpZGVBY2Nlc3NSZXF1ZXN0UmVzcG9uc2UScQoSTGlzdEFjY2Vzc1JlcXVlc3RzEiwudml0cmluZS5hY2Nlc3MudjEuTGlzdEFjY2Vzc1JlcXVlc3RzUmVxdWVzdBotLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RBY2Nlc3NSZXF1ZXN0c1Jlc3BvbnNlEmsKEEdldEFjY2Vzc1JlcXVlc3QSKi52aXRyaW5lLmFjY2Vzcy52MS5HZXRBY2Nlc3NSZXF1ZXN0UmVxdWVzdBorLnZpdHJpbmUuYWNjZXNzLnYxLkdldEFjY2Vzc1JlcXVlc3RSZXNwb25zZRJNCgZSZXZva2USIC52aXRyaW5lLmFjY2Vzcy52MS5SZXZva2VSZXF1ZXN0GiEudml0cmluZS5hY2Nlc3MudjEuUmV2b2tlUmVzcG9uc2USaAoPTGlzdFJldm9jYXRpb25zEikudml0cmluZS5hY2Nlc3MudjEuTGlzdFJldm9jYXRpb25zUmVxdWVzdBoqLnZpdHJpbmUuYWNjZXNzLnYxLkxpc3RSZXZvY2F0aW9uc1Jlc3BvbnNlElkKClJvdGF0ZUtleXMSJC52aXRyaW5lLmFjY2Vzcy52MS5Sb3RhdGVLZXlzUmVxdWVzdBolLnZpdHJpbmUuYWNjZXNzLnYxLlJvdGF0ZUtleXNSZXNwb25zZRKAAQoXSXNzdWVPcGVyYXRvckNyZWRlbnRpYWwSMS52aXRyaW5lLmFjY2Vzcy52MS5Jc3N1ZU9wZXJhdG9yQ3JlZGVudGlhbFJlcXVlc3QaMi52aXRyaW5lLmFjY2Vzcy52MS5Jc3N1ZU9wZXJhdG9yQ3JlZGVudGlhbFJlc3BvbnNlElsKCldhdGNoVHJ1c3QSJC52aXRyaW5lLmFjY2Vzcy52MS5XYXRjaFRydXN0UmVxdWVzdBolLnZpdHJpbmUuYWNjZXNzLnYxLldhdGNoVHJ1c3RSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
+ * The artifacts a credential covers and what it allows on them. Each non-empty list
+ * narrows the grant (kinds AND products AND ids); an empty list places no limit on its
+ * dimension.
+ *
  * @generated from message vitrine.access.v1.Scope
  */
 export type Scope = Message<"vitrine.access.v1.Scope"> & {
   /**
-   * "source", "update", "rules".
+   * Artifact kinds: "source", "update", "rules". Empty in a request: every kind the
+   * jurisdiction's policy grants.
    *
    * @generated from field: repeated string artifact_kinds = 1;
    */
   artifactKinds: string[];
 
   /**
+   * Product names, 1 to 128 characters each, at most 100.
+   *
    * @generated from field: repeated string products = 2;
    */
   products: string[];
 
   /**
+   * Artifact ids (64 lowercase hex digits), at most 100.
+   *
    * @generated from field: repeated string artifact_ids = 3;
    */
   artifactIds: string[];
 
   /**
+   * What is allowed on those artifacts; at least one.
+   *
    * @generated from field: repeated vitrine.access.v1.Action actions = 4;
    */
   actions: Action[];
@@ -49,25 +60,35 @@ export const ScopeSchema: GenMessage<Scope> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 0);
 
 /**
+ * A partner organisation, registered with its own key.
+ *
  * @generated from message vitrine.access.v1.Partner
  */
 export type Partner = Message<"vitrine.access.v1.Partner"> & {
   /**
+   * `p-` and 12 hex digits, minted at registration; principal `partner:<id>`.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The organisation's name, as registered.
+   *
    * @generated from field: string organisation = 2;
    */
   organisation: string;
 
   /**
+   * Jurisdiction codes it may ask for access in (each has a policy).
+   *
    * @generated from field: repeated string jurisdictions = 3;
    */
   jurisdictions: string[];
 
   /**
+   * How to reach the partner, e.g. an e-mail address.
+   *
    * @generated from field: string contact = 4;
    */
   contact: string;
@@ -80,6 +101,8 @@ export type Partner = Message<"vitrine.access.v1.Partner"> & {
   publicKey: Uint8Array;
 
   /**
+   * When it registered.
+   *
    * @generated from field: google.protobuf.Timestamp registered_at = 6;
    */
   registeredAt?: Timestamp | undefined;
@@ -93,25 +116,35 @@ export const PartnerSchema: GenMessage<Partner> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 1);
 
 /**
+ * A partner's self-registration, signed by the key it registers.
+ *
  * @generated from message vitrine.access.v1.RegisterPartnerRequest
  */
 export type RegisterPartnerRequest = Message<"vitrine.access.v1.RegisterPartnerRequest"> & {
   /**
+   * The organisation's name: required, at most 200 characters.
+   *
    * @generated from field: string organisation = 1;
    */
   organisation: string;
 
   /**
+   * Jurisdiction codes with a policy, at least one, none twice.
+   *
    * @generated from field: repeated string jurisdictions = 2;
    */
   jurisdictions: string[];
 
   /**
+   * How to reach the partner: required, at most 200 characters.
+   *
    * @generated from field: string contact = 3;
    */
   contact: string;
 
   /**
+   * The 32-byte Ed25519 public key being registered: it signs this very call's proof.
+   *
    * @generated from field: bytes public_key = 4;
    */
   publicKey: Uint8Array;
@@ -125,10 +158,14 @@ export const RegisterPartnerRequestSchema: GenMessage<RegisterPartnerRequest> = 
   messageDesc(file_vitrine_access_v1_access, 2);
 
 /**
+ * The partner as registered.
+ *
  * @generated from message vitrine.access.v1.RegisterPartnerResponse
  */
 export type RegisterPartnerResponse = Message<"vitrine.access.v1.RegisterPartnerResponse"> & {
   /**
+   * The new partner, with its id.
+   *
    * @generated from field: vitrine.access.v1.Partner partner = 1;
    */
   partner?: Partner | undefined;
@@ -142,25 +179,35 @@ export const RegisterPartnerResponseSchema: GenMessage<RegisterPartnerResponse> 
   messageDesc(file_vitrine_access_v1_access, 3);
 
 /**
+ * One approver's decision on an access request.
+ *
  * @generated from message vitrine.access.v1.Decision
  */
 export type Decision = Message<"vitrine.access.v1.Decision"> & {
   /**
+   * The approver, `operator:<name>`.
+   *
    * @generated from field: string approver = 1;
    */
   approver: string;
 
   /**
+   * True for an approval, false for a denial.
+   *
    * @generated from field: bool approve = 2;
    */
   approve: boolean;
 
   /**
+   * Why, as the approver wrote it.
+   *
    * @generated from field: string reason = 3;
    */
   reason: string;
 
   /**
+   * When it was recorded.
+   *
    * @generated from field: google.protobuf.Timestamp at = 4;
    */
   at?: Timestamp | undefined;
@@ -174,62 +221,86 @@ export const DecisionSchema: GenMessage<Decision> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 4);
 
 /**
+ * A request for access, its decisions and, once approved, its credential.
+ *
  * @generated from message vitrine.access.v1.AccessRequest
  */
 export type AccessRequest = Message<"vitrine.access.v1.AccessRequest"> & {
   /**
+   * `r-` and 20 hex digits.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The partner the access is for.
+   *
    * @generated from field: string partner_id = 2;
    */
   partnerId: string;
 
   /**
+   * The jurisdiction whose centers the credential is for.
+   *
    * @generated from field: string jurisdiction = 3;
    */
   jurisdiction: string;
 
   /**
+   * What was asked for; kinds filled in from the policy when the request named none.
+   *
    * @generated from field: vitrine.access.v1.Scope scope = 4;
    */
   scope?: Scope | undefined;
 
   /**
+   * Start of the window asked for; unset means from approval.
+   *
    * @generated from field: google.protobuf.Timestamp not_before = 5;
    */
   notBefore?: Timestamp | undefined;
 
   /**
+   * End of the window asked for; the credential ends then or at the policy's maximum
+   * lifetime after its start, whichever comes first.
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 6;
    */
   expiresAt?: Timestamp | undefined;
 
   /**
+   * Why the partner needs the access.
+   *
    * @generated from field: string justification = 7;
    */
   justification: string;
 
   /**
+   * Pending, approved, denied or revoked.
+   *
    * @generated from field: vitrine.access.v1.RequestState state = 8;
    */
   state: RequestState;
 
   /**
+   * Decisions so far, oldest first.
+   *
    * @generated from field: repeated vitrine.access.v1.Decision decisions = 9;
    */
   decisions: Decision[];
 
   /**
-   * The credential issued on approval.
+   * The credential issued on approval (its `jti`, `c-` and 24 hex digits).
    *
    * @generated from field: string credential_id = 10;
    */
   credentialId: string;
 
   /**
+   * The PASETO v4.public token issued on approval: only in answers to the partner it is
+   * for; empty for everyone else.
+   *
    * @generated from field: string credential = 11;
    */
   credential: string;
@@ -243,6 +314,8 @@ export type AccessRequest = Message<"vitrine.access.v1.AccessRequest"> & {
   requestedBy: string;
 
   /**
+   * When it was asked for.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 13;
    */
   createdAt?: Timestamp | undefined;
@@ -270,35 +343,51 @@ export const AccessRequestSchema: GenMessage<AccessRequest> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 5);
 
 /**
+ * Asks for access for a partner.
+ *
  * @generated from message vitrine.access.v1.RequestAccessRequest
  */
 export type RequestAccessRequest = Message<"vitrine.access.v1.RequestAccessRequest"> & {
   /**
+   * The partner it is for: empty or the caller's own id for a partner; required for an
+   * operator.
+   *
    * @generated from field: string partner_id = 1;
    */
   partnerId: string;
 
   /**
+   * A jurisdiction with a policy, one the partner registered in.
+   *
    * @generated from field: string jurisdiction = 2;
    */
   jurisdiction: string;
 
   /**
+   * The scope asked for; required.
+   *
    * @generated from field: vitrine.access.v1.Scope scope = 3;
    */
   scope?: Scope | undefined;
 
   /**
+   * Start of the window; unset means from approval.
+   *
    * @generated from field: google.protobuf.Timestamp not_before = 4;
    */
   notBefore?: Timestamp | undefined;
 
   /**
+   * End of the window: required, in the future, after not_before, and no longer after the
+   * start than the policy's maximum lifetime.
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 5;
    */
   expiresAt?: Timestamp | undefined;
 
   /**
+   * Why: required, at most 2000 characters.
+   *
    * @generated from field: string justification = 6;
    */
   justification: string;
@@ -312,10 +401,14 @@ export const RequestAccessRequestSchema: GenMessage<RequestAccessRequest> = /*@_
   messageDesc(file_vitrine_access_v1_access, 6);
 
 /**
+ * The request as recorded.
+ *
  * @generated from message vitrine.access.v1.RequestAccessResponse
  */
 export type RequestAccessResponse = Message<"vitrine.access.v1.RequestAccessResponse"> & {
   /**
+   * The new request, pending.
+   *
    * @generated from field: vitrine.access.v1.AccessRequest request = 1;
    */
   request?: AccessRequest | undefined;
@@ -329,20 +422,28 @@ export const RequestAccessResponseSchema: GenMessage<RequestAccessResponse> = /*
   messageDesc(file_vitrine_access_v1_access, 7);
 
 /**
+ * An approver's decision.
+ *
  * @generated from message vitrine.access.v1.DecideAccessRequestRequest
  */
 export type DecideAccessRequestRequest = Message<"vitrine.access.v1.DecideAccessRequestRequest"> & {
   /**
+   * The request decided, `r-…`.
+   *
    * @generated from field: string request_id = 1;
    */
   requestId: string;
 
   /**
+   * True to approve, false to deny.
+   *
    * @generated from field: bool approve = 2;
    */
   approve: boolean;
 
   /**
+   * Why: required, at most 2000 characters.
+   *
    * @generated from field: string reason = 3;
    */
   reason: string;
@@ -356,10 +457,14 @@ export const DecideAccessRequestRequestSchema: GenMessage<DecideAccessRequestReq
   messageDesc(file_vitrine_access_v1_access, 8);
 
 /**
+ * The request after the decision.
+ *
  * @generated from message vitrine.access.v1.DecideAccessRequestResponse
  */
 export type DecideAccessRequestResponse = Message<"vitrine.access.v1.DecideAccessRequestResponse"> & {
   /**
+   * The request, approved once enough approvals are in, denied after a denial.
+   *
    * @generated from field: vitrine.access.v1.AccessRequest request = 1;
    */
   request?: AccessRequest | undefined;
@@ -373,35 +478,49 @@ export const DecideAccessRequestResponseSchema: GenMessage<DecideAccessRequestRe
   messageDesc(file_vitrine_access_v1_access, 9);
 
 /**
+ * Filters and a page of access requests.
+ *
  * @generated from message vitrine.access.v1.ListAccessRequestsRequest
  */
 export type ListAccessRequestsRequest = Message<"vitrine.access.v1.ListAccessRequestsRequest"> & {
   /**
+   * Only this partner's requests; a partner sees its own whatever it names.
+   *
    * @generated from field: string partner_id = 1;
    */
   partnerId: string;
 
   /**
+   * Only requests this approver decided: `operator:<name>` or the bare name.
+   *
    * @generated from field: string approver = 2;
    */
   approver: string;
 
   /**
+   * Only requests made at or after this time.
+   *
    * @generated from field: google.protobuf.Timestamp since = 3;
    */
   since?: Timestamp | undefined;
 
   /**
+   * Only requests made before this time (not before since).
+   *
    * @generated from field: google.protobuf.Timestamp until = 4;
    */
   until?: Timestamp | undefined;
 
   /**
+   * At most 1000; 0 means 100.
+   *
    * @generated from field: uint32 page_size = 5;
    */
   pageSize: number;
 
   /**
+   * next_page_token of the previous page; empty for the first.
+   *
    * @generated from field: string page_token = 6;
    */
   pageToken: string;
@@ -415,15 +534,21 @@ export const ListAccessRequestsRequestSchema: GenMessage<ListAccessRequestsReque
   messageDesc(file_vitrine_access_v1_access, 10);
 
 /**
+ * A page of access requests, newest first.
+ *
  * @generated from message vitrine.access.v1.ListAccessRequestsResponse
  */
 export type ListAccessRequestsResponse = Message<"vitrine.access.v1.ListAccessRequestsResponse"> & {
   /**
+   * The requests of this page.
+   *
    * @generated from field: repeated vitrine.access.v1.AccessRequest requests = 1;
    */
   requests: AccessRequest[];
 
   /**
+   * Token of the next page; empty on the last.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -437,10 +562,14 @@ export const ListAccessRequestsResponseSchema: GenMessage<ListAccessRequestsResp
   messageDesc(file_vitrine_access_v1_access, 11);
 
 /**
+ * Names one access request.
+ *
  * @generated from message vitrine.access.v1.GetAccessRequestRequest
  */
 export type GetAccessRequestRequest = Message<"vitrine.access.v1.GetAccessRequestRequest"> & {
   /**
+   * The request's id, `r-…`.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -454,10 +583,14 @@ export const GetAccessRequestRequestSchema: GenMessage<GetAccessRequestRequest> 
   messageDesc(file_vitrine_access_v1_access, 12);
 
 /**
+ * One access request.
+ *
  * @generated from message vitrine.access.v1.GetAccessRequestResponse
  */
 export type GetAccessRequestResponse = Message<"vitrine.access.v1.GetAccessRequestResponse"> & {
   /**
+   * The request, its decisions and revocation.
+   *
    * @generated from field: vitrine.access.v1.AccessRequest request = 1;
    */
   request?: AccessRequest | undefined;
@@ -471,26 +604,37 @@ export const GetAccessRequestResponseSchema: GenMessage<GetAccessRequestResponse
   messageDesc(file_vitrine_access_v1_access, 13);
 
 /**
+ * What to revoke, and why.
+ *
  * @generated from message vitrine.access.v1.RevokeRequest
  */
 export type RevokeRequest = Message<"vitrine.access.v1.RevokeRequest"> & {
   /**
+   * Exactly one target (INVALID_ARGUMENT otherwise).
+   *
    * @generated from oneof vitrine.access.v1.RevokeRequest.target
    */
   target: {
     /**
+     * One credential, `c-…`.
+     *
      * @generated from field: string credential_id = 1;
      */
     value: string;
     case: "credentialId";
   } | {
     /**
+     * A partner, `p-…`: every credential issued to it up to now, whatever its window.
+     *
      * @generated from field: string partner_id = 2;
      */
     value: string;
     case: "partnerId";
   } | {
     /**
+     * A token key, `k4.pid.…`: every credential it signed; it leaves the trust snapshots,
+     * and a fresh key takes over when it was the one signing.
+     *
      * @generated from field: string key_id = 3;
      */
     value: string;
@@ -498,6 +642,9 @@ export type RevokeRequest = Message<"vitrine.access.v1.RevokeRequest"> & {
   } | { case: undefined; value?: undefined };
 
   /**
+   * Why: required, at most 2000 characters. Kept in the access service, never sent to
+   * centers.
+   *
    * @generated from field: string reason = 4;
    */
   reason: string;
@@ -511,10 +658,14 @@ export const RevokeRequestSchema: GenMessage<RevokeRequest> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 14);
 
 /**
+ * The revocation recorded (or the earlier one of the same credential or key).
+ *
  * @generated from message vitrine.access.v1.RevokeResponse
  */
 export type RevokeResponse = Message<"vitrine.access.v1.RevokeResponse"> & {
   /**
+   * The revocation.
+   *
    * @generated from field: vitrine.access.v1.Revocation revocation = 1;
    */
   revocation?: Revocation | undefined;
@@ -528,31 +679,43 @@ export const RevokeResponseSchema: GenMessage<RevokeResponse> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 15);
 
 /**
+ * A revocation, kept for good.
+ *
  * @generated from message vitrine.access.v1.Revocation
  */
 export type Revocation = Message<"vitrine.access.v1.Revocation"> & {
   /**
+   * `v-` and 20 hex digits.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * What it revoked.
+   *
    * @generated from oneof vitrine.access.v1.Revocation.target
    */
   target: {
     /**
+     * One credential.
+     *
      * @generated from field: string credential_id = 2;
      */
     value: string;
     case: "credentialId";
   } | {
     /**
+     * Every credential issued to this partner before the revocation.
+     *
      * @generated from field: string partner_id = 3;
      */
     value: string;
     case: "partnerId";
   } | {
     /**
+     * Every credential this token key signed.
+     *
      * @generated from field: string key_id = 4;
      */
     value: string;
@@ -560,11 +723,15 @@ export type Revocation = Message<"vitrine.access.v1.Revocation"> & {
   } | { case: undefined; value?: undefined };
 
   /**
+   * Why, as the revoker wrote it.
+   *
    * @generated from field: string reason = 5;
    */
   reason: string;
 
   /**
+   * When it was recorded.
+   *
    * @generated from field: google.protobuf.Timestamp at = 6;
    */
   at?: Timestamp | undefined;
@@ -585,32 +752,43 @@ export const RevocationSchema: GenMessage<Revocation> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 16);
 
 /**
+ * Filters and a page of revocations.
+ *
  * @generated from message vitrine.access.v1.ListRevocationsRequest
  */
 export type ListRevocationsRequest = Message<"vitrine.access.v1.ListRevocationsRequest"> & {
   /**
-   * Revocations naming this partner or one of its credentials.
+   * Revocations naming this partner or one of its credentials; a partner sees its own
+   * whatever it names.
    *
    * @generated from field: string partner_id = 1;
    */
   partnerId: string;
 
   /**
+   * Only revocations at or after this time.
+   *
    * @generated from field: google.protobuf.Timestamp since = 2;
    */
   since?: Timestamp | undefined;
 
   /**
+   * Only revocations before this time (not before since).
+   *
    * @generated from field: google.protobuf.Timestamp until = 3;
    */
   until?: Timestamp | undefined;
 
   /**
+   * At most 1000; 0 means 100.
+   *
    * @generated from field: uint32 page_size = 4;
    */
   pageSize: number;
 
   /**
+   * next_page_token of the previous page; empty for the first.
+   *
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
@@ -624,15 +802,21 @@ export const ListRevocationsRequestSchema: GenMessage<ListRevocationsRequest> = 
   messageDesc(file_vitrine_access_v1_access, 17);
 
 /**
+ * A page of revocations, newest first.
+ *
  * @generated from message vitrine.access.v1.ListRevocationsResponse
  */
 export type ListRevocationsResponse = Message<"vitrine.access.v1.ListRevocationsResponse"> & {
   /**
+   * The revocations of this page.
+   *
    * @generated from field: repeated vitrine.access.v1.Revocation revocations = 1;
    */
   revocations: Revocation[];
 
   /**
+   * Token of the next page; empty on the last.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -646,6 +830,8 @@ export const ListRevocationsResponseSchema: GenMessage<ListRevocationsResponse> 
   messageDesc(file_vitrine_access_v1_access, 18);
 
 /**
+ * Asks for a new token key; it has no fields.
+ *
  * @generated from message vitrine.access.v1.RotateKeysRequest
  */
 export type RotateKeysRequest = Message<"vitrine.access.v1.RotateKeysRequest"> & {
@@ -659,10 +845,14 @@ export const RotateKeysRequestSchema: GenMessage<RotateKeysRequest> = /*@__PURE_
   messageDesc(file_vitrine_access_v1_access, 19);
 
 /**
+ * The key now signing credentials.
+ *
  * @generated from message vitrine.access.v1.RotateKeysResponse
  */
 export type RotateKeysResponse = Message<"vitrine.access.v1.RotateKeysResponse"> & {
   /**
+   * The new active key.
+   *
    * @generated from field: vitrine.access.v1.TokenKey active = 1;
    */
   active?: TokenKey | undefined;
@@ -676,6 +866,8 @@ export const RotateKeysResponseSchema: GenMessage<RotateKeysResponse> = /*@__PUR
   messageDesc(file_vitrine_access_v1_access, 20);
 
 /**
+ * A key the access service signs credentials with.
+ *
  * @generated from message vitrine.access.v1.TokenKey
  */
 export type TokenKey = Message<"vitrine.access.v1.TokenKey"> & {
@@ -687,17 +879,22 @@ export type TokenKey = Message<"vitrine.access.v1.TokenKey"> & {
   keyId: string;
 
   /**
+   * The 32-byte Ed25519 public key centers verify credentials with.
+   *
    * @generated from field: bytes public_key = 2;
    */
   publicKey: Uint8Array;
 
   /**
+   * When it was created.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 3;
    */
   createdAt?: Timestamp | undefined;
 
   /**
-   * Tokens signed by a retired key stay valid until they expire.
+   * When another key took over; unset for the active key. Tokens signed by a retired key
+   * stay valid until they expire.
    *
    * @generated from field: google.protobuf.Timestamp retired_at = 4;
    */
@@ -712,10 +909,15 @@ export const TokenKeySchema: GenMessage<TokenKey> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 21);
 
 /**
+ * Starts watching the trust snapshot.
+ *
  * @generated from message vitrine.access.v1.WatchTrustRequest
  */
 export type WatchTrustRequest = Message<"vitrine.access.v1.WatchTrustRequest"> & {
   /**
+   * The watching center's id. Informational: every caller, center or not, gets the same
+   * snapshots.
+   *
    * @generated from field: string center_id = 1;
    */
   centerId: string;
@@ -729,6 +931,8 @@ export const WatchTrustRequestSchema: GenMessage<WatchTrustRequest> = /*@__PURE_
   messageDesc(file_vitrine_access_v1_access, 22);
 
 /**
+ * Asks for a credential for the calling operator; it has no fields.
+ *
  * @generated from message vitrine.access.v1.IssueOperatorCredentialRequest
  */
 export type IssueOperatorCredentialRequest = Message<"vitrine.access.v1.IssueOperatorCredentialRequest"> & {
@@ -742,10 +946,14 @@ export const IssueOperatorCredentialRequestSchema: GenMessage<IssueOperatorCrede
   messageDesc(file_vitrine_access_v1_access, 23);
 
 /**
+ * The operator's credential.
+ *
  * @generated from message vitrine.access.v1.IssueOperatorCredentialResponse
  */
 export type IssueOperatorCredentialResponse = Message<"vitrine.access.v1.IssueOperatorCredentialResponse"> & {
   /**
+   * Its `jti`, `c-…`: what Revoke names.
+   *
    * @generated from field: string credential_id = 1;
    */
   credentialId: string;
@@ -758,6 +966,8 @@ export type IssueOperatorCredentialResponse = Message<"vitrine.access.v1.IssueOp
   credential: string;
 
   /**
+   * When it stops being accepted (the access service's operator credential lifetime).
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 3;
    */
   expiresAt?: Timestamp | undefined;
@@ -796,6 +1006,8 @@ export type TrustSnapshot = Message<"vitrine.access.v1.TrustSnapshot"> & {
   keys: TokenKey[];
 
   /**
+   * When this version was made.
+   *
    * @generated from field: google.protobuf.Timestamp at = 4;
    */
   at?: Timestamp | undefined;
@@ -808,6 +1020,22 @@ export type TrustSnapshot = Message<"vitrine.access.v1.TrustSnapshot"> & {
    * @generated from field: repeated string revoked_credential_ids = 5;
    */
   revokedCredentialIds: string[];
+
+  /**
+   * The size of the access service's transparency log when the snapshot was made: every
+   * decision up to this one, revocations and rotations included, is in it.
+   *
+   * @generated from field: uint64 access_log_size = 6;
+   */
+  accessLogSize: bigint;
+
+  /**
+   * The RFC 9162 root hash of the access log at access_log_size (32 bytes), so a center
+   * holds the access log to it later with a consistency proof.
+   *
+   * @generated from field: bytes access_log_root = 7;
+   */
+  accessLogRoot: Uint8Array;
 };
 
 /**
@@ -818,6 +1046,8 @@ export const TrustSnapshotSchema: GenMessage<TrustSnapshot> = /*@__PURE__*/
   messageDesc(file_vitrine_access_v1_access, 25);
 
 /**
+ * One signed trust snapshot.
+ *
  * @generated from message vitrine.access.v1.WatchTrustResponse
  */
 export type WatchTrustResponse = Message<"vitrine.access.v1.WatchTrustResponse"> & {
@@ -844,25 +1074,36 @@ export const WatchTrustResponseSchema: GenMessage<WatchTrustResponse> = /*@__PUR
   messageDesc(file_vitrine_access_v1_access, 26);
 
 /**
+ * What a credential allows on the artifacts its scope covers.
+ *
  * @generated from enum vitrine.access.v1.Action
  */
 export enum Action {
   /**
+   * Not an action; refused in a scope (INVALID_ARGUMENT).
+   *
    * @generated from enum value: ACTION_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Download artifacts and read their findings (GetArtifact, PullArtifact, the lists,
+   * GetFinding).
+   *
    * @generated from enum value: ACTION_READ = 1;
    */
   READ = 1,
 
   /**
+   * Create findings and update them (CreateFinding, UpdateFinding).
+   *
    * @generated from enum value: ACTION_REVIEW = 2;
    */
   REVIEW = 2,
 
   /**
+   * Add comments to findings (AddComment).
+   *
    * @generated from enum value: ACTION_COMMENT = 3;
    */
   COMMENT = 3,
@@ -875,25 +1116,35 @@ export const ActionSchema: GenEnum<Action> = /*@__PURE__*/
   enumDesc(file_vitrine_access_v1_access, 0);
 
 /**
+ * Where an access request stands.
+ *
  * @generated from enum vitrine.access.v1.RequestState
  */
 export enum RequestState {
   /**
+   * Not a state; never stored.
+   *
    * @generated from enum value: REQUEST_STATE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Waiting for approvals.
+   *
    * @generated from enum value: REQUEST_STATE_PENDING = 1;
    */
   PENDING = 1,
 
   /**
+   * Approved by as many approvers as the policy requires; its credential is issued.
+   *
    * @generated from enum value: REQUEST_STATE_APPROVED = 2;
    */
   APPROVED = 2,
 
   /**
+   * Denied by an approver; final.
+   *
    * @generated from enum value: REQUEST_STATE_DENIED = 3;
    */
   DENIED = 3,
@@ -917,10 +1168,22 @@ export const RequestStateSchema: GenEnum<RequestState> = /*@__PURE__*/
  * The central access service: partners, jurisdiction policies, access requests and
  * approvals, and the PASETO v4.public credentials that centers verify offline.
  *
+ * Every call but WatchTrust is signed: the `vitrine-principal` header names a registered
+ * `partner:<id>` or `operator:<name>` and `vitrine-proof` is that principal's signature for
+ * audience `vitrine-access` over the method, time, nonce and request digest, fresh and not
+ * replayed (docs/proof-of-possession.md). A missing header, unknown principal or bad proof
+ * is UNAUTHENTICATED; a caller without the role a call needs is PERMISSION_DENIED; a
+ * malformed request is INVALID_ARGUMENT naming each field.
+ *
  * @generated from service vitrine.access.v1.AccessService
  */
 export const AccessService: GenService<{
   /**
+   * Registers a partner by its own Ed25519 key: made as principal `partner:new` and signed
+   * by the key it registers (UNAUTHENTICATED otherwise). ALREADY_EXISTS when the key is
+   * already a partner's or an operator's; INVALID_ARGUMENT for a jurisdiction without a
+   * policy.
+   *
    * @generated from rpc vitrine.access.v1.AccessService.RegisterPartner
    */
   registerPartner: {
@@ -929,6 +1192,12 @@ export const AccessService: GenService<{
     output: typeof RegisterPartnerResponseSchema;
   },
   /**
+   * Asks for a scope in one jurisdiction, for a time window: a partner for itself
+   * (PERMISSION_DENIED when naming another partner), or an operator with role `operator` on
+   * a partner's behalf. Checked against the jurisdiction's policy (the partner registered
+   * there, kinds it grants, the window's maximum length): INVALID_ARGUMENT naming each limit
+   * broken. The request starts pending.
+   *
    * @generated from rpc vitrine.access.v1.AccessService.RequestAccess
    */
   requestAccess: {
@@ -937,6 +1206,12 @@ export const AccessService: GenService<{
     output: typeof RequestAccessResponseSchema;
   },
   /**
+   * Records one approver's decision; needs an operator with role `approver`. The policy's
+   * N-th distinct approval issues the credential in the same transaction; a denial is final.
+   * NOT_FOUND for an unknown request, FAILED_PRECONDITION when it is no longer pending or its
+   * window has ended, PERMISSION_DENIED for the requester itself, ALREADY_EXISTS when this
+   * approver has decided it already.
+   *
    * @generated from rpc vitrine.access.v1.AccessService.DecideAccessRequest
    */
   decideAccessRequest: {
@@ -945,6 +1220,9 @@ export const AccessService: GenService<{
     output: typeof DecideAccessRequestResponseSchema;
   },
   /**
+   * Access requests, newest first: every one for operators, a partner's own for a partner
+   * (PERMISSION_DENIED when it names another partner).
+   *
    * @generated from rpc vitrine.access.v1.AccessService.ListAccessRequests
    */
   listAccessRequests: {
@@ -953,6 +1231,9 @@ export const AccessService: GenService<{
     output: typeof ListAccessRequestsResponseSchema;
   },
   /**
+   * One access request, for any operator or the partner it is for (PERMISSION_DENIED
+   * otherwise); NOT_FOUND for an unknown id.
+   *
    * @generated from rpc vitrine.access.v1.AccessService.GetAccessRequest
    */
   getAccessRequest: {
@@ -961,6 +1242,12 @@ export const AccessService: GenService<{
     output: typeof GetAccessRequestResponseSchema;
   },
   /**
+   * Revokes one credential, every credential issued to a partner so far, or every credential
+   * a token key signed. An operator needs role `operator` or `security`; a partner may revoke
+   * only its own credentials or itself (PERMISSION_DENIED). NOT_FOUND for an unknown target.
+   * Revoking a credential or key again returns the earlier revocation. Centers watching
+   * WatchTrust learn of it as soon as it commits.
+   *
    * @generated from rpc vitrine.access.v1.AccessService.Revoke
    */
   revoke: {
@@ -969,7 +1256,8 @@ export const AccessService: GenService<{
     output: typeof RevokeResponseSchema;
   },
   /**
-   * Revocations, newest first: kept for good, queryable by partner and time.
+   * Revocations, newest first: kept for good, queryable by partner and time. Every one for
+   * operators, a partner's own for a partner (PERMISSION_DENIED when it names another).
    *
    * @generated from rpc vitrine.access.v1.AccessService.ListRevocations
    */
@@ -979,6 +1267,9 @@ export const AccessService: GenService<{
     output: typeof ListRevocationsResponseSchema;
   },
   /**
+   * Starts signing new credentials with a fresh token key; the previous key is retired and
+   * its credentials stay valid until they expire. Needs an operator with role `operator`.
+   *
    * @generated from rpc vitrine.access.v1.AccessService.RotateKeys
    */
   rotateKeys: {
@@ -987,7 +1278,9 @@ export const AccessService: GenService<{
     output: typeof RotateKeysResponseSchema;
   },
   /**
-   * A short-lived credential for the calling operator, accepted at every center.
+   * A short-lived credential for the calling operator, accepted at every center: every
+   * jurisdiction, kind and action, with the operator's roles, held by its key.
+   * PERMISSION_DENIED for a partner.
    *
    * @generated from rpc vitrine.access.v1.AccessService.IssueOperatorCredential
    */

@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { SignedEvent } from "../../registry/v1/event_pb.js";
+import { file_vitrine_registry_v1_event } from "../../registry/v1/event_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file vitrine/log/v1/log.proto.
  */
 export const file_vitrine_log_v1_log: GenFile = /*@__PURE__*/
-  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKtAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMSFQoNcmVzdW1lZF9hdF9tcxgHIAEoAxISCgpyZXN1bWVkX2J5GAggASgJIkUKFExpc3RFdmlkZW5jZVJlc3BvbnNlEi0KCGV2aWRlbmNlGAEgAygLMhsudml0cmluZS5sb2cudjEuTG9nRXZpZGVuY2UiJQoTUmVzdW1lT3JpZ2luUmVxdWVzdBIOCgZvcmlnaW4YASABKAkiMAoUUmVzdW1lT3JpZ2luUmVzcG9uc2USGAoQZXZpZGVuY2VfcmVzdW1lZBgBIAEoDTL6AwoKTG9nU2VydmljZRJcCg1HZXRDaGVja3BvaW50EiQudml0cmluZS5sb2cudjEuR2V0Q2hlY2twb2ludFJlcXVlc3QaJS52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVzcG9uc2USaAoRR2V0SW5jbHVzaW9uUHJvb2YSKC52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlcXVlc3QaKS52aXRyaW5lLmxvZy52MS5HZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEm4KE0dldENvbnNpc3RlbmN5UHJvb2YSKi52aXRyaW5lLmxvZy52MS5HZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBorLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXNwb25zZRJZCgxMaXN0RXZpZGVuY2USIy52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXF1ZXN0GiQudml0cmluZS5sb2cudjEuTGlzdEV2aWRlbmNlUmVzcG9uc2USWQoMUmVzdW1lT3JpZ2luEiMudml0cmluZS5sb2cudjEuUmVzdW1lT3JpZ2luUmVxdWVzdBokLnZpdHJpbmUubG9nLnYxLlJlc3VtZU9yaWdpblJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chh2aXRyaW5lL2xvZy92MS9sb2cucHJvdG8SDnZpdHJpbmUubG9nLnYxIhYKFEdldENoZWNrcG9pbnRSZXF1ZXN0IlEKFUdldENoZWNrcG9pbnRSZXNwb25zZRISCgpjaGVja3BvaW50GAEgASgJEhEKCXRyZWVfc2l6ZRgCIAEoBBIRCglyb290X2hhc2gYAyABKAwiWgoYR2V0SW5jbHVzaW9uUHJvb2ZSZXF1ZXN0EhQKCmxlYWZfaW5kZXgYASABKARIABINCgNzZXEYAiABKARIABIRCgl0cmVlX3NpemUYAyABKARCBgoEbGVhZiJzChlHZXRJbmNsdXNpb25Qcm9vZlJlc3BvbnNlEhIKCmxlYWZfaW5kZXgYASABKAQSEQoJdHJlZV9zaXplGAIgASgEEgwKBGxlYWYYAyABKAwSDQoFcHJvb2YYBCADKAwSEgoKY2hlY2twb2ludBgFIAEoCSJAChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBIQCghvbGRfc2l6ZRgBIAEoBBIQCghuZXdfc2l6ZRgCIAEoBCJkChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEAoIb2xkX3NpemUYASABKAQSEAoIbmV3X3NpemUYAiABKAQSDQoFcHJvb2YYAyADKAwSEgoKY2hlY2twb2ludBgEIAEoCSIlChNMaXN0RXZpZGVuY2VSZXF1ZXN0Eg4KBm9yaWdpbhgBIAEoCSKtAQoLTG9nRXZpZGVuY2USDgoGb3JpZ2luGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJEhgKEG90aGVyX2NoZWNrcG9pbnQYBSABKAkSFgoOb2JzZXJ2ZWRfYXRfbXMYBiABKAMSFQoNcmVzdW1lZF9hdF9tcxgHIAEoAxISCgpyZXN1bWVkX2J5GAggASgJIkUKFExpc3RFdmlkZW5jZVJlc3BvbnNlEi0KCGV2aWRlbmNlGAEgAygLMhsudml0cmluZS5sb2cudjEuTG9nRXZpZGVuY2UiJQoTUmVzdW1lT3JpZ2luUmVxdWVzdBIOCgZvcmlnaW4YASABKAkiMAoUUmVzdW1lT3JpZ2luUmVzcG9uc2USGAoQZXZpZGVuY2VfcmVzdW1lZBgBIAEoDSJFChFMaXN0RXZlbnRzUmVxdWVzdBIOCgZvcmlnaW4YASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEEg0KBWxpbWl0GAMgASgNIkUKEkxpc3RFdmVudHNSZXNwb25zZRIvCgVldmVudBgBIAEoCzIgLnZpdHJpbmUucmVnaXN0cnkudjEuU2lnbmVkRXZlbnQidgoRR2V0UmVjZWlwdFJlcXVlc3QSKQoFZXZlbnQYASABKAsyGC52aXRyaW5lLmxvZy52MS5FdmVudFJlZkgAEhUKC2FydGlmYWN0X2lkGAIgASgJSAASFAoKZmluZGluZ19pZBgDIAEoCUgAQgkKB3N1YmplY3QiJwoIRXZlbnRSZWYSDgoGb3JpZ2luGAEgASgJEgsKA3NlcRgCIAEoBCKYAQoSR2V0UmVjZWlwdFJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAudml0cmluZS5yZWdpc3RyeS52MS5TaWduZWRFdmVudBIOCgZvcmlnaW4YAiABKAkSCwoDc2VxGAMgASgEEhEKCXRyZWVfc2l6ZRgEIAEoBBINCgVwcm9vZhgFIAMoDBISCgpjaGVja3BvaW50GAYgASgJMqYFCgpMb2dTZXJ2aWNlElwKDUdldENoZWNrcG9pbnQSJC52aXRyaW5lLmxvZy52MS5HZXRDaGVja3BvaW50UmVxdWVzdBolLnZpdHJpbmUubG9nLnYxLkdldENoZWNrcG9pbnRSZXNwb25zZRJoChFHZXRJbmNsdXNpb25Qcm9vZhIoLnZpdHJpbmUubG9nLnYxLkdldEluY2x1c2lvblByb29mUmVxdWVzdBopLnZpdHJpbmUubG9nLnYxLkdldEluY2x1c2lvblByb29mUmVzcG9uc2USbgoTR2V0Q29uc2lzdGVuY3lQcm9vZhIqLnZpdHJpbmUubG9nLnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXF1ZXN0Gisudml0cmluZS5sb2cudjEuR2V0Q29uc2lzdGVuY3lQcm9vZlJlc3BvbnNlElkKDExpc3RFdmlkZW5jZRIjLnZpdHJpbmUubG9nLnYxLkxpc3RFdmlkZW5jZVJlcXVlc3QaJC52aXRyaW5lLmxvZy52MS5MaXN0RXZpZGVuY2VSZXNwb25zZRJZCgxSZXN1bWVPcmlnaW4SIy52aXRyaW5lLmxvZy52MS5SZXN1bWVPcmlnaW5SZXF1ZXN0GiQudml0cmluZS5sb2cudjEuUmVzdW1lT3JpZ2luUmVzcG9uc2USVQoKTGlzdEV2ZW50cxIhLnZpdHJpbmUubG9nLnYxLkxpc3RFdmVudHNSZXF1ZXN0GiIudml0cmluZS5sb2cudjEuTGlzdEV2ZW50c1Jlc3BvbnNlMAESUwoKR2V0UmVjZWlwdBIhLnZpdHJpbmUubG9nLnYxLkdldFJlY2VpcHRSZXF1ZXN0GiIudml0cmluZS5sb2cudjEuR2V0UmVjZWlwdFJlc3BvbnNlYgZwcm90bzM", [file_vitrine_registry_v1_event]);
 
 /**
  * Asks for the latest checkpoint.
@@ -384,6 +386,195 @@ export const ResumeOriginResponseSchema: GenMessage<ResumeOriginResponse> = /*@_
   messageDesc(file_vitrine_log_v1_log, 10);
 
 /**
+ * Which events to list: one origin's, after a sequence number.
+ *
+ * @generated from message vitrine.log.v1.ListEventsRequest
+ */
+export type ListEventsRequest = Message<"vitrine.log.v1.ListEventsRequest"> & {
+  /**
+   * The center whose events to list; this center when empty.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+
+  /**
+   * List events after this sequence number (0: from the first). To page, pass the last
+   * sequence number received.
+   *
+   * @generated from field: uint64 after_seq = 2;
+   */
+  afterSeq: bigint;
+
+  /**
+   * At most this many events (0: 1000; at most 10000). Fewer than asked means the end of
+   * the origin's contiguous log at this center was reached.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message vitrine.log.v1.ListEventsRequest.
+ * Use `create(ListEventsRequestSchema)` to create a new message.
+ */
+export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 11);
+
+/**
+ * One listed event.
+ *
+ * @generated from message vitrine.log.v1.ListEventsResponse
+ */
+export type ListEventsResponse = Message<"vitrine.log.v1.ListEventsResponse"> & {
+  /**
+   * The event: header and signature exactly as signed; the body where this center holds it
+   * (empty where the event's residency keeps it from this center).
+   *
+   * @generated from field: vitrine.registry.v1.SignedEvent event = 1;
+   */
+  event?: SignedEvent | undefined;
+};
+
+/**
+ * Describes the message vitrine.log.v1.ListEventsResponse.
+ * Use `create(ListEventsResponseSchema)` to create a new message.
+ */
+export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 12);
+
+/**
+ * Names the event to prove.
+ *
+ * @generated from message vitrine.log.v1.GetReceiptRequest
+ */
+export type GetReceiptRequest = Message<"vitrine.log.v1.GetReceiptRequest"> & {
+  /**
+   * The event.
+   *
+   * @generated from oneof vitrine.log.v1.GetReceiptRequest.subject
+   */
+  subject: {
+    /**
+     * The event by its origin and sequence number.
+     *
+     * @generated from field: vitrine.log.v1.EventRef event = 1;
+     */
+    value: EventRef;
+    case: "event";
+  } | {
+    /**
+     * The event that published this artifact (ArtifactPublished).
+     *
+     * @generated from field: string artifact_id = 2;
+     */
+    value: string;
+    case: "artifactId";
+  } | {
+    /**
+     * The latest change to this finding (created, updated or commented).
+     *
+     * @generated from field: string finding_id = 3;
+     */
+    value: string;
+    case: "findingId";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message vitrine.log.v1.GetReceiptRequest.
+ * Use `create(GetReceiptRequestSchema)` to create a new message.
+ */
+export const GetReceiptRequestSchema: GenMessage<GetReceiptRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 13);
+
+/**
+ * One event of one origin's log.
+ *
+ * @generated from message vitrine.log.v1.EventRef
+ */
+export type EventRef = Message<"vitrine.log.v1.EventRef"> & {
+  /**
+   * The origin center's id; this center when empty.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+
+  /**
+   * The event's sequence number at its origin, from 1.
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message vitrine.log.v1.EventRef.
+ * Use `create(EventRefSchema)` to create a new message.
+ */
+export const EventRefSchema: GenMessage<EventRef> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 14);
+
+/**
+ * A receipt: everything needed to check offline that an event is in its origin's log.
+ *
+ * @generated from message vitrine.log.v1.GetReceiptResponse
+ */
+export type GetReceiptResponse = Message<"vitrine.log.v1.GetReceiptResponse"> & {
+  /**
+   * The event: header and signature exactly as signed; its body where this center holds it.
+   * The log's leaf is this event without its body.
+   *
+   * @generated from field: vitrine.registry.v1.SignedEvent event = 1;
+   */
+  event?: SignedEvent | undefined;
+
+  /**
+   * The origin center's id.
+   *
+   * @generated from field: string origin = 2;
+   */
+  origin: string;
+
+  /**
+   * The event's sequence number; its leaf index is seq - 1.
+   *
+   * @generated from field: uint64 seq = 3;
+   */
+  seq: bigint;
+
+  /**
+   * The tree size the proof is for: the checkpoint's.
+   *
+   * @generated from field: uint64 tree_size = 4;
+   */
+  treeSize: bigint;
+
+  /**
+   * The audit path (RFC 9162 section 2.1.3), from the leaf's sibling up, 32 bytes each.
+   *
+   * @generated from field: repeated bytes proof = 5;
+   */
+  proof: Uint8Array[];
+
+  /**
+   * The origin's signed checkpoint of tree_size leaves, exactly as served.
+   *
+   * @generated from field: string checkpoint = 6;
+   */
+  checkpoint: string;
+};
+
+/**
+ * Describes the message vitrine.log.v1.GetReceiptResponse.
+ * Use `create(GetReceiptResponseSchema)` to create a new message.
+ */
+export const GetReceiptResponseSchema: GenMessage<GetReceiptResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_log_v1_log, 15);
+
+/**
  * A center's transparency log: an RFC 9162 Merkle tree over the events the center
  * originates, leaf i being sequence i + 1 as a SignedEvent without its body (the header
  * bytes its origin signed, then the signature). Everything here is signed and public to
@@ -446,6 +637,35 @@ export const LogService: GenService<{
     methodKind: "unary";
     input: typeof ResumeOriginRequestSchema;
     output: typeof ResumeOriginResponseSchema;
+  },
+  /**
+   * The events of one origin's log that the caller's credential covers, in sequence order,
+   * each exactly as its origin signed it, with its body where this center holds it. Needs a
+   * credential allowing read, as registry reads do: a partner sees the events about the
+   * artifacts and findings its scope covers and the records of its own calls; every other
+   * event is left out exactly as if it did not exist. An operator sees every event.
+   *
+   * @generated from rpc vitrine.log.v1.LogService.ListEvents
+   */
+  listEvents: {
+    methodKind: "server_streaming";
+    input: typeof ListEventsRequestSchema;
+    output: typeof ListEventsResponseSchema;
+  },
+  /**
+   * A receipt for one event the caller's credential covers: the event as signed (its body
+   * where this center holds it), its inclusion proof, and the origin's signed checkpoint
+   * the proof leads to (as served, with the cosignatures it carries). Served for any
+   * origin's event this center holds, against the latest checkpoint of that origin it has
+   * checked. Needs a credential allowing read; an event outside the caller's scope is not
+   * found, exactly as a missing one.
+   *
+   * @generated from rpc vitrine.log.v1.LogService.GetReceipt
+   */
+  getReceipt: {
+    methodKind: "unary";
+    input: typeof GetReceiptRequestSchema;
+    output: typeof GetReceiptResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_log_v1_log, 0);

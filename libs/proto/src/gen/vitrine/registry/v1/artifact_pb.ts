@@ -21,11 +21,15 @@ export const file_vitrine_registry_v1_artifact: GenFile = /*@__PURE__*/
  */
 export type ChunkRef = Message<"vitrine.registry.v1.ChunkRef"> & {
   /**
+   * SHA-256 of the chunk's bytes (32 bytes).
+   *
    * @generated from field: bytes digest = 1;
    */
   digest: Uint8Array;
 
   /**
+   * The chunk's length in bytes.
+   *
    * @generated from field: uint32 size = 2;
    */
   size: number;
@@ -48,16 +52,22 @@ export const ChunkRefSchema: GenMessage<ChunkRef> = /*@__PURE__*/
  */
 export type Manifest = Message<"vitrine.registry.v1.Manifest"> & {
   /**
+   * What the artifact is for.
+   *
    * @generated from field: vitrine.registry.v1.ArtifactKind kind = 1;
    */
   kind: ArtifactKind;
 
   /**
+   * The product it belongs to.
+   *
    * @generated from field: string product = 2;
    */
   product: string;
 
   /**
+   * The product version it is.
+   *
    * @generated from field: string version = 3;
    */
   version: string;
@@ -70,11 +80,15 @@ export type Manifest = Message<"vitrine.registry.v1.Manifest"> & {
   contentDigest: Uint8Array;
 
   /**
+   * Length of the whole content in bytes.
+   *
    * @generated from field: uint64 size = 5;
    */
   size: bigint;
 
   /**
+   * The content's FastCDC chunks, in order; their bytes concatenated are the content.
+   *
    * @generated from field: repeated vitrine.registry.v1.ChunkRef chunks = 6;
    */
   chunks: ChunkRef[];
@@ -117,26 +131,36 @@ export const ManifestSchema: GenMessage<Manifest> = /*@__PURE__*/
  */
 export type Artifact = Message<"vitrine.registry.v1.Artifact"> & {
   /**
+   * Lowercase hex SHA-256 over "vitrine/manifest/v1\n" and the Manifest bytes: 64 digits.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * What the artifact is for.
+   *
    * @generated from field: vitrine.registry.v1.ArtifactKind kind = 2;
    */
   kind: ArtifactKind;
 
   /**
+   * The product it belongs to.
+   *
    * @generated from field: string product = 3;
    */
   product: string;
 
   /**
+   * The product version it is.
+   *
    * @generated from field: string version = 4;
    */
   version: string;
 
   /**
+   * Length of the whole content in bytes.
+   *
    * @generated from field: uint64 size = 5;
    */
   size: bigint;
@@ -149,16 +173,23 @@ export type Artifact = Message<"vitrine.registry.v1.Artifact"> & {
   contentDigest: string;
 
   /**
+   * How many chunks the content is cut into.
+   *
    * @generated from field: uint32 chunk_count = 7;
    */
   chunkCount: number;
 
   /**
+   * Jurisdiction codes where it may be stored, sorted; empty means all. A center outside
+   * them holds the artifact's signed event header only, never its manifest or bytes.
+   *
    * @generated from field: repeated string residency = 8;
    */
   residency: string[];
 
   /**
+   * Id of the artifact this one replaces; empty for none.
+   *
    * @generated from field: string supersedes = 9;
    */
   supersedes: string;
@@ -171,11 +202,15 @@ export type Artifact = Message<"vitrine.registry.v1.Artifact"> & {
   origin: string;
 
   /**
+   * When the origin published it (its event's hybrid logical clock).
+   *
    * @generated from field: google.protobuf.Timestamp published_at = 11;
    */
   publishedAt?: Timestamp | undefined;
 
   /**
+   * Available, or still replicating to this center.
+   *
    * @generated from field: vitrine.registry.v1.ArtifactState state = 12;
    */
   state: ArtifactState;
@@ -210,6 +245,8 @@ export const ArtifactSchema: GenMessage<Artifact> = /*@__PURE__*/
  */
 export enum ArtifactKind {
   /**
+   * Not a kind: refused in an upload; in a filter, every kind.
+   *
    * @generated from enum value: ARTIFACT_KIND_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -249,6 +286,8 @@ export const ArtifactKindSchema: GenEnum<ArtifactKind> = /*@__PURE__*/
  */
 export enum ArtifactState {
   /**
+   * Not a state; never reported.
+   *
    * @generated from enum value: ARTIFACT_STATE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

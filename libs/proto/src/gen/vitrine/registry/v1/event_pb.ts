@@ -89,34 +89,46 @@ export type EventBody = Message<"vitrine.registry.v1.EventBody"> & {
   actor: string;
 
   /**
+   * The change; exactly one.
+   *
    * @generated from oneof vitrine.registry.v1.EventBody.change
    */
   change: {
     /**
+     * An artifact was published.
+     *
      * @generated from field: vitrine.registry.v1.ArtifactPublished artifact_published = 10;
      */
     value: ArtifactPublished;
     case: "artifactPublished";
   } | {
     /**
+     * A finding was recorded.
+     *
      * @generated from field: vitrine.registry.v1.FindingCreated finding_created = 11;
      */
     value: FindingCreated;
     case: "findingCreated";
   } | {
     /**
+     * A finding's fields changed.
+     *
      * @generated from field: vitrine.registry.v1.FindingUpdated finding_updated = 12;
      */
     value: FindingUpdated;
     case: "findingUpdated";
   } | {
     /**
+     * A comment was added to a finding.
+     *
      * @generated from field: vitrine.registry.v1.CommentAdded comment_added = 13;
      */
     value: CommentAdded;
     case: "commentAdded";
   } | {
     /**
+     * A partner called this center (allowed or refused).
+     *
      * @generated from field: vitrine.registry.v1.AccessUsed access_used = 14;
      */
     value: AccessUsed;
@@ -174,6 +186,8 @@ export type AccessUsed = Message<"vitrine.registry.v1.AccessUsed"> & {
   findingId: string;
 
   /**
+   * Whether the call was allowed.
+   *
    * @generated from field: vitrine.registry.v1.AccessOutcome outcome = 6;
    */
   outcome: AccessOutcome;
@@ -207,6 +221,8 @@ export const AccessUsedSchema: GenMessage<AccessUsed> = /*@__PURE__*/
  */
 export type ArtifactPublished = Message<"vitrine.registry.v1.ArtifactPublished"> & {
   /**
+   * The artifact's id, computed from manifest.
+   *
    * @generated from field: string artifact_id = 1;
    */
   artifactId: string;
@@ -277,16 +293,22 @@ export const SignedEventSchema: GenMessage<SignedEvent> = /*@__PURE__*/
  */
 export enum AccessOutcome {
   /**
+   * Not an outcome; never recorded.
+   *
    * @generated from enum value: ACCESS_OUTCOME_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Every access check passed; the handler ran.
+   *
    * @generated from enum value: ACCESS_OUTCOME_ALLOWED = 1;
    */
   ALLOWED = 1,
 
   /**
+   * A check after the proof of possession refused it (refusal_code says how).
+   *
    * @generated from enum value: ACCESS_OUTCOME_REFUSED = 2;
    */
   REFUSED = 2,

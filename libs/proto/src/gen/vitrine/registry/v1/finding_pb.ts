@@ -15,6 +15,8 @@ export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
   fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEizwMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJQg0KC19jdnNzX3Njb3JlIocBCgdDb21tZW50EgoKAmlkGAEgASgJEhIKCmZpbmRpbmdfaWQYAiABKAkSDAoEdGV4dBgDIAEoCRIOCgZhdXRob3IYBCABKAkSDgoGb3JpZ2luGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUCChNGaW5kaW5nSGlzdG9yeUVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAQgASgJEjYKB2NyZWF0ZWQYBSABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASNgoHdXBkYXRlZBgGIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1VwZGF0ZWRIABI0Cgdjb21tZW50GAcgASgLMiEudml0cmluZS5yZWdpc3RyeS52MS5Db21tZW50QWRkZWRIABIaChJvdmVyd3JpdHRlbl9maWVsZHMYCCADKAlCCAoGY2hhbmdlIuUBCg5GaW5kaW5nQ3JlYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhQKDGFydGlmYWN0X2lkcxgCIAMoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIvCghzZXZlcml0eRgFIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHkSEwoLY3Zzc192ZWN0b3IYBiABKAkSFwoKY3Zzc19zY29yZRgHIAEoAUgAiAEBEhcKD3NldmVyaXR5X3JlYXNvbhgIIAEoCUINCgtfY3Zzc19zY29yZSL+AwoORmluZGluZ1VwZGF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNAoIc2V2ZXJpdHkYBCABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5SAKIAQESGAoLY3Zzc192ZWN0b3IYBSABKAlIA4gBARI3CgZzdGF0dXMYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNIBIgBARIVCghhc3NpZ25lZRgHIAEoCUgFiAEBEhwKD2ZpeF9hcnRpZmFjdF9pZBgIIAEoCUgGiAEBEi8KBHNlZW4YCSADKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpZWxkVmVyc2lvbhIXCgpjdnNzX3Njb3JlGAogASgBSAeIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAsgASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCDQoLX2N2c3Nfc2NvcmVCEgoQX3NldmVyaXR5X3JlYXNvbiI6CgxGaWVsZFZlcnNpb24SDQoFZmllbGQYASABKAkSCwoDaGxjGAIgASgEEg4KBm9yaWdpbhgDIAEoCSJECgxDb21tZW50QWRkZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgpjb21tZW50X2lkGAIgASgJEgwKBHRleHQYAyABKAkqiAEKCFNldmVyaXR5EhgKFFNFVkVSSVRZX1VOU1BFQ0lGSUVEEAASEQoNU0VWRVJJVFlfSU5GTxABEhAKDFNFVkVSSVRZX0xPVxACEhMKD1NFVkVSSVRZX01FRElVTRADEhEKDVNFVkVSSVRZX0hJR0gQBBIVChFTRVZFUklUWV9DUklUSUNBTBAFKpMCCg1GaW5kaW5nU3RhdHVzEh4KGkZJTkRJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSRklORElOR19TVEFUVVNfTkVXEAESGgoWRklORElOR19TVEFUVVNfVFJJQUdFRBACEh4KGkZJTkRJTkdfU1RBVFVTX0lOX1BST0dSRVNTEAMSGAoURklORElOR19TVEFUVVNfRklYRUQQBBIbChdGSU5ESU5HX1NUQVRVU19WRVJJRklFRBAFEhwKGEZJTkRJTkdfU1RBVFVTX0RJU0NMT1NFRBAGEhsKF0ZJTkRJTkdfU1RBVFVTX1JFSkVDVEVEEAcSHAoYRklORElOR19TVEFUVVNfRFVQTElDQVRFEAhiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
+ * A problem reviewers found in one or more artifacts, with its current state.
+ *
  * @generated from message vitrine.registry.v1.Finding
  */
 export type Finding = Message<"vitrine.registry.v1.Finding"> & {
@@ -28,21 +30,29 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
   id: string;
 
   /**
+   * The artifacts it concerns.
+   *
    * @generated from field: repeated string artifact_ids = 2;
    */
   artifactIds: string[];
 
   /**
+   * Its title.
+   *
    * @generated from field: string title = 3;
    */
   title: string;
 
   /**
+   * Its description.
+   *
    * @generated from field: string description = 4;
    */
   description: string;
 
   /**
+   * Its severity.
+   *
    * @generated from field: vitrine.registry.v1.Severity severity = 5;
    */
   severity: Severity;
@@ -55,6 +65,8 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
   cvssVector: string;
 
   /**
+   * Where it stands in the lifecycle.
+   *
    * @generated from field: vitrine.registry.v1.FindingStatus status = 7;
    */
   status: FindingStatus;
@@ -74,21 +86,29 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
   fixArtifactId: string;
 
   /**
+   * The center where it was recorded.
+   *
    * @generated from field: string origin = 10;
    */
   origin: string;
 
   /**
+   * When it was recorded (its creating event's hybrid logical clock).
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 11;
    */
   createdAt?: Timestamp | undefined;
 
   /**
+   * When it last changed (that event's hybrid logical clock).
+   *
    * @generated from field: google.protobuf.Timestamp updated_at = 12;
    */
   updatedAt?: Timestamp | undefined;
 
   /**
+   * How many comments it has.
+   *
    * @generated from field: uint32 comment_count = 13;
    */
   commentCount: number;
@@ -126,35 +146,49 @@ export const FindingSchema: GenMessage<Finding> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_finding, 0);
 
 /**
+ * A comment on a finding.
+ *
  * @generated from message vitrine.registry.v1.Comment
  */
 export type Comment = Message<"vitrine.registry.v1.Comment"> & {
   /**
+   * "<origin center>-<sequence of its event>", e.g. "asia-42".
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * The finding it is on.
+   *
    * @generated from field: string finding_id = 2;
    */
   findingId: string;
 
   /**
+   * Its text.
+   *
    * @generated from field: string text = 3;
    */
   text: string;
 
   /**
+   * Who wrote it: `partner:<id>` or `operator:<name>`.
+   *
    * @generated from field: string author = 4;
    */
   author: string;
 
   /**
+   * The center where it was added.
+   *
    * @generated from field: string origin = 5;
    */
   origin: string;
 
   /**
+   * When it was added (its event's hybrid logical clock).
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 6;
    */
   createdAt?: Timestamp | undefined;
@@ -174,42 +208,58 @@ export const CommentSchema: GenMessage<Comment> = /*@__PURE__*/
  */
 export type FindingHistoryEntry = Message<"vitrine.registry.v1.FindingHistoryEntry"> & {
   /**
+   * The center whose event made the change.
+   *
    * @generated from field: string origin = 1;
    */
   origin: string;
 
   /**
+   * The event's sequence at its origin.
+   *
    * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
 
   /**
+   * When (the event's hybrid logical clock).
+   *
    * @generated from field: google.protobuf.Timestamp at = 3;
    */
   at?: Timestamp | undefined;
 
   /**
+   * Who made it: `partner:<id>`, `operator:<name>` or a center id.
+   *
    * @generated from field: string actor = 4;
    */
   actor: string;
 
   /**
+   * The change, as its event carried it.
+   *
    * @generated from oneof vitrine.registry.v1.FindingHistoryEntry.change
    */
   change: {
     /**
+     * The finding was recorded.
+     *
      * @generated from field: vitrine.registry.v1.FindingCreated created = 5;
      */
     value: FindingCreated;
     case: "created";
   } | {
     /**
+     * Fields changed.
+     *
      * @generated from field: vitrine.registry.v1.FindingUpdated updated = 6;
      */
     value: FindingUpdated;
     case: "updated";
   } | {
     /**
+     * A comment was added.
+     *
      * @generated from field: vitrine.registry.v1.CommentAdded comment = 7;
      */
     value: CommentAdded;
@@ -246,26 +296,36 @@ export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
   findingId: string;
 
   /**
+   * The artifacts it concerns.
+   *
    * @generated from field: repeated string artifact_ids = 2;
    */
   artifactIds: string[];
 
   /**
+   * Its title.
+   *
    * @generated from field: string title = 3;
    */
   title: string;
 
   /**
+   * Its description.
+   *
    * @generated from field: string description = 4;
    */
   description: string;
 
   /**
+   * Its severity.
+   *
    * @generated from field: vitrine.registry.v1.Severity severity = 5;
    */
   severity: Severity;
 
   /**
+   * CVSS vector string; empty when not scored.
+   *
    * @generated from field: string cvss_vector = 6;
    */
   cvssVector: string;
@@ -299,41 +359,57 @@ export const FindingCreatedSchema: GenMessage<FindingCreated> = /*@__PURE__*/
  */
 export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
   /**
+   * The finding changed.
+   *
    * @generated from field: string finding_id = 1;
    */
   findingId: string;
 
   /**
+   * New title, when set.
+   *
    * @generated from field: optional string title = 2;
    */
   title?: string | undefined;
 
   /**
+   * New description, when set.
+   *
    * @generated from field: optional string description = 3;
    */
   description?: string | undefined;
 
   /**
+   * New severity, when set.
+   *
    * @generated from field: optional vitrine.registry.v1.Severity severity = 4;
    */
   severity?: Severity | undefined;
 
   /**
+   * New CVSS vector string, when set.
+   *
    * @generated from field: optional string cvss_vector = 5;
    */
   cvssVector?: string | undefined;
 
   /**
+   * New status, when set.
+   *
    * @generated from field: optional vitrine.registry.v1.FindingStatus status = 6;
    */
   status?: FindingStatus | undefined;
 
   /**
+   * New assignee, when set.
+   *
    * @generated from field: optional string assignee = 7;
    */
   assignee?: string | undefined;
 
   /**
+   * New fix artifact, when set.
+   *
    * @generated from field: optional string fix_artifact_id = 8;
    */
   fixArtifactId?: string | undefined;
@@ -378,16 +454,22 @@ export const FindingUpdatedSchema: GenMessage<FindingUpdated> = /*@__PURE__*/
  */
 export type FieldVersion = Message<"vitrine.registry.v1.FieldVersion"> & {
   /**
+   * The field's proto name, e.g. "status".
+   *
    * @generated from field: string field = 1;
    */
   field: string;
 
   /**
+   * Hybrid logical clock of the write; 0 for no prior write.
+   *
    * @generated from field: uint64 hlc = 2;
    */
   hlc: bigint;
 
   /**
+   * Origin center of the write; empty for no prior write.
+   *
    * @generated from field: string origin = 3;
    */
   origin: string;
@@ -407,16 +489,22 @@ export const FieldVersionSchema: GenMessage<FieldVersion> = /*@__PURE__*/
  */
 export type CommentAdded = Message<"vitrine.registry.v1.CommentAdded"> & {
   /**
+   * The finding commented on.
+   *
    * @generated from field: string finding_id = 1;
    */
   findingId: string;
 
   /**
+   * The comment's id, "<origin>-<sequence of this event>".
+   *
    * @generated from field: string comment_id = 2;
    */
   commentId: string;
 
   /**
+   * The comment's text.
+   *
    * @generated from field: string text = 3;
    */
   text: string;
@@ -430,35 +518,49 @@ export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_finding, 6);
 
 /**
+ * How serious a finding is, as its reviewers rate it.
+ *
  * @generated from enum vitrine.registry.v1.Severity
  */
 export enum Severity {
   /**
+   * Not a severity: refused for a finding; in a filter, every severity.
+   *
    * @generated from enum value: SEVERITY_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Informational: no security impact.
+   *
    * @generated from enum value: SEVERITY_INFO = 1;
    */
   INFO = 1,
 
   /**
+   * Low impact.
+   *
    * @generated from enum value: SEVERITY_LOW = 2;
    */
   LOW = 2,
 
   /**
+   * Medium impact.
+   *
    * @generated from enum value: SEVERITY_MEDIUM = 3;
    */
   MEDIUM = 3,
 
   /**
+   * High impact.
+   *
    * @generated from enum value: SEVERITY_HIGH = 4;
    */
   HIGH = 4,
 
   /**
+   * Critical impact.
+   *
    * @generated from enum value: SEVERITY_CRITICAL = 5;
    */
   CRITICAL = 5,
@@ -472,52 +574,72 @@ export const SeveritySchema: GenEnum<Severity> = /*@__PURE__*/
 
 /**
  * Lifecycle: new → triaged → in_progress → fixed → verified → disclosed; any open state
- * may end as rejected or duplicate.
+ * may end as rejected or duplicate; a fix that fails verification goes back from fixed to
+ * in_progress. Disclosed, rejected and duplicate are final. A change the lifecycle does not
+ * allow is FAILED_PRECONDITION.
  *
  * @generated from enum vitrine.registry.v1.FindingStatus
  */
 export enum FindingStatus {
   /**
+   * Not a status: refused in an update; in a filter, every status.
+   *
    * @generated from enum value: FINDING_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Recorded, not yet looked at; every finding starts here.
+   *
    * @generated from enum value: FINDING_STATUS_NEW = 1;
    */
   NEW = 1,
 
   /**
+   * Confirmed and prioritised.
+   *
    * @generated from enum value: FINDING_STATUS_TRIAGED = 2;
    */
   TRIAGED = 2,
 
   /**
+   * Being worked on (assignee).
+   *
    * @generated from enum value: FINDING_STATUS_IN_PROGRESS = 3;
    */
   IN_PROGRESS = 3,
 
   /**
+   * An update artifact fixes it (fix_artifact_id required).
+   *
    * @generated from enum value: FINDING_STATUS_FIXED = 4;
    */
   FIXED = 4,
 
   /**
+   * The fix was checked.
+   *
    * @generated from enum value: FINDING_STATUS_VERIFIED = 5;
    */
   VERIFIED = 5,
 
   /**
+   * Made public; final.
+   *
    * @generated from enum value: FINDING_STATUS_DISCLOSED = 6;
    */
   DISCLOSED = 6,
 
   /**
+   * Not a problem; final.
+   *
    * @generated from enum value: FINDING_STATUS_REJECTED = 7;
    */
   REJECTED = 7,
 
   /**
+   * Reported already; final.
+   *
    * @generated from enum value: FINDING_STATUS_DUPLICATE = 8;
    */
   DUPLICATE = 8,

@@ -17,20 +17,28 @@ export const file_vitrine_registry_v1_registry: GenFile = /*@__PURE__*/
   fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmciowMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbiJGChVVcGRhdGVGaW5kaW5nUmVzcG9uc2USLQoHZmluZGluZxgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZyI1ChFBZGRDb21tZW50UmVxdWVzdBISCgpmaW5kaW5nX2lkGAEgASgJEgwKBHRleHQYAiABKAkiQwoSQWRkQ29tbWVudFJlc3BvbnNlEi0KB2NvbW1lbnQYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQiHwoRR2V0RmluZGluZ1JlcXVlc3QSCgoCaWQYASABKAkirgEKEkdldEZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nEjkKB2hpc3RvcnkYAiADKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdIaXN0b3J5RW50cnkSLgoIY29tbWVudHMYAyADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQitgEKE0xpc3RGaW5kaW5nc1JlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nU3RhdHVzEi8KCHNldmVyaXR5GAMgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJfChRMaXN0RmluZGluZ3NSZXNwb25zZRIuCghmaW5kaW5ncxgBIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkynAcKD1JlZ2lzdHJ5U2VydmljZRJlCgxQdXNoQXJ0aWZhY3QSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlc3BvbnNlKAESZQoMUHVsbEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXNwb25zZTABEmAKC0dldEFydGlmYWN0Eicudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlcXVlc3QaKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEFydGlmYWN0UmVzcG9uc2USZgoNTGlzdEFydGlmYWN0cxIpLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZRJmCg1DcmVhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5DcmVhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEmYKDVVwZGF0ZUZpbmRpbmcSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlVwZGF0ZUZpbmRpbmdSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVzcG9uc2USXQoKQWRkQ29tbWVudBImLnZpdHJpbmUucmVnaXN0cnkudjEuQWRkQ29tbWVudFJlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXNwb25zZRJdCgpHZXRGaW5kaW5nEiYudml0cmluZS5yZWdpc3RyeS52MS5HZXRGaW5kaW5nUmVxdWVzdBonLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1Jlc3BvbnNlEmMKDExpc3RGaW5kaW5ncxIoLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
+ * What an upload is: the first message of PushArtifact.
+ *
  * @generated from message vitrine.registry.v1.PushArtifactMetadata
  */
 export type PushArtifactMetadata = Message<"vitrine.registry.v1.PushArtifactMetadata"> & {
   /**
+   * Source, update or rules; required.
+   *
    * @generated from field: vitrine.registry.v1.ArtifactKind kind = 1;
    */
   kind: ArtifactKind;
 
   /**
+   * Product name: required, at most 128 characters, starting with a letter or digit.
+   *
    * @generated from field: string product = 2;
    */
   product: string;
 
   /**
+   * Version string: required, at most 128 characters, starting with a letter or digit.
+   *
    * @generated from field: string version = 3;
    */
   version: string;
@@ -53,7 +61,8 @@ export type PushArtifactMetadata = Message<"vitrine.registry.v1.PushArtifactMeta
   supersedes: string;
 
   /**
-   * When set, the upload fails with DATA_LOSS unless the bytes received hash to this.
+   * When set (32 bytes), the upload fails with DATA_LOSS unless the bytes received have
+   * this SHA-256.
    *
    * @generated from field: bytes expected_digest = 6;
    */
@@ -78,14 +87,20 @@ export const PushArtifactMetadataSchema: GenMessage<PushArtifactMetadata> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 0);
 
 /**
+ * One message of an upload: metadata first, then data.
+ *
  * @generated from message vitrine.registry.v1.PushArtifactRequest
  */
 export type PushArtifactRequest = Message<"vitrine.registry.v1.PushArtifactRequest"> & {
   /**
+   * Which part of the upload this message carries.
+   *
    * @generated from oneof vitrine.registry.v1.PushArtifactRequest.part
    */
   part: {
     /**
+     * The first message, and only the first.
+     *
      * @generated from field: vitrine.registry.v1.PushArtifactMetadata metadata = 1;
      */
     value: PushArtifactMetadata;
@@ -109,10 +124,14 @@ export const PushArtifactRequestSchema: GenMessage<PushArtifactRequest> = /*@__P
   messageDesc(file_vitrine_registry_v1_registry, 1);
 
 /**
+ * The artifact an upload made or found.
+ *
  * @generated from message vitrine.registry.v1.PushArtifactResponse
  */
 export type PushArtifactResponse = Message<"vitrine.registry.v1.PushArtifactResponse"> & {
   /**
+   * The artifact, available at this center.
+   *
    * @generated from field: vitrine.registry.v1.Artifact artifact = 1;
    */
   artifact?: Artifact | undefined;
@@ -125,13 +144,15 @@ export type PushArtifactResponse = Message<"vitrine.registry.v1.PushArtifactResp
   created: boolean;
 
   /**
-   * Chunks written by this upload, and chunks the center already held.
+   * Chunks written by this upload.
    *
    * @generated from field: uint32 chunks_stored = 3;
    */
   chunksStored: number;
 
   /**
+   * Chunks of this upload the center already held (from this or other artifacts).
+   *
    * @generated from field: uint32 chunks_reused = 4;
    */
   chunksReused: number;
@@ -145,10 +166,14 @@ export const PushArtifactResponseSchema: GenMessage<PushArtifactResponse> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 2);
 
 /**
+ * Names the artifact to download.
+ *
  * @generated from message vitrine.registry.v1.PullArtifactRequest
  */
 export type PullArtifactRequest = Message<"vitrine.registry.v1.PullArtifactRequest"> & {
   /**
+   * The artifact id, 64 lowercase hex digits.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -162,10 +187,14 @@ export const PullArtifactRequestSchema: GenMessage<PullArtifactRequest> = /*@__P
   messageDesc(file_vitrine_registry_v1_registry, 3);
 
 /**
+ * One message of a download: the artifact first, then its bytes.
+ *
  * @generated from message vitrine.registry.v1.PullArtifactResponse
  */
 export type PullArtifactResponse = Message<"vitrine.registry.v1.PullArtifactResponse"> & {
   /**
+   * Which part of the download this message carries.
+   *
    * @generated from oneof vitrine.registry.v1.PullArtifactResponse.part
    */
   part: {
@@ -178,6 +207,8 @@ export type PullArtifactResponse = Message<"vitrine.registry.v1.PullArtifactResp
     case: "artifact";
   } | {
     /**
+     * The next bytes of the content, in order; about 1 MiB per message.
+     *
      * @generated from field: bytes data = 2;
      */
     value: Uint8Array;
@@ -193,10 +224,14 @@ export const PullArtifactResponseSchema: GenMessage<PullArtifactResponse> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 4);
 
 /**
+ * Names one artifact.
+ *
  * @generated from message vitrine.registry.v1.GetArtifactRequest
  */
 export type GetArtifactRequest = Message<"vitrine.registry.v1.GetArtifactRequest"> & {
   /**
+   * The artifact id, 64 lowercase hex digits.
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -210,10 +245,14 @@ export const GetArtifactRequestSchema: GenMessage<GetArtifactRequest> = /*@__PUR
   messageDesc(file_vitrine_registry_v1_registry, 5);
 
 /**
+ * An artifact and what proves its metadata.
+ *
  * @generated from message vitrine.registry.v1.GetArtifactResponse
  */
 export type GetArtifactResponse = Message<"vitrine.registry.v1.GetArtifactResponse"> & {
   /**
+   * The artifact as this center reports it.
+   *
    * @generated from field: vitrine.registry.v1.Artifact artifact = 1;
    */
   artifact?: Artifact | undefined;
@@ -243,15 +282,21 @@ export const GetArtifactResponseSchema: GenMessage<GetArtifactResponse> = /*@__P
   messageDesc(file_vitrine_registry_v1_registry, 6);
 
 /**
+ * Filters and a page of artifacts.
+ *
  * @generated from message vitrine.registry.v1.ListArtifactsRequest
  */
 export type ListArtifactsRequest = Message<"vitrine.registry.v1.ListArtifactsRequest"> & {
   /**
+   * Only artifacts of this kind; unspecified for every kind.
+   *
    * @generated from field: vitrine.registry.v1.ArtifactKind kind = 1;
    */
   kind: ArtifactKind;
 
   /**
+   * Only artifacts of this product; empty for every product.
+   *
    * @generated from field: string product = 2;
    */
   product: string;
@@ -264,6 +309,8 @@ export type ListArtifactsRequest = Message<"vitrine.registry.v1.ListArtifactsReq
   pageSize: number;
 
   /**
+   * next_page_token of the previous page; empty for the first.
+   *
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
@@ -286,15 +333,21 @@ export const ListArtifactsRequestSchema: GenMessage<ListArtifactsRequest> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 7);
 
 /**
+ * A page of artifacts, newest published first.
+ *
  * @generated from message vitrine.registry.v1.ListArtifactsResponse
  */
 export type ListArtifactsResponse = Message<"vitrine.registry.v1.ListArtifactsResponse"> & {
   /**
+   * The artifacts of this page.
+   *
    * @generated from field: repeated vitrine.registry.v1.Artifact artifacts = 1;
    */
   artifacts: Artifact[];
 
   /**
+   * Token of the next page; empty on the last.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -308,34 +361,43 @@ export const ListArtifactsResponseSchema: GenMessage<ListArtifactsResponse> = /*
   messageDesc(file_vitrine_registry_v1_registry, 8);
 
 /**
+ * A new finding.
+ *
  * @generated from message vitrine.registry.v1.CreateFindingRequest
  */
 export type CreateFindingRequest = Message<"vitrine.registry.v1.CreateFindingRequest"> & {
   /**
+   * The artifacts it concerns: 1 to 100 artifact ids, none twice, all held here.
+   *
    * @generated from field: repeated string artifact_ids = 1;
    */
   artifactIds: string[];
 
   /**
+   * Title: required, at most 200 characters.
+   *
    * @generated from field: string title = 2;
    */
   title: string;
 
   /**
+   * Description: at most 20,000 characters.
+   *
    * @generated from field: string description = 3;
    */
   description: string;
 
   /**
-   * May be left unspecified when cvss_vector is given: the vector's band is then used.
+   * Severity; may be left unspecified when cvss_vector is given: the band of its score
+   * is then the severity.
    *
    * @generated from field: vitrine.registry.v1.Severity severity = 4;
    */
   severity: Severity;
 
   /**
-   * CVSS v3.0, v3.1 or v4.0 vector, parsed strictly (every base metric once, nothing
-   * unknown) and scored; empty for none.
+   * CVSS v3.0, v3.1 or v4.0 vector string, parsed strictly (every base metric once,
+   * nothing unknown) and scored; empty when not scored.
    *
    * @generated from field: string cvss_vector = 5;
    */
@@ -358,10 +420,14 @@ export const CreateFindingRequestSchema: GenMessage<CreateFindingRequest> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 9);
 
 /**
+ * The finding as recorded.
+ *
  * @generated from message vitrine.registry.v1.CreateFindingResponse
  */
 export type CreateFindingResponse = Message<"vitrine.registry.v1.CreateFindingResponse"> & {
   /**
+   * The new finding, status new.
+   *
    * @generated from field: vitrine.registry.v1.Finding finding = 1;
    */
   finding?: Finding | undefined;
@@ -382,41 +448,58 @@ export const CreateFindingResponseSchema: GenMessage<CreateFindingResponse> = /*
  */
 export type UpdateFindingRequest = Message<"vitrine.registry.v1.UpdateFindingRequest"> & {
   /**
+   * The finding, such as "europe-17".
+   *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
+   * New title: at most 200 characters, not blank.
+   *
    * @generated from field: optional string title = 2;
    */
   title?: string | undefined;
 
   /**
+   * New description: at most 20,000 characters.
+   *
    * @generated from field: optional string description = 3;
    */
   description?: string | undefined;
 
   /**
+   * New severity.
+   *
    * @generated from field: optional vitrine.registry.v1.Severity severity = 4;
    */
   severity?: Severity | undefined;
 
   /**
+   * New CVSS vector string, parsed strictly and scored; empty clears it. Without a
+   * severity here, the severity follows the band of its score.
+   *
    * @generated from field: optional string cvss_vector = 5;
    */
   cvssVector?: string | undefined;
 
   /**
+   * New status, one the lifecycle allows from the current one.
+   *
    * @generated from field: optional vitrine.registry.v1.FindingStatus status = 6;
    */
   status?: FindingStatus | undefined;
 
   /**
+   * The team now working on it: at most 128 characters.
+   *
    * @generated from field: optional string assignee = 7;
    */
   assignee?: string | undefined;
 
   /**
+   * The update artifact that fixes it, held here.
+   *
    * @generated from field: optional string fix_artifact_id = 8;
    */
   fixArtifactId?: string | undefined;
@@ -438,10 +521,14 @@ export const UpdateFindingRequestSchema: GenMessage<UpdateFindingRequest> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 11);
 
 /**
+ * The finding after the update.
+ *
  * @generated from message vitrine.registry.v1.UpdateFindingResponse
  */
 export type UpdateFindingResponse = Message<"vitrine.registry.v1.UpdateFindingResponse"> & {
   /**
+   * The finding with the change applied.
+   *
    * @generated from field: vitrine.registry.v1.Finding finding = 1;
    */
   finding?: Finding | undefined;
@@ -455,15 +542,21 @@ export const UpdateFindingResponseSchema: GenMessage<UpdateFindingResponse> = /*
   messageDesc(file_vitrine_registry_v1_registry, 12);
 
 /**
+ * A comment on a finding.
+ *
  * @generated from message vitrine.registry.v1.AddCommentRequest
  */
 export type AddCommentRequest = Message<"vitrine.registry.v1.AddCommentRequest"> & {
   /**
+   * The finding, such as "europe-17".
+   *
    * @generated from field: string finding_id = 1;
    */
   findingId: string;
 
   /**
+   * The comment: required, at most 10,000 characters.
+   *
    * @generated from field: string text = 2;
    */
   text: string;
@@ -477,10 +570,14 @@ export const AddCommentRequestSchema: GenMessage<AddCommentRequest> = /*@__PURE_
   messageDesc(file_vitrine_registry_v1_registry, 13);
 
 /**
+ * The comment as recorded.
+ *
  * @generated from message vitrine.registry.v1.AddCommentResponse
  */
 export type AddCommentResponse = Message<"vitrine.registry.v1.AddCommentResponse"> & {
   /**
+   * The new comment, with its id.
+   *
    * @generated from field: vitrine.registry.v1.Comment comment = 1;
    */
   comment?: Comment | undefined;
@@ -494,10 +591,14 @@ export const AddCommentResponseSchema: GenMessage<AddCommentResponse> = /*@__PUR
   messageDesc(file_vitrine_registry_v1_registry, 14);
 
 /**
+ * Names one finding.
+ *
  * @generated from message vitrine.registry.v1.GetFindingRequest
  */
 export type GetFindingRequest = Message<"vitrine.registry.v1.GetFindingRequest"> & {
   /**
+   * The finding, such as "europe-17".
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -511,20 +612,28 @@ export const GetFindingRequestSchema: GenMessage<GetFindingRequest> = /*@__PURE_
   messageDesc(file_vitrine_registry_v1_registry, 15);
 
 /**
+ * A finding, its history and its comments, as of the same moment.
+ *
  * @generated from message vitrine.registry.v1.GetFindingResponse
  */
 export type GetFindingResponse = Message<"vitrine.registry.v1.GetFindingResponse"> & {
   /**
+   * The finding's current state.
+   *
    * @generated from field: vitrine.registry.v1.Finding finding = 1;
    */
   finding?: Finding | undefined;
 
   /**
+   * Every change, in (HLC, origin) order.
+   *
    * @generated from field: repeated vitrine.registry.v1.FindingHistoryEntry history = 2;
    */
   history: FindingHistoryEntry[];
 
   /**
+   * Every comment, in (HLC, origin) order.
+   *
    * @generated from field: repeated vitrine.registry.v1.Comment comments = 3;
    */
   comments: Comment[];
@@ -538,20 +647,28 @@ export const GetFindingResponseSchema: GenMessage<GetFindingResponse> = /*@__PUR
   messageDesc(file_vitrine_registry_v1_registry, 16);
 
 /**
+ * Filters and a page of findings.
+ *
  * @generated from message vitrine.registry.v1.ListFindingsRequest
  */
 export type ListFindingsRequest = Message<"vitrine.registry.v1.ListFindingsRequest"> & {
   /**
+   * Only findings on this artifact; empty for every artifact.
+   *
    * @generated from field: string artifact_id = 1;
    */
   artifactId: string;
 
   /**
+   * Only findings in this status; unspecified for every status.
+   *
    * @generated from field: vitrine.registry.v1.FindingStatus status = 2;
    */
   status: FindingStatus;
 
   /**
+   * Only findings of this severity; unspecified for every severity.
+   *
    * @generated from field: vitrine.registry.v1.Severity severity = 3;
    */
   severity: Severity;
@@ -564,6 +681,8 @@ export type ListFindingsRequest = Message<"vitrine.registry.v1.ListFindingsReque
   pageSize: number;
 
   /**
+   * next_page_token of the previous page; empty for the first.
+   *
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
@@ -577,15 +696,21 @@ export const ListFindingsRequestSchema: GenMessage<ListFindingsRequest> = /*@__P
   messageDesc(file_vitrine_registry_v1_registry, 17);
 
 /**
+ * A page of findings, newest first.
+ *
  * @generated from message vitrine.registry.v1.ListFindingsResponse
  */
 export type ListFindingsResponse = Message<"vitrine.registry.v1.ListFindingsResponse"> & {
   /**
+   * The findings of this page.
+   *
    * @generated from field: repeated vitrine.registry.v1.Finding findings = 1;
    */
   findings: Finding[];
 
   /**
+   * Token of the next page; empty on the last.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -601,12 +726,25 @@ export const ListFindingsResponseSchema: GenMessage<ListFindingsResponse> = /*@_
 /**
  * A center's registry of review artifacts and findings.
  *
+ * Every call carries a credential from the access service and a proof of possession by its
+ * holder key, checked in order: signature under a trusted key and validity window
+ * (UNAUTHENTICATED), this center in its audience and this center's jurisdiction in its
+ * jurisdiction (PERMISSION_DENIED), not revoked and a fresh, unreplayed proof for this call
+ * (UNAUTHENTICATED), then the action (PERMISSION_DENIED). docs/proof-of-possession.md has
+ * the headers. To a partner, an artifact or finding its scope hides answers NOT_FOUND, as a
+ * missing one does. Each partner call that passes the credential and proof checks is
+ * recorded, allowed or refused, as an AccessUsed event in the signed log.
+ *
  * @generated from service vitrine.registry.v1.RegistryService
  */
 export const RegistryService: GenService<{
   /**
    * Uploads an artifact: the first message carries its metadata, the rest its bytes.
    * Pushing the same content with the same metadata again returns the same artifact.
+   * Needs an operator credential with role `operator`. INVALID_ARGUMENT when the first
+   * message is not metadata or a data message exceeds 1 MiB, RESOURCE_EXHAUSTED beyond the
+   * center's artifact size limit, DATA_LOSS when expected_digest does not match; nothing is
+   * recorded for a refused or cancelled upload.
    *
    * @generated from rpc vitrine.registry.v1.RegistryService.PushArtifact
    */
@@ -617,6 +755,8 @@ export const RegistryService: GenService<{
   },
   /**
    * Downloads an artifact: a header, then its bytes in order, verified as they are read.
+   * Needs `read` on the artifact. FAILED_PRECONDITION while it is still replicating to this
+   * center; DATA_LOSS when the stored bytes fail verification.
    *
    * @generated from rpc vitrine.registry.v1.RegistryService.PullArtifact
    */
@@ -626,6 +766,8 @@ export const RegistryService: GenService<{
     output: typeof PullArtifactResponseSchema;
   },
   /**
+   * One artifact and its signed manifest. Needs `read` on it; NOT_FOUND for an unknown id.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.GetArtifact
    */
   getArtifact: {
@@ -634,6 +776,9 @@ export const RegistryService: GenService<{
     output: typeof GetArtifactResponseSchema;
   },
   /**
+   * Artifacts, newest published first, filtered; only those the caller's scope lets it
+   * read. PERMISSION_DENIED when its credential allows no `read`.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.ListArtifacts
    */
   listArtifacts: {
@@ -642,6 +787,10 @@ export const RegistryService: GenService<{
     output: typeof ListArtifactsResponseSchema;
   },
   /**
+   * Records a finding on artifacts this center holds, minting its id here. Needs `review` on
+   * every artifact; NOT_FOUND naming the artifacts missing (or hidden from a partner);
+   * FAILED_PRECONDITION when the artifacts share no jurisdiction.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.CreateFinding
    */
   createFinding: {
@@ -650,6 +799,10 @@ export const RegistryService: GenService<{
     output: typeof CreateFindingResponseSchema;
   },
   /**
+   * Changes a finding's fields. Needs `review` on its artifacts and on a fix artifact named;
+   * FAILED_PRECONDITION for a status change the lifecycle forbids, for fixed without a fix
+   * artifact, or a fix artifact that is not an update.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.UpdateFinding
    */
   updateFinding: {
@@ -658,6 +811,9 @@ export const RegistryService: GenService<{
     output: typeof UpdateFindingResponseSchema;
   },
   /**
+   * Adds a comment to a finding. Needs `comment` on its artifacts; NOT_FOUND for an unknown
+   * finding.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.AddComment
    */
   addComment: {
@@ -666,6 +822,9 @@ export const RegistryService: GenService<{
     output: typeof AddCommentResponseSchema;
   },
   /**
+   * A finding with its history and comments, as of one moment. Needs `read` on its
+   * artifacts; NOT_FOUND for an unknown finding.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.GetFinding
    */
   getFinding: {
@@ -674,6 +833,9 @@ export const RegistryService: GenService<{
     output: typeof GetFindingResponseSchema;
   },
   /**
+   * Findings, newest first, filtered; only those on artifacts the caller's scope lets it
+   * read. PERMISSION_DENIED when its credential allows no `read`.
+   *
    * @generated from rpc vitrine.registry.v1.RegistryService.ListFindings
    */
   listFindings: {

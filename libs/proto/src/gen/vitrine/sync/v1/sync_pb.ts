@@ -17,10 +17,14 @@ export const file_vitrine_sync_v1_sync: GenFile = /*@__PURE__*/
   fileDesc("Chp2aXRyaW5lL3N5bmMvdjEvc3luYy5wcm90bxIPdml0cmluZS5zeW5jLnYxInQKEEhhbmRzaGFrZVJlcXVlc3QSEQoJY2VudGVyX2lkGAEgASgJEhUKDWVwaGVtZXJhbF9rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMEhQKDHRpbWVzdGFtcF9tcxgFIAEoAyJzChFIYW5kc2hha2VSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSFQoNZXBoZW1lcmFsX2tleRgCIAEoDBINCgVub25jZRgDIAEoDBIRCglzaWduYXR1cmUYBCABKAwSEgoKc2Vzc2lvbl9pZBgFIAEoCSI7ChBTdWJzY3JpYmVSZXF1ZXN0EhIKCnNlc3Npb25faWQYAiABKAkSDQoFZnJhbWUYAyABKAxKBAgBEAIiKAoRU3Vic2NyaWJlUmVzcG9uc2USDQoFZnJhbWUYAiABKAxKBAgBEAIiPQoSRmV0Y2hDaHVua3NSZXF1ZXN0EhIKCnNlc3Npb25faWQYAiABKAkSDQoFZnJhbWUYAyABKAxKBAgBEAIiKgoTRmV0Y2hDaHVua3NSZXNwb25zZRINCgVmcmFtZRgCIAEoDEoECAEQAiI3ChJGZXRjaEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRINCgVmcmFtZRgCIAEoDCIkChNGZXRjaEV2ZW50c1Jlc3BvbnNlEg0KBWZyYW1lGAEgASgMIkEKFEZldGNoRXZlbnRzUGxhaW50ZXh0EikKBmV2ZW50cxgBIAMoCzIZLnZpdHJpbmUuc3luYy52MS5FdmVudFJlZiInCghFdmVudFJlZhIOCgZvcmlnaW4YASABKAkSCwoDc2VxGAIgASgEIkMKD0V2ZW50c1BsYWludGV4dBIwCgZldmVudHMYASADKAsyIC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNpZ25lZEV2ZW50IlEKElN1YnNjcmliZVBsYWludGV4dBI7Cg52ZXJzaW9uX3ZlY3RvchgBIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkiMQoSVmVyc2lvblZlY3RvckVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQiUgoURmV0Y2hDaHVua3NQbGFpbnRleHQSDwoHZGlnZXN0cxgBIAMoDBIpCgViYXNlcxgCIAMoCzIaLnZpdHJpbmUuc3luYy52MS5DaHVua0Jhc2UiPAoJQ2h1bmtCYXNlEgsKA3J1bhgBIAMoDBIRCglzdGFydF9nYXAYAiABKAQSDwoHZW5kX2dhcBgDIAEoBCJCCg9DaHVua3NQbGFpbnRleHQSLwoGY2h1bmtzGAEgAygLMh8udml0cmluZS5zeW5jLnYxLkNodW5rUGxhaW50ZXh0Im4KDkNodW5rUGxhaW50ZXh0Eg4KBmRpZ2VzdBgBIAEoDBIMCgRkYXRhGAIgASgMEg8KB21pc3NpbmcYAyABKAgSDQoFcGF0Y2gYBCABKAgSDgoGcHJlZml4GAUgASgNEg4KBnN1ZmZpeBgGIAEoDSISChBHZXRTdGF0dXNSZXF1ZXN0IqMCChFHZXRTdGF0dXNSZXNwb25zZRIRCgljZW50ZXJfaWQYASABKAkSKgoFcGVlcnMYAiADKAsyGy52aXRyaW5lLnN5bmMudjEuUGVlclN0YXR1cxI7Cg52ZXJzaW9uX3ZlY3RvchgDIAMoCzIjLnZpdHJpbmUuc3luYy52MS5WZXJzaW9uVmVjdG9yRW50cnkSFgoOY2h1bmtzX21pc3NpbmcYBCABKAQSFAoMc3RhdGVfZGlnZXN0GAUgASgJEhoKEmNvbnZlcmdlbmNlX2RpZ2VzdBgGIAEoCRIWCg5ib2RpZXNfcGVuZGluZxgHIAEoBBIYChBldmVudHNfaGVsZF9iYWNrGAggASgEEhYKDmZvcmtlZF9vcmlnaW5zGAkgAygJIvUCCgpQZWVyU3RhdHVzEhEKCWNlbnRlcl9pZBgBIAEoCRIRCgljb25uZWN0ZWQYAiABKAgSMAoMbGFzdF9jb250YWN0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI6Cg1ldmVudHNfYmVoaW5kGAQgAygLMiMudml0cmluZS5zeW5jLnYxLlZlcnNpb25WZWN0b3JFbnRyeRIWCg5jaHVua3NfcGVuZGluZxgFIAEoBBIVCg1ieXRlc19wZW5kaW5nGAYgASgEEhgKEGJ5dGVzX3Blcl9zZWNvbmQYByABKAESEgoKbGFzdF9lcnJvchgIIAEoCRIXCg9ldmVudHNfcmVjZWl2ZWQYCSABKAQSFgoOZXZlbnRzX2FwcGxpZWQYCiABKAQSFgoOY2h1bmtzX2ZldGNoZWQYCyABKAQSFQoNYnl0ZXNfZmV0Y2hlZBgMIAEoBBIWCg5ib2RpZXNfZmV0Y2hlZBgNIAEoBDLDAwoLU3luY1NlcnZpY2USUgoJSGFuZHNoYWtlEiEudml0cmluZS5zeW5jLnYxLkhhbmRzaGFrZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuSGFuZHNoYWtlUmVzcG9uc2USVAoJU3Vic2NyaWJlEiEudml0cmluZS5zeW5jLnYxLlN1YnNjcmliZVJlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJaCgtGZXRjaENodW5rcxIjLnZpdHJpbmUuc3luYy52MS5GZXRjaENodW5rc1JlcXVlc3QaJC52aXRyaW5lLnN5bmMudjEuRmV0Y2hDaHVua3NSZXNwb25zZTABEloKC0ZldGNoRXZlbnRzEiMudml0cmluZS5zeW5jLnYxLkZldGNoRXZlbnRzUmVxdWVzdBokLnZpdHJpbmUuc3luYy52MS5GZXRjaEV2ZW50c1Jlc3BvbnNlMAESUgoJR2V0U3RhdHVzEiEudml0cmluZS5zeW5jLnYxLkdldFN0YXR1c1JlcXVlc3QaIi52aXRyaW5lLnN5bmMudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_vitrine_registry_v1_event]);
 
 /**
+ * The initiator's half of the handshake.
+ *
  * @generated from message vitrine.sync.v1.HandshakeRequest
  */
 export type HandshakeRequest = Message<"vitrine.sync.v1.HandshakeRequest"> & {
   /**
+   * The calling center's id, as the federation manifest lists it.
+   *
    * @generated from field: string center_id = 1;
    */
   centerId: string;
@@ -33,6 +37,8 @@ export type HandshakeRequest = Message<"vitrine.sync.v1.HandshakeRequest"> & {
   ephemeralKey: Uint8Array;
 
   /**
+   * 32 random bytes, never used twice: a replayed request is refused.
+   *
    * @generated from field: bytes nonce = 3;
    */
   nonce: Uint8Array;
@@ -62,25 +68,36 @@ export const HandshakeRequestSchema: GenMessage<HandshakeRequest> = /*@__PURE__*
   messageDesc(file_vitrine_sync_v1_sync, 0);
 
 /**
+ * The responder's half of the handshake.
+ *
  * @generated from message vitrine.sync.v1.HandshakeResponse
  */
 export type HandshakeResponse = Message<"vitrine.sync.v1.HandshakeResponse"> & {
   /**
+   * This center's id.
+   *
    * @generated from field: string center_id = 1;
    */
   centerId: string;
 
   /**
+   * This center's ephemeral X25519 public key for the session.
+   *
    * @generated from field: bytes ephemeral_key = 2;
    */
   ephemeralKey: Uint8Array;
 
   /**
+   * 32 random bytes.
+   *
    * @generated from field: bytes nonce = 3;
    */
   nonce: Uint8Array;
 
   /**
+   * Ed25519 signature by this center's long-term key over the whole transcript (the
+   * request's fields, then this message's).
+   *
    * @generated from field: bytes signature = 4;
    */
   signature: Uint8Array;
@@ -101,6 +118,8 @@ export const HandshakeResponseSchema: GenMessage<HandshakeResponse> = /*@__PURE_
   messageDesc(file_vitrine_sync_v1_sync, 1);
 
 /**
+ * Opens a subscription on a session.
+ *
  * @generated from message vitrine.sync.v1.SubscribeRequest
  */
 export type SubscribeRequest = Message<"vitrine.sync.v1.SubscribeRequest"> & {
@@ -127,6 +146,8 @@ export const SubscribeRequestSchema: GenMessage<SubscribeRequest> = /*@__PURE__*
   messageDesc(file_vitrine_sync_v1_sync, 2);
 
 /**
+ * One sealed frame of events.
+ *
  * @generated from message vitrine.sync.v1.SubscribeResponse
  */
 export type SubscribeResponse = Message<"vitrine.sync.v1.SubscribeResponse"> & {
@@ -146,6 +167,8 @@ export const SubscribeResponseSchema: GenMessage<SubscribeResponse> = /*@__PURE_
   messageDesc(file_vitrine_sync_v1_sync, 3);
 
 /**
+ * Asks for chunks on a session.
+ *
  * @generated from message vitrine.sync.v1.FetchChunksRequest
  */
 export type FetchChunksRequest = Message<"vitrine.sync.v1.FetchChunksRequest"> & {
@@ -172,6 +195,8 @@ export const FetchChunksRequestSchema: GenMessage<FetchChunksRequest> = /*@__PUR
   messageDesc(file_vitrine_sync_v1_sync, 4);
 
 /**
+ * One sealed frame of chunks.
+ *
  * @generated from message vitrine.sync.v1.FetchChunksResponse
  */
 export type FetchChunksResponse = Message<"vitrine.sync.v1.FetchChunksResponse"> & {
@@ -191,6 +216,8 @@ export const FetchChunksResponseSchema: GenMessage<FetchChunksResponse> = /*@__P
   messageDesc(file_vitrine_sync_v1_sync, 5);
 
 /**
+ * Asks for event bodies on a session.
+ *
  * @generated from message vitrine.sync.v1.FetchEventsRequest
  */
 export type FetchEventsRequest = Message<"vitrine.sync.v1.FetchEventsRequest"> & {
@@ -217,6 +244,8 @@ export const FetchEventsRequestSchema: GenMessage<FetchEventsRequest> = /*@__PUR
   messageDesc(file_vitrine_sync_v1_sync, 6);
 
 /**
+ * One sealed frame of events with their bodies.
+ *
  * @generated from message vitrine.sync.v1.FetchEventsResponse
  */
 export type FetchEventsResponse = Message<"vitrine.sync.v1.FetchEventsResponse"> & {
@@ -292,6 +321,8 @@ export const EventRefSchema: GenMessage<EventRef> = /*@__PURE__*/
  */
 export type EventsPlaintext = Message<"vitrine.sync.v1.EventsPlaintext"> & {
   /**
+   * The events, each exactly as its origin signed it.
+   *
    * @generated from field: repeated vitrine.registry.v1.SignedEvent events = 1;
    */
   events: SignedEvent[];
@@ -326,15 +357,21 @@ export const SubscribePlaintextSchema: GenMessage<SubscribePlaintext> = /*@__PUR
   messageDesc(file_vitrine_sync_v1_sync, 11);
 
 /**
+ * One origin's position in a version vector.
+ *
  * @generated from message vitrine.sync.v1.VersionVectorEntry
  */
 export type VersionVectorEntry = Message<"vitrine.sync.v1.VersionVectorEntry"> & {
   /**
+   * Center id of the origin.
+   *
    * @generated from field: string origin = 1;
    */
   origin: string;
 
   /**
+   * Highest sequence of that origin held with every one before it.
+   *
    * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
@@ -387,16 +424,22 @@ export const FetchChunksPlaintextSchema: GenMessage<FetchChunksPlaintext> = /*@_
  */
 export type ChunkBase = Message<"vitrine.sync.v1.ChunkBase"> & {
   /**
+   * SHA-256 digests of the run's chunks, in order, at most 16.
+   *
    * @generated from field: repeated bytes run = 1;
    */
   run: Uint8Array[];
 
   /**
+   * Where the wanted chunk likely begins in the run's bytes.
+   *
    * @generated from field: uint64 start_gap = 2;
    */
   startGap: bigint;
 
   /**
+   * How many bytes before the run's end the wanted chunk likely ends.
+   *
    * @generated from field: uint64 end_gap = 3;
    */
   endGap: bigint;
@@ -417,6 +460,8 @@ export const ChunkBaseSchema: GenMessage<ChunkBase> = /*@__PURE__*/
  */
 export type ChunksPlaintext = Message<"vitrine.sync.v1.ChunksPlaintext"> & {
   /**
+   * The answers, in the order the chunks were asked for.
+   *
    * @generated from field: repeated vitrine.sync.v1.ChunkPlaintext chunks = 1;
    */
   chunks: ChunkPlaintext[];
@@ -436,6 +481,8 @@ export const ChunksPlaintextSchema: GenMessage<ChunksPlaintext> = /*@__PURE__*/
  */
 export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
   /**
+   * SHA-256 of the chunk asked for.
+   *
    * @generated from field: bytes digest = 1;
    */
   digest: Uint8Array;
@@ -449,6 +496,8 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
   data: Uint8Array;
 
   /**
+   * True when the peer does not hold the chunk.
+   *
    * @generated from field: bool missing = 3;
    */
   missing: boolean;
@@ -464,11 +513,15 @@ export type ChunkPlaintext = Message<"vitrine.sync.v1.ChunkPlaintext"> & {
   patch: boolean;
 
   /**
+   * With patch: how many leading bytes the chunk shares with the base's run.
+   *
    * @generated from field: uint32 prefix = 5;
    */
   prefix: number;
 
   /**
+   * With patch: how many trailing bytes the chunk shares with the base's run.
+   *
    * @generated from field: uint32 suffix = 6;
    */
   suffix: number;
@@ -482,6 +535,8 @@ export const ChunkPlaintextSchema: GenMessage<ChunkPlaintext> = /*@__PURE__*/
   messageDesc(file_vitrine_sync_v1_sync, 16);
 
 /**
+ * Asks for this center's replication state; it has no fields.
+ *
  * @generated from message vitrine.sync.v1.GetStatusRequest
  */
 export type GetStatusRequest = Message<"vitrine.sync.v1.GetStatusRequest"> & {
@@ -495,15 +550,21 @@ export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*
   messageDesc(file_vitrine_sync_v1_sync, 17);
 
 /**
+ * This center's replication state.
+ *
  * @generated from message vitrine.sync.v1.GetStatusResponse
  */
 export type GetStatusResponse = Message<"vitrine.sync.v1.GetStatusResponse"> & {
   /**
+   * This center's id.
+   *
    * @generated from field: string center_id = 1;
    */
   centerId: string;
 
   /**
+   * Each peer this center has tried to reach since the sync service started, by id.
+   *
    * @generated from field: repeated vitrine.sync.v1.PeerStatus peers = 2;
    */
   peers: PeerStatus[];
@@ -577,70 +638,94 @@ export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE_
   messageDesc(file_vitrine_sync_v1_sync, 18);
 
 /**
+ * This center's link to one peer.
+ *
  * @generated from message vitrine.sync.v1.PeerStatus
  */
 export type PeerStatus = Message<"vitrine.sync.v1.PeerStatus"> & {
   /**
+   * The peer's center id.
+   *
    * @generated from field: string center_id = 1;
    */
   centerId: string;
 
   /**
+   * Whether this center's subscription to the peer is open.
+   *
    * @generated from field: bool connected = 2;
    */
   connected: boolean;
 
   /**
+   * When events last arrived from the peer; unset before the first.
+   *
    * @generated from field: google.protobuf.Timestamp last_contact = 3;
    */
   lastContact?: Timestamp | undefined;
 
   /**
+   * Reserved for how far behind the peer this center is per origin; not reported yet
+   * (always empty): compare version vectors of GetStatus at both centers instead.
+   *
    * @generated from field: repeated vitrine.sync.v1.VersionVectorEntry events_behind = 4;
    */
   eventsBehind: VersionVectorEntry[];
 
   /**
+   * Reserved for chunks waiting to be fetched from this peer; not reported yet (always 0):
+   * GetStatusResponse.chunks_missing counts what the center lacks.
+   *
    * @generated from field: uint64 chunks_pending = 5;
    */
   chunksPending: bigint;
 
   /**
+   * Reserved for the bytes of those chunks; not reported yet (always 0).
+   *
    * @generated from field: uint64 bytes_pending = 6;
    */
   bytesPending: bigint;
 
   /**
+   * Reserved for the current fetch rate from this peer; not reported yet (always 0).
+   *
    * @generated from field: double bytes_per_second = 7;
    */
   bytesPerSecond: number;
 
   /**
+   * The last error of the link to the peer, for an operator; empty when none.
+   *
    * @generated from field: string last_error = 8;
    */
   lastError: string;
 
   /**
-   * Events received from this peer since the sync service started, and how many were new.
+   * Events received from this peer since the sync service started.
    *
    * @generated from field: uint64 events_received = 9;
    */
   eventsReceived: bigint;
 
   /**
+   * How many of the events received were new here and applied.
+   *
    * @generated from field: uint64 events_applied = 10;
    */
   eventsApplied: bigint;
 
   /**
-   * Artifact chunks fetched from this peer and stored here since the sync service started,
-   * and their bytes: with several peers holding an artifact, each serves part of it.
+   * Artifact chunks fetched from this peer and stored here since the sync service started:
+   * with several peers holding an artifact, each serves part of it.
    *
    * @generated from field: uint64 chunks_fetched = 11;
    */
   chunksFetched: bigint;
 
   /**
+   * The bytes of those chunks.
+   *
    * @generated from field: uint64 bytes_fetched = 12;
    */
   bytesFetched: bigint;
@@ -667,10 +752,22 @@ export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
  * long-term Ed25519 key from the federation manifest); every later frame on the session
  * is sealed with the session keys, so whatever sits between the centers sees ciphertext.
  *
+ * Handshake, Subscribe, FetchChunks and FetchEvents are for the federation's centers only:
+ * a session from an unknown, expired or already used handshake is UNAUTHENTICATED. GetStatus
+ * is for this center's operators (an operator credential with role `operator` and proof of
+ * possession, checked as the registry checks publishing).
+ *
  * @generated from service vitrine.sync.v1.SyncService
  */
 export const SyncService: GenService<{
   /**
+   * Authenticates the calling center against the federation manifest and agrees the keys
+   * of one session. Checked in order: the request's shape (INVALID_ARGUMENT), a member
+   * center other than this one, a timestamp within 60 s of this center's clock and a nonce
+   * not answered before, the signature with the key the manifest names (UNAUTHENTICATED);
+   * RESOURCE_EXHAUSTED when the caller has 64 sessions not yet used, or too many
+   * handshakes are in the window.
+   *
    * @generated from rpc vitrine.sync.v1.SyncService.Handshake
    */
   handshake: {
@@ -679,7 +776,8 @@ export const SyncService: GenService<{
     output: typeof HandshakeResponseSchema;
   },
   /**
-   * Events the caller lacks (per its version vector), then new events live.
+   * Events the caller lacks (per its version vector), then new events live; bodies only
+   * where their residency allows the caller's jurisdiction (headers alone otherwise).
    *
    * @generated from rpc vitrine.sync.v1.SyncService.Subscribe
    */
@@ -690,7 +788,9 @@ export const SyncService: GenService<{
   },
   /**
    * Chunks by digest, in the order asked (sealed FetchChunksPlaintext in, sealed
-   * ChunksPlaintext out); flow control is HTTP/2's.
+   * ChunksPlaintext out); flow control is HTTP/2's. At most 1024 digests per call and 16
+   * chunks per base run (INVALID_ARGUMENT); PERMISSION_DENIED, before anything is sent, for
+   * a chunk only artifacts outside the caller's jurisdiction use.
    *
    * @generated from rpc vitrine.sync.v1.SyncService.FetchChunks
    */
@@ -714,7 +814,8 @@ export const SyncService: GenService<{
     output: typeof FetchEventsResponseSchema;
   },
   /**
-   * Replication state of this center towards each peer.
+   * Replication state of this center towards each peer. Operators of this center only:
+   * UNAUTHENTICATED or PERMISSION_DENIED otherwise.
    *
    * @generated from rpc vitrine.sync.v1.SyncService.GetStatus
    */
