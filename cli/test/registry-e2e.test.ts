@@ -461,6 +461,14 @@ describe('vitrine against a real registry (europe)', () => {
       error: {
         code: 'INVALID_ARGUMENT',
         message: expect.stringContaining('cvss_vector: metric AV is given more than once'),
+        // Without a valid vector there is no band to take the severity from either.
+        violations: [
+          { field: 'cvss_vector', description: 'metric AV is given more than once' },
+          {
+            field: 'severity',
+            description: expect.stringContaining('or left out with a cvss_vector'),
+          },
+        ],
       },
     });
     const unexplained = await create(
@@ -476,6 +484,7 @@ describe('vitrine against a real registry (europe)', () => {
         message: expect.stringContaining(
           'severity_reason: severity low differs from critical, the band of CVSS score 9.8',
         ),
+        violations: [{ field: 'severity_reason', description: expect.any(String) }],
       },
     });
     const neither = await create();
