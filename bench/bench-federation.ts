@@ -38,6 +38,8 @@ export type CenterId = (typeof DEV_CENTERS)[number]['id'];
 export interface BenchCenter {
   readonly id: CenterId;
   readonly registry: Client<typeof RegistryService>;
+  /** The registry's address (its LogService and /log/ tiles as well). */
+  readonly url: string;
   /** The process running the center's registry and sync (not a wrapper). */
   readonly pid: number;
 }
@@ -51,6 +53,12 @@ export interface BenchFederationOptions {
   readonly cpuProfileDir?: string | undefined;
   /** More Node flags for every center (say `--trace-gc`, whose lines go to its log). */
   readonly nodeFlags?: readonly string[] | undefined;
+}
+
+/** What a center (re)starts with, beside its dev config. */
+export interface BenchCenterSettings {
+  /** Whether its sync service gathers cosignatures from the peers' witnesses (default on). */
+  readonly witnessing?: boolean;
 }
 
 /** Three centers as real processes, started, restarted and stopped by the benchmark. */
@@ -97,7 +105,7 @@ export class BenchFederation {
   }
 
   /** Starts (or restarts, keeping its data) one center; resolves once it serves. */
-  async startCenter(id: CenterId): Promise<void> {
+  async startCenter(id: CenterId, settings: BenchCenterSettings = {}): Promise<void> {
     const index = DEV_CENTERS.findIndex((c) => c.id === id);
     const { home } = this.options;
     const dev = devCenterConfig(
@@ -109,22 +117,24 @@ export class BenchFederation {
       this.storage.centers?.get(id),
     );
     const registry = { ...dev.registry, access: { mode: 'open' } };
-    const config = { ...dev, registry };
+    const log = { gatherCosignatures: settings.witnessing ?? true };
+    const config = { ...dev, registry, sync: { ...dev.sync, log } };
     const file = join(this.options.home, 'config', `${id}.json`);
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-    const log = join(this.options.home, 'logs', `${id}.log`);
+    const logFile = join(this.options.home, 'logs', `${id}.log`);
     const profile = this.options.cpuProfileDir;
     const nodeArgs = [
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
       ...(this.options.nodeFlags ?? []),
     ];
-    const service = await ServiceProcess.start(id, 'center', file, log, this.#env(), nodeArgs);
+    const service = await ServiceProcess.start(id, 'center', file, logFile, this.#env(), nodeArgs);
     const url = `http://127.0.0.1:${devPorts(this.base).centers[index]?.registry}`;
     const client = createGrpcClient(RegistryService, url);
-    this.#running.set(id, { id, registry: client, pid: service.pid ?? 0, process: service });
+    const pid = service.pid ?? 0;
+    this.#running.set(id, { id, registry: client, url, pid, process: service });
     void service.exited.then((exit) => {
       if (this.#running.get(id)?.process !== service) return;
-      console.error(`center ${id} stopped unexpectedly (${describeExit(exit)}); see ${log}`);
+      console.error(`center ${id} stopped unexpectedly (${describeExit(exit)}); see ${logFile}`);
     });
   }
 

@@ -1,12 +1,15 @@
 /**
  * Findings replication: many findings created at one center until both others hold them
  * (beside a raw batched insert of the same rows), and the propagation latency of single
- * finding updates to each peer.
+ * finding updates to each peer, with and without witnessing.
  */
 import { join } from 'node:path';
 import type { Client } from '@connectrpc/connect';
 import { Severity } from '@vitrine/proto/finding';
+import { LogService } from '@vitrine/proto/log';
 import type { RegistryService } from '@vitrine/proto/registry';
+import { createGrpcClient } from '@vitrine/rpc';
+import { DEV_CENTERS } from '../cli/src/dev-federation.js';
 import type { CenterId } from './bench-federation.js';
 import { writeRandomFile } from './bench-files.js';
 import { median, percentile, waitFor } from './measure.js';
@@ -124,26 +127,8 @@ export async function replicateFindings(ctx: BenchContext): Promise<BenchTable> 
  * update call itself.
  */
 export async function propagateUpdates(ctx: BenchContext): Promise<BenchTable> {
-  const origin = ctx.federation.center(ORIGIN).registry;
-  const artifactId = await findingsArtifact(ctx);
-  const ids = await createFindings(origin, artifactId, UPDATED_FINDINGS);
-  await waitFor(() => allHold(ctx, ids.at(-1) ?? ''), 50);
-  const call: number[] = [];
-  const seen = new Map<CenterId, number[]>(RECEIVERS.map((c) => [c, []]));
-  for (let i = 0; i < ctx.sizes.updates; i++) {
-    const id = ids[i % ids.length] ?? '';
-    const title = `bench update ${i}`;
-    const start = performance.now();
-    await origin.updateFinding({ id, title });
-    const committed = performance.now();
-    call.push(committed - start);
-    await Promise.all(
-      RECEIVERS.map(async (center) => {
-        await waitFor(() => holds(ctx, center, id, title), 1);
-        seen.get(center)?.push(performance.now() - committed);
-      }),
-    );
-  }
+  const ids = await updatedFindings(ctx);
+  const { call, seen } = await timeUpdates(ctx, ids, ctx.sizes.updates);
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const row = (name: string, values: number[]) => [
     name,
@@ -159,4 +144,94 @@ export async function propagateUpdates(ctx: BenchContext): Promise<BenchTable> {
       ...RECEIVERS.map((c) => row(`visible at ${c}`, seen.get(c) ?? [])),
     ],
   };
+}
+
+/** The findings the update benchmarks rotate over, created at the origin, held everywhere. */
+async function updatedFindings(ctx: BenchContext): Promise<string[]> {
+  const origin = ctx.federation.center(ORIGIN).registry;
+  const artifactId = await findingsArtifact(ctx);
+  const ids = await createFindings(origin, artifactId, UPDATED_FINDINGS);
+  await waitFor(() => allHold(ctx, ids.at(-1) ?? ''), 50);
+  return ids;
+}
+
+/** Times `count` single updates at the origin: the call, and until each peer shows it. */
+async function timeUpdates(ctx: BenchContext, ids: readonly string[], count: number) {
+  const origin = ctx.federation.center(ORIGIN).registry;
+  const call: number[] = [];
+  const seen = new Map<CenterId, number[]>(RECEIVERS.map((c) => [c, []]));
+  for (let i = 0; i < count; i++) {
+    const id = ids[i % ids.length] ?? '';
+    const title = `bench update ${i} ${performance.now()}`;
+    const start = performance.now();
+    await origin.updateFinding({ id, title });
+    const committed = performance.now();
+    call.push(committed - start);
+    await Promise.all(
+      RECEIVERS.map(async (center) => {
+        await waitFor(() => holds(ctx, center, id, title), 1);
+        seen.get(center)?.push(performance.now() - committed);
+      }),
+    );
+  }
+  return { call, seen };
+}
+
+/**
+ * The order of the rounds, without and with witnessing: ABBA, so a drift in the machine's
+ * load over the run (rising or falling) touches both settings alike.
+ */
+const WITNESS_ORDER = [false, true, true, false] as const;
+const WITNESS_ROUNDS = WITNESS_ORDER.length / 2;
+
+/**
+ * The cost of witnessing to finding propagation: single finding updates at the origin timed
+ * as `updates` does, with every center gathering cosignatures from its peers' witnesses for
+ * each checkpoint it signs, and with gathering off (the baseline), in rounds of the same run
+ * ordered off, on, on, off, every center restarted between rounds. The origin's latest
+ * checkpoint after each witnessed round shows the cosignatures were gathered meanwhile.
+ */
+export async function witnessingOverhead(ctx: BenchContext): Promise<BenchTable> {
+  const ids = await updatedFindings(ctx);
+  const perRound = Math.max(1, Math.round(ctx.sizes.updates / WITNESS_ROUNDS));
+  const samples = { off: new Map<CenterId, number[]>(), on: new Map<CenterId, number[]>() };
+  let cosigners = 0;
+  for (const witnessing of WITNESS_ORDER) {
+    await restartAll(ctx, witnessing);
+    const { seen } = await timeUpdates(ctx, ids, perRound);
+    const into = witnessing ? samples.on : samples.off;
+    for (const [center, values] of seen) into.set(center, [...(into.get(center) ?? []), ...values]);
+    if (witnessing) cosigners = await cosignersOfLatest(ctx);
+  }
+  await restartAll(ctx, true);
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const rows = RECEIVERS.flatMap((center) => {
+    const off = samples.off.get(center) ?? [];
+    const on = samples.on.get(center) ?? [];
+    return [50, 99].map((p) => {
+      const [a, b] = [percentile(off, p), percentile(on, p)];
+      return [`visible at ${center}, p${p}`, ms(a), ms(b), times(b / a)];
+    });
+  });
+  return {
+    title: `${perRound * WITNESS_ROUNDS} finding updates at europe each way (rounds off, on, on, off), until each peer shows them, with and without witnessing (${ctx.federation.storageKind}; europe's last checkpoint had ${cosigners} cosignatures)`,
+    headers: ['', 'no witnessing (baseline)', 'witnessing', 'ratio'],
+    rows,
+  };
+}
+
+async function restartAll(ctx: BenchContext, witnessing: boolean): Promise<void> {
+  await Promise.all(DEV_CENTERS.map(({ id }) => ctx.federation.stopCenter(id)));
+  await Promise.all(DEV_CENTERS.map(({ id }) => ctx.federation.startCenter(id, { witnessing })));
+}
+
+/** How many cosignatures europe's latest checkpoint carries, once it has any it will get. */
+async function cosignersOfLatest(ctx: BenchContext): Promise<number> {
+  const log = createGrpcClient(LogService, ctx.federation.center(ORIGIN).url);
+  let count = 0;
+  await waitFor(async () => {
+    count = (await log.getCheckpoint({})).cosigners.length;
+    return count >= RECEIVERS.length;
+  }, 50);
+  return count;
 }

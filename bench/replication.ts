@@ -4,12 +4,13 @@
  * SSH on loopback, a raw batched database insert). Prints a table per benchmark with the
  * peak resident memory (VmHWM) of every center process while it ran.
  *
- *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates]
+ *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates] [witnessing]
  *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000] [--cpu-prof]
  *     [--node-flag FLAG]... [--keep]
  *
- * No benchmark named: all four. VITRINE_DATABASE_URL=postgres://… runs the centers on that
- * PostgreSQL server (a fresh database, dropped afterwards) instead of PGlite. --cpu-prof
+ * No benchmark named: all five. `witnessing` times finding updates as `updates` does, in
+ * alternating rounds with the centers gathering cosignatures and not (--updates in all).
+ * VITRINE_DATABASE_URL=postgres://… runs the centers on that PostgreSQL server (a fresh database, dropped afterwards) instead of PGlite. --cpu-prof
  * writes each center's CPU profile (`node --cpu-prof`) to a folder it prints; --node-flag passes
  * a flag to each center's Node (`--node-flag=--trace-gc`: its collections in the center's log);
  * --keep keeps the data folder (configs, logs of each center).
@@ -25,7 +26,7 @@ import { BenchFederation } from './bench-federation.js';
 import { cpuSeconds, peakRssMiB, resetPeakRss } from './process-stats.js';
 import { replicateArtifact, replicateDelta } from './replication-artifacts.js';
 import type { BenchContext, BenchTable } from './replication-bench.js';
-import { propagateUpdates, replicateFindings } from './replication-findings.js';
+import { propagateUpdates, replicateFindings, witnessingOverhead } from './replication-findings.js';
 import { LoopbackSsh } from './ssh-loopback.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchTable>> = {
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchTable>> = {
   delta: replicateDelta,
   findings: replicateFindings,
   updates: propagateUpdates,
+  witnessing: witnessingOverhead,
 };
 
 const { values, positionals } = parseArgs({

@@ -13,6 +13,7 @@ import {
   parseCheckpoint,
   parseVerifierKey,
   verifyConsistency,
+  verifyCosignedCheckpoint,
 } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,6 +25,7 @@ import {
 } from './cli-process.js';
 
 const run = promisify(execFile);
+const pause = (ms: number) => new Promise<true>((resolve) => setTimeout(() => resolve(true), ms));
 const BUF = new URL('../node_modules/.bin/buf', import.meta.url).pathname;
 
 describe('vitrine dev: the local federation, driven through the CLI', () => {
@@ -343,6 +345,29 @@ describe('vitrine dev: the local federation, driven through the CLI', () => {
       );
     } else {
       expect(Buffer.from(snapshot.accessLogRoot)).toEqual(Buffer.from(latest.rootHash));
+    }
+  });
+
+  it('has each center’s checkpoint cosigned by the other two centers’ witnesses: final', async () => {
+    const { logs } = await vitrineJson<{
+      logs: { center: string; origin: string; vkey: string; tiles: string; witness: string }[];
+    }>(['federation', 'keys', '--data', home.path]);
+    for (const log of logs) {
+      const witnesses = logs.filter((l) => l !== log).map((l) => parseVerifierKey(l.witness));
+      let shown: { checkpoint: string; cosigners: string[]; quorum: number; final: boolean };
+      do {
+        shown = await vitrineJson(['log', 'checkpoint', ...at(log.center)]);
+      } while (shown.cosigners.length < 2 && (await pause(200)));
+      expect(shown).toMatchObject({ quorum: 1, final: true });
+      expect([...shown.cosigners].sort()).toEqual(witnesses.map((w) => w.name).sort());
+      const policy = { log: parseVerifierKey(log.vkey), witnesses, quorum: 2 };
+      const verified = await verifyCosignedCheckpoint(shown.checkpoint, policy);
+      expect(verified.cosigners).toHaveLength(2);
+      const served = await (await fetch(`${log.tiles}checkpoint`)).text();
+      expect((await verifyCosignedCheckpoint(served, policy)).checkpoint.origin).toBe(log.origin);
+      await expect(
+        verifyCosignedCheckpoint(shown.checkpoint, { ...policy, quorum: 3 }),
+      ).rejects.toMatchObject({ reason: 'quorum' });
     }
   });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type FederationManifest, verifyManifest } from '@vitrine/channel';
 import { readKeyFile } from '@vitrine/crypto';
 import { isVitrineError } from '@vitrine/errors';
+import { witnessKey } from '@vitrine/registry';
 import { formatVerifierKey, noteKey } from '@vitrine/tlog';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
@@ -29,6 +30,8 @@ interface LogKey {
   readonly vkey: string;
   /** Where its tiles are served (C2SP tlog-tiles prefix). */
   readonly tiles: string;
+  /** The verifier key of the center's witness (cosignature/v1), which cosigns the others' logs. */
+  readonly witness: string;
 }
 
 /** The access service's transparency log of its decisions. */
@@ -57,7 +60,7 @@ Examples:
   const keys = federation
     .command('keys')
     .description(
-      'print every center’s and the access service’s transparency-log verifier key (C2SP signed-note vkey) and where its tiles are, from the signed federation manifest',
+      'print every center’s and the access service’s transparency-log verifier key (C2SP signed-note vkey), where its tiles are, and each center’s witness cosignature key, from the signed federation manifest',
     )
     .option('--data <dir>', 'data folder (default: $VITRINE_HOME or ./.vitrine)')
     .option(
@@ -96,6 +99,7 @@ async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {
       origin,
       vkey: formatVerifierKey(noteKey(origin, center.signingKey)),
       tiles: `${center.registry.replace(/\/$/, '')}/log/`,
+      witness: formatVerifierKey(witnessKey(manifest.federation, center.id, center.signingKey)),
     };
   });
   const trustKey = manifest.access.trustKey;
@@ -109,10 +113,10 @@ async function printKeys(io: CliIo, options: KeysOptions): Promise<void> {
     json: () => ({ federation: manifest.federation, logs, ...(access ? { access } : {}) }),
     human: () =>
       formatTable(
-        ['LOG', 'VERIFIER KEY', 'TILES'],
+        ['LOG', 'VERIFIER KEY', 'TILES', 'WITNESS KEY'],
         [
-          ...logs.map((log) => [log.center, log.vkey, log.tiles]),
-          ...(access ? [['access', access.vkey, access.tiles]] : []),
+          ...logs.map((log) => [log.center, log.vkey, log.tiles, log.witness]),
+          ...(access ? [['access', access.vkey, access.tiles, '']] : []),
         ],
       ),
   });

@@ -147,8 +147,15 @@ async function printCheckpoint(io: CliIo, options: TargetOptions): Promise<void>
       center: target.label,
       treeSize: Number(res.treeSize),
       checkpoint: res.checkpoint,
+      cosigners: res.cosigners,
+      quorum: res.quorum,
+      final: res.final,
     }),
-    human: () => res.checkpoint.replace(/\n$/, '').split('\n'),
+    human: () => [
+      ...res.checkpoint.replace(/\n$/, '').split('\n'),
+      '',
+      `${res.final ? 'final' : 'not final yet'}: ${res.cosigners.length} of ${res.quorum} cosignatures needed (${res.cosigners.join(', ') || 'none'})`,
+    ],
   });
 }
 

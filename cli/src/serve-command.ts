@@ -103,7 +103,7 @@ async function start(
     }
     case 'center': {
       const [
-        { registryConfigSchema, startRegistry },
+        { knownLogs, registryConfigSchema, startRegistry },
         { federationOf, startSync, syncConfigSchema },
       ] = await Promise.all([import('@vitrine/registry'), import('@vitrine/sync')]);
       const { z } = await import('zod');
@@ -123,11 +123,16 @@ async function start(
       const federation = await federationOf(config.sync).catch((err: unknown) => {
         throw manifestFailure(path, config.sync, err);
       });
-      const registry = await startRegistry(config.registry, { originKey: federation.originKey });
+      const registry = await startRegistry(config.registry, {
+        originKey: federation.originKey,
+        knownLogs: knownLogs(federation.manifest.federation, federation.manifest.centers),
+      });
       const sync = await startSync(config.sync, {
         replica: registry.replica,
         chunks: registry.chunks,
         witness: registry.witness,
+        checkpoints: registry.checkpoints,
+        cosignatures: registry.cosignatures,
         operators: registry.operators,
         federation,
       }).catch(async (err) => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type NoteKey, noteKey, parseVerifierKey, SignatureType } from '@vitrine/tlog';
+import { type NoteKey, parseVerifierKey, SignatureType, witnessKeyOfLog } from '@vitrine/tlog';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 
@@ -60,7 +60,7 @@ export function witnessKeys(keys: readonly NoteKey[]): NoteKey[] {
   const witnesses = keys.filter((k) => k.type === SignatureType.cosignatureV1);
   for (const key of keys) {
     if (key.type !== SignatureType.ed25519) continue;
-    const cosigner = noteKey(`${key.name}/witness`, key.publicKey, SignatureType.cosignatureV1);
+    const cosigner = witnessKeyOfLog(key);
     if (!witnesses.some((w) => w.name === cosigner.name && w.keyId === cosigner.keyId)) {
       witnesses.push(cosigner);
     }

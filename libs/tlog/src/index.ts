@@ -1,4 +1,10 @@
+export { witnessKey, witnessKeyOfLog, witnessName, witnessSigner } from './center-witness.js';
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
+export {
+  type CosignaturePolicy,
+  type CosignedCheckpoint,
+  verifyCosignedCheckpoint,
+} from './cosigned-checkpoint.js';
 export { LogError, type LogErrorReason } from './log-error.js';
 export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from './merkle-hash.js';
 export {
@@ -47,3 +53,12 @@ export {
   type NodeId,
   treeRoot,
 } from './tree-prover.js';
+export {
+  type AddCheckpointRequest,
+  formatAddCheckpoint,
+  MAX_ADD_CHECKPOINT_BYTES,
+  MAX_PROOF_LINES,
+  parseAddCheckpoint,
+  parseTreeSize,
+  TREE_SIZE_CONTENT_TYPE,
+} from './witness-protocol.js';

@@ -12,7 +12,8 @@ export type LogErrorReason =
   | 'consistency'
   | 'note-signature'
   | 'unknown-key'
-  | 'checkpoint';
+  | 'checkpoint'
+  | 'quorum';
 
 /**
  * A refused log statement. Its code is `data_loss` by default (what a peer or a log served

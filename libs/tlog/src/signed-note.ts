@@ -201,6 +201,10 @@ function checkNoteText(text: string): void {
   if (/^vitrine\/[^\n]*\//.test(text)) {
     throw new LogError('malformed', 'a first line vitrine/…/… is reserved for other signatures');
   }
+  if (text.startsWith('cosignature/')) {
+    // The cosignature/v1 message starts so: a note can never stand in for a cosignature.
+    throw new LogError('malformed', 'a first line cosignature/… is reserved for cosignatures');
+  }
 }
 
 /** Whether text holds an ASCII control character other than newline (signed-note §Format). */

@@ -63,9 +63,16 @@ export const registryConfigSchema = z
       .default('vitrine'),
     /** The center's transparency log: at most one checkpoint per interval, signed when it grew. */
     log: z
-      .object({ checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1_000) })
+      .object({
+        checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1_000),
+        /**
+         * Cosignatures by other centers' witnesses a checkpoint needs to be final: 1 by
+         * default (any other center); 2 is recommended when every center is up.
+         */
+        witnessQuorum: z.number().int().min(0).max(100).default(1),
+      })
       .strict()
-      .default({ checkpointIntervalMs: 1_000 }),
+      .default({ checkpointIntervalMs: 1_000, witnessQuorum: 1 }),
     /** Every jurisdiction of the federation: the codes an artifact's residency may name. */
     jurisdictions: z.array(z.string().regex(JURISDICTION)).min(1),
     listen,

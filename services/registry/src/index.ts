@@ -15,9 +15,22 @@ export { type RunningRegistry, startRegistry } from './main.js';
 export type { EventRef } from './queries/events.js';
 export { type PeerScope, Replica, type VersionVector } from './replica.js';
 export type {
+  CheckpointPublisher,
+  SignedCheckpoint,
+} from './transparency/checkpoint-publisher.js';
+export type {
   CheckpointWitness,
   ConsistencyProver,
   LogEvidence,
   Observation,
 } from './transparency/checkpoint-witness.js';
+export type { Cosignatures, ServedCheckpoint } from './transparency/cosignatures.js';
+export {
+  type FederationMember,
+  type KnownLog,
+  knownLogs,
+  witnessKey,
+  witnessName,
+} from './transparency/known-logs.js';
+export { ADD_CHECKPOINT_PATH } from './transparency/witness-resource.js';
 export type { PendingBody } from './unapplied-events.js';

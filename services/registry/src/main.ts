@@ -11,7 +11,10 @@ import { registryMigrations } from './migrations/index.js';
 import type { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
+import type { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import type { CheckpointWitness } from './transparency/checkpoint-witness.js';
+import type { Cosignatures } from './transparency/cosignatures.js';
+import type { KnownLog } from './transparency/known-logs.js';
 
 /** A running registry: its address and public key, and how to stop it. */
 export interface RunningRegistry {
@@ -25,6 +28,10 @@ export interface RunningRegistry {
   readonly chunks: ChunkReplica;
   /** Checks the peers' checkpoints the same sync service fetches. */
   readonly witness: CheckpointWitness;
+  /** The center's checkpoints, for the sync service that gathers their cosignatures. */
+  readonly checkpoints: CheckpointPublisher;
+  /** Where gathered cosignatures are kept and served from. */
+  readonly cosignatures: Cosignatures;
   /**
    * Admits a center's operators only, checked as the registry checks them, for the sync
    * service in the same process (its GetStatus); open when access enforcement is off.
@@ -44,6 +51,8 @@ export async function startRegistry(
     logger?: Logger;
     now?: () => number;
     originKey?: (origin: string) => Uint8Array | undefined;
+    /** Every log of the federation (`knownLogs`), for the center's witness and quorum. */
+    knownLogs?: readonly KnownLog[];
   } = {},
 ): Promise<RunningRegistry> {
   const config = parseConfig(registryConfigSchema, input, 'registry');
@@ -64,7 +73,7 @@ export async function startRegistry(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );
     const center = { ...config.center, signingKey };
-    const { server, replica, chunks, access, checkpoints, witness } = await serveRegistry({
+    const served = await serveRegistry({
       config,
       db: database.db,
       store,
@@ -72,7 +81,9 @@ export async function startRegistry(
       logger,
       ...(options.now ? { now: options.now } : {}),
       ...(options.originKey ? { originKey: options.originKey } : {}),
+      ...(options.knownLogs ? { knownLogs: options.knownLogs } : {}),
     });
+    const { server, replica, chunks, access, checkpoints, witness, cosignatures } = served;
     logger.info({ url: server.url, center: center.id, db: database.kind }, 'registry serving');
     return {
       url: server.url,
@@ -82,6 +93,8 @@ export async function startRegistry(
       replica,
       chunks,
       witness,
+      checkpoints,
+      cosignatures,
       operators: access.operators,
       async stop() {
         await server.close();

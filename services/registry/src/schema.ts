@@ -20,6 +20,8 @@ export interface RegistryDatabase {
   log_nodes: LogNodeTable;
   log_checkpoints: LogCheckpointTable;
   log_evidence: LogEvidenceTable;
+  witness_state: WitnessStateTable;
+  log_cosignatures: LogCosignatureTable;
   unapplied_events: UnappliedEventTable;
   proof_nonces: ProofNonceTable;
 }
@@ -168,7 +170,12 @@ export interface LogNodeTable {
 export interface LogEvidenceTable {
   id: Generated<bigint>;
   origin: string;
-  kind: 'fork' | 'rollback' | 'inconsistent';
+  /**
+   * `bad-proof`: a checkpoint the origin signed came to this center's witness with a
+   * consistency proof that does not verify. Kept, but the origin's events are not refused on
+   * it alone: the proof lines are nobody's signed statement.
+   */
+  kind: 'fork' | 'rollback' | 'inconsistent' | 'bad-proof';
   message: string;
   note: string;
   other_note: string | null;
@@ -185,6 +192,28 @@ export interface LogCheckpointTable {
   root: Uint8Array;
   note: string;
   signed_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** The latest checkpoint this center's witness cosigned of a log (by its origin line). */
+export interface WitnessStateTable {
+  origin: string;
+  size: bigint;
+  root: Uint8Array;
+  /** The checkpoint as the log signed it. */
+  note: string;
+  cosigned_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** A peer witness's cosignature of one of this center's checkpoints: one signature line. */
+export interface LogCosignatureTable {
+  /** The center id, as in log_checkpoints. */
+  origin: string;
+  size: bigint;
+  /** The witness key's name. */
+  witness: string;
+  /** The whole cosignature/v1 signature line, newline included. */
+  line: string;
+  received_at: ColumnType<Date, Date | undefined, never>;
 }
 
 /**

@@ -17,8 +17,12 @@ import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import { CheckpointWitness } from './transparency/checkpoint-witness.js';
+import { Cosignatures } from './transparency/cosignatures.js';
+import { type KnownLog, witnessSigner } from './transparency/known-logs.js';
 import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
 import { logService, resumeGuard } from './transparency/log-service.js';
+import { LogWitness } from './transparency/log-witness.js';
+import { ADD_CHECKPOINT_PATH, witnessResource } from './transparency/witness-resource.js';
 
 /** Everything a registry server runs on, opened by `startRegistry`. */
 export interface RegistryParts {
@@ -30,6 +34,11 @@ export interface RegistryParts {
   readonly now?: () => number;
   /** Public signing keys of the federation's centers, for events received from peers. */
   readonly originKey?: (origin: string) => Uint8Array | undefined;
+  /**
+   * Every log the federation knows (`knownLogs` of its manifest): the center witnesses all
+   * but its own, and trusts the others' witnesses to cosign its own. None when not given.
+   */
+  readonly knownLogs?: readonly KnownLog[];
 }
 
 /** A registry server and the replica the center's sync service works on. */
@@ -43,6 +52,10 @@ export interface ServedRegistry {
   readonly checkpoints: CheckpointPublisher;
   /** Holds the peers' logs to what they signed (the sync service feeds it their checkpoints). */
   readonly witness: CheckpointWitness;
+  /** The center as a witness of the other logs (POST /log/add-checkpoint). */
+  readonly logWitness: LogWitness;
+  /** Cosignatures gathered for the center's checkpoints (the sync service gathers them). */
+  readonly cosignatures: Cosignatures;
 }
 
 /** Wires domain objects to the RPC server. */
@@ -71,13 +84,29 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     parts.originKey ?? (() => undefined),
     replica.forked,
   );
+  const others = (parts.knownLogs ?? []).filter((log) => log.id !== center.id);
+  const logWitness = new LogWitness(
+    db,
+    witnessSigner(config.federation, center.id, center.signingKey),
+    others,
+    witness,
+    parts.now,
+  );
+  const cosignatures = new Cosignatures(
+    db,
+    center.id,
+    checkpoints,
+    others.flatMap((log) => (log.witness ? [log.witness] : [])),
+    config.log.witnessQuorum,
+  );
   const onLogError = (err: unknown) => logger.error({ err }, 'log resource not served');
+  const onWitnessError = (err: unknown) => logger.error({ err }, 'checkpoint not witnessed');
   const server = await startServer({
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
       router.service(RegistryService, registryService(db, artifacts, findings));
-      router.service(LogService, logService(db, center.id, checkpoints, witness, replica.forked));
+      router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],
     healthServices: [RegistryService.typeName, LogService.typeName],
@@ -85,7 +114,8 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     interceptors: [access.interceptor, resumeGuard(access.operators)],
     readMaxBytes: config.maxMessageBytes,
     httpResources: [
-      { prefix: LOG_PREFIX, handle: logResources(db, center.id, checkpoints, onLogError) },
+      { prefix: ADD_CHECKPOINT_PATH, handle: witnessResource(logWitness, onWitnessError) },
+      { prefix: LOG_PREFIX, handle: logResources(db, center.id, cosignatures, onLogError) },
     ],
   }).catch(async (err) => {
     await access.stop();
@@ -93,5 +123,5 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   });
   checkpoints.start();
   const chunks = new ChunkReplica(db, store, arrivals);
-  return { server, replica, chunks, access, checkpoints, witness };
+  return { server, replica, chunks, access, checkpoints, witness, logWitness, cosignatures };
 }

@@ -10,7 +10,12 @@ import {
   type TestTrust,
   tempDir,
 } from '@vitrine/testing';
-import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '../src/index.js';
+import {
+  type KnownLog,
+  type RunningRegistry,
+  seedTrustSnapshot,
+  startRegistry,
+} from '../src/index.js';
 
 /** A registry on a real socket over a throw-away database and data folder. */
 export interface TestRegistry {
@@ -36,6 +41,8 @@ export interface TestRegistrySetting {
   readonly database?: TestDatabase;
   /** Where the registry logs; silent unless given. */
   readonly logger?: Logger;
+  /** The logs the registry's witness knows, and whose witnesses it trusts. */
+  readonly knownLogs?: readonly KnownLog[];
 }
 
 /** Starts a registry on the given backend (see `TestRegistrySetting`). */
@@ -45,7 +52,7 @@ export async function startTestRegistry(
     maxArtifactBytes?: number;
     maxMessageBytes?: number;
     federation?: string;
-    log?: { checkpointIntervalMs: number };
+    log?: { checkpointIntervalMs: number; witnessQuorum?: number };
   } = {},
   setting: TestRegistrySetting = {},
 ): Promise<TestRegistry> {
@@ -64,7 +71,8 @@ export async function startTestRegistry(
     ...(database.url ? { databaseUrl: database.url } : {}),
     ...overrides,
   };
-  const registry = await startRegistry(config, { logger });
+  const options = { logger, ...(setting.knownLogs ? { knownLogs: setting.knownLogs } : {}) };
+  const registry = await startRegistry(config, options);
   const harness: TestRegistry = {
     registry,
     // The port stays the same across restarts, so one client serves the whole test.
@@ -78,7 +86,7 @@ export async function startTestRegistry(
       await harness.registry.stop();
       harness.registry = await startRegistry(
         { ...config, listen: { host: '127.0.0.1', port } },
-        { logger },
+        options,
       );
     },
     async cleanup() {

@@ -105,13 +105,11 @@ describe.each(testBackends())('transparency log of each origin on $name', (backe
       provider: { getMigrations: async () => ({ ...registryMigrations }) },
       ...(rows[0]?.schema ? { migrationTableSchema: rows[0].schema } : {}),
     });
-    // Back to before the log (later migrations go down first), then up again.
     const down = await migrator.migrateTo('0006-proof-nonces');
-    expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toContainEqual([
-      '0009-transparency-log',
-      'Down',
-      'Success',
+    expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+      ['0012-finding-standards', 'Success'],
+      ['0010-witness-state', 'Success'],
+      ['0009-transparency-log', 'Success'],
     ]);
     const up = await migrator.migrateToLatest();
     expect(up.error).toBeUndefined();

@@ -44,7 +44,7 @@ export const syncConfigSchema = z
       })
       .strict()
       .optional(),
-    /** How often the center fetches and checks every peer's latest checkpoint. */
+    /** How the center watches its peers' logs and has its own witnessed. */
     log: z
       .object({
         monitorIntervalMs: z
@@ -53,9 +53,14 @@ export const syncConfigSchema = z
           .min(100)
           .max(3_600_000)
           .default(DEFAULT_MONITOR_INTERVAL_MS),
+        /**
+         * Whether the center asks its peers' witnesses to cosign each checkpoint it signs
+         * (on by default; off, its checkpoints are served without cosignatures, never final).
+         */
+        gatherCosignatures: z.boolean().default(true),
       })
       .strict()
-      .default({ monitorIntervalMs: DEFAULT_MONITOR_INTERVAL_MS }),
+      .default({ monitorIntervalMs: DEFAULT_MONITOR_INTERVAL_MS, gatherCosignatures: true }),
     /** Reconnect back-off after a failed or broken subscription, in milliseconds. */
     backoff: z
       .object({

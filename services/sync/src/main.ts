@@ -3,12 +3,19 @@ import { HandshakeReplays } from '@vitrine/channel';
 import { canReleaseMemory, RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { SyncService } from '@vitrine/proto/sync';
-import type { CheckpointWitness, ChunkReplica, Replica } from '@vitrine/registry';
+import type {
+  CheckpointPublisher,
+  CheckpointWitness,
+  ChunkReplica,
+  Cosignatures,
+  Replica,
+} from '@vitrine/registry';
 import { createLogger, type Logger, startServer } from '@vitrine/rpc';
 import { BodyFetcher } from './body-fetcher.js';
 import { CheckpointMonitor } from './checkpoint-monitor.js';
 import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
+import { CosignatureGatherer } from './cosignature-gatherer.js';
 import { type Federation, loadFederation } from './federation.js';
 import { PeerStatuses } from './peer-status.js';
 import { loadPeerTransport } from './peer-transport.js';
@@ -52,6 +59,12 @@ export async function startSync(
     chunks: ChunkReplica;
     /** The registry's witness: given, the center checks its peers' checkpoints. */
     witness?: CheckpointWitness;
+    /**
+     * The registry's checkpoints and cosignature store: given (and `log.gatherCosignatures`
+     * on), the center has its peers' witnesses cosign its checkpoints.
+     */
+    checkpoints?: CheckpointPublisher;
+    cosignatures?: Cosignatures;
     /** The registry's operator check, which GetStatus callers must pass. */
     operators: Interceptor;
     federation?: Federation;
@@ -96,6 +109,17 @@ export async function startSync(
     options.witness &&
     new CheckpointMonitor(federation, options.witness, config.log.monitorIntervalMs, logger);
   monitor?.start();
+  const gatherer =
+    config.log.gatherCosignatures && options.checkpoints && options.cosignatures
+      ? new CosignatureGatherer(
+          federation,
+          options.checkpoints,
+          options.cosignatures,
+          config.backoff,
+          logger,
+        )
+      : undefined;
+  gatherer?.start();
   logger.info({ url: server.url, center: config.center.id }, 'sync serving');
   if (!canReleaseMemory) {
     logger.warn(
@@ -113,6 +137,7 @@ export async function startSync(
       await fetcher.stop();
       await bodies.stop();
       await monitor?.stop();
+      await gatherer?.stop();
       sessions.clear();
       await server.close();
     },

@@ -5,7 +5,12 @@ import { generateKxKeyPair, signManifest } from '@vitrine/channel';
 import { generateSigningKeyPair, type SigningKeyPair, writeKeyFile } from '@vitrine/crypto';
 import { RegistryService } from '@vitrine/proto/registry';
 import { SyncService } from '@vitrine/proto/sync';
-import { type RunningRegistry, seedTrustSnapshot, startRegistry } from '@vitrine/registry';
+import {
+  knownLogs,
+  type RunningRegistry,
+  seedTrustSnapshot,
+  startRegistry,
+} from '@vitrine/registry';
 import { createGrpcClient, createLogger } from '@vitrine/rpc';
 import {
   freePort,
@@ -67,6 +72,11 @@ export interface TestFederationOptions {
    * it a test trust publisher stands in, and each center's client signs as its operator.
    */
   readonly access?: { readonly url: string; readonly trustKey: string };
+  /**
+   * Centers witness each other: each registry knows the federation's logs, and each sync
+   * service gathers cosignatures for its center's checkpoints (quorum as given, default 1).
+   */
+  readonly witnessing?: { readonly quorum?: number };
 }
 
 /** Writes a center's TLS files (key 0600) and returns the `sync.tls` settings naming them. */
@@ -134,7 +144,7 @@ export async function startTestFederation(
       {
         center: { id: c.id, jurisdiction: c.jurisdiction },
         federation: 'test',
-        log: { checkpointIntervalMs: 50 },
+        log: { checkpointIntervalMs: 50, witnessQuorum: options.witnessing?.quorum ?? 1 },
         jurisdictions: CENTERS.map((x) => x.jurisdiction),
         listen: { host: '127.0.0.1', port: c.registryPort },
         dataDir: c.dataDir,
@@ -145,7 +155,18 @@ export async function startTestFederation(
         },
         ...(c.database.url ? { databaseUrl: c.database.url } : {}),
       },
-      { logger, originKey },
+      {
+        logger,
+        originKey,
+        ...(options.witnessing
+          ? {
+              knownLogs: knownLogs(
+                'test',
+                prepared.map((p) => ({ id: p.id, signingKey: p.key.publicKey })),
+              ),
+            }
+          : {}),
+      },
     );
     const syncConfig: SyncConfigInput = {
       center: { id: c.id, jurisdiction: c.jurisdiction },
@@ -177,6 +198,9 @@ export async function startTestFederation(
           chunks: registry.chunks,
           operators: registry.operators,
           witness: registry.witness,
+          ...(options.witnessing
+            ? { checkpoints: registry.checkpoints, cosignatures: registry.cosignatures }
+            : {}),
           logger,
         });
       },

@@ -1,6 +1,12 @@
-import { formatCheckpoint, type NoteSigner, signNote, treeRoot } from '@vitrine/tlog';
+import {
+  consistencyProof,
+  formatCheckpoint,
+  type NoteSigner,
+  signNote,
+  treeRoot,
+} from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
-import type { LogChanges } from '../log-changes.js';
+import { LogChanges } from '../log-changes.js';
 import type { RegistryDatabase } from '../schema.js';
 import { logHashReader } from './log-tree-store.js';
 
@@ -32,6 +38,8 @@ export interface CheckpointPublisherOptions {
  */
 export class CheckpointPublisher {
   readonly #stop = new AbortController();
+  /** Wakes whoever follows the center's checkpoints (its cosignature gathering) on a new one. */
+  readonly published = new LogChanges();
   #running: Promise<void> | undefined;
 
   constructor(private readonly options: CheckpointPublisherOptions) {}
@@ -76,7 +84,13 @@ export class CheckpointPublisher {
       .values({ origin: center, size: BigInt(size), root, note })
       .onConflict((oc) => oc.columns(['origin', 'size']).doNothing())
       .execute();
+    this.published.committed();
     return { size, root, note };
+  }
+
+  /** The consistency proof between two sizes of the center's log, from stored hashes. */
+  prove(oldSize: number, newSize: number): Promise<Uint8Array[]> {
+    return consistencyProof(oldSize, newSize, logHashReader(this.options.db, this.options.center));
   }
 
   async #run(): Promise<void> {

@@ -79,8 +79,7 @@ export class CheckpointWitness {
   ): Promise<Observation> {
     const checkpoint = await this.#open(origin, note);
     const evidence = await this.#contradiction(origin, checkpoint, note, latest, prove);
-    if (evidence !== undefined)
-      return { outcome: 'evidence', evidence: await this.#keep(evidence) };
+    if (evidence !== undefined) return { outcome: 'evidence', evidence: await this.keep(evidence) };
     await this.db
       .insertInto('log_checkpoints')
       .values({ origin, size: BigInt(checkpoint.size), root: checkpoint.root, note })
@@ -201,7 +200,22 @@ export class CheckpointWitness {
     return Number(head?.seq ?? 0n);
   }
 
-  async #keep(evidence: Omit<LogEvidence, 'observedAt'>): Promise<LogEvidence> {
+  /**
+   * Keeps evidence against `evidence.origin`, logs nothing (callers do), counts it, and
+   * refuses the origin's events from now on unless its kind is `bad-proof` (unsigned proof
+   * lines prove nothing by themselves). The same bad-proof statement is kept once.
+   */
+  async keep(evidence: Omit<LogEvidence, 'observedAt'>): Promise<LogEvidence> {
+    if (evidence.kind === 'bad-proof') {
+      const kept = await this.db
+        .selectFrom('log_evidence')
+        .select('observed_at')
+        .where('origin', '=', evidence.origin)
+        .where('kind', '=', evidence.kind)
+        .where('note', '=', evidence.note)
+        .executeTakeFirst();
+      if (kept !== undefined) return { ...evidence, observedAt: kept.observed_at };
+    }
     const row = await this.db
       .insertInto('log_evidence')
       .values({
@@ -213,7 +227,7 @@ export class CheckpointWitness {
       })
       .returning('observed_at')
       .executeTakeFirstOrThrow();
-    await this.forked.add(evidence.origin);
+    if (evidence.kind !== 'bad-proof') await this.forked.add(evidence.origin);
     logEvidenceFound.add(1, { origin: evidence.origin, kind: evidence.kind });
     return { ...evidence, observedAt: row.observed_at };
   }

@@ -54,6 +54,7 @@ export class ForkedOrigins {
       .select('origin')
       .distinct()
       .where('resumed_at', 'is', null)
+      .where('kind', '!=', 'bad-proof')
       .execute();
     return new Set(rows.map((r) => r.origin));
   }

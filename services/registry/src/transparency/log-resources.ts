@@ -9,7 +9,7 @@ import {
 } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
 import type { RegistryDatabase } from '../schema.js';
-import type { CheckpointPublisher } from './checkpoint-publisher.js';
+import type { Cosignatures } from './cosignatures.js';
 import { logLeaf } from './log-leaf.js';
 import { logHashReader } from './log-tree-store.js';
 
@@ -20,14 +20,14 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
  * Serves the center's own log as C2SP tlog-tiles over plain HTTP GET: `checkpoint` (the
- * latest signed checkpoint), hash tiles `tile/<L>/<N>[.p/<W>]` and entry bundles
+ * latest signed checkpoint, with the cosignatures gathered for it), hash tiles `tile/<L>/<N>[.p/<W>]` and entry bundles
  * `tile/entries/<N>[.p/<W>]` (each entry a leaf: signed header and signature, never a
  * body). Open to anyone, like health: everything in it is signed and public to every center.
  */
 export function logResources(
   db: Kysely<RegistryDatabase>,
   center: string,
-  checkpoints: CheckpointPublisher,
+  checkpoints: Cosignatures,
   onError: (err: unknown) => void,
 ): RequestHandler {
   return (req, res) => {

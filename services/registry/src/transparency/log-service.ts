@@ -5,8 +5,8 @@ import { consistencyProof, inclusionProof } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
 import { operatorKey } from '../access/operator-interceptor.js';
 import type { RegistryDatabase } from '../schema.js';
-import type { CheckpointPublisher, SignedCheckpoint } from './checkpoint-publisher.js';
 import type { CheckpointWitness } from './checkpoint-witness.js';
+import type { Cosignatures, ServedCheckpoint } from './cosignatures.js';
 import type { ForkedOrigins } from './forked-origins.js';
 import { logLeaf } from './log-leaf.js';
 import { logHashReader } from './log-tree-store.js';
@@ -21,17 +21,17 @@ import { partnerLogMethods } from './partner-log.js';
 export function logService(
   db: Kysely<RegistryDatabase>,
   center: string,
-  checkpoints: CheckpointPublisher,
+  checkpoints: Cosignatures,
   witness: CheckpointWitness,
   forked: ForkedOrigins,
 ): ServiceImpl<typeof LogService> {
   const reader = logHashReader(db, center);
-  const latest = async (): Promise<SignedCheckpoint> => {
+  const latest = async (): Promise<ServedCheckpoint> => {
     const checkpoint = await checkpoints.latest();
     if (checkpoint === undefined) throw new VitrineError('unavailable', 'no checkpoint signed yet');
     return checkpoint;
   };
-  const signedSize = (asked: bigint, checkpoint: SignedCheckpoint, what: string): number => {
+  const signedSize = (asked: bigint, checkpoint: ServedCheckpoint, what: string): number => {
     const size = asked === 0n ? checkpoint.size : Number(asked);
     if (size > checkpoint.size) {
       throw new VitrineError(
@@ -41,7 +41,7 @@ export function logService(
     }
     return size;
   };
-  const noteAt = (size: number, checkpoint: SignedCheckpoint) =>
+  const noteAt = (size: number, checkpoint: ServedCheckpoint) =>
     size === checkpoint.size ? checkpoint.note : '';
 
   return {
@@ -53,6 +53,10 @@ export function logService(
         checkpoint: checkpoint.note,
         treeSize: BigInt(checkpoint.size),
         rootHash: checkpoint.root,
+        cosigners: [...checkpoint.cosigners],
+        cosignatureCount: checkpoint.cosigners.length,
+        quorum: checkpoint.quorum,
+        final: checkpoint.final,
       };
     },
 
