@@ -22,9 +22,10 @@ import type { TargetOptions } from './target-options.js';
 export interface FindingCreateOptions extends TargetOptions {
   readonly artifact: readonly string[];
   readonly title: string;
-  readonly severity: SeverityWord;
+  readonly severity?: SeverityWord | undefined;
   readonly description?: string | undefined;
   readonly cvss?: string | undefined;
+  readonly severityReason?: string | undefined;
 }
 
 /** The flags of `vitrine finding update`; only the fields given change. */
@@ -36,6 +37,7 @@ export interface FindingUpdateOptions extends TargetOptions {
   readonly title?: string | undefined;
   readonly description?: string | undefined;
   readonly cvss?: string | undefined;
+  readonly severityReason?: string | undefined;
 }
 
 /** The flags of `vitrine finding ls`. */
@@ -48,6 +50,9 @@ export interface FindingListOptions extends TargetOptions {
 /** Records a finding against one or more artifacts at the given center. */
 export async function createFinding(io: CliIo, options: FindingCreateOptions): Promise<void> {
   if (options.title.trim() === '') throw usageError('--title must not be empty');
+  if (options.severity === undefined && !options.cvss) {
+    throw usageError('give --severity, or --cvss for the severity to follow its score');
+  }
   const finding = await withRegistry(io, options, 'write', async ({ client, target }) => {
     const artifactIds: string[] = [];
     for (const id of options.artifact) {
@@ -57,8 +62,9 @@ export async function createFinding(io: CliIo, options: FindingCreateOptions): P
       artifactIds,
       title: options.title,
       description: options.description ?? '',
-      severity: severities.value(options.severity),
+      severity: options.severity === undefined ? 0 : severities.value(options.severity),
       cvssVector: options.cvss ?? '',
+      severityReason: options.severityReason ?? '',
     });
     return required(response.finding, target.label);
   });
@@ -76,12 +82,13 @@ export async function updateFinding(
     ...(options.description !== undefined && { description: options.description }),
     ...(options.severity !== undefined && { severity: severities.value(options.severity) }),
     ...(options.cvss !== undefined && { cvssVector: options.cvss }),
+    ...(options.severityReason !== undefined && { severityReason: options.severityReason }),
     ...(options.status !== undefined && { status: findingStatuses.value(options.status) }),
     ...(options.assignee !== undefined && { assignee: options.assignee }),
   };
   if (Object.keys(changes).length === 0 && options.fix === undefined) {
     throw usageError(
-      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --title, --description, --cvss',
+      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --title, --description, --cvss, --severity-reason',
     );
   }
   // Without --fix the finding is the only thing looked up, so NOT_FOUND can name it.

@@ -58,20 +58,29 @@ function addCreate(parent: Command, io: CliIo): void {
     .addOption(
       choiceOption(
         '--severity <level>',
-        'how serious it is',
+        'how serious it is (default with --cvss: the band of its score)',
         severities.words,
-      ).makeOptionMandatory(),
+      ),
     )
     .option('--description <text>', 'details: where, how to reproduce, impact')
-    .option('--cvss <vector>', 'CVSS v3.x or v4.0 vector string');
+    .option(
+      '--cvss <vector>',
+      'CVSS v3.0, v3.1 or v4.0 vector string; the registry checks every base metric and scores it',
+    )
+    .option(
+      '--severity-reason <text>',
+      'why --severity differs from the band of the --cvss score (required then, kept in history)',
+    );
   addTargetOptions(create, 'write')
     .addHelpText(
       'after',
       `
 The finding id is "<center>-<number>", e.g. europe-17: each center numbers its findings 1, 2, 3, …
 Example:
-  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high \\
-      --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"`,
+  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" \\
+      --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+  $ vitrine finding create --center europe --artifact 3fa4c2 --title "Debug port" --severity low \\
+      --cvss "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" --severity-reason "only on the lab network"`,
     )
     .action((options: FindingCreateOptions) =>
       runCommand(io, options.json === true, () => createFinding(io, options)),
@@ -94,7 +103,14 @@ function addUpdate(parent: Command, io: CliIo): void {
     )
     .option('--title <text>', 'new one-line summary')
     .option('--description <text>', 'new details')
-    .option('--cvss <vector>', 'new CVSS vector string');
+    .option(
+      '--cvss <vector>',
+      'new CVSS vector string ("" removes it); without --severity the severity follows its band',
+    )
+    .option(
+      '--severity-reason <text>',
+      'why the severity differs from the band of the CVSS score (required then, kept in history)',
+    );
   addTargetOptions(update, 'write')
     .addHelpText(
       'after',

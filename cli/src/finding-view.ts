@@ -1,3 +1,4 @@
+import { cvssBand } from '@vitrine/advisories';
 import { findingStatuses, severities } from '@vitrine/proto/enum-words';
 import type { Comment, Finding, FindingHistoryEntry, FindingUpdated } from '@vitrine/proto/finding';
 import { isoTime, orNull, safeNumber } from './plain-values.js';
@@ -11,7 +12,10 @@ export function findingJson(finding: Finding) {
     title: finding.title,
     description: orNull(finding.description),
     severity: severities.label(finding.severity),
+    severityReason: orNull(finding.severityReason),
     cvssVector: orNull(finding.cvssVector),
+    cvssScore: finding.cvssScore ?? null,
+    cvssBand: finding.cvssScore === undefined ? null : cvssBand(finding.cvssScore),
     status: findingStatuses.label(finding.status),
     assignee: orNull(finding.assignee),
     fixArtifactId: orNull(finding.fixArtifactId),
@@ -59,7 +63,9 @@ function changeJson(change: FindingHistoryEntry['change']) {
         title: change.value.title,
         description: orNull(change.value.description),
         severity: severities.label(change.value.severity),
+        severityReason: orNull(change.value.severityReason),
         cvssVector: orNull(change.value.cvssVector),
+        cvssScore: change.value.cvssScore ?? null,
       };
     case 'updated':
       return { type: 'updated' as const, fields: updatedFields(change.value) };
@@ -79,12 +85,14 @@ function changeJson(change: FindingHistoryEntry['change']) {
 }
 
 /** Only the fields an update set, with enum words. */
-function updatedFields(update: FindingUpdated): Record<string, string> {
-  const fields: Record<string, string> = {};
+function updatedFields(update: FindingUpdated): Record<string, string | number> {
+  const fields: Record<string, string | number> = {};
   if (update.title !== undefined) fields.title = update.title;
   if (update.description !== undefined) fields.description = update.description;
   if (update.severity !== undefined) fields.severity = severities.label(update.severity);
+  if (update.severityReason !== undefined) fields.severityReason = update.severityReason;
   if (update.cvssVector !== undefined) fields.cvssVector = update.cvssVector;
+  if (update.cvssScore !== undefined) fields.cvssScore = update.cvssScore;
   if (update.status !== undefined) fields.status = findingStatuses.label(update.status);
   if (update.assignee !== undefined) fields.assignee = update.assignee;
   if (update.fixArtifactId !== undefined) fields.fixArtifactId = update.fixArtifactId;
@@ -97,9 +105,11 @@ export function findingDetailLines(finding: Finding): string[] {
     ['id', finding.id],
     ['title', finding.title],
     ['severity', severities.label(finding.severity)],
+    ['severity reason', finding.severityReason],
     ['status', findingStatuses.label(finding.status)],
     ['assignee', finding.assignee],
     ['cvss', finding.cvssVector],
+    ['cvss score', cvssScoreText(finding)],
     ['artifacts', finding.artifactIds.join(', ')],
     ['fix', finding.fixArtifactId],
     ['origin', finding.origin],
@@ -108,6 +118,12 @@ export function findingDetailLines(finding: Finding): string[] {
     ['comments', String(finding.commentCount)],
     ['description', finding.description],
   ]);
+}
+
+/** "9.8 (critical)" for a scored finding; '' otherwise. */
+function cvssScoreText(finding: Finding): string {
+  const score = finding.cvssScore;
+  return score === undefined ? '' : `${score.toFixed(1)} (${cvssBand(score)})`;
 }
 
 /** One line per comment: when, who, where, what. */
@@ -129,7 +145,9 @@ export function historyLines(history: readonly FindingHistoryEntry[]): string[] 
             .join(', ')}`
         : change.type === 'comment'
           ? `commented ${change.commentId}`
-          : change.type;
+          : change.type === 'created' && change.severityReason !== null
+            ? `created, severity ${change.severity} because: ${change.severityReason}`
+            : change.type;
     const overwritten =
       json.overwrittenFields.length > 0
         ? `  [conflict: ${json.overwrittenFields.join(', ')} overwritten]`

@@ -12,7 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { artifactDetailLines, artifactJson, artifactTableLines } from '../src/artifact-view.js';
 import { CliError } from '../src/cli-error.js';
 import { readyLines, withPortHint } from '../src/dev-command.js';
-import { findingJson, historyEntryJson, historyLines } from '../src/finding-view.js';
+import {
+  findingDetailLines,
+  findingJson,
+  historyEntryJson,
+  historyLines,
+} from '../src/finding-view.js';
 import { isoTime, orNull, safeNumber } from '../src/plain-values.js';
 import { formatFields, formatTable } from '../src/text-table.js';
 import { formatProgressLine } from '../src/transfer-progress.js';
@@ -190,7 +195,10 @@ describe('finding output', () => {
       title: 'Hard-coded key',
       description: null,
       severity: 'high',
+      severityReason: null,
       cvssVector: null,
+      cvssScore: null,
+      cvssBand: null,
       status: 'in_progress',
       assignee: 'kernel-team',
       fixArtifactId: null,
@@ -199,6 +207,28 @@ describe('finding output', () => {
       updatedAt: null,
       commentCount: 2,
     });
+  });
+
+  it('shows a scored finding’s score with its band, and the reason for its severity', () => {
+    const finding = create(FindingSchema, {
+      id: 'europe-18',
+      title: 'Debug port',
+      severity: Severity.LOW,
+      severityReason: 'lab network only',
+      cvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N',
+      cvssScore: 9.1,
+    });
+    expect(findingJson(finding)).toMatchObject({
+      severity: 'low',
+      severityReason: 'lab network only',
+      cvssScore: 9.1,
+      cvssBand: 'critical',
+    });
+    const unscoredZero = create(FindingSchema, { id: 'europe-19', cvssScore: 0 });
+    expect(findingJson(unscoredZero)).toMatchObject({ cvssScore: 0, cvssBand: 'none' });
+    const text = findingDetailLines(finding).join('\n');
+    expect(text).toMatch(/cvss score: +9\.1 \(critical\)/);
+    expect(text).toMatch(/severity reason: +lab network only/);
   });
 
   it('keeps only the fields an update set, and flags overwritten ones', () => {

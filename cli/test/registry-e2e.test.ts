@@ -212,6 +212,8 @@ describe('vitrine against a real registry (europe)', () => {
       'high',
       '--cvss',
       'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+      '--severity-reason',
+      'only reachable from the build network',
       '--json',
     );
     expect(created.code).toBe(0);
@@ -221,6 +223,9 @@ describe('vitrine against a real registry (europe)', () => {
     expect(finding).toMatchObject({
       status: 'new',
       severity: 'high',
+      severityReason: 'only reachable from the build network',
+      cvssScore: 9.8,
+      cvssBand: 'critical',
       artifactIds: [artifactId],
       assignee: null,
     });
@@ -278,6 +283,8 @@ describe('vitrine against a real registry (europe)', () => {
     });
 
     const human = await cli('finding', 'show', findingId);
+    expect(human.stdout).toMatch(/cvss score: +9\.8 \(critical\)\n/);
+    expect(human.stdout).toMatch(/severity reason: +only reachable from the build network\n/);
     expect(human.stdout).toContain('comments (1):\n');
     expect(human.stdout).toContain('history (3):\n');
   });
@@ -422,6 +429,68 @@ describe('vitrine against a real registry (europe)', () => {
     const show = await cli('artifact', 'show', pushed.id);
     expect(show.stdout).toMatch(
       /\nresidency: +APAC, EU \(widened from the superseded artifact's\)\nsupersedes: +[0-9a-f]{64}\n/,
+    );
+  });
+
+  it('scores a vector, takes the severity from its band, and passes on CVSS refusals', async () => {
+    const create = (...extra: string[]) =>
+      cli(
+        'finding',
+        'create',
+        '--center',
+        'europe',
+        '--artifact',
+        artifactId,
+        '--title',
+        'Scored',
+        ...extra,
+        '--json',
+      );
+    const banded = await create(
+      '--cvss',
+      'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:H/SI:N/SA:L',
+    );
+    expect(banded.code).toBe(0);
+    expect(banded.json()).toMatchObject({
+      finding: { severity: 'high', cvssScore: 7.8, cvssBand: 'high', severityReason: null },
+    });
+
+    const duplicated = await create('--cvss', 'CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H');
+    expect(duplicated.code).toBe(1);
+    expect(duplicated.json()).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('cvss_vector: metric AV is given more than once'),
+        // Without a valid vector there is no band to take the severity from either.
+        violations: [
+          { field: 'cvss_vector', description: 'metric AV is given more than once' },
+          {
+            field: 'severity',
+            description: expect.stringContaining('or left out with a cvss_vector'),
+          },
+        ],
+      },
+    });
+    const unexplained = await create(
+      '--severity',
+      'low',
+      '--cvss',
+      'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+    );
+    expect(unexplained.code).toBe(1);
+    expect(unexplained.json()).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(
+          'severity_reason: severity low differs from critical, the band of CVSS score 9.8',
+        ),
+        violations: [{ field: 'severity_reason', description: expect.any(String) }],
+      },
+    });
+    const neither = await create();
+    expect(neither.code).toBe(2);
+    expect(neither.stdout + neither.stderr).toContain(
+      'give --severity, or --cvss for the severity to follow its score',
     );
   });
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { InvalidArgumentError } from '@vitrine/errors';
 import type { ValidateFunction } from 'ajv';
@@ -8,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { cvssBand, type Severity, severityOfBand } from './cvss.js';
 import { type CutConsumer, CutError, type CutToken, JsonCutter } from './json-cutter.js';
 import { type SchemaViolation, schemaPointers, violationOf } from './json-schema.js';
+import sarifSchema from './schemas/sarif-schema-2.1.0.json' with { type: 'json' };
 
 /** SARIF result levels (§3.27.10). */
 export type SarifLevel = 'none' | 'note' | 'warning' | 'error';
@@ -132,9 +132,8 @@ export class SarifError extends InvalidArgumentError {
 // ---------------------------------------------------------------------------------------
 // Schema: the official SARIF 2.1.0 schema, compiled once for the parts a stream is cut into.
 
-const SCHEMA = JSON.parse(
-  readFileSync(new URL('./schemas/sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
-) as { id: string; definitions: Record<string, unknown> };
+// Imported as a module (not read from disk) so the schema goes into every bundle of the code.
+const SCHEMA = sarifSchema as unknown as { id: string; definitions: Record<string, unknown> };
 
 type Part = 'log' | 'run' | 'result';
 

@@ -47,6 +47,8 @@ export function toFinding(row: FindingRow): Finding {
     description: row.description,
     severity: severities.valueOf(row.severity) ?? 0,
     cvssVector: row.cvss_vector,
+    ...(row.cvss_score !== null && { cvssScore: row.cvss_score }),
+    severityReason: row.severity_reason,
     status: findingStatuses.valueOf(row.status) ?? 0,
     assignee: row.assignee,
     fixArtifactId: row.fix_artifact_id,

@@ -1,6 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import { VitrineError } from '@vitrine/errors';
-import { findingStatuses, type StatusWord, severities } from '@vitrine/proto/enum-words';
+import {
+  findingStatuses,
+  type SeverityWord,
+  type StatusWord,
+  severities,
+} from '@vitrine/proto/enum-words';
 import {
   CommentAddedSchema,
   FieldVersionSchema,
@@ -27,6 +32,7 @@ import {
   nextFindingNumber,
 } from './queries/findings.js';
 import type { CommentTable, RegistryDatabase } from './schema.js';
+import { nextSeverity, storedScore } from './severity-rules.js';
 
 type Db = Kysely<RegistryDatabase>;
 
@@ -49,6 +55,11 @@ export class Findings {
   async create(actor: string, req: CreateFindingRequest): Promise<FindingRow> {
     return this.log.transact(this.db, async (tx) => {
       const residency = commonResidency(await requireArtifacts(tx, req.artifactIds));
+      const rated = nextSeverity(undefined, {
+        severity: severities.word(req.severity),
+        vector: req.cvssVector,
+        reason: req.severityReason,
+      });
       let id = '';
       const numbered = async (): Promise<EventChange> => {
         id = `${this.centerId}-${await nextFindingNumber(tx, this.centerId)}`;
@@ -57,8 +68,10 @@ export class Findings {
           artifactIds: req.artifactIds,
           title: req.title.trim(),
           description: req.description,
-          severity: req.severity,
-          cvssVector: req.cvssVector,
+          severity: severities.value(rated.severity),
+          cvssVector: rated.vector,
+          ...(rated.score !== null && { cvssScore: rated.score }),
+          severityReason: rated.reason,
         });
         return { case: 'findingCreated', value };
       };
@@ -124,9 +137,30 @@ export class Findings {
     };
     set('title', req.title?.trim(), req.title?.trim() === current.title);
     set('description', req.description, req.description === current.description);
-    const severity = req.severity === undefined ? undefined : severities.word(req.severity);
-    set('severity', req.severity, severity === current.severity);
-    set('cvssVector', req.cvssVector, req.cvssVector === current.cvss_vector);
+    const rated = nextSeverity(
+      {
+        severity: current.severity as SeverityWord,
+        vector: current.cvss_vector,
+        score: storedScore(current.cvss_vector, current.cvss_score),
+        reason: current.severity_reason,
+      },
+      {
+        severity: req.severity === undefined ? undefined : severities.word(req.severity),
+        vector: req.cvssVector,
+        reason: req.severityReason,
+      },
+    );
+    // The reason is written with the severity, the score with the vector.
+    if (rated.severity !== current.severity || rated.reason !== current.severity_reason) {
+      change.severity = severities.value(rated.severity);
+      change.severityReason = rated.reason;
+      changed = true;
+    }
+    if (rated.vector !== current.cvss_vector) {
+      change.cvssVector = rated.vector;
+      if (rated.score !== null) change.cvssScore = rated.score;
+      changed = true;
+    }
     set('assignee', req.assignee, req.assignee === current.assignee);
     set('fixArtifactId', req.fixArtifactId, req.fixArtifactId === current.fix_artifact_id);
     const to = req.status === undefined ? undefined : findingStatuses.word(req.status);

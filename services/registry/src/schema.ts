@@ -98,6 +98,10 @@ export interface FindingTable {
   description: string;
   severity: string;
   cvss_vector: string;
+  /** The score of `cvss_vector`, written with it; null without a vector. */
+  cvss_score: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Why `severity` differs from the score's band, written with it; '' when they agree. */
+  severity_reason: ColumnType<string, string | undefined, string>;
   status: string;
   assignee: string;
   fix_artifact_id: string;

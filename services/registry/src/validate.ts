@@ -1,3 +1,4 @@
+import { CvssError, parseCvss } from '@vitrine/advisories';
 import { FieldViolations } from '@vitrine/errors';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
@@ -20,14 +21,6 @@ export const ARTIFACT_ID_PREFIX = /^[0-9a-f]{4,64}$/;
 export const FINDING_ID = /^[a-z][a-z0-9-]{0,62}-[1-9][0-9]{0,18}$/;
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._+:/@-]*$/u;
-// CVSS v3.0/v3.1 vectorString patterns from the FIRST JSON schemas (as bundled with CSAF 2.0).
-const CVSS3_METRIC =
-  'AV:[NALP]|AC:[LH]|PR:[NLH]|UI:[NR]|S:[UC]|[CIA]:[NLH]|E:[XUPFH]|RL:[XOTWU]|RC:[XURC]|[CIA]R:[XLMH]|MAV:[XNALP]|MAC:[XLH]|MPR:[XNLH]|MUI:[XNR]|MS:[XUC]|M[CIA]:[XNLH]';
-const CVSS3 = new RegExp(`^CVSS:3[.][01]/((${CVSS3_METRIC})/)*(${CVSS3_METRIC})$`);
-// CVSS v4.0 (FIRST specification §7): base metrics, then any supplemental ones.
-const CVSS4 =
-  /^CVSS:4[.]0\/AV:[NALP]\/AC:[LH]\/AT:[NP]\/PR:[NLH]\/UI:[NPA]\/VC:[HLN]\/VI:[HLN]\/VA:[HLN]\/SC:[HLN]\/SI:[HLN]\/SA:[HLN](\/[A-Z]{1,3}:[A-Z])*$/;
-
 /** Largest text sizes a finding accepts. */
 export const LIMITS = {
   name: 128,
@@ -36,6 +29,7 @@ export const LIMITS = {
   comment: 10_000,
   artifactsPerFinding: 100,
   assignee: 128,
+  severityReason: 2_000,
 } as const;
 
 /** Checks the first message of an upload; `jurisdictions` are the federation's codes. */
@@ -96,8 +90,12 @@ export function assertCreateFinding(req: CreateFindingRequest): void {
   v.check(new Set(req.artifactIds).size === req.artifactIds.length, 'artifact_ids', 'duplicate id');
   checkText(v, 'title', req.title, LIMITS.title, true);
   checkText(v, 'description', req.description, LIMITS.description, false);
-  checkSeverity(v, 'severity', req.severity);
-  checkCvss(v, 'cvss_vector', req.cvssVector);
+  // Without a severity, the band of a (valid) vector's score is the severity.
+  const scored = checkCvss(v, 'cvss_vector', req.cvssVector) && req.cvssVector !== '';
+  if (!scored || req.severity !== Severity.UNSPECIFIED) {
+    checkSeverity(v, 'severity', req.severity);
+  }
+  checkText(v, 'severity_reason', req.severityReason, LIMITS.severityReason, false);
   v.throwIfAny();
 }
 
@@ -111,6 +109,9 @@ export function assertUpdateFinding(req: UpdateFindingRequest): void {
   }
   if (req.severity !== undefined) checkSeverity(v, 'severity', req.severity);
   if (req.cvssVector !== undefined) checkCvss(v, 'cvss_vector', req.cvssVector);
+  if (req.severityReason !== undefined) {
+    checkText(v, 'severity_reason', req.severityReason, LIMITS.severityReason, false);
+  }
   if (req.status !== undefined) {
     v.check(
       req.status !== FindingStatus.UNSPECIFIED && FindingStatus[req.status] !== undefined,
@@ -153,14 +154,22 @@ function checkSeverity(v: FieldViolations, field: string, severity: Severity): v
   v.check(
     severity !== Severity.UNSPECIFIED && Severity[severity] !== undefined,
     field,
-    'must be info, low, medium, high or critical',
+    'must be info, low, medium, high or critical (or left out with a cvss_vector)',
   );
 }
 
-function checkCvss(v: FieldViolations, field: string, vector: string): void {
-  v.check(
-    vector === '' || CVSS3.test(vector) || CVSS4.test(vector),
-    field,
-    'must be a CVSS v3.x or v4.0 vector string',
-  );
+/**
+ * A CVSS vector parses strictly (every base metric once, nothing unknown), or is empty;
+ * false (with the problem recorded) when it does not.
+ */
+function checkCvss(v: FieldViolations, field: string, vector: string): boolean {
+  if (vector === '') return true;
+  try {
+    parseCvss(vector, field);
+    return true;
+  } catch (err) {
+    if (!(err instanceof CvssError)) throw err;
+    for (const violation of err.violations) v.add(violation.field, violation.message);
+    return false;
+  }
 }

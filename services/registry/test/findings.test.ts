@@ -26,7 +26,7 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
       artifactIds: [source],
       title: 'Hard-coded credential in updater',
       description: 'The updater embeds a token.',
-      severity: Severity.HIGH,
+      severity: Severity.CRITICAL,
       cvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
     });
     const id = finding?.id ?? '';
@@ -124,8 +124,8 @@ describe.each(testBackends())('registry findings on $name', (backend) => {
   });
 
   it('lists with filters', async () => {
-    const high = await t.client.listFindings({ severity: Severity.HIGH });
-    expect(high.findings.map((f) => f.title)).toEqual(['Hard-coded credential in updater']);
+    const critical = await t.client.listFindings({ severity: Severity.CRITICAL });
+    expect(critical.findings.map((f) => f.title)).toEqual(['Hard-coded credential in updater']);
     const rejected = await t.client.listFindings({ status: FindingStatus.REJECTED });
     expect(rejected.findings.map((f) => f.title)).toEqual(['Weak TLS defaults']);
     const onSource = await t.client.listFindings({ artifactId: source });

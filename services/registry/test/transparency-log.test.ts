@@ -107,6 +107,7 @@ describe.each(testBackends())('transparency log of each origin on $name', (backe
     });
     const down = await migrator.migrateTo('0006-proof-nonces');
     expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+      ['0012-finding-standards', 'Success'],
       ['0010-witness-state', 'Success'],
       ['0009-transparency-log', 'Success'],
     ]);

@@ -7,6 +7,7 @@ import * as unappliedEvents from './0005-unapplied-events.js';
 import * as proofNonces from './0006-proof-nonces.js';
 import * as transparencyLog from './0009-transparency-log.js';
 import * as witnessState from './0010-witness-state.js';
+import * as findingStandards from './0012-finding-standards.js';
 
 /** The registry's migrations in order; run at every start (Kysely Migrator). */
 export const registryMigrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const registryMigrations: Record<string, Migration> = {
   '0006-proof-nonces': proofNonces,
   '0009-transparency-log': transparencyLog,
   '0010-witness-state': witnessState,
+  '0012-finding-standards': findingStandards,
 };

@@ -58,6 +58,8 @@ export async function applyFindingsCreated(
     description: body.description,
     severity: severities.word(body.severity) ?? '',
     cvss_vector: body.cvssVector,
+    cvss_score: body.cvssVector === '' ? null : (body.cvssScore ?? null),
+    severity_reason: body.severityReason,
     status: findingStatuses.word(FindingStatus.NEW) ?? 'new',
     assignee: '',
     fix_artifact_id: '',
@@ -103,13 +105,14 @@ export async function applyFindingUpdated(
   await requireFinding(tx, body.findingId);
   const registers = await fieldRegisters(tx, body.findingId);
   await insertHistory(tx, historyEntry(body.findingId, at));
-  const changes: Partial<Record<FindingField, string>> = {};
+  const changes: Partial<Record<FindingField | CompanionColumn, string | number | null>> = {};
   for (const [field, value] of Object.entries(updatedValues(body)) as [FindingField, string][]) {
     const seen = body.seen.find((v) => v.field === field) ?? NO_WRITE;
     await recordFieldWrite(tx, body.findingId, field, at, seen);
     const current = registers.find((v) => v.field === field);
     if (current && !later(at, current)) continue;
     changes[field] = value;
+    Object.assign(changes, companionsOf(field, body));
     await setFieldRegister(tx, body.findingId, field, at);
   }
   await updateFindingFields(tx, body.findingId, changes, at.hlc);
@@ -127,6 +130,23 @@ export async function applyCommentAdded(tx: Db, at: EventStamp, body: CommentAdd
     hlc: at.hlc,
   });
   await insertHistory(tx, historyEntry(body.findingId, at));
+}
+
+/**
+ * Columns written together with a field's register and won or lost with it: a vector's
+ * score goes with the vector, the reason for a severity with the severity.
+ */
+type CompanionColumn = 'cvss_score' | 'severity_reason';
+
+function companionsOf(
+  field: FindingField,
+  body: FindingUpdated,
+): Partial<Record<CompanionColumn, string | number | null>> {
+  if (field === 'cvss_vector') {
+    return { cvss_score: body.cvssVector === '' ? null : (body.cvssScore ?? null) };
+  }
+  if (field === 'severity') return { severity_reason: body.severityReason ?? '' };
+  return {};
 }
 
 /** The storage words of the fields an update sets. */

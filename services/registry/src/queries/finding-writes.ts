@@ -96,7 +96,7 @@ export async function setFieldRegister(
 export async function updateFindingFields(
   tx: Db,
   findingId: string,
-  values: Partial<Record<string, string>>,
+  values: Partial<Record<string, string | number | null>>,
   hlc: bigint,
 ): Promise<void> {
   await tx

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/finding.proto.
  */
 export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEijgMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCSKHAQoHQ29tbWVudBIKCgJpZBgBIAEoCRISCgpmaW5kaW5nX2lkGAIgASgJEgwKBHRleHQYAyABKAkSDgoGYXV0aG9yGAQgASgJEg4KBm9yaWdpbhgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AgoTRmluZGluZ0hpc3RvcnlFbnRyeRIOCgZvcmlnaW4YASABKAkSCwoDc2VxGAIgASgEEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCRI2CgdjcmVhdGVkGAUgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ3JlYXRlZEgAEjYKB3VwZGF0ZWQYBiABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdVcGRhdGVkSAASNAoHY29tbWVudBgHIAEoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudEFkZGVkSAASGgoSb3ZlcndyaXR0ZW5fZmllbGRzGAggAygJQggKBmNoYW5nZSKkAQoORmluZGluZ0NyZWF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRIUCgxhcnRpZmFjdF9pZHMYAiADKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSLwoIc2V2ZXJpdHkYBSABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhMKC2N2c3NfdmVjdG9yGAYgASgJIqQDCg5GaW5kaW5nVXBkYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESLwoEc2VlbhgJIAMoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuRmllbGRWZXJzaW9uQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb25CCwoJX3NldmVyaXR5Qg4KDF9jdnNzX3ZlY3RvckIJCgdfc3RhdHVzQgsKCV9hc3NpZ25lZUISChBfZml4X2FydGlmYWN0X2lkIjoKDEZpZWxkVmVyc2lvbhINCgVmaWVsZBgBIAEoCRILCgNobGMYAiABKAQSDgoGb3JpZ2luGAMgASgJIkQKDENvbW1lbnRBZGRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKCmNvbW1lbnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSqIAQoIU2V2ZXJpdHkSGAoUU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIRCg1TRVZFUklUWV9JTkZPEAESEAoMU0VWRVJJVFlfTE9XEAISEwoPU0VWRVJJVFlfTUVESVVNEAMSEQoNU0VWRVJJVFlfSElHSBAEEhUKEVNFVkVSSVRZX0NSSVRJQ0FMEAUqkwIKDUZpbmRpbmdTdGF0dXMSHgoaRklORElOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJGSU5ESU5HX1NUQVRVU19ORVcQARIaChZGSU5ESU5HX1NUQVRVU19UUklBR0VEEAISHgoaRklORElOR19TVEFUVVNfSU5fUFJPR1JFU1MQAxIYChRGSU5ESU5HX1NUQVRVU19GSVhFRBAEEhsKF0ZJTkRJTkdfU1RBVFVTX1ZFUklGSUVEEAUSHAoYRklORElOR19TVEFUVVNfRElTQ0xPU0VEEAYSGwoXRklORElOR19TVEFUVVNfUkVKRUNURUQQBxIcChhGSU5ESU5HX1NUQVRVU19EVVBMSUNBVEUQCGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEizwMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJQg0KC19jdnNzX3Njb3JlIocBCgdDb21tZW50EgoKAmlkGAEgASgJEhIKCmZpbmRpbmdfaWQYAiABKAkSDAoEdGV4dBgDIAEoCRIOCgZhdXRob3IYBCABKAkSDgoGb3JpZ2luGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUCChNGaW5kaW5nSGlzdG9yeUVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAQgASgJEjYKB2NyZWF0ZWQYBSABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASNgoHdXBkYXRlZBgGIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1VwZGF0ZWRIABI0Cgdjb21tZW50GAcgASgLMiEudml0cmluZS5yZWdpc3RyeS52MS5Db21tZW50QWRkZWRIABIaChJvdmVyd3JpdHRlbl9maWVsZHMYCCADKAlCCAoGY2hhbmdlIuUBCg5GaW5kaW5nQ3JlYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhQKDGFydGlmYWN0X2lkcxgCIAMoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIvCghzZXZlcml0eRgFIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHkSEwoLY3Zzc192ZWN0b3IYBiABKAkSFwoKY3Zzc19zY29yZRgHIAEoAUgAiAEBEhcKD3NldmVyaXR5X3JlYXNvbhgIIAEoCUINCgtfY3Zzc19zY29yZSL+AwoORmluZGluZ1VwZGF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNAoIc2V2ZXJpdHkYBCABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5SAKIAQESGAoLY3Zzc192ZWN0b3IYBSABKAlIA4gBARI3CgZzdGF0dXMYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNIBIgBARIVCghhc3NpZ25lZRgHIAEoCUgFiAEBEhwKD2ZpeF9hcnRpZmFjdF9pZBgIIAEoCUgGiAEBEi8KBHNlZW4YCSADKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpZWxkVmVyc2lvbhIXCgpjdnNzX3Njb3JlGAogASgBSAeIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAsgASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCDQoLX2N2c3Nfc2NvcmVCEgoQX3NldmVyaXR5X3JlYXNvbiI6CgxGaWVsZFZlcnNpb24SDQoFZmllbGQYASABKAkSCwoDaGxjGAIgASgEEg4KBm9yaWdpbhgDIAEoCSJECgxDb21tZW50QWRkZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgpjb21tZW50X2lkGAIgASgJEgwKBHRleHQYAyABKAkqiAEKCFNldmVyaXR5EhgKFFNFVkVSSVRZX1VOU1BFQ0lGSUVEEAASEQoNU0VWRVJJVFlfSU5GTxABEhAKDFNFVkVSSVRZX0xPVxACEhMKD1NFVkVSSVRZX01FRElVTRADEhEKDVNFVkVSSVRZX0hJR0gQBBIVChFTRVZFUklUWV9DUklUSUNBTBAFKpMCCg1GaW5kaW5nU3RhdHVzEh4KGkZJTkRJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSRklORElOR19TVEFUVVNfTkVXEAESGgoWRklORElOR19TVEFUVVNfVFJJQUdFRBACEh4KGkZJTkRJTkdfU1RBVFVTX0lOX1BST0dSRVNTEAMSGAoURklORElOR19TVEFUVVNfRklYRUQQBBIbChdGSU5ESU5HX1NUQVRVU19WRVJJRklFRBAFEhwKGEZJTkRJTkdfU1RBVFVTX0RJU0NMT1NFRBAGEhsKF0ZJTkRJTkdfU1RBVFVTX1JFSkVDVEVEEAcSHAoYRklORElOR19TVEFUVVNfRFVQTElDQVRFEAhiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A problem reviewers found in one or more artifacts, with its current state.
@@ -120,6 +120,22 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
    * @generated from field: repeated string residency = 14;
    */
   residency: string[];
+
+  /**
+   * The score of cvss_vector (v3.x: the base score; v4.0: the vector's one score), set with
+   * the vector by the center that wrote it; absent when the finding has no vector.
+   *
+   * @generated from field: optional double cvss_score = 15;
+   */
+  cvssScore?: number | undefined;
+
+  /**
+   * Why severity differs from the band of cvss_score, given by whoever set it so; empty
+   * when they agree. Written together with severity.
+   *
+   * @generated from field: string severity_reason = 16;
+   */
+  severityReason: string;
 };
 
 /**
@@ -313,6 +329,20 @@ export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
    * @generated from field: string cvss_vector = 6;
    */
   cvssVector: string;
+
+  /**
+   * The score of cvss_vector as the origin computed it (absent without a vector).
+   *
+   * @generated from field: optional double cvss_score = 7;
+   */
+  cvssScore?: number | undefined;
+
+  /**
+   * Why severity differs from the vector's band (empty when they agree).
+   *
+   * @generated from field: string severity_reason = 8;
+   */
+  severityReason: string;
 };
 
 /**
@@ -392,6 +422,22 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
    * @generated from field: repeated vitrine.registry.v1.FieldVersion seen = 9;
    */
   seen: FieldVersion[];
+
+  /**
+   * The score of cvss_vector when that is set here (absent when the vector is cleared):
+   * it goes with the vector and wins or loses with it.
+   *
+   * @generated from field: optional double cvss_score = 10;
+   */
+  cvssScore?: number | undefined;
+
+  /**
+   * Set whenever severity is set: why it differs from the vector's band (empty when they
+   * agree). It goes with severity and wins or loses with it.
+   *
+   * @generated from field: optional string severity_reason = 11;
+   */
+  severityReason?: string | undefined;
 };
 
 /**
