@@ -192,6 +192,9 @@ describe('deploy/compose.yaml and the Grafana dashboard', () => {
           `${(m[1] as string).replaceAll('.', '_')}${m[0].includes("unit: 'By'") ? '_bytes' : ''}_total`,
       ),
     );
+    for (const m of sources.matchAll(/createObservableGauge\('(vitrine\.[a-z_.]+)'/g)) {
+      exported.add((m[1] as string).replaceAll('.', '_'));
+    }
     expect(exported.size).toBeGreaterThan(4);
     const dashboard = JSON.parse(
       await readFile(join(DEPLOY, 'grafana/vitrine-federation.json'), 'utf8'),
