@@ -5,6 +5,7 @@ import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import type { TrustState } from './access/trust-state.js';
 import type { ChunkReplica } from './chunk-replica/index.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
@@ -25,6 +26,8 @@ export interface RunningRegistry {
   readonly chunks: ChunkReplica;
   /** Checks the peers' checkpoints the same sync service fetches. */
   readonly witness: CheckpointWitness;
+  /** The trust snapshot in force and the access log it was held to; undefined when open. */
+  readonly trust: TrustState | undefined;
   /**
    * Admits a center's operators only, checked as the registry checks them, for the sync
    * service in the same process (its GetStatus); open when access enforcement is off.
@@ -82,6 +85,7 @@ export async function startRegistry(
       replica,
       chunks,
       witness,
+      trust: access.trust,
       operators: access.operators,
       async stop() {
         await server.close();

@@ -201,6 +201,14 @@ export class CheckpointWitness {
     return Number(head?.seq ?? 0n);
   }
 
+  /**
+   * Keeps evidence found outside a checkpoint (the access log held to trust snapshots):
+   * stored, its origin refused until resumed, counted, exactly as a peer's fork.
+   */
+  keep(evidence: Omit<LogEvidence, 'observedAt'>): Promise<LogEvidence> {
+    return this.#keep(evidence);
+  }
+
   async #keep(evidence: Omit<LogEvidence, 'observedAt'>): Promise<LogEvidence> {
     const row = await this.db
       .insertInto('log_evidence')
