@@ -47,7 +47,7 @@ export async function registerPartner(
       atMs: BigInt(now.getTime()),
       actor: `partner:${partner.id}`,
       partnerId: partner.id,
-      publicKey: partner.public_key,
+      partnerPublicKey: partner.public_key,
       jurisdictions: partner.jurisdictions,
     });
     return partner;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { verifyTrustSnapshot } from '@vitrine/credentials';
 import { sha256 } from '@vitrine/crypto';
-import { type AccessDecision, DecisionKind } from '@vitrine/proto/access-decision';
+import { type AccessDecision, ActorKind, DecisionKind } from '@vitrine/proto/access-decision';
 import { LogService } from '@vitrine/proto/log';
 import { createGrpcClient } from '@vitrine/rpc';
 import { grpcCodeOf, tempDir, testBackends } from '@vitrine/testing';
@@ -18,10 +18,11 @@ import {
   verifyInclusion,
 } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDecisionLeaf } from '../src/decision-log.js';
+import { openDecisionLeaf, operatorRef, partnerKeyRef, partnerRef } from '../src/decision-log.js';
 import { hoursFromNow, startTestAccess, type TestAccess } from './harness.js';
 
 const ORIGIN = 'vitrine-test/access';
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** A request for EU source snapshots for `hours` (EU needs two approvers). */
 function euRequest(hours = 48) {
@@ -62,6 +63,12 @@ describe.each(testBackends())('the access log on $name', (backend) => {
 
   /** Every decision in the signed log, read from entry bundles, each leaf's signature checked. */
   async function decisions(size: number): Promise<AccessDecision[]> {
+    const leaves = await publicLeaves(size);
+    return Promise.all(leaves.map((leaf) => openDecisionLeaf(leaf, t.access.trustKey)));
+  }
+
+  /** Every leaf as anyone reads it from the public tiles, the last one's inclusion checked. */
+  async function publicLeaves(size: number): Promise<Uint8Array[]> {
     const latest = await checkpointOf(size);
     const leaves: Uint8Array[] = [];
     for (let n = 0; n * 256 < latest.size; n++) {
@@ -77,7 +84,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
       treeSize: BigInt(latest.size),
     });
     verifyInclusion(hashLeaf(proven.leaf), latest.size - 1, latest.size, proven.proof, latest.root);
-    return Promise.all(leaves.map((leaf) => openDecisionLeaf(leaf, t.access.trustKey)));
+    return leaves;
   }
 
   let count = 0;
@@ -101,34 +108,55 @@ describe.each(testBackends())('the access log on $name', (backend) => {
   });
   afterAll(() => t?.cleanup());
 
+  /** Every partner registered in these tests, with its key, organisation and contact. */
+  const registered: Awaited<ReturnType<TestAccess['registerPartner']>>[] = [];
+  async function register(organisation: string, jurisdictions: readonly string[]) {
+    const partner = await t.registerPartner(organisation, jurisdictions);
+    registered.push(partner);
+    return partner;
+  }
+
   it('starts with the first token key, recorded as a rotation, in a signed checkpoint', async () => {
     const [first, ...rest] = await appended(1);
     expect(rest).toEqual([]);
-    expect(first).toMatchObject({ kind: DecisionKind.KEY_ROTATED, actor: '', index: 0n });
+    expect(first).toMatchObject({
+      kind: DecisionKind.KEY_ROTATED,
+      actorKind: ActorKind.UNSPECIFIED,
+      index: 0n,
+    });
+    expect(first?.actorRef).toEqual(new Uint8Array());
     expect(first?.publicKey).toEqual(t.access.tokenKey);
     expect(t.access.logOrigin).toBe(ORIGIN);
   });
 
   it('appends one leaf per decision, in the decision’s transaction', async () => {
-    const partner = await t.registerPartner('Bundesamt Review', ['EU']);
+    const partner = await register('Bundesamt Review', ['EU']);
+    // The partner, and anyone who knows its id, recognises its leaves by these digests.
+    const asPartner = { actorKind: ActorKind.PARTNER, actorRef: partnerRef(partner.partner.id) };
+    const concerns = { partnerRef: partnerRef(partner.partner.id) };
+    const byOperator = (name: string) => ({
+      actorKind: ActorKind.OPERATOR,
+      actorRef: operatorRef(name),
+    });
     const [registered, ...none] = await appended(1);
     expect(none).toEqual([]);
     expect(registered).toMatchObject({
       kind: DecisionKind.PARTNER_REGISTERED,
-      actor: `partner:${partner.partner.id}`,
-      partnerId: partner.partner.id,
+      ...asPartner,
+      ...concerns,
+      partnerKeyRef: partnerKeyRef(partner.key.publicKey),
       jurisdictions: ['EU'],
     });
-    expect(registered?.publicKey).toEqual(partner.key.publicKey);
+    expect(registered?.publicKey).toEqual(new Uint8Array());
 
     const { request } = await partner.client.requestAccess(euRequest());
     const requestId = request?.id ?? '';
     expect(await appended(1)).toMatchObject([
       {
         kind: DecisionKind.ACCESS_REQUESTED,
-        actor: `partner:${partner.partner.id}`,
+        ...asPartner,
         requestId,
-        partnerId: partner.partner.id,
+        ...concerns,
         jurisdictions: ['EU'],
         notBeforeMs: 0n,
       },
@@ -136,7 +164,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
 
     await t.operator('alice').decideAccessRequest({ requestId, approve: true, reason: 'ok' });
     expect(await appended(1)).toMatchObject([
-      { kind: DecisionKind.REQUEST_APPROVED, actor: 'operator:alice', requestId },
+      { kind: DecisionKind.REQUEST_APPROVED, ...byOperator('alice'), ...concerns, requestId },
     ]);
     const second = await t
       .operator('bob')
@@ -145,13 +173,16 @@ describe.each(testBackends())('the access log on $name', (backend) => {
     const { request: mine } = await partner.client.getAccessRequest({ id: requestId });
     const [approved, issued, ...more] = await appended(2);
     expect(more).toEqual([]);
-    expect(approved).toMatchObject({ kind: DecisionKind.REQUEST_APPROVED, actor: 'operator:bob' });
+    expect(approved).toMatchObject({
+      kind: DecisionKind.REQUEST_APPROVED,
+      ...byOperator('bob'),
+    });
     expect(issued).toMatchObject({
       kind: DecisionKind.CREDENTIAL_ISSUED,
-      actor: 'operator:bob',
+      ...byOperator('bob'),
       credentialId,
       requestId,
-      partnerId: partner.partner.id,
+      ...concerns,
       jurisdictions: ['EU'],
     });
     expect(issued?.tokenDigest).toEqual(sha256(new TextEncoder().encode(mine?.credential ?? '')));
@@ -163,9 +194,11 @@ describe.each(testBackends())('the access log on $name', (backend) => {
       approve: false,
       reason: 'no',
     });
-    expect((await appended(2)).map((d) => [d.kind, d.requestId, d.actor])).toEqual([
-      [DecisionKind.ACCESS_REQUESTED, denied?.id, `partner:${partner.partner.id}`],
-      [DecisionKind.REQUEST_DENIED, denied?.id, 'operator:carol'],
+    expect(
+      (await appended(2)).map((d) => [d.kind, d.requestId, d.actorKind, hex(d.actorRef)]),
+    ).toEqual([
+      [DecisionKind.ACCESS_REQUESTED, denied?.id, ActorKind.PARTNER, hex(asPartner.actorRef)],
+      [DecisionKind.REQUEST_DENIED, denied?.id, ActorKind.OPERATOR, hex(operatorRef('carol'))],
     ]);
 
     const { revocation } = await t.operator('sec').revoke({
@@ -175,11 +208,11 @@ describe.each(testBackends())('the access log on $name', (backend) => {
     expect(await appended(1)).toMatchObject([
       {
         kind: DecisionKind.REVOKED,
-        actor: 'operator:sec',
+        ...byOperator('sec'),
         revocationId: revocation?.id,
         revocationTarget: 'credential',
         credentialId,
-        partnerId: partner.partner.id,
+        ...concerns,
       },
     ]);
 
@@ -187,7 +220,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
     const [rotated] = await appended(1);
     expect(rotated).toMatchObject({
       kind: DecisionKind.KEY_ROTATED,
-      actor: 'operator:ops',
+      ...byOperator('ops'),
       keyId: active?.keyId,
     });
     expect(rotated?.publicKey).toEqual(active?.publicKey);
@@ -196,7 +229,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
     const [own] = await appended(1);
     expect(own).toMatchObject({
       kind: DecisionKind.OPERATOR_CREDENTIAL_ISSUED,
-      actor: 'operator:ops',
+      ...byOperator('ops'),
       credentialId: operatorCredential.credentialId,
       keyId: active?.keyId,
       jurisdictions: ['*'],
@@ -217,7 +250,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
   });
 
   it('appends nothing for a refused decision', async () => {
-    const partner = await t.registerPartner('Refused Regulator', ['EU']);
+    const partner = await register('Refused Regulator', ['EU']);
     const { request } = await partner.client.requestAccess(euRequest());
     await appended(2);
     const requestId = request?.id ?? '';
@@ -259,7 +292,7 @@ describe.each(testBackends())('the access log on $name', (backend) => {
   });
 
   it('names the access log’s size and root in every trust snapshot', async () => {
-    const partner = await t.registerPartner('Snapshot Subject', ['US']);
+    const partner = await register('Snapshot Subject', ['US']);
     const { request } = await partner.client.requestAccess({
       jurisdiction: 'US',
       scope: { artifactKinds: ['rules'], actions: [1] },
@@ -306,6 +339,68 @@ describe.each(testBackends())('the access log on $name', (backend) => {
     const restarted = await verifyTrustSnapshot(next.value, t.access.trustKey);
     expect(restarted.accessLogSize).toBe(BigInt(count));
     expect(restarted.accessLogRoot).toEqual((await checkpointOf(count)).root);
+  });
+
+  it('names no partner, partner key, organisation or operator in the clear in any leaf', async () => {
+    const partner = await register('Agence Nationale Privacy Review', ['EU']);
+    const other = await register('Office Of Quiet Audits', ['US']);
+    const { request } = await other.client.requestAccess({
+      jurisdiction: 'US',
+      scope: { artifactKinds: ['rules'], actions: [1] },
+      expiresAt: hoursFromNow(24),
+      justification: 'quiet audit',
+    });
+    await t
+      .operator('carol')
+      .decideAccessRequest({ requestId: request?.id ?? '', approve: true, reason: 'fine' });
+    await t.operator('sec').revoke({
+      target: { case: 'partnerId', value: other.partner.id },
+      reason: 'audit over',
+    });
+    const fresh = await appended(6);
+    expect(fresh.map((d) => d.kind)).toEqual([
+      DecisionKind.PARTNER_REGISTERED,
+      DecisionKind.PARTNER_REGISTERED,
+      DecisionKind.ACCESS_REQUESTED,
+      DecisionKind.REQUEST_APPROVED,
+      DecisionKind.CREDENTIAL_ISSUED,
+      DecisionKind.REVOKED,
+    ]);
+    // The revocation of a partner names it by its reference, as every other leaf does.
+    expect(fresh.at(-1)).toMatchObject({
+      kind: DecisionKind.REVOKED,
+      revocationTarget: 'partner',
+      partnerRef: partnerRef(other.partner.id),
+      actorKind: ActorKind.OPERATOR,
+      actorRef: operatorRef('sec'),
+    });
+    const leaves = await publicLeaves(count);
+    const partners = registered.map((r) => r.partner);
+    expect(partners.length).toBeGreaterThanOrEqual(4);
+    const utf8 = (text: string) => new TextEncoder().encode(text);
+    const secrets: [string, Uint8Array][] = [
+      ['principal prefix', utf8('partner:')],
+      ['principal prefix', utf8('operator:')],
+      ...partners.flatMap((p): [string, Uint8Array][] => [
+        [`id ${p.id}`, utf8(p.id)],
+        [`organisation ${p.organisation}`, utf8(p.organisation)],
+        [`contact ${p.contact}`, utf8(p.contact)],
+        [`key of ${p.id}`, p.publicKey],
+      ]),
+      ...['alice', 'carol', 'root'].map((name): [string, Uint8Array] => [name, utf8(name)]),
+    ];
+    for (const [index, leaf] of leaves.entries()) {
+      const bytes = Buffer.from(leaf);
+      for (const [what, value] of secrets) {
+        expect(value.length, what).toBeGreaterThan(3);
+        expect(bytes.indexOf(value), `leaf ${index} holds ${what}`).toBe(-1);
+      }
+    }
+    // Yet each partner finds its own leaves by its id alone.
+    const mine = (await decisions(count)).filter(
+      (d) => hex(d.partnerRef) === hex(partnerRef(partner.partner.id)),
+    );
+    expect(mine.map((d) => d.kind)).toEqual([DecisionKind.PARTNER_REGISTERED]);
   });
 
   it('refuses tiles beyond the log, malformed paths and proofs beyond it, by code', async () => {

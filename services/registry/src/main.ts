@@ -5,6 +5,7 @@ import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger, type Readiness } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import type { TrustState } from './access/trust-state.js';
 import type { ChunkReplica } from './chunk-replica/index.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
@@ -33,6 +34,8 @@ export interface RunningRegistry {
   readonly checkpoints: CheckpointPublisher;
   /** Where gathered cosignatures are kept and served from. */
   readonly cosignatures: Cosignatures;
+  /** The trust snapshot in force and the access log it was held to; undefined when open. */
+  readonly trust: TrustState | undefined;
   /**
    * Admits a center's operators only, checked as the registry checks them, for the sync
    * service in the same process (its GetStatus); open when access enforcement is off.
@@ -99,6 +102,7 @@ export async function startRegistry(
       witness,
       checkpoints,
       cosignatures,
+      trust: access.trust,
       operators: access.operators,
       readiness: server.readiness,
       async stop() {

@@ -69,7 +69,13 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   const findings = new Findings(db, log, center.id);
   const arrivals = new ArtifactArrivals();
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
-  const access = await openCenterAccess(config, db, log, logger);
+  const witness = new CheckpointWitness(
+    db,
+    config.federation,
+    parts.originKey ?? (() => undefined),
+    replica.forked,
+  );
+  const access = await openCenterAccess(config, db, log, logger, (e) => witness.keep(e));
   const checkpoints = new CheckpointPublisher({
     db,
     center: center.id,
@@ -79,12 +85,6 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     onError: (err) => logger.error({ err }, 'checkpoint not signed'),
   });
   await checkpoints.publish();
-  const witness = new CheckpointWitness(
-    db,
-    config.federation,
-    parts.originKey ?? (() => undefined),
-    replica.forked,
-  );
   const others = (parts.knownLogs ?? []).filter((log) => log.id !== center.id);
   const logWitness = new LogWitness(
     db,

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import type { Interceptor } from '@connectrpc/connect';
 import { ACTIONS } from '@vitrine/credentials';
 import type { WatchTrustResponse } from '@vitrine/proto/access';
-import type { Logger } from '@vitrine/rpc';
+import { LogService } from '@vitrine/proto/log';
+import { createGrpcClient, type Logger } from '@vitrine/rpc';
 import type { Kysely } from 'kysely';
 import type { RegistryConfig } from '../config.js';
 import type { EventLog } from '../event-log.js';
 import type { RegistryDatabase } from '../schema.js';
 import { AccessGrant, grantKey } from './access-grant.js';
 import { accessInterceptor } from './access-interceptor.js';
+import { AccessLogAudit, type EvidenceKeeper } from './access-log-audit.js';
 import { AccessRecorder } from './access-recorder.js';
 import { CredentialCache } from './credential-cache.js';
 import { isEnforced } from './method-actions.js';
@@ -35,6 +37,9 @@ export interface CenterAccess {
 /** How long a center with no stored snapshot waits at start for its first one. */
 const FIRST_SNAPSHOT_WAIT_MS = 10_000;
 
+/** How long a center waits for the access service's consistency proof for a snapshot. */
+const ACCESS_PROOF_TIMEOUT_MS = 10_000;
+
 /** Where a center keeps the last trust snapshot it accepted. */
 export function trustFilePath(dataDir: string): string {
   return join(dataDir, 'access', 'trust-snapshot.bin');
@@ -58,6 +63,8 @@ export async function openCenterAccess(
   db: Kysely<RegistryDatabase>,
   log: EventLog,
   logger: Logger,
+  /** Where evidence against the access log goes (the center's log evidence). */
+  keepEvidence: EvidenceKeeper,
 ): Promise<CenterAccess> {
   if ('mode' in config.access) {
     logger.warn('access mode open: registry calls are not checked');
@@ -69,10 +76,23 @@ export async function openCenterAccess(
     };
   }
   const trustKey = new Uint8Array(Buffer.from(config.access.trustKey, 'base64'));
+  const accessLog = createGrpcClient(LogService, config.access.url);
+  const audit = new AccessLogAudit(
+    async (oldSize, newSize) =>
+      (
+        await accessLog.getConsistencyProof(
+          { oldSize: BigInt(oldSize), newSize: BigInt(newSize) },
+          { timeoutMs: ACCESS_PROOF_TIMEOUT_MS },
+        )
+      ).proof,
+    keepEvidence,
+    logger,
+  );
   const trust = await TrustState.open(
     trustKey,
     new TrustFile(trustFilePath(config.dataDir)),
     logger,
+    audit,
   );
   const watcher = new TrustWatcher(
     config.access.url,

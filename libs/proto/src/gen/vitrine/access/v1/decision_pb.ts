@@ -10,13 +10,16 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/access/v1/decision.proto.
  */
 export const file_vitrine_access_v1_decision: GenFile = /*@__PURE__*/
-  fileDesc("CiB2aXRyaW5lL2FjY2Vzcy92MS9kZWNpc2lvbi5wcm90bxIRdml0cmluZS5hY2Nlc3MudjEi3AIKDkFjY2Vzc0RlY2lzaW9uEg0KBWluZGV4GAEgASgEEi0KBGtpbmQYAiABKA4yHy52aXRyaW5lLmFjY2Vzcy52MS5EZWNpc2lvbktpbmQSDQoFYXRfbXMYAyABKAMSDQoFYWN0b3IYBCABKAkSEgoKcGFydG5lcl9pZBgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJEhUKDWNyZWRlbnRpYWxfaWQYByABKAkSFQoNcmV2b2NhdGlvbl9pZBgIIAEoCRIOCgZrZXlfaWQYCSABKAkSEgoKcHVibGljX2tleRgKIAEoDBIVCg1qdXJpc2RpY3Rpb25zGAsgAygJEhUKDW5vdF9iZWZvcmVfbXMYDCABKAMSFQoNZXhwaXJlc19hdF9tcxgNIAEoAxIUCgx0b2tlbl9kaWdlc3QYDiABKAwSGQoRcmV2b2NhdGlvbl90YXJnZXQYDyABKAkiOwoUU2lnbmVkQWNjZXNzRGVjaXNpb24SEAoIZGVjaXNpb24YASABKAwSEQoJc2lnbmF0dXJlGAIgASgMKsoCCgxEZWNpc2lvbktpbmQSHQoZREVDSVNJT05fS0lORF9VTlNQRUNJRklFRBAAEiQKIERFQ0lTSU9OX0tJTkRfUEFSVE5FUl9SRUdJU1RFUkVEEAESIgoeREVDSVNJT05fS0lORF9BQ0NFU1NfUkVRVUVTVEVEEAISIgoeREVDSVNJT05fS0lORF9SRVFVRVNUX0FQUFJPVkVEEAMSIAocREVDSVNJT05fS0lORF9SRVFVRVNUX0RFTklFRBAEEiMKH0RFQ0lTSU9OX0tJTkRfQ1JFREVOVElBTF9JU1NVRUQQBRIZChVERUNJU0lPTl9LSU5EX1JFVk9LRUQQBhIdChlERUNJU0lPTl9LSU5EX0tFWV9ST1RBVEVEEAcSLAooREVDSVNJT05fS0lORF9PUEVSQVRPUl9DUkVERU5USUFMX0lTU1VFRBAIYgZwcm90bzM");
+  fileDesc("CiB2aXRyaW5lL2FjY2Vzcy92MS9kZWNpc2lvbi5wcm90bxIRdml0cmluZS5hY2Nlc3MudjEiywMKDkFjY2Vzc0RlY2lzaW9uEg0KBWluZGV4GAEgASgEEi0KBGtpbmQYAiABKA4yHy52aXRyaW5lLmFjY2Vzcy52MS5EZWNpc2lvbktpbmQSDQoFYXRfbXMYAyABKAMSEgoKcmVxdWVzdF9pZBgGIAEoCRIVCg1jcmVkZW50aWFsX2lkGAcgASgJEhUKDXJldm9jYXRpb25faWQYCCABKAkSDgoGa2V5X2lkGAkgASgJEhIKCnB1YmxpY19rZXkYCiABKAwSFQoNanVyaXNkaWN0aW9ucxgLIAMoCRIVCg1ub3RfYmVmb3JlX21zGAwgASgDEhUKDWV4cGlyZXNfYXRfbXMYDSABKAMSFAoMdG9rZW5fZGlnZXN0GA4gASgMEhkKEXJldm9jYXRpb25fdGFyZ2V0GA8gASgJEjAKCmFjdG9yX2tpbmQYECABKA4yHC52aXRyaW5lLmFjY2Vzcy52MS5BY3RvcktpbmQSEQoJYWN0b3JfcmVmGBEgASgMEhMKC3BhcnRuZXJfcmVmGBIgASgMEhcKD3BhcnRuZXJfa2V5X3JlZhgTIAEoDEoECAQQBUoECAUQBlIFYWN0b3JSCnBhcnRuZXJfaWQiOwoUU2lnbmVkQWNjZXNzRGVjaXNpb24SEAoIZGVjaXNpb24YASABKAwSEQoJc2lnbmF0dXJlGAIgASgMKsoCCgxEZWNpc2lvbktpbmQSHQoZREVDSVNJT05fS0lORF9VTlNQRUNJRklFRBAAEiQKIERFQ0lTSU9OX0tJTkRfUEFSVE5FUl9SRUdJU1RFUkVEEAESIgoeREVDSVNJT05fS0lORF9BQ0NFU1NfUkVRVUVTVEVEEAISIgoeREVDSVNJT05fS0lORF9SRVFVRVNUX0FQUFJPVkVEEAMSIAocREVDSVNJT05fS0lORF9SRVFVRVNUX0RFTklFRBAEEiMKH0RFQ0lTSU9OX0tJTkRfQ1JFREVOVElBTF9JU1NVRUQQBRIZChVERUNJU0lPTl9LSU5EX1JFVk9LRUQQBhIdChlERUNJU0lPTl9LSU5EX0tFWV9ST1RBVEVEEAcSLAooREVDSVNJT05fS0lORF9PUEVSQVRPUl9DUkVERU5USUFMX0lTU1VFRBAIKlgKCUFjdG9yS2luZBIaChZBQ1RPUl9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSQUNUT1JfS0lORF9QQVJUTkVSEAESFwoTQUNUT1JfS0lORF9PUEVSQVRPUhACYgZwcm90bzM");
 
 /**
  * One decision of the access service, as its transparency log records it. Only facts a
- * decision is checked by: ids, times, keys and the digest of an issued token; never an
- * organisation, contact, justification or reason. Fields a kind does not use stay empty
- * (and so are absent from the encoding).
+ * decision is checked by: ids, times, token keys and the digest of an issued token; never
+ * an organisation, contact, justification or reason. The log's tiles are public, so
+ * nothing in a leaf names a partner or an operator in the clear: partner ids, partners'
+ * keys and operators' names are committed by domain-separated SHA-256 digests, which
+ * whoever already knows the value can recompute to recognise its leaves. Fields a kind
+ * does not use stay empty (and so are absent from the encoding).
  *
  * @generated from message vitrine.access.v1.AccessDecision
  */
@@ -41,20 +44,6 @@ export type AccessDecision = Message<"vitrine.access.v1.AccessDecision"> & {
    * @generated from field: int64 at_ms = 3;
    */
   atMs: bigint;
-
-  /**
-   * Who decided: operator:<name>, partner:<id>, or empty for a partner registering itself.
-   *
-   * @generated from field: string actor = 4;
-   */
-  actor: string;
-
-  /**
-   * The partner the decision concerns.
-   *
-   * @generated from field: string partner_id = 5;
-   */
-  partnerId: string;
 
   /**
    * The access request the decision concerns (r-…).
@@ -86,7 +75,8 @@ export type AccessDecision = Message<"vitrine.access.v1.AccessDecision"> & {
   keyId: string;
 
   /**
-   * The public key registered (a partner's) or made active (a token key), 32 bytes.
+   * The token key made active by a rotation, 32 bytes (token keys are public: every trust
+   * snapshot names them). Never a partner's key: see partner_key_ref.
    *
    * @generated from field: bytes public_key = 10;
    */
@@ -126,6 +116,38 @@ export type AccessDecision = Message<"vitrine.access.v1.AccessDecision"> & {
    * @generated from field: string revocation_target = 15;
    */
   revocationTarget: string;
+
+  /**
+   * Whether a partner, an operator or the service itself decided.
+   *
+   * @generated from field: vitrine.access.v1.ActorKind actor_kind = 16;
+   */
+  actorKind: ActorKind;
+
+  /**
+   * Which one decided, 32 bytes: SHA-256("vitrine/access-partner/v1\n" || partner id) for a
+   * partner (equal to its partner_ref), SHA-256("vitrine/access-operator/v1\n" || name)
+   * for an operator; empty for the service itself.
+   *
+   * @generated from field: bytes actor_ref = 17;
+   */
+  actorRef: Uint8Array;
+
+  /**
+   * The partner the decision concerns, 32 bytes:
+   * SHA-256("vitrine/access-partner/v1\n" || partner id).
+   *
+   * @generated from field: bytes partner_ref = 18;
+   */
+  partnerRef: Uint8Array;
+
+  /**
+   * The key a partner registered, 32 bytes:
+   * SHA-256("vitrine/access-partner-key/v1\n" || public key).
+   *
+   * @generated from field: bytes partner_key_ref = 19;
+   */
+  partnerKeyRef: Uint8Array;
 };
 
 /**
@@ -178,29 +200,30 @@ export enum DecisionKind {
   UNSPECIFIED = 0,
 
   /**
-   * A partner registered itself (partner_id, public_key, jurisdictions).
+   * A partner registered itself (partner_ref, partner_key_ref, jurisdictions; the actor
+   * is the partner).
    *
    * @generated from enum value: DECISION_KIND_PARTNER_REGISTERED = 1;
    */
   PARTNER_REGISTERED = 1,
 
   /**
-   * A partner or operator asked for a partner's access (request_id, partner_id,
-   * jurisdiction, the window asked for).
+   * A partner or operator asked for a partner's access (request_id, partner_ref,
+   * jurisdiction, the window asked for, actor).
    *
    * @generated from enum value: DECISION_KIND_ACCESS_REQUESTED = 2;
    */
   ACCESS_REQUESTED = 2,
 
   /**
-   * An approver approved a request (request_id, partner_id, actor).
+   * An approver approved a request (request_id, partner_ref, actor).
    *
    * @generated from enum value: DECISION_KIND_REQUEST_APPROVED = 3;
    */
   REQUEST_APPROVED = 3,
 
   /**
-   * An approver denied a request, which is final (request_id, partner_id, actor).
+   * An approver denied a request, which is final (request_id, partner_ref, actor).
    *
    * @generated from enum value: DECISION_KIND_REQUEST_DENIED = 4;
    */
@@ -208,7 +231,7 @@ export enum DecisionKind {
 
   /**
    * A credential was issued to a partner on a request's last approval (credential_id,
-   * request_id, partner_id, key_id, window, token_digest).
+   * request_id, partner_ref, key_id, window, token_digest, actor).
    *
    * @generated from enum value: DECISION_KIND_CREDENTIAL_ISSUED = 5;
    */
@@ -216,7 +239,7 @@ export enum DecisionKind {
 
   /**
    * A credential, every credential of a partner, or a token key was revoked
-   * (revocation_id, revocation_target and the id it names, actor).
+   * (revocation_id, revocation_target and the id or partner_ref it names, actor).
    *
    * @generated from enum value: DECISION_KIND_REVOKED = 6;
    */
@@ -243,4 +266,38 @@ export enum DecisionKind {
  */
 export const DecisionKindSchema: GenEnum<DecisionKind> = /*@__PURE__*/
   enumDesc(file_vitrine_access_v1_decision, 0);
+
+/**
+ * Who made a decision, as far as the log tells in the clear; actor_ref says which one.
+ *
+ * @generated from enum vitrine.access.v1.ActorKind
+ */
+export enum ActorKind {
+  /**
+   * The access service itself (the first token key at a fresh start); no actor_ref.
+   *
+   * @generated from enum value: ACTOR_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A partner; actor_ref is its partner reference (as partner_ref).
+   *
+   * @generated from enum value: ACTOR_KIND_PARTNER = 1;
+   */
+  PARTNER = 1,
+
+  /**
+   * An operator (the vendor's staff); actor_ref is its operator reference.
+   *
+   * @generated from enum value: ACTOR_KIND_OPERATOR = 2;
+   */
+  OPERATOR = 2,
+}
+
+/**
+ * Describes the enum vitrine.access.v1.ActorKind.
+ */
+export const ActorKindSchema: GenEnum<ActorKind> = /*@__PURE__*/
+  enumDesc(file_vitrine_access_v1_decision, 1);
 
