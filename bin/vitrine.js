@@ -10,6 +10,14 @@
 // (4 threads by default), so a larger pool keeps more of them in flight. It must be sized
 // before the pool starts, hence before anything else is imported.
 process.env.UV_THREADPOOL_SIZE ??= '16';
+// Output piped into a reader that stops early (`vitrine artifact ls | head`) ends the
+// command quietly, as other command-line tools do, instead of with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const { spawn } = await import('node:child_process');
 const { existsSync } = await import('node:fs');
 
