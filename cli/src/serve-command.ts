@@ -19,6 +19,12 @@ export interface ReadyLine {
   access?: string;
   /** The center's Ed25519 public key (base64), for the federation manifest. */
   publicKey?: string;
+  /**
+   * With a PostgreSQL database, `serve center` runs sync under the center's lease: `active`
+   * when this process replicates, `standby` when another one does (it takes over the sync
+   * address when that one stops). Absent on embedded storage, where sync is always active.
+   */
+  syncRole?: 'active' | 'standby';
 }
 
 /**
@@ -57,7 +63,13 @@ async function serve(io: CliIo, service: string, options: { config: string; json
   if (options.json) writeJsonLine(io.stdout, ready);
   else {
     const urls = [ready.registry, ready.sync, ready.access].filter((u) => u !== undefined);
-    writeLines(io.stdout, [`vitrine ${service} serving at ${urls.join(', ')} (Ctrl-C stops)`]);
+    const standby =
+      ready.syncRole === 'standby'
+        ? ' — sync standby: another process of this center is active; this one takes over when it stops'
+        : '';
+    writeLines(io.stdout, [
+      `vitrine ${service} serving at ${urls.join(', ')}${standby} (Ctrl-C stops)`,
+    ]);
   }
   await shutdownSignal();
   await stop();
@@ -104,7 +116,7 @@ async function start(
     case 'center': {
       const [
         { registryConfigSchema, startRegistry },
-        { federationOf, startSync, syncConfigSchema },
+        { federationOf, startLeasedSync, startSync, syncConfigSchema },
       ] = await Promise.all([import('@vitrine/registry'), import('@vitrine/sync')]);
       const { z } = await import('zod');
       // A center's two services in one process: they share its database and chunk store.
@@ -124,16 +136,28 @@ async function start(
         throw manifestFailure(path, config.sync, err);
       });
       const registry = await startRegistry(config.registry, { originKey: federation.originKey });
-      const sync = await startSync(config.sync, {
+      const syncOptions = {
         replica: registry.replica,
         chunks: registry.chunks,
         witness: registry.witness,
         operators: registry.operators,
         federation,
-      }).catch(async (err) => {
+      };
+      // On PostgreSQL several processes may serve one center: sync runs in the one holding
+      // the center's lease. Embedded PGlite is owned by one process, so sync just runs.
+      const databaseUrl = config.registry.databaseUrl;
+      const sync = await (databaseUrl === undefined
+        ? startSync(config.sync, syncOptions).then((running) => ({
+            url: running.url,
+            role: () => undefined,
+            stop: () => running.stop(),
+          }))
+        : startLeasedSync(config.sync, { ...syncOptions, lease: { databaseUrl } })
+      ).catch(async (err) => {
         await registry.stop();
         throw err;
       });
+      const syncRole = sync.role();
       return {
         ready: {
           ready: true,
@@ -142,6 +166,7 @@ async function start(
           registry: registry.url,
           sync: sync.url,
           publicKey: base64(registry.publicKey),
+          ...(syncRole === undefined ? {} : { syncRole }),
         },
         stop: async () => {
           await sync.stop();
