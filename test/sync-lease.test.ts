@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, freePortBlock, type TempDir, tempDir, testBackends } from '@vitrine/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceProcess } from '../cli/src/service-process.js';
-import { DEV_PORT_SPAN, startDev, vitrineJson } from './cli-process.js';
+import { DEV_PORT_SPAN, startDev, vitrine, vitrineJson } from './cli-process.js';
 
 /** What `vitrine sync status --json` reports that this test compares. */
 interface Status {
@@ -20,6 +21,35 @@ interface Status {
 const TAKEOVER_LIMIT_MS = 10_000;
 /** Ample time for a few events to replicate on a loaded machine. */
 const CONVERGENCE_LIMIT_MS = 90_000;
+
+const MIB = 1024 * 1024;
+
+/** Writes `mib` MiB of random bytes to `path`, streamed. */
+async function writeRandomFile(path: string, mib: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < mib; i++) {
+    if (!out.write(randomBytes(MIB))) {
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error) => (err ? reject(err) : resolve())),
+  );
+}
+
+/** Bytes of every file below `dir`. */
+async function bytesBelow(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) {
+      total += await stat(join(entry.parentPath, entry.name)).then(
+        (s) => s.size,
+        () => 0,
+      );
+    }
+  }
+  return total;
+}
 
 /** Whether two version vectors name the same origins at the same positions. */
 function sameVector(a: Record<string, number>, b: Record<string, number>): boolean {
@@ -120,7 +150,7 @@ describe.skipIf(postgres === undefined)(
       await database?.cleanup();
     });
 
-    it('runs sync in one process only; the standby takes over within 10 s of a SIGKILL, losing and duplicating nothing', async () => {
+    it('runs sync in one process only; the standby takes over within 10 s of a SIGKILL, losing and duplicating nothing; the upload cut off leaves no artifact', async () => {
       const usA = await start('us-a', 'center');
       expect(usA.ready.syncRole).toBe('active');
       const usB = await start('us-b', 'center');
@@ -152,7 +182,21 @@ describe.skipIf(postgres === undefined)(
       for (let i = 0; i < 3; i++) await finding(`before takeover ${i}`);
       const before = await converged('us');
 
-      // The active process dies without a word; the standby serves the same sync address.
+      // The active process dies without a word, in the middle of an upload to it; the
+      // standby serves the same sync address.
+      const big = join(home.path, 'cut-off.img');
+      await writeRandomFile(big, 128);
+      const chunks = join(home.path, 'centers', 'us', 'chunks');
+      const chunkBytes = await bytesBelow(chunks);
+      const upload = vitrine([
+        'artifact',
+        'push',
+        big,
+        ...at('us'),
+        ...['--endpoint', usA.ready.registry ?? '', '--kind', 'update', '--product', 'cut-off'],
+        ...['--version', '1.0', '--residency', 'US', '--json'],
+      ]);
+      while ((await bytesBelow(chunks)) === chunkBytes) await sleep(100);
       process.kill(usA.pid ?? 0, 'SIGKILL');
       expect((await usA.exited).signal).toBe('SIGKILL');
       const killedAt = Date.now();
@@ -170,6 +214,17 @@ describe.skipIf(postgres === undefined)(
       expect(after.versionVector).toEqual(before.here.versionVector);
       expect(after.convergenceDigest).toBe(before.here.convergenceDigest);
       expect(after.stateDigest).toBe(before.here.stateDigest);
+
+      // The upload was cut off, and nothing of it is shown as an artifact.
+      expect((await upload).code).not.toBe(0);
+      const listed = await vitrineJson<{ artifacts: { product: string }[] }>([
+        'artifact',
+        'ls',
+        ...at('us'),
+        '--endpoint',
+        usB.ready.registry ?? '',
+      ]);
+      expect(listed.artifacts.map((a) => a.product)).not.toContain('cut-off');
 
       // Replication continues in both directions: europe → us, and us (through us-b) → europe.
       for (let i = 0; i < 3; i++) await finding(`after takeover ${i}`);
