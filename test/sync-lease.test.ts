@@ -140,6 +140,9 @@ describe.skipIf(postgres === undefined)(
       await writeFile(join(home.path, 'config', 'us-a.json'), JSON.stringify(us, null, 2));
       us.registry.listen.port = await freePort();
       await writeFile(join(home.path, 'config', 'us-b.json'), JSON.stringify(us, null, 2));
+      us.registry.listen.port = 0;
+      us.sync.listen.port = 0;
+      await writeFile(join(home.path, 'config', 'us-any-port.json'), JSON.stringify(us, null, 2));
       await start('access', 'access');
       await start('europe', 'center');
     }, 300_000);
@@ -251,5 +254,18 @@ describe.skipIf(postgres === undefined)(
       }
       expect([...rows.keys()].sort()).toEqual(Object.keys(here.versionVector).sort());
     }, 300_000);
+
+    it('refuses, by setting, a sync address without a fixed port, which a standby could not take over', async () => {
+      const result = await vitrine([
+        'serve',
+        'center',
+        '--config',
+        join(home.path, 'config', 'us-any-port.json'),
+        '--json',
+      ]);
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'CONFIG' });
+      expect(JSON.parse(result.stdout).error.message).toContain('sync.listen.port');
+    }, 120_000);
   },
 );
