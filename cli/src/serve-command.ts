@@ -22,6 +22,12 @@ export interface ReadyLine {
   publicKey?: string;
   /** The Prometheus endpoint, when OTEL_METRICS_EXPORTER names `prometheus`. */
   metrics?: string;
+  /**
+   * With a PostgreSQL database, `serve center` runs sync under the center's lease: `active`
+   * when this process replicates, `standby` when another one does (it takes over the sync
+   * address when that one stops). Absent on embedded storage, where sync is always active.
+   */
+  syncRole?: 'active' | 'standby';
 }
 
 /**
@@ -77,8 +83,12 @@ async function serve(io: CliIo, service: string, options: { config: string; json
   else {
     const urls = [ready.registry, ready.sync, ready.access].filter((u) => u !== undefined);
     const scrape = metrics ? `; metrics at ${metrics}` : '';
+    const standby =
+      ready.syncRole === 'standby'
+        ? ' — sync standby: another process of this center is active; this one takes over when it stops'
+        : '';
     writeLines(io.stdout, [
-      `vitrine ${service} serving at ${urls.join(', ')}${scrape} (Ctrl-C stops)`,
+      `vitrine ${service} serving at ${urls.join(', ')}${scrape}${standby} (Ctrl-C stops)`,
     ]);
   }
   await shutdownSignal();
@@ -141,7 +151,7 @@ async function start(
     case 'center': {
       const [
         { knownLogs, registryConfigSchema, startRegistry },
-        { federationOf, startSync, syncConfigSchema },
+        { federationOf, startLeasedSync, startSync, syncConfigSchema },
       ] = await Promise.all([import('@vitrine/registry'), import('@vitrine/sync')]);
       const { z } = await import('zod');
       // A center's two services in one process: they share its database and chunk store.
@@ -164,7 +174,7 @@ async function start(
         originKey: federation.originKey,
         knownLogs: knownLogs(federation.manifest.federation, federation.manifest.centers),
       });
-      const sync = await startSync(config.sync, {
+      const syncOptions = {
         replica: registry.replica,
         chunks: registry.chunks,
         witness: registry.witness,
@@ -172,10 +182,22 @@ async function start(
         cosignatures: registry.cosignatures,
         operators: registry.operators,
         federation,
-      }).catch(async (err) => {
+      };
+      // On PostgreSQL several processes may serve one center: sync runs in the one holding
+      // the center's lease. Embedded PGlite is owned by one process, so sync just runs.
+      const databaseUrl = config.registry.databaseUrl;
+      const sync = await (databaseUrl === undefined
+        ? startSync(config.sync, syncOptions).then((running) => ({
+            url: running.url,
+            role: () => undefined,
+            stop: () => running.stop(),
+          }))
+        : startLeasedSync(config.sync, { ...syncOptions, lease: { databaseUrl } })
+      ).catch(async (err) => {
         await registry.stop();
         throw err;
       });
+      const syncRole = sync.role();
       return {
         ready: {
           ready: true,
@@ -184,6 +206,7 @@ async function start(
           registry: registry.url,
           sync: sync.url,
           publicKey: base64(registry.publicKey),
+          ...(syncRole === undefined ? {} : { syncRole }),
         },
         stop: async () => {
           await sync.stop();

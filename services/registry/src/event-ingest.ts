@@ -66,7 +66,19 @@ export class EventIngest {
    */
   #awaited: Set<string> | undefined;
   /** Events taken lately: their copies from other peers need no query. */
-  readonly #recent = new RecentEvents(RECENT_EVENTS);
+  #recent = new RecentEvents(RECENT_EVENTS);
+
+  /**
+   * Drops what this ingest remembers of the log (head hints, awaited bodies, recent
+   * events), so the next batch reads them from the database again. The memory holds only
+   * while this process is the one ingesting: call this when it takes ingesting over from
+   * another process of the center (see the sync lease).
+   */
+  forget(): void {
+    this.#heads = undefined;
+    this.#awaited = undefined;
+    this.#recent = new RecentEvents(RECENT_EVENTS);
+  }
   /**
    * One batch is taken at a time. Every peer forwards the same events, so batches from two
    * peers mostly overlap: taken in turn, the second finds the first's events held and costs

@@ -56,6 +56,15 @@ export class Replica {
   /** Takes events from peers, many per transaction. */
   readonly #ingest: EventIngest;
 
+  /**
+   * Forgets what ingesting remembers of the log between batches, so it is read from the
+   * database again: for a process that takes replication over from another process of the
+   * same center, which ingested into the shared database meanwhile.
+   */
+  forgetIngested(): void {
+    this.#ingest.forget();
+  }
+
   /** Wakes followers when events have been committed here. */
   get changes(): LogChanges {
     return this.log.changes;

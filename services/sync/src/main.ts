@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Interceptor } from '@connectrpc/connect';
 import { HandshakeReplays } from '@vitrine/channel';
 import { canReleaseMemory, RELEASE_MEMORY_NODE_FLAGS } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
+import { VitrineError } from '@vitrine/errors';
 import { SyncService } from '@vitrine/proto/sync';
 import type {
   CheckpointPublisher,
@@ -17,6 +19,7 @@ import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
 import { CosignatureGatherer } from './cosignature-gatherer.js';
 import { type Federation, loadFederation } from './federation.js';
+import { DEFAULT_LEASE_POLL_MS, SyncLease } from './lease.js';
 import { PeerStatuses } from './peer-status.js';
 import { loadPeerTransport } from './peer-transport.js';
 import { Replicator } from './replicator.js';
@@ -164,6 +167,113 @@ export async function startSync(
       await gatherer?.stop();
       sessions.clear();
       await server.close();
+    },
+  };
+}
+
+/** A center's sync service under a lease: active while it holds it, standby otherwise. */
+export interface LeasedSync {
+  /** Where the sync service listens while active (its configured address). */
+  readonly url: string;
+  /** Whether this instance runs the center's sync now. */
+  role(): 'active' | 'standby';
+  /** Stops the active service (or the wait) and gives the lease up. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a center's sync service only while this process holds the center's lease in
+ * PostgreSQL (`SyncLease`), so several processes of one center may run side by side with
+ * exactly one replicating: the others wait as standbys, and one of them takes over within
+ * a poll interval or two of the active one dying. An instance that loses its lease stops its
+ * sync service at once and waits again. Resolves once this instance knows its role.
+ * The listen port must be fixed (peers dial the manifest's endpoint, whichever instance
+ * answers it).
+ */
+export async function startLeasedSync(
+  input: SyncConfigInput,
+  options: Parameters<typeof startSync>[1] & {
+    lease: { databaseUrl: string; pollMs?: number };
+  },
+): Promise<LeasedSync> {
+  const config = parseConfig(syncConfigSchema, input, 'sync');
+  if (config.listen.port === 0) {
+    throw new VitrineError(
+      'invalid_argument',
+      'sync.listen.port must be a fixed port when sync runs under a lease (a standby takes over that port)',
+    );
+  }
+  const logger = options.logger ?? createLogger(`sync:${config.center.id}`);
+  const shared = {
+    ...options,
+    logger,
+    federation: options.federation ?? (await federationOf(config)),
+  };
+  const stopping = new AbortController();
+  const stopped = new Promise<void>((resolve) =>
+    stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  const scheme = shared.federation.transport.serverTls ? 'https' : 'http';
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  let active: RunningSync | undefined;
+  let known: () => void = () => {};
+  const roleKnown = new Promise<void>((resolve) => {
+    known = resolve;
+  });
+  const run = (async () => {
+    while (!stopping.signal.aborted) {
+      let lease: SyncLease;
+      try {
+        lease = await SyncLease.acquire(
+          {
+            databaseUrl: options.lease.databaseUrl,
+            centerId: config.center.id,
+            ...(options.lease.pollMs === undefined ? {} : { pollMs: options.lease.pollMs }),
+            logger,
+            onStandby: known,
+          },
+          stopping.signal,
+        );
+      } catch {
+        return; // aborted: acquire retries every other failure itself
+      }
+      // Another process may have ingested while this one waited: start from the database.
+      shared.replica.forgetIngested();
+      try {
+        active = await startSync(input, shared);
+      } catch (err) {
+        logger.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'sync could not start under its lease; giving the lease up and retrying',
+        );
+        await lease.release();
+        await sleep(options.lease.pollMs ?? DEFAULT_LEASE_POLL_MS, undefined, {
+          signal: stopping.signal,
+        }).catch(() => {});
+        continue;
+      }
+      logger.info({ center: config.center.id, url: active.url }, 'sync active: holds the lease');
+      known();
+      const lost = await Promise.race([lease.lost, stopped.then(() => undefined)]);
+      if (lost) {
+        logger.warn(
+          { center: config.center.id, err: lost.message },
+          'sync lease lost: stopping the sync service and waiting as standby',
+        );
+      }
+      const running = active;
+      active = undefined;
+      await running.stop();
+      await lease.release();
+    }
+  })();
+  await Promise.race([roleKnown, run]);
+  return {
+    url: `${scheme}://${host}:${config.listen.port}`,
+    role: () => (active === undefined ? 'standby' : 'active'),
+    async stop() {
+      stopping.abort();
+      await run;
     },
   };
 }
