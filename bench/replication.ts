@@ -14,11 +14,11 @@
  * a flag to each center's Node (`--node-flag=--trace-gc`: its collections in the center's log);
  * --keep keeps the data folder (configs, logs of each center).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '@vitrine/testing';
+import { freePort, freePortBlock } from '@vitrine/testing';
 import { DEV_CENTERS } from '../cli/src/dev-federation.js';
 import { formatTable } from '../cli/src/text-table.js';
 import { BenchFederation } from './bench-federation.js';
@@ -27,6 +27,7 @@ import { replicateArtifact, replicateDelta } from './replication-artifacts.js';
 import type { BenchContext, BenchTable } from './replication-bench.js';
 import { propagateUpdates, replicateFindings } from './replication-findings.js';
 import { LoopbackSsh } from './ssh-loopback.js';
+import { ensureSyncthing, LoopbackSyncthing } from './syncthing-loopback.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchTable>> = {
   replicate: replicateArtifact,
@@ -78,6 +79,11 @@ async function processFigures(ctx: BenchContext, before: Map<number, number>): P
   ];
 }
 
+/** The machine's load averages, `1.2 3.4 5.6`: figures measured beside other work say so. */
+async function loadAverage(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+}
+
 async function main(): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'vitrine-replication-'));
   const profiles = values['cpu-prof']
@@ -90,12 +96,20 @@ async function main(): Promise<void> {
     nodeFlags: values['node-flag'],
   });
   let ssh: Promise<LoopbackSsh> | undefined;
+  let syncthing: Promise<LoopbackSyncthing | string> | undefined;
   const ctx: BenchContext = {
     federation,
     work: home,
     ssh: () => {
       ssh ??= freePort().then((port) => LoopbackSsh.start(join(home, 'ssh'), port));
       return ssh;
+    },
+    syncthing: () => {
+      syncthing ??= ensureSyncthing().then(
+        async (missing) =>
+          missing ?? LoopbackSyncthing.start(join(home, 'syncthing'), await freePortBlock(6)),
+      );
+      return syncthing;
     },
     sizes: {
       artifactMiB: Number(values.size),
@@ -111,15 +125,21 @@ async function main(): Promise<void> {
     for (const name of chosen) {
       await Promise.all(DEV_CENTERS.map(({ id }) => resetPeakRss(federation.center(id).pid)));
       const before = await cpuByPid(ctx);
+      const loadBefore = await loadAverage();
       const table = await BENCHMARKS[name]?.(ctx);
       if (!table) continue;
       console.log(`\n${table.title}`);
       for (const line of formatTable(table.headers, table.rows)) console.log(`  ${line}`);
       for (const line of await processFigures(ctx, before)) console.log(`  ${line}`);
+      console.log(
+        `  load average (1, 5, 15 min) ${loadBefore} at the start, ${await loadAverage()} at the end, ${cpus().length} CPUs`,
+      );
     }
   } finally {
     await federation.close();
     await (await ssh)?.stop();
+    const st = await syncthing?.catch(() => undefined);
+    if (st && typeof st !== 'string') await st.stop();
     if (values.keep) console.log(`\ndata, configs and logs kept in ${home}`);
     else await rm(home, { recursive: true, force: true });
     if (profiles) console.log(`\nCPU profiles of the centers: ${profiles}`);
