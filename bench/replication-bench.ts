@@ -21,6 +21,8 @@ export interface BenchSizes {
   readonly findings: number;
   /** Single finding updates whose propagation is timed. */
   readonly updates: number;
+  /** Log lengths (findings created at the origin) at which catching up on 10 is timed. */
+  readonly logs: readonly number[];
 }
 
 /** Everything a sub-benchmark runs against. */

@@ -4,11 +4,16 @@
  * SSH on loopback, a raw batched database insert). Prints a table per benchmark with the
  * peak resident memory (VmHWM) of every center process while it ran.
  *
- *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates]
- *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000] [--cpu-prof]
- *     [--node-flag FLAG]... [--keep]
+ *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates] [catchup]
+ *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000]
+ *     [--logs N,N=1000,10000] [--cpu-prof] [--node-flag FLAG]... [--keep]
  *
- * No benchmark named: all four. VITRINE_DATABASE_URL=postgres://… runs the centers on that
+ * `replicate` runs Syncthing (three daemons on loopback, installed with apt-get when missing
+ * and run as root; skipped with the reason otherwise) beside the centers, run for run;
+ * `delta` compares with rsync over SSH; `catchup` grows the origin's log to each of --logs
+ * findings and times catching up on 10 more at each length.
+ *
+ * No benchmark named: all five. VITRINE_DATABASE_URL=postgres://… runs the centers on that
  * PostgreSQL server (a fresh database, dropped afterwards) instead of PGlite. --cpu-prof
  * writes each center's CPU profile (`node --cpu-prof`) to a folder it prints; --node-flag passes
  * a flag to each center's Node (`--node-flag=--trace-gc`: its collections in the center's log);
@@ -25,7 +30,7 @@ import { BenchFederation } from './bench-federation.js';
 import { cpuSeconds, peakRssMiB, resetPeakRss } from './process-stats.js';
 import { replicateArtifact, replicateDelta } from './replication-artifacts.js';
 import type { BenchContext, BenchTable } from './replication-bench.js';
-import { propagateUpdates, replicateFindings } from './replication-findings.js';
+import { catchUpAtLength, propagateUpdates, replicateFindings } from './replication-findings.js';
 import { LoopbackSsh } from './ssh-loopback.js';
 import { ensureSyncthing, LoopbackSyncthing } from './syncthing-loopback.js';
 
@@ -34,6 +39,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchTable>> = {
   delta: replicateDelta,
   findings: replicateFindings,
   updates: propagateUpdates,
+  catchup: catchUpAtLength,
 };
 
 const { values, positionals } = parseArgs({
@@ -43,6 +49,7 @@ const { values, positionals } = parseArgs({
     runs: { type: 'string', default: '3' },
     findings: { type: 'string', default: '100000' },
     updates: { type: 'string', default: '1000' },
+    logs: { type: 'string', default: '1000,10000' },
     'cpu-prof': { type: 'boolean', default: false },
     'node-flag': { type: 'string', multiple: true, default: [] },
     keep: { type: 'boolean', default: false },
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
       runs: Number(values.runs),
       findings: Number(values.findings),
       updates: Number(values.updates),
+      logs: values.logs.split(',').map(Number),
     },
   };
   console.log(
