@@ -60,7 +60,12 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
   const syncthing = await ctx.syncthing();
   const st = { scan: [] as number[], transfer: [] as number[], cpu: [] as number[] };
   const stPeaks: number[][] = [];
-  const v = { push: [] as number[], replicate: [] as number[], cpu: [] as number[] };
+  const v = {
+    push: [] as number[],
+    replicate: [] as number[],
+    cpuPush: [] as number[],
+    cpu: [] as number[],
+  };
   const vPeaks: number[][] = [];
   for (let run = 0; run < runs; run++) {
     const file = join(ctx.work, `artifact-${run}.bin`);
@@ -76,6 +81,8 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
     const before = await centersCpu(ctx);
     const published = await publish(ctx.federation, file, { version: `replicate-${run}` });
     v.push.push(published.pushMs);
+    const pushed = await centersCpu(ctx);
+    v.cpuPush.push(pushed.reduce((sum, s, i) => sum + s - (before[i] ?? 0), 0));
     v.replicate.push(await untilAvailable(ctx.federation, published.id));
     const after = await centersCpu(ctx);
     v.cpu.push(after.reduce((sum, s, i) => sum + s - (before[i] ?? 0), 0));
@@ -92,7 +99,7 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
     'vitrine: push, then published → available at both',
     `${seconds(median(v.push))} + ${seconds(median(v.replicate))} = ${seconds(vTotal)}`,
     mbps(vTotal),
-    cpu(vCpu),
+    `${cpu(median(v.cpuPush))} + ${cpu(median(v.cpu.map((c, i) => c - (v.cpuPush[i] ?? 0))))} = ${cpu(vCpu)}`,
     `${DEV_CENTERS.map(({ id }, i) => `${id} ${Math.max(...vPeaks.map((p) => p[i] ?? 0)).toFixed(0)}`).join(', ')} MiB`,
     Number.isNaN(baseMs) ? '' : times(vTotal / baseMs),
     Number.isNaN(baseCpu) ? '' : times(vCpu / baseCpu),
@@ -106,7 +113,7 @@ export async function replicateArtifact(ctx: BenchContext): Promise<BenchTable> 
     'time ratio',
     'CPU ratio',
   ];
-  const title = `replicate ${artifactMiB} MiB of new content from europe to asia and us (median of ${runs}; highest peak RSS of the runs)`;
+  const title = `replicate ${artifactMiB} MiB of new content from europe to asia and us (medians of ${runs}, of each part and of the sum; highest peak RSS of the runs)`;
   if (typeof syncthing === 'string') {
     return {
       title,
