@@ -9,6 +9,7 @@ import type { BenchFederation, CenterId } from './bench-federation.js';
 import { waitFor } from './measure.js';
 import { pushFile } from './push-file.js';
 import type { LoopbackSsh } from './ssh-loopback.js';
+import type { LoopbackSyncthing } from './syncthing-loopback.js';
 
 /** The sizes a run was asked for. */
 export interface BenchSizes {
@@ -20,6 +21,8 @@ export interface BenchSizes {
   readonly findings: number;
   /** Single finding updates whose propagation is timed. */
   readonly updates: number;
+  /** Log lengths (findings created at the origin) at which catching up on 10 is timed. */
+  readonly logs: readonly number[];
 }
 
 /** Everything a sub-benchmark runs against. */
@@ -29,6 +32,8 @@ export interface BenchContext {
   readonly work: string;
   /** The rsync-over-SSH baseline (sshd started on first use). */
   readonly ssh: () => Promise<LoopbackSsh>;
+  /** The Syncthing baseline (daemons started on first use), or why it cannot run here. */
+  readonly syncthing: () => Promise<LoopbackSyncthing | string>;
   readonly sizes: BenchSizes;
 }
 

@@ -235,3 +235,53 @@ async function cosignersOfLatest(ctx: BenchContext): Promise<number> {
   }, 50);
   return count;
 }
+
+/** Events a center that was away has to catch up on, at each history length. */
+const CATCH_UP_EVENTS = 10;
+
+/**
+ * Catch-up cost against history: the origin's log is grown to each length in `logs`
+ * (findings created while both others run and keep up), then both others stop, the origin
+ * creates 10 more findings, and both start again: the time from both serving until both
+ * hold the last of the 10, median of `runs` at each length, beside the shortest log's.
+ */
+export async function catchUpAtLength(ctx: BenchContext): Promise<BenchTable> {
+  const origin = ctx.federation.center(ORIGIN).registry;
+  const artifactId = await findingsArtifact(ctx);
+  const logs = [...ctx.sizes.logs].sort((a, b) => a - b);
+  let created = 0;
+  const rows: string[][] = [];
+  let first = Number.NaN;
+  for (const length of logs) {
+    const growStart = performance.now();
+    const grown = await createFindings(origin, artifactId, Math.max(0, length - created));
+    created = Math.max(created, length);
+    if (grown.length > 0) await waitFor(() => allHold(ctx, grown.at(-1) ?? ''), 50);
+    const growMs = performance.now() - growStart;
+    const catchUp: number[] = [];
+    const startUp: number[] = [];
+    for (let run = 0; run < ctx.sizes.runs; run++) {
+      await Promise.all(RECEIVERS.map((c) => ctx.federation.stopCenter(c)));
+      const ids = await createFindings(origin, artifactId, CATCH_UP_EVENTS);
+      created += CATCH_UP_EVENTS;
+      const startAt = performance.now();
+      await Promise.all(RECEIVERS.map((c) => ctx.federation.startCenter(c)));
+      startUp.push(performance.now() - startAt);
+      catchUp.push(await waitFor(() => allHold(ctx, ids.at(-1) ?? ''), 5));
+    }
+    const ms = median(catchUp);
+    if (Number.isNaN(first)) first = ms;
+    rows.push([
+      `log of ${length.toLocaleString('en')} findings (grown in ${seconds(growMs)})`,
+      `${ms.toFixed(0)} ms`,
+      catchUp.map((v) => v.toFixed(0)).join(' / '),
+      seconds(median(startUp)),
+      times(ms / first),
+    ]);
+  }
+  return {
+    title: `${CATCH_UP_EVENTS} findings created at europe while asia and us were stopped: from both serving again until both hold them (${ctx.federation.storageKind}; median of ${ctx.sizes.runs})`,
+    headers: ['', 'catch-up', 'runs, ms', '(start-up before it)', 'vs the shortest log'],
+    rows,
+  };
+}
