@@ -25,7 +25,7 @@ export function findingJson(finding: Finding) {
     commentCount: finding.commentCount,
     duplicateOf: orNull(finding.duplicateOf),
     duplicates: [...finding.duplicates],
-    effectiveStatus: findingStatuses.label(finding.effectiveStatus),
+    effectiveStatus: findingStatuses.label(finding.effectiveStatus || finding.status),
   };
 }
 
