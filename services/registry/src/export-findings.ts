@@ -49,38 +49,43 @@ export async function* exportFindings(
       db,
       page.map((f) => f.id),
     );
-    for (const row of page) {
-      const product = (id: string) => {
-        const a = artifacts.get(id);
-        return a === undefined ? undefined : productArtifact(a);
-      };
-      const fix = row.fix_artifact_id ? artifacts.get(row.fix_artifact_id) : undefined;
-      const disclosed = row.status === 'disclosed' ? statusAt.get(row.id) : undefined;
-      yield {
-        id: row.id,
-        origin: row.origin,
-        title: row.title,
-        description: row.description,
-        severity: row.severity as ExportFinding['severity'],
-        ...(row.cvss_vector !== '' ? { cvssVector: row.cvss_vector } : {}),
-        status: row.status as StatusWord,
-        createdAt: hlcToDate(row.created_hlc),
-        updatedAt: hlcToDate(row.updated_hlc),
-        ...(disclosed !== undefined ? { disclosedAt: hlcToDate(disclosed) } : {}),
-        affected: row.artifact_ids.flatMap((id) => product(id) ?? []),
-        ...(fix !== undefined && covers(fix) ? { fix: productArtifact(fix) } : {}),
-        ...(row.duplicate_of !== '' ? { duplicateOf: row.duplicate_of } : {}),
-      };
-    }
+    for (const row of page) yield toExportFinding(row, artifacts, statusAt.get(row.id), covers);
   }
 }
 
-function productArtifact(a: {
-  id: string;
-  kind: string;
-  product: string;
-  version: string;
-}): ProductArtifact {
+type HeldArtifact = Awaited<ReturnType<typeof artifactsIn>>[number];
+
+/** One row as an exporter takes it; `statusAt` is when its status was last written. */
+function toExportFinding(
+  row: FindingRow,
+  artifacts: Map<string, HeldArtifact>,
+  statusAt: bigint | undefined,
+  covers: (artifact: GrantedArtifact) => boolean,
+): ExportFinding {
+  const fix = row.fix_artifact_id ? artifacts.get(row.fix_artifact_id) : undefined;
+  const disclosedAt = row.status === 'disclosed' ? statusAt : undefined;
+  return {
+    id: row.id,
+    origin: row.origin,
+    title: row.title,
+    description: row.description,
+    severity: row.severity as ExportFinding['severity'],
+    ...(row.cvss_vector !== '' ? { cvssVector: row.cvss_vector } : {}),
+    status: row.status as StatusWord,
+    createdAt: hlcToDate(row.created_hlc),
+    updatedAt: hlcToDate(row.updated_hlc),
+    ...(disclosedAt !== undefined ? { disclosedAt: hlcToDate(disclosedAt) } : {}),
+    // An artifact not held here (yet) is left out.
+    affected: row.artifact_ids.flatMap((id) => {
+      const held = artifacts.get(id);
+      return held === undefined ? [] : [productArtifact(held)];
+    }),
+    ...(fix !== undefined && covers(fix) ? { fix: productArtifact(fix) } : {}),
+    ...(row.duplicate_of !== '' ? { duplicateOf: row.duplicate_of } : {}),
+  };
+}
+
+function productArtifact(a: HeldArtifact): ProductArtifact {
   return {
     id: a.id,
     product: a.product,
