@@ -1,8 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import { link, lstat, open, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Artifact } from '@vitrine/proto/artifact';
 import type { PullArtifactResponse } from '@vitrine/proto/registry';
 import { resolveArtifactId } from './artifact-ids.js';
@@ -10,6 +7,7 @@ import { artifactJson } from './artifact-view.js';
 import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { writeResult } from './output.js';
+import { alreadyThere, exists, fileSink, type Sink, streamSink } from './output-file.js';
 import { safeNumber } from './plain-values.js';
 import { withRegistry } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
@@ -22,16 +20,6 @@ export interface PullOptions extends TargetOptions {
   readonly output: string;
   /** Replace `output` if it exists; without it an existing file is a usage error. */
   readonly force?: boolean | undefined;
-}
-
-/** Errors of `link` meaning the file system has no hard links, rather than a refusal. */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
-/** Where pulled bytes go: a file committed only once verified, or stdout. */
-interface Sink {
-  write(data: Uint8Array): Promise<void>;
-  commit(): Promise<void>;
-  discard(): Promise<void>;
 }
 
 /**
@@ -134,101 +122,6 @@ async function receive(
 /** A verification failure of a download, naming the center. */
 function dataLoss(where: string, what: string): CliError {
   return new CliError('DATA_LOSS', `${where} ${what}`);
-}
-
-/**
- * Writes to a new file beside FILE (`wx`: never one that exists); commit fsyncs it, moves
- * it to FILE (see `moveIntoPlace`) and fsyncs the folder.
- */
-async function fileSink(path: string, replace: boolean): Promise<Sink> {
-  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
-  const handle = await open(partial, 'wx');
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
-  };
-  return {
-    write: (data) => writeFully(handle, data),
-    async commit() {
-      await handle.sync();
-      await close();
-      await moveIntoPlace(partial, path, replace);
-      await syncFolder(dirname(path));
-    },
-    async discard() {
-      await close().catch(() => undefined);
-      await rm(partial, { force: true });
-    },
-  };
-}
-
-/**
- * Moves the verified file to FILE. With `replace`, a rename (atomic, replacing FILE).
- * Without, a hard link, which fails if FILE appeared during the download, then unlinking
- * the partial name; on file systems without hard links, a check and a rename.
- */
-async function moveIntoPlace(partial: string, path: string, replace: boolean): Promise<void> {
-  if (replace) return rename(partial, path);
-  try {
-    await link(partial, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') throw alreadyThere(path);
-    if (!NO_HARD_LINKS.has(code)) throw err;
-    if (await exists(path)) throw alreadyThere(path);
-    return rename(partial, path);
-  }
-  await rm(partial);
-}
-
-/** Whether anything (file, folder, link) is at `path`. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-/** The usage error for an output file that is already there. */
-function alreadyThere(path: string): CliError {
-  return usageError(`${path} already exists; pass --force to replace it`);
-}
-
-/** FileHandle.write may write less than asked; loop until every byte is down. */
-async function writeFully(handle: FileHandle, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-/** Makes the rename durable; folders cannot be fsynced everywhere, which is not an error. */
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r').catch(() => undefined);
-  if (handle === undefined) return;
-  try {
-    await handle.sync().catch(() => undefined);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes to stdout (`-o -`), waiting for each write so memory stays bounded. */
-function streamSink(stream: Writable): Sink {
-  return {
-    write: (data) =>
-      new Promise((done, fail) => {
-        stream.write(data, (err) => (err ? fail(err) : done()));
-      }),
-    commit: async () => undefined,
-    discard: async () => undefined,
-  };
 }
 
 /** Prints where the verified artifact was written. */

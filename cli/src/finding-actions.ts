@@ -38,6 +38,7 @@ export interface FindingUpdateOptions extends TargetOptions {
   readonly description?: string | undefined;
   readonly cvss?: string | undefined;
   readonly severityReason?: string | undefined;
+  readonly duplicateOf?: string | undefined;
 }
 
 /** The flags of `vitrine finding ls`. */
@@ -85,11 +86,15 @@ export async function updateFinding(
     ...(options.severityReason !== undefined && { severityReason: options.severityReason }),
     ...(options.status !== undefined && { status: findingStatuses.value(options.status) }),
     ...(options.assignee !== undefined && { assignee: options.assignee }),
+    ...(options.duplicateOf !== undefined && { duplicateOf: options.duplicateOf }),
   };
   if (Object.keys(changes).length === 0 && options.fix === undefined) {
     throw usageError(
-      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --title, --description, --cvss, --severity-reason',
+      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --duplicate-of, --title, --description, --cvss, --severity-reason',
     );
+  }
+  if (options.duplicateOf !== undefined && (options.status ?? 'duplicate') !== 'duplicate') {
+    throw usageError('--duplicate-of makes the status duplicate: leave out --status');
   }
   // Without --fix the finding is the only thing looked up, so NOT_FOUND can name it.
   const subject = options.fix === undefined ? `finding ${id}` : undefined;

@@ -1,3 +1,4 @@
+import { EXPORT_FORMATS } from '@vitrine/advisories';
 import { findingStatuses, severities } from '@vitrine/proto/enum-words';
 import type { Command } from 'commander';
 import { collectArtifactIds, parseArtifactId } from './artifact-ids.js';
@@ -15,13 +16,14 @@ import {
   showFinding,
   updateFinding,
 } from './finding-actions.js';
+import { exportFindings, type FindingExportOptions } from './finding-export.js';
 import { addFindingReceipt } from './receipt-commands.js';
 import { runCommand } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
 import { addTargetOptions, choiceOption } from './target-options.js';
 
 /**
- * `vitrine finding create|update|comment|ls|show`: what reviewers found in artifacts, and
+ * `vitrine finding create|update|comment|ls|show|export`: what reviewers found in artifacts, and
  * how security teams track each finding to a fix across every center.
  */
 export const findingCommands: CommandGroup = (program, io) => {
@@ -34,13 +36,15 @@ export const findingCommands: CommandGroup = (program, io) => {
 Examples:
   $ vitrine finding create --center europe --artifact 3fa4c2 --title "Hard-coded key" --severity high
   $ vitrine finding update europe-17 --center us --status triaged --assignee kernel-team
-  $ vitrine finding show europe-17 --center asia`,
+  $ vitrine finding show europe-17 --center asia
+  $ vitrine finding export --center europe --format csaf-vex --product router-os -o vex.json`,
     );
   addCreate(finding, io);
   addUpdate(finding, io);
   addComment(finding, io);
   addList(finding, io);
   addShow(finding, io);
+  addExport(finding, io);
   addFindingReceipt(finding, io);
 };
 
@@ -101,6 +105,10 @@ function addUpdate(parent: Command, io: CliIo): void {
       'update artifact that fixes it, by id or unique prefix (needed for status fixed)',
       parseArtifactId,
     )
+    .option(
+      '--duplicate-of <id>',
+      'the finding this one duplicates (status becomes duplicate and follows that one)',
+    )
     .option('--title <text>', 'new one-line summary')
     .option('--description <text>', 'new details')
     .option(
@@ -116,9 +124,12 @@ function addUpdate(parent: Command, io: CliIo): void {
       'after',
       `
 Statuses move new → triaged → in_progress → fixed → verified → disclosed; an open
-finding may also end as rejected or duplicate.
-Example:
-  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd107`,
+finding may also end as rejected or duplicate. --duplicate-of links findings filed about
+the same issue (at any center): the duplicate then shows its original's status as its
+effective status, and \`finding show\` shows the link both ways.
+Examples:
+  $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd107
+  $ vitrine finding update asia-4 --center asia --duplicate-of europe-17`,
     )
     .action((id: string, options: FindingUpdateOptions) =>
       runCommand(io, options.json === true, () => updateFinding(io, id, options)),
@@ -185,5 +196,41 @@ Example:
     )
     .action((id: string, options: TargetOptions) =>
       runCommand(io, options.json === true, () => showFinding(io, id, options)),
+    );
+}
+
+/** `finding export`. */
+function addExport(parent: Command, io: CliIo): void {
+  const exporter = parent
+    .command('export')
+    .description('export findings as an OSV, CSAF 2.0 or SARIF 2.1.0 document')
+    .addOption(
+      choiceOption('--format <format>', 'document format', EXPORT_FORMATS).makeOptionMandatory(),
+    )
+    .option('--finding <id>', 'only this finding, e.g. europe-17')
+    .option(
+      '--artifact <id>',
+      'only findings on this artifact (id or unique prefix)',
+      parseArtifactId,
+    )
+    .option('--product <name>', 'only findings on artifacts of this product')
+    .option('-o, --output <file>', "file to write ('-', the default, for stdout)")
+    .option('-f, --force', 'replace the output file if it exists');
+  addTargetOptions(exporter, 'read')
+    .addHelpText(
+      'after',
+      `
+Formats: osv (one OSV 1.7.5 record for --finding, else a JSON array of records; ids are
+x_VITRINE-<finding>), csaf (a CSAF 2.0 security advisory of disclosed findings), csaf-vex
+(a CSAF 2.0 VEX document: each product version fixed, known affected with its remediation,
+or under investigation) and sarif (a SARIF 2.1.0 log). Without --finding, --artifact or
+--product: every finding your credential lets you read. A partner's export holds only
+findings on artifacts its scope covers.
+Examples:
+  $ vitrine finding export --center europe --format osv --finding europe-17
+  $ vitrine finding export --center us --format csaf --product router-os -o advisory.json`,
+    )
+    .action((options: FindingExportOptions) =>
+      runCommand(io, options.json === true, () => exportFindings(io, options)),
     );
 }

@@ -23,6 +23,9 @@ export function findingJson(finding: Finding) {
     createdAt: isoTime(finding.createdAt),
     updatedAt: isoTime(finding.updatedAt),
     commentCount: finding.commentCount,
+    duplicateOf: orNull(finding.duplicateOf),
+    duplicates: [...finding.duplicates],
+    effectiveStatus: findingStatuses.label(finding.effectiveStatus || finding.status),
   };
 }
 
@@ -96,6 +99,7 @@ function updatedFields(update: FindingUpdated): Record<string, string | number> 
   if (update.status !== undefined) fields.status = findingStatuses.label(update.status);
   if (update.assignee !== undefined) fields.assignee = update.assignee;
   if (update.fixArtifactId !== undefined) fields.fixArtifactId = update.fixArtifactId;
+  if (update.duplicateOf !== undefined) fields.duplicateOf = update.duplicateOf;
   return fields;
 }
 
@@ -106,7 +110,9 @@ export function findingDetailLines(finding: Finding): string[] {
     ['title', finding.title],
     ['severity', severities.label(finding.severity)],
     ['severity reason', finding.severityReason],
-    ['status', findingStatuses.label(finding.status)],
+    ['status', statusText(finding)],
+    ['duplicate of', finding.duplicateOf],
+    ['duplicates', finding.duplicates.join(', ')],
     ['assignee', finding.assignee],
     ['cvss', finding.cvssVector],
     ['cvss score', cvssScoreText(finding)],
@@ -118,6 +124,15 @@ export function findingDetailLines(finding: Finding): string[] {
     ['comments', String(finding.commentCount)],
     ['description', finding.description],
   ]);
+}
+
+/** The status, with the one that counts when it differs: "duplicate (effective: fixed)". */
+function statusText(finding: Finding): string {
+  const status = findingStatuses.label(finding.status);
+  const effective = findingStatuses.label(finding.effectiveStatus);
+  return effective === status || finding.effectiveStatus === 0
+    ? status
+    : `${status} (effective: ${effective})`;
 }
 
 /** "9.8 (critical)" for a scored finding; '' otherwise. */

@@ -206,7 +206,34 @@ describe('finding output', () => {
       createdAt: '2025-06-01T10:20:30.000Z',
       updatedAt: null,
       commentCount: 2,
+      duplicateOf: null,
+      duplicates: [],
+      // A registry that does not send an effective status: the status is the one that counts.
+      effectiveStatus: 'in_progress',
     });
+  });
+
+  it('shows a duplicate with its original, its effective status and its own duplicates', () => {
+    const finding = create(FindingSchema, {
+      id: 'asia-4',
+      title: 'Fixed password in updater',
+      severity: Severity.HIGH,
+      status: FindingStatus.DUPLICATE,
+      effectiveStatus: FindingStatus.FIXED,
+      duplicateOf: 'europe-17',
+      duplicates: ['us-2'],
+      origin: 'asia',
+    });
+    expect(findingJson(finding)).toMatchObject({
+      status: 'duplicate',
+      effectiveStatus: 'fixed',
+      duplicateOf: 'europe-17',
+      duplicates: ['us-2'],
+    });
+    const lines = findingDetailLines(finding);
+    expect(lines).toContain('status:        duplicate (effective: fixed)');
+    expect(lines).toContain('duplicate of:  europe-17');
+    expect(lines).toContain('duplicates:    us-2');
   });
 
   it('shows a scored finding’s score with its band, and the reason for its severity', () => {

@@ -1,50 +1,22 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import * as mandatory from '@secvisogram/csaf-validator-lib/mandatoryTests.js';
-import { csaf_2_0_strict } from '@secvisogram/csaf-validator-lib/schemaTests.js';
-import validateStrict from '@secvisogram/csaf-validator-lib/validateStrict.js';
+import { readdirSync } from 'node:fs';
 import { InvalidArgumentError, isVitrineError } from '@vitrine/errors';
-import Ajv2020 from 'ajv/dist/2020.js';
-import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { toCsafAdvisory, toCsafVex } from '../src/csaf.js';
 import { osvForProduct, toOsv } from '../src/osv.js';
 import { MANUAL_RULE, writeSarif } from '../src/sarif-export.js';
 import { readSarif } from '../src/sarif-import.js';
 import { all, artifacts, findings } from './fixtures.js';
+import {
+  csafValidator,
+  vectorJson as json,
+  mandatoryTests,
+  osvValidator,
+  sarifValidator,
+} from './validators.js';
 
 const vectors = new URL('./vectors/', import.meta.url);
-const json = (path: string | URL) => JSON.parse(readFileSync(new URL(path, vectors), 'utf8'));
-
-function ajv2020() {
-  const ajv = new Ajv2020.default({ strict: false, allErrors: true });
-  addFormats.default(ajv);
-  return ajv;
-}
-
-const osvSchema = ajv2020().compile(json('osv/schema/osv-schema.json'));
-
-function csafSchema() {
-  const ajv = ajv2020();
-  // The CSAF schema refers to FIRST's CVSS schemas by their ids without the date suffix.
-  for (const version of ['2.0', '3.0', '3.1']) {
-    // They are draft-04 documents whose keywords mean the same in draft 2020-12.
-    const { $schema: _draft, id: _id, ...schema } = json(`csaf/schema/first-cvss-v${version}.json`);
-    ajv.addSchema({ ...schema, $id: `https://www.first.org/cvss/cvss-v${version}.json` });
-  }
-  return ajv.compile(json('csaf/schema/csaf_json_schema.json'));
-}
-const csafValid = csafSchema();
-
-async function mandatoryTests(document: unknown) {
-  const result = await validateStrict([csaf_2_0_strict, ...Object.values(mandatory)], document);
-  return {
-    isValid: result.isValid,
-    failures: result.tests
-      .filter((t) => !t.isValid)
-      .map((t) => `${t.name}: ${JSON.stringify(t.errors)}`),
-  };
-}
+const osvSchema = osvValidator();
+const csafValid = csafValidator();
 
 const options = {
   publisher: { name: 'Example Networks', namespace: 'https://networks.example' },
@@ -289,12 +261,7 @@ describe('CSAF 2.0', () => {
 });
 
 describe('SARIF export', () => {
-  const schema = JSON.parse(
-    readFileSync(new URL('../src/schemas/sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
-  );
-  const ajv = new AjvDraft04.default({ strict: false });
-  addFormats.default(ajv);
-  const sarifValid = ajv.compile(schema);
+  const sarifValid = sarifValidator();
 
   async function text(chunks: AsyncIterable<string>): Promise<string> {
     let out = '';

@@ -15,6 +15,7 @@ import {
 } from '@vitrine/proto/finding';
 import type { Selectable } from 'kysely';
 import type { ArtifactRow } from './queries/artifacts.js';
+import type { FindingLinks } from './queries/finding-links.js';
 import type { FindingRow } from './queries/findings.js';
 import type { CommentTable } from './schema.js';
 
@@ -38,8 +39,8 @@ export function toArtifact(row: ArtifactRow): Artifact {
   });
 }
 
-/** The API view of a finding row. */
-export function toFinding(row: FindingRow): Finding {
+/** The API view of a finding row with its duplicate links (see finding-links.ts). */
+export function toFinding(row: FindingRow, links: FindingLinks): Finding {
   return create(FindingSchema, {
     id: row.id,
     artifactIds: row.artifact_ids,
@@ -57,6 +58,9 @@ export function toFinding(row: FindingRow): Finding {
     updatedAt: timestampOfHlc(row.updated_hlc),
     commentCount: row.comment_count,
     residency: row.residency,
+    duplicateOf: row.duplicate_of,
+    duplicates: links.duplicates,
+    effectiveStatus: findingStatuses.valueOf(links.effectiveStatus) ?? 0,
   });
 }
 

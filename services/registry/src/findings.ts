@@ -10,6 +10,7 @@ import {
   CommentAddedSchema,
   FieldVersionSchema,
   FindingCreatedSchema,
+  FindingStatus,
   type FindingUpdated,
   FindingUpdatedSchema,
 } from '@vitrine/proto/finding';
@@ -20,14 +21,16 @@ import type {
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventChange, EventLog } from './event-log.js';
-import { assertTransition } from './lifecycle.js';
+import { assertTransition, isFinal } from './lifecycle.js';
 import { notFound } from './not-found.js';
 import { artifactsIn } from './queries/artifacts.js';
+import { chainReaches } from './queries/finding-links.js';
 import {
   commentById,
   type FindingRow,
   fieldVersions,
   findFinding,
+  findingExists,
   lockFindingRow,
   nextFindingNumber,
 } from './queries/findings.js';
@@ -164,7 +167,7 @@ export class Findings {
     set('assignee', req.assignee, req.assignee === current.assignee);
     set('fixArtifactId', req.fixArtifactId, req.fixArtifactId === current.fix_artifact_id);
     const to = req.status === undefined ? undefined : findingStatuses.word(req.status);
-    if (to !== undefined && to !== current.status) {
+    if (to !== undefined && to !== current.status && req.duplicateOf === undefined) {
       assertTransition(current.status as StatusWord, to);
       change.status = req.status;
       changed = true;
@@ -177,6 +180,12 @@ export class Findings {
       );
     }
     if (req.fixArtifactId !== undefined) await requireUpdateArtifact(tx, req.fixArtifactId);
+    if (req.duplicateOf !== undefined && req.duplicateOf !== current.duplicate_of) {
+      await assertDuplicateLink(tx, current, req.duplicateOf);
+      change.duplicateOf = req.duplicateOf;
+      change.status = FindingStatus.DUPLICATE;
+      changed = true;
+    }
     if (!changed) return undefined;
     // The version of every field as this center holds it now: what this writer saw.
     change.seen = (await fieldVersions(tx, current.id)).map((v) => create(FieldVersionSchema, v));
@@ -220,6 +229,29 @@ function commonResidency(artifacts: readonly { id: string; residency: string[] }
     );
   }
   return common;
+}
+
+/**
+ * Refuses to mark `finding` a duplicate of `original`: a final finding (FAILED_PRECONDITION,
+ * as a status it cannot leave), one whose lifecycle does not allow duplicate, an original
+ * not held here (NOT_FOUND), a link closing a cycle (FAILED_PRECONDITION).
+ */
+async function assertDuplicateLink(tx: Db, finding: FindingRow, original: string): Promise<void> {
+  const status = finding.status as StatusWord;
+  if (isFinal(status)) {
+    throw new VitrineError(
+      'failed_precondition',
+      `finding ${finding.id} is ${status}, which is final: it cannot be marked a duplicate`,
+    );
+  }
+  assertTransition(status, 'duplicate');
+  if (!(await findingExists(tx, original))) throw notFound('original finding', [original]);
+  if (await chainReaches(tx, original, finding.id)) {
+    throw new VitrineError(
+      'failed_precondition',
+      `finding ${original} is, through its links, a duplicate of ${finding.id}: linking ${finding.id} to it would close a cycle`,
+    );
+  }
 }
 
 async function requireUpdateArtifact(tx: Db, id: string): Promise<void> {

@@ -26,3 +26,8 @@ export function assertTransition(from: StatusWord, to: StatusWord): void {
     `a finding cannot move from ${from} to ${to} (from ${from}: ${allowed})`,
   );
 }
+
+/** Whether `status` is final: disclosed, rejected or duplicate. */
+export function isFinal(status: StatusWord): boolean {
+  return NEXT[status].length === 0;
+}

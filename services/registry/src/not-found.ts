@@ -1,7 +1,12 @@
 import { VitrineError } from '@vitrine/errors';
 
 /** What a registry call can name that may not exist (or may be outside the caller's scope). */
-export type Named = 'artifact' | 'finding' | 'fix artifact' | 'superseded artifact';
+export type Named =
+  | 'artifact'
+  | 'finding'
+  | 'original finding'
+  | 'fix artifact'
+  | 'superseded artifact';
 
 /**
  * The NOT_FOUND answer for `ids`, built in one place: an artifact or finding a partner's scope

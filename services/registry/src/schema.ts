@@ -105,6 +105,8 @@ export interface FindingTable {
   status: string;
   assignee: string;
   fix_artifact_id: string;
+  /** The finding this one duplicates; '' for none. */
+  duplicate_of: ColumnType<string, string | undefined, string>;
   /** The residency of the artifacts it concerns: its events follow it. */
   residency: string[];
   created_hlc: bigint;

@@ -106,7 +106,7 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
-      router.service(RegistryService, registryService(db, artifacts, findings));
+      router.service(RegistryService, registryService(db, artifacts, findings, center.id));
       router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],

@@ -1,18 +1,25 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { parseExportFormat } from '@vitrine/advisories';
 import { callerKey, principalName } from '@vitrine/credentials';
 import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
+import type { Finding } from '@vitrine/proto/finding';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
 import { grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
 import type { Artifacts } from './artifacts.js';
+import { coalesce, utf8 } from './byte-messages.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
+import { exportDocument } from './export-document.js';
+import { exportFindings } from './export-findings.js';
+import { exportSelection } from './export-selection.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
-import { findingSnapshot, listFindings } from './queries/findings.js';
+import { findingLinks } from './queries/finding-links.js';
+import { type FindingRow, findingSnapshot, listFindings } from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
 import {
   ARTIFACT_ID,
@@ -27,21 +34,8 @@ import {
 /** Download messages carry about this many bytes: fewer, larger messages stream faster. */
 const DATA_MESSAGE_BYTES = 1024 * 1024;
 
-/** Joins consecutive pieces into buffers of at least `size` bytes (the last may be smaller). */
-async function* coalesce(pieces: AsyncIterable<Uint8Array>, size: number) {
-  let pending: Uint8Array[] = [];
-  let length = 0;
-  for await (const piece of pieces) {
-    pending.push(piece);
-    length += piece.length;
-    if (length >= size) {
-      yield new Uint8Array(Buffer.concat(pending, length));
-      pending = [];
-      length = 0;
-    }
-  }
-  if (length > 0) yield new Uint8Array(Buffer.concat(pending, length));
-}
+/** Export messages carry about this many bytes of the document. */
+const EXPORT_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * Who is calling, by name, as events record it: the caller the access interceptor
@@ -52,11 +46,35 @@ function caller(ctx: HandlerContext): string {
   return who === undefined || who.kind === 'newcomer' ? 'operator' : principalName(who);
 }
 
+/** The API views of finding rows, with their duplicate links as the caller may see them. */
+async function findingViews(
+  db: Kysely<RegistryDatabase>,
+  ctx: HandlerContext,
+  rows: readonly FindingRow[],
+): Promise<Finding[]> {
+  const links = await findingLinks(db, rows, grantOf(ctx).limit());
+  return rows.map((row) =>
+    toFinding(row, links.get(row.id) ?? { duplicates: [], effectiveStatus: row.status }),
+  );
+}
+
+/** The API view of one finding row (see findingViews). */
+async function findingView(
+  db: Kysely<RegistryDatabase>,
+  ctx: HandlerContext,
+  row: FindingRow,
+): Promise<Finding> {
+  const [view] = await findingViews(db, ctx, [row]);
+  if (view === undefined) throw new Error(`no view of finding ${row.id}`);
+  return view;
+}
+
 /** The registry's RPC handlers: each validates at the boundary and calls domain code. */
 export function registryService(
   db: Kysely<RegistryDatabase>,
   artifacts: Artifacts,
   findings: Findings,
+  centerId: string,
 ): ServiceImpl<typeof RegistryService> {
   return {
     async pushArtifact(requests, ctx) {
@@ -117,7 +135,7 @@ export function registryService(
       await requireOnArtifacts(ctx, db, 'review', req.artifactIds, 'artifact', {
         artifactId: req.artifactIds[0] ?? '',
       });
-      return { finding: toFinding(await findings.create(caller(ctx), req)) };
+      return { finding: await findingView(db, ctx, await findings.create(caller(ctx), req)) };
     },
 
     async updateFinding(req, ctx) {
@@ -126,7 +144,8 @@ export function registryService(
       if (req.fixArtifactId !== undefined) {
         await requireOnArtifacts(ctx, db, 'review', [req.fixArtifactId], 'fix artifact');
       }
-      return { finding: toFinding(await findings.update(caller(ctx), req)) };
+      if (req.duplicateOf !== undefined) await requireOnFinding(ctx, db, 'read', req.duplicateOf);
+      return { finding: await findingView(db, ctx, await findings.update(caller(ctx), req)) };
     },
 
     async addComment(req, ctx) {
@@ -142,7 +161,7 @@ export function registryService(
       const view = await findingSnapshot(db, req.id);
       if (!view) throw notFound('finding', [req.id]);
       return {
-        finding: toFinding(view.row),
+        finding: await findingView(db, ctx, view.row),
         history: view.history.map(toHistoryEntry),
         comments: view.comments.map(toComment),
       };
@@ -160,7 +179,30 @@ export function registryService(
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
-      return { findings: page.map(toFinding), nextPageToken };
+      return { findings: await findingViews(db, ctx, page), nextPageToken };
+    },
+
+    async *exportFindings(req, ctx) {
+      const format = parseExportFormat(req.format);
+      const { selection, label, product } = await exportSelection(
+        ctx,
+        db,
+        artifacts,
+        req.selection,
+      );
+      const grant = grantOf(ctx);
+      const found = exportFindings(db, selection, (a) => grant.covers('read', a));
+      const subject = {
+        centerId,
+        single: selection.kind === 'finding',
+        label,
+        ...(product !== undefined ? { product } : {}),
+        now: new Date(),
+      };
+      const text = exportDocument(format, found, subject);
+      for await (const data of coalesce(utf8(text, EXPORT_MESSAGE_BYTES), EXPORT_MESSAGE_BYTES)) {
+        yield { data };
+      }
     },
   };
 }

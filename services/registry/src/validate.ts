@@ -123,7 +123,23 @@ export function assertUpdateFinding(req: UpdateFindingRequest): void {
   if (req.fixArtifactId !== undefined) {
     v.check(ARTIFACT_ID.test(req.fixArtifactId), 'fix_artifact_id', 'must be an artifact id');
   }
+  if (req.duplicateOf !== undefined) checkDuplicateOf(v, req);
   v.throwIfAny();
+}
+
+/** A duplicate names another finding, and its status (when given) is duplicate. */
+function checkDuplicateOf(v: FieldViolations, req: UpdateFindingRequest): void {
+  const original = req.duplicateOf ?? '';
+  if (!FINDING_ID.test(original)) {
+    v.add('duplicate_of', 'must be a finding id such as asia-3');
+  } else {
+    v.check(original !== req.id, 'duplicate_of', 'a finding cannot be a duplicate of itself');
+  }
+  v.check(
+    req.status === undefined || req.status === FindingStatus.DUPLICATE,
+    'status',
+    'must be duplicate (or left out) with duplicate_of',
+  );
 }
 
 /** Checks a new comment. */

@@ -10,20 +10,7 @@ import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFinding } from '../src/queries/findings.js';
 import { randomContent, uploadOf } from './harness.js';
-import { openTestCenter, type TestCenter } from './test-center.js';
-
-/** Applies at `to` what `from` would send it right now (stops once the feed is idle). */
-async function sync(from: TestCenter, to: TestCenter): Promise<number> {
-  const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), 300);
-  let count = 0;
-  for await (const event of from.replica.feed(to, await to.replica.versionVector(), stop.signal)) {
-    await to.replica.ingest(event);
-    count++;
-  }
-  clearTimeout(timer);
-  return count;
-}
+import { openTestCenter, sync, type TestCenter } from './test-center.js';
 
 describe.each(testBackends())('CVSS scores and severity reasons replicate on $name', (backend) => {
   const cleanups: (() => Promise<void>)[] = [];

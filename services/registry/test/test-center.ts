@@ -92,3 +92,16 @@ export async function pendingFeed(from: TestCenter, to: TestCenter): Promise<Sig
   clearTimeout(timer);
   return got;
 }
+
+/** Applies at `to` what `from` would send it right now (stops once the feed is idle). */
+export async function sync(from: TestCenter, to: TestCenter): Promise<number> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), 300);
+  let count = 0;
+  for await (const event of from.replica.feed(to, await to.replica.versionVector(), stop.signal)) {
+    await to.replica.ingest(event);
+    count++;
+  }
+  clearTimeout(timer);
+  return count;
+}

@@ -84,6 +84,11 @@ export class AccessGrant {
   /** What a listing may show for `action`: undefined when the scope narrows nothing. */
   listable(action: Action): ScopeLimit | undefined {
     this.requireAction(action);
+    return this.limit();
+  }
+
+  /** The artifacts the scope covers, whatever the action: undefined when it narrows nothing. */
+  limit(): ScopeLimit | undefined {
     return isUnlimited(this.scope) ? undefined : this.scope;
   }
 }

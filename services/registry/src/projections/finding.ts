@@ -31,6 +31,7 @@ export const FINDING_FIELDS = [
   'status',
   'assignee',
   'fix_artifact_id',
+  'duplicate_of',
 ] as const;
 export type FindingField = (typeof FINDING_FIELDS)[number];
 
@@ -159,6 +160,7 @@ function updatedValues(body: FindingUpdated): Partial<Record<FindingField, strin
   if (body.status !== undefined) values.status = findingStatuses.word(body.status) ?? '';
   if (body.assignee !== undefined) values.assignee = body.assignee;
   if (body.fixArtifactId !== undefined) values.fix_artifact_id = body.fixArtifactId;
+  if (body.duplicateOf !== undefined) values.duplicate_of = body.duplicateOf;
   return values;
 }
 

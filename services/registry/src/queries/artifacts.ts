@@ -115,15 +115,15 @@ export function findArtifact(db: Db, id: string): Promise<ArtifactRow | undefine
   return db.selectFrom('artifacts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The id, kind and residency of those of `ids` this center holds. */
+/** The id, kind, product, version and residency of those of `ids` this center holds. */
 export function artifactsIn(
   db: Db,
   ids: readonly string[],
-): Promise<Pick<ArtifactRow, 'id' | 'kind' | 'residency'>[]> {
+): Promise<Pick<ArtifactRow, 'id' | 'kind' | 'product' | 'version' | 'residency'>[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('artifacts')
-    .select(['id', 'kind', 'residency'])
+    .select(['id', 'kind', 'product', 'version', 'residency'])
     .where('id', 'in', ids)
     .execute();
 }

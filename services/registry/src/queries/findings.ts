@@ -1,5 +1,5 @@
 import { afterCursor, type PageCursor } from '@vitrine/storage';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
 import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from '../schema.js';
 
@@ -40,29 +40,36 @@ export async function nextFindingNumber(db: Db, origin: string): Promise<bigint>
   return BigInt(highest ?? 0) + 1n;
 }
 
+/** What a listing of findings keeps; every condition given must hold. */
+export interface FindingFilter {
+  readonly artifactId?: string;
+  /** Findings on at least one artifact of this product. */
+  readonly product?: string;
+  readonly status?: string;
+  readonly severity?: string;
+  readonly within?: ScopeLimit;
+}
+
+/**
+ * The condition that a scope covers a finding of the `findings` table: every artifact it
+ * concerns is covered (an artifact not held here is not, under a limit on its facts).
+ */
+export function findingCovered(within: ScopeLimit): RawBuilder<SqlBool> {
+  return sql<SqlBool>`not exists (
+    select 1 from finding_artifacts as fa left join artifacts as a on a.id = fa.artifact_id
+    where fa.finding_id = findings.id
+      and not ${coveredBy(within, LINKED_ARTIFACT_COLUMNS)})`;
+}
+
 /** A page of findings, newest first, filtered, after the keyset cursor when given. */
 export async function listFindings(
   db: Db,
-  filter: { artifactId?: string; status?: string; severity?: string; within?: ScopeLimit },
+  filter: FindingFilter,
   limit: number,
   after?: PageCursor,
 ): Promise<FindingRow[]> {
   let query = db.selectFrom('findings').selectAll('findings');
-  if (filter.within) {
-    // A finding is covered when every artifact it concerns is.
-    const within = filter.within;
-    query = query.where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('finding_artifacts as fa')
-            .leftJoin('artifacts as a', 'a.id', 'fa.artifact_id')
-            .select('fa.finding_id')
-            .whereRef('fa.finding_id', '=', 'findings.id')
-            .where(sql<boolean>`not ${coveredBy(within, LINKED_ARTIFACT_COLUMNS)}`),
-        ),
-      ),
-    );
-  }
+  if (filter.within) query = query.where(findingCovered(filter.within));
   if (filter.artifactId) {
     const artifactId = filter.artifactId;
     query = query.where(({ exists, selectFrom }) =>
@@ -71,6 +78,18 @@ export async function listFindings(
           .select('fa.finding_id')
           .whereRef('fa.finding_id', '=', 'findings.id')
           .where('fa.artifact_id', '=', artifactId),
+      ),
+    );
+  }
+  if (filter.product) {
+    const product = filter.product;
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('finding_artifacts as fa')
+          .innerJoin('artifacts as a', 'a.id', 'fa.artifact_id')
+          .select('fa.finding_id')
+          .whereRef('fa.finding_id', '=', 'findings.id')
+          .where('a.product', '=', product),
       ),
     );
   }
@@ -160,4 +179,16 @@ export function findingSnapshot(db: Db, id: string) {
         comments: await findingComments(tx, id),
       };
     });
+}
+
+/** When the status of each of `ids` was last written (its register's HLC), by finding id. */
+export async function statusWrites(db: Db, ids: readonly string[]): Promise<Map<string, bigint>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('finding_field_versions')
+    .select(['finding_id', 'hlc'])
+    .where('field', '=', 'status')
+    .where('finding_id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.finding_id, r.hlc]));
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/registry.proto.
  */
 export const file_vitrine_registry_v1_registry: GenFile = /*@__PURE__*/
-  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmciowMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbiJGChVVcGRhdGVGaW5kaW5nUmVzcG9uc2USLQoHZmluZGluZxgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZyI1ChFBZGRDb21tZW50UmVxdWVzdBISCgpmaW5kaW5nX2lkGAEgASgJEgwKBHRleHQYAiABKAkiQwoSQWRkQ29tbWVudFJlc3BvbnNlEi0KB2NvbW1lbnQYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQiHwoRR2V0RmluZGluZ1JlcXVlc3QSCgoCaWQYASABKAkirgEKEkdldEZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nEjkKB2hpc3RvcnkYAiADKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdIaXN0b3J5RW50cnkSLgoIY29tbWVudHMYAyADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQitgEKE0xpc3RGaW5kaW5nc1JlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nU3RhdHVzEi8KCHNldmVyaXR5GAMgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJfChRMaXN0RmluZGluZ3NSZXNwb25zZRIuCghmaW5kaW5ncxgBIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkynAcKD1JlZ2lzdHJ5U2VydmljZRJlCgxQdXNoQXJ0aWZhY3QSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlc3BvbnNlKAESZQoMUHVsbEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXNwb25zZTABEmAKC0dldEFydGlmYWN0Eicudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlcXVlc3QaKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEFydGlmYWN0UmVzcG9uc2USZgoNTGlzdEFydGlmYWN0cxIpLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZRJmCg1DcmVhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5DcmVhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEmYKDVVwZGF0ZUZpbmRpbmcSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlVwZGF0ZUZpbmRpbmdSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVzcG9uc2USXQoKQWRkQ29tbWVudBImLnZpdHJpbmUucmVnaXN0cnkudjEuQWRkQ29tbWVudFJlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXNwb25zZRJdCgpHZXRGaW5kaW5nEiYudml0cmluZS5yZWdpc3RyeS52MS5HZXRGaW5kaW5nUmVxdWVzdBonLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1Jlc3BvbnNlEmMKDExpc3RGaW5kaW5ncxIoLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcizwMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mIkYKFVVwZGF0ZUZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nIjUKEUFkZENvbW1lbnRSZXF1ZXN0EhIKCmZpbmRpbmdfaWQYASABKAkSDAoEdGV4dBgCIAEoCSJDChJBZGRDb21tZW50UmVzcG9uc2USLQoHY29tbWVudBgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCIfChFHZXRGaW5kaW5nUmVxdWVzdBIKCgJpZBgBIAEoCSKuAQoSR2V0RmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSOQoHaGlzdG9yeRgCIAMoCzIoLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0hpc3RvcnlFbnRyeRIuCghjb21tZW50cxgDIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCK2AQoTTGlzdEZpbmRpbmdzUmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSLwoIc2V2ZXJpdHkYAyABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJIl8KFExpc3RGaW5kaW5nc1Jlc3BvbnNlEi4KCGZpbmRpbmdzGAEgAygLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ0ChVFeHBvcnRGaW5kaW5nc1JlcXVlc3QSDgoGZm9ybWF0GAEgASgJEhQKCmZpbmRpbmdfaWQYAiABKAlIABIVCgthcnRpZmFjdF9pZBgDIAEoCUgAEhEKB3Byb2R1Y3QYBCABKAlIAEILCglzZWxlY3Rpb24iJgoWRXhwb3J0RmluZGluZ3NSZXNwb25zZRIMCgRkYXRhGAEgASgMMokICg9SZWdpc3RyeVNlcnZpY2USZQoMUHVzaEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXNwb25zZSgBEmUKDFB1bGxBcnRpZmFjdBIoLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVzcG9uc2UwARJgCgtHZXRBcnRpZmFjdBInLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0Gigudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlc3BvbnNlEmYKDUxpc3RBcnRpZmFjdHMSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2USZgoNQ3JlYXRlRmluZGluZxIpLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNyZWF0ZUZpbmRpbmdSZXNwb25zZRJmCg1VcGRhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuVXBkYXRlRmluZGluZ1Jlc3BvbnNlEl0KCkFkZENvbW1lbnQSJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXF1ZXN0Gicudml0cmluZS5yZWdpc3RyeS52MS5BZGRDb21tZW50UmVzcG9uc2USXQoKR2V0RmluZGluZxImLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1JlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEZpbmRpbmdSZXNwb25zZRJjCgxMaXN0RmluZGluZ3MSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1JlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1Jlc3BvbnNlEmsKDkV4cG9ydEZpbmRpbmdzEioudml0cmluZS5yZWdpc3RyeS52MS5FeHBvcnRGaW5kaW5nc1JlcXVlc3QaKy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkV4cG9ydEZpbmRpbmdzUmVzcG9uc2UwAWIGcHJvdG8z", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
  * What an upload is: the first message of PushArtifact.
@@ -511,6 +511,16 @@ export type UpdateFindingRequest = Message<"vitrine.registry.v1.UpdateFindingReq
    * @generated from field: optional string severity_reason = 9;
    */
   severityReason?: string | undefined;
+
+  /**
+   * The finding this one duplicates, such as "asia-3": status becomes duplicate (status,
+   * if given, must be duplicate). Refused: the finding itself (INVALID_ARGUMENT); an
+   * original unknown here or one the caller may not read (NOT_FOUND); a link that would
+   * close a cycle, or a finding whose status cannot move to duplicate (FAILED_PRECONDITION).
+   *
+   * @generated from field: optional string duplicate_of = 40;
+   */
+  duplicateOf?: string | undefined;
 };
 
 /**
@@ -724,6 +734,80 @@ export const ListFindingsResponseSchema: GenMessage<ListFindingsResponse> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 18);
 
 /**
+ * Which findings to export, and how.
+ *
+ * @generated from message vitrine.registry.v1.ExportFindingsRequest
+ */
+export type ExportFindingsRequest = Message<"vitrine.registry.v1.ExportFindingsRequest"> & {
+  /**
+   * One of osv, csaf (csaf_security_advisory), csaf-vex or sarif.
+   *
+   * @generated from field: string format = 1;
+   */
+  format: string;
+
+  /**
+   * The findings: one, those on one artifact, those on one product's artifacts; none set
+   * for every finding the caller may read.
+   *
+   * @generated from oneof vitrine.registry.v1.ExportFindingsRequest.selection
+   */
+  selection: {
+    /**
+     * One finding, such as "europe-17".
+     *
+     * @generated from field: string finding_id = 2;
+     */
+    value: string;
+    case: "findingId";
+  } | {
+    /**
+     * The findings on this artifact (64 hex digits).
+     *
+     * @generated from field: string artifact_id = 3;
+     */
+    value: string;
+    case: "artifactId";
+  } | {
+    /**
+     * The findings on artifacts of this product; OSV records list only its versions.
+     *
+     * @generated from field: string product = 4;
+     */
+    value: string;
+    case: "product";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message vitrine.registry.v1.ExportFindingsRequest.
+ * Use `create(ExportFindingsRequestSchema)` to create a new message.
+ */
+export const ExportFindingsRequestSchema: GenMessage<ExportFindingsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 19);
+
+/**
+ * A piece of the exported document: the pieces, in order, are its UTF-8 JSON text.
+ *
+ * @generated from message vitrine.registry.v1.ExportFindingsResponse
+ */
+export type ExportFindingsResponse = Message<"vitrine.registry.v1.ExportFindingsResponse"> & {
+  /**
+   * The next bytes of the document.
+   *
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.ExportFindingsResponse.
+ * Use `create(ExportFindingsResponseSchema)` to create a new message.
+ */
+export const ExportFindingsResponseSchema: GenMessage<ExportFindingsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 20);
+
+/**
  * A center's registry of review artifacts and findings.
  *
  * Every call carries a credential from the access service and a proof of possession by its
@@ -842,6 +926,21 @@ export const RegistryService: GenService<{
     methodKind: "unary";
     input: typeof ListFindingsRequestSchema;
     output: typeof ListFindingsResponseSchema;
+  },
+  /**
+   * Findings as one document of an advisory format (OSV, CSAF 2.0 advisory or VEX, SARIF
+   * 2.1.0), streamed as bytes. Needs `read`; holds only findings on artifacts the caller
+   * may read. INVALID_ARGUMENT for an unknown format (naming the known ones); NOT_FOUND for
+   * a finding or artifact asked for that is unknown here or outside the caller's scope;
+   * FAILED_PRECONDITION for a CSAF advisory of a finding not disclosed, or a CSAF document
+   * of a selection without findings.
+   *
+   * @generated from rpc vitrine.registry.v1.RegistryService.ExportFindings
+   */
+  exportFindings: {
+    methodKind: "server_streaming";
+    input: typeof ExportFindingsRequestSchema;
+    output: typeof ExportFindingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_registry_v1_registry, 0);
