@@ -14,6 +14,7 @@ import {
   FindingSchema,
 } from '@vitrine/proto/finding';
 import type { Selectable } from 'kysely';
+import { locationsOfColumn } from './finding-locations.js';
 import type { ArtifactRow } from './queries/artifacts.js';
 import type { FindingRow } from './queries/findings.js';
 import type { CommentTable } from './schema.js';
@@ -57,6 +58,11 @@ export function toFinding(row: FindingRow): Finding {
     updatedAt: timestampOfHlc(row.updated_hlc),
     commentCount: row.comment_count,
     residency: row.residency,
+    ruleId: row.rule_id,
+    tool: row.tool,
+    locations: locationsOfColumn(row.locations),
+    fingerprint: row.fingerprint,
+    candidateFixArtifactId: row.candidate_fix_artifact_id,
   });
 }
 

@@ -9,6 +9,8 @@ import { grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
 import type { Artifacts } from './artifacts.js';
 import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
+import type { FindingImports } from './finding-import.js';
+import { importData, importStart } from './finding-import-requests.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
@@ -57,6 +59,7 @@ export function registryService(
   db: Kysely<RegistryDatabase>,
   artifacts: Artifacts,
   findings: Findings,
+  imports: FindingImports,
 ): ServiceImpl<typeof RegistryService> {
   return {
     async pushArtifact(requests, ctx) {
@@ -157,10 +160,22 @@ export function registryService(
         ...(req.artifactId ? { artifactId: req.artifactId } : {}),
         ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
         ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
+        ...(req.candidateFix ? { candidateFix: true } : {}),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
       return { findings: page.map(toFinding), nextPageToken };
+    },
+
+    async importFindings(requests, ctx) {
+      const iterator = requests[Symbol.asyncIterator]();
+      const start = await importStart(iterator);
+      await requireOnArtifacts(ctx, db, 'review', [start.artifactId], 'artifact', {
+        artifactId: start.artifactId,
+      });
+      const data = importData({ [Symbol.asyncIterator]: () => iterator });
+      const outcome = await imports.import(caller(ctx), start.artifactId, data, ctx.signal);
+      return { ...outcome, bytes: BigInt(outcome.bytes) };
     },
   };
 }

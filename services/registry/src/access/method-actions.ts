@@ -20,6 +20,7 @@ export const METHOD_ACTIONS: Record<keyof (typeof RegistryService)['method'], Me
   createFinding: 'review',
   updateFinding: 'review',
   addComment: 'comment',
+  importFindings: 'review',
 };
 
 /**

@@ -43,7 +43,13 @@ export async function nextFindingNumber(db: Db, origin: string): Promise<bigint>
 /** A page of findings, newest first, filtered, after the keyset cursor when given. */
 export async function listFindings(
   db: Db,
-  filter: { artifactId?: string; status?: string; severity?: string; within?: ScopeLimit },
+  filter: {
+    artifactId?: string;
+    status?: string;
+    severity?: string;
+    candidateFix?: boolean;
+    within?: ScopeLimit;
+  },
   limit: number,
   after?: PageCursor,
 ): Promise<FindingRow[]> {
@@ -76,6 +82,7 @@ export async function listFindings(
   }
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
+  if (filter.candidateFix) query = query.where('candidate_fix_artifact_id', '<>', '');
   if (after) query = query.where(afterCursor('created_hlc', after));
   const rows = await query
     .orderBy('created_hlc', 'desc')

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/finding.proto.
  */
 export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEizwMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJQg0KC19jdnNzX3Njb3JlIocBCgdDb21tZW50EgoKAmlkGAEgASgJEhIKCmZpbmRpbmdfaWQYAiABKAkSDAoEdGV4dBgDIAEoCRIOCgZhdXRob3IYBCABKAkSDgoGb3JpZ2luGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUCChNGaW5kaW5nSGlzdG9yeUVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAQgASgJEjYKB2NyZWF0ZWQYBSABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASNgoHdXBkYXRlZBgGIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1VwZGF0ZWRIABI0Cgdjb21tZW50GAcgASgLMiEudml0cmluZS5yZWdpc3RyeS52MS5Db21tZW50QWRkZWRIABIaChJvdmVyd3JpdHRlbl9maWVsZHMYCCADKAlCCAoGY2hhbmdlIuUBCg5GaW5kaW5nQ3JlYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhQKDGFydGlmYWN0X2lkcxgCIAMoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIvCghzZXZlcml0eRgFIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHkSEwoLY3Zzc192ZWN0b3IYBiABKAkSFwoKY3Zzc19zY29yZRgHIAEoAUgAiAEBEhcKD3NldmVyaXR5X3JlYXNvbhgIIAEoCUINCgtfY3Zzc19zY29yZSL+AwoORmluZGluZ1VwZGF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNAoIc2V2ZXJpdHkYBCABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5SAKIAQESGAoLY3Zzc192ZWN0b3IYBSABKAlIA4gBARI3CgZzdGF0dXMYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNIBIgBARIVCghhc3NpZ25lZRgHIAEoCUgFiAEBEhwKD2ZpeF9hcnRpZmFjdF9pZBgIIAEoCUgGiAEBEi8KBHNlZW4YCSADKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpZWxkVmVyc2lvbhIXCgpjdnNzX3Njb3JlGAogASgBSAeIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAsgASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCDQoLX2N2c3Nfc2NvcmVCEgoQX3NldmVyaXR5X3JlYXNvbiI6CgxGaWVsZFZlcnNpb24SDQoFZmllbGQYASABKAkSCwoDaGxjGAIgASgEEg4KBm9yaWdpbhgDIAEoCSJECgxDb21tZW50QWRkZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgpjb21tZW50X2lkGAIgASgJEgwKBHRleHQYAyABKAkqiAEKCFNldmVyaXR5EhgKFFNFVkVSSVRZX1VOU1BFQ0lGSUVEEAASEQoNU0VWRVJJVFlfSU5GTxABEhAKDFNFVkVSSVRZX0xPVxACEhMKD1NFVkVSSVRZX01FRElVTRADEhEKDVNFVkVSSVRZX0hJR0gQBBIVChFTRVZFUklUWV9DUklUSUNBTBAFKpMCCg1GaW5kaW5nU3RhdHVzEh4KGkZJTkRJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSRklORElOR19TVEFUVVNfTkVXEAESGgoWRklORElOR19TVEFUVVNfVFJJQUdFRBACEh4KGkZJTkRJTkdfU1RBVFVTX0lOX1BST0dSRVNTEAMSGAoURklORElOR19TVEFUVVNfRklYRUQQBBIbChdGSU5ESU5HX1NUQVRVU19WRVJJRklFRBAFEhwKGEZJTkRJTkdfU1RBVFVTX0RJU0NMT1NFRBAGEhsKF0ZJTkRJTkdfU1RBVFVTX1JFSkVDVEVEEAcSHAoYRklORElOR19TVEFUVVNfRFVQTElDQVRFEAhiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEi3wQKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJEg8KB3J1bGVfaWQYFCABKAkSDAoEdG9vbBgVIAEoCRI3Cglsb2NhdGlvbnMYFiADKAsyJC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbhITCgtmaW5nZXJwcmludBgXIAEoCRIhChljYW5kaWRhdGVfZml4X2FydGlmYWN0X2lkGBggASgJQg0KC19jdnNzX3Njb3JlIocBCgdDb21tZW50EgoKAmlkGAEgASgJEhIKCmZpbmRpbmdfaWQYAiABKAkSDAoEdGV4dBgDIAEoCRIOCgZhdXRob3IYBCABKAkSDgoGb3JpZ2luGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUCChNGaW5kaW5nSGlzdG9yeUVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAQgASgJEjYKB2NyZWF0ZWQYBSABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASNgoHdXBkYXRlZBgGIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1VwZGF0ZWRIABI0Cgdjb21tZW50GAcgASgLMiEudml0cmluZS5yZWdpc3RyeS52MS5Db21tZW50QWRkZWRIABIaChJvdmVyd3JpdHRlbl9maWVsZHMYCCADKAlCCAoGY2hhbmdlItICCg5GaW5kaW5nQ3JlYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhQKDGFydGlmYWN0X2lkcxgCIAMoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIvCghzZXZlcml0eRgFIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHkSEwoLY3Zzc192ZWN0b3IYBiABKAkSFwoKY3Zzc19zY29yZRgHIAEoAUgAiAEBEhcKD3NldmVyaXR5X3JlYXNvbhgIIAEoCRIPCgdydWxlX2lkGBQgASgJEgwKBHRvb2wYFSABKAkSNwoJbG9jYXRpb25zGBYgAygLMiQudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nTG9jYXRpb24SEwoLZmluZ2VycHJpbnQYFyABKAlCDQoLX2N2c3Nfc2NvcmUimgUKDkZpbmRpbmdVcGRhdGVkEhIKCmZpbmRpbmdfaWQYASABKAkSEgoFdGl0bGUYAiABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgDIAEoCUgBiAEBEjQKCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eUgCiAEBEhgKC2N2c3NfdmVjdG9yGAUgASgJSAOIAQESNwoGc3RhdHVzGAYgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nU3RhdHVzSASIAQESFQoIYXNzaWduZWUYByABKAlIBYgBARIcCg9maXhfYXJ0aWZhY3RfaWQYCCABKAlIBogBARIvCgRzZWVuGAkgAygLMiEudml0cmluZS5yZWdpc3RyeS52MS5GaWVsZFZlcnNpb24SFwoKY3Zzc19zY29yZRgKIAEoAUgHiAEBEhwKD3NldmVyaXR5X3JlYXNvbhgLIAEoCUgIiAEBEhoKEmFkZGVkX2FydGlmYWN0X2lkcxgUIAMoCRImChljYW5kaWRhdGVfZml4X2FydGlmYWN0X2lkGBUgASgJSAmIAQESOAoJbG9jYXRpb25zGBYgASgLMiUudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nTG9jYXRpb25zQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb25CCwoJX3NldmVyaXR5Qg4KDF9jdnNzX3ZlY3RvckIJCgdfc3RhdHVzQgsKCV9hc3NpZ25lZUISChBfZml4X2FydGlmYWN0X2lkQg0KC19jdnNzX3Njb3JlQhIKEF9zZXZlcml0eV9yZWFzb25CHAoaX2NhbmRpZGF0ZV9maXhfYXJ0aWZhY3RfaWQiOgoMRmllbGRWZXJzaW9uEg0KBWZpZWxkGAEgASgJEgsKA2hsYxgCIAEoBBIOCgZvcmlnaW4YAyABKAkiRAoMQ29tbWVudEFkZGVkEhIKCmZpbmRpbmdfaWQYASABKAkSEgoKY29tbWVudF9pZBgCIAEoCRIMCgR0ZXh0GAMgASgJIkUKD0ZpbmRpbmdMb2NhdGlvbhIMCgRwYXRoGAEgASgJEhIKCnN0YXJ0X2xpbmUYAiABKA0SEAoIZW5kX2xpbmUYAyABKA0iRwoQRmluZGluZ0xvY2F0aW9ucxIzCgVpdGVtcxgBIAMoCzIkLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9uKogBCghTZXZlcml0eRIYChRTRVZFUklUWV9VTlNQRUNJRklFRBAAEhEKDVNFVkVSSVRZX0lORk8QARIQCgxTRVZFUklUWV9MT1cQAhITCg9TRVZFUklUWV9NRURJVU0QAxIRCg1TRVZFUklUWV9ISUdIEAQSFQoRU0VWRVJJVFlfQ1JJVElDQUwQBSqTAgoNRmluZGluZ1N0YXR1cxIeChpGSU5ESU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkZJTkRJTkdfU1RBVFVTX05FVxABEhoKFkZJTkRJTkdfU1RBVFVTX1RSSUFHRUQQAhIeChpGSU5ESU5HX1NUQVRVU19JTl9QUk9HUkVTUxADEhgKFEZJTkRJTkdfU1RBVFVTX0ZJWEVEEAQSGwoXRklORElOR19TVEFUVVNfVkVSSUZJRUQQBRIcChhGSU5ESU5HX1NUQVRVU19ESVNDTE9TRUQQBhIbChdGSU5ESU5HX1NUQVRVU19SRUpFQ1RFRBAHEhwKGEZJTkRJTkdfU1RBVFVTX0RVUExJQ0FURRAIYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A problem reviewers found in one or more artifacts, with its current state.
@@ -136,6 +136,44 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
    * @generated from field: string severity_reason = 16;
    */
   severityReason: string;
+
+  /**
+   * The scanner rule it was imported from (SARIF ruleId); empty for a finding reviewers
+   * recorded by hand.
+   *
+   * @generated from field: string rule_id = 20;
+   */
+  ruleId: string;
+
+  /**
+   * The scanner that reported it (SARIF tool.driver.name); empty when not imported.
+   *
+   * @generated from field: string tool = 21;
+   */
+  tool: string;
+
+  /**
+   * Where it is in its artifacts, as the latest import reported it.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FindingLocation locations = 22;
+   */
+  locations: FindingLocation[];
+
+  /**
+   * The import key (lower-case hex SHA-256 over tool, rule id and the result's
+   * fingerprints, or the fallback of docs/finding-formats.md); empty when not imported.
+   *
+   * @generated from field: string fingerprint = 23;
+   */
+  fingerprint: string;
+
+  /**
+   * A later artifact of the product whose scan by the same tool no longer reports it: a
+   * candidate fix for reviewers to confirm. Empty while every scan still reports it.
+   *
+   * @generated from field: string candidate_fix_artifact_id = 24;
+   */
+  candidateFixArtifactId: string;
 };
 
 /**
@@ -343,6 +381,34 @@ export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
    * @generated from field: string severity_reason = 8;
    */
   severityReason: string;
+
+  /**
+   * The scanner rule it was imported from; empty when recorded by hand.
+   *
+   * @generated from field: string rule_id = 20;
+   */
+  ruleId: string;
+
+  /**
+   * The scanner that reported it; empty when recorded by hand.
+   *
+   * @generated from field: string tool = 21;
+   */
+  tool: string;
+
+  /**
+   * Where it is in its artifacts.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FindingLocation locations = 22;
+   */
+  locations: FindingLocation[];
+
+  /**
+   * The import key (see Finding.fingerprint); empty when recorded by hand.
+   *
+   * @generated from field: string fingerprint = 23;
+   */
+  fingerprint: string;
 };
 
 /**
@@ -438,6 +504,28 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
    * @generated from field: optional string severity_reason = 11;
    */
   severityReason?: string | undefined;
+
+  /**
+   * Artifacts the finding now also concerns (a later scan still reports it there). Added,
+   * never removed: concurrent additions all hold.
+   *
+   * @generated from field: repeated string added_artifact_ids = 20;
+   */
+  addedArtifactIds: string[];
+
+  /**
+   * New candidate fix artifact, when set ("" when a later scan reports it again).
+   *
+   * @generated from field: optional string candidate_fix_artifact_id = 21;
+   */
+  candidateFixArtifactId?: string | undefined;
+
+  /**
+   * New locations, when set.
+   *
+   * @generated from field: vitrine.registry.v1.FindingLocations locations = 22;
+   */
+  locations?: FindingLocations | undefined;
 };
 
 /**
@@ -516,6 +604,62 @@ export type CommentAdded = Message<"vitrine.registry.v1.CommentAdded"> & {
  */
 export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_finding, 6);
+
+/**
+ * A place in an artifact that a finding points at (SARIF physicalLocation).
+ *
+ * @generated from message vitrine.registry.v1.FindingLocation
+ */
+export type FindingLocation = Message<"vitrine.registry.v1.FindingLocation"> & {
+  /**
+   * Path inside the artifact, `/`-separated.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * First line, from 1; 0 when the scanner named no line.
+   *
+   * @generated from field: uint32 start_line = 2;
+   */
+  startLine: number;
+
+  /**
+   * Last line, from 1; 0 when the scanner named no line.
+   *
+   * @generated from field: uint32 end_line = 3;
+   */
+  endLine: number;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FindingLocation.
+ * Use `create(FindingLocationSchema)` to create a new message.
+ */
+export const FindingLocationSchema: GenMessage<FindingLocation> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_finding, 7);
+
+/**
+ * A finding's locations, as one value (an update sets all of them or none).
+ *
+ * @generated from message vitrine.registry.v1.FindingLocations
+ */
+export type FindingLocations = Message<"vitrine.registry.v1.FindingLocations"> & {
+  /**
+   * The locations, in the scanner's order.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FindingLocation items = 1;
+   */
+  items: FindingLocation[];
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FindingLocations.
+ * Use `create(FindingLocationsSchema)` to create a new message.
+ */
+export const FindingLocationsSchema: GenMessage<FindingLocations> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_finding, 8);
 
 /**
  * How serious a finding is, as its reviewers rate it.
