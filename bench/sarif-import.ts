@@ -14,88 +14,17 @@
  *   npx tsx bench/sarif-import.ts [results=25000] [runs=3]
  */
 
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { prepareSarifReader, readSarif } from '@vitrine/advisories';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { median } from './measure.js';
 import { peakRssMiB, resetPeakRss } from './process-stats.js';
+import { generateSarif } from './sarif-files.js';
 
 const [results = 25_000, runs = 3] = process.argv.slice(2).map(Number);
-const dir = new URL('./.data/', import.meta.url);
-const file = new URL(`sarif-${results}.sarif`, dir);
-
-const RULES = 40;
-
-function result(i: number): unknown {
-  const rule = i % RULES;
-  const line = 1 + (i % 900);
-  const location = (path: string, startLine: number) => ({
-    physicalLocation: {
-      artifactLocation: { uri: path, uriBaseId: '%SRCROOT%' },
-      region: { startLine, startColumn: 5, endLine: startLine + 2, endColumn: 17 },
-    },
-  });
-  return {
-    ruleId: `bench/rule-${rule}`,
-    ruleIndex: rule,
-    level: ['error', 'warning', 'note'][i % 3],
-    message: {
-      text: `Value from ${'request parameter'} reaches a sink without validation (case ${i}).`,
-    },
-    locations: [location(`src/module-${i % 250}/file-${i % 37}.c`, line)],
-    partialFingerprints: {
-      primaryLocationLineHash: `${((i * 2654435761) % 2 ** 32).toString(16).padStart(8, '0')}a1b2c3d4:1`,
-    },
-    ...(i % 10 === 0
-      ? {
-          codeFlows: [
-            {
-              threadFlows: [
-                {
-                  locations: [1, 2, 3].map((step) => ({
-                    location: {
-                      ...location(`src/module-${i % 250}/file-${i % 37}.c`, line + step),
-                      message: { text: `step ${step}` },
-                    },
-                  })),
-                },
-              ],
-            },
-          ],
-        }
-      : {}),
-    properties: { tags: ['security', 'external/cwe/cwe-20'], precision: 'high' },
-  };
-}
-
-async function generate(): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const out = createWriteStream(file);
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-  const rules = Array.from({ length: RULES }, (_, r) => ({
-    id: `bench/rule-${r}`,
-    name: `BenchRule${r}`,
-    shortDescription: { text: `Rule ${r}` },
-    fullDescription: { text: `Checks for unvalidated input reaching sink ${r}.` },
-    help: {
-      text: 'Validate the value before use.',
-      markdown: 'Validate the value **before** use.',
-    },
-    defaultConfiguration: { level: 'warning' },
-    properties: { 'security-severity': (r % 10).toFixed(1) },
-  }));
-  const tool = { driver: { name: 'BenchScanner', version: '1.0.0', rules } };
-  await write(`{"version":"2.1.0","runs":[{"tool":${JSON.stringify(tool)},"results":[`);
-  for (let i = 0; i < results; i++) await write(`${i ? ',' : ''}\n${JSON.stringify(result(i))}`);
-  await write('\n]}]}\n');
-  out.end();
-  await once(out, 'close');
-}
+const file = new URL(`./.data/sarif-${results}.sarif`, import.meta.url);
 
 async function measure(name: string, body: () => Promise<number>) {
   const times: number[] = [];
@@ -111,7 +40,7 @@ async function measure(name: string, body: () => Promise<number>) {
   return { name, ms, rate: (results / ms) * 1000, peak: await peakRssMiB(process.pid) };
 }
 
-await generate();
+await generateSarif(file, results);
 const bytes = (await stat(file)).size;
 console.log(
   `SARIF import: ${results} results, ${(bytes / 2 ** 20).toFixed(1)} MiB, median of ${runs} runs (machine shared and loaded: compare ratios, not absolute figures)`,

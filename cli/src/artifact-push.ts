@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import type { KindWord } from '@vitrine/proto/enum-words';
@@ -17,6 +16,7 @@ import { CliError, usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { resolveTarget } from './endpoints.js';
 import { writeResult } from './output.js';
+import { regularFileSize } from './readable-file.js';
 import { centerAuth } from './registry-auth.js';
 import { callRegistry } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
@@ -108,19 +108,6 @@ async function hashFile(
     progress.advance((data as Buffer).length);
   }
   return new Uint8Array(hash.digest());
-}
-
-/** The file's size; a missing file or a folder is a usage error, caught before any call. */
-async function regularFileSize(path: string, shown: string): Promise<number> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw usageError(`${shown} is not a regular file`);
-    return info.size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw usageError(`${shown}: no such file`);
-    throw err;
-  }
 }
 
 /** Commander guarantees the flags are present; they must not be blank either. */

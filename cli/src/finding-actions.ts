@@ -46,6 +46,7 @@ export interface FindingListOptions extends TargetOptions {
   readonly artifact?: string | undefined;
   readonly status?: StatusWord | undefined;
   readonly severity?: SeverityWord | undefined;
+  readonly candidateFix?: boolean | undefined;
 }
 
 /** Records a finding against one or more artifacts at the given center. */
@@ -157,6 +158,7 @@ export async function listFindings(io: CliIo, options: FindingListOptions): Prom
           artifactId,
           status: options.status === undefined ? 0 : findingStatuses.value(options.status),
           severity: options.severity === undefined ? 0 : severities.value(options.severity),
+          candidateFix: options.candidateFix === true,
           pageSize: PAGE_SIZE,
           pageToken,
         });

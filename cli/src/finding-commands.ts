@@ -17,6 +17,7 @@ import {
   updateFinding,
 } from './finding-actions.js';
 import { exportFindings, type FindingExportOptions } from './finding-export.js';
+import { type FindingImportOptions, importFindings } from './finding-import.js';
 import { addFindingReceipt } from './receipt-commands.js';
 import { runCommand } from './run-command.js';
 import type { TargetOptions } from './target-options.js';
@@ -46,7 +47,37 @@ Examples:
   addShow(finding, io);
   addExport(finding, io);
   addFindingReceipt(finding, io);
+  addImport(finding, io);
 };
+
+/** `finding import FILE`. */
+function addImport(parent: Command, io: CliIo): void {
+  const command = parent
+    .command('import')
+    .description("import a scanner's SARIF 2.1.0 results as findings on an artifact")
+    .argument('<file>', 'the SARIF file (streamed in 1 MiB messages, never read whole)')
+    .requiredOption(
+      '--artifact <id>',
+      'the artifact the file is a scan of, by id or unique prefix',
+      parseArtifactId,
+    );
+  addTargetOptions(command, 'write')
+    .addHelpText(
+      'after',
+      `
+Each result becomes a finding, or updates the finding with the same key (tool, rule id,
+fingerprints) on the artifact's product lineage: the artifact and those it supersedes or
+that supersede it. A finding a scan of a later artifact no longer reports gets that artifact
+as its candidate fix ("finding ls --candidate-fix"). The center checks the whole file
+against the SARIF 2.1.0 schema first and records all of it or nothing; importing the same
+file again records nothing. docs/finding-formats.md has the keys and the fallback.
+Example:
+  $ vitrine finding import codeql.sarif --artifact 3fa4c2 --center europe`,
+    )
+    .action((file: string, options: FindingImportOptions) =>
+      runCommand(io, options.json === true, () => importFindings(io, file, options)),
+    );
+}
 
 /** `finding create`. */
 function addCreate(parent: Command, io: CliIo): void {
@@ -168,7 +199,8 @@ function addList(parent: Command, io: CliIo): void {
     )
     .addOption(
       choiceOption('--severity <level>', 'only findings of this severity', severities.words),
-    );
+    )
+    .option('--candidate-fix', 'only findings a later scan no longer reports (see finding import)');
   addTargetOptions(ls, 'read')
     .addHelpText(
       'after',

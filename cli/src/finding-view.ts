@@ -1,6 +1,12 @@
 import { cvssBand } from '@vitrine/advisories';
 import { findingStatuses, severities } from '@vitrine/proto/enum-words';
-import type { Comment, Finding, FindingHistoryEntry, FindingUpdated } from '@vitrine/proto/finding';
+import type {
+  Comment,
+  Finding,
+  FindingHistoryEntry,
+  FindingLocation,
+  FindingUpdated,
+} from '@vitrine/proto/finding';
 import { isoTime, orNull, safeNumber } from './plain-values.js';
 import { formatFields, formatTable } from './text-table.js';
 
@@ -26,7 +32,28 @@ export function findingJson(finding: Finding) {
     duplicateOf: orNull(finding.duplicateOf),
     duplicates: [...finding.duplicates],
     effectiveStatus: findingStatuses.label(finding.effectiveStatus || finding.status),
+    ruleId: orNull(finding.ruleId),
+    tool: orNull(finding.tool),
+    locations: finding.locations.map(locationJson),
+    fingerprint: orNull(finding.fingerprint),
+    candidateFixArtifactId: orNull(finding.candidateFixArtifactId),
   };
+}
+
+/** A location as the CLI prints it: lines are null when the scanner named none. */
+function locationJson(location: FindingLocation) {
+  return {
+    path: location.path,
+    startLine: location.startLine || null,
+    endLine: location.endLine || null,
+  };
+}
+
+/** `path:start-end`, `path:line` or `path`. */
+function locationText(location: FindingLocation): string {
+  const { path, startLine, endLine } = location;
+  if (startLine === 0) return path;
+  return endLine > startLine ? `${path}:${startLine}-${endLine}` : `${path}:${startLine}`;
 }
 
 /** Converts a comment into the plain JSON object the CLI prints. */
@@ -100,6 +127,15 @@ function updatedFields(update: FindingUpdated): Record<string, string | number> 
   if (update.assignee !== undefined) fields.assignee = update.assignee;
   if (update.fixArtifactId !== undefined) fields.fixArtifactId = update.fixArtifactId;
   if (update.duplicateOf !== undefined) fields.duplicateOf = update.duplicateOf;
+  if (update.addedArtifactIds.length > 0) {
+    fields.addedArtifactIds = update.addedArtifactIds.join(', ');
+  }
+  if (update.candidateFixArtifactId !== undefined) {
+    fields.candidateFixArtifactId = update.candidateFixArtifactId;
+  }
+  if (update.locations !== undefined) {
+    fields.locations = update.locations.items.map(locationText).join(', ');
+  }
   return fields;
 }
 
@@ -118,6 +154,10 @@ export function findingDetailLines(finding: Finding): string[] {
     ['cvss score', cvssScoreText(finding)],
     ['artifacts', finding.artifactIds.join(', ')],
     ['fix', finding.fixArtifactId],
+    ['candidate fix', finding.candidateFixArtifactId],
+    ['tool', finding.tool],
+    ['rule', finding.ruleId],
+    ['locations', finding.locations.map(locationText).join(', ')],
     ['origin', finding.origin],
     ['created', isoTime(finding.createdAt) ?? ''],
     ['updated', isoTime(finding.updatedAt) ?? ''],
@@ -175,12 +215,13 @@ export function historyLines(history: readonly FindingHistoryEntry[]): string[] 
 export function findingTableLines(findings: readonly Finding[], where: string): string[] {
   if (findings.length === 0) return [`no findings at ${where}`];
   return formatTable(
-    ['id', 'severity', 'status', 'assignee', 'updated', 'title'],
+    ['id', 'severity', 'status', 'assignee', 'candidate fix', 'updated', 'title'],
     findings.map((f) => [
       f.id,
       severities.label(f.severity),
       findingStatuses.label(f.status),
       f.assignee || '-',
+      f.candidateFixArtifactId.slice(0, 12) || '-',
       isoTime(f.updatedAt) ?? '',
       f.title,
     ]),

@@ -90,6 +90,12 @@ export const registryConfigSchema = z
       .int()
       .positive()
       .default(64 * 1024 ** 3),
+    /** Largest SARIF file ImportFindings takes, in bytes. */
+    maxImportBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(512 * 1024 * 1024),
     access: z.union([checkedAccess, openAccess]),
     /** Largest request message in bytes. */
     maxMessageBytes: z

@@ -14,6 +14,7 @@ import {
   FindingSchema,
 } from '@vitrine/proto/finding';
 import type { Selectable } from 'kysely';
+import { locationsOfColumn } from './finding-locations.js';
 import type { ArtifactRow } from './queries/artifacts.js';
 import type { FindingLinks } from './queries/finding-links.js';
 import type { FindingRow } from './queries/findings.js';
@@ -61,6 +62,11 @@ export function toFinding(row: FindingRow, links: FindingLinks): Finding {
     duplicateOf: row.duplicate_of,
     duplicates: links.duplicates,
     effectiveStatus: findingStatuses.valueOf(links.effectiveStatus) ?? 0,
+    ruleId: row.rule_id,
+    tool: row.tool,
+    locations: locationsOfColumn(row.locations),
+    fingerprint: row.fingerprint,
+    candidateFixArtifactId: row.candidate_fix_artifact_id,
   });
 }
 

@@ -4,7 +4,7 @@ import { nextHlc, type SealedEvent, sealEvent } from '@vitrine/events';
 import { type EventBody, EventBodySchema } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
 import { LogChanges } from './log-changes.js';
-import { applyEvent } from './projections/apply-event.js';
+import { applyEvents } from './projections/apply-event.js';
 import { lockHead, raiseHeadClock, storeEvents } from './queries/events.js';
 import type { RegistryDatabase } from './schema.js';
 
@@ -112,7 +112,8 @@ export class EventLog {
       sealed.push(event);
     }
     await storeEvents(tx, sealed);
-    for (const event of sealed) await applyEvent(tx, event.header, event.body as EventBody, true);
+    const applied = sealed.map((e) => ({ header: e.header, body: e.body as EventBody }));
+    await applyEvents(tx, applied, true);
     return sealed;
   }
 

@@ -112,6 +112,16 @@ export interface FindingTable {
   created_hlc: bigint;
   updated_hlc: bigint;
   comment_count: ColumnType<number, number | undefined, number>;
+  /** The scanner rule it was imported from; '' when recorded by hand. */
+  rule_id: ColumnType<string, string | undefined, string>;
+  /** The scanner that reported it; '' when recorded by hand. */
+  tool: ColumnType<string, string | undefined, string>;
+  /** The import key (finding-import.ts); '' when recorded by hand. */
+  fingerprint: ColumnType<string, string | undefined, string>;
+  /** JSON array of `{ path, startLine, endLine }`, in the scanner's order. */
+  locations: ColumnType<string, string | undefined, string>;
+  /** A later artifact whose scan no longer reports it; '' while every scan does. */
+  candidate_fix_artifact_id: ColumnType<string, string | undefined, string>;
 }
 
 export interface FindingArtifactTable {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ChunkStore } from '@vitrine/chunks';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
 import { LogService } from '@vitrine/proto/log';
@@ -12,6 +13,7 @@ import { Artifacts } from './artifacts.js';
 import { ChunkReplica } from './chunk-replica/index.js';
 import type { RegistryConfig } from './config.js';
 import { type CenterIdentity, EventLog } from './event-log.js';
+import { FindingImports } from './finding-import.js';
 import { Findings } from './findings.js';
 import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
@@ -67,6 +69,10 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });
   const findings = new Findings(db, log, center.id);
+  const imports = new FindingImports(db, log, center.id, {
+    spoolDir: join(config.dataDir, 'imports'),
+    maxBytes: config.maxImportBytes,
+  });
   const arrivals = new ArtifactArrivals();
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
   const witness = new CheckpointWitness(
@@ -106,7 +112,7 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
-      router.service(RegistryService, registryService(db, artifacts, findings, center.id));
+      router.service(RegistryService, registryService(db, artifacts, findings, center.id, imports));
       router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],

@@ -15,6 +15,8 @@ import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
 import { exportDocument } from './export-document.js';
 import { exportFindings } from './export-findings.js';
 import { exportSelection } from './export-selection.js';
+import type { FindingImports } from './finding-import.js';
+import { importData, importStart } from './finding-import-requests.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
@@ -75,6 +77,7 @@ export function registryService(
   artifacts: Artifacts,
   findings: Findings,
   centerId: string,
+  imports: FindingImports,
 ): ServiceImpl<typeof RegistryService> {
   return {
     async pushArtifact(requests, ctx) {
@@ -176,6 +179,7 @@ export function registryService(
         ...(req.artifactId ? { artifactId: req.artifactId } : {}),
         ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
         ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
+        ...(req.candidateFix ? { candidateFix: true } : {}),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
@@ -203,6 +207,17 @@ export function registryService(
       for await (const data of coalesce(utf8(text, EXPORT_MESSAGE_BYTES), EXPORT_MESSAGE_BYTES)) {
         yield { data };
       }
+    },
+
+    async importFindings(requests, ctx) {
+      const iterator = requests[Symbol.asyncIterator]();
+      const start = await importStart(iterator);
+      await requireOnArtifacts(ctx, db, 'review', [start.artifactId], 'artifact', {
+        artifactId: start.artifactId,
+      });
+      const data = importData({ [Symbol.asyncIterator]: () => iterator });
+      const outcome = await imports.import(caller(ctx), start.artifactId, data, ctx.signal);
+      return { ...outcome, bytes: BigInt(outcome.bytes) };
     },
   };
 }

@@ -51,6 +51,7 @@ export async function startTestRegistry(
   overrides: {
     maxArtifactBytes?: number;
     maxMessageBytes?: number;
+    maxImportBytes?: number;
     federation?: string;
     log?: { checkpointIntervalMs: number; witnessQuorum?: number };
     health?: { checkIntervalMs: number; checkTimeoutMs?: number };

@@ -21,6 +21,7 @@ export const METHOD_ACTIONS: Record<keyof (typeof RegistryService)['method'], Me
   createFinding: 'review',
   updateFinding: 'review',
   addComment: 'comment',
+  importFindings: 'review',
 };
 
 /**

@@ -7,9 +7,11 @@ import {
   type FindingUpdated,
 } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
+import { locationsColumn } from '../finding-locations.js';
 import {
   fieldRegisters,
   insertComment,
+  insertFindingArtifacts,
   insertFindings,
   insertHistory,
   setFieldRegister,
@@ -32,6 +34,8 @@ export const FINDING_FIELDS = [
   'assignee',
   'fix_artifact_id',
   'duplicate_of',
+  'candidate_fix_artifact_id',
+  'locations',
 ] as const;
 export type FindingField = (typeof FINDING_FIELDS)[number];
 
@@ -65,6 +69,10 @@ export async function applyFindingsCreated(
     assignee: '',
     fix_artifact_id: '',
     residency: [...at.residency],
+    rule_id: body.ruleId,
+    tool: body.tool,
+    fingerprint: body.fingerprint,
+    locations: locationsColumn(body.locations),
     created_hlc: at.hlc,
     updated_hlc: at.hlc,
   }));
@@ -73,6 +81,14 @@ export async function applyFindingsCreated(
   );
   const history = created.map(({ at, body }) => historyEntry(body.findingId, at));
   await insertFindings(tx, rows, links, FINDING_FIELDS, history);
+}
+
+/** Links a finding to more artifacts: an add-only set, so concurrent additions all hold. */
+function linkArtifacts(tx: Db, findingId: string, artifactIds: readonly string[]): Promise<void> {
+  return insertFindingArtifacts(
+    tx,
+    artifactIds.map((artifact_id) => ({ finding_id: findingId, artifact_id })),
+  );
 }
 
 /**
@@ -106,6 +122,7 @@ export async function applyFindingUpdated(
   await requireFinding(tx, body.findingId);
   const registers = await fieldRegisters(tx, body.findingId);
   await insertHistory(tx, historyEntry(body.findingId, at));
+  await linkArtifacts(tx, body.findingId, body.addedArtifactIds);
   const changes: Partial<Record<FindingField | CompanionColumn, string | number | null>> = {};
   for (const [field, value] of Object.entries(updatedValues(body)) as [FindingField, string][]) {
     const seen = body.seen.find((v) => v.field === field) ?? NO_WRITE;
@@ -161,6 +178,10 @@ function updatedValues(body: FindingUpdated): Partial<Record<FindingField, strin
   if (body.assignee !== undefined) values.assignee = body.assignee;
   if (body.fixArtifactId !== undefined) values.fix_artifact_id = body.fixArtifactId;
   if (body.duplicateOf !== undefined) values.duplicate_of = body.duplicateOf;
+  if (body.candidateFixArtifactId !== undefined) {
+    values.candidate_fix_artifact_id = body.candidateFixArtifactId;
+  }
+  if (body.locations !== undefined) values.locations = locationsColumn(body.locations.items);
   return values;
 }
 

@@ -54,6 +54,19 @@ export async function insertFindings(
   `.execute(tx);
 }
 
+/** Links findings to artifacts; a link already held is left as it is. */
+export async function insertFindingArtifacts(
+  tx: Db,
+  links: readonly Insertable<FindingArtifactTable>[],
+): Promise<void> {
+  if (links.length === 0) return;
+  await tx
+    .insertInto('finding_artifacts')
+    .values(links)
+    .onConflict((oc) => oc.columns(['finding_id', 'artifact_id']).doNothing())
+    .execute();
+}
+
 /** Adds one event to a finding's history, flagging no field as overwritten yet. */
 export async function insertHistory(tx: Db, entry: HistoryEntry): Promise<void> {
   await tx

@@ -47,6 +47,8 @@ export interface FindingFilter {
   readonly product?: string;
   readonly status?: string;
   readonly severity?: string;
+  /** Only findings with (true) or without (false) a candidate fix. */
+  readonly candidateFix?: boolean;
   readonly within?: ScopeLimit;
 }
 
@@ -95,6 +97,7 @@ export async function listFindings(
   }
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
+  if (filter.candidateFix) query = query.where('candidate_fix_artifact_id', '<>', '');
   if (after) query = query.where(afterCursor('created_hlc', after));
   const rows = await query
     .orderBy('created_hlc', 'desc')

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/finding.proto.
  */
 export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEitwQKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJEhQKDGR1cGxpY2F0ZV9vZhgoIAEoCRISCgpkdXBsaWNhdGVzGCkgAygJEjwKEGVmZmVjdGl2ZV9zdGF0dXMYKiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNCDQoLX2N2c3Nfc2NvcmUihwEKB0NvbW1lbnQSCgoCaWQYASABKAkSEgoKZmluZGluZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEg4KBmF1dGhvchgEIAEoCRIOCgZvcmlnaW4YBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitQIKE0ZpbmRpbmdIaXN0b3J5RW50cnkSDgoGb3JpZ2luGAEgASgJEgsKA3NlcRgCIAEoBBImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSNgoHY3JlYXRlZBgFIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0NyZWF0ZWRIABI2Cgd1cGRhdGVkGAYgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjQKB2NvbW1lbnQYByABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEhoKEm92ZXJ3cml0dGVuX2ZpZWxkcxgIIAMoCUIICgZjaGFuZ2Ui5QEKDkZpbmRpbmdDcmVhdGVkEhIKCmZpbmRpbmdfaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIXCgpjdnNzX3Njb3JlGAcgASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGAggASgJQg0KC19jdnNzX3Njb3JlIqoECg5GaW5kaW5nVXBkYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESLwoEc2VlbhgJIAMoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuRmllbGRWZXJzaW9uEhcKCmN2c3Nfc2NvcmUYCiABKAFIB4gBARIcCg9zZXZlcml0eV9yZWFzb24YCyABKAlICIgBARIZCgxkdXBsaWNhdGVfb2YYKCABKAlICYgBAUIICgZfdGl0bGVCDgoMX2Rlc2NyaXB0aW9uQgsKCV9zZXZlcml0eUIOCgxfY3Zzc192ZWN0b3JCCQoHX3N0YXR1c0ILCglfYXNzaWduZWVCEgoQX2ZpeF9hcnRpZmFjdF9pZEINCgtfY3Zzc19zY29yZUISChBfc2V2ZXJpdHlfcmVhc29uQg8KDV9kdXBsaWNhdGVfb2YiOgoMRmllbGRWZXJzaW9uEg0KBWZpZWxkGAEgASgJEgsKA2hsYxgCIAEoBBIOCgZvcmlnaW4YAyABKAkiRAoMQ29tbWVudEFkZGVkEhIKCmZpbmRpbmdfaWQYASABKAkSEgoKY29tbWVudF9pZBgCIAEoCRIMCgR0ZXh0GAMgASgJKogBCghTZXZlcml0eRIYChRTRVZFUklUWV9VTlNQRUNJRklFRBAAEhEKDVNFVkVSSVRZX0lORk8QARIQCgxTRVZFUklUWV9MT1cQAhITCg9TRVZFUklUWV9NRURJVU0QAxIRCg1TRVZFUklUWV9ISUdIEAQSFQoRU0VWRVJJVFlfQ1JJVElDQUwQBSqTAgoNRmluZGluZ1N0YXR1cxIeChpGSU5ESU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkZJTkRJTkdfU1RBVFVTX05FVxABEhoKFkZJTkRJTkdfU1RBVFVTX1RSSUFHRUQQAhIeChpGSU5ESU5HX1NUQVRVU19JTl9QUk9HUkVTUxADEhgKFEZJTkRJTkdfU1RBVFVTX0ZJWEVEEAQSGwoXRklORElOR19TVEFUVVNfVkVSSUZJRUQQBRIcChhGSU5ESU5HX1NUQVRVU19ESVNDTE9TRUQQBhIbChdGSU5ESU5HX1NUQVRVU19SRUpFQ1RFRBAHEhwKGEZJTkRJTkdfU1RBVFVTX0RVUExJQ0FURRAIYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEixwUKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJEhQKDGR1cGxpY2F0ZV9vZhgoIAEoCRISCgpkdXBsaWNhdGVzGCkgAygJEjwKEGVmZmVjdGl2ZV9zdGF0dXMYKiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSDwoHcnVsZV9pZBgUIAEoCRIMCgR0b29sGBUgASgJEjcKCWxvY2F0aW9ucxgWIAMoCzIkLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9uEhMKC2ZpbmdlcnByaW50GBcgASgJEiEKGWNhbmRpZGF0ZV9maXhfYXJ0aWZhY3RfaWQYGCABKAlCDQoLX2N2c3Nfc2NvcmUihwEKB0NvbW1lbnQSCgoCaWQYASABKAkSEgoKZmluZGluZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEg4KBmF1dGhvchgEIAEoCRIOCgZvcmlnaW4YBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitQIKE0ZpbmRpbmdIaXN0b3J5RW50cnkSDgoGb3JpZ2luGAEgASgJEgsKA3NlcRgCIAEoBBImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSNgoHY3JlYXRlZBgFIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0NyZWF0ZWRIABI2Cgd1cGRhdGVkGAYgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjQKB2NvbW1lbnQYByABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEhoKEm92ZXJ3cml0dGVuX2ZpZWxkcxgIIAMoCUIICgZjaGFuZ2Ui0gIKDkZpbmRpbmdDcmVhdGVkEhIKCmZpbmRpbmdfaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIXCgpjdnNzX3Njb3JlGAcgASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGAggASgJEg8KB3J1bGVfaWQYFCABKAkSDAoEdG9vbBgVIAEoCRI3Cglsb2NhdGlvbnMYFiADKAsyJC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbhITCgtmaW5nZXJwcmludBgXIAEoCUINCgtfY3Zzc19zY29yZSLGBQoORmluZGluZ1VwZGF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNAoIc2V2ZXJpdHkYBCABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5SAKIAQESGAoLY3Zzc192ZWN0b3IYBSABKAlIA4gBARI3CgZzdGF0dXMYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNIBIgBARIVCghhc3NpZ25lZRgHIAEoCUgFiAEBEhwKD2ZpeF9hcnRpZmFjdF9pZBgIIAEoCUgGiAEBEi8KBHNlZW4YCSADKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpZWxkVmVyc2lvbhIXCgpjdnNzX3Njb3JlGAogASgBSAeIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAsgASgJSAiIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAmIAQESGgoSYWRkZWRfYXJ0aWZhY3RfaWRzGBQgAygJEiYKGWNhbmRpZGF0ZV9maXhfYXJ0aWZhY3RfaWQYFSABKAlICogBARI4Cglsb2NhdGlvbnMYFiABKAsyJS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbnNCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCDQoLX2N2c3Nfc2NvcmVCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mQhwKGl9jYW5kaWRhdGVfZml4X2FydGlmYWN0X2lkIjoKDEZpZWxkVmVyc2lvbhINCgVmaWVsZBgBIAEoCRILCgNobGMYAiABKAQSDgoGb3JpZ2luGAMgASgJIkQKDENvbW1lbnRBZGRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKCmNvbW1lbnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSJFCg9GaW5kaW5nTG9jYXRpb24SDAoEcGF0aBgBIAEoCRISCgpzdGFydF9saW5lGAIgASgNEhAKCGVuZF9saW5lGAMgASgNIkcKEEZpbmRpbmdMb2NhdGlvbnMSMwoFaXRlbXMYASADKAsyJC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbiqIAQoIU2V2ZXJpdHkSGAoUU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIRCg1TRVZFUklUWV9JTkZPEAESEAoMU0VWRVJJVFlfTE9XEAISEwoPU0VWRVJJVFlfTUVESVVNEAMSEQoNU0VWRVJJVFlfSElHSBAEEhUKEVNFVkVSSVRZX0NSSVRJQ0FMEAUqkwIKDUZpbmRpbmdTdGF0dXMSHgoaRklORElOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJGSU5ESU5HX1NUQVRVU19ORVcQARIaChZGSU5ESU5HX1NUQVRVU19UUklBR0VEEAISHgoaRklORElOR19TVEFUVVNfSU5fUFJPR1JFU1MQAxIYChRGSU5ESU5HX1NUQVRVU19GSVhFRBAEEhsKF0ZJTkRJTkdfU1RBVFVTX1ZFUklGSUVEEAUSHAoYRklORElOR19TVEFUVVNfRElTQ0xPU0VEEAYSGwoXRklORElOR19TVEFUVVNfUkVKRUNURUQQBxIcChhGSU5ESU5HX1NUQVRVU19EVVBMSUNBVEUQCGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A problem reviewers found in one or more artifacts, with its current state.
@@ -160,6 +160,44 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
    * @generated from field: vitrine.registry.v1.FindingStatus effective_status = 42;
    */
   effectiveStatus: FindingStatus;
+
+  /**
+   * The scanner rule it was imported from (SARIF ruleId); empty for a finding reviewers
+   * recorded by hand.
+   *
+   * @generated from field: string rule_id = 20;
+   */
+  ruleId: string;
+
+  /**
+   * The scanner that reported it (SARIF tool.driver.name); empty when not imported.
+   *
+   * @generated from field: string tool = 21;
+   */
+  tool: string;
+
+  /**
+   * Where it is in its artifacts, as the latest import reported it.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FindingLocation locations = 22;
+   */
+  locations: FindingLocation[];
+
+  /**
+   * The import key (lower-case hex SHA-256 over tool, rule id and the result's
+   * fingerprints, or the fallback of docs/finding-formats.md); empty when not imported.
+   *
+   * @generated from field: string fingerprint = 23;
+   */
+  fingerprint: string;
+
+  /**
+   * A later artifact of the product whose scan by the same tool no longer reports it: a
+   * candidate fix for reviewers to confirm. Empty while every scan still reports it.
+   *
+   * @generated from field: string candidate_fix_artifact_id = 24;
+   */
+  candidateFixArtifactId: string;
 };
 
 /**
@@ -367,6 +405,34 @@ export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
    * @generated from field: string severity_reason = 8;
    */
   severityReason: string;
+
+  /**
+   * The scanner rule it was imported from; empty when recorded by hand.
+   *
+   * @generated from field: string rule_id = 20;
+   */
+  ruleId: string;
+
+  /**
+   * The scanner that reported it; empty when recorded by hand.
+   *
+   * @generated from field: string tool = 21;
+   */
+  tool: string;
+
+  /**
+   * Where it is in its artifacts.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FindingLocation locations = 22;
+   */
+  locations: FindingLocation[];
+
+  /**
+   * The import key (see Finding.fingerprint); empty when recorded by hand.
+   *
+   * @generated from field: string fingerprint = 23;
+   */
+  fingerprint: string;
 };
 
 /**
@@ -469,6 +535,28 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
    * @generated from field: optional string duplicate_of = 40;
    */
   duplicateOf?: string | undefined;
+
+  /**
+   * Artifacts the finding now also concerns (a later scan still reports it there). Added,
+   * never removed: concurrent additions all hold.
+   *
+   * @generated from field: repeated string added_artifact_ids = 20;
+   */
+  addedArtifactIds: string[];
+
+  /**
+   * New candidate fix artifact, when set ("" when a later scan reports it again).
+   *
+   * @generated from field: optional string candidate_fix_artifact_id = 21;
+   */
+  candidateFixArtifactId?: string | undefined;
+
+  /**
+   * New locations, when set.
+   *
+   * @generated from field: vitrine.registry.v1.FindingLocations locations = 22;
+   */
+  locations?: FindingLocations | undefined;
 };
 
 /**
@@ -547,6 +635,62 @@ export type CommentAdded = Message<"vitrine.registry.v1.CommentAdded"> & {
  */
 export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_finding, 6);
+
+/**
+ * A place in an artifact that a finding points at (SARIF physicalLocation).
+ *
+ * @generated from message vitrine.registry.v1.FindingLocation
+ */
+export type FindingLocation = Message<"vitrine.registry.v1.FindingLocation"> & {
+  /**
+   * Path inside the artifact, `/`-separated.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * First line, from 1; 0 when the scanner named no line.
+   *
+   * @generated from field: uint32 start_line = 2;
+   */
+  startLine: number;
+
+  /**
+   * Last line, from 1; 0 when the scanner named no line.
+   *
+   * @generated from field: uint32 end_line = 3;
+   */
+  endLine: number;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FindingLocation.
+ * Use `create(FindingLocationSchema)` to create a new message.
+ */
+export const FindingLocationSchema: GenMessage<FindingLocation> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_finding, 7);
+
+/**
+ * A finding's locations, as one value (an update sets all of them or none).
+ *
+ * @generated from message vitrine.registry.v1.FindingLocations
+ */
+export type FindingLocations = Message<"vitrine.registry.v1.FindingLocations"> & {
+  /**
+   * The locations, in the scanner's order.
+   *
+   * @generated from field: repeated vitrine.registry.v1.FindingLocation items = 1;
+   */
+  items: FindingLocation[];
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FindingLocations.
+ * Use `create(FindingLocationsSchema)` to create a new message.
+ */
+export const FindingLocationsSchema: GenMessage<FindingLocations> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_finding, 8);
 
 /**
  * How serious a finding is, as its reviewers rate it.

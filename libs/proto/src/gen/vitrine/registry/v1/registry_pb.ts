@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/registry.proto.
  */
 export const file_vitrine_registry_v1_registry: GenFile = /*@__PURE__*/
-  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcizwMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mIkYKFVVwZGF0ZUZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nIjUKEUFkZENvbW1lbnRSZXF1ZXN0EhIKCmZpbmRpbmdfaWQYASABKAkSDAoEdGV4dBgCIAEoCSJDChJBZGRDb21tZW50UmVzcG9uc2USLQoHY29tbWVudBgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCIfChFHZXRGaW5kaW5nUmVxdWVzdBIKCgJpZBgBIAEoCSKuAQoSR2V0RmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSOQoHaGlzdG9yeRgCIAMoCzIoLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0hpc3RvcnlFbnRyeRIuCghjb21tZW50cxgDIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCK2AQoTTGlzdEZpbmRpbmdzUmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSLwoIc2V2ZXJpdHkYAyABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJIl8KFExpc3RGaW5kaW5nc1Jlc3BvbnNlEi4KCGZpbmRpbmdzGAEgAygLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ0ChVFeHBvcnRGaW5kaW5nc1JlcXVlc3QSDgoGZm9ybWF0GAEgASgJEhQKCmZpbmRpbmdfaWQYAiABKAlIABIVCgthcnRpZmFjdF9pZBgDIAEoCUgAEhEKB3Byb2R1Y3QYBCABKAlIAEILCglzZWxlY3Rpb24iJgoWRXhwb3J0RmluZGluZ3NSZXNwb25zZRIMCgRkYXRhGAEgASgMMokICg9SZWdpc3RyeVNlcnZpY2USZQoMUHVzaEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXNwb25zZSgBEmUKDFB1bGxBcnRpZmFjdBIoLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVzcG9uc2UwARJgCgtHZXRBcnRpZmFjdBInLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0Gigudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlc3BvbnNlEmYKDUxpc3RBcnRpZmFjdHMSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2USZgoNQ3JlYXRlRmluZGluZxIpLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNyZWF0ZUZpbmRpbmdSZXNwb25zZRJmCg1VcGRhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuVXBkYXRlRmluZGluZ1Jlc3BvbnNlEl0KCkFkZENvbW1lbnQSJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXF1ZXN0Gicudml0cmluZS5yZWdpc3RyeS52MS5BZGRDb21tZW50UmVzcG9uc2USXQoKR2V0RmluZGluZxImLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1JlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEZpbmRpbmdSZXNwb25zZRJjCgxMaXN0RmluZGluZ3MSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1JlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1Jlc3BvbnNlEmsKDkV4cG9ydEZpbmRpbmdzEioudml0cmluZS5yZWdpc3RyeS52MS5FeHBvcnRGaW5kaW5nc1JlcXVlc3QaKy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkV4cG9ydEZpbmRpbmdzUmVzcG9uc2UwAWIGcHJvdG8z", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcizwMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mIkYKFVVwZGF0ZUZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nIjUKEUFkZENvbW1lbnRSZXF1ZXN0EhIKCmZpbmRpbmdfaWQYASABKAkSDAoEdGV4dBgCIAEoCSJDChJBZGRDb21tZW50UmVzcG9uc2USLQoHY29tbWVudBgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCIfChFHZXRGaW5kaW5nUmVxdWVzdBIKCgJpZBgBIAEoCSKuAQoSR2V0RmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSOQoHaGlzdG9yeRgCIAMoCzIoLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0hpc3RvcnlFbnRyeRIuCghjb21tZW50cxgDIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCLNAQoTTGlzdEZpbmRpbmdzUmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSLwoIc2V2ZXJpdHkYAyABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJEhUKDWNhbmRpZGF0ZV9maXgYBiABKAgiXwoUTGlzdEZpbmRpbmdzUmVzcG9uc2USLgoIZmluZGluZ3MYASADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInQKFUV4cG9ydEZpbmRpbmdzUmVxdWVzdBIOCgZmb3JtYXQYASABKAkSFAoKZmluZGluZ19pZBgCIAEoCUgAEhUKC2FydGlmYWN0X2lkGAMgASgJSAASEQoHcHJvZHVjdBgEIAEoCUgAQgsKCXNlbGVjdGlvbiImChZFeHBvcnRGaW5kaW5nc1Jlc3BvbnNlEgwKBGRhdGEYASABKAwiKgoTSW1wb3J0RmluZGluZ3NTdGFydBITCgthcnRpZmFjdF9pZBgBIAEoCSJqChVJbXBvcnRGaW5kaW5nc1JlcXVlc3QSOQoFc3RhcnQYASABKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkltcG9ydEZpbmRpbmdzU3RhcnRIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKnAQoWSW1wb3J0RmluZGluZ3NSZXNwb25zZRIPCgdyZXN1bHRzGAEgASgNEg8KB2NyZWF0ZWQYAiABKA0SDwoHdXBkYXRlZBgDIAEoDRIRCgl1bmNoYW5nZWQYBCABKA0SFwoPY2FuZGlkYXRlX2ZpeGVzGAUgASgNEg8KB3NraXBwZWQYBiABKA0SDgoGZXZlbnRzGAcgASgNEg0KBWJ5dGVzGAggASgEMvYICg9SZWdpc3RyeVNlcnZpY2USZQoMUHVzaEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXNwb25zZSgBEmUKDFB1bGxBcnRpZmFjdBIoLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVzcG9uc2UwARJgCgtHZXRBcnRpZmFjdBInLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0Gigudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlc3BvbnNlEmYKDUxpc3RBcnRpZmFjdHMSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2USZgoNQ3JlYXRlRmluZGluZxIpLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNyZWF0ZUZpbmRpbmdSZXNwb25zZRJmCg1VcGRhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuVXBkYXRlRmluZGluZ1Jlc3BvbnNlEl0KCkFkZENvbW1lbnQSJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXF1ZXN0Gicudml0cmluZS5yZWdpc3RyeS52MS5BZGRDb21tZW50UmVzcG9uc2USXQoKR2V0RmluZGluZxImLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1JlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEZpbmRpbmdSZXNwb25zZRJjCgxMaXN0RmluZGluZ3MSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1JlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1Jlc3BvbnNlEmsKDkV4cG9ydEZpbmRpbmdzEioudml0cmluZS5yZWdpc3RyeS52MS5FeHBvcnRGaW5kaW5nc1JlcXVlc3QaKy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkV4cG9ydEZpbmRpbmdzUmVzcG9uc2UwARJrCg5JbXBvcnRGaW5kaW5ncxIqLnZpdHJpbmUucmVnaXN0cnkudjEuSW1wb3J0RmluZGluZ3NSZXF1ZXN0Gisudml0cmluZS5yZWdpc3RyeS52MS5JbXBvcnRGaW5kaW5nc1Jlc3BvbnNlKAFiBnByb3RvMw", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
  * What an upload is: the first message of PushArtifact.
@@ -696,6 +696,13 @@ export type ListFindingsRequest = Message<"vitrine.registry.v1.ListFindingsReque
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
+
+  /**
+   * Only findings with a candidate fix (a later scan no longer reports them).
+   *
+   * @generated from field: bool candidate_fix = 6;
+   */
+  candidateFix: boolean;
 };
 
 /**
@@ -806,6 +813,135 @@ export type ExportFindingsResponse = Message<"vitrine.registry.v1.ExportFindings
  */
 export const ExportFindingsResponseSchema: GenMessage<ExportFindingsResponse> = /*@__PURE__*/
   messageDesc(file_vitrine_registry_v1_registry, 20);
+
+/**
+ * What an import is: the first message of ImportFindings.
+ *
+ * @generated from message vitrine.registry.v1.ImportFindingsStart
+ */
+export type ImportFindingsStart = Message<"vitrine.registry.v1.ImportFindingsStart"> & {
+  /**
+   * The artifact the SARIF file is a scan of (64 hex digits), held at this center.
+   *
+   * @generated from field: string artifact_id = 1;
+   */
+  artifactId: string;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.ImportFindingsStart.
+ * Use `create(ImportFindingsStartSchema)` to create a new message.
+ */
+export const ImportFindingsStartSchema: GenMessage<ImportFindingsStart> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 21);
+
+/**
+ * One message of an import: the start first, then the SARIF file's bytes in order.
+ *
+ * @generated from message vitrine.registry.v1.ImportFindingsRequest
+ */
+export type ImportFindingsRequest = Message<"vitrine.registry.v1.ImportFindingsRequest"> & {
+  /**
+   * Start or data.
+   *
+   * @generated from oneof vitrine.registry.v1.ImportFindingsRequest.part
+   */
+  part: {
+    /**
+     * First message only.
+     *
+     * @generated from field: vitrine.registry.v1.ImportFindingsStart start = 1;
+     */
+    value: ImportFindingsStart;
+    case: "start";
+  } | {
+    /**
+     * The next bytes of the file, at most 1 MiB per message.
+     *
+     * @generated from field: bytes data = 2;
+     */
+    value: Uint8Array;
+    case: "data";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message vitrine.registry.v1.ImportFindingsRequest.
+ * Use `create(ImportFindingsRequestSchema)` to create a new message.
+ */
+export const ImportFindingsRequestSchema: GenMessage<ImportFindingsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 22);
+
+/**
+ * What an import did.
+ *
+ * @generated from message vitrine.registry.v1.ImportFindingsResponse
+ */
+export type ImportFindingsResponse = Message<"vitrine.registry.v1.ImportFindingsResponse"> & {
+  /**
+   * Results in the file.
+   *
+   * @generated from field: uint32 results = 1;
+   */
+  results: number;
+
+  /**
+   * Findings created.
+   *
+   * @generated from field: uint32 created = 2;
+   */
+  created: number;
+
+  /**
+   * Findings updated: the artifact added, their locations moved, or reported again after a
+   * candidate fix.
+   *
+   * @generated from field: uint32 updated = 3;
+   */
+  updated: number;
+
+  /**
+   * Results whose finding already held everything they say.
+   *
+   * @generated from field: uint32 unchanged = 4;
+   */
+  unchanged: number;
+
+  /**
+   * Findings the scan no longer reports, newly marked with this artifact as candidate fix.
+   *
+   * @generated from field: uint32 candidate_fixes = 5;
+   */
+  candidateFixes: number;
+
+  /**
+   * Results that create nothing: suppressed, or baselineState absent.
+   *
+   * @generated from field: uint32 skipped = 6;
+   */
+  skipped: number;
+
+  /**
+   * Events appended (0 when the import changed nothing).
+   *
+   * @generated from field: uint32 events = 7;
+   */
+  events: number;
+
+  /**
+   * Bytes of the file.
+   *
+   * @generated from field: uint64 bytes = 8;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.ImportFindingsResponse.
+ * Use `create(ImportFindingsResponseSchema)` to create a new message.
+ */
+export const ImportFindingsResponseSchema: GenMessage<ImportFindingsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 23);
 
 /**
  * A center's registry of review artifacts and findings.
@@ -941,6 +1077,24 @@ export const RegistryService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportFindingsRequestSchema;
     output: typeof ExportFindingsResponseSchema;
+  },
+  /**
+   * Imports a scanner's SARIF 2.1.0 results as findings on an artifact: the first message
+   * names the artifact, the rest carry the file's bytes. Each result creates a finding or
+   * updates the one with its key in the artifact's product lineage (docs/finding-formats.md);
+   * findings a later scan no longer reports get a candidate fix. All or nothing: nothing is
+   * recorded for a refused or cancelled import, and importing the same file again records
+   * nothing. Needs `review` on the artifact; NOT_FOUND for an artifact missing or hidden;
+   * INVALID_ARGUMENT naming the JSON path and schema rule for a file that is not valid
+   * SARIF 2.1.0, when the first message is not the start or a data message exceeds 1 MiB;
+   * RESOURCE_EXHAUSTED beyond the center's import size limit.
+   *
+   * @generated from rpc vitrine.registry.v1.RegistryService.ImportFindings
+   */
+  importFindings: {
+    methodKind: "client_streaming";
+    input: typeof ImportFindingsRequestSchema;
+    output: typeof ImportFindingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_registry_v1_registry, 0);
