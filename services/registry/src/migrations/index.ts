@@ -8,8 +8,8 @@ import * as proofNonces from './0006-proof-nonces.js';
 import * as transparencyLog from './0009-transparency-log.js';
 import * as witnessState from './0010-witness-state.js';
 import * as findingStandards from './0012-finding-standards.js';
-import * as findingDuplicates from './0015-finding-duplicates.js';
 import * as findingImport from './0013-finding-import.js';
+import * as findingDuplicates from './0015-finding-duplicates.js';
 
 /** The registry's migrations in order; run at every start (Kysely Migrator). */
 export const registryMigrations: Record<string, Migration> = {
@@ -22,6 +22,6 @@ export const registryMigrations: Record<string, Migration> = {
   '0009-transparency-log': transparencyLog,
   '0010-witness-state': witnessState,
   '0012-finding-standards': findingStandards,
-  '0015-finding-duplicates': findingDuplicates,
   '0013-finding-import': findingImport,
+  '0015-finding-duplicates': findingDuplicates,
 };
