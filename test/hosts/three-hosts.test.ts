@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type TempDir, tempDir } from '@vitrine/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../services/sync/test/federation-harness.js';
+import { vitrine, vitrineJson } from '../cli-process.js';
+import { CENTERS, type CenterHost, runRunbook, type Served, serve, stop } from '../runbook.js';
+import {
+  connectRoundTripMs,
+  createHostRig,
+  type HostRig,
+  hostRigUnavailable,
+  linkBytes,
+  qdiscOf,
+  type RigHost,
+} from './host-rig.js';
+
+/** One-way delay each host's link adds: a round trip between two hosts is the sum of theirs. */
+const HOSTS = [
+  { name: 'access', delayMs: 10 },
+  { name: 'asia', delayMs: 30 },
+  { name: 'europe', delayMs: 10 },
+  { name: 'us', delayMs: 20 },
+] as const;
+const ACCESS_PORT = 7400;
+const REGISTRY_PORT = 7410;
+const SYNC_PORT = 7411;
+
+const unavailable = await hostRigUnavailable();
+if (unavailable !== undefined)
+  console.warn(`three hosts in network namespaces skipped: ${unavailable}`);
+
+/**
+ * docs/deployment.md for real: access and the three centers each on its own host, a network
+ * namespace on a bridge with WAN delay and loss (tc netem), mutual TLS between centers;
+ * the operator and the partner work from the access host. The walk-through: push at
+ * europe, replication to us (not asia: residency), partner access approved and used at us,
+ * revocation refusing the next read.
+ */
+describe.skipIf(unavailable !== undefined)('three center hosts and an access host on a WAN', () => {
+  let rig: HostRig;
+  let dir: TempDir;
+  const running: Served[] = [];
+  const p = (...parts: string[]) => join(dir.path, ...parts);
+  const client = () => rig.host('access').netns;
+  const operator = () => ['--data', p('alice')];
+  const partner = () => ['--data', p('alice'), '--profile', 'regulator'];
+  // Random, so that no compression on the way can make it smaller than it is.
+  const content = randomBytes(2 * 1024 * 1024 + 5);
+  let artifactId = '';
+  let credentialId = '';
+
+  beforeAll(async () => {
+    rig = await createHostRig(HOSTS);
+    if (!rig.wan.netem) console.warn(`WAN conditions not applied: ${rig.wan.reason}`);
+    dir = await tempDir('vitrine-hosts-');
+  });
+  afterAll(async () => {
+    for (const s of running.reverse()) await stop(s);
+    await rig?.destroy();
+    await dir?.cleanup();
+  });
+
+  it('joins four namespaces on a bridge with WAN delay and loss on every link', async () => {
+    for (const h of rig.hosts.values()) {
+      expect(h.address).toMatch(/^198\.1[89]\./);
+      const qdisc = await qdiscOf(h);
+      if (rig.wan.netem) {
+        expect(qdisc).toMatch(new RegExp(`qdisc netem .* delay ${h.delayMs}ms loss 1%`));
+      } else {
+        expect(qdisc).not.toContain('netem');
+      }
+    }
+  });
+
+  it('sets up every host with the runbook, each center listening on its own address', async () => {
+    const center = (h: RigHost): CenterHost => ({
+      registry: `http://${h.address}:${REGISTRY_PORT}`,
+      sync: `https://${h.address}:${SYNC_PORT}`,
+      registryListen: `${h.address}:${REGISTRY_PORT}`,
+      syncListen: `${h.address}:${SYNC_PORT}`,
+      addresses: [h.address],
+    });
+    const access = rig.host('access').address;
+    const result = await runRunbook(dir.path, {
+      access: { url: `http://${access}:${ACCESS_PORT}`, listen: `${access}:${ACCESS_PORT}` },
+      centers: {
+        asia: center(rig.host('asia')),
+        europe: center(rig.host('europe')),
+        us: center(rig.host('us')),
+      },
+    });
+    expect(result.signedCenters).toEqual(['asia', 'europe', 'us']);
+    expect(result.tls).toEqual([true, true, true]);
+  });
+
+  it('serves access and each center inside its own namespace', async () => {
+    running.push(await serve('access', p('access.json'), client()));
+    const centers = await Promise.all(
+      CENTERS.map((c) => serve('center', p(`${c.id}.json`), rig.host(c.id).netns)),
+    );
+    running.push(...centers);
+    for (const [i, c] of CENTERS.entries()) {
+      expect(centers[i]?.ready).toMatchObject({
+        service: 'center',
+        center: c.id,
+        registry: `http://${rig.host(c.id).address}:${REGISTRY_PORT}`,
+      });
+    }
+  });
+
+  it('takes at least the configured delays for a round trip', async (ctx) => {
+    if (!rig.wan.netem) return ctx.skip(rig.wan.reason);
+    for (const [from, to] of [
+      ['access', 'us'],
+      ['europe', 'us'],
+      ['asia', 'europe'],
+    ] as const) {
+      const a = rig.host(from);
+      const b = rig.host(to);
+      const rtts = [];
+      for (let i = 0; i < 3; i++) rtts.push(await connectRoundTripMs(a, b.address, REGISTRY_PORT));
+      expect(Math.min(...rtts)).toBeGreaterThanOrEqual(a.delayMs + b.delayMs);
+    }
+  });
+
+  it('replicates an artifact pushed at europe to us over the WAN, not to asia', async () => {
+    const file = p('firmware.bin');
+    await writeFile(file, content);
+    const before = await linkBytes(rig.host('us'));
+    const pushed = await vitrineJson<{ artifact: { id: string } }>(
+      [
+        ...['artifact', 'push', file, ...operator(), '--center', 'europe', '--kind', 'source'],
+        ...['--product', 'router-os', '--version', '1.0', '--residency', 'EU,US'],
+      ],
+      client(),
+    );
+    artifactId = pushed.artifact.id;
+    await eventually(async () => {
+      const shown = await vitrineJson<{ artifact: { state: string } }>(
+        ['artifact', 'show', artifactId, ...operator(), '--center', 'us'],
+        client(),
+      );
+      return shown.artifact.state === 'available' ? true : undefined;
+    }, 90_000);
+    // The bytes reached us through its link on the bridge, not over loopback.
+    const after = await linkBytes(rig.host('us'));
+    expect(after.rx - before.rx).toBeGreaterThan(content.length);
+    const asia = await vitrine(
+      ['artifact', 'show', artifactId, ...operator(), '--center', 'asia', '--json'],
+      {},
+      client(),
+    );
+    expect(JSON.parse(asia.stdout).error.code).toBe('NOT_FOUND');
+  });
+
+  it('lets a partner approved for US read the replica at us, and nowhere else', async () => {
+    await vitrineJson(
+      [
+        ...['partner', 'register', ...partner(), '--org', 'US Regulator'],
+        ...['--jurisdiction', 'US', '--contact', 'sec@regulator.example'],
+      ],
+      client(),
+    );
+    const asked = await vitrineJson<{ request: { id: string } }>(
+      [
+        ...['access', 'request', ...partner(), '--jurisdiction', 'US', '--kind', 'source'],
+        ...['--product', 'router-os', '--action', 'read', '--for', '2h'],
+        ...['--justification', 'certification'],
+      ],
+      client(),
+    );
+    const approved = await vitrineJson<{ request: { credentialId: string } }>(
+      ['access', 'approve', asked.request.id, ...operator(), '--reason', 'in scope'],
+      client(),
+    );
+    credentialId = approved.request.credentialId;
+    await vitrineJson(['access', 'show', asked.request.id, ...partner()], client());
+    const out = p('pulled.bin');
+    await vitrineJson(
+      ['artifact', 'pull', artifactId, ...partner(), '--center', 'us', '-o', out],
+      client(),
+    );
+    expect(Buffer.compare(await readFile(out), content)).toBe(0);
+    const elsewhere = await vitrine(
+      ['artifact', 'show', artifactId, ...partner(), '--center', 'europe'],
+      {},
+      client(),
+    );
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(
+      /^vitrine: europe: credential is not valid at center europe \(PERMISSION_DENIED\)\n$/,
+    );
+  });
+
+  it('refuses the partner at us once the revocation has crossed the WAN', async () => {
+    await vitrineJson(
+      [
+        ...['access', 'revoke', ...operator(), '--credential', credentialId],
+        ...['--reason', 'review finished'],
+      ],
+      client(),
+    );
+    const refused = await eventually(async () => {
+      const read = await vitrine(
+        ['artifact', 'show', artifactId, ...partner(), '--center', 'us'],
+        {},
+        client(),
+      );
+      return read.code === 0 ? undefined : read;
+    }, 60_000);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^vitrine: us: credential has been revoked \(UNAUTHENTICATED\)\n$/,
+    );
+  });
+});
