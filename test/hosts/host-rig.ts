@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { applyWanConditions, type WanConditions, type WanLink } from './wan-conditions.js';
 
 const run = promisify(execFile);
 
@@ -7,7 +8,7 @@ const run = promisify(execFile);
 const NAME = /^vt-([a-z]+)-(\d+)\b/;
 
 /** Addresses come from 198.18.0.0/15 (RFC 2544 §C.2.2), reserved for benchmarking. */
-const SUBNET = '198.18.0';
+const NETWORK = '198.18';
 
 /** One host to make: its name and the one-way delay its link adds to what it sends. */
 export interface HostSpec {
@@ -16,24 +17,20 @@ export interface HostSpec {
 }
 
 /** One host of a running rig. */
-export interface RigHost {
-  readonly name: string;
+export interface RigHost extends WanLink {
   /** Its network namespace: run a command there with `ip netns exec NETNS …`. */
   readonly netns: string;
-  /** Its address on the rig's bridge, in 198.18.0.0/15. */
+  /** Its address, in 198.18.0.0/15: 198.18.N.10 on its own network 198.18.N.0/24. */
   readonly address: string;
-  /** One-way delay its link adds to every packet it sends (0 when netem is missing). */
+  /** One-way delay the WAN adds to every packet it sends (0 when there are no WAN conditions). */
   readonly delayMs: number;
 }
 
-/** Whether the WAN conditions (tc netem on every host's link) are in place, and if not why. */
-export type WanConditions =
-  | { readonly netem: true; readonly lossPercent: number }
-  | { readonly netem: false; readonly reason: string };
-
-/** Hosts in network namespaces joined by a bridge, as machines on a WAN. */
+/** Hosts in network namespaces, each on its own network, joined by a router over a bridge. */
 export interface HostRig {
   readonly hosts: ReadonlyMap<string, RigHost>;
+  /** The namespace that holds the bridge and routes between the hosts' networks. */
+  readonly router: string;
   readonly wan: WanConditions;
   /** The host named `name`; throws for a name the rig does not have. */
   host(name: string): RigHost;
@@ -97,18 +94,19 @@ function killQuietly(pid: number): void {
 }
 
 /**
- * Makes one network namespace per host plus one holding the bridge (`vt-wan-<pid>`), a veth
- * pair from each host's `eth0` to a bridge port, addresses 198.18.0.10, .11, … in host
- * order, and on each `eth0` a `tc netem` qdisc delaying what the host sends by its
- * `delayMs` and dropping `lossPercent` of it — so the round trip between two hosts is the
- * sum of their delays. Where the kernel has no netem the rig runs without, and says why
- * in `wan`. Stale rigs of killed runs are removed first; the rig removes itself when this
- * process exits.
+ * Makes one network namespace per host and one for the router (`vt-wan-<pid>`), which holds
+ * the bridge `br0`: a veth pair joins each host's `eth0` to a bridge port. Host N (from 1,
+ * in order) is 198.18.N.10/24 on its own network, the router 198.18.N.1 its gateway, so
+ * every packet between two hosts crosses the bridge twice and the router once. The WAN
+ * conditions (applyWanConditions) delay what each host sends by its `delayMs` and drop
+ * `lossPercent` of it: a round trip between two hosts takes the sum of their delays.
+ * Stale rigs of killed runs are removed first; the rig removes itself when this process
+ * exits.
  */
 export async function createHostRig(specs: readonly HostSpec[], lossPercent = 1): Promise<HostRig> {
   await removeStaleRigs();
-  const wanNs = `vt-wan-${process.pid}`;
-  const namespaces = [wanNs, ...specs.map((s) => `vt-${s.name}-${process.pid}`)];
+  const router = `vt-wan-${process.pid}`;
+  const namespaces = [router, ...specs.map((s) => `vt-${s.name}-${process.pid}`)];
   const removeAtExit = () => {
     for (const netns of namespaces) {
       try {
@@ -124,15 +122,15 @@ export async function createHostRig(specs: readonly HostSpec[], lossPercent = 1)
     for (const netns of namespaces) await deleteNamespace(netns);
   };
   try {
-    await run('ip', ['netns', 'add', wanNs]);
-    await ipIn(wanNs, 'link', 'set', 'lo', 'up');
-    await ipIn(wanNs, 'link', 'add', 'br0', 'type', 'bridge');
-    await ipIn(wanNs, 'link', 'set', 'br0', 'up');
-    const made = await Promise.all(specs.map((spec, i) => addHost(wanNs, spec, i)));
-    const wan = await applyWan(made, lossPercent);
-    const hosts = new Map(made.map((h) => [h.name, wan.netem ? h : { ...h, delayMs: 0 }] as const));
+    await addRouter(router);
+    const made = await Promise.all(specs.map((spec, i) => addHost(router, spec, i + 1)));
+    const wan = await applyWanConditions(router, made, lossPercent);
+    const hosts = new Map(
+      made.map((h) => [h.name, wan.by === 'none' ? { ...h, delayMs: 0 } : h] as const),
+    );
     return {
       hosts,
+      router,
       wan,
       host(name) {
         const found = hosts.get(name);
@@ -147,64 +145,39 @@ export async function createHostRig(specs: readonly HostSpec[], lossPercent = 1)
   }
 }
 
-async function addHost(wanNs: string, spec: HostSpec, index: number): Promise<RigHost> {
-  const netns = `vt-${spec.name}-${process.pid}`;
-  const address = `${SUBNET}.${10 + index}`;
-  const port = `port-${spec.name}`.slice(0, 15);
-  await run('ip', ['netns', 'add', netns]);
-  await ipIn(wanNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
-  await ipIn(wanNs, 'link', 'set', port, 'master', 'br0', 'up');
-  await ipIn(netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
-  await ipIn(netns, 'link', 'set', 'eth0', 'up');
-  await ipIn(netns, 'link', 'set', 'lo', 'up');
-  return { name: spec.name, netns, address, delayMs: spec.delayMs };
+/** The router: forwards between the hosts' networks, and sends no ICMP redirects. */
+async function addRouter(router: string): Promise<void> {
+  await run('ip', ['netns', 'add', router]);
+  await sysctl(router, [
+    'net.ipv4.ip_forward=1',
+    'net.ipv4.conf.all.rp_filter=0',
+    'net.ipv4.conf.default.rp_filter=0',
+    'net.ipv4.conf.all.send_redirects=0',
+    'net.ipv4.conf.default.send_redirects=0',
+  ]);
+  await ipIn(router, 'link', 'set', 'lo', 'up');
+  await ipIn(router, 'link', 'add', 'br0', 'type', 'bridge');
+  await ipIn(router, 'link', 'set', 'br0', 'up');
 }
 
-/** `tc netem` on each host's eth0; the first refusal (no sch_netem) ends the attempt. */
-async function applyWan(hosts: readonly RigHost[], lossPercent: number): Promise<WanConditions> {
-  for (const h of hosts) {
-    const netem = ['delay', `${h.delayMs}ms`, 'loss', `${lossPercent}%`];
-    try {
-      await run('tc', ['-n', h.netns, 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', ...netem]);
-    } catch (err) {
-      const said = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-      return { netem: false, reason: `tc qdisc … netem refused on ${h.name}: ${said}` };
-    }
-  }
-  return { netem: true, lossPercent };
+async function addHost(router: string, spec: HostSpec, n: number): Promise<RigHost> {
+  const netns = `vt-${spec.name}-${process.pid}`;
+  const port = `port-${spec.name}`.slice(0, 15);
+  await run('ip', ['netns', 'add', netns]);
+  await ipIn(router, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+  await ipIn(router, 'link', 'set', port, 'master', 'br0', 'up');
+  await ipIn(router, 'addr', 'add', `${NETWORK}.${n}.1/24`, 'dev', 'br0');
+  await ipIn(netns, 'addr', 'add', `${NETWORK}.${n}.10/24`, 'dev', 'eth0');
+  await ipIn(netns, 'link', 'set', 'eth0', 'up');
+  await ipIn(netns, 'link', 'set', 'lo', 'up');
+  await ipIn(netns, 'route', 'add', 'default', 'via', `${NETWORK}.${n}.1`);
+  return { name: spec.name, netns, address: `${NETWORK}.${n}.10`, delayMs: spec.delayMs };
 }
 
 function ipIn(netns: string, ...args: string[]): Promise<unknown> {
   return run('ip', ['-n', netns, ...args]);
 }
 
-/** `tc -s qdisc show dev eth0` in a host's namespace: the qdisc and its counters. */
-export async function qdiscOf(host: RigHost): Promise<string> {
-  return (await run('tc', ['-n', host.netns, '-s', 'qdisc', 'show', 'dev', 'eth0'])).stdout;
-}
-
-/** Bytes a host's eth0 has received and sent (`ip -s link`): traffic that crossed the bridge. */
-export async function linkBytes(host: RigHost): Promise<{ rx: number; tx: number }> {
-  const { stdout } = await run('ip', ['-n', host.netns, '-j', '-s', 'link', 'show', 'eth0']);
-  const [link] = JSON.parse(stdout) as { stats64: Record<'rx' | 'tx', { bytes: number }> }[];
-  if (!link) throw new Error(`no eth0 in ${host.netns}`);
-  return { rx: link.stats64.rx.bytes, tx: link.stats64.tx.bytes };
-}
-
-/** Node script: the milliseconds a TCP connect to argv[1]:argv[2] takes (SYN to SYN-ACK). */
-const CONNECT_TIME = `const net = require('node:net');
-const started = process.hrtime.bigint();
-const socket = net.connect(Number(process.argv[2]), process.argv[1]);
-socket.on('connect', () => { console.log(Number(process.hrtime.bigint() - started) / 1e6); socket.destroy(); });
-socket.on('error', (err) => { console.error(err.message); process.exit(1); });`;
-
-/** One TCP handshake's round trip, in ms, from inside `from` to `address:port`. */
-export async function connectRoundTripMs(
-  from: RigHost,
-  address: string,
-  port: number,
-): Promise<number> {
-  const argv = ['netns', 'exec', from.netns, process.execPath, '-e', CONNECT_TIME];
-  const { stdout } = await run('ip', [...argv, address, String(port)]);
-  return Number(stdout.trim());
+function sysctl(netns: string, settings: string[]): Promise<unknown> {
+  return run('ip', ['netns', 'exec', netns, 'sysctl', '-qw', ...settings]);
 }

@@ -6,15 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../services/sync/test/federation-harness.js';
 import { vitrine, vitrineJson } from '../cli-process.js';
 import { CENTERS, type CenterHost, runRunbook, type Served, serve, stop } from '../runbook.js';
-import {
-  connectRoundTripMs,
-  createHostRig,
-  type HostRig,
-  hostRigUnavailable,
-  linkBytes,
-  qdiscOf,
-  type RigHost,
-} from './host-rig.js';
+import { createHostRig, type HostRig, hostRigUnavailable, type RigHost } from './host-rig.js';
+import { connectRoundTripMs, linkStats, qdiscOf } from './rig-probes.js';
+import { EMULATOR_DEVICE } from './wan-conditions.js';
 
 /** One-way delay each host's link adds: a round trip between two hosts is the sum of theirs. */
 const HOSTS = [
@@ -53,7 +47,8 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
 
   beforeAll(async () => {
     rig = await createHostRig(HOSTS);
-    if (!rig.wan.netem) console.warn(`WAN conditions not applied: ${rig.wan.reason}`);
+    if (rig.wan.by === 'emulator') console.warn(`WAN by the emulator: ${rig.wan.noNetem}`);
+    if (rig.wan.by === 'none') console.warn(`no WAN conditions: ${rig.wan.reason}`);
     dir = await tempDir('vitrine-hosts-');
   });
   afterAll(async () => {
@@ -62,15 +57,23 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
     await dir?.cleanup();
   });
 
-  it('joins four namespaces on a bridge with WAN delay and loss on every link', async () => {
+  it('puts each host on its own network, WAN delay and loss on its link', async () => {
+    expect([...rig.hosts.values()].map((h) => h.address)).toEqual([
+      '198.18.1.10',
+      '198.18.2.10',
+      '198.18.3.10',
+      '198.18.4.10',
+    ]);
     for (const h of rig.hosts.values()) {
-      expect(h.address).toMatch(/^198\.1[89]\./);
-      const qdisc = await qdiscOf(h);
-      if (rig.wan.netem) {
+      const qdisc = await qdiscOf(h.netns);
+      if (rig.wan.by === 'netem') {
         expect(qdisc).toMatch(new RegExp(`qdisc netem .* delay ${h.delayMs}ms loss 1%`));
       } else {
         expect(qdisc).not.toContain('netem');
       }
+    }
+    if (rig.wan.by === 'emulator') {
+      expect((await linkStats(rig.router, EMULATOR_DEVICE)).rx.packets).toBe(0);
     }
   });
 
@@ -110,8 +113,8 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
     }
   });
 
-  it('takes at least the configured delays for a round trip', async (ctx) => {
-    if (!rig.wan.netem) return ctx.skip(rig.wan.reason);
+  it('takes at least the configured delays for a round trip between two hosts', async (ctx) => {
+    if (rig.wan.by === 'none') return ctx.skip(rig.wan.reason);
     for (const [from, to] of [
       ['access', 'us'],
       ['europe', 'us'],
@@ -120,7 +123,9 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
       const a = rig.host(from);
       const b = rig.host(to);
       const rtts = [];
-      for (let i = 0; i < 3; i++) rtts.push(await connectRoundTripMs(a, b.address, REGISTRY_PORT));
+      for (let i = 0; i < 3; i++) {
+        rtts.push(await connectRoundTripMs(a.netns, b.address, REGISTRY_PORT));
+      }
       expect(Math.min(...rtts)).toBeGreaterThanOrEqual(a.delayMs + b.delayMs);
     }
   });
@@ -128,7 +133,7 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
   it('replicates an artifact pushed at europe to us over the WAN, not to asia', async () => {
     const file = p('firmware.bin');
     await writeFile(file, content);
-    const before = await linkBytes(rig.host('us'));
+    const before = await linkStats(rig.host('us').netns);
     const pushed = await vitrineJson<{ artifact: { id: string } }>(
       [
         ...['artifact', 'push', file, ...operator(), '--center', 'europe', '--kind', 'source'],
@@ -145,8 +150,15 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
       return shown.artifact.state === 'available' ? true : undefined;
     }, 90_000);
     // The bytes reached us through its link on the bridge, not over loopback.
-    const after = await linkBytes(rig.host('us'));
-    expect(after.rx - before.rx).toBeGreaterThan(content.length);
+    const after = await linkStats(rig.host('us').netns);
+    expect(after.rx.bytes - before.rx.bytes).toBeGreaterThan(content.length);
+    // …and the WAN dropped some packets on the way.
+    if (rig.wan.by === 'netem') {
+      expect(await qdiscOf(rig.host('europe').netns)).toMatch(/dropped [1-9]/);
+    } else if (rig.wan.by === 'emulator') {
+      const emulated = await linkStats(rig.router, EMULATOR_DEVICE);
+      expect(emulated.tx.packets).toBeGreaterThan(emulated.rx.packets);
+    }
     const asia = await vitrine(
       ['artifact', 'show', artifactId, ...operator(), '--center', 'asia', '--json'],
       {},
