@@ -85,6 +85,17 @@ async function deleteNamespace(netns: string): Promise<void> {
   await run('ip', ['netns', 'del', netns]).catch(() => undefined);
 }
 
+/** deleteNamespace for an exit handler, which cannot wait. */
+function deleteNamespaceNow(netns: string): void {
+  try {
+    const pids = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
+    for (const pid of pids.split('\n').filter(Boolean)) killQuietly(Number(pid));
+    execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
+  } catch {
+    // not made, or deleted already
+  }
+}
+
 function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
@@ -108,13 +119,7 @@ export async function createHostRig(specs: readonly HostSpec[], lossPercent = 1)
   const router = `vt-wan-${process.pid}`;
   const namespaces = [router, ...specs.map((s) => `vt-${s.name}-${process.pid}`)];
   const removeAtExit = () => {
-    for (const netns of namespaces) {
-      try {
-        execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
-      } catch {
-        // not made, or deleted already
-      }
-    }
+    for (const netns of namespaces) deleteNamespaceNow(netns);
   };
   process.once('exit', removeAtExit);
   const destroy = async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -41,4 +42,21 @@ export async function connectRoundTripMs(
   const argv = ['netns', 'exec', netns, process.execPath, '-e', CONNECT_TIME];
   const { stdout } = await run('ip', [...argv, address, String(port)]);
   return Number(stdout.trim());
+}
+
+const SYNC_CALL = fileURLToPath(new URL('./sync-call.ts', import.meta.url));
+
+/**
+ * One call to a sync port from inside `netns` (sync-call.ts): 'answered', or the error that
+ * ended the connection. `client` is the caller's certificate and key files, if any.
+ */
+export async function syncCallFrom(
+  netns: string,
+  url: string,
+  ca: string,
+  client: readonly [cert: string, key: string] | [] = [],
+): Promise<string> {
+  const argv = ['netns', 'exec', netns, process.execPath, '--import', 'tsx', SYNC_CALL];
+  const { stdout } = await run('ip', [...argv, url, ca, ...client]);
+  return stdout.trim();
 }
