@@ -104,6 +104,9 @@ function killQuietly(pid: number): void {
   }
 }
 
+/** Whether this process has a rig: the namespaces' names are unique per process. */
+let rigOfThisProcess = false;
+
 /**
  * Makes one network namespace per host and one for the router (`vt-wan-<pid>`), which holds
  * the bridge `br0`: a veth pair joins each host's `eth0` to a bridge port. Host N (from 1,
@@ -115,6 +118,8 @@ function killQuietly(pid: number): void {
  * exits.
  */
 export async function createHostRig(specs: readonly HostSpec[], lossPercent = 1): Promise<HostRig> {
+  if (rigOfThisProcess) throw new Error('one host rig per process: its names carry the pid');
+  rigOfThisProcess = true;
   await removeStaleRigs();
   const router = `vt-wan-${process.pid}`;
   const namespaces = [router, ...specs.map((s) => `vt-${s.name}-${process.pid}`)];
@@ -125,6 +130,7 @@ export async function createHostRig(specs: readonly HostSpec[], lossPercent = 1)
   const destroy = async () => {
     process.off('exit', removeAtExit);
     for (const netns of namespaces) await deleteNamespace(netns);
+    rigOfThisProcess = false;
   };
   try {
     await addRouter(router);

@@ -99,11 +99,14 @@ describe.skipIf(unavailable !== undefined)('three center hosts and an access hos
   });
 
   it('serves access and each center inside its own namespace', async () => {
-    running.push(await serve('access', p('access.json'), client()));
-    const centers = await Promise.all(
-      CENTERS.map((c) => serve('center', p(`${c.id}.json`), rig.host(c.id).netns)),
-    );
-    running.push(...centers);
+    // All four at once, as hosts boot: a center follows the access service once it answers.
+    const started = await Promise.allSettled([
+      serve('access', p('access.json'), client()),
+      ...CENTERS.map((c) => serve('center', p(`${c.id}.json`), rig.host(c.id).netns)),
+    ]);
+    for (const s of started) if (s.status === 'fulfilled') running.push(s.value);
+    const centers = started.slice(1).map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     for (const [i, c] of CENTERS.entries()) {
       expect(centers[i]?.ready).toMatchObject({
         service: 'center',
