@@ -26,7 +26,13 @@ export interface WanLink {
  */
 export type WanConditions =
   | { readonly by: 'netem'; readonly lossPercent: number }
-  | { readonly by: 'emulator'; readonly lossPercent: number; readonly noNetem: string }
+  | {
+      readonly by: 'emulator';
+      readonly lossPercent: number;
+      readonly noNetem: string;
+      /** Packets the emulator has dropped so far. */
+      dropped(): number;
+    }
   | { readonly by: 'none'; readonly reason: string };
 
 /** Puts the delays and loss on the links: netem if the kernel has it, else the emulator. */
@@ -37,9 +43,9 @@ export async function applyWanConditions(
 ): Promise<WanConditions> {
   const noNetem = await applyNetem(links, lossPercent);
   if (noNetem === undefined) return { by: 'netem', lossPercent };
-  const noEmulator = await startEmulator(router, links, lossPercent);
-  if (noEmulator === undefined) return { by: 'emulator', lossPercent, noNetem };
-  return { by: 'none', reason: `${noNetem}; ${noEmulator}` };
+  const emulator = await startEmulator(router, links, lossPercent);
+  if (typeof emulator === 'string') return { by: 'none', reason: `${noNetem}; ${emulator}` };
+  return { by: 'emulator', lossPercent, noNetem, dropped: emulator };
 }
 
 /** `tc netem` on each host's eth0, or why the kernel refused it. */
@@ -63,9 +69,14 @@ function qdiscDelete(netns: string): string[] {
 /**
  * Starts wan-emulator.py in the router's namespace and routes every packet the router
  * forwards through it once: packets from the hosts go to the TUN device (table 100); what
- * comes back out of it is routed by the main table to the destination host.
+ * comes back out of it is routed by the main table to the destination host. Resolves
+ * with a reader of its count of dropped packets, or why it did not start.
  */
-async function startEmulator(router: string, links: readonly WanLink[], lossPercent: number) {
+async function startEmulator(
+  router: string,
+  links: readonly WanLink[],
+  lossPercent: number,
+): Promise<string | (() => number)> {
   const delays = links.map((l) => `${l.address}=${l.delayMs}`);
   const argv = ['netns', 'exec', router, 'python3', EMULATOR, EMULATOR_DEVICE];
   const child = spawn('ip', [...argv, String(lossPercent), ...delays], {
@@ -76,37 +87,20 @@ async function startEmulator(router: string, links: readonly WanLink[], lossPerc
     stderr = (stderr + String(chunk)).slice(-2000);
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  let dropped = 0;
   const ready = await Promise.race([
-    new Promise<true>((resolve) => lines.once('line', () => resolve(true))),
+    new Promise<true>((resolve) =>
+      lines.on('line', (line) => (line === 'dropped' ? dropped++ : resolve(true))),
+    ),
     new Promise<false>((resolve) => child.once('exit', () => resolve(false))),
   ]);
   if (!ready) return `the WAN emulator (python3) did not start: ${stderr.trim()}`;
-  await run('ip', ['-n', router, 'link', 'set', EMULATOR_DEVICE, 'up']);
-  await run('ip', [
-    '-n',
-    router,
-    'route',
-    'add',
-    'default',
-    'dev',
-    EMULATOR_DEVICE,
-    'table',
-    '100',
-  ]);
-  await run('ip', [
-    '-n',
-    router,
-    'rule',
-    'add',
-    'iif',
-    EMULATOR_DEVICE,
-    'lookup',
-    'main',
-    'pref',
-    '100',
-  ]);
-  await run('ip', ['-n', router, 'rule', 'add', 'lookup', '100', 'pref', '200']);
-  return undefined;
+  const ip = (...args: string[]) => run('ip', ['-n', router, ...args]);
+  await ip('link', 'set', EMULATOR_DEVICE, 'up');
+  await ip('route', 'add', 'default', 'dev', EMULATOR_DEVICE, 'table', '100');
+  await ip('rule', 'add', 'iif', EMULATOR_DEVICE, 'lookup', 'main', 'pref', '100');
+  await ip('rule', 'add', 'lookup', '100', 'pref', '200');
+  return () => dropped;
 }
 
 /** What a failed command printed on stderr, else its error message. */

@@ -4,7 +4,8 @@ Run inside the rig's router namespace: it opens the TUN device NAME, and every I
 packet the router sends into it comes back out of it after the one-way delay of the host
 that sent it, except LOSS percent of them, dropped at random. The rig routes every
 packet between two hosts through NAME once, so a round trip between two hosts takes at
-least the sum of their delays, as with netem on each host's link.
+least the sum of their delays, as with netem on each host's link. It prints "ready" once
+the device is open, then "dropped" for each packet it drops.
 
 Usage: python3 wan-emulator.py NAME LOSS ADDRESS=DELAY_MS...
 """
@@ -40,10 +41,14 @@ def main() -> None:
         if readable:
             packet = os.read(tun, 65536)
             # IPv4 only (version nibble 4); the source address is bytes 12-16 (RFC 791 §3.1).
-            if len(packet) >= 20 and packet[0] >> 4 == 4 and random.random() * 100 >= loss:
-                sequence += 1
-                delay = delays.get(packet[12:16], 0.0)
-                heapq.heappush(due, (time.monotonic() + delay, sequence, packet))
+            if len(packet) < 20 or packet[0] >> 4 != 4:
+                continue
+            if random.random() * 100 < loss:
+                print("dropped", flush=True)
+                continue
+            sequence += 1
+            delay = delays.get(packet[12:16], 0.0)
+            heapq.heappush(due, (time.monotonic() + delay, sequence, packet))
         now = time.monotonic()
         while due and due[0][0] <= now:
             os.write(tun, heapq.heappop(due)[2])
