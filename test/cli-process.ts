@@ -12,12 +12,28 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs `vitrine ARGS…` to completion. */
-export function vitrine(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+/**
+ * The command line that runs `vitrine ARGS…`: in this process's network namespace, or with
+ * `netns` inside that named network namespace (`ip netns exec`), as on another host.
+ */
+export function vitrineCommand(args: string[], netns?: string): [string, string[]] {
+  const command: [string, string[]] = [process.execPath, [VITRINE, ...args]];
+  return netns === undefined
+    ? command
+    : ['ip', ['netns', 'exec', netns, command[0], ...command[1]]];
+}
+
+/** Runs `vitrine ARGS…` to completion (inside network namespace `netns` if given). */
+export function vitrine(
+  args: string[],
+  env: Record<string, string> = {},
+  netns?: string,
+): Promise<CommandResult> {
+  const [file, argv] = vitrineCommand(args, netns);
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      [VITRINE, ...args],
+      file,
+      argv,
       { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 90_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -27,9 +43,15 @@ export function vitrine(args: string[], env: Record<string, string> = {}): Promi
   });
 }
 
-/** Runs `vitrine ARGS… --json` and parses its output, failing loudly on a non-zero exit. */
-export async function vitrineJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
-  const result = await vitrine([...args, '--json']);
+/**
+ * Runs `vitrine ARGS… --json` (inside network namespace `netns` if given) and parses its
+ * output, failing loudly on a non-zero exit.
+ */
+export async function vitrineJson<T = Record<string, unknown>>(
+  args: string[],
+  netns?: string,
+): Promise<T> {
+  const result = await vitrine([...args, '--json'], {}, netns);
   if (result.code !== 0) {
     throw new Error(
       `vitrine ${args.join(' ')} exited ${result.code}: ${result.stdout}${result.stderr}`,

@@ -1,81 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:http2';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import {
-  createTestCertificateAuthority,
-  freePortBlock,
-  type TempDir,
-  tempDir,
-} from '@vitrine/testing';
+import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VITRINE, vitrine, vitrineJson } from './cli-process.js';
-
-/** A `vitrine serve … --json` process, once it has printed its ready line. */
-interface Served {
-  readonly child: ChildProcess;
-  readonly ready: Record<string, unknown>;
-}
-
-async function serve(service: string, config: string): Promise<Served> {
-  const child = spawn(process.execPath, [VITRINE, 'serve', service, '--config', config, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr = (stderr + String(chunk)).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const line = await Promise.race([
-    new Promise<string>((resolve) => lines.once('line', resolve)),
-    exited.then((code) => {
-      throw new Error(`vitrine serve ${service} exited ${code}: ${stderr}`);
-    }),
-  ]);
-  const ready = JSON.parse(line) as Record<string, unknown>;
-  if (ready.ready !== true) throw new Error(`vitrine serve ${service}: ${line}`);
-  return { child, ready };
-}
-
-/**
- * One HTTP/2 request to a sync port with the given TLS options: 'answered' when the server
- * sent response headers (any status), else the error that ended the connection.
- */
-function syncCall(url: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const session = connect(url, tls);
-    const done = (result: string) => {
-      session.destroy();
-      resolve(result);
-    };
-    session.on('error', (err) => done(err.message));
-    const req = session.request({
-      ':method': 'POST',
-      ':path': '/vitrine.sync.v1.SyncService/GetStatus',
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    });
-    req.on('response', () => done('answered'));
-    req.on('error', (err) => done(err.message));
-    req.on('close', () => done('closed'));
-    req.end();
-  });
-}
-
-async function stop(served: Served | undefined): Promise<void> {
-  if (!served || served.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => served.child.once('exit', resolve));
-  served.child.kill('SIGTERM');
-  await exited;
-}
-
-const CENTERS = [
-  { id: 'asia', jurisdiction: 'APAC' },
-  { id: 'europe', jurisdiction: 'EU' },
-  { id: 'us', jurisdiction: 'US' },
-] as const;
+import { vitrine, vitrineJson } from './cli-process.js';
+import {
+  CENTERS,
+  type CenterHost,
+  type RunbookHosts,
+  runRunbook,
+  type Served,
+  serve,
+  stop,
+  syncCall,
+} from './runbook.js';
 
 /**
  * The runbook of docs/deployment.md, each host a folder: the root host, the access host,
@@ -85,7 +22,6 @@ const CENTERS = [
 describe('a federation set up with the set-up commands and run with vitrine serve', () => {
   let dir: TempDir;
   const p = (...parts: string[]) => join(dir.path, ...parts);
-  let rootKey = '';
   let base = 0;
   const running: Served[] = [];
   const operator = () => ['--data', p('alice')];
@@ -93,13 +29,6 @@ describe('a federation set up with the set-up commands and run with vitrine serv
   beforeAll(async () => {
     dir = await tempDir('vitrine-deploy-');
     base = await freePortBlock(7);
-    const ca = await createTestCertificateAuthority('acme-tc federation CA');
-    await writeFile(p('ca.pem'), ca.cert);
-    for (const c of CENTERS) {
-      const pair = await ca.issue(c.id);
-      await writeFile(p(`${c.id}.pem`), pair.cert);
-      await writeFile(p(`${c.id}-key.pem`), pair.key, { mode: 0o600 });
-    }
   });
   afterAll(async () => {
     for (const s of running.reverse()) await stop(s);
@@ -110,121 +39,20 @@ describe('a federation set up with the set-up commands and run with vitrine serv
   const syncPort = (i: number) => base + 2 + 2 * i;
 
   it('sets up keys on each host and signs the manifest from the public parts', async () => {
-    const root = await vitrineJson<{ rootKey: string }>([
-      'federation',
-      'init',
-      '--name',
-      'acme-tc',
-      '--out',
-      p('root'),
-    ]);
-    rootKey = root.rootKey;
-    await vitrineJson([
-      'access',
-      'init',
-      '--url',
-      `http://127.0.0.1:${base}`,
-      '--out',
-      p('access-host'),
-    ]);
-    for (const [i, c] of CENTERS.entries()) {
-      await vitrineJson([
-        'center',
-        'init',
-        '--id',
-        c.id,
-        '--jurisdiction',
-        c.jurisdiction,
-        '--registry',
-        `http://127.0.0.1:${registryPort(i)}`,
-        '--sync',
-        `https://127.0.0.1:${syncPort(i)}`,
-        '--out',
-        p(`${c.id}-host`),
-      ]);
-      await vitrineJson([
-        'federation',
-        'add-center',
-        '--draft',
-        p('root', 'federation-draft.json'),
-        '--center',
-        p(`${c.id}-host`, 'center-public.json'),
-      ]);
-    }
-    await vitrineJson([
-      'operator',
-      'init',
-      '--name',
-      'alice',
-      '--role',
-      'operator',
-      '--role',
-      'approver',
-      '--role',
-      'security',
-      '--data',
-      p('alice'),
-      '--out',
-      p('alice.json'),
-    ]);
-    const signed = await vitrineJson<{ centers: string[] }>([
-      'federation',
-      'sign',
-      '--draft',
-      p('root', 'federation-draft.json'),
-      '--root-key-file',
-      p('root', 'federation-root.key'),
-      '--access',
-      p('access-host', 'access-public.json'),
-      '--out',
-      p('federation-manifest.json'),
-      '--client',
-      p('alice', 'federation.json'),
-    ]);
-    expect(signed.centers).toEqual(['asia', 'europe', 'us']);
-    await vitrineJson([
-      'config',
-      'access',
-      '--access-dir',
-      p('access-host'),
-      '--manifest',
-      p('federation-manifest.json'),
-      '--root-key',
-      rootKey,
-      '--listen',
-      `127.0.0.1:${base}`,
-      '--operator',
-      p('alice.json'),
-      '--out',
-      p('access.json'),
-    ]);
-    for (const [i, c] of CENTERS.entries()) {
-      const config = await vitrineJson<{ tls: boolean }>([
-        'config',
-        'center',
-        '--center-dir',
-        p(`${c.id}-host`),
-        '--manifest',
-        p('federation-manifest.json'),
-        '--root-key',
-        rootKey,
-        '--access',
-        p('access-host', 'access-public.json'),
-        '--registry-listen',
-        `127.0.0.1:${registryPort(i)}`,
-        '--sync-listen',
-        `127.0.0.1:${syncPort(i)}`,
-        '--tls-cert',
-        p(`${c.id}.pem`),
-        '--tls-key',
-        p(`${c.id}-key.pem`),
-        '--tls-ca',
-        p('ca.pem'),
-        '--out',
-        p(`${c.id}.json`),
-      ]);
-      expect(config.tls).toBe(true);
-    }
+    const center = (i: number): CenterHost => ({
+      registry: `http://127.0.0.1:${registryPort(i)}`,
+      sync: `https://127.0.0.1:${syncPort(i)}`,
+      registryListen: `127.0.0.1:${registryPort(i)}`,
+      syncListen: `127.0.0.1:${syncPort(i)}`,
+      addresses: [],
+    });
+    const hosts: RunbookHosts = {
+      access: { url: `http://127.0.0.1:${base}`, listen: `127.0.0.1:${base}` },
+      centers: { asia: center(0), europe: center(1), us: center(2) },
+    };
+    const result = await runRunbook(dir.path, hosts);
+    expect(result.signedCenters).toEqual(['asia', 'europe', 'us']);
+    expect(result.tls).toEqual([true, true, true]);
   });
 
   it('refuses to serve a center whose config names a missing key file', async () => {

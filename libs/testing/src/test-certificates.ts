@@ -31,9 +31,10 @@ export interface TestCertificateAuthority {
   readonly cert: string;
   /**
    * A certificate for `name` valid for both ends of a mutual TLS connection (serverAuth
-   * and clientAuth), with the loopback addresses and `localhost` as its names.
+   * and clientAuth), with the loopback addresses and `localhost` as its names, and the IP
+   * addresses in `addresses` for a host reached at another address.
    */
-  issue(name: string): Promise<TestKeyPair>;
+  issue(name: string, addresses?: readonly string[]): Promise<TestKeyPair>;
 }
 
 function newKeys(): Promise<webcrypto.CryptoKeyPair> {
@@ -69,7 +70,7 @@ export async function createTestCertificateAuthority(
   });
   return {
     cert: ca.toString('pem'),
-    async issue(subject) {
+    async issue(subject, addresses = []) {
       const keys = await newKeys();
       const cert = await X509CertificateGenerator.create({
         subject: `CN=${subject}`,
@@ -86,6 +87,7 @@ export async function createTestCertificateAuthority(
             { type: 'ip', value: '127.0.0.1' },
             { type: 'ip', value: '::1' },
             { type: 'dns', value: 'localhost' },
+            ...addresses.map((value) => ({ type: 'ip' as const, value })),
           ]),
         ],
       });
