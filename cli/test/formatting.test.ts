@@ -210,6 +210,11 @@ describe('finding output', () => {
       duplicates: [],
       // A registry that does not send an effective status: the status is the one that counts.
       effectiveStatus: 'in_progress',
+      ruleId: null,
+      tool: null,
+      locations: [],
+      fingerprint: null,
+      candidateFixArtifactId: null,
     });
   });
 
