@@ -11,6 +11,8 @@ import {
   FindingUpdatedSchema,
 } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
+import type { GrantedArtifact } from './access/access-grant.js';
+import { artifactFacts } from './access/artifact-facts.js';
 import type { EventLog, LogEntry } from './event-log.js';
 import { locationsColumn } from './finding-locations.js';
 import { notFound } from './not-found.js';
@@ -75,12 +77,18 @@ export class FindingImports {
     private readonly settings: FindingImportSettings,
   ) {}
 
-  /** Imports a SARIF file's results as findings on artifact `artifactId`. */
+  /**
+   * Imports a SARIF file's results as findings on artifact `artifactId`. `mayReview` is the
+   * caller's scope: only findings on lineage artifacts it covers (every artifact of the
+   * finding) are matched, updated or marked, so an import never touches, nor reveals, a
+   * finding the caller could not review by hand.
+   */
   async import(
     actor: string,
     artifactId: string,
     bytes: AsyncIterable<Uint8Array>,
     signal: AbortSignal,
+    mayReview: (artifact: GrantedArtifact) => boolean = () => true,
   ): Promise<ImportOutcome> {
     const target = await findArtifact(this.db, artifactId);
     if (!target) throw notFound('artifact', [artifactId]);
@@ -89,21 +97,32 @@ export class FindingImports {
       if (signal.aborted) {
         throw new VitrineError('unavailable', 'import was cancelled before it ended');
       }
-      return await this.log.transact(this.db, (tx) => this.#record(tx, actor, target, spool));
+      return await this.log.transact(this.db, (tx) =>
+        this.#record(tx, actor, target, spool, mayReview),
+      );
     } finally {
       await spool.remove();
     }
   }
 
-  async #record(tx: Db, actor: string, target: ArtifactRow, spool: SarifSpool) {
+  async #record(
+    tx: Db,
+    actor: string,
+    target: ArtifactRow,
+    spool: SarifSpool,
+    mayReview: (artifact: GrantedArtifact) => boolean,
+  ) {
     await this.log.lock(tx);
     const lineage = await lineageOf(tx, target.id);
     const earlier = supersededBy(target.id, lineage);
-    const known = new Map<string, Tracked>();
-    for (const row of await importedFindingsOn(
+    const facts = await artifactFacts(
       tx,
       lineage.map((a) => a.id),
-    )) {
+    );
+    const reviewable = new Set(facts.filter(mayReview).map((a) => a.id));
+    const known = new Map<string, Tracked>();
+    for (const row of await importedFindingsOn(tx, [...reviewable])) {
+      if (!row.artifact_ids.every((id) => reviewable.has(id))) continue;
       known.set(row.fingerprint, {
         ...{ id: row.id, tool: row.tool, residency: row.residency, locations: row.locations },
         ...{ artifacts: new Set(row.artifact_ids), candidate: row.candidate_fix_artifact_id },

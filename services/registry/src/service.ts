@@ -7,7 +7,7 @@ import type { Finding } from '@vitrine/proto/finding';
 import { PullArtifactResponseSchema, type RegistryService } from '@vitrine/proto/registry';
 import { decodePageToken, pageSize, paginate } from '@vitrine/storage';
 import type { Kysely } from 'kysely';
-import { grantOf } from './access/access-grant.js';
+import { type GrantedArtifact, grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
 import type { Artifacts } from './artifacts.js';
 import { coalesce, utf8 } from './byte-messages.js';
@@ -216,7 +216,15 @@ export function registryService(
         artifactId: start.artifactId,
       });
       const data = importData({ [Symbol.asyncIterator]: () => iterator });
-      const outcome = await imports.import(caller(ctx), start.artifactId, data, ctx.signal);
+      const grant = grantOf(ctx);
+      const mayReview = (artifact: GrantedArtifact) => grant.covers('review', artifact);
+      const outcome = await imports.import(
+        caller(ctx),
+        start.artifactId,
+        data,
+        ctx.signal,
+        mayReview,
+      );
       return { ...outcome, bytes: BigInt(outcome.bytes) };
     },
   };

@@ -11,13 +11,13 @@ import { importOf, sarifLog } from './sarif-logs.js';
 /** The import size limit of the registry under test: a 13 MiB file is over it. */
 const MAX_IMPORT_BYTES = 12 * 1024 * 1024;
 
-/** A partner of jurisdiction EU allowed to review only `products`. */
-async function partnerClient(t: TestRegistry, products: string[]) {
+/** A partner of jurisdiction EU allowed to review only `products`, or only `artifacts`. */
+async function partnerClient(t: TestRegistry, products: string[], artifacts?: string[]) {
   const caller = await t.trust.partner({
     partner: 'acme',
     jurisdiction: 'EU',
     audience: ['europe'],
-    scope: { products, actions: ['read', 'review'] },
+    scope: { products, ...(artifacts && { artifacts }), actions: ['read', 'review'] },
   });
   return createGrpcClient(RegistryService, t.registry.url, {
     interceptors: [callAuthInterceptor(() => caller, 'europe')],
@@ -141,5 +141,35 @@ describe.each(testBackends())('SARIF import refusals on $name', (backend) => {
       code: 'INVALID_ARGUMENT',
       message: 'invalid request: start.artifact_id: must be an artifact id (64 hex digits)',
     });
+  });
+
+  it("never matches, updates or marks a finding on lineage artifacts outside a partner's scope", async () => {
+    const meta = { kind: ArtifactKind.SOURCE, product: 'scoped-lineage' };
+    const push = async (version: string, supersedes = '') =>
+      (await t.client.pushArtifact(uploadOf({ ...meta, version, supersedes }, randomContent(900))))
+        .artifact?.id ?? '';
+    const v1 = await push('1');
+    const v2 = await push('2', v1);
+    const seen = { rule: 'rule-plain', hash: 'scoped', line: 3 };
+    expect(await t.client.importFindings(importOf(v1, sarifLog([seen])))).toMatchObject({
+      created: 1,
+    });
+    const [before] = (await t.client.listFindings({ artifactId: v1 })).findings;
+
+    // A partner that may review v2 only: its scan of v2 without the result marks nothing on
+    // v1, and one with the result makes a finding of its own rather than touching v1's.
+    const partner = await partnerClient(t, ['scoped-lineage'], [v2]);
+    expect(await partner.importFindings(importOf(v2, sarifLog([])))).toMatchObject({
+      candidateFixes: 0,
+      events: 0,
+    });
+    expect(await partner.importFindings(importOf(v2, sarifLog([seen])))).toMatchObject({
+      created: 1,
+      updated: 0,
+    });
+    const [after] = (await t.client.listFindings({ artifactId: v1 })).findings;
+    expect(after).toEqual(before);
+    expect(after?.artifactIds).toEqual([v1]);
+    expect(after?.candidateFixArtifactId).toBe('');
   });
 });
