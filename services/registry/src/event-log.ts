@@ -1,8 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { nextHlc, type SealedEvent, sealEvent } from '@vitrine/events';
-import { type EventBody, EventBodySchema } from '@vitrine/proto/event';
+import { type EventBody, EventBodySchema, type EventHeader } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
+import { changesFinding, recordFindingChanges } from './finding-changes.js';
 import { LogChanges } from './log-changes.js';
 import { applyEvent } from './projections/apply-event.js';
 import { lockHead, raiseHeadClock, storeEvents } from './queries/events.js';
@@ -112,8 +113,25 @@ export class EventLog {
       sealed.push(event);
     }
     await storeEvents(tx, sealed);
-    for (const event of sealed) await applyEvent(tx, event.header, event.body as EventBody, true);
+    const applied = sealed.map((e) => ({ header: e.header, body: e.body as EventBody }));
+    for (const { header, body } of applied) await applyEvent(tx, header, body, true);
+    // The head is locked, as recording finding changes needs.
+    await recordFindingChanges(tx, applied);
     return sealed;
+  }
+
+  /**
+   * Records the finding changes among events from peers applied in `tx`, at the next watch
+   * positions, taking this center's log-head lock for the rest of `tx` first (see
+   * recordFindingChanges) — only when one of them changes a finding.
+   */
+  async recordApplied(
+    tx: Kysely<RegistryDatabase>,
+    events: readonly { readonly header: EventHeader; readonly body: EventBody }[],
+  ): Promise<void> {
+    if (!events.some((e) => changesFinding(e.body))) return;
+    await this.#lockedHead(tx);
+    await recordFindingChanges(tx, events);
   }
 
   /**

@@ -2,8 +2,8 @@
 // @generated from file vitrine/registry/v1/registry.proto (package vitrine.registry.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Artifact, ArtifactKind } from "./artifact_pb.js";
 import { file_vitrine_registry_v1_artifact } from "./artifact_pb.js";
 import type { Comment, Finding, FindingHistoryEntry, FindingStatus, Severity } from "./finding_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/registry.proto.
  */
 export const file_vitrine_registry_v1_registry: GenFile = /*@__PURE__*/
-  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmciowMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbiJGChVVcGRhdGVGaW5kaW5nUmVzcG9uc2USLQoHZmluZGluZxgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZyI1ChFBZGRDb21tZW50UmVxdWVzdBISCgpmaW5kaW5nX2lkGAEgASgJEgwKBHRleHQYAiABKAkiQwoSQWRkQ29tbWVudFJlc3BvbnNlEi0KB2NvbW1lbnQYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQiHwoRR2V0RmluZGluZ1JlcXVlc3QSCgoCaWQYASABKAkirgEKEkdldEZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nEjkKB2hpc3RvcnkYAiADKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdIaXN0b3J5RW50cnkSLgoIY29tbWVudHMYAyADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQitgEKE0xpc3RGaW5kaW5nc1JlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nU3RhdHVzEi8KCHNldmVyaXR5GAMgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJfChRMaXN0RmluZGluZ3NSZXNwb25zZRIuCghmaW5kaW5ncxgBIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkynAcKD1JlZ2lzdHJ5U2VydmljZRJlCgxQdXNoQXJ0aWZhY3QSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlc3BvbnNlKAESZQoMUHVsbEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXNwb25zZTABEmAKC0dldEFydGlmYWN0Eicudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlcXVlc3QaKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEFydGlmYWN0UmVzcG9uc2USZgoNTGlzdEFydGlmYWN0cxIpLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZRJmCg1DcmVhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5DcmVhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEmYKDVVwZGF0ZUZpbmRpbmcSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlVwZGF0ZUZpbmRpbmdSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVzcG9uc2USXQoKQWRkQ29tbWVudBImLnZpdHJpbmUucmVnaXN0cnkudjEuQWRkQ29tbWVudFJlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXNwb25zZRJdCgpHZXRGaW5kaW5nEiYudml0cmluZS5yZWdpc3RyeS52MS5HZXRGaW5kaW5nUmVxdWVzdBonLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1Jlc3BvbnNlEmMKDExpc3RGaW5kaW5ncxIoLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmciowMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbiJGChVVcGRhdGVGaW5kaW5nUmVzcG9uc2USLQoHZmluZGluZxgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZyI1ChFBZGRDb21tZW50UmVxdWVzdBISCgpmaW5kaW5nX2lkGAEgASgJEgwKBHRleHQYAiABKAkiQwoSQWRkQ29tbWVudFJlc3BvbnNlEi0KB2NvbW1lbnQYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQiHwoRR2V0RmluZGluZ1JlcXVlc3QSCgoCaWQYASABKAkirgEKEkdldEZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nEjkKB2hpc3RvcnkYAiADKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdIaXN0b3J5RW50cnkSLgoIY29tbWVudHMYAyADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnQitgEKE0xpc3RGaW5kaW5nc1JlcXVlc3QSEwoLYXJ0aWZhY3RfaWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nU3RhdHVzEi8KCHNldmVyaXR5GAMgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRIRCglwYWdlX3NpemUYBCABKA0SEgoKcGFnZV90b2tlbhgFIAEoCSJfChRMaXN0RmluZGluZ3NSZXNwb25zZRIuCghmaW5kaW5ncxgBIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimwEKFFdhdGNoRmluZGluZ3NSZXF1ZXN0Eg8KB3Byb2R1Y3QYASABKAkSMgoGc3RhdHVzGAIgASgOMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nU3RhdHVzEi8KCHNldmVyaXR5GAMgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRINCgVhZnRlchgEIAEoCSJdChVXYXRjaEZpbmRpbmdzUmVzcG9uc2USEAoIcG9zaXRpb24YASABKAkSMgoGY2hhbmdlGAIgASgLMiIudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ2hhbmdlIpEBCg1GaW5kaW5nQ2hhbmdlEjQKBGtpbmQYASABKA4yJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDaGFuZ2VLaW5kEg4KBm9yaWdpbhgCIAEoCRILCgNzZXEYAyABKAQSLQoHZmluZGluZxgEIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZyqdAQoRRmluZGluZ0NoYW5nZUtpbmQSIwofRklORElOR19DSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEh8KG0ZJTkRJTkdfQ0hBTkdFX0tJTkRfQ1JFQVRFRBABEh8KG0ZJTkRJTkdfQ0hBTkdFX0tJTkRfVVBEQVRFRBACEiEKHUZJTkRJTkdfQ0hBTkdFX0tJTkRfQ09NTUVOVEVEEAMyhggKD1JlZ2lzdHJ5U2VydmljZRJlCgxQdXNoQXJ0aWZhY3QSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlB1c2hBcnRpZmFjdFJlc3BvbnNlKAESZQoMUHVsbEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdWxsQXJ0aWZhY3RSZXNwb25zZTABEmAKC0dldEFydGlmYWN0Eicudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlcXVlc3QaKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEFydGlmYWN0UmVzcG9uc2USZgoNTGlzdEFydGlmYWN0cxIpLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEFydGlmYWN0c1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXNwb25zZRJmCg1DcmVhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5DcmVhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEmYKDVVwZGF0ZUZpbmRpbmcSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlVwZGF0ZUZpbmRpbmdSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVzcG9uc2USXQoKQWRkQ29tbWVudBImLnZpdHJpbmUucmVnaXN0cnkudjEuQWRkQ29tbWVudFJlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXNwb25zZRJdCgpHZXRGaW5kaW5nEiYudml0cmluZS5yZWdpc3RyeS52MS5HZXRGaW5kaW5nUmVxdWVzdBonLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1Jlc3BvbnNlEmMKDExpc3RGaW5kaW5ncxIoLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuTGlzdEZpbmRpbmdzUmVzcG9uc2USaAoNV2F0Y2hGaW5kaW5ncxIpLnZpdHJpbmUucmVnaXN0cnkudjEuV2F0Y2hGaW5kaW5nc1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLldhdGNoRmluZGluZ3NSZXNwb25zZTABYgZwcm90bzM", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
  * What an upload is: the first message of PushArtifact.
@@ -724,6 +724,162 @@ export const ListFindingsResponseSchema: GenMessage<ListFindingsResponse> = /*@_
   messageDesc(file_vitrine_registry_v1_registry, 18);
 
 /**
+ * Filters of a finding watch and where it resumes.
+ *
+ * @generated from message vitrine.registry.v1.WatchFindingsRequest
+ */
+export type WatchFindingsRequest = Message<"vitrine.registry.v1.WatchFindingsRequest"> & {
+  /**
+   * Only findings on an artifact of this product (any version); empty for every product.
+   *
+   * @generated from field: string product = 1;
+   */
+  product: string;
+
+  /**
+   * Only findings in this status once changed; unspecified for every status.
+   *
+   * @generated from field: vitrine.registry.v1.FindingStatus status = 2;
+   */
+  status: FindingStatus;
+
+  /**
+   * Only findings of this severity once changed; unspecified for every severity.
+   *
+   * @generated from field: vitrine.registry.v1.Severity severity = 3;
+   */
+  severity: Severity;
+
+  /**
+   * Resume after this position: the `position` of a message this center sent. Empty to
+   * start with the next change.
+   *
+   * @generated from field: string after = 4;
+   */
+  after: string;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.WatchFindingsRequest.
+ * Use `create(WatchFindingsRequestSchema)` to create a new message.
+ */
+export const WatchFindingsRequestSchema: GenMessage<WatchFindingsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 19);
+
+/**
+ * One message of a finding watch: a change, or a heartbeat while none comes.
+ *
+ * @generated from message vitrine.registry.v1.WatchFindingsResponse
+ */
+export type WatchFindingsResponse = Message<"vitrine.registry.v1.WatchFindingsResponse"> & {
+  /**
+   * Where the stream stands after this message; pass it as `after` to resume with the next
+   * change, none missed and none twice. Opaque and valid at this center only.
+   *
+   * @generated from field: string position = 1;
+   */
+  position: string;
+
+  /**
+   * The change; unset on a heartbeat.
+   *
+   * @generated from field: vitrine.registry.v1.FindingChange change = 2;
+   */
+  change?: FindingChange | undefined;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.WatchFindingsResponse.
+ * Use `create(WatchFindingsResponseSchema)` to create a new message.
+ */
+export const WatchFindingsResponseSchema: GenMessage<WatchFindingsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 20);
+
+/**
+ * A finding change as this center applied it.
+ *
+ * @generated from message vitrine.registry.v1.FindingChange
+ */
+export type FindingChange = Message<"vitrine.registry.v1.FindingChange"> & {
+  /**
+   * What the event did to the finding.
+   *
+   * @generated from field: vitrine.registry.v1.FindingChangeKind kind = 1;
+   */
+  kind: FindingChangeKind;
+
+  /**
+   * The center whose event made the change.
+   *
+   * @generated from field: string origin = 2;
+   */
+  origin: string;
+
+  /**
+   * The event's sequence at its origin.
+   *
+   * @generated from field: uint64 seq = 3;
+   */
+  seq: bigint;
+
+  /**
+   * The finding as it stands at this center when the change is sent (changes applied
+   * after this one already show).
+   *
+   * @generated from field: vitrine.registry.v1.Finding finding = 4;
+   */
+  finding?: Finding | undefined;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FindingChange.
+ * Use `create(FindingChangeSchema)` to create a new message.
+ */
+export const FindingChangeSchema: GenMessage<FindingChange> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 21);
+
+/**
+ * What an event did to a finding.
+ *
+ * @generated from enum vitrine.registry.v1.FindingChangeKind
+ */
+export enum FindingChangeKind {
+  /**
+   * Not a change kind.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The finding was recorded.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * Fields changed.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_UPDATED = 2;
+   */
+  UPDATED = 2,
+
+  /**
+   * A comment was added.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_COMMENTED = 3;
+   */
+  COMMENTED = 3,
+}
+
+/**
+ * Describes the enum vitrine.registry.v1.FindingChangeKind.
+ */
+export const FindingChangeKindSchema: GenEnum<FindingChangeKind> = /*@__PURE__*/
+  enumDesc(file_vitrine_registry_v1_registry, 0);
+
+/**
  * A center's registry of review artifacts and findings.
  *
  * Every call carries a credential from the access service and a proof of possession by its
@@ -842,6 +998,22 @@ export const RegistryService: GenService<{
     methodKind: "unary";
     input: typeof ListFindingsRequestSchema;
     output: typeof ListFindingsResponseSchema;
+  },
+  /**
+   * Streams finding changes in the order this center applies them, whatever their origin:
+   * those after `after`, then each new one as it commits, with a heartbeat while none
+   * comes. Only findings on artifacts the caller's scope lets it read: a hidden finding's
+   * changes are not sent and positions do not tell they happened. PERMISSION_DENIED when
+   * its credential allows no `read`; INVALID_ARGUMENT for a filter that is not a product
+   * name, or an `after` that is malformed, another center's, or past this center's last
+   * change.
+   *
+   * @generated from rpc vitrine.registry.v1.RegistryService.WatchFindings
+   */
+  watchFindings: {
+    methodKind: "server_streaming";
+    input: typeof WatchFindingsRequestSchema;
+    output: typeof WatchFindingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_registry_v1_registry, 0);
