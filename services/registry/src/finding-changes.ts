@@ -1,11 +1,16 @@
+import { toBinary } from '@bufbuild/protobuf';
 import type { EventBody, EventHeader } from '@vitrine/proto/event';
+import { FindingSchema } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
+import { toFinding } from './convert.js';
 import { type FindingChangeRow, insertFindingChanges } from './queries/finding-changes.js';
+import { type FindingRow, listFindings } from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
 
 /**
- * Records the finding changes among events just applied, at the next watch positions
- * (WatchFindings streams in position order and resumes after a position).
+ * Records the finding changes among events just applied, with the finding as they leave it,
+ * at the next watch positions (WatchFindings streams in position order and resumes after a
+ * position).
  *
  * The caller must hold this center's log-head row lock, taken before this call and kept to
  * commit: a local append holds it from the start, an ingest takes it last (after the state
@@ -20,12 +25,35 @@ export async function recordFindingChanges(
   tx: Kysely<RegistryDatabase>,
   events: readonly { readonly header: EventHeader; readonly body: EventBody }[],
 ): Promise<void> {
-  const rows: FindingChangeRow[] = [];
+  const changes: Pick<FindingChangeRow, 'finding_id' | 'origin' | 'seq' | 'change'>[] = [];
   for (const { header, body } of events) {
-    const row = findingChangeOf(body);
-    if (row) rows.push({ ...row, origin: header.origin, seq: header.seq });
+    const change = findingChangeOf(body);
+    if (change) changes.push({ ...change, origin: header.origin, seq: header.seq });
   }
-  await insertFindingChanges(tx, rows);
+  if (changes.length === 0) return;
+  const ids = [...new Set(changes.map((c) => c.finding_id))];
+  const found = await listFindings(tx, { ids }, ids.length);
+  const states = new Map(found.map((row) => [row.id, stateOf(row)]));
+  await insertFindingChanges(
+    tx,
+    changes.map((change) => {
+      const state = states.get(change.finding_id);
+      if (!state) throw new Error(`finding ${change.finding_id} changed but is not held`);
+      return { ...change, ...state };
+    }),
+  );
+}
+
+/**
+ * The finding as a change leaves it. Events applied in one transaction that touch one finding
+ * (a batch from a peer) each record the state the whole batch leaves.
+ */
+function stateOf(row: FindingRow): Pick<FindingChangeRow, 'status' | 'severity' | 'finding'> {
+  return {
+    status: row.status,
+    severity: row.severity,
+    finding: toBinary(FindingSchema, toFinding(row)),
+  };
 }
 
 /** Whether applying `body` changes a finding. */

@@ -246,4 +246,9 @@ export interface FindingChangeTable {
   seq: bigint;
   /** `created`, `updated` or `commented`. */
   change: string;
+  /** The finding's status and severity once the change was applied (storage words). */
+  status: string;
+  severity: string;
+  /** The finding once the change was applied: a `Finding` message, protobuf binary. */
+  finding: Uint8Array;
 }

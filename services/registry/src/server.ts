@@ -12,6 +12,7 @@ import { Artifacts } from './artifacts.js';
 import { ChunkReplica } from './chunk-replica/index.js';
 import type { RegistryConfig } from './config.js';
 import { type CenterIdentity, EventLog } from './event-log.js';
+import { FindingWatch } from './finding-watch.js';
 import { Findings } from './findings.js';
 import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
@@ -24,6 +25,10 @@ import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
 import { logService, resumeGuard } from './transparency/log-service.js';
 import { LogWitness } from './transparency/log-witness.js';
 import { ADD_CHECKPOINT_PATH, witnessResource } from './transparency/witness-resource.js';
+import { WatchPositions } from './watch-position.js';
+
+/** A finding watch's heartbeat: well inside the idle timeouts of common proxies (60 s). */
+const WATCH_HEARTBEAT_MS = 15_000;
 
 /** Everything a registry server runs on, opened by `startRegistry`. */
 export interface RegistryParts {
@@ -40,6 +45,8 @@ export interface RegistryParts {
    * but its own, and trusts the others' witnesses to cosign its own. None when not given.
    */
   readonly knownLogs?: readonly KnownLog[];
+  /** How long a finding watch stays silent before it sends a heartbeat; 15 s when not given. */
+  readonly watchHeartbeatMs?: number;
 }
 
 /** A registry server and the replica the center's sync service works on. */
@@ -67,6 +74,12 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });
   const findings = new Findings(db, log, center.id);
+  const watch = new FindingWatch(
+    db,
+    log.changes,
+    new WatchPositions(center.signingKey.secretKey),
+    parts.watchHeartbeatMs ?? WATCH_HEARTBEAT_MS,
+  );
   const arrivals = new ArtifactArrivals();
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
   const witness = new CheckpointWitness(
@@ -106,7 +119,7 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
-      router.service(RegistryService, registryService(db, artifacts, findings));
+      router.service(RegistryService, registryService(db, artifacts, findings, watch));
       router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],

@@ -8,7 +8,8 @@ import type { Kysely } from 'kysely';
 import { grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
 import type { Artifacts } from './artifacts.js';
-import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
+import { toArtifact, toComment, toFinding, toHistoryEntry, toWatchResponse } from './convert.js';
+import type { FindingWatch } from './finding-watch.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
@@ -21,6 +22,7 @@ import {
   assertCreateFinding,
   assertId,
   assertUpdateFinding,
+  assertWatchFindings,
   FINDING_ID,
 } from './validate.js';
 
@@ -57,6 +59,7 @@ export function registryService(
   db: Kysely<RegistryDatabase>,
   artifacts: Artifacts,
   findings: Findings,
+  watch: FindingWatch,
 ): ServiceImpl<typeof RegistryService> {
   return {
     async pushArtifact(requests, ctx) {
@@ -161,6 +164,21 @@ export function registryService(
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
       return { findings: page.map(toFinding), nextPageToken };
+    },
+
+    async *watchFindings(req, ctx) {
+      assertWatchFindings(req);
+      const within = grantOf(ctx).listable('read');
+      const filter = {
+        ...(within ? { within } : {}),
+        ...(req.product ? { product: req.product } : {}),
+        ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
+        ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
+      };
+      const from = await watch.from(req.after);
+      for await (const item of watch.watch(from, filter, ctx.signal)) {
+        yield toWatchResponse(item, watch.token(item.position));
+      }
     },
   };
 }

@@ -17,6 +17,7 @@ export const METHOD_ACTIONS: Record<keyof (typeof RegistryService)['method'], Me
   listArtifacts: 'read',
   getFinding: 'read',
   listFindings: 'read',
+  watchFindings: 'read',
   createFinding: 'review',
   updateFinding: 'review',
   addComment: 'comment',

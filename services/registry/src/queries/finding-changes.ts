@@ -9,6 +9,11 @@ export interface FindingChangeRow {
   readonly origin: string;
   readonly seq: bigint;
   readonly change: 'created' | 'updated' | 'commented';
+  /** The finding's status and severity once changed (storage words). */
+  readonly status: string;
+  readonly severity: string;
+  /** The finding once changed: a `Finding` message, protobuf binary. */
+  readonly finding: Uint8Array;
 }
 
 /**
@@ -23,15 +28,25 @@ export async function insertFindingChanges(
   await tx.insertInto('finding_changes').values(rows).execute();
 }
 
-/** Up to `limit` finding changes after `position`, in position order. */
-export function findingChangesAfter(db: Db, position: bigint, limit: number) {
-  return db
+/**
+ * Up to `limit` finding changes in (`after`, `upTo`], in position order, of findings left
+ * in `status` and of `severity` when given.
+ */
+export function findingChangesIn(
+  db: Db,
+  after: bigint,
+  upTo: bigint,
+  limit: number,
+  filter: { readonly status?: string; readonly severity?: string },
+) {
+  let query = db
     .selectFrom('finding_changes')
     .selectAll()
-    .where('position', '>', position)
-    .orderBy('position')
-    .limit(limit)
-    .execute();
+    .where('position', '>', after)
+    .where('position', '<=', upTo);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.severity) query = query.where('severity', '=', filter.severity);
+  return query.orderBy('position').limit(limit).execute();
 }
 
 /** The position of the last finding change recorded here; 0 before the first. */

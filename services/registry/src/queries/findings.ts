@@ -40,10 +40,22 @@ export async function nextFindingNumber(db: Db, origin: string): Promise<bigint>
   return BigInt(highest ?? 0) + 1n;
 }
 
+/** Which findings a listing or watch shows; every condition given must hold. */
+export interface FindingFilter {
+  readonly ids?: readonly string[];
+  readonly artifactId?: string;
+  /** On an artifact of this product. */
+  readonly product?: string;
+  readonly status?: string;
+  readonly severity?: string;
+  /** On artifacts this scope covers, every one of them. */
+  readonly within?: ScopeLimit;
+}
+
 /** A page of findings, newest first, filtered, after the keyset cursor when given. */
 export async function listFindings(
   db: Db,
-  filter: { artifactId?: string; status?: string; severity?: string; within?: ScopeLimit },
+  filter: FindingFilter,
   limit: number,
   after?: PageCursor,
 ): Promise<FindingRow[]> {
@@ -74,6 +86,19 @@ export async function listFindings(
       ),
     );
   }
+  if (filter.product) {
+    const product = filter.product;
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('finding_artifacts as fa')
+          .innerJoin('artifacts as a', 'a.id', 'fa.artifact_id')
+          .select('fa.finding_id')
+          .whereRef('fa.finding_id', '=', 'findings.id')
+          .where('a.product', '=', product),
+      ),
+    );
+  }
+  if (filter.ids) query = query.where('findings.id', 'in', [...filter.ids]);
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (after) query = query.where(afterCursor('created_hlc', after));
