@@ -70,7 +70,9 @@ export class FindingWatch {
       const commit = woken.armed();
       // Every position up to the last one committed is settled (see finding-changes.ts).
       const upTo = await lastFindingChange(this.db);
-      const page = await findingChangesIn(this.db, position, upTo, WATCH_PAGE, filter);
+      // Most commits (an AccessUsed record, a peer's artifact) change no finding.
+      const page =
+        upTo > position ? await findingChangesIn(this.db, position, upTo, WATCH_PAGE, filter) : [];
       const shown = await this.#shown(page, filter);
       for (const row of page) {
         position = row.position;
