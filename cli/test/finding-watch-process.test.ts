@@ -11,7 +11,7 @@ import { startTestTrust, type TempDir, type TestTrust, tempDir } from '@vitrine/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAuthFor, createProfile, saveCredential } from '../src/profile.js';
 import { connectRegistry, type RegistryClient } from '../src/registry-client.js';
-import { federationFile } from './run-cli.js';
+import { federationFile, runCli } from './run-cli.js';
 
 const VITRINE = fileURLToPath(new URL('../../bin/vitrine.js', import.meta.url));
 
@@ -153,5 +153,25 @@ describe('vitrine finding watch, a real process against a registry that restarts
     watcher.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => watcher.once('exit', resolve));
     expect(code).toBe(0);
+  });
+  it('refuses a position the center did not send, and a status it does not know', async () => {
+    const at = (...args: string[]) =>
+      runCli(['finding', 'watch', '--center', 'europe', ...args], { cwd: dir.path });
+    const bad = await at('--from', 'not-a-position', '--json');
+    expect(bad.code).toBe(1);
+    expect(bad.json()).toMatchObject({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        violations: [
+          {
+            field: 'after',
+            description: expect.stringContaining('not a position this center sent'),
+          },
+        ],
+      },
+    });
+    const usage = await at('--status', 'closed');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('closed');
   });
 });
