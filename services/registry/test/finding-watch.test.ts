@@ -174,6 +174,22 @@ describe.each(testBackends())('WatchFindings on $name', (backend) => {
     expect(resumed).toEqual(described(all));
   });
 
+  it('moves the position past changes a filter hides with each heartbeat', async () => {
+    const byProduct = await new Watch(t.client, { product: 'router' }).live();
+    const hidden = await create(agent);
+    // The second heartbeat after the hidden change committed follows a read that saw it.
+    await byProduct.live();
+    await byProduct.live();
+    byProduct.close();
+    expect(byProduct.passed).toBe(0);
+    const resumed = new Watch(t.client, { after: byProduct.position });
+    const shown = await create(router);
+    const [first] = await resumed.next(1);
+    resumed.close();
+    expect(first?.change?.finding?.id).toBe(shown);
+    expect(hidden).not.toBe(shown);
+  });
+
   it('shows a partner only findings its scope covers, and not the others by any trace', async () => {
     const caller = await t.trust.partner({
       partner: 'acme',
