@@ -50,6 +50,8 @@ export async function watchFindings(
     let after = options.from ?? '';
     if (!json) writeLines(io.stderr, [`watching findings at ${target.label} (Ctrl-C to stop)`]);
     while (!stop.aborted) {
+      // A stream the center ended (shutting down) is retried like a lost one.
+      let lost = 'the center ended the stream';
       try {
         for await (const message of stream(client, options, after, stop)) {
           backoff.reset();
@@ -61,12 +63,12 @@ export async function watchFindings(
         if (stop.aborted) return;
         const failure = ConnectError.from(err);
         if (!TRANSIENT.has(failure.code)) throw err;
-        const ms = Math.round(backoff.delayMs);
-        writeLines(io.stderr, [
-          `lost ${target.label} (${failure.rawMessage}); reconnecting in about ${ms} ms`,
-        ]);
-        await backoff.wait(stop);
+        lost = failure.rawMessage;
       }
+      if (stop.aborted) return;
+      const ms = Math.round(backoff.delayMs);
+      writeLines(io.stderr, [`lost ${target.label} (${lost}); reconnecting in about ${ms} ms`]);
+      await backoff.wait(stop);
     }
   });
 }
