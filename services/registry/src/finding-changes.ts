@@ -3,6 +3,8 @@ import type { EventBody, EventHeader } from '@vitrine/proto/event';
 import { FindingSchema } from '@vitrine/proto/finding';
 import type { Kysely } from 'kysely';
 import { toFinding } from './convert.js';
+import { stampOf } from './projections/event-stamp.js';
+import { createdFindingRow } from './projections/finding.js';
 import { type FindingChangeRow, insertFindingChanges } from './queries/finding-changes.js';
 import { type FindingRow, listFindings } from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
@@ -31,9 +33,7 @@ export async function recordFindingChanges(
     if (change) changes.push({ ...change, origin: header.origin, seq: header.seq });
   }
   if (changes.length === 0) return;
-  const ids = [...new Set(changes.map((c) => c.finding_id))];
-  const found = await listFindings(tx, { ids }, ids.length);
-  const states = new Map(found.map((row) => [row.id, stateOf(row)]));
+  const states = await findingStates(tx, events);
   await insertFindingChanges(
     tx,
     changes.map((change) => {
@@ -42,6 +42,36 @@ export async function recordFindingChanges(
       return { ...change, ...state };
     }),
   );
+}
+
+/**
+ * The state each finding changed by `events` is left in, by id. A finding they only create
+ * (most of a log a center catches up on) is as its FindingCreated gives it, with no read;
+ * the others are read as the transaction now holds them.
+ */
+async function findingStates(
+  tx: Kysely<RegistryDatabase>,
+  events: readonly { readonly header: EventHeader; readonly body: EventBody }[],
+): Promise<Map<string, ReturnType<typeof stateOf>>> {
+  const created = new Map<string, FindingRow>();
+  const touched = new Set<string>();
+  for (const { header, body } of events) {
+    const change = body.change;
+    if (change.case === 'findingCreated') {
+      const row = createdFindingRow(stampOf(header, body, false), change.value);
+      const artifactIds = [...change.value.artifactIds].sort();
+      created.set(row.id, { ...row, comment_count: 0, artifact_ids: artifactIds });
+    } else {
+      const id = findingChangeOf(body)?.finding_id;
+      if (id !== undefined) touched.add(id);
+    }
+  }
+  const read = [...touched];
+  const rows = read.length > 0 ? await listFindings(tx, { ids: read }, read.length) : [];
+  const states = new Map<string, ReturnType<typeof stateOf>>();
+  for (const [id, row] of created) if (!touched.has(id)) states.set(id, stateOf(row));
+  for (const row of rows) states.set(row.id, stateOf(row));
+  return states;
 }
 
 /**

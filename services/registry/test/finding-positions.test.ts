@@ -4,7 +4,9 @@ import { Severity } from '@vitrine/proto/finding';
 import { CreateFindingRequestSchema, PushArtifactRequestSchema } from '@vitrine/proto/registry';
 import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toFinding } from '../src/convert.js';
 import { FindingWatch, type WatchItem } from '../src/finding-watch.js';
+import { findFinding } from '../src/queries/findings.js';
 import { WatchPositions } from '../src/watch-position.js';
 import { randomContent, uploadOf } from './harness.js';
 import { openTestCenter, pendingFeed, type TestCenter } from './test-center.js';
@@ -83,5 +85,12 @@ describe.each(testBackends())('finding watch positions on $name', (backend) => {
       recorded.map(key),
     );
     expect(seen.map((item) => item.position)).toEqual(recorded.map((r) => r.position));
+    // A creation records the finding as its event gives it, without reading it back: the
+    // same as reading it (none of these findings changed since).
+    for (const item of seen) {
+      if (item.kind !== 'change') continue;
+      const row = await findFinding(eu.database.db, item.finding.id);
+      expect(row && toFinding(row)).toEqual(item.finding);
+    }
   });
 });

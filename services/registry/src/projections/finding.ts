@@ -50,7 +50,17 @@ export async function applyFindingsCreated(
 ): Promise<void> {
   if (created.length === 0) return;
   for (const { at, body } of created) assertOwnId(at, body.findingId);
-  const rows = created.map(({ at, body }) => ({
+  const rows = created.map(({ at, body }) => createdFindingRow(at, body));
+  const links = created.flatMap(({ body }) =>
+    body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })),
+  );
+  const history = created.map(({ at, body }) => historyEntry(body.findingId, at));
+  await insertFindings(tx, rows, links, FINDING_FIELDS, history);
+}
+
+/** The row a FindingCreated records: the finding as the event gives it, status new. */
+export function createdFindingRow(at: EventStamp, body: FindingCreated) {
+  return {
     id: body.findingId,
     origin: at.origin,
     number: findingNumber(at.origin, body.findingId),
@@ -66,12 +76,7 @@ export async function applyFindingsCreated(
     residency: [...at.residency],
     created_hlc: at.hlc,
     updated_hlc: at.hlc,
-  }));
-  const links = created.flatMap(({ body }) =>
-    body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })),
-  );
-  const history = created.map(({ at, body }) => historyEntry(body.findingId, at));
-  await insertFindings(tx, rows, links, FINDING_FIELDS, history);
+  };
 }
 
 /**
