@@ -75,7 +75,8 @@ async function allHold(ctx: BenchContext, id: string, title?: string): Promise<b
   return true;
 }
 
-async function holds(ctx: BenchContext, center: CenterId, id: string, title?: string) {
+/** Whether `center` holds finding `id` (with `title`, when given). */
+export async function holds(ctx: BenchContext, center: CenterId, id: string, title?: string) {
   const got = await unlessNotFound(ctx.federation.center(center).registry.getFinding({ id }));
   return got?.finding !== undefined && (title === undefined || got.finding.title === title);
 }
@@ -147,7 +148,7 @@ export async function propagateUpdates(ctx: BenchContext): Promise<BenchTable> {
 }
 
 /** The findings the update benchmarks rotate over, created at the origin, held everywhere. */
-async function updatedFindings(ctx: BenchContext): Promise<string[]> {
+export async function updatedFindings(ctx: BenchContext): Promise<string[]> {
   const origin = ctx.federation.center(ORIGIN).registry;
   const artifactId = await findingsArtifact(ctx);
   const ids = await createFindings(origin, artifactId, UPDATED_FINDINGS);

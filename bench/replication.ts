@@ -4,7 +4,8 @@
  * SSH on loopback, a raw batched database insert). Prints a table per benchmark with the
  * peak resident memory (VmHWM) of every center process while it ran.
  *
- *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates] [catchup] [witnessing]
+ *   npx tsx bench/replication.ts [replicate] [delta] [findings] [updates] [watch] [catchup]
+ *     [witnessing]
  *     [--size MiB=1024] [--runs N=3] [--findings N=100000] [--updates N=1000]
  *     [--logs N,N=1000,10000] [--cpu-prof] [--node-flag FLAG]... [--keep]
  *
@@ -13,9 +14,10 @@
  * `delta` compares with rsync over SSH; `catchup` grows the origin's log to each of --logs
  * findings and times catching up on 10 more at each length; `witnessing` times finding
  * updates as `updates` does, in alternating rounds with the centers gathering cosignatures
- * and not (--updates in all).
+ * and not (--updates in all); `watch` times finding updates at europe until a WatchFindings
+ * stream at asia delivers each, beside their propagation to asia in the same run (--updates).
  *
- * No benchmark named: all six. VITRINE_DATABASE_URL=postgres://… runs the centers on that
+ * No benchmark named: all seven. VITRINE_DATABASE_URL=postgres://… runs the centers on that
  * PostgreSQL server (a fresh database, dropped afterwards) instead of PGlite. --cpu-prof
  * writes each center's CPU profile (`node --cpu-prof`) to a folder it prints; --node-flag passes
  * a flag to each center's Node (`--node-flag=--trace-gc`: its collections in the center's log);
@@ -38,6 +40,7 @@ import {
   replicateFindings,
   witnessingOverhead,
 } from './replication-findings.js';
+import { watchLatency } from './replication-watch.js';
 import { LoopbackSsh } from './ssh-loopback.js';
 import { ensureSyncthing, LoopbackSyncthing } from './syncthing-loopback.js';
 
@@ -46,6 +49,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchTable>> = {
   delta: replicateDelta,
   findings: replicateFindings,
   updates: propagateUpdates,
+  watch: watchLatency,
   witnessing: witnessingOverhead,
   catchup: catchUpAtLength,
 };

@@ -18,13 +18,16 @@ import {
 } from './finding-actions.js';
 import { exportFindings, type FindingExportOptions } from './finding-export.js';
 import { type FindingImportOptions, importFindings } from './finding-import.js';
+import { type FindingWatchOptions, watchFindings } from './finding-watch.js';
 import { addFindingReceipt } from './receipt-commands.js';
 import { runCommand } from './run-command.js';
+import { shutdownSignal } from './shutdown-signal.js';
 import type { TargetOptions } from './target-options.js';
 import { addTargetOptions, choiceOption } from './target-options.js';
 
 /**
- * `vitrine finding create|update|comment|ls|show|export`: what reviewers found in artifacts, and
+ * `vitrine finding create|update|comment|ls|show|import|export|watch`: what reviewers found in
+ * artifacts, and
  * how security teams track each finding to a fix across every center.
  */
 export const findingCommands: CommandGroup = (program, io) => {
@@ -46,6 +49,7 @@ Examples:
   addList(finding, io);
   addShow(finding, io);
   addExport(finding, io);
+  addWatch(finding, io);
   addFindingReceipt(finding, io);
   addImport(finding, io);
 };
@@ -264,5 +268,50 @@ Examples:
     )
     .action((options: FindingExportOptions) =>
       runCommand(io, options.json === true, () => exportFindings(io, options)),
+    );
+}
+
+/** `finding watch`. */
+function addWatch(parent: Command, io: CliIo): void {
+  const watch = parent
+    .command('watch')
+    .description('print finding changes at a center as they happen, from any center')
+    .option('--product <name>', 'only findings about an artifact of this product')
+    .addOption(
+      choiceOption(
+        '--status <status>',
+        'only changes that leave a finding in this status',
+        findingStatuses.words,
+      ),
+    )
+    .addOption(
+      choiceOption(
+        '--severity <level>',
+        'only changes that leave a finding at this severity',
+        severities.words,
+      ),
+    )
+    .option(
+      '--from <position>',
+      'resume after this position (printed with --json); without it, start with the next change',
+    );
+  addTargetOptions(watch, 'read')
+    .addHelpText(
+      'after',
+      `
+Runs until Ctrl-C. A lost connection is retried with back-off and resumes after the last
+position received: no change is missed or printed twice. With --json each change is one
+line {"position", "change", "origin", "seq", "finding"}, and while none comes a heartbeat
+line {"position", "heartbeat": true}; a position is valid only at the center that sent it.
+Example:
+  $ vitrine finding watch --center europe --product agent --severity critical
+  $ vitrine finding watch --center europe --json --from "$(tail -1 watch.log | jq -r .position)"`,
+    )
+    .action((options: FindingWatchOptions) =>
+      runCommand(io, options.json === true, async () => {
+        const stop = new AbortController();
+        void shutdownSignal().then(() => stop.abort());
+        await watchFindings(io, options, stop.signal);
+      }),
     );
 }

@@ -13,8 +13,14 @@ import {
   FindingHistoryEntrySchema,
   FindingSchema,
 } from '@vitrine/proto/finding';
+import {
+  FindingChangeKind,
+  type WatchFindingsResponse,
+  WatchFindingsResponseSchema,
+} from '@vitrine/proto/registry';
 import type { Selectable } from 'kysely';
 import { locationsOfColumn } from './finding-locations.js';
+import type { WatchItem } from './finding-watch.js';
 import type { ArtifactRow } from './queries/artifacts.js';
 import type { FindingLinks } from './queries/finding-links.js';
 import type { FindingRow } from './queries/findings.js';
@@ -112,3 +118,23 @@ export function toHistoryEntry(row: {
 function timestampOfHlc(hlc: bigint) {
   return timestampFromMs(hlcToDate(hlc).getTime());
 }
+
+/** The API view of a finding watch's message; `position` is its sealed resume token. */
+export function toWatchResponse(item: WatchItem, position: string): WatchFindingsResponse {
+  if (item.kind === 'heartbeat') return create(WatchFindingsResponseSchema, { position });
+  return create(WatchFindingsResponseSchema, {
+    position,
+    change: {
+      kind: CHANGE_KINDS[item.change],
+      origin: item.origin,
+      seq: item.seq,
+      finding: item.finding,
+    },
+  });
+}
+
+const CHANGE_KINDS = {
+  created: FindingChangeKind.CREATED,
+  updated: FindingChangeKind.UPDATED,
+  commented: FindingChangeKind.COMMENTED,
+} as const;

@@ -204,6 +204,8 @@ export class EventIngest {
       let latest = -1n;
       for (const sealed of placed.fresh) if (sealed.header.hlc > latest) latest = sealed.header.hlc;
       if (latest >= 0n) await this.log.observe(tx, latest);
+      // Last: it locks this center's head (observe may have already).
+      await this.log.recordApplied(tx, applied);
       return placed;
     });
     this.#awaited = awaited;

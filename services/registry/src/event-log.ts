@@ -1,8 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { SigningKeyPair } from '@vitrine/crypto';
 import { nextHlc, type SealedEvent, sealEvent } from '@vitrine/events';
-import { type EventBody, EventBodySchema } from '@vitrine/proto/event';
+import { type EventBody, EventBodySchema, type EventHeader } from '@vitrine/proto/event';
 import type { Kysely } from 'kysely';
+import { changesFinding, recordFindingChanges } from './finding-changes.js';
 import { LogChanges } from './log-changes.js';
 import { applyEvents } from './projections/apply-event.js';
 import { lockHead, raiseHeadClock, storeEvents } from './queries/events.js';
@@ -114,7 +115,23 @@ export class EventLog {
     await storeEvents(tx, sealed);
     const applied = sealed.map((e) => ({ header: e.header, body: e.body as EventBody }));
     await applyEvents(tx, applied, true);
+    // The head is locked, as recording finding changes needs.
+    await recordFindingChanges(tx, applied);
     return sealed;
+  }
+
+  /**
+   * Records the finding changes among events from peers applied in `tx`, at the next watch
+   * positions, taking this center's log-head lock for the rest of `tx` first (see
+   * recordFindingChanges) — only when one of them changes a finding.
+   */
+  async recordApplied(
+    tx: Kysely<RegistryDatabase>,
+    events: readonly { readonly header: EventHeader; readonly body: EventBody }[],
+  ): Promise<void> {
+    if (!events.some((e) => changesFinding(e.body))) return;
+    await this.#lockedHead(tx);
+    await recordFindingChanges(tx, events);
   }
 
   /**

@@ -59,6 +59,8 @@ export async function startRegistry(
     originKey?: (origin: string) => Uint8Array | undefined;
     /** Every log of the federation (`knownLogs`), for the center's witness and quorum. */
     knownLogs?: readonly KnownLog[];
+    /** How long a finding watch stays silent before a heartbeat (15 s when not given). */
+    watchHeartbeatMs?: number;
   } = {},
 ): Promise<RunningRegistry> {
   const config = parseConfig(registryConfigSchema, input, 'registry');
@@ -88,6 +90,7 @@ export async function startRegistry(
       ...(options.now ? { now: options.now } : {}),
       ...(options.originKey ? { originKey: options.originKey } : {}),
       ...(options.knownLogs ? { knownLogs: options.knownLogs } : {}),
+      ...(options.watchHeartbeatMs ? { watchHeartbeatMs: options.watchHeartbeatMs } : {}),
     });
     const { server, replica, chunks, access, checkpoints, witness, cosignatures } = served;
     const stopGauges = observeRegistry(database.db, center.id);

@@ -24,6 +24,7 @@ export interface RegistryDatabase {
   log_cosignatures: LogCosignatureTable;
   unapplied_events: UnappliedEventTable;
   proof_nonces: ProofNonceTable;
+  finding_changes: FindingChangeTable;
 }
 
 export interface EventTable {
@@ -244,4 +245,22 @@ export interface ProofNonceTable {
   key: Uint8Array;
   /** Unix ms after which the proof is stale anyway and the row may go. */
   expires_at: bigint;
+}
+
+/**
+ * A finding change as this center applied it (created, updated, commented), at a local
+ * position: the order WatchFindings streams in, assigned under this center's log-head lock.
+ */
+export interface FindingChangeTable {
+  position: Generated<bigint>;
+  finding_id: string;
+  origin: string;
+  seq: bigint;
+  /** `created`, `updated` or `commented`. */
+  change: string;
+  /** The finding's status and severity once the change was applied (storage words). */
+  status: string;
+  severity: string;
+  /** The finding once the change was applied: a `Finding` message, protobuf binary. */
+  finding: Uint8Array;
 }

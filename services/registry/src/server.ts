@@ -14,6 +14,7 @@ import { ChunkReplica } from './chunk-replica/index.js';
 import type { RegistryConfig } from './config.js';
 import { type CenterIdentity, EventLog } from './event-log.js';
 import { FindingImports } from './finding-import.js';
+import { FindingWatch } from './finding-watch.js';
 import { Findings } from './findings.js';
 import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
@@ -26,6 +27,10 @@ import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
 import { logService, resumeGuard } from './transparency/log-service.js';
 import { LogWitness } from './transparency/log-witness.js';
 import { ADD_CHECKPOINT_PATH, witnessResource } from './transparency/witness-resource.js';
+import { WatchPositions } from './watch-position.js';
+
+/** A finding watch's heartbeat: well inside the idle timeouts of common proxies (60 s). */
+const WATCH_HEARTBEAT_MS = 15_000;
 
 /** Everything a registry server runs on, opened by `startRegistry`. */
 export interface RegistryParts {
@@ -42,6 +47,8 @@ export interface RegistryParts {
    * but its own, and trusts the others' witnesses to cosign its own. None when not given.
    */
   readonly knownLogs?: readonly KnownLog[];
+  /** How long a finding watch stays silent before it sends a heartbeat; 15 s when not given. */
+  readonly watchHeartbeatMs?: number;
 }
 
 /** A registry server and the replica the center's sync service works on. */
@@ -73,6 +80,12 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     spoolDir: join(config.dataDir, 'imports'),
     maxBytes: config.maxImportBytes,
   });
+  const watch = new FindingWatch(
+    db,
+    log.changes,
+    new WatchPositions(center.signingKey.secretKey),
+    parts.watchHeartbeatMs ?? WATCH_HEARTBEAT_MS,
+  );
   const arrivals = new ArtifactArrivals();
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
   const witness = new CheckpointWitness(
@@ -112,7 +125,10 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
-      router.service(RegistryService, registryService(db, artifacts, findings, center.id, imports));
+      router.service(
+        RegistryService,
+        registryService(db, artifacts, findings, center.id, imports, watch),
+      );
       router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],

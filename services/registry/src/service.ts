@@ -11,12 +11,13 @@ import { type GrantedArtifact, grantOf } from './access/access-grant.js';
 import { grantedArtifact, requireOnArtifacts, requireOnFinding } from './access/scoped-lookups.js';
 import type { Artifacts } from './artifacts.js';
 import { coalesce, utf8 } from './byte-messages.js';
-import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
+import { toArtifact, toComment, toFinding, toHistoryEntry, toWatchResponse } from './convert.js';
 import { exportDocument } from './export-document.js';
 import { exportFindings } from './export-findings.js';
 import { exportSelection } from './export-selection.js';
 import type { FindingImports } from './finding-import.js';
 import { importData, importStart } from './finding-import-requests.js';
+import type { FindingWatch } from './finding-watch.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
@@ -30,6 +31,7 @@ import {
   assertCreateFinding,
   assertId,
   assertUpdateFinding,
+  assertWatchFindings,
   FINDING_ID,
 } from './validate.js';
 
@@ -78,6 +80,7 @@ export function registryService(
   findings: Findings,
   centerId: string,
   imports: FindingImports,
+  watch: FindingWatch,
 ): ServiceImpl<typeof RegistryService> {
   return {
     async pushArtifact(requests, ctx) {
@@ -226,6 +229,21 @@ export function registryService(
         mayReview,
       );
       return { ...outcome, bytes: BigInt(outcome.bytes) };
+    },
+
+    async *watchFindings(req, ctx) {
+      assertWatchFindings(req);
+      const within = grantOf(ctx).listable('read');
+      const filter = {
+        ...(within ? { within } : {}),
+        ...(req.product ? { product: req.product } : {}),
+        ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
+        ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
+      };
+      const from = await watch.from(req.after);
+      for await (const item of watch.watch(from, filter, ctx.signal)) {
+        yield toWatchResponse(item, watch.token(item.position));
+      }
     },
   };
 }

@@ -7,6 +7,7 @@ import type {
   CreateFindingRequest,
   PushArtifactMetadata,
   UpdateFindingRequest,
+  WatchFindingsRequest,
 } from '@vitrine/proto/registry';
 
 /** Artifact ids are lowercase hex SHA-256 digests of the manifest. */
@@ -188,4 +189,17 @@ function checkCvss(v: FieldViolations, field: string, vector: string): boolean {
     for (const violation of err.violations) v.add(violation.field, violation.message);
     return false;
   }
+}
+
+/** Checks a WatchFindings request's filters (its position is checked against the log). */
+export function assertWatchFindings(req: WatchFindingsRequest): void {
+  const v = new FieldViolations();
+  if (req.product !== '') {
+    v.check(
+      req.product.length <= LIMITS.name && NAME.test(req.product),
+      'product',
+      `a product name: at most ${LIMITS.name} characters, starting with a letter or digit`,
+    );
+  }
+  v.throwIfAny();
 }

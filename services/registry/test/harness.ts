@@ -43,6 +43,8 @@ export interface TestRegistrySetting {
   readonly logger?: Logger;
   /** The logs the registry's witness knows, and whose witnesses it trusts. */
   readonly knownLogs?: readonly KnownLog[];
+  /** How long a finding watch stays silent before a heartbeat. */
+  readonly watchHeartbeatMs?: number;
 }
 
 /** Starts a registry on the given backend (see `TestRegistrySetting`). */
@@ -73,7 +75,11 @@ export async function startTestRegistry(
     ...(database.url ? { databaseUrl: database.url } : {}),
     ...overrides,
   };
-  const options = { logger, ...(setting.knownLogs ? { knownLogs: setting.knownLogs } : {}) };
+  const options = {
+    logger,
+    ...(setting.knownLogs ? { knownLogs: setting.knownLogs } : {}),
+    ...(setting.watchHeartbeatMs ? { watchHeartbeatMs: setting.watchHeartbeatMs } : {}),
+  };
   const registry = await startRegistry(config, options);
   const harness: TestRegistry = {
     registry,

@@ -158,6 +158,8 @@ export async function startTestFederation(
       {
         logger,
         originKey,
+        // Finding watches go live (first heartbeat) quickly.
+        watchHeartbeatMs: 200,
         ...(options.witnessing
           ? {
               knownLogs: knownLogs(

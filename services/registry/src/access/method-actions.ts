@@ -18,6 +18,7 @@ export const METHOD_ACTIONS: Record<keyof (typeof RegistryService)['method'], Me
   getFinding: 'read',
   listFindings: 'read',
   exportFindings: 'read',
+  watchFindings: 'read',
   createFinding: 'review',
   updateFinding: 'review',
   addComment: 'comment',

@@ -10,6 +10,7 @@ import * as witnessState from './0010-witness-state.js';
 import * as findingStandards from './0012-finding-standards.js';
 import * as findingImport from './0013-finding-import.js';
 import * as findingDuplicates from './0015-finding-duplicates.js';
+import * as findingWatch from './0016-finding-watch.js';
 
 /** The registry's migrations in order; run at every start (Kysely Migrator). */
 export const registryMigrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const registryMigrations: Record<string, Migration> = {
   '0012-finding-standards': findingStandards,
   '0013-finding-import': findingImport,
   '0015-finding-duplicates': findingDuplicates,
+  '0016-finding-watch': findingWatch,
 };

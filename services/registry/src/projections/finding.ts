@@ -55,7 +55,17 @@ export async function applyFindingsCreated(
 ): Promise<void> {
   if (created.length === 0) return;
   for (const { at, body } of created) assertOwnId(at, body.findingId);
-  const rows = created.map(({ at, body }) => ({
+  const rows = created.map(({ at, body }) => createdFindingRow(at, body));
+  const links = created.flatMap(({ body }) =>
+    body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })),
+  );
+  const history = created.map(({ at, body }) => historyEntry(body.findingId, at));
+  await insertFindings(tx, rows, links, FINDING_FIELDS, history);
+}
+
+/** The row a FindingCreated records: the finding as the event gives it, status new. */
+export function createdFindingRow(at: EventStamp, body: FindingCreated) {
+  return {
     id: body.findingId,
     origin: at.origin,
     number: findingNumber(at.origin, body.findingId),
@@ -75,12 +85,7 @@ export async function applyFindingsCreated(
     locations: locationsColumn(body.locations),
     created_hlc: at.hlc,
     updated_hlc: at.hlc,
-  }));
-  const links = created.flatMap(({ body }) =>
-    body.artifactIds.map((artifact_id) => ({ finding_id: body.findingId, artifact_id })),
-  );
-  const history = created.map(({ at, body }) => historyEntry(body.findingId, at));
-  await insertFindings(tx, rows, links, FINDING_FIELDS, history);
+  };
 }
 
 /** Links a finding to more artifacts: an add-only set, so concurrent additions all hold. */

@@ -42,6 +42,7 @@ export async function nextFindingNumber(db: Db, origin: string): Promise<bigint>
 
 /** What a listing of findings keeps; every condition given must hold. */
 export interface FindingFilter {
+  readonly ids?: readonly string[];
   readonly artifactId?: string;
   /** Findings on at least one artifact of this product. */
   readonly product?: string;
@@ -95,6 +96,7 @@ export async function listFindings(
       ),
     );
   }
+  if (filter.ids) query = query.where('findings.id', 'in', [...filter.ids]);
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.candidateFix) query = query.where('candidate_fix_artifact_id', '<>', '');

@@ -2,8 +2,8 @@
 // @generated from file vitrine/registry/v1/registry.proto (package vitrine.registry.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Artifact, ArtifactKind } from "./artifact_pb.js";
 import { file_vitrine_registry_v1_artifact } from "./artifact_pb.js";
 import type { Comment, Finding, FindingHistoryEntry, FindingStatus, Severity } from "./finding_pb.js";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/registry.proto.
  */
 export const file_vitrine_registry_v1_registry: GenFile = /*@__PURE__*/
-  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcizwMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mIkYKFVVwZGF0ZUZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nIjUKEUFkZENvbW1lbnRSZXF1ZXN0EhIKCmZpbmRpbmdfaWQYASABKAkSDAoEdGV4dBgCIAEoCSJDChJBZGRDb21tZW50UmVzcG9uc2USLQoHY29tbWVudBgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCIfChFHZXRGaW5kaW5nUmVxdWVzdBIKCgJpZBgBIAEoCSKuAQoSR2V0RmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSOQoHaGlzdG9yeRgCIAMoCzIoLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0hpc3RvcnlFbnRyeRIuCghjb21tZW50cxgDIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCLNAQoTTGlzdEZpbmRpbmdzUmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSLwoIc2V2ZXJpdHkYAyABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJEhUKDWNhbmRpZGF0ZV9maXgYBiABKAgiXwoUTGlzdEZpbmRpbmdzUmVzcG9uc2USLgoIZmluZGluZ3MYASADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInQKFUV4cG9ydEZpbmRpbmdzUmVxdWVzdBIOCgZmb3JtYXQYASABKAkSFAoKZmluZGluZ19pZBgCIAEoCUgAEhUKC2FydGlmYWN0X2lkGAMgASgJSAASEQoHcHJvZHVjdBgEIAEoCUgAQgsKCXNlbGVjdGlvbiImChZFeHBvcnRGaW5kaW5nc1Jlc3BvbnNlEgwKBGRhdGEYASABKAwiKgoTSW1wb3J0RmluZGluZ3NTdGFydBITCgthcnRpZmFjdF9pZBgBIAEoCSJqChVJbXBvcnRGaW5kaW5nc1JlcXVlc3QSOQoFc3RhcnQYASABKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkltcG9ydEZpbmRpbmdzU3RhcnRIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKnAQoWSW1wb3J0RmluZGluZ3NSZXNwb25zZRIPCgdyZXN1bHRzGAEgASgNEg8KB2NyZWF0ZWQYAiABKA0SDwoHdXBkYXRlZBgDIAEoDRIRCgl1bmNoYW5nZWQYBCABKA0SFwoPY2FuZGlkYXRlX2ZpeGVzGAUgASgNEg8KB3NraXBwZWQYBiABKA0SDgoGZXZlbnRzGAcgASgNEg0KBWJ5dGVzGAggASgEMvYICg9SZWdpc3RyeVNlcnZpY2USZQoMUHVzaEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXNwb25zZSgBEmUKDFB1bGxBcnRpZmFjdBIoLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVzcG9uc2UwARJgCgtHZXRBcnRpZmFjdBInLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0Gigudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlc3BvbnNlEmYKDUxpc3RBcnRpZmFjdHMSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2USZgoNQ3JlYXRlRmluZGluZxIpLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNyZWF0ZUZpbmRpbmdSZXNwb25zZRJmCg1VcGRhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuVXBkYXRlRmluZGluZ1Jlc3BvbnNlEl0KCkFkZENvbW1lbnQSJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXF1ZXN0Gicudml0cmluZS5yZWdpc3RyeS52MS5BZGRDb21tZW50UmVzcG9uc2USXQoKR2V0RmluZGluZxImLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1JlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEZpbmRpbmdSZXNwb25zZRJjCgxMaXN0RmluZGluZ3MSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1JlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1Jlc3BvbnNlEmsKDkV4cG9ydEZpbmRpbmdzEioudml0cmluZS5yZWdpc3RyeS52MS5FeHBvcnRGaW5kaW5nc1JlcXVlc3QaKy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkV4cG9ydEZpbmRpbmdzUmVzcG9uc2UwARJrCg5JbXBvcnRGaW5kaW5ncxIqLnZpdHJpbmUucmVnaXN0cnkudjEuSW1wb3J0RmluZGluZ3NSZXF1ZXN0Gisudml0cmluZS5yZWdpc3RyeS52MS5JbXBvcnRGaW5kaW5nc1Jlc3BvbnNlKAFiBnByb3RvMw", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
+  fileDesc("CiJ2aXRyaW5lL3JlZ2lzdHJ5L3YxL3JlZ2lzdHJ5LnByb3RvEhN2aXRyaW5lLnJlZ2lzdHJ5LnYxIsIBChRQdXNoQXJ0aWZhY3RNZXRhZGF0YRIvCgRraW5kGAEgASgOMiEudml0cmluZS5yZWdpc3RyeS52MS5BcnRpZmFjdEtpbmQSDwoHcHJvZHVjdBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEhEKCXJlc2lkZW5jeRgEIAMoCRISCgpzdXBlcnNlZGVzGAUgASgJEhcKD2V4cGVjdGVkX2RpZ2VzdBgGIAEoDBIXCg93aWRlbl9yZXNpZGVuY3kYByABKAgibAoTUHVzaEFydGlmYWN0UmVxdWVzdBI9CghtZXRhZGF0YRgBIAEoCzIpLnZpdHJpbmUucmVnaXN0cnkudjEuUHVzaEFydGlmYWN0TWV0YWRhdGFIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKGAQoUUHVzaEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0Eg8KB2NyZWF0ZWQYAiABKAgSFQoNY2h1bmtzX3N0b3JlZBgDIAEoDRIVCg1jaHVua3NfcmV1c2VkGAQgASgNIiEKE1B1bGxBcnRpZmFjdFJlcXVlc3QSCgoCaWQYASABKAkiYQoUUHVsbEFydGlmYWN0UmVzcG9uc2USMQoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0SAASDgoEZGF0YRgCIAEoDEgAQgYKBHBhcnQiIAoSR2V0QXJ0aWZhY3RSZXF1ZXN0EgoKAmlkGAEgASgJInQKE0dldEFydGlmYWN0UmVzcG9uc2USLwoIYXJ0aWZhY3QYASABKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhAKCG1hbmlmZXN0GAIgASgMEhoKEm1hbmlmZXN0X3NpZ25hdHVyZRgDIAEoDCKSAQoUTGlzdEFydGlmYWN0c1JlcXVlc3QSLwoEa2luZBgBIAEoDjIhLnZpdHJpbmUucmVnaXN0cnkudjEuQXJ0aWZhY3RLaW5kEg8KB3Byb2R1Y3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkSEQoJaWRfcHJlZml4GAUgASgJImIKFUxpc3RBcnRpZmFjdHNSZXNwb25zZRIwCglhcnRpZmFjdHMYASADKAsyHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFydGlmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKvAQoUQ3JlYXRlRmluZGluZ1JlcXVlc3QSFAoMYXJ0aWZhY3RfaWRzGAEgAygJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEi8KCHNldmVyaXR5GAQgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgFIAEoCRIXCg9zZXZlcml0eV9yZWFzb24YBiABKAkiRgoVQ3JlYXRlRmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcizwMKFFVwZGF0ZUZpbmRpbmdSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAkgASgJSAeIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mIkYKFVVwZGF0ZUZpbmRpbmdSZXNwb25zZRItCgdmaW5kaW5nGAEgASgLMhwudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nIjUKEUFkZENvbW1lbnRSZXF1ZXN0EhIKCmZpbmRpbmdfaWQYASABKAkSDAoEdGV4dBgCIAEoCSJDChJBZGRDb21tZW50UmVzcG9uc2USLQoHY29tbWVudBgBIAEoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCIfChFHZXRGaW5kaW5nUmVxdWVzdBIKCgJpZBgBIAEoCSKuAQoSR2V0RmluZGluZ1Jlc3BvbnNlEi0KB2ZpbmRpbmcYASABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSOQoHaGlzdG9yeRgCIAMoCzIoLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0hpc3RvcnlFbnRyeRIuCghjb21tZW50cxgDIAMoCzIcLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudCLNAQoTTGlzdEZpbmRpbmdzUmVxdWVzdBITCgthcnRpZmFjdF9pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSLwoIc2V2ZXJpdHkYAyABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhEKCXBhZ2Vfc2l6ZRgEIAEoDRISCgpwYWdlX3Rva2VuGAUgASgJEhUKDWNhbmRpZGF0ZV9maXgYBiABKAgiXwoUTGlzdEZpbmRpbmdzUmVzcG9uc2USLgoIZmluZGluZ3MYASADKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInQKFUV4cG9ydEZpbmRpbmdzUmVxdWVzdBIOCgZmb3JtYXQYASABKAkSFAoKZmluZGluZ19pZBgCIAEoCUgAEhUKC2FydGlmYWN0X2lkGAMgASgJSAASEQoHcHJvZHVjdBgEIAEoCUgAQgsKCXNlbGVjdGlvbiImChZFeHBvcnRGaW5kaW5nc1Jlc3BvbnNlEgwKBGRhdGEYASABKAwiKgoTSW1wb3J0RmluZGluZ3NTdGFydBITCgthcnRpZmFjdF9pZBgBIAEoCSJqChVJbXBvcnRGaW5kaW5nc1JlcXVlc3QSOQoFc3RhcnQYASABKAsyKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkltcG9ydEZpbmRpbmdzU3RhcnRIABIOCgRkYXRhGAIgASgMSABCBgoEcGFydCKnAQoWSW1wb3J0RmluZGluZ3NSZXNwb25zZRIPCgdyZXN1bHRzGAEgASgNEg8KB2NyZWF0ZWQYAiABKA0SDwoHdXBkYXRlZBgDIAEoDRIRCgl1bmNoYW5nZWQYBCABKA0SFwoPY2FuZGlkYXRlX2ZpeGVzGAUgASgNEg8KB3NraXBwZWQYBiABKA0SDgoGZXZlbnRzGAcgASgNEg0KBWJ5dGVzGAggASgEIpsBChRXYXRjaEZpbmRpbmdzUmVxdWVzdBIPCgdwcm9kdWN0GAEgASgJEjIKBnN0YXR1cxgCIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1cxIvCghzZXZlcml0eRgDIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHkSDQoFYWZ0ZXIYBCABKAkiXQoVV2F0Y2hGaW5kaW5nc1Jlc3BvbnNlEhAKCHBvc2l0aW9uGAEgASgJEjIKBmNoYW5nZRgCIAEoCzIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0NoYW5nZSKRAQoNRmluZGluZ0NoYW5nZRI0CgRraW5kGAEgASgOMiYudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ2hhbmdlS2luZBIOCgZvcmlnaW4YAiABKAkSCwoDc2VxGAMgASgEEi0KB2ZpbmRpbmcYBCABKAsyHC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmcqnQEKEUZpbmRpbmdDaGFuZ2VLaW5kEiMKH0ZJTkRJTkdfQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIfChtGSU5ESU5HX0NIQU5HRV9LSU5EX0NSRUFURUQQARIfChtGSU5ESU5HX0NIQU5HRV9LSU5EX1VQREFURUQQAhIhCh1GSU5ESU5HX0NIQU5HRV9LSU5EX0NPTU1FTlRFRBADMuAJCg9SZWdpc3RyeVNlcnZpY2USZQoMUHVzaEFydGlmYWN0Eigudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXF1ZXN0Gikudml0cmluZS5yZWdpc3RyeS52MS5QdXNoQXJ0aWZhY3RSZXNwb25zZSgBEmUKDFB1bGxBcnRpZmFjdBIoLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVxdWVzdBopLnZpdHJpbmUucmVnaXN0cnkudjEuUHVsbEFydGlmYWN0UmVzcG9uc2UwARJgCgtHZXRBcnRpZmFjdBInLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0QXJ0aWZhY3RSZXF1ZXN0Gigudml0cmluZS5yZWdpc3RyeS52MS5HZXRBcnRpZmFjdFJlc3BvbnNlEmYKDUxpc3RBcnRpZmFjdHMSKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RBcnRpZmFjdHNSZXF1ZXN0Gioudml0cmluZS5yZWdpc3RyeS52MS5MaXN0QXJ0aWZhY3RzUmVzcG9uc2USZgoNQ3JlYXRlRmluZGluZxIpLnZpdHJpbmUucmVnaXN0cnkudjEuQ3JlYXRlRmluZGluZ1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNyZWF0ZUZpbmRpbmdSZXNwb25zZRJmCg1VcGRhdGVGaW5kaW5nEikudml0cmluZS5yZWdpc3RyeS52MS5VcGRhdGVGaW5kaW5nUmVxdWVzdBoqLnZpdHJpbmUucmVnaXN0cnkudjEuVXBkYXRlRmluZGluZ1Jlc3BvbnNlEl0KCkFkZENvbW1lbnQSJi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkFkZENvbW1lbnRSZXF1ZXN0Gicudml0cmluZS5yZWdpc3RyeS52MS5BZGRDb21tZW50UmVzcG9uc2USXQoKR2V0RmluZGluZxImLnZpdHJpbmUucmVnaXN0cnkudjEuR2V0RmluZGluZ1JlcXVlc3QaJy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkdldEZpbmRpbmdSZXNwb25zZRJjCgxMaXN0RmluZGluZ3MSKC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1JlcXVlc3QaKS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkxpc3RGaW5kaW5nc1Jlc3BvbnNlEmsKDkV4cG9ydEZpbmRpbmdzEioudml0cmluZS5yZWdpc3RyeS52MS5FeHBvcnRGaW5kaW5nc1JlcXVlc3QaKy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkV4cG9ydEZpbmRpbmdzUmVzcG9uc2UwARJrCg5JbXBvcnRGaW5kaW5ncxIqLnZpdHJpbmUucmVnaXN0cnkudjEuSW1wb3J0RmluZGluZ3NSZXF1ZXN0Gisudml0cmluZS5yZWdpc3RyeS52MS5JbXBvcnRGaW5kaW5nc1Jlc3BvbnNlKAESaAoNV2F0Y2hGaW5kaW5ncxIpLnZpdHJpbmUucmVnaXN0cnkudjEuV2F0Y2hGaW5kaW5nc1JlcXVlc3QaKi52aXRyaW5lLnJlZ2lzdHJ5LnYxLldhdGNoRmluZGluZ3NSZXNwb25zZTABYgZwcm90bzM", [file_vitrine_registry_v1_artifact, file_vitrine_registry_v1_finding]);
 
 /**
  * What an upload is: the first message of PushArtifact.
@@ -944,6 +944,162 @@ export const ImportFindingsResponseSchema: GenMessage<ImportFindingsResponse> = 
   messageDesc(file_vitrine_registry_v1_registry, 23);
 
 /**
+ * Filters of a finding watch and where it resumes.
+ *
+ * @generated from message vitrine.registry.v1.WatchFindingsRequest
+ */
+export type WatchFindingsRequest = Message<"vitrine.registry.v1.WatchFindingsRequest"> & {
+  /**
+   * Only findings on an artifact of this product (any version); empty for every product.
+   *
+   * @generated from field: string product = 1;
+   */
+  product: string;
+
+  /**
+   * Only findings in this status once changed; unspecified for every status.
+   *
+   * @generated from field: vitrine.registry.v1.FindingStatus status = 2;
+   */
+  status: FindingStatus;
+
+  /**
+   * Only findings of this severity once changed; unspecified for every severity.
+   *
+   * @generated from field: vitrine.registry.v1.Severity severity = 3;
+   */
+  severity: Severity;
+
+  /**
+   * Resume after this position: the `position` of a message this center sent. Empty to
+   * start with the next change.
+   *
+   * @generated from field: string after = 4;
+   */
+  after: string;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.WatchFindingsRequest.
+ * Use `create(WatchFindingsRequestSchema)` to create a new message.
+ */
+export const WatchFindingsRequestSchema: GenMessage<WatchFindingsRequest> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 24);
+
+/**
+ * One message of a finding watch: a change, or a heartbeat while none comes.
+ *
+ * @generated from message vitrine.registry.v1.WatchFindingsResponse
+ */
+export type WatchFindingsResponse = Message<"vitrine.registry.v1.WatchFindingsResponse"> & {
+  /**
+   * Where the stream stands after this message; pass it as `after` to resume with the next
+   * change, none missed and none twice. Opaque and valid at this center only.
+   *
+   * @generated from field: string position = 1;
+   */
+  position: string;
+
+  /**
+   * The change; unset on a heartbeat.
+   *
+   * @generated from field: vitrine.registry.v1.FindingChange change = 2;
+   */
+  change?: FindingChange | undefined;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.WatchFindingsResponse.
+ * Use `create(WatchFindingsResponseSchema)` to create a new message.
+ */
+export const WatchFindingsResponseSchema: GenMessage<WatchFindingsResponse> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 25);
+
+/**
+ * A finding change as this center applied it.
+ *
+ * @generated from message vitrine.registry.v1.FindingChange
+ */
+export type FindingChange = Message<"vitrine.registry.v1.FindingChange"> & {
+  /**
+   * What the event did to the finding.
+   *
+   * @generated from field: vitrine.registry.v1.FindingChangeKind kind = 1;
+   */
+  kind: FindingChangeKind;
+
+  /**
+   * The center whose event made the change.
+   *
+   * @generated from field: string origin = 2;
+   */
+  origin: string;
+
+  /**
+   * The event's sequence at its origin.
+   *
+   * @generated from field: uint64 seq = 3;
+   */
+  seq: bigint;
+
+  /**
+   * The finding as it stands at this center when the change is sent (changes applied
+   * after this one already show).
+   *
+   * @generated from field: vitrine.registry.v1.Finding finding = 4;
+   */
+  finding?: Finding | undefined;
+};
+
+/**
+ * Describes the message vitrine.registry.v1.FindingChange.
+ * Use `create(FindingChangeSchema)` to create a new message.
+ */
+export const FindingChangeSchema: GenMessage<FindingChange> = /*@__PURE__*/
+  messageDesc(file_vitrine_registry_v1_registry, 26);
+
+/**
+ * What an event did to a finding.
+ *
+ * @generated from enum vitrine.registry.v1.FindingChangeKind
+ */
+export enum FindingChangeKind {
+  /**
+   * Not a change kind.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The finding was recorded.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * Fields changed.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_UPDATED = 2;
+   */
+  UPDATED = 2,
+
+  /**
+   * A comment was added.
+   *
+   * @generated from enum value: FINDING_CHANGE_KIND_COMMENTED = 3;
+   */
+  COMMENTED = 3,
+}
+
+/**
+ * Describes the enum vitrine.registry.v1.FindingChangeKind.
+ */
+export const FindingChangeKindSchema: GenEnum<FindingChangeKind> = /*@__PURE__*/
+  enumDesc(file_vitrine_registry_v1_registry, 0);
+
+/**
  * A center's registry of review artifacts and findings.
  *
  * Every call carries a credential from the access service and a proof of possession by its
@@ -1095,6 +1251,22 @@ export const RegistryService: GenService<{
     methodKind: "client_streaming";
     input: typeof ImportFindingsRequestSchema;
     output: typeof ImportFindingsResponseSchema;
+  },
+  /**
+   * Streams finding changes in the order this center applies them, whatever their origin:
+   * those after `after`, then each new one as it commits, with a heartbeat while none
+   * comes. Only findings on artifacts the caller's scope lets it read: a hidden finding's
+   * changes are not sent and positions do not tell they happened. PERMISSION_DENIED when
+   * its credential allows no `read`; INVALID_ARGUMENT for a filter that is not a product
+   * name, or an `after` that is malformed, another center's, or past this center's last
+   * change.
+   *
+   * @generated from rpc vitrine.registry.v1.RegistryService.WatchFindings
+   */
+  watchFindings: {
+    methodKind: "server_streaming";
+    input: typeof WatchFindingsRequestSchema;
+    output: typeof WatchFindingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_vitrine_registry_v1_registry, 0);
