@@ -3,7 +3,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { toHex } from '@vitrine/crypto';
 import { hlcToDate } from '@vitrine/events';
 import { type Artifact, ArtifactSchema, ArtifactState } from '@vitrine/proto/artifact';
-import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
+import { artifactKinds, findingStatuses, severities, slaStates } from '@vitrine/proto/enum-words';
 import { EventBodySchema } from '@vitrine/proto/event';
 import {
   type Comment,
@@ -17,6 +17,7 @@ import type { Selectable } from 'kysely';
 import type { ArtifactRow } from './queries/artifacts.js';
 import type { FindingRow } from './queries/findings.js';
 import type { CommentTable } from './schema.js';
+import type { ServiceLevel } from './service-levels.js';
 
 /** The API view of an artifact row. */
 export function toArtifact(row: ArtifactRow): Artifact {
@@ -38,8 +39,8 @@ export function toArtifact(row: ArtifactRow): Artifact {
   });
 }
 
-/** The API view of a finding row. */
-export function toFinding(row: FindingRow): Finding {
+/** The API view of a finding row with its service level at the moment of the response. */
+export function toFinding(row: FindingRow, level: ServiceLevel): Finding {
   return create(FindingSchema, {
     id: row.id,
     artifactIds: row.artifact_ids,
@@ -57,6 +58,13 @@ export function toFinding(row: FindingRow): Finding {
     updatedAt: timestampOfHlc(row.updated_hlc),
     commentCount: row.comment_count,
     residency: row.residency,
+    slaState: slaStates.value(level.state),
+    daysToFix: level.daysToFix ?? 0,
+    ...(level.triagedAt && { triagedAt: timestampFromMs(level.triagedAt.getTime()) }),
+    ...(level.dueAt && { dueAt: timestampFromMs(level.dueAt.getTime()) }),
+    ...(row.disclose_after !== '' && {
+      discloseAfter: timestampFromMs(Date.parse(row.disclose_after)),
+    }),
   });
 }
 

@@ -110,6 +110,12 @@ export interface FindingTable {
   created_hlc: bigint;
   updated_hlc: bigint;
   comment_count: ColumnType<number, number | undefined, number>;
+  /** HLC of the earliest event that set status triaged; null while none did. */
+  triaged_hlc: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  /** HLC of the latest event that set status fixed; null while none did. */
+  fixed_hlc: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  /** Planned disclosure date (RFC 3339 UTC) as its event carried it; '' for none. */
+  disclose_after: ColumnType<string, string | undefined, string>;
 }
 
 export interface FindingArtifactTable {

@@ -1,3 +1,4 @@
+import type { ServiceLevelPolicy } from '@vitrine/channel';
 import type { ChunkStore } from '@vitrine/chunks';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
 import { LogService } from '@vitrine/proto/log';
@@ -16,6 +17,7 @@ import { Findings } from './findings.js';
 import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
+import { ServiceLevels } from './service-levels.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import { CheckpointWitness } from './transparency/checkpoint-witness.js';
 import { Cosignatures } from './transparency/cosignatures.js';
@@ -40,6 +42,8 @@ export interface RegistryParts {
    * but its own, and trusts the others' witnesses to cosign its own. None when not given.
    */
   readonly knownLogs?: readonly KnownLog[];
+  /** Days to fix findings, from the federation manifest; the defaults when not given. */
+  readonly serviceLevels?: ServiceLevelPolicy;
 }
 
 /** A registry server and the replica the center's sync service works on. */
@@ -66,7 +70,8 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   const artifacts = new Artifacts(db, log, store, center, config.jurisdictions, {
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });
-  const findings = new Findings(db, log, center.id);
+  const findings = new Findings(db, log, center.id, parts.now);
+  const levels = new ServiceLevels(parts.serviceLevels, config.jurisdictions);
   const arrivals = new ArtifactArrivals();
   const replica = new Replica(db, log, center, parts.originKey ?? (() => undefined), arrivals);
   const witness = new CheckpointWitness(
@@ -106,7 +111,7 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     host: config.listen.host,
     port: config.listen.port,
     routes: (router) => {
-      router.service(RegistryService, registryService(db, artifacts, findings));
+      router.service(RegistryService, registryService(db, artifacts, findings, levels, parts.now));
       router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },
     files: [file_vitrine_registry_v1_event],

@@ -12,8 +12,14 @@ import { toArtifact, toComment, toFinding, toHistoryEntry } from './convert.js';
 import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
-import { findingSnapshot, listFindings } from './queries/findings.js';
+import {
+  type FindingRow,
+  findingSnapshot,
+  listFindings,
+  openFindingGroups,
+} from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
+import type { ServiceLevels } from './service-levels.js';
 import {
   ARTIFACT_ID,
   ARTIFACT_ID_PREFIX,
@@ -57,7 +63,10 @@ export function registryService(
   db: Kysely<RegistryDatabase>,
   artifacts: Artifacts,
   findings: Findings,
+  levels: ServiceLevels,
+  now: () => number = Date.now,
 ): ServiceImpl<typeof RegistryService> {
+  const view = (row: FindingRow) => toFinding(row, levels.of(row, now()));
   return {
     async pushArtifact(requests, ctx) {
       const outcome = await artifacts.push(caller(ctx), requests, ctx.signal);
@@ -117,7 +126,7 @@ export function registryService(
       await requireOnArtifacts(ctx, db, 'review', req.artifactIds, 'artifact', {
         artifactId: req.artifactIds[0] ?? '',
       });
-      return { finding: toFinding(await findings.create(caller(ctx), req)) };
+      return { finding: view(await findings.create(caller(ctx), req)) };
     },
 
     async updateFinding(req, ctx) {
@@ -126,7 +135,7 @@ export function registryService(
       if (req.fixArtifactId !== undefined) {
         await requireOnArtifacts(ctx, db, 'review', [req.fixArtifactId], 'fix artifact');
       }
-      return { finding: toFinding(await findings.update(caller(ctx), req)) };
+      return { finding: view(await findings.update(caller(ctx), req)) };
     },
 
     async addComment(req, ctx) {
@@ -139,12 +148,12 @@ export function registryService(
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
       await requireOnFinding(ctx, db, 'read', req.id);
       // One snapshot: the finding, its history and comments as of the same moment.
-      const view = await findingSnapshot(db, req.id);
-      if (!view) throw notFound('finding', [req.id]);
+      const snapshot = await findingSnapshot(db, req.id);
+      if (!snapshot) throw notFound('finding', [req.id]);
       return {
-        finding: toFinding(view.row),
-        history: view.history.map(toHistoryEntry),
-        comments: view.comments.map(toComment),
+        finding: view(snapshot.row),
+        history: snapshot.history.map(toHistoryEntry),
+        comments: snapshot.comments.map(toComment),
       };
     },
 
@@ -157,10 +166,13 @@ export function registryService(
         ...(req.artifactId ? { artifactId: req.artifactId } : {}),
         ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
         ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
+        ...(req.overdue && {
+          overdue: levels.overdueCutoffs(await openFindingGroups(db), now()),
+        }),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
-      return { findings: page.map(toFinding), nextPageToken };
+      return { findings: page.map(view), nextPageToken };
     },
   };
 }

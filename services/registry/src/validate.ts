@@ -8,6 +8,7 @@ import type {
   PushArtifactMetadata,
   UpdateFindingRequest,
 } from '@vitrine/proto/registry';
+import { DISCLOSURE_DATE_FORMS, disclosureDate } from './disclosure-date.js';
 
 /** Artifact ids are lowercase hex SHA-256 digests of the manifest. */
 export const ARTIFACT_ID = /^[0-9a-f]{64}$/;
@@ -96,6 +97,7 @@ export function assertCreateFinding(req: CreateFindingRequest): void {
     checkSeverity(v, 'severity', req.severity);
   }
   checkText(v, 'severity_reason', req.severityReason, LIMITS.severityReason, false);
+  checkDisclosureDate(v, req.discloseAfter);
   v.throwIfAny();
 }
 
@@ -123,7 +125,17 @@ export function assertUpdateFinding(req: UpdateFindingRequest): void {
   if (req.fixArtifactId !== undefined) {
     v.check(ARTIFACT_ID.test(req.fixArtifactId), 'fix_artifact_id', 'must be an artifact id');
   }
+  if (req.discloseAfter !== undefined) checkDisclosureDate(v, req.discloseAfter);
   v.throwIfAny();
+}
+
+/** A planned disclosure date is empty (none) or one of DISCLOSURE_DATE_FORMS. */
+function checkDisclosureDate(v: FieldViolations, text: string): void {
+  v.check(
+    text === '' || disclosureDate(text) !== undefined,
+    'disclose_after',
+    `must be ${DISCLOSURE_DATE_FORMS}, not "${text.slice(0, 64)}"`,
+  );
 }
 
 /** Checks a new comment. */

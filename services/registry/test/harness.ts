@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@connectrpc/connect';
+import type { ServiceLevelPolicy } from '@vitrine/channel';
 import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient, createLogger, type Logger } from '@vitrine/rpc';
 import {
@@ -43,6 +44,10 @@ export interface TestRegistrySetting {
   readonly logger?: Logger;
   /** The logs the registry's witness knows, and whose witnesses it trusts. */
   readonly knownLogs?: readonly KnownLog[];
+  /** The registry's clock (HLCs, service levels, embargoes); the wall clock unless given. */
+  readonly now?: () => number;
+  /** Days to fix findings, as a federation manifest gives them; the defaults unless given. */
+  readonly serviceLevels?: ServiceLevelPolicy;
 }
 
 /** Starts a registry on the given backend (see `TestRegistrySetting`). */
@@ -72,7 +77,12 @@ export async function startTestRegistry(
     ...(database.url ? { databaseUrl: database.url } : {}),
     ...overrides,
   };
-  const options = { logger, ...(setting.knownLogs ? { knownLogs: setting.knownLogs } : {}) };
+  const options = {
+    logger,
+    ...(setting.knownLogs ? { knownLogs: setting.knownLogs } : {}),
+    ...(setting.now ? { now: setting.now } : {}),
+    ...(setting.serviceLevels ? { serviceLevels: setting.serviceLevels } : {}),
+  };
   const registry = await startRegistry(config, options);
   const harness: TestRegistry = {
     registry,

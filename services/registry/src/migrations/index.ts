@@ -8,6 +8,7 @@ import * as proofNonces from './0006-proof-nonces.js';
 import * as transparencyLog from './0009-transparency-log.js';
 import * as witnessState from './0010-witness-state.js';
 import * as findingStandards from './0012-finding-standards.js';
+import * as findingServiceLevels from './0014-finding-service-levels.js';
 
 /** The registry's migrations in order; run at every start (Kysely Migrator). */
 export const registryMigrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const registryMigrations: Record<string, Migration> = {
   '0009-transparency-log': transparencyLog,
   '0010-witness-state': witnessState,
   '0012-finding-standards': findingStandards,
+  '0014-finding-service-levels': findingServiceLevels,
 };

@@ -12,6 +12,7 @@ import {
   insertComment,
   insertFindings,
   insertHistory,
+  recordStatusMilestone,
   setFieldRegister,
   updateFindingFields,
 } from '../queries/finding-writes.js';
@@ -31,6 +32,7 @@ export const FINDING_FIELDS = [
   'status',
   'assignee',
   'fix_artifact_id',
+  'disclose_after',
 ] as const;
 export type FindingField = (typeof FINDING_FIELDS)[number];
 
@@ -63,6 +65,7 @@ export async function applyFindingsCreated(
     status: findingStatuses.word(FindingStatus.NEW) ?? 'new',
     assignee: '',
     fix_artifact_id: '',
+    disclose_after: body.discloseAfter,
     residency: [...at.residency],
     created_hlc: at.hlc,
     updated_hlc: at.hlc,
@@ -116,6 +119,20 @@ export async function applyFindingUpdated(
     await setFieldRegister(tx, body.findingId, field, at);
   }
   await updateFindingFields(tx, body.findingId, changes, at.hlc);
+  await recordMilestone(tx, at, body);
+}
+
+/**
+ * Keeps the clock of the first triage and of the latest fix, whether or not the status
+ * write wins its register: the earliest and the latest of a set of events are the same in
+ * whatever order a center applies them, so every center derives the same service level.
+ */
+async function recordMilestone(tx: Db, at: EventStamp, body: FindingUpdated): Promise<void> {
+  if (body.status === FindingStatus.TRIAGED) {
+    await recordStatusMilestone(tx, body.findingId, 'triaged_hlc', 'earliest', at.hlc);
+  } else if (body.status === FindingStatus.FIXED) {
+    await recordStatusMilestone(tx, body.findingId, 'fixed_hlc', 'latest', at.hlc);
+  }
 }
 
 /** Adds a comment (comments are add-only, so they never conflict). */
@@ -159,6 +176,7 @@ function updatedValues(body: FindingUpdated): Partial<Record<FindingField, strin
   if (body.status !== undefined) values.status = findingStatuses.word(body.status) ?? '';
   if (body.assignee !== undefined) values.assignee = body.assignee;
   if (body.fixArtifactId !== undefined) values.fix_artifact_id = body.fixArtifactId;
+  if (body.discloseAfter !== undefined) values.disclose_after = body.discloseAfter;
   return values;
 }
 

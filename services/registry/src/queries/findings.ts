@@ -2,6 +2,7 @@ import { afterCursor, type PageCursor } from '@vitrine/storage';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from '../schema.js';
+import { type OverdueCutoff, RUNNING_STATUSES } from '../service-levels.js';
 
 type Db = Kysely<RegistryDatabase>;
 
@@ -43,7 +44,14 @@ export async function nextFindingNumber(db: Db, origin: string): Promise<bigint>
 /** A page of findings, newest first, filtered, after the keyset cursor when given. */
 export async function listFindings(
   db: Db,
-  filter: { artifactId?: string; status?: string; severity?: string; within?: ScopeLimit },
+  filter: {
+    artifactId?: string;
+    status?: string;
+    severity?: string;
+    within?: ScopeLimit;
+    /** Only open findings triaged before the cutoff of their group (OverdueCutoff). */
+    overdue?: readonly OverdueCutoff[];
+  },
   limit: number,
   after?: PageCursor,
 ): Promise<FindingRow[]> {
@@ -76,6 +84,7 @@ export async function listFindings(
   }
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
+  if (filter.overdue) query = query.where(overdueIn(filter.overdue));
   if (after) query = query.where(afterCursor('created_hlc', after));
   const rows = await query
     .orderBy('created_hlc', 'desc')
@@ -83,6 +92,40 @@ export async function listFindings(
     .limit(limit)
     .execute();
   return attachArtifactIds(db, rows);
+}
+
+/**
+ * Open findings triaged before their group's cutoff (a finding triaged before triage
+ * clocks were kept counts from its creation, as ServiceLevels does).
+ */
+function overdueIn(cutoffs: readonly OverdueCutoff[]) {
+  const triaged = sql`coalesce(findings.triaged_hlc, findings.created_hlc)`;
+  const groups = cutoffs.map(
+    (c) =>
+      sql<boolean>`(findings.severity = ${c.severity} and array_to_string(findings.residency, ',') = ${c.residency.join(',')} and ${triaged} < ${c.triagedBefore}::int8)`,
+  );
+  const any = groups.length > 0 ? sql.join(groups, sql` or `) : sql`false`;
+  return sql<boolean>`(findings.status in (${sql.join(RUNNING_STATUSES)}) and (${any}))`;
+}
+
+/** How many open findings are overdue (by their group's cutoff), by severity. */
+export function countOverdue(db: Db, cutoffs: readonly OverdueCutoff[]) {
+  return db
+    .selectFrom('findings')
+    .select(['severity', (eb) => eb.fn.countAll<string>().as('count')])
+    .where(overdueIn(cutoffs))
+    .groupBy('severity')
+    .execute();
+}
+
+/** The distinct (severity, residency) of the open findings held here. */
+export function openFindingGroups(db: Db): Promise<{ severity: string; residency: string[] }[]> {
+  return db
+    .selectFrom('findings')
+    .select(['severity', 'residency'])
+    .distinct()
+    .where('status', 'in', [...RUNNING_STATUSES])
+    .execute();
 }
 
 async function attachArtifactIds(db: Db, rows: Selectable<FindingTable>[]): Promise<FindingRow[]> {

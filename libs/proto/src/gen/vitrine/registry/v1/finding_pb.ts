@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/finding.proto.
  */
 export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEizwMKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJQg0KC19jdnNzX3Njb3JlIocBCgdDb21tZW50EgoKAmlkGAEgASgJEhIKCmZpbmRpbmdfaWQYAiABKAkSDAoEdGV4dBgDIAEoCRIOCgZhdXRob3IYBCABKAkSDgoGb3JpZ2luGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUCChNGaW5kaW5nSGlzdG9yeUVudHJ5Eg4KBm9yaWdpbhgBIAEoCRILCgNzZXEYAiABKAQSJgoCYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAQgASgJEjYKB2NyZWF0ZWQYBSABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdDcmVhdGVkSAASNgoHdXBkYXRlZBgGIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1VwZGF0ZWRIABI0Cgdjb21tZW50GAcgASgLMiEudml0cmluZS5yZWdpc3RyeS52MS5Db21tZW50QWRkZWRIABIaChJvdmVyd3JpdHRlbl9maWVsZHMYCCADKAlCCAoGY2hhbmdlIuUBCg5GaW5kaW5nQ3JlYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhQKDGFydGlmYWN0X2lkcxgCIAMoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIvCghzZXZlcml0eRgFIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHkSEwoLY3Zzc192ZWN0b3IYBiABKAkSFwoKY3Zzc19zY29yZRgHIAEoAUgAiAEBEhcKD3NldmVyaXR5X3JlYXNvbhgIIAEoCUINCgtfY3Zzc19zY29yZSL+AwoORmluZGluZ1VwZGF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNAoIc2V2ZXJpdHkYBCABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5SAKIAQESGAoLY3Zzc192ZWN0b3IYBSABKAlIA4gBARI3CgZzdGF0dXMYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNIBIgBARIVCghhc3NpZ25lZRgHIAEoCUgFiAEBEhwKD2ZpeF9hcnRpZmFjdF9pZBgIIAEoCUgGiAEBEi8KBHNlZW4YCSADKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpZWxkVmVyc2lvbhIXCgpjdnNzX3Njb3JlGAogASgBSAeIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAsgASgJSAiIAQFCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCDQoLX2N2c3Nfc2NvcmVCEgoQX3NldmVyaXR5X3JlYXNvbiI6CgxGaWVsZFZlcnNpb24SDQoFZmllbGQYASABKAkSCwoDaGxjGAIgASgEEg4KBm9yaWdpbhgDIAEoCSJECgxDb21tZW50QWRkZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgpjb21tZW50X2lkGAIgASgJEgwKBHRleHQYAyABKAkqiAEKCFNldmVyaXR5EhgKFFNFVkVSSVRZX1VOU1BFQ0lGSUVEEAASEQoNU0VWRVJJVFlfSU5GTxABEhAKDFNFVkVSSVRZX0xPVxACEhMKD1NFVkVSSVRZX01FRElVTRADEhEKDVNFVkVSSVRZX0hJR0gQBBIVChFTRVZFUklUWV9DUklUSUNBTBAFKpMCCg1GaW5kaW5nU3RhdHVzEh4KGkZJTkRJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSRklORElOR19TVEFUVVNfTkVXEAESGgoWRklORElOR19TVEFUVVNfVFJJQUdFRBACEh4KGkZJTkRJTkdfU1RBVFVTX0lOX1BST0dSRVNTEAMSGAoURklORElOR19TVEFUVVNfRklYRUQQBBIbChdGSU5ESU5HX1NUQVRVU19WRVJJRklFRBAFEhwKGEZJTkRJTkdfU1RBVFVTX0RJU0NMT1NFRBAGEhsKF0ZJTkRJTkdfU1RBVFVTX1JFSkVDVEVEEAcSHAoYRklORElOR19TVEFUVVNfRFVQTElDQVRFEAhiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEipgUKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJEi4KCnRyaWFnZWRfYXQYHiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmR1ZV9hdBgfIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoJc2xhX3N0YXRlGCAgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TbGFTdGF0ZRIyCg5kaXNjbG9zZV9hZnRlchghIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGF5c190b19maXgYIiABKA1CDQoLX2N2c3Nfc2NvcmUihwEKB0NvbW1lbnQSCgoCaWQYASABKAkSEgoKZmluZGluZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEg4KBmF1dGhvchgEIAEoCRIOCgZvcmlnaW4YBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitQIKE0ZpbmRpbmdIaXN0b3J5RW50cnkSDgoGb3JpZ2luGAEgASgJEgsKA3NlcRgCIAEoBBImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSNgoHY3JlYXRlZBgFIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0NyZWF0ZWRIABI2Cgd1cGRhdGVkGAYgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjQKB2NvbW1lbnQYByABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEhoKEm92ZXJ3cml0dGVuX2ZpZWxkcxgIIAMoCUIICgZjaGFuZ2Ui/QEKDkZpbmRpbmdDcmVhdGVkEhIKCmZpbmRpbmdfaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIXCgpjdnNzX3Njb3JlGAcgASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGAggASgJEhYKDmRpc2Nsb3NlX2FmdGVyGB4gASgJQg0KC19jdnNzX3Njb3JlIq4ECg5GaW5kaW5nVXBkYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESLwoEc2VlbhgJIAMoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuRmllbGRWZXJzaW9uEhcKCmN2c3Nfc2NvcmUYCiABKAFIB4gBARIcCg9zZXZlcml0eV9yZWFzb24YCyABKAlICIgBARIbCg5kaXNjbG9zZV9hZnRlchgeIAEoCUgJiAEBQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb25CCwoJX3NldmVyaXR5Qg4KDF9jdnNzX3ZlY3RvckIJCgdfc3RhdHVzQgsKCV9hc3NpZ25lZUISChBfZml4X2FydGlmYWN0X2lkQg0KC19jdnNzX3Njb3JlQhIKEF9zZXZlcml0eV9yZWFzb25CEQoPX2Rpc2Nsb3NlX2FmdGVyIjoKDEZpZWxkVmVyc2lvbhINCgVmaWVsZBgBIAEoCRILCgNobGMYAiABKAQSDgoGb3JpZ2luGAMgASgJIkQKDENvbW1lbnRBZGRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKCmNvbW1lbnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSqIAQoIU2V2ZXJpdHkSGAoUU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIRCg1TRVZFUklUWV9JTkZPEAESEAoMU0VWRVJJVFlfTE9XEAISEwoPU0VWRVJJVFlfTUVESVVNEAMSEQoNU0VWRVJJVFlfSElHSBAEEhUKEVNFVkVSSVRZX0NSSVRJQ0FMEAUqkwIKDUZpbmRpbmdTdGF0dXMSHgoaRklORElOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJGSU5ESU5HX1NUQVRVU19ORVcQARIaChZGSU5ESU5HX1NUQVRVU19UUklBR0VEEAISHgoaRklORElOR19TVEFUVVNfSU5fUFJPR1JFU1MQAxIYChRGSU5ESU5HX1NUQVRVU19GSVhFRBAEEhsKF0ZJTkRJTkdfU1RBVFVTX1ZFUklGSUVEEAUSHAoYRklORElOR19TVEFUVVNfRElTQ0xPU0VEEAYSGwoXRklORElOR19TVEFUVVNfUkVKRUNURUQQBxIcChhGSU5ESU5HX1NUQVRVU19EVVBMSUNBVEUQCCqrAQoIU2xhU3RhdGUSGQoVU0xBX1NUQVRFX1VOU1BFQ0lGSUVEEAASEgoOU0xBX1NUQVRFX05PTkUQARIWChJTTEFfU1RBVEVfT05fVFJBQ0sQAhIWChJTTEFfU1RBVEVfRFVFX1NPT04QAxIVChFTTEFfU1RBVEVfT1ZFUkRVRRAEEhEKDVNMQV9TVEFURV9NRVQQBRIWChJTTEFfU1RBVEVfQlJFQUNIRUQQBmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A problem reviewers found in one or more artifacts, with its current state.
@@ -136,6 +136,46 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
    * @generated from field: string severity_reason = 16;
    */
   severityReason: string;
+
+  /**
+   * When it was first triaged (the earliest event that set status triaged): its service
+   * level clock starts here. Absent while it was never triaged.
+   *
+   * @generated from field: google.protobuf.Timestamp triaged_at = 30;
+   */
+  triagedAt?: Timestamp | undefined;
+
+  /**
+   * When it must be fixed by: triaged_at plus the days the federation's service-level
+   * policy gives its severity (the strictest policy among its residency's jurisdictions).
+   * Absent when it is not triaged, has no days to fix, or is closed (fixed, verified,
+   * disclosed, rejected, duplicate). Every center derives the same value.
+   *
+   * @generated from field: google.protobuf.Timestamp due_at = 31;
+   */
+  dueAt?: Timestamp | undefined;
+
+  /**
+   * Where it stands against its service level, at the moment of the response.
+   *
+   * @generated from field: vitrine.registry.v1.SlaState sla_state = 32;
+   */
+  slaState: SlaState;
+
+  /**
+   * The planned disclosure date (embargo): the finding cannot be disclosed before it.
+   * Absent when there is none.
+   *
+   * @generated from field: google.protobuf.Timestamp disclose_after = 33;
+   */
+  discloseAfter?: Timestamp | undefined;
+
+  /**
+   * The days to fix its severity under the policy in force; 0 when it has none.
+   *
+   * @generated from field: uint32 days_to_fix = 34;
+   */
+  daysToFix: number;
 };
 
 /**
@@ -343,6 +383,13 @@ export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
    * @generated from field: string severity_reason = 8;
    */
   severityReason: string;
+
+  /**
+   * The planned disclosure date (RFC 3339 UTC, as the origin wrote it); empty for none.
+   *
+   * @generated from field: string disclose_after = 30;
+   */
+  discloseAfter: string;
 };
 
 /**
@@ -438,6 +485,14 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
    * @generated from field: optional string severity_reason = 11;
    */
   severityReason?: string | undefined;
+
+  /**
+   * New planned disclosure date (RFC 3339 UTC, as the origin wrote it), when set; empty
+   * lifts the embargo.
+   *
+   * @generated from field: optional string disclose_after = 30;
+   */
+  discloseAfter?: string | undefined;
 };
 
 /**
@@ -650,4 +705,67 @@ export enum FindingStatus {
  */
 export const FindingStatusSchema: GenEnum<FindingStatus> = /*@__PURE__*/
   enumDesc(file_vitrine_registry_v1_finding, 1);
+
+/**
+ * A finding's standing against the days to fix its severity (see Finding.due_at).
+ *
+ * @generated from enum vitrine.registry.v1.SlaState
+ */
+export enum SlaState {
+  /**
+   * Not a state: never sent.
+   *
+   * @generated from enum value: SLA_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No service level applies: not triaged yet, no days to fix for its severity, or it
+   * ended rejected or duplicate.
+   *
+   * @generated from enum value: SLA_STATE_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * Open, with more than a quarter of its time to fix left.
+   *
+   * @generated from enum value: SLA_STATE_ON_TRACK = 2;
+   */
+  ON_TRACK = 2,
+
+  /**
+   * Open, with at most a quarter of its time to fix left.
+   *
+   * @generated from enum value: SLA_STATE_DUE_SOON = 3;
+   */
+  DUE_SOON = 3,
+
+  /**
+   * Open past its due date.
+   *
+   * @generated from enum value: SLA_STATE_OVERDUE = 4;
+   */
+  OVERDUE = 4,
+
+  /**
+   * Fixed by its due date (the latest fix counts).
+   *
+   * @generated from enum value: SLA_STATE_MET = 5;
+   */
+  MET = 5,
+
+  /**
+   * Fixed after its due date.
+   *
+   * @generated from enum value: SLA_STATE_BREACHED = 6;
+   */
+  BREACHED = 6,
+}
+
+/**
+ * Describes the enum vitrine.registry.v1.SlaState.
+ */
+export const SlaStateSchema: GenEnum<SlaState> = /*@__PURE__*/
+  enumDesc(file_vitrine_registry_v1_finding, 2);
 
