@@ -59,10 +59,12 @@ export const serviceLevelsSchema = z
   .object({
     daysToFix: daysBySeverity.optional(),
     jurisdictions: z
-      .record(
-        z.string().regex(/^[A-Z][A-Z0-9_-]{1,15}$/, 'an upper-case code such as EU'),
-        daysBySeverity,
-      )
+      .record(z.string().regex(/^[A-Z][A-Z0-9_-]{1,15}$/), daysBySeverity, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'not a jurisdiction code (upper-case, such as EU)'
+            : undefined,
+      })
       .optional(),
   })
   .strict();
