@@ -26,6 +26,7 @@ export interface FindingCreateOptions extends TargetOptions {
   readonly description?: string | undefined;
   readonly cvss?: string | undefined;
   readonly severityReason?: string | undefined;
+  readonly discloseAfter?: string | undefined;
 }
 
 /** The flags of `vitrine finding update`; only the fields given change. */
@@ -38,6 +39,7 @@ export interface FindingUpdateOptions extends TargetOptions {
   readonly description?: string | undefined;
   readonly cvss?: string | undefined;
   readonly severityReason?: string | undefined;
+  readonly discloseAfter?: string | undefined;
 }
 
 /** The flags of `vitrine finding ls`. */
@@ -45,6 +47,7 @@ export interface FindingListOptions extends TargetOptions {
   readonly artifact?: string | undefined;
   readonly status?: StatusWord | undefined;
   readonly severity?: SeverityWord | undefined;
+  readonly overdue?: boolean | undefined;
 }
 
 /** Records a finding against one or more artifacts at the given center. */
@@ -65,6 +68,7 @@ export async function createFinding(io: CliIo, options: FindingCreateOptions): P
       severity: options.severity === undefined ? 0 : severities.value(options.severity),
       cvssVector: options.cvss ?? '',
       severityReason: options.severityReason ?? '',
+      discloseAfter: options.discloseAfter ?? '',
     });
     return required(response.finding, target.label);
   });
@@ -85,10 +89,11 @@ export async function updateFinding(
     ...(options.severityReason !== undefined && { severityReason: options.severityReason }),
     ...(options.status !== undefined && { status: findingStatuses.value(options.status) }),
     ...(options.assignee !== undefined && { assignee: options.assignee }),
+    ...(options.discloseAfter !== undefined && { discloseAfter: options.discloseAfter }),
   };
   if (Object.keys(changes).length === 0 && options.fix === undefined) {
     throw usageError(
-      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --title, --description, --cvss, --severity-reason',
+      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --title, --description, --cvss, --severity-reason, --disclose-after',
     );
   }
   // Without --fix the finding is the only thing looked up, so NOT_FOUND can name it.
@@ -152,6 +157,7 @@ export async function listFindings(io: CliIo, options: FindingListOptions): Prom
           artifactId,
           status: options.status === undefined ? 0 : findingStatuses.value(options.status),
           severity: options.severity === undefined ? 0 : severities.value(options.severity),
+          overdue: options.overdue === true,
           pageSize: PAGE_SIZE,
           pageToken,
         });

@@ -1,5 +1,5 @@
 import { cvssBand } from '@vitrine/advisories';
-import { findingStatuses, severities } from '@vitrine/proto/enum-words';
+import { findingStatuses, severities, slaStates } from '@vitrine/proto/enum-words';
 import type { Comment, Finding, FindingHistoryEntry, FindingUpdated } from '@vitrine/proto/finding';
 import { isoTime, orNull, safeNumber } from './plain-values.js';
 import { formatFields, formatTable } from './text-table.js';
@@ -23,6 +23,18 @@ export function findingJson(finding: Finding) {
     createdAt: isoTime(finding.createdAt),
     updatedAt: isoTime(finding.updatedAt),
     commentCount: finding.commentCount,
+    sla: slaJson(finding),
+    discloseAfter: isoTime(finding.discloseAfter),
+  };
+}
+
+/** A finding's service level: its state, days to fix, first triage and due date. */
+function slaJson(finding: Finding) {
+  return {
+    state: slaStates.label(finding.slaState),
+    daysToFix: finding.daysToFix === 0 ? null : finding.daysToFix,
+    triagedAt: isoTime(finding.triagedAt),
+    dueAt: isoTime(finding.dueAt),
   };
 }
 
@@ -66,6 +78,7 @@ function changeJson(change: FindingHistoryEntry['change']) {
         severityReason: orNull(change.value.severityReason),
         cvssVector: orNull(change.value.cvssVector),
         cvssScore: change.value.cvssScore ?? null,
+        discloseAfter: orNull(change.value.discloseAfter),
       };
     case 'updated':
       return { type: 'updated' as const, fields: updatedFields(change.value) };
@@ -96,6 +109,7 @@ function updatedFields(update: FindingUpdated): Record<string, string | number> 
   if (update.status !== undefined) fields.status = findingStatuses.label(update.status);
   if (update.assignee !== undefined) fields.assignee = update.assignee;
   if (update.fixArtifactId !== undefined) fields.fixArtifactId = update.fixArtifactId;
+  if (update.discloseAfter !== undefined) fields.discloseAfter = update.discloseAfter || 'none';
   return fields;
 }
 
@@ -112,12 +126,23 @@ export function findingDetailLines(finding: Finding): string[] {
     ['cvss score', cvssScoreText(finding)],
     ['artifacts', finding.artifactIds.join(', ')],
     ['fix', finding.fixArtifactId],
+    ['sla', slaText(finding)],
+    ['due', isoTime(finding.dueAt) ?? ''],
+    ['embargo until', isoTime(finding.discloseAfter) ?? ''],
     ['origin', finding.origin],
     ['created', isoTime(finding.createdAt) ?? ''],
     ['updated', isoTime(finding.updatedAt) ?? ''],
     ['comments', String(finding.commentCount)],
     ['description', finding.description],
   ]);
+}
+
+/** "overdue (7 days to fix, triaged 2026-…)"; just the state without a service level. */
+function slaText(finding: Finding): string {
+  const state = slaStates.label(finding.slaState);
+  if (finding.daysToFix === 0) return state;
+  const triaged = isoTime(finding.triagedAt);
+  return `${state} (${finding.daysToFix} days to fix${triaged ? `, triaged ${triaged}` : ''})`;
 }
 
 /** "9.8 (critical)" for a scored finding; '' otherwise. */
@@ -160,11 +185,13 @@ export function historyLines(history: readonly FindingHistoryEntry[]): string[] 
 export function findingTableLines(findings: readonly Finding[], where: string): string[] {
   if (findings.length === 0) return [`no findings at ${where}`];
   return formatTable(
-    ['id', 'severity', 'status', 'assignee', 'updated', 'title'],
+    ['id', 'severity', 'status', 'sla', 'due', 'assignee', 'updated', 'title'],
     findings.map((f) => [
       f.id,
       severities.label(f.severity),
       findingStatuses.label(f.status),
+      slaStates.label(f.slaState),
+      isoTime(f.dueAt) ?? '-',
       f.assignee || '-',
       isoTime(f.updatedAt) ?? '',
       f.title,
