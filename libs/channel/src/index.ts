@@ -43,8 +43,10 @@ export {
   MAX_DAYS_TO_FIX,
   resolveServiceLevels,
   type ServiceLevelPolicy,
+  type ServiceLevelsDocument,
   SLA_SEVERITIES,
   type SlaSeverity,
   type SomeDaysToFix,
+  serviceLevelsSchema,
 } from './service-levels.js';
 export type { Session } from './session.js';
