@@ -62,10 +62,14 @@ export function toFinding(row: FindingRow, level: ServiceLevel): Finding {
     daysToFix: level.daysToFix ?? 0,
     ...(level.triagedAt && { triagedAt: timestampFromMs(level.triagedAt.getTime()) }),
     ...(level.dueAt && { dueAt: timestampFromMs(level.dueAt.getTime()) }),
-    ...(row.disclose_after !== '' && {
-      discloseAfter: timestampFromMs(Date.parse(row.disclose_after)),
-    }),
+    ...embargoOf(row.disclose_after),
   });
+}
+
+/** The embargo field of a finding: absent for none (or a date no center could have written). */
+function embargoOf(stored: string): { discloseAfter?: ReturnType<typeof timestampFromMs> } {
+  const ms = Date.parse(stored);
+  return Number.isFinite(ms) ? { discloseAfter: timestampFromMs(ms) } : {};
 }
 
 /** The API view of a comment row. */

@@ -194,7 +194,8 @@ export class Findings {
 
   /** Refuses to disclose a finding before its planned disclosure date. */
   #assertEmbargoLifted(id: string, embargo: string): void {
-    if (embargo === '' || Date.parse(embargo) <= this.now()) return;
+    // Only a date in the future holds disclosure back (as Finding.disclose_after shows it).
+    if (!(Date.parse(embargo) > this.now())) return;
     throw new VitrineError(
       'failed_precondition',
       `finding ${id} is under embargo until ${embargo}: it cannot be disclosed before then (change disclose_after to disclose it earlier)`,
