@@ -26,6 +26,7 @@ export interface FindingCreateOptions extends TargetOptions {
   readonly description?: string | undefined;
   readonly cvss?: string | undefined;
   readonly severityReason?: string | undefined;
+  readonly discloseAfter?: string | undefined;
 }
 
 /** The flags of `vitrine finding update`; only the fields given change. */
@@ -39,6 +40,7 @@ export interface FindingUpdateOptions extends TargetOptions {
   readonly cvss?: string | undefined;
   readonly severityReason?: string | undefined;
   readonly duplicateOf?: string | undefined;
+  readonly discloseAfter?: string | undefined;
 }
 
 /** The flags of `vitrine finding ls`. */
@@ -47,6 +49,7 @@ export interface FindingListOptions extends TargetOptions {
   readonly status?: StatusWord | undefined;
   readonly severity?: SeverityWord | undefined;
   readonly candidateFix?: boolean | undefined;
+  readonly overdue?: boolean | undefined;
 }
 
 /** Records a finding against one or more artifacts at the given center. */
@@ -67,6 +70,7 @@ export async function createFinding(io: CliIo, options: FindingCreateOptions): P
       severity: options.severity === undefined ? 0 : severities.value(options.severity),
       cvssVector: options.cvss ?? '',
       severityReason: options.severityReason ?? '',
+      discloseAfter: options.discloseAfter ?? '',
     });
     return required(response.finding, target.label);
   });
@@ -88,10 +92,11 @@ export async function updateFinding(
     ...(options.status !== undefined && { status: findingStatuses.value(options.status) }),
     ...(options.assignee !== undefined && { assignee: options.assignee }),
     ...(options.duplicateOf !== undefined && { duplicateOf: options.duplicateOf }),
+    ...(options.discloseAfter !== undefined && { discloseAfter: options.discloseAfter }),
   };
   if (Object.keys(changes).length === 0 && options.fix === undefined) {
     throw usageError(
-      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --duplicate-of, --title, --description, --cvss, --severity-reason',
+      'nothing to change: pass at least one of --status, --severity, --assignee, --fix, --duplicate-of, --title, --description, --cvss, --severity-reason, --disclose-after',
     );
   }
   if (options.duplicateOf !== undefined && (options.status ?? 'duplicate') !== 'duplicate') {
@@ -159,6 +164,7 @@ export async function listFindings(io: CliIo, options: FindingListOptions): Prom
           status: options.status === undefined ? 0 : findingStatuses.value(options.status),
           severity: options.severity === undefined ? 0 : severities.value(options.severity),
           candidateFix: options.candidateFix === true,
+          overdue: options.overdue === true,
           pageSize: PAGE_SIZE,
           pageToken,
         });

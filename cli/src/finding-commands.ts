@@ -109,6 +109,10 @@ function addCreate(parent: Command, io: CliIo): void {
     .option(
       '--severity-reason <text>',
       'why --severity differs from the band of the --cvss score (required then, kept in history)',
+    )
+    .option(
+      '--disclose-after <date>',
+      'planned disclosure date (embargo), YYYY-MM-DD or an RFC 3339 time: no disclosure before it',
     );
   addTargetOptions(create, 'write')
     .addHelpText(
@@ -153,6 +157,10 @@ function addUpdate(parent: Command, io: CliIo): void {
     .option(
       '--severity-reason <text>',
       'why the severity differs from the band of the CVSS score (required then, kept in history)',
+    )
+    .option(
+      '--disclose-after <date>',
+      'new planned disclosure date, YYYY-MM-DD or an RFC 3339 time ("" lifts the embargo; kept in history)',
     );
   addTargetOptions(update, 'write')
     .addHelpText(
@@ -161,10 +169,13 @@ function addUpdate(parent: Command, io: CliIo): void {
 Statuses move new → triaged → in_progress → fixed → verified → disclosed; an open
 finding may also end as rejected or duplicate. --duplicate-of links findings filed about
 the same issue (at any center): the duplicate then shows its original's status as its
-effective status, and \`finding show\` shows the link both ways.
+effective status, and \`finding show\` shows the link both ways. Status disclosed is refused
+before the finding's --disclose-after date. The due date counts from the first triage (days
+to fix per severity: the federation manifest's serviceLevels).
 Examples:
   $ vitrine finding update europe-17 --center europe --status fixed --fix 9bd107
-  $ vitrine finding update asia-4 --center asia --duplicate-of europe-17`,
+  $ vitrine finding update asia-4 --center asia --duplicate-of europe-17
+  $ vitrine finding update europe-17 --center europe --disclose-after 2027-03-01`,
     )
     .action((id: string, options: FindingUpdateOptions) =>
       runCommand(io, options.json === true, () => updateFinding(io, id, options)),
@@ -204,11 +215,15 @@ function addList(parent: Command, io: CliIo): void {
     .addOption(
       choiceOption('--severity <level>', 'only findings of this severity', severities.words),
     )
-    .option('--candidate-fix', 'only findings a later scan no longer reports (see finding import)');
+    .option('--candidate-fix', 'only findings a later scan no longer reports (see finding import)')
+    .option('--overdue', 'only open findings past their due date (days to fix from triage)');
   addTargetOptions(ls, 'read')
     .addHelpText(
       'after',
-      '\nExample:\n  $ vitrine finding ls --center europe --status new --severity critical',
+      `
+Examples:
+  $ vitrine finding ls --center europe --status new --severity critical
+  $ vitrine finding ls --center europe --overdue --json`,
     )
     .action((options: FindingListOptions) =>
       runCommand(io, options.json === true, () => listFindings(io, options)),

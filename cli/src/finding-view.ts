@@ -1,5 +1,5 @@
 import { cvssBand } from '@vitrine/advisories';
-import { findingStatuses, severities } from '@vitrine/proto/enum-words';
+import { findingStatuses, severities, slaStates } from '@vitrine/proto/enum-words';
 import type {
   Comment,
   Finding,
@@ -37,6 +37,18 @@ export function findingJson(finding: Finding) {
     locations: finding.locations.map(locationJson),
     fingerprint: orNull(finding.fingerprint),
     candidateFixArtifactId: orNull(finding.candidateFixArtifactId),
+    sla: slaJson(finding),
+    discloseAfter: isoTime(finding.discloseAfter),
+  };
+}
+
+/** A finding's service level: its state, days to fix, first triage and due date. */
+function slaJson(finding: Finding) {
+  return {
+    state: slaStates.label(finding.slaState),
+    daysToFix: finding.daysToFix === 0 ? null : finding.daysToFix,
+    triagedAt: isoTime(finding.triagedAt),
+    dueAt: isoTime(finding.dueAt),
   };
 }
 
@@ -96,6 +108,7 @@ function changeJson(change: FindingHistoryEntry['change']) {
         severityReason: orNull(change.value.severityReason),
         cvssVector: orNull(change.value.cvssVector),
         cvssScore: change.value.cvssScore ?? null,
+        discloseAfter: orNull(change.value.discloseAfter),
       };
     case 'updated':
       return { type: 'updated' as const, fields: updatedFields(change.value) };
@@ -136,6 +149,7 @@ function updatedFields(update: FindingUpdated): Record<string, string | number> 
   if (update.locations !== undefined) {
     fields.locations = update.locations.items.map(locationText).join(', ');
   }
+  if (update.discloseAfter !== undefined) fields.discloseAfter = update.discloseAfter || 'none';
   return fields;
 }
 
@@ -158,6 +172,9 @@ export function findingDetailLines(finding: Finding): string[] {
     ['tool', finding.tool],
     ['rule', finding.ruleId],
     ['locations', finding.locations.map(locationText).join(', ')],
+    ['sla', slaText(finding)],
+    ['due', isoTime(finding.dueAt) ?? ''],
+    ['embargo until', isoTime(finding.discloseAfter) ?? ''],
     ['origin', finding.origin],
     ['created', isoTime(finding.createdAt) ?? ''],
     ['updated', isoTime(finding.updatedAt) ?? ''],
@@ -173,6 +190,14 @@ function statusText(finding: Finding): string {
   return effective === status || finding.effectiveStatus === 0
     ? status
     : `${status} (effective: ${effective})`;
+}
+
+/** "overdue (7 days to fix, triaged 2026-…)"; just the state without a service level. */
+function slaText(finding: Finding): string {
+  const state = slaStates.label(finding.slaState);
+  if (finding.daysToFix === 0) return state;
+  const triaged = isoTime(finding.triagedAt);
+  return `${state} (${finding.daysToFix} days to fix${triaged ? `, triaged ${triaged}` : ''})`;
 }
 
 /** "9.8 (critical)" for a scored finding; '' otherwise. */
@@ -215,11 +240,13 @@ export function historyLines(history: readonly FindingHistoryEntry[]): string[] 
 export function findingTableLines(findings: readonly Finding[], where: string): string[] {
   if (findings.length === 0) return [`no findings at ${where}`];
   return formatTable(
-    ['id', 'severity', 'status', 'assignee', 'candidate fix', 'updated', 'title'],
+    ['id', 'severity', 'status', 'sla', 'due', 'assignee', 'candidate fix', 'updated', 'title'],
     findings.map((f) => [
       f.id,
       severities.label(f.severity),
       findingStatuses.label(f.status),
+      slaStates.label(f.slaState),
+      isoTime(f.dueAt) ?? '-',
       f.assignee || '-',
       f.candidateFixArtifactId.slice(0, 12) || '-',
       isoTime(f.updatedAt) ?? '',

@@ -173,6 +173,7 @@ async function start(
       const registry = await startRegistry(config.registry, {
         originKey: federation.originKey,
         knownLogs: knownLogs(federation.manifest.federation, federation.manifest.centers),
+        serviceLevels: federation.manifest.serviceLevels,
       });
       const syncOptions = {
         replica: registry.replica,

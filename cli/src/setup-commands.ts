@@ -2,7 +2,12 @@ import { constants } from 'node:fs';
 import { access as accessFile, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { trustKeyPath } from '@vitrine/access';
-import { type FederationManifest, signManifest, verifyManifest } from '@vitrine/channel';
+import {
+  type FederationManifest,
+  serviceLevelsSchema,
+  signManifest,
+  verifyManifest,
+} from '@vitrine/channel';
 import { ARTIFACT_KINDS, ROLES } from '@vitrine/credentials';
 import {
   generateSigningKeyPair,
@@ -70,6 +75,8 @@ const draftSchema = z
     version: z.literal(1),
     federation: z.string().regex(FEDERATION),
     centers: z.array(centerPublicSchema),
+    /** Days to fix findings per severity (the manifest's serviceLevels); defaults when absent. */
+    serviceLevels: serviceLevelsSchema.optional(),
   })
   .strict();
 
@@ -293,6 +300,7 @@ async function federationSign(io: CliIo, options: SignOptions) {
       issuedAt: new Date().toISOString(),
       centers: draft.centers,
       access: { url: access.url, tokenKeys: [], trustKey: access.trustKey },
+      ...(draft.serviceLevels && { serviceLevels: draft.serviceLevels }),
     },
     root,
   ).catch((err: unknown) => {

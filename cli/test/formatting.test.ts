@@ -7,6 +7,7 @@ import {
   FindingSchema,
   FindingStatus,
   Severity,
+  SlaState,
 } from '@vitrine/proto/finding';
 import { describe, expect, it } from 'vitest';
 import { artifactDetailLines, artifactJson, artifactTableLines } from '../src/artifact-view.js';
@@ -215,6 +216,8 @@ describe('finding output', () => {
       locations: [],
       fingerprint: null,
       candidateFixArtifactId: null,
+      sla: { state: 'unspecified', daysToFix: null, triagedAt: null, dueAt: null },
+      discloseAfter: null,
     });
   });
 
@@ -239,6 +242,33 @@ describe('finding output', () => {
     expect(lines).toContain('status:        duplicate (effective: fixed)');
     expect(lines).toContain('duplicate of:  europe-17');
     expect(lines).toContain('duplicates:    us-2');
+  });
+
+  it('shows the service level, due date and embargo', () => {
+    const finding = create(FindingSchema, {
+      id: 'europe-20',
+      title: 'Late fix',
+      severity: Severity.CRITICAL,
+      status: FindingStatus.IN_PROGRESS,
+      slaState: SlaState.OVERDUE,
+      daysToFix: 7,
+      triagedAt: published,
+      dueAt: timestampFromDate(new Date('2025-06-08T10:20:30.000Z')),
+      discloseAfter: timestampFromDate(new Date('2025-09-01T00:00:00.000Z')),
+    });
+    expect(findingJson(finding)).toMatchObject({
+      sla: {
+        state: 'overdue',
+        daysToFix: 7,
+        triagedAt: '2025-06-01T10:20:30.000Z',
+        dueAt: '2025-06-08T10:20:30.000Z',
+      },
+      discloseAfter: '2025-09-01T00:00:00.000Z',
+    });
+    const text = findingDetailLines(finding).join('\n');
+    expect(text).toMatch(/sla: +overdue \(7 days to fix, triaged 2025-06-01T10:20:30\.000Z\)/);
+    expect(text).toMatch(/due: +2025-06-08T10:20:30\.000Z/);
+    expect(text).toMatch(/embargo until: +2025-09-01T00:00:00\.000Z/);
   });
 
   it('shows a scored finding’s score with its band, and the reason for its severity', () => {

@@ -309,6 +309,57 @@ describe('vitrine against a real registry (europe)', () => {
     });
   });
 
+  it('sets and shows the embargo and the service level, and lists overdue findings', async () => {
+    const embargoed = await cli(
+      'finding',
+      'update',
+      findingId,
+      '--center',
+      'europe',
+      '--disclose-after',
+      '2999-01-01',
+      '--json',
+    );
+    expect(embargoed.code).toBe(0);
+    expect(embargoed.json()).toMatchObject({
+      finding: {
+        discloseAfter: '2999-01-01T00:00:00.000Z',
+        sla: { state: 'on_track', daysToFix: 30, dueAt: expect.any(String) },
+      },
+    });
+    const human = await cli('finding', 'show', findingId);
+    expect(human.stdout).toMatch(/sla: +on_track \(30 days to fix, triaged 20\d\d-/);
+    expect(human.stdout).toMatch(/embargo until: +2999-01-01T00:00:00\.000Z\n/);
+    expect(human.stdout).toMatch(/updated discloseAfter=2999-01-01T00:00:00\.000Z/);
+    const overdue = await cli('finding', 'ls', '--overdue', '--json');
+    expect(overdue.json()).toEqual({ findings: [] });
+
+    const malformed = await cli(
+      'finding',
+      'update',
+      findingId,
+      '--center',
+      'europe',
+      '--disclose-after',
+      'next spring',
+      '--json',
+    );
+    expect(malformed.code).toBe(1);
+    expect(malformed.json()).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('disclose_after: must be a date'),
+        violations: [
+          {
+            field: 'disclose_after',
+            description:
+              'must be a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 date-time, not "next spring"',
+          },
+        ],
+      },
+    });
+  });
+
   it('reports an unknown finding as NOT_FOUND', async () => {
     const run = await cli('finding', 'comment', 'europe-999', '--center', 'europe', '--text', 'hi');
     expect(run.code).toBe(1);
@@ -331,7 +382,7 @@ describe('vitrine against a real registry (europe)', () => {
     const table = await cli('finding', 'ls');
     expect(table.stdout).toMatch(
       new RegExp(
-        `^ID +SEVERITY +STATUS +ASSIGNEE +UPDATED +TITLE\\n${findingId} +high +triaged +kernel-team +\\S+ +Hard-coded key\\n$`,
+        `^ID +SEVERITY +STATUS +SLA +DUE +ASSIGNEE +UPDATED +TITLE\\n${findingId} +high +triaged +on_track +\\S+ +kernel-team +\\S+ +Hard-coded key\\n$`,
       ),
     );
   });

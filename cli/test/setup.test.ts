@@ -158,6 +158,32 @@ describe('federation set-up commands', () => {
     expect(dup.json()).toMatchObject({ error: { code: 'USAGE' } });
     expect(dup.stdout).toContain('lists center us already');
 
+    // Service levels go in the draft; bad days are refused when signing, by field.
+    const sign = [
+      'federation',
+      'sign',
+      '--draft',
+      draft,
+      '--root-key-file',
+      p('root', 'federation-root.key'),
+      '--access',
+      p('access', 'access-public.json'),
+      '--out',
+      p('manifest.json'),
+    ];
+    const plain = JSON.parse(await readFile(draft, 'utf8'));
+    await writeFile(
+      draft,
+      JSON.stringify({ ...plain, serviceLevels: { daysToFix: { high: -30 } } }),
+    );
+    const negative = await runCli([...sign, '--json']);
+    expect(negative.code).not.toBe(0);
+    expect(negative.json()).toMatchObject({ error: { code: 'CONFIG' } });
+    expect(negative.stdout).toContain(
+      'serviceLevels.daysToFix.high: whole days from 1 to 3650, or null for none',
+    );
+    const levels = { daysToFix: { high: 14 }, jurisdictions: { EU: { critical: 3 } } };
+    await writeFile(draft, JSON.stringify({ ...plain, serviceLevels: levels }));
     const signed = await ok<{ rootKey: string; centers: string[] }>([
       'federation',
       'sign',
@@ -179,6 +205,10 @@ describe('federation set-up commands', () => {
     );
     expect(manifest.federation).toBe('acme-tc');
     expect(manifest.centers.map((c) => c.id)).toEqual(['europe', 'us']);
+    expect(manifest.serviceLevels).toEqual({
+      daysToFix: { critical: 7, high: 14, medium: 90, low: 180, info: null },
+      jurisdictions: { EU: { critical: 3 } },
+    });
     const access = JSON.parse(await readFile(p('access', 'access-public.json'), 'utf8'));
     expect(Buffer.from(manifest.access.trustKey ?? []).toString('base64')).toBe(access.trustKey);
     const client = JSON.parse(await readFile(p('alice', 'federation.json'), 'utf8'));

@@ -204,7 +204,7 @@ describe('usage errors exit 2 with one line naming the problem', () => {
     ],
     [
       ['finding', 'update', 'europe-1', '--center', 'us'],
-      'vitrine: nothing to change: pass at least one of --status, --severity, --assignee, --fix, --duplicate-of, --title, --description, --cvss, --severity-reason (USAGE)\n',
+      'vitrine: nothing to change: pass at least one of --status, --severity, --assignee, --fix, --duplicate-of, --title, --description, --cvss, --severity-reason, --disclose-after (USAGE)\n',
     ],
     [
       ['finding', 'update', 'europe-1', '--center', 'us', '--status', 'done'],

@@ -5,6 +5,7 @@ import {
   decodeKey,
   type FederationManifestDocument,
 } from './manifest-schema.js';
+import { resolveServiceLevels, type ServiceLevelPolicy } from './service-levels.js';
 
 /** Domain of the federation root's signature over the manifest text. */
 const MANIFEST_DOMAIN = 'vitrine/federation-manifest/v1\n';
@@ -53,6 +54,8 @@ export interface FederationManifest {
     /** The access service's trust key (snapshots, access log), when the manifest names it. */
     readonly trustKey?: Uint8Array;
   };
+  /** Days to fix findings per severity (the manifest's section, defaults filled in). */
+  readonly serviceLevels: ServiceLevelPolicy;
   /** The exact signed text, for passing the manifest on to others unchanged. */
   readonly text: string;
   /** The member with this id; undefined when the federation has none. */
@@ -125,6 +128,7 @@ function buildManifest(document: FederationManifestDocument, text: string): Fede
       tokenKeys: Object.freeze(tokenKeys),
       ...(document.access.trustKey ? { trustKey: decodeKey(document.access.trustKey) } : {}),
     }),
+    serviceLevels: resolveServiceLevels(document.serviceLevels),
     text,
     center: (id: string) => byId.get(id),
     centerBySigningKey: (publicKey: Uint8Array) => bySigningKey.get(base64(publicKey)),

@@ -37,4 +37,16 @@ export type { SessionRole } from './handshake-transcript.js';
 export { loadOrCreateKxKeyFile, readKxKeyFile, writeKxKeyFile } from './kx-key-file.js';
 export type { FederationManifestDocument } from './manifest-schema.js';
 export type { OpenedFrame, SealedReceiver, SealedSender } from './sealed-stream.js';
+export {
+  type DaysToFix,
+  DEFAULT_SERVICE_LEVELS,
+  MAX_DAYS_TO_FIX,
+  resolveServiceLevels,
+  type ServiceLevelPolicy,
+  type ServiceLevelsDocument,
+  SLA_SEVERITIES,
+  type SlaSeverity,
+  type SomeDaysToFix,
+  serviceLevelsSchema,
+} from './service-levels.js';
 export type { Session } from './session.js';

@@ -1,5 +1,6 @@
 import { FieldViolations, VitrineError } from '@vitrine/errors';
 import { z } from 'zod';
+import { serviceLevelsSchema } from './service-levels.js';
 
 /** A 32-byte key as canonical standard base64 (44 characters, one `=`). */
 const key32 = z.string().refine(isBase64Key32, 'base64 of a 32-byte key');
@@ -42,6 +43,12 @@ export const manifestSchema = z
         trustKey: key32.optional(),
       })
       .strict(),
+    /**
+     * Days to fix findings per severity, federation-wide and per jurisdiction; the
+     * defaults (service-levels.ts) when absent. In the signed manifest so that every
+     * center derives the same due dates.
+     */
+    serviceLevels: serviceLevelsSchema.optional(),
   })
   .strict()
   .superRefine((doc, ctx) => {

@@ -1,6 +1,6 @@
 import { Action, RequestState } from './gen/vitrine/access/v1/access_pb.js';
 import { ArtifactKind, ArtifactState } from './gen/vitrine/registry/v1/artifact_pb.js';
-import { FindingStatus, Severity } from './gen/vitrine/registry/v1/finding_pb.js';
+import { FindingStatus, Severity, SlaState } from './gen/vitrine/registry/v1/finding_pb.js';
 
 /**
  * The one table between proto enums and the words vitrine uses for them in storage, in
@@ -78,6 +78,16 @@ export const findingStatuses = new EnumWords([
   ['duplicate', FindingStatus.DUPLICATE],
 ] as const);
 
+/** A finding's standing against its days to fix: `none`, `on_track` … `breached`. */
+export const slaStates = new EnumWords([
+  ['none', SlaState.NONE],
+  ['on_track', SlaState.ON_TRACK],
+  ['due_soon', SlaState.DUE_SOON],
+  ['overdue', SlaState.OVERDUE],
+  ['met', SlaState.MET],
+  ['breached', SlaState.BREACHED],
+] as const);
+
 /** What an access grant allows: `read`, `review`, `comment`. */
 export const accessActions = new EnumWords([
   ['read', Action.READ],
@@ -99,5 +109,7 @@ export type KindWord = (typeof artifactKinds.words)[number];
 export type SeverityWord = (typeof severities.words)[number];
 /** A finding status's word (`--status`, the `status` column). */
 export type StatusWord = (typeof findingStatuses.words)[number];
+/** A service-level state's word (`sla_state` in `--json`). */
+export type SlaWord = (typeof slaStates.words)[number];
 /** An access action's word (`--action`, a credential's scope). */
 export type ActionWord = (typeof accessActions.words)[number];

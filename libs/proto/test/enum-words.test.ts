@@ -8,6 +8,7 @@ import {
   findingStatuses,
   requestStates,
   severities,
+  slaStates,
 } from '../src/enum-words.js';
 import { ActionSchema, RequestStateSchema } from '../src/gen/vitrine/access/v1/access_pb.js';
 import {
@@ -19,6 +20,7 @@ import {
   FindingStatus,
   FindingStatusSchema,
   SeveritySchema,
+  SlaStateSchema,
 } from '../src/gen/vitrine/registry/v1/finding_pb.js';
 
 const TABLES: [string, EnumWords<string, number>, DescEnum][] = [
@@ -26,6 +28,7 @@ const TABLES: [string, EnumWords<string, number>, DescEnum][] = [
   ['artifactStates', artifactStates, ArtifactStateSchema],
   ['severities', severities, SeveritySchema],
   ['findingStatuses', findingStatuses, FindingStatusSchema],
+  ['slaStates', slaStates, SlaStateSchema],
   ['accessActions', accessActions, ActionSchema],
   ['requestStates', requestStates, RequestStateSchema],
 ];

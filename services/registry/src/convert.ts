@@ -3,7 +3,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { toHex } from '@vitrine/crypto';
 import { hlcToDate } from '@vitrine/events';
 import { type Artifact, ArtifactSchema, ArtifactState } from '@vitrine/proto/artifact';
-import { artifactKinds, findingStatuses, severities } from '@vitrine/proto/enum-words';
+import { artifactKinds, findingStatuses, severities, slaStates } from '@vitrine/proto/enum-words';
 import { EventBodySchema } from '@vitrine/proto/event';
 import {
   type Comment,
@@ -25,6 +25,7 @@ import type { ArtifactRow } from './queries/artifacts.js';
 import type { FindingLinks } from './queries/finding-links.js';
 import type { FindingRow } from './queries/findings.js';
 import type { CommentTable } from './schema.js';
+import type { ServiceLevel } from './service-levels.js';
 
 /** The API view of an artifact row. */
 export function toArtifact(row: ArtifactRow): Artifact {
@@ -46,8 +47,11 @@ export function toArtifact(row: ArtifactRow): Artifact {
   });
 }
 
-/** The API view of a finding row with its duplicate links (see finding-links.ts). */
-export function toFinding(row: FindingRow, links: FindingLinks): Finding {
+/**
+ * The API view of a finding row: its duplicate links (see finding-links.ts) and, when given,
+ * its service level at the moment of the response.
+ */
+export function toFinding(row: FindingRow, links: FindingLinks, level?: ServiceLevel): Finding {
   return create(FindingSchema, {
     id: row.id,
     artifactIds: row.artifact_ids,
@@ -73,7 +77,20 @@ export function toFinding(row: FindingRow, links: FindingLinks): Finding {
     locations: locationsOfColumn(row.locations),
     fingerprint: row.fingerprint,
     candidateFixArtifactId: row.candidate_fix_artifact_id,
+    ...(level && {
+      slaState: slaStates.value(level.state),
+      daysToFix: level.daysToFix ?? 0,
+      ...(level.triagedAt && { triagedAt: timestampFromMs(level.triagedAt.getTime()) }),
+      ...(level.dueAt && { dueAt: timestampFromMs(level.dueAt.getTime()) }),
+    }),
+    ...embargoOf(row.disclose_after),
   });
+}
+
+/** The embargo field of a finding: absent for none (or a date no center could have written). */
+function embargoOf(stored: string): { discloseAfter?: ReturnType<typeof timestampFromMs> } {
+  const ms = Date.parse(stored);
+  return Number.isFinite(ms) ? { discloseAfter: timestampFromMs(ms) } : {};
 }
 
 /** The API view of a comment row. */

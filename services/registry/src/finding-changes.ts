@@ -61,8 +61,7 @@ async function findingStates(
     if (change.case === 'findingCreated') {
       const row = createdFindingRow(stampOf(header, body, false), change.value);
       const artifactIds = [...change.value.artifactIds].sort();
-      const fresh = { duplicate_of: '', candidate_fix_artifact_id: '', comment_count: 0 };
-      created.set(row.id, { ...row, ...fresh, artifact_ids: artifactIds });
+      created.set(row.id, { ...row, comment_count: 0, artifact_ids: artifactIds });
     } else {
       const id = findingChangeOf(body)?.finding_id;
       if (id !== undefined) touched.add(id);

@@ -20,6 +20,7 @@ import type {
   UpdateFindingRequest,
 } from '@vitrine/proto/registry';
 import type { Kysely, Selectable } from 'kysely';
+import { disclosureDate } from './disclosure-date.js';
 import type { EventChange, EventLog } from './event-log.js';
 import { assertTransition, isFinal } from './lifecycle.js';
 import { notFound } from './not-found.js';
@@ -48,6 +49,7 @@ export class Findings {
     private readonly db: Db,
     private readonly log: EventLog,
     private readonly centerId: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -75,6 +77,7 @@ export class Findings {
           cvssVector: rated.vector,
           ...(rated.score !== null && { cvssScore: rated.score }),
           severityReason: rated.reason,
+          discloseAfter: storedDisclosureDate(req.discloseAfter),
         });
         return { case: 'findingCreated', value };
       };
@@ -166,6 +169,11 @@ export class Findings {
     }
     set('assignee', req.assignee, req.assignee === current.assignee);
     set('fixArtifactId', req.fixArtifactId, req.fixArtifactId === current.fix_artifact_id);
+    const embargo =
+      req.discloseAfter === undefined
+        ? current.disclose_after
+        : storedDisclosureDate(req.discloseAfter);
+    set('discloseAfter', embargo, embargo === current.disclose_after);
     const to = req.status === undefined ? undefined : findingStatuses.word(req.status);
     if (to !== undefined && to !== current.status && req.duplicateOf === undefined) {
       assertTransition(current.status as StatusWord, to);
@@ -179,6 +187,7 @@ export class Findings {
         `finding ${current.id} can only be fixed by naming the update artifact that fixes it`,
       );
     }
+    if (to === 'disclosed' && to !== current.status) this.#assertEmbargoLifted(current.id, embargo);
     if (req.fixArtifactId !== undefined) await requireUpdateArtifact(tx, req.fixArtifactId);
     if (req.duplicateOf !== undefined && req.duplicateOf !== current.duplicate_of) {
       await assertDuplicateLink(tx, current, req.duplicateOf);
@@ -191,6 +200,21 @@ export class Findings {
     change.seen = (await fieldVersions(tx, current.id)).map((v) => create(FieldVersionSchema, v));
     return change;
   }
+
+  /** Refuses to disclose a finding before its planned disclosure date. */
+  #assertEmbargoLifted(id: string, embargo: string): void {
+    // Only a date in the future holds disclosure back (as Finding.disclose_after shows it).
+    if (!(Date.parse(embargo) > this.now())) return;
+    throw new VitrineError(
+      'failed_precondition',
+      `finding ${id} is under embargo until ${embargo}: it cannot be disclosed before then (change disclose_after to disclose it earlier)`,
+    );
+  }
+}
+
+/** A validated disclosure date in its stored form ('' for none). */
+function storedDisclosureDate(text: string): string {
+  return text === '' ? '' : (disclosureDate(text) ?? '');
 }
 
 async function lockFinding(tx: Db, id: string): Promise<FindingRow> {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Interceptor } from '@connectrpc/connect';
+import type { ServiceLevelPolicy } from '@vitrine/channel';
 import { ChunkStore } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
@@ -13,6 +14,7 @@ import { observeRegistry } from './registry-metrics.js';
 import type { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
+import { ServiceLevels } from './service-levels.js';
 import type { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import type { CheckpointWitness } from './transparency/checkpoint-witness.js';
 import type { Cosignatures } from './transparency/cosignatures.js';
@@ -61,6 +63,8 @@ export async function startRegistry(
     knownLogs?: readonly KnownLog[];
     /** How long a finding watch stays silent before a heartbeat (15 s when not given). */
     watchHeartbeatMs?: number;
+    /** Days to fix findings: the signed federation manifest's; the defaults when not given. */
+    serviceLevels?: ServiceLevelPolicy;
   } = {},
 ): Promise<RunningRegistry> {
   const config = parseConfig(registryConfigSchema, input, 'registry');
@@ -91,9 +95,11 @@ export async function startRegistry(
       ...(options.originKey ? { originKey: options.originKey } : {}),
       ...(options.knownLogs ? { knownLogs: options.knownLogs } : {}),
       ...(options.watchHeartbeatMs ? { watchHeartbeatMs: options.watchHeartbeatMs } : {}),
+      ...(options.serviceLevels ? { serviceLevels: options.serviceLevels } : {}),
     });
     const { server, replica, chunks, access, checkpoints, witness, cosignatures } = served;
-    const stopGauges = observeRegistry(database.db, center.id);
+    const levels = new ServiceLevels(options.serviceLevels, config.jurisdictions);
+    const stopGauges = observeRegistry(database.db, center.id, levels, options.now);
     logger.info({ url: server.url, center: center.id, db: database.kind }, 'registry serving');
     return {
       url: server.url,

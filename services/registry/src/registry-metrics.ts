@@ -1,6 +1,9 @@
 import { type BatchObservableResult, metrics } from '@opentelemetry/api';
+import { severities } from '@vitrine/proto/enum-words';
 import type { Kysely } from 'kysely';
+import { countOverdue, openFindingGroups } from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
+import type { ServiceLevels } from './service-levels.js';
 
 /**
  * Registers the registry's transparency-log gauges, read from the database when metrics
@@ -8,12 +11,15 @@ import type { RegistryDatabase } from './schema.js';
  * - `vitrine.registry.log_size`: events in the center's own log;
  * - `vitrine.registry.checkpoint_size` and `vitrine.registry.checkpoint_age_seconds`: the
  *   size of the latest checkpoint signed of it and how long ago it was signed (a log that
- *   has grown while the age climbs is not being signed).
+ *   has grown while the age climbs is not being signed);
+ * - `vitrine.registry.findings_overdue{severity}`: open findings past their due date
+ *   (service-levels.ts), every severity with days to fix reported, 0 included.
  * Call it after telemetry starts; it returns a function that removes the callbacks.
  */
 export function observeRegistry(
   db: Kysely<RegistryDatabase>,
   center: string,
+  levels: ServiceLevels,
   now: () => number = Date.now,
 ): () => void {
   const meter = metrics.getMeter('vitrine-registry');
@@ -27,8 +33,12 @@ export function observeRegistry(
     unit: 's',
     description: 'seconds since the latest checkpoint of this center’s log was signed',
   });
+  const overdue = meter.createObservableGauge('vitrine.registry.findings_overdue', {
+    description: 'open findings past their due date, by severity',
+  });
   const observe = async (result: BatchObservableResult) => {
-    const [head, latest] = await Promise.all([
+    const at = now();
+    const [head, latest, late] = await Promise.all([
       db.selectFrom('log_heads').select('seq').where('origin', '=', center).executeTakeFirst(),
       db
         .selectFrom('log_checkpoints')
@@ -37,14 +47,19 @@ export function observeRegistry(
         .orderBy('size', 'desc')
         .limit(1)
         .executeTakeFirst(),
+      openFindingGroups(db).then((groups) => countOverdue(db, levels.overdueCutoffs(groups, at))),
     ]);
     result.observe(size, Number(head?.seq ?? 0n));
     if (latest) {
       result.observe(checkpointSize, Number(latest.size));
-      result.observe(age, Math.max(0, (now() - latest.signed_at.getTime()) / 1000));
+      result.observe(age, Math.max(0, (at - latest.signed_at.getTime()) / 1000));
+    }
+    for (const severity of severities.words) {
+      const count = late.find((row) => row.severity === severity)?.count ?? 0;
+      result.observe(overdue, Number(count), { severity });
     }
   };
-  const observables = [size, checkpointSize, age];
+  const observables = [size, checkpointSize, age, overdue];
   meter.addBatchObservableCallback(observe, observables);
   return () => meter.removeBatchObservableCallback(observe, observables);
 }

@@ -123,6 +123,12 @@ export interface FindingTable {
   locations: ColumnType<string, string | undefined, string>;
   /** A later artifact whose scan no longer reports it; '' while every scan does. */
   candidate_fix_artifact_id: ColumnType<string, string | undefined, string>;
+  /** HLC of the earliest event that set status triaged; null while none did. */
+  triaged_hlc: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  /** HLC of the latest event that set status fixed; null while none did. */
+  fixed_hlc: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  /** Planned disclosure date (RFC 3339 UTC) as its event carried it; '' for none. */
+  disclose_after: ColumnType<string, string | undefined, string>;
 }
 
 export interface FindingArtifactTable {

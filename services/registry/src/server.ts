@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ServiceLevelPolicy } from '@vitrine/channel';
 import type { ChunkStore } from '@vitrine/chunks';
 import { file_vitrine_registry_v1_event } from '@vitrine/proto/event';
 import { LogService } from '@vitrine/proto/log';
@@ -19,6 +20,7 @@ import { Findings } from './findings.js';
 import { Replica } from './replica.js';
 import type { RegistryDatabase } from './schema.js';
 import { registryService } from './service.js';
+import { ServiceLevels } from './service-levels.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import { CheckpointWitness } from './transparency/checkpoint-witness.js';
 import { Cosignatures } from './transparency/cosignatures.js';
@@ -49,6 +51,8 @@ export interface RegistryParts {
   readonly knownLogs?: readonly KnownLog[];
   /** How long a finding watch stays silent before it sends a heartbeat; 15 s when not given. */
   readonly watchHeartbeatMs?: number;
+  /** Days to fix findings, from the federation manifest; the defaults when not given. */
+  readonly serviceLevels?: ServiceLevelPolicy;
 }
 
 /** A registry server and the replica the center's sync service works on. */
@@ -75,7 +79,8 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
   const artifacts = new Artifacts(db, log, store, center, config.jurisdictions, {
     maxArtifactBytes: BigInt(config.maxArtifactBytes),
   });
-  const findings = new Findings(db, log, center.id);
+  const findings = new Findings(db, log, center.id, parts.now);
+  const levels = new ServiceLevels(parts.serviceLevels, config.jurisdictions);
   const imports = new FindingImports(db, log, center.id, {
     spoolDir: join(config.dataDir, 'imports'),
     maxBytes: config.maxImportBytes,
@@ -127,7 +132,13 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     routes: (router) => {
       router.service(
         RegistryService,
-        registryService(db, artifacts, findings, center.id, imports, watch),
+        registryService(
+          db,
+          artifacts,
+          findings,
+          { centerId: center.id, imports, watch, levels },
+          parts.now,
+        ),
       );
       router.service(LogService, logService(db, center.id, cosignatures, witness, replica.forked));
     },

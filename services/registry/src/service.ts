@@ -22,8 +22,14 @@ import type { Findings } from './findings.js';
 import { notFound } from './not-found.js';
 import { listArtifacts } from './queries/artifacts.js';
 import { findingLinks } from './queries/finding-links.js';
-import { type FindingRow, findingSnapshot, listFindings } from './queries/findings.js';
+import {
+  type FindingRow,
+  findingSnapshot,
+  listFindings,
+  openFindingGroups,
+} from './queries/findings.js';
 import type { RegistryDatabase } from './schema.js';
+import type { ServiceLevel, ServiceLevels } from './service-levels.js';
 import {
   ARTIFACT_ID,
   ARTIFACT_ID_PREFIX,
@@ -55,10 +61,15 @@ async function findingViews(
   db: Kysely<RegistryDatabase>,
   ctx: HandlerContext,
   rows: readonly FindingRow[],
+  levelOf: (row: FindingRow) => ServiceLevel,
 ): Promise<Finding[]> {
   const links = await findingLinks(db, rows, grantOf(ctx).limit());
   return rows.map((row) =>
-    toFinding(row, links.get(row.id) ?? { duplicates: [], effectiveStatus: row.status }),
+    toFinding(
+      row,
+      links.get(row.id) ?? { duplicates: [], effectiveStatus: row.status },
+      levelOf(row),
+    ),
   );
 }
 
@@ -67,8 +78,9 @@ async function findingView(
   db: Kysely<RegistryDatabase>,
   ctx: HandlerContext,
   row: FindingRow,
+  levelOf: (row: FindingRow) => ServiceLevel,
 ): Promise<Finding> {
-  const [view] = await findingViews(db, ctx, [row]);
+  const [view] = await findingViews(db, ctx, [row], levelOf);
   if (view === undefined) throw new Error(`no view of finding ${row.id}`);
   return view;
 }
@@ -78,10 +90,17 @@ export function registryService(
   db: Kysely<RegistryDatabase>,
   artifacts: Artifacts,
   findings: Findings,
-  centerId: string,
-  imports: FindingImports,
-  watch: FindingWatch,
+  parts: {
+    readonly centerId: string;
+    readonly imports: FindingImports;
+    readonly watch: FindingWatch;
+    readonly levels: ServiceLevels;
+  },
+  now: () => number = Date.now,
 ): ServiceImpl<typeof RegistryService> {
+  const { centerId, imports, watch, levels } = parts;
+  const levelOf = (row: FindingRow) => levels.of(row, now());
+  const view = (ctx: HandlerContext, row: FindingRow) => findingView(db, ctx, row, levelOf);
   return {
     async pushArtifact(requests, ctx) {
       const outcome = await artifacts.push(caller(ctx), requests, ctx.signal);
@@ -141,7 +160,7 @@ export function registryService(
       await requireOnArtifacts(ctx, db, 'review', req.artifactIds, 'artifact', {
         artifactId: req.artifactIds[0] ?? '',
       });
-      return { finding: await findingView(db, ctx, await findings.create(caller(ctx), req)) };
+      return { finding: await view(ctx, await findings.create(caller(ctx), req)) };
     },
 
     async updateFinding(req, ctx) {
@@ -151,7 +170,7 @@ export function registryService(
         await requireOnArtifacts(ctx, db, 'review', [req.fixArtifactId], 'fix artifact');
       }
       if (req.duplicateOf !== undefined) await requireOnFinding(ctx, db, 'read', req.duplicateOf);
-      return { finding: await findingView(db, ctx, await findings.update(caller(ctx), req)) };
+      return { finding: await view(ctx, await findings.update(caller(ctx), req)) };
     },
 
     async addComment(req, ctx) {
@@ -164,12 +183,12 @@ export function registryService(
       assertId('id', req.id, FINDING_ID, 'a finding id such as europe-17');
       await requireOnFinding(ctx, db, 'read', req.id);
       // One snapshot: the finding, its history and comments as of the same moment.
-      const view = await findingSnapshot(db, req.id);
-      if (!view) throw notFound('finding', [req.id]);
+      const snapshot = await findingSnapshot(db, req.id);
+      if (!snapshot) throw notFound('finding', [req.id]);
       return {
-        finding: await findingView(db, ctx, view.row),
-        history: view.history.map(toHistoryEntry),
-        comments: view.comments.map(toComment),
+        finding: await view(ctx, snapshot.row),
+        history: snapshot.history.map(toHistoryEntry),
+        comments: snapshot.comments.map(toComment),
       };
     },
 
@@ -183,10 +202,13 @@ export function registryService(
         ...(req.status ? { status: findingStatuses.word(req.status) ?? '?' } : {}),
         ...(req.severity ? { severity: severities.word(req.severity) ?? '?' } : {}),
         ...(req.candidateFix ? { candidateFix: true } : {}),
+        ...(req.overdue && {
+          overdue: levels.overdueCutoffs(await openFindingGroups(db), now()),
+        }),
       };
       const rows = await listFindings(db, filter, limit + 1, decodePageToken(req.pageToken));
       const { page, nextPageToken } = paginate(rows, limit, (r) => r.created_hlc);
-      return { findings: await findingViews(db, ctx, page), nextPageToken };
+      return { findings: await findingViews(db, ctx, page, levelOf), nextPageToken };
     },
 
     async *exportFindings(req, ctx) {

@@ -9,6 +9,7 @@ import type {
   UpdateFindingRequest,
   WatchFindingsRequest,
 } from '@vitrine/proto/registry';
+import { DISCLOSURE_DATE_FORMS, disclosureDate } from './disclosure-date.js';
 
 /** Artifact ids are lowercase hex SHA-256 digests of the manifest. */
 export const ARTIFACT_ID = /^[0-9a-f]{64}$/;
@@ -97,6 +98,7 @@ export function assertCreateFinding(req: CreateFindingRequest): void {
     checkSeverity(v, 'severity', req.severity);
   }
   checkText(v, 'severity_reason', req.severityReason, LIMITS.severityReason, false);
+  checkDisclosureDate(v, req.discloseAfter);
   v.throwIfAny();
 }
 
@@ -125,6 +127,7 @@ export function assertUpdateFinding(req: UpdateFindingRequest): void {
     v.check(ARTIFACT_ID.test(req.fixArtifactId), 'fix_artifact_id', 'must be an artifact id');
   }
   if (req.duplicateOf !== undefined) checkDuplicateOf(v, req);
+  if (req.discloseAfter !== undefined) checkDisclosureDate(v, req.discloseAfter);
   v.throwIfAny();
 }
 
@@ -140,6 +143,15 @@ function checkDuplicateOf(v: FieldViolations, req: UpdateFindingRequest): void {
     req.status === undefined || req.status === FindingStatus.DUPLICATE,
     'status',
     'must be duplicate (or left out) with duplicate_of',
+  );
+}
+
+/** A planned disclosure date is empty (none) or one of DISCLOSURE_DATE_FORMS. */
+function checkDisclosureDate(v: FieldViolations, text: string): void {
+  v.check(
+    text === '' || disclosureDate(text) !== undefined,
+    'disclose_after',
+    `must be ${DISCLOSURE_DATE_FORMS}, not "${text.slice(0, 64)}"`,
   );
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@connectrpc/connect';
+import type { ServiceLevelPolicy } from '@vitrine/channel';
 import { RegistryService } from '@vitrine/proto/registry';
 import { createGrpcClient, createLogger, type Logger } from '@vitrine/rpc';
 import {
@@ -45,6 +46,10 @@ export interface TestRegistrySetting {
   readonly knownLogs?: readonly KnownLog[];
   /** How long a finding watch stays silent before a heartbeat. */
   readonly watchHeartbeatMs?: number;
+  /** The registry's clock (HLCs, service levels, embargoes); the wall clock unless given. */
+  readonly now?: () => number;
+  /** Days to fix findings, as a federation manifest gives them; the defaults unless given. */
+  readonly serviceLevels?: ServiceLevelPolicy;
 }
 
 /** Starts a registry on the given backend (see `TestRegistrySetting`). */
@@ -79,6 +84,8 @@ export async function startTestRegistry(
     logger,
     ...(setting.knownLogs ? { knownLogs: setting.knownLogs } : {}),
     ...(setting.watchHeartbeatMs ? { watchHeartbeatMs: setting.watchHeartbeatMs } : {}),
+    ...(setting.now ? { now: setting.now } : {}),
+    ...(setting.serviceLevels ? { serviceLevels: setting.serviceLevels } : {}),
   };
   const registry = await startRegistry(config, options);
   const harness: TestRegistry = {

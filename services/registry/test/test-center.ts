@@ -32,13 +32,14 @@ export interface TestCenter {
 /**
  * Opens center `id` on `backend`, wired as a registry server wires it (replica and chunk
  * replica share the artifact arrivals). Its public key goes into `keys`, which every test
- * center reads origin keys from.
+ * center reads origin keys from. `now` is its clock (HLCs, embargoes).
  */
 export async function openTestCenter(
   backend: TestBackend,
   id: string,
   jurisdiction: string,
   keys: Map<string, Uint8Array>,
+  now: () => number = Date.now,
 ): Promise<TestCenter> {
   const target = await backend.open();
   const dir = await tempDir(`vitrine-center-${id}-`);
@@ -47,7 +48,7 @@ export async function openTestCenter(
   const key = await generateSigningKeyPair();
   keys.set(id, key.publicKey);
   const identity = { id, jurisdiction, signingKey: key };
-  const log = new EventLog(identity);
+  const log = new EventLog(identity, undefined, now);
   const store = await ChunkStore.open(join(dir.path, 'chunks'), { durability: 'deferred' });
   const arrivals = new ArtifactArrivals();
   return {
@@ -57,7 +58,7 @@ export async function openTestCenter(
     database,
     store,
     log,
-    findings: new Findings(database.db, log, id),
+    findings: new Findings(database.db, log, id, now),
     artifacts: new Artifacts(database.db, log, store, identity, ['EU', 'US'], {
       maxArtifactBytes: 1n << 30n,
     }),

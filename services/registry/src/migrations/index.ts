@@ -9,6 +9,7 @@ import * as transparencyLog from './0009-transparency-log.js';
 import * as witnessState from './0010-witness-state.js';
 import * as findingStandards from './0012-finding-standards.js';
 import * as findingImport from './0013-finding-import.js';
+import * as findingServiceLevels from './0014-finding-service-levels.js';
 import * as findingDuplicates from './0015-finding-duplicates.js';
 import * as findingWatch from './0016-finding-watch.js';
 
@@ -24,6 +25,7 @@ export const registryMigrations: Record<string, Migration> = {
   '0010-witness-state': witnessState,
   '0012-finding-standards': findingStandards,
   '0013-finding-import': findingImport,
+  '0014-finding-service-levels': findingServiceLevels,
   '0015-finding-duplicates': findingDuplicates,
   '0016-finding-watch': findingWatch,
 };

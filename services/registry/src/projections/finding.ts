@@ -14,6 +14,7 @@ import {
   insertFindingArtifacts,
   insertFindings,
   insertHistory,
+  recordStatusMilestone,
   setFieldRegister,
   updateFindingFields,
 } from '../queries/finding-writes.js';
@@ -36,6 +37,7 @@ export const FINDING_FIELDS = [
   'duplicate_of',
   'candidate_fix_artifact_id',
   'locations',
+  'disclose_after',
 ] as const;
 export type FindingField = (typeof FINDING_FIELDS)[number];
 
@@ -78,11 +80,16 @@ export function createdFindingRow(at: EventStamp, body: FindingCreated) {
     status: findingStatuses.word(FindingStatus.NEW) ?? 'new',
     assignee: '',
     fix_artifact_id: '',
+    disclose_after: body.discloseAfter,
     residency: [...at.residency],
     rule_id: body.ruleId,
     tool: body.tool,
     fingerprint: body.fingerprint,
     locations: locationsColumn(body.locations),
+    duplicate_of: '',
+    candidate_fix_artifact_id: '',
+    triaged_hlc: null,
+    fixed_hlc: null,
     created_hlc: at.hlc,
     updated_hlc: at.hlc,
   };
@@ -139,6 +146,20 @@ export async function applyFindingUpdated(
     await setFieldRegister(tx, body.findingId, field, at);
   }
   await updateFindingFields(tx, body.findingId, changes, at.hlc);
+  await recordMilestone(tx, at, body);
+}
+
+/**
+ * Keeps the clock of the first triage and of the latest fix, whether or not the status
+ * write wins its register: the earliest and the latest of a set of events are the same in
+ * whatever order a center applies them, so every center derives the same service level.
+ */
+async function recordMilestone(tx: Db, at: EventStamp, body: FindingUpdated): Promise<void> {
+  if (body.status === FindingStatus.TRIAGED) {
+    await recordStatusMilestone(tx, body.findingId, 'triaged_hlc', 'earliest', at.hlc);
+  } else if (body.status === FindingStatus.FIXED) {
+    await recordStatusMilestone(tx, body.findingId, 'fixed_hlc', 'latest', at.hlc);
+  }
 }
 
 /** Adds a comment (comments are add-only, so they never conflict). */
@@ -187,6 +208,7 @@ function updatedValues(body: FindingUpdated): Partial<Record<FindingField, strin
     values.candidate_fix_artifact_id = body.candidateFixArtifactId;
   }
   if (body.locations !== undefined) values.locations = locationsColumn(body.locations.items);
+  if (body.discloseAfter !== undefined) values.disclose_after = body.discloseAfter;
   return values;
 }
 

@@ -119,6 +119,22 @@ export async function updateFindingFields(
     .execute();
 }
 
+/** Moves a status milestone clock to `hlc` when that is earlier (or later) than the one held. */
+export async function recordStatusMilestone(
+  tx: Db,
+  findingId: string,
+  column: 'triaged_hlc' | 'fixed_hlc',
+  keep: 'earliest' | 'latest',
+  hlc: bigint,
+): Promise<void> {
+  const pick = keep === 'earliest' ? sql`least` : sql`greatest`;
+  await tx
+    .updateTable('findings')
+    .set({ [column]: sql`coalesce(${pick}(${sql.ref(column)}, ${hlc}::int8), ${hlc}::int8)` })
+    .where('id', '=', findingId)
+    .execute();
+}
+
 /** Inserts a comment and counts it on its finding, moving the finding's last update. */
 export async function insertComment(tx: Db, row: Insertable<CommentTable>): Promise<void> {
   await tx.insertInto('comments').values(row).execute();

@@ -2,6 +2,7 @@ import { afterCursor, type PageCursor } from '@vitrine/storage';
 import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely';
 import { coveredBy, type ScopeLimit } from '../access/scope-filter.js';
 import type { CommentTable, FindingTable, RegistryDatabase } from '../schema.js';
+import { type OverdueCutoff, RUNNING_STATUSES } from '../service-levels.js';
 
 type Db = Kysely<RegistryDatabase>;
 
@@ -50,6 +51,8 @@ export interface FindingFilter {
   readonly severity?: string;
   /** Only findings with (true) or without (false) a candidate fix. */
   readonly candidateFix?: boolean;
+  /** Only open findings triaged before the cutoff of their group (OverdueCutoff). */
+  readonly overdue?: readonly OverdueCutoff[];
   readonly within?: ScopeLimit;
 }
 
@@ -100,6 +103,7 @@ export async function listFindings(
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.candidateFix) query = query.where('candidate_fix_artifact_id', '<>', '');
+  if (filter.overdue) query = query.where(overdueIn(filter.overdue));
   if (after) query = query.where(afterCursor('created_hlc', after));
   const rows = await query
     .orderBy('created_hlc', 'desc')
@@ -107,6 +111,40 @@ export async function listFindings(
     .limit(limit)
     .execute();
   return attachArtifactIds(db, rows);
+}
+
+/**
+ * Open findings triaged before their group's cutoff (a finding triaged before triage
+ * clocks were kept counts from its creation, as ServiceLevels does).
+ */
+function overdueIn(cutoffs: readonly OverdueCutoff[]) {
+  const triaged = sql`coalesce(findings.triaged_hlc, findings.created_hlc)`;
+  const groups = cutoffs.map(
+    (c) =>
+      sql<boolean>`(findings.severity = ${c.severity} and array_to_string(findings.residency, ',') = ${c.residency.join(',')} and ${triaged} < ${c.triagedBefore}::int8)`,
+  );
+  const any = groups.length > 0 ? sql.join(groups, sql` or `) : sql`false`;
+  return sql<boolean>`(findings.status in (${sql.join(RUNNING_STATUSES)}) and (${any}))`;
+}
+
+/** How many open findings are overdue (by their group's cutoff), by severity. */
+export function countOverdue(db: Db, cutoffs: readonly OverdueCutoff[]) {
+  return db
+    .selectFrom('findings')
+    .select(['severity', (eb) => eb.fn.countAll<string>().as('count')])
+    .where(overdueIn(cutoffs))
+    .groupBy('severity')
+    .execute();
+}
+
+/** The distinct (severity, residency) of the open findings held here. */
+export function openFindingGroups(db: Db): Promise<{ severity: string; residency: string[] }[]> {
+  return db
+    .selectFrom('findings')
+    .select(['severity', 'residency'])
+    .distinct()
+    .where('status', 'in', [...RUNNING_STATUSES])
+    .execute();
 }
 
 async function attachArtifactIds(db: Db, rows: Selectable<FindingTable>[]): Promise<FindingRow[]> {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vitrine/registry/v1/finding.proto.
  */
 export const file_vitrine_registry_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEixwUKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJEhQKDGR1cGxpY2F0ZV9vZhgoIAEoCRISCgpkdXBsaWNhdGVzGCkgAygJEjwKEGVmZmVjdGl2ZV9zdGF0dXMYKiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSDwoHcnVsZV9pZBgUIAEoCRIMCgR0b29sGBUgASgJEjcKCWxvY2F0aW9ucxgWIAMoCzIkLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9uEhMKC2ZpbmdlcnByaW50GBcgASgJEiEKGWNhbmRpZGF0ZV9maXhfYXJ0aWZhY3RfaWQYGCABKAlCDQoLX2N2c3Nfc2NvcmUihwEKB0NvbW1lbnQSCgoCaWQYASABKAkSEgoKZmluZGluZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEg4KBmF1dGhvchgEIAEoCRIOCgZvcmlnaW4YBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitQIKE0ZpbmRpbmdIaXN0b3J5RW50cnkSDgoGb3JpZ2luGAEgASgJEgsKA3NlcRgCIAEoBBImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSNgoHY3JlYXRlZBgFIAEoCzIjLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0NyZWF0ZWRIABI2Cgd1cGRhdGVkGAYgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nVXBkYXRlZEgAEjQKB2NvbW1lbnQYByABKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkNvbW1lbnRBZGRlZEgAEhoKEm92ZXJ3cml0dGVuX2ZpZWxkcxgIIAMoCUIICgZjaGFuZ2Ui0gIKDkZpbmRpbmdDcmVhdGVkEhIKCmZpbmRpbmdfaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIXCgpjdnNzX3Njb3JlGAcgASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGAggASgJEg8KB3J1bGVfaWQYFCABKAkSDAoEdG9vbBgVIAEoCRI3Cglsb2NhdGlvbnMYFiADKAsyJC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbhITCgtmaW5nZXJwcmludBgXIAEoCUINCgtfY3Zzc19zY29yZSLGBQoORmluZGluZ1VwZGF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRISCgV0aXRsZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESNAoIc2V2ZXJpdHkYBCABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5SAKIAQESGAoLY3Zzc192ZWN0b3IYBSABKAlIA4gBARI3CgZzdGF0dXMYBiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXNIBIgBARIVCghhc3NpZ25lZRgHIAEoCUgFiAEBEhwKD2ZpeF9hcnRpZmFjdF9pZBgIIAEoCUgGiAEBEi8KBHNlZW4YCSADKAsyIS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpZWxkVmVyc2lvbhIXCgpjdnNzX3Njb3JlGAogASgBSAeIAQESHAoPc2V2ZXJpdHlfcmVhc29uGAsgASgJSAiIAQESGQoMZHVwbGljYXRlX29mGCggASgJSAmIAQESGgoSYWRkZWRfYXJ0aWZhY3RfaWRzGBQgAygJEiYKGWNhbmRpZGF0ZV9maXhfYXJ0aWZhY3RfaWQYFSABKAlICogBARI4Cglsb2NhdGlvbnMYFiABKAsyJS52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbnNCCAoGX3RpdGxlQg4KDF9kZXNjcmlwdGlvbkILCglfc2V2ZXJpdHlCDgoMX2N2c3NfdmVjdG9yQgkKB19zdGF0dXNCCwoJX2Fzc2lnbmVlQhIKEF9maXhfYXJ0aWZhY3RfaWRCDQoLX2N2c3Nfc2NvcmVCEgoQX3NldmVyaXR5X3JlYXNvbkIPCg1fZHVwbGljYXRlX29mQhwKGl9jYW5kaWRhdGVfZml4X2FydGlmYWN0X2lkIjoKDEZpZWxkVmVyc2lvbhINCgVmaWVsZBgBIAEoCRILCgNobGMYAiABKAQSDgoGb3JpZ2luGAMgASgJIkQKDENvbW1lbnRBZGRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKCmNvbW1lbnRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSJFCg9GaW5kaW5nTG9jYXRpb24SDAoEcGF0aBgBIAEoCRISCgpzdGFydF9saW5lGAIgASgNEhAKCGVuZF9saW5lGAMgASgNIkcKEEZpbmRpbmdMb2NhdGlvbnMSMwoFaXRlbXMYASADKAsyJC52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdMb2NhdGlvbiqIAQoIU2V2ZXJpdHkSGAoUU0VWRVJJVFlfVU5TUEVDSUZJRUQQABIRCg1TRVZFUklUWV9JTkZPEAESEAoMU0VWRVJJVFlfTE9XEAISEwoPU0VWRVJJVFlfTUVESVVNEAMSEQoNU0VWRVJJVFlfSElHSBAEEhUKEVNFVkVSSVRZX0NSSVRJQ0FMEAUqkwIKDUZpbmRpbmdTdGF0dXMSHgoaRklORElOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJGSU5ESU5HX1NUQVRVU19ORVcQARIaChZGSU5ESU5HX1NUQVRVU19UUklBR0VEEAISHgoaRklORElOR19TVEFUVVNfSU5fUFJPR1JFU1MQAxIYChRGSU5ESU5HX1NUQVRVU19GSVhFRBAEEhsKF0ZJTkRJTkdfU1RBVFVTX1ZFUklGSUVEEAUSHAoYRklORElOR19TVEFUVVNfRElTQ0xPU0VEEAYSGwoXRklORElOR19TVEFUVVNfUkVKRUNURUQQBxIcChhGSU5ESU5HX1NUQVRVU19EVVBMSUNBVEUQCGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2aXRyaW5lL3JlZ2lzdHJ5L3YxL2ZpbmRpbmcucHJvdG8SE3ZpdHJpbmUucmVnaXN0cnkudjEingcKB0ZpbmRpbmcSCgoCaWQYASABKAkSFAoMYXJ0aWZhY3RfaWRzGAIgAygJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi8KCHNldmVyaXR5GAUgASgOMh0udml0cmluZS5yZWdpc3RyeS52MS5TZXZlcml0eRITCgtjdnNzX3ZlY3RvchgGIAEoCRIyCgZzdGF0dXMYByABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSEAoIYXNzaWduZWUYCCABKAkSFwoPZml4X2FydGlmYWN0X2lkGAkgASgJEg4KBm9yaWdpbhgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1jb21tZW50X2NvdW50GA0gASgNEhEKCXJlc2lkZW5jeRgOIAMoCRIXCgpjdnNzX3Njb3JlGA8gASgBSACIAQESFwoPc2V2ZXJpdHlfcmVhc29uGBAgASgJEhQKDGR1cGxpY2F0ZV9vZhgoIAEoCRISCgpkdXBsaWNhdGVzGCkgAygJEjwKEGVmZmVjdGl2ZV9zdGF0dXMYKiABKA4yIi52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdTdGF0dXMSDwoHcnVsZV9pZBgUIAEoCRIMCgR0b29sGBUgASgJEjcKCWxvY2F0aW9ucxgWIAMoCzIkLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9uEhMKC2ZpbmdlcnByaW50GBcgASgJEiEKGWNhbmRpZGF0ZV9maXhfYXJ0aWZhY3RfaWQYGCABKAkSLgoKdHJpYWdlZF9hdBgeIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoGZHVlX2F0GB8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglzbGFfc3RhdGUYICABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNsYVN0YXRlEjIKDmRpc2Nsb3NlX2FmdGVyGCEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkYXlzX3RvX2ZpeBgiIAEoDUINCgtfY3Zzc19zY29yZSKHAQoHQ29tbWVudBIKCgJpZBgBIAEoCRISCgpmaW5kaW5nX2lkGAIgASgJEgwKBHRleHQYAyABKAkSDgoGYXV0aG9yGAQgASgJEg4KBm9yaWdpbhgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AgoTRmluZGluZ0hpc3RvcnlFbnRyeRIOCgZvcmlnaW4YASABKAkSCwoDc2VxGAIgASgEEiYKAmF0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVhY3RvchgEIAEoCRI2CgdjcmVhdGVkGAUgASgLMiMudml0cmluZS5yZWdpc3RyeS52MS5GaW5kaW5nQ3JlYXRlZEgAEjYKB3VwZGF0ZWQYBiABKAsyIy52aXRyaW5lLnJlZ2lzdHJ5LnYxLkZpbmRpbmdVcGRhdGVkSAASNAoHY29tbWVudBgHIAEoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuQ29tbWVudEFkZGVkSAASGgoSb3ZlcndyaXR0ZW5fZmllbGRzGAggAygJQggKBmNoYW5nZSLqAgoORmluZGluZ0NyZWF0ZWQSEgoKZmluZGluZ19pZBgBIAEoCRIUCgxhcnRpZmFjdF9pZHMYAiADKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSLwoIc2V2ZXJpdHkYBSABKA4yHS52aXRyaW5lLnJlZ2lzdHJ5LnYxLlNldmVyaXR5EhMKC2N2c3NfdmVjdG9yGAYgASgJEhcKCmN2c3Nfc2NvcmUYByABKAFIAIgBARIXCg9zZXZlcml0eV9yZWFzb24YCCABKAkSDwoHcnVsZV9pZBgUIAEoCRIMCgR0b29sGBUgASgJEjcKCWxvY2F0aW9ucxgWIAMoCzIkLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9uEhMKC2ZpbmdlcnByaW50GBcgASgJEhYKDmRpc2Nsb3NlX2FmdGVyGB4gASgJQg0KC19jdnNzX3Njb3JlIvYFCg5GaW5kaW5nVXBkYXRlZBISCgpmaW5kaW5nX2lkGAEgASgJEhIKBXRpdGxlGAIgASgJSACIAQESGAoLZGVzY3JpcHRpb24YAyABKAlIAYgBARI0CghzZXZlcml0eRgEIAEoDjIdLnZpdHJpbmUucmVnaXN0cnkudjEuU2V2ZXJpdHlIAogBARIYCgtjdnNzX3ZlY3RvchgFIAEoCUgDiAEBEjcKBnN0YXR1cxgGIAEoDjIiLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ1N0YXR1c0gEiAEBEhUKCGFzc2lnbmVlGAcgASgJSAWIAQESHAoPZml4X2FydGlmYWN0X2lkGAggASgJSAaIAQESLwoEc2VlbhgJIAMoCzIhLnZpdHJpbmUucmVnaXN0cnkudjEuRmllbGRWZXJzaW9uEhcKCmN2c3Nfc2NvcmUYCiABKAFIB4gBARIcCg9zZXZlcml0eV9yZWFzb24YCyABKAlICIgBARIZCgxkdXBsaWNhdGVfb2YYKCABKAlICYgBARIaChJhZGRlZF9hcnRpZmFjdF9pZHMYFCADKAkSJgoZY2FuZGlkYXRlX2ZpeF9hcnRpZmFjdF9pZBgVIAEoCUgKiAEBEjgKCWxvY2F0aW9ucxgWIAEoCzIlLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9ucxIbCg5kaXNjbG9zZV9hZnRlchgeIAEoCUgLiAEBQggKBl90aXRsZUIOCgxfZGVzY3JpcHRpb25CCwoJX3NldmVyaXR5Qg4KDF9jdnNzX3ZlY3RvckIJCgdfc3RhdHVzQgsKCV9hc3NpZ25lZUISChBfZml4X2FydGlmYWN0X2lkQg0KC19jdnNzX3Njb3JlQhIKEF9zZXZlcml0eV9yZWFzb25CDwoNX2R1cGxpY2F0ZV9vZkIcChpfY2FuZGlkYXRlX2ZpeF9hcnRpZmFjdF9pZEIRCg9fZGlzY2xvc2VfYWZ0ZXIiOgoMRmllbGRWZXJzaW9uEg0KBWZpZWxkGAEgASgJEgsKA2hsYxgCIAEoBBIOCgZvcmlnaW4YAyABKAkiRAoMQ29tbWVudEFkZGVkEhIKCmZpbmRpbmdfaWQYASABKAkSEgoKY29tbWVudF9pZBgCIAEoCRIMCgR0ZXh0GAMgASgJIkUKD0ZpbmRpbmdMb2NhdGlvbhIMCgRwYXRoGAEgASgJEhIKCnN0YXJ0X2xpbmUYAiABKA0SEAoIZW5kX2xpbmUYAyABKA0iRwoQRmluZGluZ0xvY2F0aW9ucxIzCgVpdGVtcxgBIAMoCzIkLnZpdHJpbmUucmVnaXN0cnkudjEuRmluZGluZ0xvY2F0aW9uKogBCghTZXZlcml0eRIYChRTRVZFUklUWV9VTlNQRUNJRklFRBAAEhEKDVNFVkVSSVRZX0lORk8QARIQCgxTRVZFUklUWV9MT1cQAhITCg9TRVZFUklUWV9NRURJVU0QAxIRCg1TRVZFUklUWV9ISUdIEAQSFQoRU0VWRVJJVFlfQ1JJVElDQUwQBSqTAgoNRmluZGluZ1N0YXR1cxIeChpGSU5ESU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkZJTkRJTkdfU1RBVFVTX05FVxABEhoKFkZJTkRJTkdfU1RBVFVTX1RSSUFHRUQQAhIeChpGSU5ESU5HX1NUQVRVU19JTl9QUk9HUkVTUxADEhgKFEZJTkRJTkdfU1RBVFVTX0ZJWEVEEAQSGwoXRklORElOR19TVEFUVVNfVkVSSUZJRUQQBRIcChhGSU5ESU5HX1NUQVRVU19ESVNDTE9TRUQQBhIbChdGSU5ESU5HX1NUQVRVU19SRUpFQ1RFRBAHEhwKGEZJTkRJTkdfU1RBVFVTX0RVUExJQ0FURRAIKqsBCghTbGFTdGF0ZRIZChVTTEFfU1RBVEVfVU5TUEVDSUZJRUQQABISCg5TTEFfU1RBVEVfTk9ORRABEhYKElNMQV9TVEFURV9PTl9UUkFDSxACEhYKElNMQV9TVEFURV9EVUVfU09PThADEhUKEVNMQV9TVEFURV9PVkVSRFVFEAQSEQoNU0xBX1NUQVRFX01FVBAFEhYKElNMQV9TVEFURV9CUkVBQ0hFRBAGYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A problem reviewers found in one or more artifacts, with its current state.
@@ -198,6 +198,46 @@ export type Finding = Message<"vitrine.registry.v1.Finding"> & {
    * @generated from field: string candidate_fix_artifact_id = 24;
    */
   candidateFixArtifactId: string;
+
+  /**
+   * When it was first triaged (the earliest event that set status triaged): its service
+   * level clock starts here. Absent while it was never triaged.
+   *
+   * @generated from field: google.protobuf.Timestamp triaged_at = 30;
+   */
+  triagedAt?: Timestamp | undefined;
+
+  /**
+   * When it must be fixed by: triaged_at plus the days the federation's service-level
+   * policy gives its severity (the strictest policy among its residency's jurisdictions).
+   * Absent when it is not triaged, has no days to fix, or is closed (fixed, verified,
+   * disclosed, rejected, duplicate). Every center derives the same value.
+   *
+   * @generated from field: google.protobuf.Timestamp due_at = 31;
+   */
+  dueAt?: Timestamp | undefined;
+
+  /**
+   * Where it stands against its service level, at the moment of the response.
+   *
+   * @generated from field: vitrine.registry.v1.SlaState sla_state = 32;
+   */
+  slaState: SlaState;
+
+  /**
+   * The planned disclosure date (embargo): the finding cannot be disclosed before it.
+   * Absent when there is none.
+   *
+   * @generated from field: google.protobuf.Timestamp disclose_after = 33;
+   */
+  discloseAfter?: Timestamp | undefined;
+
+  /**
+   * The days to fix its severity under the policy in force; 0 when it has none.
+   *
+   * @generated from field: uint32 days_to_fix = 34;
+   */
+  daysToFix: number;
 };
 
 /**
@@ -433,6 +473,13 @@ export type FindingCreated = Message<"vitrine.registry.v1.FindingCreated"> & {
    * @generated from field: string fingerprint = 23;
    */
   fingerprint: string;
+
+  /**
+   * The planned disclosure date (RFC 3339 UTC, as the origin wrote it); empty for none.
+   *
+   * @generated from field: string disclose_after = 30;
+   */
+  discloseAfter: string;
 };
 
 /**
@@ -557,6 +604,14 @@ export type FindingUpdated = Message<"vitrine.registry.v1.FindingUpdated"> & {
    * @generated from field: vitrine.registry.v1.FindingLocations locations = 22;
    */
   locations?: FindingLocations | undefined;
+
+  /**
+   * New planned disclosure date (RFC 3339 UTC, as the origin wrote it), when set; empty
+   * lifts the embargo.
+   *
+   * @generated from field: optional string disclose_after = 30;
+   */
+  discloseAfter?: string | undefined;
 };
 
 /**
@@ -825,4 +880,67 @@ export enum FindingStatus {
  */
 export const FindingStatusSchema: GenEnum<FindingStatus> = /*@__PURE__*/
   enumDesc(file_vitrine_registry_v1_finding, 1);
+
+/**
+ * A finding's standing against the days to fix its severity (see Finding.due_at).
+ *
+ * @generated from enum vitrine.registry.v1.SlaState
+ */
+export enum SlaState {
+  /**
+   * Not a state: never sent.
+   *
+   * @generated from enum value: SLA_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No service level applies: not triaged yet, no days to fix for its severity, or it
+   * ended rejected or duplicate.
+   *
+   * @generated from enum value: SLA_STATE_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * Open, with more than a quarter of its time to fix left.
+   *
+   * @generated from enum value: SLA_STATE_ON_TRACK = 2;
+   */
+  ON_TRACK = 2,
+
+  /**
+   * Open, with at most a quarter of its time to fix left.
+   *
+   * @generated from enum value: SLA_STATE_DUE_SOON = 3;
+   */
+  DUE_SOON = 3,
+
+  /**
+   * Open past its due date.
+   *
+   * @generated from enum value: SLA_STATE_OVERDUE = 4;
+   */
+  OVERDUE = 4,
+
+  /**
+   * Fixed by its due date (the latest fix counts).
+   *
+   * @generated from enum value: SLA_STATE_MET = 5;
+   */
+  MET = 5,
+
+  /**
+   * Fixed after its due date.
+   *
+   * @generated from enum value: SLA_STATE_BREACHED = 6;
+   */
+  BREACHED = 6,
+}
+
+/**
+ * Describes the enum vitrine.registry.v1.SlaState.
+ */
+export const SlaStateSchema: GenEnum<SlaState> = /*@__PURE__*/
+  enumDesc(file_vitrine_registry_v1_finding, 2);
 
