@@ -5,6 +5,7 @@ import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger, type Readiness } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import type { CosignatureStore as Cosignatures } from '@vitrine/tlog-store';
 import type { TrustState } from './access/trust-state.js';
 import type { ChunkReplica } from './chunk-replica/index.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
@@ -15,7 +16,6 @@ import type { RegistryDatabase } from './schema.js';
 import { serveRegistry } from './server.js';
 import type { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import type { CheckpointWitness } from './transparency/checkpoint-witness.js';
-import type { Cosignatures } from './transparency/cosignatures.js';
 import type { KnownLog } from './transparency/known-logs.js';
 
 /** A running registry: its address and public key, and how to stop it. */
