@@ -2,20 +2,23 @@ import { trustKeyPath } from '@vitrine/access';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { LogService } from '@vitrine/proto/log';
 import { createGrpcClient } from '@vitrine/rpc';
-import { testBackends } from '@vitrine/testing';
+import { grpcCodeOf, testBackends } from '@vitrine/testing';
 import {
   ADD_CHECKPOINT_PATH,
   formatAddCheckpoint,
   formatCheckpoint,
+  formatTlogProof,
   noteKey,
   noteSigner,
+  parseTlogProof,
   signNote,
   TREE_SIZE_CONTENT_TYPE,
   verifyCosignedCheckpoint,
   witnessKey,
 } from '@vitrine/tlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAccess, type TestAccess } from '../services/access/test/harness.js';
+import { verifyReceipt } from '../cli/src/receipt-verification.js';
+import { hoursFromNow, startTestAccess, type TestAccess } from '../services/access/test/harness.js';
 import {
   eventually,
   startTestFederation,
@@ -82,6 +85,75 @@ describe.each(testBackends().slice(0, 1))(
       });
       const tiles = await fetch(new URL('/log/checkpoint', access.access.url));
       expect(await tiles.text()).toBe(res.checkpoint);
+    });
+
+    it('gives the partner concerned a receipt of its decision, verified offline with the centers’ cosignatures', async () => {
+      const acme = await access.registerPartner('Acme', ['US']);
+      const other = await access.registerPartner('Other', ['US']);
+      const { request } = await acme.client.requestAccess({
+        jurisdiction: 'US',
+        scope: { artifactKinds: ['rules'], actions: [1] },
+        expiresAt: hoursFromNow(24),
+        justification: 'rules review',
+      });
+      const requestId = request?.id ?? '';
+      const subject = { case: 'requestId', value: requestId } as const;
+      // Once a checkpoint covers the request and all three centers cosigned it.
+      const res = await eventually(async () => {
+        const r = await acme.client.getDecisionReceipt({ subject });
+        return r.receipt.split('\n— ').length === 5 ? r : undefined;
+      });
+      const keys = [policy(0).log, ...policy(0).witnesses];
+      const checked = await verifyReceipt(res.receipt, keys, { witnessQuorum: 2 });
+      expect(checked.steps.map((s) => [s.step, s.ok])).toEqual([
+        ['format', true],
+        ['checkpoint', true],
+        ['witnesses', true],
+        ['leaf', true],
+        ['decision signature', true],
+        ['inclusion', true],
+      ]);
+      expect(checked.decision).toMatchObject({
+        index: Number(res.leafIndex),
+        kind: 'ACCESS_REQUESTED',
+        requestId,
+      });
+      const byOperator = await access.operator('alice').getDecisionReceipt({ subject });
+      expect(byOperator.leafIndex).toBe(res.leafIndex);
+
+      // Another partner learns nothing: NOT_FOUND as for a decision that does not exist.
+      const byIndex = { case: 'leafIndex', value: res.leafIndex } as const;
+      for (const refused of [
+        () => other.client.getDecisionReceipt({ subject }),
+        () => other.client.getDecisionReceipt({ subject: byIndex }),
+        () => acme.client.getDecisionReceipt({ subject: { case: 'leafIndex', value: 1n << 40n } }),
+      ]) {
+        const call = refused();
+        await expect(call).rejects.toMatchObject({
+          rawMessage: 'no such decision of the access log for you',
+        });
+        expect(await grpcCodeOf(call)).toBe('NOT_FOUND');
+      }
+      const malformed = acme.client.getDecisionReceipt({
+        subject: { case: 'requestId', value: 'x' },
+      });
+      expect(await grpcCodeOf(malformed)).toBe('INVALID_ARGUMENT');
+      await expect(malformed).rejects.toMatchObject({
+        rawMessage: expect.stringContaining('request_id: must be a request id'),
+      });
+      expect(await grpcCodeOf(acme.client.getDecisionReceipt({}))).toBe('INVALID_ARGUMENT');
+
+      // One byte changed is refused at the step that checks it.
+      const proof = parseTlogProof(res.receipt);
+      const leaf = Uint8Array.from(proof.extra ?? []);
+      leaf[leaf.length - 1] = (leaf.at(-1) ?? 0) ^ 1;
+      const forgedLeaf = await verifyReceipt(formatTlogProof({ ...proof, extra: leaf }), keys);
+      expect(forgedLeaf.steps.at(-1)).toMatchObject({ step: 'decision signature', ok: false });
+      const path = proof.proof.map((h) => Uint8Array.from(h));
+      if (path[0]) path[0][0] = (path[0][0] ?? 0) ^ 1;
+      const forgedPath = await verifyReceipt(formatTlogProof({ ...proof, proof: path }), keys);
+      expect(forgedPath.steps.at(-1)).toMatchObject({ step: 'inclusion', ok: false });
+      expect(forgedPath.decision).toBeUndefined();
     });
 
     it('is refused by a center shown a second root for the size it cosigned, kept as fork evidence', async () => {

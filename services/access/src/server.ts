@@ -97,6 +97,7 @@ export async function serveAccess(parts: AccessServerParts): Promise<{
     keys,
     trust,
     log,
+    cosignatures,
     now,
   });
   const server = await startServer({
