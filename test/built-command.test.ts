@@ -140,7 +140,7 @@ describe('the built vitrine command, without sources or compilers', () => {
     const port = await freePort();
     const config = join(dir.path, 'access.json');
     const keys = await prepareDevAccess(home, port);
-    await writeFile(config, JSON.stringify(devAccessConfig(home, port, keys)));
+    await writeFile(config, JSON.stringify(devAccessConfig(home, port, keys, [])));
     const { child, ready } = await startUntilReady(dir.path, [
       'serve',
       'access',

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type AccessRequest, RequestState } from '@vitrine/proto/access';
 import { type ActionWord, accessActions, type KindWord } from '@vitrine/proto/enum-words';
@@ -248,4 +250,53 @@ function timeFlag(flag: string, text: string): Timestamp {
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new CliError('INTERNAL', 'access sent an incomplete answer');
   return value;
+}
+
+/** The flags of `vitrine access receipt`. */
+export interface ReceiptOptions extends AccessFlags {
+  readonly index?: number | undefined;
+  readonly request?: string | undefined;
+  readonly credential?: string | undefined;
+  readonly output?: string | undefined;
+}
+
+/**
+ * Fetches a receipt for one decision of the access log (by leaf index, or the newest about
+ * a request or credential): the partner concerned or an operator only.
+ */
+export async function decisionReceipt(io: CliIo, options: ReceiptOptions): Promise<void> {
+  const subjects = [
+    options.index !== undefined && ({ case: 'leafIndex', value: BigInt(options.index) } as const),
+    options.request && ({ case: 'requestId', value: options.request } as const),
+    options.credential && ({ case: 'credentialId', value: options.credential } as const),
+  ].filter((s) => typeof s === 'object');
+  const [subject] = subjects;
+  if (subjects.length !== 1 || !subject) {
+    throw usageError('name exactly one of --index, --request or --credential');
+  }
+  const what = `decision ${subject.case === 'leafIndex' ? subject.value : subject.value}`;
+  const res = await withAccess(
+    io,
+    options,
+    ({ client }) => client.getDecisionReceipt({ subject }),
+    what,
+  );
+  if (options.output !== undefined) {
+    await writeFile(resolve(io.cwd, options.output), res.receipt).catch((err: Error) => {
+      throw new CliError('IO', `cannot write ${options.output}: ${err.message}`);
+    });
+  }
+  const summary = { leafIndex: Number(res.leafIndex), treeSize: Number(res.treeSize) };
+  writeResult(io, options.json === true, {
+    json: () => ({
+      ...summary,
+      ...(options.output !== undefined ? { file: options.output } : { receipt: res.receipt }),
+    }),
+    human: () =>
+      options.output !== undefined
+        ? [
+            `receipt for access-log decision ${res.leafIndex}, in the tree of ${res.treeSize}, written to ${options.output}; check it with vitrine verify receipt ${options.output} --keys keys.json`,
+          ]
+        : res.receipt.replace(/\n$/, '').split('\n'),
+  });
 }

@@ -2,9 +2,11 @@ import { accessActions, artifactKinds } from '@vitrine/proto/enum-words';
 import type { Command } from 'commander';
 import {
   decideRequest,
+  decisionReceipt,
   type ListOptions,
   listRequests,
   listRevocations,
+  type ReceiptOptions,
   type RequestOptions,
   type RevokeOptions,
   requestAccess,
@@ -13,6 +15,7 @@ import {
   showRequest,
 } from './access-actions.js';
 import type { AccessFlags } from './access-client.js';
+import { usageError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import type { CommandGroup } from './command-group.js';
 import { runCommand } from './run-command.js';
@@ -45,6 +48,7 @@ Examples:
   addShow(access, io);
   addRevoke(access, io);
   addRevocations(access, io);
+  addReceipt(access, io);
   addAccessInit(access, io);
   const keys = access
     .command('keys')
@@ -204,4 +208,39 @@ function addRevocations(parent: Command, io: CliIo): void {
     .action((options: ListOptions, command: Command) =>
       run(io, options, command, (flags) => listRevocations(io, flags)),
     );
+}
+
+function addReceipt(parent: Command, io: CliIo): void {
+  const receipt = parent
+    .command('receipt')
+    .description(
+      'write a receipt for a decision of the access log (a request, approval, denial, credential issued or revocation): a C2SP tlog-proof that anyone verifies offline',
+    )
+    .option('--index <n>', 'the decision by its leaf index in the access log', nonNegativeInteger)
+    .option('--request <id>', 'the newest decision about this request, r-…')
+    .option('--credential <id>', 'the newest decision about this credential, c-…')
+    .option('-o, --output <file>', 'write the receipt here (default: stdout)');
+  addAccessOptions(receipt)
+    .addHelpText(
+      'after',
+      `
+A partner gets receipts for decisions that concern it; an operator for any. The receipt
+holds the decision as the access service signed it, its inclusion proof and the access
+log's checkpoint with the centers' cosignatures. Check it anywhere with
+\`vitrine verify receipt FILE --keys keys.json\` (keys.json: \`vitrine federation keys --json\`).
+Example:
+  $ vitrine access receipt --request r-3f… --profile acme -o request.tlog-proof`,
+    )
+    .action((options: ReceiptOptions, command: Command) =>
+      run(io, options, command, (flags) => decisionReceipt(io, flags)),
+    );
+}
+
+/** Parses a non-negative integer option; a usage error otherwise. */
+function nonNegativeInteger(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw usageError(`--index takes a leaf index (0, 1, …), not "${text}"`);
+  }
+  return n;
 }

@@ -93,7 +93,7 @@ async function dev(io: CliIo, options: DevOptions): Promise<void> {
     ...env,
     OTEL_EXPORTER_PROMETHEUS_PORT: String(port ?? 0),
   });
-  const accessConfig = devAccessConfig(home, base, accessKeys);
+  const accessConfig = devAccessConfig(home, base, accessKeys, trust.witnesses);
   await configFile('access', accessConfig);
   const starting = DEV_CENTERS.map(async (c, i) =>
     ServiceProcess.start(

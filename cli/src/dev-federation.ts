@@ -49,6 +49,8 @@ export interface DevFederationTrust {
   readonly manifestFile: string;
   /** base64 Ed25519 public key of the federation root. */
   readonly rootKey: string;
+  /** The centers as witnesses of the access log: id, registry address, signing key. */
+  readonly witnesses: readonly { id: string; url: string; publicKey: string }[];
 }
 
 /**
@@ -90,7 +92,8 @@ export async function prepareDevTrust(
   );
   const manifestFile = join(home, 'federation-manifest.json');
   await writeFile(manifestFile, `${JSON.stringify(signed, null, 2)}\n`);
-  return { manifestFile, rootKey: base64(root.publicKey) };
+  const witnesses = centers.map((c) => ({ id: c.id, url: c.registry, publicKey: c.signingKey }));
+  return { manifestFile, rootKey: base64(root.publicKey), witnesses };
 }
 
 /**
@@ -167,10 +170,15 @@ export async function prepareDevAccess(home: string, base: number): Promise<DevA
 }
 
 /**
- * Config of the dev access service: the local operator, and one policy per jurisdiction
- * of the dev centers (720 h, every kind, one approver).
+ * Config of the dev access service: the local operator, one policy per jurisdiction of the
+ * dev centers (720 h, every kind, one approver), and the centers as its log's witnesses.
  */
-export function devAccessConfig(home: string, base: number, access: DevAccess) {
+export function devAccessConfig(
+  home: string,
+  base: number,
+  access: DevAccess,
+  witnesses: DevFederationTrust['witnesses'],
+) {
   const jurisdictions = Object.fromEntries(
     DEV_CENTERS.map((c) => [
       c.jurisdiction,
@@ -183,6 +191,7 @@ export function devAccessConfig(home: string, base: number, access: DevAccess) {
     dataDir: join(home, 'access'),
     operators: [{ ...DEV_OPERATOR, roles: [...DEV_OPERATOR.roles], publicKey: access.operatorKey }],
     jurisdictions,
+    log: { witnesses: [...witnesses] },
   };
 }
 

@@ -19,6 +19,13 @@ import {
   type TlogProof,
   verifyInclusion,
 } from '@vitrine/tlog';
+import {
+  decisionLeafOf,
+  isAccessLog,
+  type ProvenDecision,
+  provenDecision,
+  verifyDecisionSignature,
+} from './decision-receipt.js';
 import { describeBody } from './event-checks.js';
 import { witnessKeys } from './trusted-keys.js';
 
@@ -30,6 +37,7 @@ export interface ReceiptStep {
     | 'witnesses'
     | 'leaf'
     | 'event signature'
+    | 'decision signature'
     | 'body'
     | 'inclusion';
   readonly ok: boolean;
@@ -67,13 +75,21 @@ export interface ReceiptPolicy {
  * witnesses other than the origin (only with a quorum); the leaf is that log's event at that
  * index; the origin's signature over the header (the same key signs checkpoints and
  * events); the body, when carried, against the header's digest; the inclusion proof from
- * the leaf to the signed root.
+ * the leaf to the signed root. A receipt of an access log (`<federation>/access`) carries
+ * a decision instead (a SignedAccessDecision): its leaf is checked to be the decision at
+ * that index, then the access service's signature over it (the key that signs the
+ * checkpoint), then the inclusion.
  */
 export async function verifyReceipt(
   text: string,
   keys: readonly NoteKey[],
   policy: ReceiptPolicy = {},
-): Promise<{ steps: ReceiptStep[]; event?: ProvenEvent; body?: EventBody }> {
+): Promise<{
+  steps: ReceiptStep[];
+  event?: ProvenEvent;
+  body?: EventBody;
+  decision?: ProvenDecision;
+}> {
   const steps: ReceiptStep[] = [];
   const check = async <T>(step: ReceiptStep['step'], run: () => Promise<[T, string]>) => {
     try {
@@ -121,6 +137,22 @@ export async function verifyReceipt(
     });
     if (!met) return { steps };
   }
+  const inclusion = (leaf: Uint8Array) =>
+    check('inclusion', async () => {
+      const { cp } = opened;
+      verifyInclusion(hashLeaf(leaf), proof.index, cp.size, proof.proof, cp.root);
+      return [true, `leaf ${proof.index} is in the tree of ${cp.size}`];
+    });
+  if (isAccessLog(opened.cp.origin)) {
+    const decision = await check('leaf', async () => decisionLeafOf(proof));
+    if (!decision) return { steps };
+    const signed = await check('decision signature', async () => {
+      await verifyDecisionSignature(opened.key.publicKey, decision);
+      return [true, `signed by ${opened.key.name}`];
+    });
+    if (!signed || !(await inclusion(decision.leaf))) return { steps };
+    return { steps, decision: provenDecision(decision.parsed) };
+  }
   const leaf = await check('leaf', () => leafOf(proof, opened.cp));
   if (!leaf) return { steps };
   const signedOk = await check('event signature', async () => {
@@ -145,12 +177,7 @@ export async function verifyReceipt(
     return [decoded, `${describeBody(decoded)} by ${decoded.actor}, as the header's digest says`];
   });
   if (body === undefined) return { steps };
-  const included = await check('inclusion', async () => {
-    const { cp } = opened;
-    verifyInclusion(hashLeaf(leaf.leaf), proof.index, cp.size, proof.proof, cp.root);
-    return [true, `leaf ${proof.index} is in the tree of ${cp.size}`];
-  });
-  if (!included) return { steps };
+  if (!(await inclusion(leaf.leaf))) return { steps };
   return {
     steps,
     event: {

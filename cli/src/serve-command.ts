@@ -172,7 +172,11 @@ async function start(
       });
       const registry = await startRegistry(config.registry, {
         originKey: federation.originKey,
-        knownLogs: knownLogs(federation.manifest.federation, federation.manifest.centers),
+        knownLogs: knownLogs(
+          federation.manifest.federation,
+          federation.manifest.centers,
+          federation.manifest.access.trustKey,
+        ),
         serviceLevels: federation.manifest.serviceLevels,
       });
       const syncOptions = {

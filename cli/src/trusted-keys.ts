@@ -12,8 +12,8 @@ export interface KeyFlags {
 
 /**
  * The verifier keys a command trusts: each `--vkey`, and every key in the `--keys` file
- * (what `vitrine federation keys --json` prints: each log's `vkey`, and its `witness` key
- * where one is given). Without either, `fallback` (the federation manifest in the data
+ * (what `vitrine federation keys --json` prints: each log's `vkey`, its `witness` key
+ * where one is given, and the access log's `vkey`). Without either, `fallback` (the federation manifest in the data
  * folder, checked against its root key) when the command has one; else a usage error.
  */
 export async function trustedKeys(
@@ -28,7 +28,8 @@ export async function trustedKeys(
     });
     let logs: { vkey?: unknown; witness?: unknown }[];
     try {
-      logs = (JSON.parse(text) as { logs?: { vkey?: unknown }[] }).logs ?? [];
+      const doc = JSON.parse(text) as { logs?: { vkey?: unknown }[]; access?: { vkey?: unknown } };
+      logs = [...(doc.logs ?? []), ...(doc.access ? [doc.access] : [])];
     } catch {
       throw usageError(`${options.keys} is not the JSON \`vitrine federation keys --json\` prints`);
     }

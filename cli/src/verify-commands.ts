@@ -207,10 +207,15 @@ function policyOf(options: VerifyOptions): ReceiptPolicy {
 async function checkReceipt(io: CliIo, file: string, options: VerifyOptions): Promise<void> {
   const keys = await trustedKeys(io, options);
   const text = await readText(io, file);
-  const { steps, event } = await verifyReceipt(text, keys, policyOf(options));
+  const { steps, event, decision } = await verifyReceipt(text, keys, policyOf(options));
   const failed = steps.find((s) => !s.ok);
   writeResult(io, options.json === true, {
-    json: () => ({ verified: failed === undefined, steps, ...(event ? { event } : {}) }),
+    json: () => ({
+      verified: failed === undefined,
+      steps,
+      ...(event ? { event } : {}),
+      ...(decision ? { decision } : {}),
+    }),
     human: () => [
       ...steps.map((s) => `${s.ok ? 'ok  ' : 'FAIL'}  ${s.step}: ${s.detail}`),
       failed === undefined ? 'receipt verified' : `receipt not verified: ${failed.step} failed`,

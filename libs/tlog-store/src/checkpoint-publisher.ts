@@ -1,5 +1,6 @@
 import { formatCheckpoint, type NoteSigner, signNote } from '@vitrine/tlog';
 import type { Kysely } from 'kysely';
+import { LogChanges } from './log-changes.js';
 import type { LogStore, StoreDb } from './log-store.js';
 
 /** A signed checkpoint of a log, as stored and served. */
@@ -30,6 +31,8 @@ type LooseDb = Kysely<Record<string, Record<string, unknown>>>;
  */
 export class CheckpointPublisher {
   readonly #stop = new AbortController();
+  /** Wakes whoever follows the log's checkpoints (its cosignature gathering) on a new one. */
+  readonly published = new LogChanges();
   readonly #db: LooseDb;
   readonly #col: string;
   #running: Promise<void> | undefined;
@@ -102,7 +105,13 @@ export class CheckpointPublisher {
     // Another process may have signed this size first: serve the one stored.
     const stored = (await this.at(size)) ?? { size, root, note };
     if (this.#latest === undefined || stored.size > this.#latest.size) this.#latest = stored;
+    this.published.committed();
     return stored;
+  }
+
+  /** The consistency proof between two sizes of the log, from stored hashes. */
+  prove(oldSize: number, newSize: number): Promise<Uint8Array[]> {
+    return this.options.store.consistencyProof(oldSize, newSize);
   }
 
   async #run(): Promise<void> {

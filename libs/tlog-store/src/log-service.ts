@@ -2,6 +2,7 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { VitrineError } from '@vitrine/errors';
 import type { LogService } from '@vitrine/proto/log';
 import type { CheckpointPublisher, SignedCheckpoint } from './checkpoint-publisher.js';
+import type { CosignatureStore } from './cosignature-store.js';
 import type { LogStore } from './log-store.js';
 
 /** The proof methods of `vitrine.log.v1.LogService`, which any log can serve. */
@@ -14,11 +15,14 @@ export type LogProofService = Pick<
  * `GetCheckpoint`, `GetInclusionProof` and `GetConsistencyProof` for one log, read from
  * stored hashes. A size of 0 means the latest checkpoint's; a size beyond it, a leaf
  * outside the tree or an old size of 0 is `invalid_argument`, so every proof is for a
- * size the log has signed. A leaf is named by its index or by `seq` = index + 1.
+ * size the log has signed. A leaf is named by its index or by `seq` = index + 1. With
+ * `cosignatures`, the latest checkpoint carries the witnesses' cosignatures and
+ * `GetCheckpoint` names them beside it (cosigners, quorum, final).
  */
 export function logProofService(
   store: LogStore,
   checkpoints: CheckpointPublisher,
+  cosignatures?: CosignatureStore,
 ): LogProofService {
   const latest = async (): Promise<SignedCheckpoint> => {
     const checkpoint = await checkpoints.latest();
@@ -40,10 +44,17 @@ export function logProofService(
   return {
     async getCheckpoint() {
       const checkpoint = await latest();
+      const served = cosignatures && (await cosignatures.cosigned(checkpoint));
       return {
-        checkpoint: checkpoint.note,
+        checkpoint: served?.note ?? checkpoint.note,
         treeSize: BigInt(checkpoint.size),
         rootHash: checkpoint.root,
+        ...(served && {
+          cosigners: [...served.cosigners],
+          cosignatureCount: served.cosigners.length,
+          quorum: served.quorum,
+          final: served.final,
+        }),
       };
     },
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from '@vitrine/rpc';
 import { LogError, parseTilePath, tileWidthAt } from '@vitrine/tlog';
-import type { CheckpointPublisher } from './checkpoint-publisher.js';
+import type { SignedCheckpoint } from './checkpoint-publisher.js';
 import type { LogStore } from './log-store.js';
 
 /** Where a service serves its log on its port, by convention. */
@@ -11,7 +11,8 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export interface TileHandlerOptions {
   readonly store: LogStore;
-  readonly checkpoints: CheckpointPublisher;
+  /** The latest checkpoint as served (with the cosignatures gathered, where there are). */
+  readonly checkpoints: { latest(): Promise<SignedCheckpoint | undefined> };
   /** The path prefix the handler is mounted at; `/log/` by default. */
   readonly prefix?: string;
   /** Told of a failure that is not the caller's (a database error): answered 500. */

@@ -54,6 +54,7 @@ export {
   treeRoot,
 } from './tree-prover.js';
 export {
+  ADD_CHECKPOINT_PATH,
   type AddCheckpointRequest,
   formatAddCheckpoint,
   MAX_ADD_CHECKPOINT_BYTES,

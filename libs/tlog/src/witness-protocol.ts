@@ -6,6 +6,9 @@ import { MAX_NOTE_BYTES } from './signed-note.js';
 /** Consistency proof lines an add-checkpoint body may carry (c2sp.org/tlog-witness). */
 export const MAX_PROOF_LINES = 63;
 
+/** Where a witness takes checkpoints on its server, by vitrine's convention (beside `/log/` tiles). */
+export const ADD_CHECKPOINT_PATH = '/log/add-checkpoint';
+
 /**
  * The largest add-checkpoint body vitrine takes: the old size line, 63 proof lines of 45
  * bytes, a blank line and a note of at most MAX_NOTE_BYTES.

@@ -57,6 +57,27 @@ const policySchema = z
 export type JurisdictionPolicy = z.infer<typeof policySchema>;
 export type OperatorAccount = z.infer<typeof operatorSchema>;
 
+/**
+ * A center whose witness cosigns the access log's checkpoints: its id, its registry's
+ * address (the witness takes checkpoints at `/log/add-checkpoint` there) and its signing
+ * key, as the federation manifest lists them; its witness key is derived from that key.
+ */
+const witnessSchema = z
+  .object({
+    id: z.string().regex(CENTER_ID),
+    url: z.url({ protocol: /^https?$/ }),
+    publicKey,
+  })
+  .strict();
+
+/** The access log's settings when none are given. */
+const LOG_DEFAULTS = {
+  checkpointIntervalMs: 1_000,
+  witnesses: [],
+  witnessQuorum: 1,
+  backoff: { initialMs: 1_000, maxMs: 30_000 },
+};
+
 /** The access service's settings. Parsed once at start; a bad setting is refused by name. */
 export const accessConfigSchema = z
   .object({
@@ -78,11 +99,30 @@ export const accessConfigSchema = z
       .string()
       .regex(FEDERATION, 'letters, digits, . _ and -, at most 64')
       .default('vitrine'),
-    /** The access log: at most one checkpoint per interval, signed when it grew. */
+    /**
+     * The access log: at most one checkpoint per interval, signed when it grew, each sent to
+     * every witness listed (the federation's centers) for its cosignature; final once
+     * `witnessQuorum` distinct witnesses cosigned it.
+     */
     log: z
-      .object({ checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1_000) })
+      .object({
+        checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1_000),
+        witnesses: z.array(witnessSchema).default([]),
+        witnessQuorum: z.number().int().min(0).max(100).default(1),
+        backoff: z
+          .object({
+            initialMs: z.number().int().positive().default(1_000),
+            maxMs: z.number().int().positive().default(30_000),
+          })
+          .strict()
+          .default(LOG_DEFAULTS.backoff),
+      })
       .strict()
-      .default({ checkpointIntervalMs: 1_000 }),
+      .refine((l) => new Set(l.witnesses.map((w) => w.id)).size === l.witnesses.length, {
+        path: ['witnesses'],
+        message: 'witness ids must be unique',
+      })
+      .default(LOG_DEFAULTS),
     /**
      * The long-term key that signs trust snapshots, the access log's decisions and its
      * checkpoints; centers are configured with its public half.

@@ -13,7 +13,7 @@ import {
   ActorKind,
   SignedAccessDecisionSchema,
 } from '@vitrine/proto/access-decision';
-import { LogStore, type LogTables, type StoreDb } from '@vitrine/tlog-store';
+import { type CosignatureTable, LogStore, type LogTables, type StoreDb } from '@vitrine/tlog-store';
 
 /**
  * Domain of the access service's signature over an AccessDecision. No checkpoint's first
@@ -32,6 +32,12 @@ export const ACCESS_LOG_TABLES: LogTables = {
 
 /** The access log's name in its tables. */
 const ACCESS_LOG = 'access';
+
+/** Where the centers' cosignatures of the access log's checkpoints are kept (migration 0004). */
+export const ACCESS_COSIGNATURES: CosignatureTable = {
+  table: 'access_log_cosignatures',
+  log: ACCESS_LOG,
+};
 
 /** Domain of a partner reference: SHA-256 of it ‖ the partner's id (`p-…`). */
 export const PARTNER_REF_DOMAIN = 'vitrine/access-partner/v1\n';

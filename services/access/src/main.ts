@@ -68,7 +68,7 @@ export async function startAccess(
       }),
     );
     await db.transaction().execute((tx) => bumpTrustVersion(tx));
-    const { server, trust, checkpoints } = await serveAccess({
+    const { server, trust, checkpoints, gatherer } = await serveAccess({
       config,
       db,
       keys,
@@ -91,6 +91,7 @@ export async function startAccess(
       async stop() {
         stopGauges();
         trust.close();
+        await gatherer.stop();
         await checkpoints.stop();
         await server.close();
         await database.close();

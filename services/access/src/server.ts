@@ -5,14 +5,22 @@ import { file_vitrine_access_v1_decision } from '@vitrine/proto/access-decision'
 import { LogService } from '@vitrine/proto/log';
 import { type Logger, type RunningServer, startServer } from '@vitrine/rpc';
 import { databaseReadiness } from '@vitrine/storage';
-import { noteSigner } from '@vitrine/tlog';
-import { CheckpointPublisher, LOG_PREFIX, logProofService, tileHandler } from '@vitrine/tlog-store';
+import { ADD_CHECKPOINT_PATH, noteSigner, witnessKey } from '@vitrine/tlog';
+import {
+  CheckpointPublisher,
+  CosignatureGatherer,
+  CosignatureStore,
+  LOG_PREFIX,
+  logProofService,
+  tileHandler,
+  type Witness,
+} from '@vitrine/tlog-store';
 import type { Kysely } from 'kysely';
 import { AccessRequests } from './access-requests.js';
 import { authenticationInterceptor } from './authentication.js';
 import type { AccessConfig } from './config.js';
 import { CredentialIssuer } from './credential-issuer.js';
-import type { DecisionLog } from './decision-log.js';
+import { ACCESS_COSIGNATURES, type DecisionLog } from './decision-log.js';
 import { Policies } from './policies.js';
 import { Revocations } from './revocations.js';
 import type { AccessDatabase } from './schema.js';
@@ -40,12 +48,14 @@ export function accessLogOrigin(federation: string): string {
  * Wires domain objects to the RPC server: AccessService (signed calls), and the access
  * log, open to anyone like health — the proof methods of LogService and C2SP tlog-tiles
  * under `/log/`. Its checkpoints are signed by the trust key, at most one per
- * `log.checkpointIntervalMs`, one of the empty log at first start.
+ * `log.checkpointIntervalMs`, one of the empty log at first start, and cosigned by the
+ * centers' witnesses (`log.witnesses`), whose cosignatures they are served with.
  */
 export async function serveAccess(parts: AccessServerParts): Promise<{
   server: RunningServer;
   trust: TrustSnapshots;
   checkpoints: CheckpointPublisher;
+  gatherer: CosignatureGatherer;
 }> {
   const { config, db, keys, log, logger, now } = parts;
   const policies = new Policies(config.jurisdictions);
@@ -61,6 +71,21 @@ export async function serveAccess(parts: AccessServerParts): Promise<{
     onError: (err) => logger.error({ err }, 'access log checkpoint not signed'),
   });
   await checkpoints.publish();
+  const witnesses = accessLogWitnesses(config);
+  const cosignatures = new CosignatureStore({
+    db,
+    ...ACCESS_COSIGNATURES,
+    checkpoints,
+    witnesses: witnesses.map((w) => w.key),
+    quorum: config.log.witnessQuorum,
+  });
+  const gatherer = new CosignatureGatherer(
+    checkpoints,
+    cosignatures,
+    witnesses,
+    config.log.backoff,
+    logger,
+  );
   const issuer = new CredentialIssuer(keys, log);
   const service = accessService({
     config,
@@ -72,6 +97,7 @@ export async function serveAccess(parts: AccessServerParts): Promise<{
     keys,
     trust,
     log,
+    cosignatures,
     now,
   });
   const server = await startServer({
@@ -79,7 +105,7 @@ export async function serveAccess(parts: AccessServerParts): Promise<{
     port: config.listen.port,
     routes: (router) => {
       router.service(AccessService, service);
-      router.service(LogService, logProofService(log.store, checkpoints));
+      router.service(LogService, logProofService(log.store, checkpoints, cosignatures));
     },
     files: [file_vitrine_access_v1_decision],
     healthServices: [AccessService.typeName, LogService.typeName],
@@ -103,12 +129,22 @@ export async function serveAccess(parts: AccessServerParts): Promise<{
         prefix: LOG_PREFIX,
         handle: tileHandler({
           store: log.store,
-          checkpoints,
+          checkpoints: cosignatures,
           onError: (err) => logger.error({ err }, 'access log resource not served'),
         }),
       },
     ],
   });
   checkpoints.start();
-  return { server, trust, checkpoints };
+  gatherer.start();
+  return { server, trust, checkpoints, gatherer };
+}
+
+/** The centers' witnesses of the access log, from `log.witnesses`. */
+function accessLogWitnesses(config: AccessConfig): Witness[] {
+  return config.log.witnesses.map((w) => ({
+    id: w.id,
+    url: new URL(ADD_CHECKPOINT_PATH, w.url).toString(),
+    key: witnessKey(config.federation, w.id, Buffer.from(w.publicKey, 'base64')),
+  }));
 }

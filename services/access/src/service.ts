@@ -4,6 +4,7 @@ import { callerKey, principalName } from '@vitrine/credentials';
 import { invalidField, VitrineError } from '@vitrine/errors';
 import type { AccessService } from '@vitrine/proto/access';
 import { pageSize } from '@vitrine/storage';
+import type { CosignatureStore } from '@vitrine/tlog-store';
 import type { Kysely } from 'kysely';
 import type { AccessRequests } from './access-requests.js';
 import { callerOf, requireOperator } from './caller.js';
@@ -11,6 +12,7 @@ import type { AccessConfig } from './config.js';
 import { toAccessRequest, toPartner, toRevocation } from './convert.js';
 import type { CredentialIssuer } from './credential-issuer.js';
 import type { DecisionLog } from './decision-log.js';
+import { decisionReceipt } from './decision-receipts.js';
 import { rotateTokenKey } from './key-rotation.js';
 import { listFilterOf } from './listing.js';
 import { issueOperatorCredential } from './operator-credentials.js';
@@ -21,7 +23,13 @@ import type { Revocations } from './revocations.js';
 import type { AccessDatabase } from './schema.js';
 import type { TokenKeys } from './token-keys.js';
 import type { TrustSnapshots } from './trust-snapshots.js';
-import { assertDecide, assertRequestAccess, assertRevoke, REQUEST_ID } from './validate.js';
+import {
+  assertDecide,
+  assertDecisionSubject,
+  assertRequestAccess,
+  assertRevoke,
+  REQUEST_ID,
+} from './validate.js';
 
 /** The domain objects the handlers call, built once by `serveAccess`. */
 export interface AccessParts {
@@ -34,6 +42,8 @@ export interface AccessParts {
   readonly keys: TokenKeys;
   readonly trust: TrustSnapshots;
   readonly log: DecisionLog;
+  /** The access log's checkpoints with the centers' cosignatures, which receipts carry. */
+  readonly cosignatures: CosignatureStore;
   readonly now: () => Date;
 }
 
@@ -62,6 +72,17 @@ export function accessService(parts: AccessParts): ServiceImpl<typeof AccessServ
       const caller = callerOf(ctx);
       assertDecide(req);
       return { request: toAccessRequest(await requests.decide(caller, req)) };
+    },
+
+    async getDecisionReceipt(req, ctx) {
+      const caller = callerOf(ctx);
+      assertDecisionSubject(req);
+      const receipt = await decisionReceipt(parts.log, parts.cosignatures, caller, req.subject);
+      return {
+        receipt: receipt.receipt,
+        leafIndex: BigInt(receipt.leafIndex),
+        treeSize: BigInt(receipt.treeSize),
+      };
     },
 
     async getAccessRequest(req, ctx) {

@@ -4,6 +4,7 @@ import { FieldViolations } from '@vitrine/errors';
 import {
   Action,
   type DecideAccessRequestRequest,
+  type GetDecisionReceiptRequest,
   type RegisterPartnerRequest,
   type RequestAccessRequest,
   type RevokeRequest,
@@ -159,4 +160,22 @@ function checkList(v: FieldViolations, field: string, values: readonly string[])
       `1 to ${LIMITS.scopeEntry} characters`,
     );
   });
+}
+
+/** Checks that a receipt request names one decision, by a well-formed index or id. */
+export function assertDecisionSubject(req: GetDecisionReceiptRequest): void {
+  const v = new FieldViolations();
+  const { subject } = req;
+  if (subject.case === undefined)
+    v.add('subject', 'name the decision: leaf_index, request_id or credential_id');
+  if (subject.case === 'requestId')
+    v.check(REQUEST_ID.test(subject.value), 'request_id', 'must be a request id such as r-…');
+  if (subject.case === 'credentialId') {
+    v.check(
+      CREDENTIAL_ID.test(subject.value),
+      'credential_id',
+      'must be a credential id such as c-…',
+    );
+  }
+  v.throwIfAny();
 }

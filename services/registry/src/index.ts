@@ -1,3 +1,4 @@
+export type { CosignatureStore as Cosignatures, ServedCheckpoint } from '@vitrine/tlog-store';
 export { seedTrustSnapshot, trustFilePath } from './access/center-access.js';
 export { artifactId, MANIFEST_DOMAIN } from './artifacts.js';
 export { type ChunkBase, MAX_BASE_RUN } from './chunk-replica/chunk-bases.js';
@@ -24,7 +25,6 @@ export type {
   LogEvidence,
   Observation,
 } from './transparency/checkpoint-witness.js';
-export type { Cosignatures, ServedCheckpoint } from './transparency/cosignatures.js';
 export {
   type FederationMember,
   type KnownLog,

@@ -6,6 +6,7 @@ import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger, type Readiness } from '@vitrine/rpc';
 import { migrateToLatest, openDatabase } from '@vitrine/storage';
+import type { CosignatureStore as Cosignatures } from '@vitrine/tlog-store';
 import type { TrustState } from './access/trust-state.js';
 import type { ChunkReplica } from './chunk-replica/index.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
@@ -17,7 +18,6 @@ import { serveRegistry } from './server.js';
 import { ServiceLevels } from './service-levels.js';
 import type { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import type { CheckpointWitness } from './transparency/checkpoint-witness.js';
-import type { Cosignatures } from './transparency/cosignatures.js';
 import type { KnownLog } from './transparency/known-logs.js';
 
 /** A running registry: its address and public key, and how to stop it. */

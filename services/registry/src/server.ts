@@ -7,6 +7,7 @@ import { RegistryService } from '@vitrine/proto/registry';
 import { type Logger, type ReadinessCheck, type RunningServer, startServer } from '@vitrine/rpc';
 import { databaseReadiness } from '@vitrine/storage';
 import { noteSigner } from '@vitrine/tlog';
+import { CosignatureStore as Cosignatures } from '@vitrine/tlog-store';
 import type { Kysely } from 'kysely';
 import { type CenterAccess, openCenterAccess } from './access/center-access.js';
 import { ArtifactArrivals } from './artifact-arrivals.js';
@@ -23,7 +24,6 @@ import { registryService } from './service.js';
 import { ServiceLevels } from './service-levels.js';
 import { CheckpointPublisher } from './transparency/checkpoint-publisher.js';
 import { CheckpointWitness } from './transparency/checkpoint-witness.js';
-import { Cosignatures } from './transparency/cosignatures.js';
 import { type KnownLog, witnessSigner } from './transparency/known-logs.js';
 import { LOG_PREFIX, logResources } from './transparency/log-resources.js';
 import { logService, resumeGuard } from './transparency/log-service.js';
@@ -117,13 +117,15 @@ export async function serveRegistry(parts: RegistryParts): Promise<ServedRegistr
     witness,
     parts.now,
   );
-  const cosignatures = new Cosignatures(
+  const cosignatures = new Cosignatures({
     db,
-    center.id,
+    table: 'log_cosignatures',
+    logColumn: 'origin',
+    log: center.id,
     checkpoints,
-    others.flatMap((log) => (log.witness ? [log.witness] : [])),
-    config.log.witnessQuorum,
-  );
+    witnesses: others.flatMap((log) => (log.witness ? [log.witness] : [])),
+    quorum: config.log.witnessQuorum,
+  });
   const onLogError = (err: unknown) => logger.error({ err }, 'log resource not served');
   const onWitnessError = (err: unknown) => logger.error({ err }, 'checkpoint not witnessed');
   const server = await startServer({

@@ -11,10 +11,10 @@ import {
   signNote,
   verifyCosignedCheckpoint,
 } from '@vitrine/tlog';
+import { CosignatureStore } from '@vitrine/tlog-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointPublisher } from '../src/transparency/checkpoint-publisher.js';
 import { CheckpointWitness } from '../src/transparency/checkpoint-witness.js';
-import { Cosignatures } from '../src/transparency/cosignatures.js';
 import {
   type KnownLog,
   knownLogs,
@@ -236,13 +236,15 @@ describe.each(testBackends())('a center as witness of a peer’s log on $name', 
     const usWitness = witnessKey(FEDERATION, 'us', us.key.publicKey);
     const asia = await generateSigningKeyPair();
     const asiaWitness = witnessKey(FEDERATION, 'asia', asia.publicKey);
-    const cosignatures = new Cosignatures(
-      eu.database.db,
-      'europe',
-      publisher,
-      [usWitness, asiaWitness],
-      2,
-    );
+    const cosignatures = new CosignatureStore({
+      db: eu.database.db,
+      table: 'log_cosignatures',
+      logColumn: 'origin',
+      log: 'europe',
+      checkpoints: publisher,
+      witnesses: [usWitness, asiaWitness],
+      quorum: 2,
+    });
     const checkpoint = await grow(1);
     const text = parseNote(checkpoint.note).text;
     expect(await cosignatures.latest()).toMatchObject({ cosigners: [], final: false, quorum: 2 });

@@ -13,15 +13,16 @@ import type {
   Replica,
 } from '@vitrine/registry';
 import { createLogger, type Logger, startServer } from '@vitrine/rpc';
+import { CosignatureGatherer } from '@vitrine/tlog-store';
 import { BodyFetcher } from './body-fetcher.js';
 import { CheckpointMonitor } from './checkpoint-monitor.js';
 import { ChunkFetcher } from './chunk-fetcher.js';
 import { type SyncConfig, type SyncConfigInput, syncConfigSchema } from './config.js';
-import { CosignatureGatherer } from './cosignature-gatherer.js';
 import { type Federation, loadFederation } from './federation.js';
 import { DEFAULT_LEASE_POLL_MS, SyncLease } from './lease.js';
 import { PeerStatuses } from './peer-status.js';
 import { loadPeerTransport } from './peer-transport.js';
+import { peerWitnesses } from './peer-witnesses.js';
 import { Replicator } from './replicator.js';
 import { fetchChunksStream, syncService } from './service.js';
 import { SessionTable } from './sessions.js';
@@ -132,9 +133,9 @@ export async function startSync(
   const gatherer =
     config.log.gatherCosignatures && options.checkpoints && options.cosignatures
       ? new CosignatureGatherer(
-          federation,
           options.checkpoints,
           options.cosignatures,
+          peerWitnesses(federation),
           config.backoff,
           logger,
         )

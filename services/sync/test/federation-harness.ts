@@ -165,6 +165,7 @@ export async function startTestFederation(
               knownLogs: knownLogs(
                 'test',
                 prepared.map((p) => ({ id: p.id, signingKey: p.key.publicKey })),
+                Buffer.from(access.trustKey, 'base64'),
               ),
             }
           : {}),

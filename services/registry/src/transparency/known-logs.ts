@@ -20,15 +20,23 @@ export interface FederationMember {
   readonly signingKey: Uint8Array;
 }
 
+/** The access log's id among known logs, and the name its evidence goes by. */
+export const ACCESS_LOG_ID = 'access';
+
 /**
- * Every log a federation's witnesses know, from its signed manifest: each center's. This is
- * the one list; a registry witnesses all of them but its own.
+ * Every log a federation's witnesses know, from its signed manifest: each center's, and the
+ * access service's (`<federation>/access`, signed by its trust key) when the trust key is
+ * given. This is the one list; a registry witnesses all of them but its own.
  */
-export function knownLogs(federation: string, centers: readonly FederationMember[]): KnownLog[] {
-  return [
-    ...centers.map((c) => centerLog(federation, c.id, c.signingKey)),
-    // The access service's log, `<federation>/access`, joins here when its key is published.
-  ];
+export function knownLogs(
+  federation: string,
+  centers: readonly FederationMember[],
+  accessTrustKey?: Uint8Array,
+): KnownLog[] {
+  const logs = centers.map((c) => centerLog(federation, c.id, c.signingKey));
+  if (accessTrustKey === undefined) return logs;
+  const origin = `${federation}/${ACCESS_LOG_ID}`;
+  return [...logs, { origin, id: ACCESS_LOG_ID, key: noteKey(origin, accessTrustKey) }];
 }
 
 function centerLog(federation: string, id: string, publicKey: Uint8Array): KnownLog {

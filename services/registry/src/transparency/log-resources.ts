@@ -7,9 +7,9 @@ import {
   tileNodes,
   tileWidthAt,
 } from '@vitrine/tlog';
+import type { CosignatureStore as Cosignatures } from '@vitrine/tlog-store';
 import type { Kysely } from 'kysely';
 import type { RegistryDatabase } from '../schema.js';
-import type { Cosignatures } from './cosignatures.js';
 import { logLeaf } from './log-leaf.js';
 import { logHashReader } from './log-tree-store.js';
 

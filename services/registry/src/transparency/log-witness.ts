@@ -36,11 +36,16 @@ export interface WitnessedCheckpoint {
  * C2SP tlog-cosignature v1.0.1 cosignature/v1): takes a checkpoint signed by a known log
  * with a consistency proof from the size it last cosigned of that log, records the new
  * size and root by compare-and-swap in the database (of two concurrent requests from one
- * size, one wins and the other is answered 409), then cosigns. A proof that fails, or a
+ * size, one wins and the other is answered 409), then cosigns. The state it last wrote or
+ * read is remembered, so a request from the size it holds costs one write and no read;
+ * the compare-and-swap, not the memory, decides (a request that disagrees with it, or a
+ * swap that fails, reads the row again). A proof that fails, or a
  * second root for the size it holds, is kept as evidence with both signed checkpoints.
  */
 export class LogWitness {
   readonly #logs: ReadonlyMap<string, KnownLog>;
+  /** The state per origin as this process last wrote or read it. */
+  readonly #held = new Map<string, WitnessedCheckpoint>();
 
   constructor(
     private readonly db: Kysely<RegistryDatabase>,
@@ -84,7 +89,8 @@ export class LogWitness {
         message: `old size ${request.oldSize} is beyond the checkpoint's ${checkpoint.size}`,
       };
     }
-    const held = await this.state(log.origin);
+    let held = this.#held.get(log.origin);
+    if (held === undefined || held.size !== request.oldSize) held = await this.state(log.origin);
     const heldSize = held?.size ?? 0;
     if (request.oldSize !== heldSize) return conflict(heldSize);
     if (held !== undefined && held.size === checkpoint.size) {
@@ -104,6 +110,11 @@ export class LogWitness {
     if (!(await this.#swap(log.origin, held, checkpoint, request.note))) {
       return conflict((await this.state(log.origin))?.size ?? 0);
     }
+    this.#held.set(log.origin, {
+      size: checkpoint.size,
+      root: checkpoint.root,
+      note: request.note,
+    });
     const timestamp = Math.floor(this.now() / 1000);
     const cosignature = await cosignatureLine(parseNote(request.note).text, this.signer, timestamp);
     return { status: 200, cosignature, size: checkpoint.size };
@@ -116,7 +127,10 @@ export class LogWitness {
       .select(['size', 'root', 'note'])
       .where('origin', '=', origin)
       .executeTakeFirst();
-    return row && { size: Number(row.size), root: row.root, note: row.note };
+    const state = row && { size: Number(row.size), root: row.root, note: row.note };
+    if (state === undefined) this.#held.delete(origin);
+    else this.#held.set(origin, state);
+    return state;
   }
 
   /** Replaces `held` by the checkpoint if nobody replaced it first; whether it did. */

@@ -1,9 +1,12 @@
 import type { RequestHandler } from '@vitrine/rpc';
-import { MAX_ADD_CHECKPOINT_BYTES, TREE_SIZE_CONTENT_TYPE } from '@vitrine/tlog';
+import {
+  ADD_CHECKPOINT_PATH,
+  MAX_ADD_CHECKPOINT_BYTES,
+  TREE_SIZE_CONTENT_TYPE,
+} from '@vitrine/tlog';
 import type { LogWitness } from './log-witness.js';
 
-/** Where a center's witness takes checkpoints, beside its tiles (c2sp.org/tlog-witness). */
-export const ADD_CHECKPOINT_PATH = '/log/add-checkpoint';
+export { ADD_CHECKPOINT_PATH };
 
 /** Bytes read past the limit before the connection is dropped rather than drained. */
 const DRAIN_LIMIT = 1024 * 1024;
