@@ -33,6 +33,16 @@ export function s3Status(err: unknown): number | undefined {
   return (err as S3ErrorShape | undefined)?.$metadata?.httpStatusCode;
 }
 
+/** `failed_precondition` for a bucket the service does not have, naming the setting. */
+export function missingBucket(err: unknown, settings: S3ChunkSettings): VitrineError {
+  const { bucket, endpoint, settingPrefix: setting } = settings;
+  return new VitrineError(
+    'failed_precondition',
+    `chunk store bucket "${bucket}" does not exist at ${endpoint}: create it or fix ${setting}.bucket`,
+    { cause: err },
+  );
+}
+
 /**
  * What a failed request to the bucket becomes, naming the setting an operator fixes:
  * a missing bucket is `failed_precondition` (`<setting>.bucket`); refused credentials or
@@ -44,13 +54,7 @@ export function s3Failure(err: unknown, settings: S3ChunkSettings, action: strin
   const name = s3ErrorName(err);
   const status = s3Status(err);
   const code = errorCode(err) ?? errorCode((err as { cause?: unknown } | undefined)?.cause);
-  if (name === 'NoSuchBucket') {
-    return new VitrineError(
-      'failed_precondition',
-      `chunk store bucket "${bucket}" does not exist at ${endpoint}: create it or fix ${setting}.bucket`,
-      { cause: err },
-    );
-  }
+  if (name === 'NoSuchBucket') return missingBucket(err, settings);
   if ((name !== undefined && REFUSED.has(name)) || status === 403) {
     return new VitrineError(
       'unavailable',

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { VitrineError } from '@vitrine/errors';
 import type { ChunkLayout } from './chunk-layout.js';
-import { s3ErrorName, s3Failure, s3Status } from './s3-failure.js';
+import { missingBucket, s3ErrorName, s3Failure, s3Status } from './s3-failure.js';
 import type { S3ChunkSettings } from './s3-settings.js';
 import { Semaphore } from './semaphore.js';
 
@@ -59,12 +59,15 @@ export class S3Layout implements ChunkLayout {
     });
     const layout = new S3Layout(s3, client, settings);
     try {
-      await layout.#request('reach the bucket', () =>
+      await layout.#slots.run(() =>
         client.send(new s3.HeadBucketCommand({ Bucket: settings.bucket })),
       );
     } catch (err) {
       client.destroy();
-      throw err;
+      // A HEAD answer has no body to name its error: 404 is the bucket's absence.
+      throw s3Status(err) === 404
+        ? missingBucket(err, settings)
+        : s3Failure(err, settings, 'reach the bucket');
     }
     return layout;
   }
