@@ -354,7 +354,10 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(chunks.length).toBeGreaterThan(8); // more than one batch is read
 
     const altered = chunks[2]?.digest ?? new Uint8Array();
-    const restore = await alterStoredBytes(eu.store.location, (await eu.store.read(altered)).slice());
+    const restore = await alterStoredBytes(
+      eu.store.location,
+      (await eu.store.read(altered)).slice(),
+    );
     const refusedAltered = await read().catch((e: { code?: string }) => e.code);
     expect(refusedAltered).toBe('data_loss');
     await restore();
