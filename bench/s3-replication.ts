@@ -95,7 +95,7 @@ console.log(
       ['asia', 'local packs', seconds(l), mbps(l)],
       ['us', `S3 (Ceph RGW, ${values['in-flight']} in flight)`, seconds(s), mbps(s)],
     ],
-  ),
+  ).join('\n'),
 );
 console.log(`\nS3 speed / local packs speed: ${times(l / s)} (goal ≥ 0.50×)`);
 console.log(`runs, local: ${local.map(seconds).join(', ')}; S3: ${s3.map(seconds).join(', ')}`);
