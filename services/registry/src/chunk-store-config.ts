@@ -33,7 +33,9 @@ export async function openChunkStore(
         credentials: await loadS3Credentials(settings.credentialsFile, env, SETTING),
         settingPrefix: SETTING,
       });
-    default:
-      throw new Error(`unknown chunk store ${(settings satisfies never as { kind: string }).kind}`);
+    default: {
+      const unknown: never = settings;
+      throw new Error(`unknown chunk store ${JSON.stringify(unknown)}`);
+    }
   }
 }
