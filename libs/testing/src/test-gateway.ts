@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,9 +51,10 @@ export async function testGateway(): Promise<TestGateway> {
   const shared = process.env[TEST_GATEWAY_ENV];
   const dir = shared ?? (await mkdtemp(join(tmpdir(), 'vitrine-rgw-')));
   if (shared === undefined) {
-    process.once('exit', () =>
-      execFileSync('bash', [join(SCRIPTS, 'stop-radosgw.sh'), join(dir, 'ceph')]),
-    );
+    process.once('exit', () => {
+      execFileSync('bash', [join(SCRIPTS, 'stop-radosgw.sh'), join(dir, 'ceph')]);
+      rmSync(dir, { recursive: true, force: true });
+    });
   }
   const found = await startOnce(dir);
   return gatewayOf(found);
