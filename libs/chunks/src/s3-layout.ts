@@ -7,6 +7,9 @@ import { missingBucket, s3ErrorName, s3Failure, s3Status } from './s3-failure.js
 import type { S3ChunkSettings } from './s3-settings.js';
 import { Semaphore } from './semaphore.js';
 
+/** Times a create refused as conflicting with another writer's (409) is tried again. */
+const MAX_CONFLICTS = 5;
+
 /** The client's module, loaded only by a service that keeps chunks in a bucket. */
 type S3Module = typeof import('@aws-sdk/client-s3');
 
@@ -86,7 +89,7 @@ export class S3Layout implements ChunkLayout {
     return (await this.#head(hex)) !== undefined;
   }
 
-  async write(hex: string, data: Uint8Array): Promise<boolean> {
+  async write(hex: string, data: Uint8Array, conflicts = 0): Promise<boolean> {
     const put = new this.#s3.PutObjectCommand({
       Bucket: this.#settings.bucket,
       Key: this.#key(hex),
@@ -101,7 +104,9 @@ export class S3Layout implements ChunkLayout {
     } catch (err) {
       // 412: stored already. 409: another writer's create of the same key is under way.
       if (s3Status(err) === 412) return false;
-      if (s3Status(err) === 409) return this.write(hex, data);
+      if (s3Status(err) === 409 && conflicts < MAX_CONFLICTS) {
+        return this.write(hex, data, conflicts + 1);
+      }
       throw s3Failure(err, this.#settings, `store chunk ${hex}`);
     }
   }
