@@ -23,6 +23,7 @@ import {
   prepareDevTrust,
 } from '../cli/src/dev-federation.js';
 import { describeExit, ServiceProcess } from '../cli/src/service-process.js';
+import type { RegistryConfigInput } from '../services/registry/src/config.js';
 
 /**
  * The benchmarks measure replication, so registry calls are not access-checked: the access
@@ -53,6 +54,8 @@ export interface BenchFederationOptions {
   readonly cpuProfileDir?: string | undefined;
   /** More Node flags for every center (say `--trace-gc`, whose lines go to its log). */
   readonly nodeFlags?: readonly string[] | undefined;
+  /** A center's `chunkStore` setting (an S3 bucket, say); local pack files otherwise. */
+  readonly chunkStores?: Partial<Record<CenterId, RegistryConfigInput['chunkStore']>>;
 }
 
 /** What a center (re)starts with, beside its dev config. */
@@ -116,7 +119,12 @@ export class BenchFederation {
       UNCHECKED,
       this.storage.centers?.get(id),
     );
-    const registry = { ...dev.registry, access: { mode: 'open' } };
+    const chunkStore = this.options.chunkStores?.[id];
+    const registry = {
+      ...dev.registry,
+      access: { mode: 'open' },
+      ...(chunkStore ? { chunkStore } : {}),
+    };
     const log = { gatherCosignatures: settings.witnessing ?? true };
     const config = { ...dev, registry, sync: { ...dev.sync, log } };
     const file = join(this.options.home, 'config', `${id}.json`);

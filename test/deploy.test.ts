@@ -18,7 +18,7 @@ import { parse, parseAllDocuments } from 'yaml';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
-const OVERLAYS = ['asia', 'europe', 'us', 'access'];
+const OVERLAYS = ['asia', 'europe', 'us', 'us-s3', 'access'];
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are plain JSON documents
 type Doc = Record<string, any>;
@@ -87,6 +87,16 @@ function violations(docs: readonly Doc[]): string[] {
           found.push(`${where}: literal value for ${env.name}`);
       }
     }
+    if ((d.spec.replicas ?? 1) > 1) {
+      // Replicas act as one center only on shared storage: chunks in S3, no volume of one pod.
+      const s3Key = (c: Doc) =>
+        (c.env ?? []).some(
+          (e: Doc) => e.name === 'VITRINE_S3_SECRET_ACCESS_KEY' && e.valueFrom?.secretKeyRef,
+        );
+      if (!pod.containers.every(s3Key)) found.push(`${name}: replicas without the S3 chunk store`);
+      if (pod.volumes.some((v: Doc) => v.persistentVolumeClaim))
+        found.push(`${name}: replicas on a volume of their own`);
+    }
     const secretVolumes = pod.volumes.filter((v: Doc) => v.secret);
     if (secretVolumes.length === 0) found.push(`${name}: no Secret referenced`);
     const selects = (selector: Doc | undefined) =>
@@ -114,7 +124,7 @@ describe('deploy/kubernetes: every overlay renders, validates and keeps the rule
     expect(docs.length).toBeGreaterThan(4);
     for (const doc of docs)
       expect(() => validate(doc), `${doc.kind} ${doc.metadata?.name}`).not.toThrow();
-    const namespace = `vitrine-${overlay}`;
+    const namespace = `vitrine-${overlay.replace(/-s3$/, '')}`;
     for (const doc of docs) {
       if (doc.kind !== 'Namespace') expect(doc.metadata.namespace).toBe(namespace);
     }
@@ -161,6 +171,25 @@ describe('deploy/kubernetes: every overlay renders, validates and keeps the rule
     );
     deployment.spec.replicas = 'two';
     expect(() => validate(deployment)).toThrow(/replicas/);
+    deployment.spec.replicas = 2;
+    expect(violations(docs)).toEqual(
+      expect.arrayContaining([
+        'center: replicas without the S3 chunk store',
+        'center: replicas on a volume of their own',
+      ]),
+    );
+  });
+
+  it('runs several replicas of a center only with its chunks in S3 (overlay us-s3)', () => {
+    const single = rendered.get('us')?.find((d) => d.kind === 'Deployment');
+    const replicated = rendered.get('us-s3') ?? [];
+    const deployment = replicated.find((d) => d.kind === 'Deployment');
+    expect(single?.spec.replicas).toBe(1);
+    expect(deployment?.spec.replicas).toBe(2);
+    expect(replicated.some((d) => d.kind === 'PersistentVolumeClaim')).toBe(false);
+    const budget = replicated.find((d) => d.kind === 'PodDisruptionBudget');
+    expect(budget?.spec).toMatchObject({ minAvailable: 1 });
+    expect(violations(replicated)).toEqual([]);
   });
 });
 

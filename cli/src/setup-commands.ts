@@ -471,8 +471,38 @@ interface CenterConfigOptions {
   tlsKey?: string;
   tlsCa?: string;
   databaseUrl?: string;
+  s3Endpoint?: string;
+  s3Bucket?: string;
+  s3CredentialsFile?: string;
   out: string;
   json?: boolean;
+}
+
+/**
+ * The registry's `chunkStore` from the --s3-* flags: a bucket of an S3-compatible service,
+ * or none (chunks in the data folder). Endpoint and bucket go together; the access key is
+ * read from a file or the environment when the center starts, never written here.
+ */
+function s3ChunkStore(io: CliIo, options: CenterConfigOptions) {
+  const { s3Endpoint, s3Bucket, s3CredentialsFile } = options;
+  if (s3Endpoint === undefined && s3Bucket === undefined) {
+    if (s3CredentialsFile !== undefined) {
+      throw usageError('--s3-credentials-file needs --s3-endpoint and --s3-bucket');
+    }
+    return undefined;
+  }
+  if (s3Endpoint === undefined || s3Bucket === undefined) {
+    throw usageError('chunks in S3 need both --s3-endpoint and --s3-bucket');
+  }
+  if (!URL.canParse(s3Endpoint) || !/^https?:$/.test(new URL(s3Endpoint).protocol)) {
+    throw usageError(`--s3-endpoint ${s3Endpoint} is not an http(s) URL`);
+  }
+  return {
+    kind: 's3' as const,
+    endpoint: s3Endpoint,
+    bucket: s3Bucket,
+    ...(s3CredentialsFile ? { credentialsFile: resolve(io.cwd, s3CredentialsFile) } : {}),
+  };
 }
 
 async function centerConfig(io: CliIo, options: CenterConfigOptions) {
@@ -518,6 +548,14 @@ async function centerConfig(io: CliIo, options: CenterConfigOptions) {
     await requireReadable('--tls-key', tls.keyFile, 'give the certificate’s private key (PEM)');
     await requireReadable('--tls-ca', tls.caFile, 'give the federation’s CA bundle (PEM)');
   }
+  const chunkStore = s3ChunkStore(io, options);
+  if (chunkStore?.credentialsFile) {
+    await requireReadable(
+      '--s3-credentials-file',
+      chunkStore.credentialsFile,
+      'give a 0600 JSON file {"accessKeyId": "…", "secretAccessKey": "…"}',
+    );
+  }
   const center = { id: self.id, jurisdiction: self.jurisdiction };
   const config = {
     registry: {
@@ -529,6 +567,7 @@ async function centerConfig(io: CliIo, options: CenterConfigOptions) {
       keyFile: keys.signing,
       access: { url: access.url, trustKey: access.trustKey },
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(chunkStore ? { chunkStore } : {}),
     },
     sync: {
       center,
@@ -542,9 +581,19 @@ async function centerConfig(io: CliIo, options: CenterConfigOptions) {
   const out = resolve(io.cwd, options.out);
   await writeJsonFile(out, config);
   writeResult(io, options.json === true, {
-    json: () => ({ config: out, center: self.id, tls: tls !== undefined }),
+    json: () => ({
+      config: out,
+      center: self.id,
+      tls: tls !== undefined,
+      chunkStore: chunkStore ? `s3://${chunkStore.bucket}` : 'local',
+    }),
     human: () => [
       `config of center ${self.id}: ${out}${tls ? ' (mutual TLS between centers)' : ''}`,
+      ...(chunkStore
+        ? [
+            `chunks in bucket ${chunkStore.bucket} at ${chunkStore.endpoint}${chunkStore.credentialsFile ? '' : ' (key from VITRINE_S3_ACCESS_KEY_ID and VITRINE_S3_SECRET_ACCESS_KEY)'}`,
+          ]
+        : []),
       `start it with: vitrine serve center --config ${out}`,
     ],
   });
@@ -793,6 +842,12 @@ Example:
     .option('--tls-ca <file>', 'the CA bundle (PEM) every peer’s certificate chains to')
     .option('--data-dir <dir>', 'the registry’s data folder (default: --center-dir)')
     .option('--database-url <url>', 'postgres://… instead of the embedded database')
+    .option('--s3-endpoint <url>', 'keep chunks in a bucket of this S3-compatible service')
+    .option('--s3-bucket <name>', 'the bucket (with --s3-endpoint)')
+    .option(
+      '--s3-credentials-file <file>',
+      'a 0600 JSON file with the bucket’s access key (default: VITRINE_S3_ACCESS_KEY_ID and VITRINE_S3_SECRET_ACCESS_KEY)',
+    )
     .requiredOption('--out <file>', 'where to write the config')
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -800,6 +855,8 @@ Example:
       `
 Checks first: the manifest verifies against the root key and lists this center with
 this host's key, and every file named exists.
+With --database-url and --s3-*, several processes of the center may run on one database
+and one bucket and act as one center (docs/deployment.md).
 Example:
   $ vitrine config center --center-dir /var/lib/vitrine/europe --manifest federation-manifest.json \\
       --root-key <base64> --access access-public.json --registry-listen 0.0.0.0:7410 \\

@@ -346,6 +346,51 @@ describe('federation set-up commands', () => {
     expect(noFile.stderr).toContain(`--tls-cert names ${p('none.pem')}, which does not exist`);
   });
 
+  it('writes a center config with its chunks in an S3 bucket, and refuses half an S3 setting', async () => {
+    const base = [
+      ...['config', 'center', '--center-dir', p('europe'), '--manifest', p('manifest.json')],
+      ...['--root-key', rootKey, '--access', p('access', 'access-public.json')],
+      ...['--registry-listen', '127.0.0.1:7410', '--sync-listen', '127.0.0.1:7411'],
+      ...['--database-url', 'postgres://vitrine@db.internal:5432/europe'],
+    ];
+    await writeFile(p('s3-key.json'), '{"accessKeyId":"id","secretAccessKey":"secret"}', {
+      mode: 0o600,
+    });
+    const out = await ok<{ chunkStore: string }>([
+      ...base,
+      ...['--s3-endpoint', 'http://objects.internal:9000', '--s3-bucket', 'europe-chunks'],
+      ...['--s3-credentials-file', p('s3-key.json'), '--out', p('europe-s3.json')],
+    ]);
+    expect(out.chunkStore).toBe('s3://europe-chunks');
+    const config = JSON.parse(await readFile(p('europe-s3.json'), 'utf8'));
+    expect(config.registry.chunkStore).toEqual({
+      kind: 's3',
+      endpoint: 'http://objects.internal:9000',
+      bucket: 'europe-chunks',
+      credentialsFile: p('s3-key.json'),
+    });
+    expect(await readFile(p('europe-s3.json'), 'utf8')).not.toContain('secret');
+    const half = await runCli([...base, '--s3-bucket', 'europe-chunks', '--out', p('x.json')]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('chunks in S3 need both --s3-endpoint and --s3-bucket');
+    const notUrl = await runCli([
+      ...base,
+      ...['--s3-endpoint', 'objects:9000', '--s3-bucket', 'b', '--out', p('x.json')],
+    ]);
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('--s3-endpoint objects:9000 is not an http(s) URL');
+    const noKey = await runCli([
+      ...base,
+      ...['--s3-endpoint', 'http://objects.internal:9000', '--s3-bucket', 'b'],
+      ...['--s3-credentials-file', p('none.json'), '--out', p('x.json')],
+    ]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain(
+      `--s3-credentials-file names ${p('none.json')}, which does not exist`,
+    );
+    await expect(stat(p('x.json'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('writes an access config with the operators and one policy per jurisdiction', async () => {
     await ok([
       'config',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VitrineError } from '@vitrine/errors';
 import { errorCode, removeStaleFiles, syncDirectory, writeFileAtomically } from './atomic-file.js';
@@ -7,6 +7,7 @@ import type { ChunkLayout } from './chunk-layout.js';
 import { CHUNK_FILE_MODE, FileLayout, type Levels } from './file-layout.js';
 import { PackLayout } from './pack-layout.js';
 import { readAhead } from './read-ahead.js';
+import type { S3ChunkSettings } from './s3-settings.js';
 import { asPlain, assertDigest, bytesEqual, sha256, toHex } from './sha256.js';
 import { storeWriteError } from './store-write-error.js';
 
@@ -53,22 +54,25 @@ export interface PutResult {
 const DEFAULT_READ_AHEAD = 4;
 
 /**
- * A center's chunks on local disk, each stored once under its SHA-256 and verified on every
- * read, so a flipped bit on disk surfaces as `data_loss` (a center serving peers may skip
- * the check: they verify every chunk they are sent before storing it).
+ * A center's chunks, each stored once under its SHA-256 and verified on every read, so a
+ * flipped bit on disk or in a bucket surfaces as `data_loss` (a center serving peers may
+ * skip the check: they verify every chunk they are sent before storing it). Registry and
+ * sync see this one interface, whichever {@link ChunkLayout} holds the bytes.
  *
- * `<dir>/layout` names how chunks are kept: in pack files (PackLayout, new stores) or one
- * file per chunk (FileLayout, stores made before packs, in one or two folder levels);
- * `<dir>/tmp/` holds writes in progress.
+ * On local disk ({@link ChunkStore.open}), `<dir>/layout` names how chunks are kept: in pack
+ * files (PackLayout, new stores) or one file per chunk (FileLayout, stores made before
+ * packs, in one or two folder levels); `<dir>/tmp/` holds writes in progress. In an S3
+ * bucket ({@link ChunkStore.openS3}), a chunk is an object (S3Layout).
  */
 export class ChunkStore {
-  readonly dir: string;
+  /** Where the chunks are: the store's folder, or `s3://bucket/prefix`. */
+  readonly location: string;
   readonly #layout: ChunkLayout;
   /** Puts in progress by hex digest, so concurrent puts of one chunk write it once. */
   readonly #inflight = new Map<string, Promise<PutResult>>();
 
-  private constructor(dir: string, layout: ChunkLayout) {
-    this.dir = dir;
+  private constructor(location: string, layout: ChunkLayout) {
+    this.location = location;
     this.#layout = layout;
   }
 
@@ -85,24 +89,24 @@ export class ChunkStore {
   }
 
   /**
-   * Resolves when a file can be written to and removed from the store's `tmp/` folder —
-   * where every chunk is written first — and throws `unavailable`, naming the folder and
-   * the system's error, when not (a full or read-only volume, a folder gone). A service
-   * reports itself not ready while this fails.
+   * Opens a store over an S3 bucket (see {@link S3Layout}): processes of one center that
+   * share the bucket share its chunks. Throws, naming the setting, when the bucket cannot
+   * be reached with the settings given.
    */
-  async checkWritable(): Promise<void> {
-    const probe = join(this.dir, 'tmp', `ready-${randomBytes(8).toString('hex')}`);
-    try {
-      await writeFile(probe, 'ready\n', { flag: 'wx' });
-      await unlink(probe);
-    } catch (err) {
-      await unlink(probe).catch(() => undefined);
-      throw new VitrineError(
-        'unavailable',
-        `chunk store ${this.dir} is not writable (${errorCode(err) ?? String(err)})`,
-        { cause: err },
-      );
-    }
+  static async openS3(settings: S3ChunkSettings): Promise<ChunkStore> {
+    const { S3Layout } = await import('./s3-layout.js');
+    const layout = await S3Layout.open(settings);
+    return new ChunkStore(layout.location, layout);
+  }
+
+  /**
+   * Resolves when a chunk could be stored now, and throws `unavailable`, naming where and
+   * why, when not: a full or read-only volume or a folder gone for a local store, a bucket
+   * that refuses writes or cannot be reached for an S3 one. A service reports itself not
+   * ready while this fails.
+   */
+  checkWritable(): Promise<void> {
+    return this.#layout.checkWritable();
   }
 
   /** Whether the chunk is stored (without verifying it). */
@@ -227,14 +231,16 @@ export class ChunkStore {
     hex: string,
     verify: boolean,
   ): Promise<PutResult> {
-    if (await this.#layout.has(hex)) return { digest, stored: false };
+    if (!this.#layout.conditionalWrites && (await this.#layout.has(hex))) {
+      return { digest, stored: false };
+    }
     if (verify && !bytesEqual(sha256(data), digest)) {
       throw new VitrineError('data_loss', `chunk ${hex} does not match its digest`);
     }
-    await this.#layout.write(hex, data).catch((err: unknown) => {
+    const stored = await this.#layout.write(hex, data).catch((err: unknown) => {
       throw storeWriteError(err);
     });
-    return { digest, stored: true };
+    return { digest, stored };
   }
 }
 

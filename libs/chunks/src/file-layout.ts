@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isVitrineError, VitrineError } from '@vitrine/errors';
 import { errorCode, pathExists, syncDirectory, writeFileAtomically } from './atomic-file.js';
 import type { ChunkLayout } from './chunk-layout.js';
+import { checkTempWritable } from './writable-probe.js';
 
 /** File mode of chunk files: content-addressed files never change, so nobody writes them. */
 export const CHUNK_FILE_MODE = 0o444;
@@ -19,6 +20,7 @@ export type Levels = 1 | 2;
  * {@link sync} (`deferred`).
  */
 export class FileLayout implements ChunkLayout {
+  readonly conditionalWrites = false;
   /**
    * Leaf directories created or being created (`ab`, or `ab/cd` in two levels), to skip a
    * mkdir per write; each maps to the directories its creation changed, which every write
@@ -40,12 +42,17 @@ export class FileLayout implements ChunkLayout {
     return pathExists(this.#path(hex));
   }
 
-  async write(hex: string, data: Uint8Array): Promise<void> {
+  async write(hex: string, data: Uint8Array): Promise<boolean> {
     const target = this.#path(hex);
     const changedParents = await this.#ensureLeafDir(hex);
     const temp = join(this.dir, 'tmp', randomBytes(12).toString('hex'));
     await writeFileAtomically(temp, target, data, CHUNK_FILE_MODE);
     await this.#syncDirs([join(target, '..'), ...changedParents]);
+    return true;
+  }
+
+  checkWritable(): Promise<void> {
+    return checkTempWritable(this.dir);
   }
 
   async read(hex: string): Promise<Buffer> {

@@ -25,3 +25,9 @@ export {
   releaseMemory,
   SharedRelease,
 } from './release-memory.js';
+export {
+  loadS3Credentials,
+  S3_CREDENTIAL_ENV,
+  type S3ChunkSettings,
+  type S3Credentials,
+} from './s3-settings.js';

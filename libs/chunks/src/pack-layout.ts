@@ -5,6 +5,7 @@ import { VitrineError } from '@vitrine/errors';
 import { errorCode, syncDirectory } from './atomic-file.js';
 import { ChunkIndex, type Location } from './chunk-index.js';
 import type { ChunkLayout } from './chunk-layout.js';
+import { checkTempWritable } from './writable-probe.js';
 
 /**
  * Record header: magic `vtck` (4 bytes), kind (1), reserved (3), length of what follows
@@ -65,6 +66,7 @@ interface ActivePack {
  *   are compacted, which this layout does not do yet.
  */
 export class PackLayout implements ChunkLayout {
+  readonly conditionalWrites = false;
   readonly #index = new ChunkIndex();
   /** Every pack, by number: older ones opened read-only, this instance's own read-write. */
   readonly #handles = new Map<number, FileHandle>();
@@ -120,8 +122,13 @@ export class PackLayout implements ChunkLayout {
     return this.#index.has(hex);
   }
 
-  write(hex: string, data: Uint8Array): Promise<void> {
-    return this.#append(KIND_CHUNK, hex, data);
+  async write(hex: string, data: Uint8Array): Promise<boolean> {
+    await this.#append(KIND_CHUNK, hex, data);
+    return true;
+  }
+
+  checkWritable(): Promise<void> {
+    return checkTempWritable(this.dir);
   }
 
   async read(hex: string): Promise<Buffer> {

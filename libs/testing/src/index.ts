@@ -11,4 +11,9 @@ export {
 } from './test-certificates.js';
 export { TestClock } from './test-clock.js';
 export { type TestBackend, type TestDatabase, testBackends } from './test-databases.js';
+export {
+  type TestGateway,
+  testGateway,
+  testGatewaySkipReason,
+} from './test-gateway.js';
 export { startTestTrust, type TestCaller, type TestGrant, type TestTrust } from './test-trust.js';

@@ -42,6 +42,37 @@ const checkedAccess = z
 const openAccess = z.object({ mode: z.literal('open') }).strict();
 
 /**
+ * Where a center keeps artifact bytes. `local` (default): pack files below `dataDir/chunks`.
+ * `s3`: objects in a bucket of an S3-compatible service, which every registry process of
+ * the center shares — with one PostgreSQL database (`databaseUrl`), processes of one center
+ * then act as one. The access key comes from `credentialsFile` (JSON, mode 0600) or the
+ * environment (VITRINE_S3_ACCESS_KEY_ID, VITRINE_S3_SECRET_ACCESS_KEY); it is never logged.
+ */
+const chunkStore = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('local') }).strict(),
+    z
+      .object({
+        kind: z.literal('s3'),
+        endpoint: z.url(),
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+        region: z.string().min(1).default('us-east-1'),
+        /** Prepended to every object key, so a bucket may hold more than chunks. */
+        prefix: z
+          .string()
+          .regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or folder names each ending in /')
+          .default('chunks/'),
+        /** `http://host/bucket/key` addresses (MinIO, Ceph) rather than virtual hosts. */
+        pathStyle: z.boolean().default(true),
+        credentialsFile: z.string().min(1).optional(),
+        /** Requests to the service in flight at once, per process. */
+        maxInFlight: z.number().int().min(1).max(256).default(16),
+      })
+      .strict(),
+  ])
+  .default({ kind: 'local' });
+
+/**
  * A registry's settings, as read from its config file (`vitrine serve registry`) or built
  * by `vitrine dev`. Parsed once at start; a bad setting is refused there, by name.
  */
@@ -79,8 +110,9 @@ export const registryConfigSchema = z
     listen,
     /** How often readiness (database, trust snapshot, chunk store) is checked. */
     health: healthConfig,
-    /** Chunk store, embedded database and keys live below this folder. */
+    /** Chunk store (unless `chunkStore` names a bucket), embedded database and keys live below this folder. */
     dataDir: z.string().min(1),
+    chunkStore,
     /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */
     databaseUrl: z.string().startsWith('postgres').optional(),
     /** Ed25519 key the center signs events and manifests with; created on first start. */

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Interceptor } from '@connectrpc/connect';
 import type { ServiceLevelPolicy } from '@vitrine/channel';
-import { ChunkStore } from '@vitrine/chunks';
 import { parseConfig } from '@vitrine/config';
 import { loadOrCreateKeyFile } from '@vitrine/crypto';
 import { createLogger, type Logger, type Readiness } from '@vitrine/rpc';
@@ -9,6 +8,7 @@ import { migrateToLatest, openDatabase } from '@vitrine/storage';
 import type { CosignatureStore as Cosignatures } from '@vitrine/tlog-store';
 import type { TrustState } from './access/trust-state.js';
 import type { ChunkReplica } from './chunk-replica/index.js';
+import { openChunkStore } from './chunk-store-config.js';
 import { type RegistryConfig, type RegistryConfigInput, registryConfigSchema } from './config.js';
 import { registryMigrations } from './migrations/index.js';
 import { observeRegistry } from './registry-metrics.js';
@@ -50,7 +50,7 @@ export interface RunningRegistry {
 
 /**
  * Starts a center's registry: validates the config, opens the database (PGlite under
- * `dataDir/db` or PostgreSQL), runs migrations, opens the chunk store, loads or creates the
+ * `dataDir/db` or PostgreSQL), runs migrations, opens the chunk store (local or S3), loads or creates the
  * center's signing key (0600), and serves. `stop()` closes the server, then the database.
  */
 export async function startRegistry(
@@ -75,12 +75,7 @@ export async function startRegistry(
   });
   try {
     await migrateToLatest(database.db, registryMigrations);
-    // Chunks are made durable in groups: once per upload, before the manifest that names
-    // them is committed (Artifacts.push), and once per group of chunks received from peers,
-    // before they are recorded (ChunkRecorder).
-    const store = await ChunkStore.open(join(config.dataDir, 'chunks'), {
-      durability: 'deferred',
-    });
+    const store = await openChunkStore(config, process.env);
     const signingKey = await loadOrCreateKeyFile(
       config.keyFile ?? join(config.dataDir, 'keys', 'center.key'),
     );

@@ -172,7 +172,7 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     await us.store.put(await eu.store.read(stored as Uint8Array), stored);
     const tornBytes = await eu.store.read(torn as Uint8Array);
     await us.store.put(tornBytes, torn);
-    await alterStoredBytes(us.store.dir, tornBytes);
+    await alterStoredBytes(us.store.location, tornBytes);
     const restarted = new ChunkReplica(us.database.db, us.store);
     const lacking = await restarted.missing(1000);
     expect(lacking).not.toContainEqual(stored);
@@ -194,7 +194,7 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     const lacking = await us.chunks.missing(1000);
     await receiveAll(us.chunks, lacking);
     const restore = await alterStoredBytes(
-      us.store.dir,
+      us.store.location,
       await eu.store.read(lacking[0] as Uint8Array),
     );
     const failures: unknown[] = [];
@@ -354,7 +354,10 @@ describe.each(testBackends())('chunk replication on $name', (backend) => {
     expect(chunks.length).toBeGreaterThan(8); // more than one batch is read
 
     const altered = chunks[2]?.digest ?? new Uint8Array();
-    const restore = await alterStoredBytes(eu.store.dir, (await eu.store.read(altered)).slice());
+    const restore = await alterStoredBytes(
+      eu.store.location,
+      (await eu.store.read(altered)).slice(),
+    );
     const refusedAltered = await read().catch((e: { code?: string }) => e.code);
     expect(refusedAltered).toBe('data_loss');
     await restore();

@@ -13,6 +13,7 @@ import {
 } from '@vitrine/testing';
 import {
   type KnownLog,
+  type RegistryConfigInput,
   type RunningRegistry,
   seedTrustSnapshot,
   startRegistry,
@@ -62,6 +63,7 @@ export async function startTestRegistry(
     federation?: string;
     log?: { checkpointIntervalMs: number; witnessQuorum?: number };
     health?: { checkIntervalMs: number; checkTimeoutMs?: number };
+    chunkStore?: RegistryConfigInput['chunkStore'];
   } = {},
   setting: TestRegistrySetting = {},
 ): Promise<TestRegistry> {
