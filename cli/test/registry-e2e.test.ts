@@ -382,7 +382,7 @@ describe('vitrine against a real registry (europe)', () => {
     const table = await cli('finding', 'ls');
     expect(table.stdout).toMatch(
       new RegExp(
-        `^ID +SEVERITY +STATUS +SLA +DUE +ASSIGNEE +UPDATED +TITLE\\n${findingId} +high +triaged +on_track +\\S+ +kernel-team +\\S+ +Hard-coded key\\n$`,
+        `^ID +SEVERITY +STATUS +SLA +DUE +ASSIGNEE +CANDIDATE FIX +UPDATED +TITLE\\n${findingId} +high +triaged +on_track +\\S+ +kernel-team +- +\\S+ +Hard-coded key\\n$`,
       ),
     );
   });

@@ -106,11 +106,15 @@ describe.each(testBackends())('transparency log of each origin on $name', (backe
       ...(rows[0]?.schema ? { migrationTableSchema: rows[0].schema } : {}),
     });
     const down = await migrator.migrateTo('0006-proof-nonces');
-    expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
-      ['0012-finding-standards', 'Success'],
-      ['0010-witness-state', 'Success'],
-      ['0009-transparency-log', 'Success'],
-    ]);
+    // Every migration after 0006 is undone, newest first, the transparency log's among them.
+    const after = Object.keys(registryMigrations).filter((name) => name > '0006-proof-nonces');
+    expect(after).toContain('0009-transparency-log');
+    expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual(
+      after
+        .sort()
+        .reverse()
+        .map((name) => [name, 'Success']),
+    );
     const up = await migrator.migrateToLatest();
     expect(up.error).toBeUndefined();
     expect(await treeRoot(309, logHashReader(db, 'europe'))).toEqual(before);
