@@ -16,9 +16,9 @@ export default defineConfig({
     // Vitest's default of one worker less than the CPUs leaves one file at a time on two
     // cores, while most files spend their time waiting on services, sockets and fsync.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    // Embedded databases of a run are copies of one template cluster, not an initdb each;
-    // the processes tests start run the build, brought up to date with the sources.
-    globalSetup: ['libs/testing/src/global-setup.ts', 'test/build-setup.ts'],
+    // The processes tests start run the build, brought up to date with the sources;
+    // embedded databases of a run are copies of its template cluster, not an initdb each.
+    globalSetup: ['test/build-setup.ts', 'libs/testing/src/global-setup.ts'],
     // Tests run vitrine's code as its services run: able to free buffers early.
     execArgv: [...RELEASE_MEMORY_NODE_FLAGS],
   },

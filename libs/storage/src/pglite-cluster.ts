@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VitrineError } from '@vitrine/errors';
 
@@ -38,7 +38,8 @@ export async function isPGliteCluster(folder: string): Promise<boolean> {
  * a template kept for later is kept under this name.
  */
 export async function installedPGliteVersion(): Promise<string> {
-  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  // require's resolution rather than import.meta.resolve, which vitest's global setup lacks.
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   // The package's entry lies in its dist folder; its manifest is not among its exports.
   const manifest = join(dirname(entry), '..', 'package.json');
   const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
