@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { VitrineError } from '@vitrine/errors';
+import { copyCluster } from './copy-cluster.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -129,7 +130,7 @@ async function publishCopy(template: string, folder: string): Promise<void> {
   await mkdir(dirname(folder), { recursive: true });
   const staging = await mkdtemp(join(dirname(folder), `.${basename(folder)}-copy-`));
   try {
-    await cp(template, staging, { recursive: true });
+    await copyCluster(template, staging);
     await rmdir(folder).catch(() => {});
     await rename(staging, folder);
   } catch (err) {

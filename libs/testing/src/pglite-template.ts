@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createPGliteClusters, PGLITE_TEMPLATE_ENV } from '@vitrine/storage';
+import { copyCluster, createPGliteClusters, PGLITE_TEMPLATE_ENV } from '@vitrine/storage';
 
 /** Folder names of a template built by another process and left for reuse. */
 const TEMPLATE_PREFIX = 'vitrine-pglite-template-';
@@ -16,7 +16,7 @@ let template: Promise<string> | undefined;
  * kept under the temp directory and copied for every test database.
  */
 export async function copyPGliteTemplate(target: string): Promise<void> {
-  await cp(await pgliteTemplate(), target, { recursive: true });
+  await copyCluster(await pgliteTemplate(), target);
 }
 
 /**
