@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { RELEASE_MEMORY_NODE_FLAGS } from './libs/chunks/src/release-memory.js';
+import SlowFilesFirst from './test/slow-files-first.js';
 
 export default defineConfig({
   test: {
@@ -16,9 +17,11 @@ export default defineConfig({
     // Vitest's default of one worker less than the CPUs leaves one file at a time on two
     // cores, while most files spend their time waiting on services, sockets and fsync.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    // Embedded databases of a run are copies of one template cluster, not an initdb each;
-    // the processes tests start run the build, brought up to date with the sources.
-    globalSetup: ['libs/testing/src/global-setup.ts', 'test/build-setup.ts'],
+    // The processes tests start run the build, brought up to date with the sources;
+    // embedded databases of a run are copies of its template cluster, not an initdb each.
+    globalSetup: ['test/build-setup.ts', 'libs/testing/src/global-setup.ts'],
+    // The slowest files start first, so that none of them is left to run on alone at the end.
+    sequence: { sequencer: SlowFilesFirst },
     // Tests run vitrine's code as its services run: able to free buffers early.
     execArgv: [...RELEASE_MEMORY_NODE_FLAGS],
   },

@@ -102,12 +102,20 @@ async function loadEsbuild() {
   }
 }
 
-/** Leaves every bare import but @vitrine's own packages to Node's resolution at run time. */
+/**
+ * Leaves every bare import but @vitrine's own packages to Node's resolution at run time.
+ * They are marked free of side effects, so an entry that uses none of a package's exports
+ * does not load it: a barrel such as @vitrine/advisories would otherwise load everything its
+ * modules import (ajv for SARIF) into a process that uses one function of it. vitrine's
+ * sources import no third-party package for its side effects alone.
+ */
 const thirdPartyExternal = {
   name: 'third-party-external',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@vitrine/') ? undefined : { path: args.path, external: true },
+      args.path.startsWith('@vitrine/')
+        ? undefined
+        : { path: args.path, external: true, sideEffects: false },
     );
   },
 };

@@ -1,3 +1,4 @@
+export { copyCluster } from './copy-cluster.js';
 export { databaseReadiness } from './database-readiness.js';
 export { MigrationError, migrateToLatest } from './migrate.js';
 export { Mutex } from './mutex.js';

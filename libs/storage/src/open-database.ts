@@ -23,6 +23,11 @@ export interface DatabaseOptions {
    * failover); the pool reconnects on demand. Default: ignored.
    */
   readonly onConnectionError?: ((error: Error) => void) | undefined;
+  /**
+   * PGlite's buffer pool, a size such as `8MB`, instead of `shared_buffers` in
+   * `PGLITE_SETTINGS`; ignored with `url`.
+   */
+  readonly sharedBuffers?: string | undefined;
 }
 
 /** Which engine a database runs on, for logs and health output. */
@@ -46,8 +51,8 @@ export interface Database<DB> {
  */
 export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
   if (options.url !== undefined) return openPostgres<DB>(options.url, options);
-  if (options.dataDir === undefined) return openPGlite<DB>(undefined);
-  return openPGliteFolder<DB>(resolve(options.dataDir));
+  if (options.dataDir === undefined) return openPGlite<DB>(undefined, options.sharedBuffers);
+  return openPGliteFolder<DB>(resolve(options.dataDir), options.sharedBuffers);
 }
 
 /**
@@ -57,14 +62,17 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
  */
 const openFolders = new Set<string>();
 
-async function openPGliteFolder<DB>(folder: string): Promise<Database<DB>> {
+async function openPGliteFolder<DB>(
+  folder: string,
+  sharedBuffers: string | undefined,
+): Promise<Database<DB>> {
   if (openFolders.has(folder)) {
     throw new VitrineError('failed_precondition', 'this PGlite data folder is already open');
   }
   openFolders.add(folder);
   try {
     await createPGliteClusters([folder]);
-    const database = await openPGlite<DB>(folder);
+    const database = await openPGlite<DB>(folder, sharedBuffers);
     const close = () => database.close().finally(() => openFolders.delete(folder));
     return { ...database, close };
   } catch (err) {
@@ -73,11 +81,14 @@ async function openPGliteFolder<DB>(folder: string): Promise<Database<DB>> {
   }
 }
 
-async function openPGlite<DB>(folder: string | undefined): Promise<Database<DB>> {
+async function openPGlite<DB>(
+  folder: string | undefined,
+  sharedBuffers: string | undefined,
+): Promise<Database<DB>> {
   const pglite = await PGlite.create({
     ...(folder === undefined ? {} : { dataDir: folder }),
     parsers: pgliteParsers,
-    startParams: pgliteStartParams(),
+    startParams: pgliteStartParams(sharedBuffers),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return { db, kind: 'pglite', close: () => db.destroy() };

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VitrineError } from '@vitrine/errors';
+import { copyCluster } from './copy-cluster.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,7 +39,8 @@ export async function isPGliteCluster(folder: string): Promise<boolean> {
  * a template kept for later is kept under this name.
  */
 export async function installedPGliteVersion(): Promise<string> {
-  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  // require's resolution rather than import.meta.resolve, which vitest's global setup lacks.
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   // The package's entry lies in its dist folder; its manifest is not among its exports.
   const manifest = join(dirname(entry), '..', 'package.json');
   const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
@@ -128,7 +130,7 @@ async function publishCopy(template: string, folder: string): Promise<void> {
   await mkdir(dirname(folder), { recursive: true });
   const staging = await mkdtemp(join(dirname(folder), `.${basename(folder)}-copy-`));
   try {
-    await cp(template, staging, { recursive: true });
+    await copyCluster(template, staging);
     await rmdir(folder).catch(() => {});
     await rename(staging, folder);
   } catch (err) {

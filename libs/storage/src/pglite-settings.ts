@@ -17,10 +17,17 @@ export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   autovacuum_worker_slots: '1',
 };
 
-/** PGlite's start parameters with {@link PGLITE_SETTINGS} added as `-c name=value`. */
-export function pgliteStartParams(): string[] {
+/**
+ * PGlite's start parameters with {@link PGLITE_SETTINGS} added as `-c name=value`, and
+ * `shared_buffers` replaced by `sharedBuffers` when given (a size such as `8MB`).
+ */
+export function pgliteStartParams(sharedBuffers?: string): string[] {
+  const settings = {
+    ...PGLITE_SETTINGS,
+    ...(sharedBuffers === undefined ? {} : { shared_buffers: sharedBuffers }),
+  };
   return [
     ...PGlite.defaultStartParams,
-    ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ];
 }

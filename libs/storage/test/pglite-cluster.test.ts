@@ -107,4 +107,24 @@ describe('embedded database settings', () => {
       await dir.cleanup();
     }
   });
+
+  it('take another buffer pool size when one is given, keeping the other settings', async () => {
+    const dir = await tempDir('vitrine-cluster-');
+    try {
+      const database = await openDatabase({ dataDir: join(dir.path, 'db'), sharedBuffers: '8MB' });
+      const shown = async (name: string) => {
+        const { rows } = await sql<Record<string, string>>`show ${sql.raw(name)}`.execute(
+          database.db,
+        );
+        return rows[0]?.[name];
+      };
+      const buffers = await shown('shared_buffers');
+      const connections = await shown('max_connections');
+      await database.close();
+      expect(buffers).toBe('8MB');
+      expect(connections).toBe(PGLITE_SETTINGS.max_connections);
+    } finally {
+      await dir.cleanup();
+    }
+  });
 });

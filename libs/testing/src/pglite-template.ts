@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createPGliteClusters } from '@vitrine/storage';
+import { copyCluster, createPGliteClusters, PGLITE_TEMPLATE_ENV } from '@vitrine/storage';
 
 /** Folder names of a template built by another process and left for reuse. */
 const TEMPLATE_PREFIX = 'vitrine-pglite-template-';
@@ -16,16 +16,17 @@ let template: Promise<string> | undefined;
  * kept under the temp directory and copied for every test database.
  */
 export async function copyPGliteTemplate(target: string): Promise<void> {
-  await cp(await pgliteTemplate(), target, { recursive: true });
+  await copyCluster(await pgliteTemplate(), target);
 }
 
 /**
- * The folder of this machine's template cluster, built first if missing: what
- * `VITRINE_PGLITE_TEMPLATE` names during a test run, so services the tests start on fresh
- * folders copy it instead of running initdb.
+ * The folder of the template cluster: the one `VITRINE_PGLITE_TEMPLATE` names (during a
+ * test run, the build's), else this machine's, built first if missing. Services the tests
+ * start on fresh folders copy the same one instead of running initdb.
  */
 export function pgliteTemplate(): Promise<string> {
-  template ??= findOrBuildTemplate();
+  const given = process.env[PGLITE_TEMPLATE_ENV];
+  template ??= given ? Promise.resolve(given) : findOrBuildTemplate();
   return template;
 }
 

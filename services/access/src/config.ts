@@ -1,4 +1,4 @@
-import { healthConfig } from '@vitrine/config';
+import { embeddedDatabaseConfig, healthConfig } from '@vitrine/config';
 import { ARTIFACT_KINDS, ROLES } from '@vitrine/credentials';
 import { z } from 'zod';
 
@@ -91,6 +91,8 @@ export const accessConfigSchema = z
     dataDir: z.string().min(1),
     /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */
     databaseUrl: z.string().startsWith('postgres').optional(),
+    /** The embedded database's settings (PGlite), when `databaseUrl` is not set. */
+    embeddedDatabase: embeddedDatabaseConfig,
     /**
      * The federation's name, as its manifest gives it: the access log's origin is
      * `<federation>/access`, also the name of the key its checkpoints are signed with.

@@ -50,6 +50,7 @@ export async function startAccess(
   const database = await openDatabase<AccessDatabase>({
     url: config.databaseUrl,
     dataDir: join(config.dataDir, 'db'),
+    sharedBuffers: config.embeddedDatabase.sharedBuffers,
   });
   try {
     const { db } = database;

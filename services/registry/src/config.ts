@@ -1,4 +1,4 @@
-import { healthConfig } from '@vitrine/config';
+import { embeddedDatabaseConfig, healthConfig } from '@vitrine/config';
 import { z } from 'zod';
 
 /** Center ids are short lower-case names: they appear in finding ids and URLs. */
@@ -115,6 +115,8 @@ export const registryConfigSchema = z
     chunkStore,
     /** postgres://… to keep state on a PostgreSQL server instead of embedded PGlite. */
     databaseUrl: z.string().startsWith('postgres').optional(),
+    /** The embedded database's settings (PGlite), when `databaseUrl` is not set. */
+    embeddedDatabase: embeddedDatabaseConfig,
     /** Ed25519 key the center signs events and manifests with; created on first start. */
     keyFile: z.string().min(1).optional(),
     maxArtifactBytes: z

@@ -72,6 +72,7 @@ export async function startRegistry(
   const database = await openDatabase<RegistryDatabase>({
     url: config.databaseUrl,
     dataDir: join(config.dataDir, 'db'),
+    sharedBuffers: config.embeddedDatabase.sharedBuffers,
   });
   try {
     await migrateToLatest(database.db, registryMigrations);
