@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { DEV_EMBEDDED_DATABASE, devAccessConfig, devCenterConfig } from '../src/dev-federation.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
-const TRUST = { manifestFile: '/tmp/dev/federation-manifest.json', rootKey: KEY };
+const WITNESSES = [{ id: 'asia', url: 'http://127.0.0.1:7410', publicKey: KEY }];
+const TRUST = {
+  manifestFile: '/tmp/dev/federation-manifest.json',
+  rootKey: KEY,
+  witnesses: WITNESSES,
+};
 const ACCESS = { url: 'http://127.0.0.1:7400', trustKey: KEY, operatorKey: KEY };
 
 describe('vitrine dev: embedded databases', () => {
@@ -18,7 +23,7 @@ describe('vitrine dev: embedded databases', () => {
     }
     const access = parseConfig(
       accessConfigSchema,
-      devAccessConfig('/tmp/dev', 7400, ACCESS),
+      devAccessConfig('/tmp/dev', 7400, ACCESS, WITNESSES),
       'access',
     );
     expect(access.embeddedDatabase).toEqual(DEV_EMBEDDED_DATABASE);
