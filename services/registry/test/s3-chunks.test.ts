@@ -72,11 +72,14 @@ describe.skipIf(testGatewaySkipReason !== undefined)(
       });
       try {
         const health = createGrpcClient(Health, t.registry.url);
+        // Health starts NOT_SERVING until the first checks ran: wait for the chunk store's.
         const deadline = Date.now() + 30_000;
         while (
-          (await health.check({ service: RegistryService.typeName })).status !== Status.NOT_SERVING
+          (await health.check({ service: RegistryService.typeName })).status !==
+            Status.NOT_SERVING ||
+          !t.registry.readiness?.failures.has('chunk store')
         ) {
-          if (Date.now() > deadline) throw new Error('still SERVING with a read-only key');
+          if (Date.now() > deadline) throw new Error('the chunk store check has not failed');
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         expect(t.registry.readiness?.failures.get('chunk store')).toBe(
