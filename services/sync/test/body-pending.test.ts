@@ -67,9 +67,11 @@ describe.each(testBackends())('bodies residency keeps from a forwarder, on $name
     // Then europe goes quiet, and us comes back: the headers reach it from asia alone.
     await europe.stopSync();
     await us.startSync();
+    // Both headers held, both bodies pending (one status may be read between two ingests).
     const awaiting = await eventually(async () => {
       const status = await statusOf(us);
-      return status.bodiesPending === 2n ? status : undefined;
+      const held = status.versionVector.find((e) => e.origin === 'europe')?.seq;
+      return status.bodiesPending === 2n && held === published ? status : undefined;
     });
     expect(awaiting.versionVector.find((e) => e.origin === 'europe')?.seq).toBe(published);
     expect(await codeOf(us.client.getArtifact({ id: artifactId }))).toBe('NOT_FOUND');
