@@ -25,6 +25,11 @@ const checkedAccess = z
     trustKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte key'),
     /** Clock skew tolerated on a credential's validity window, in seconds. */
     skewSeconds: z.number().int().min(0).max(600).default(DEFAULT_SKEW_SECONDS),
+    /**
+     * How long a center that holds no trust snapshot waits at start for its first one
+     * before it serves (refusing calls, NOT_SERVING), in milliseconds.
+     */
+    firstSnapshotWaitMs: z.number().int().min(0).max(600_000).default(10_000),
     /** Reconnect back-off of the trust stream, in milliseconds. */
     backoff: z
       .object({

@@ -332,6 +332,26 @@ describe('a registry without access settings', () => {
       message: expect.stringMatching(/^invalid registry config: access: /),
     });
   });
+
+  it('refuses a first-snapshot wait that is negative or over ten minutes', async () => {
+    for (const firstSnapshotWaitMs of [-1, 600_001]) {
+      const config = {
+        center: { id: 'europe', jurisdiction: 'EU' },
+        jurisdictions: ['EU'],
+        listen: { port: 0 },
+        dataDir: '/nonexistent',
+        access: {
+          url: 'http://127.0.0.1:1',
+          trustKey: Buffer.alloc(32, 7).toString('base64'),
+          firstSnapshotWaitMs,
+        },
+      };
+      await expect(startRegistry(config)).rejects.toMatchObject({
+        code: 'invalid_argument',
+        message: expect.stringMatching(/^invalid registry config: access\.firstSnapshotWaitMs: /),
+      });
+    }
+  });
 });
 
 /** A token with one character of its signed part changed. */

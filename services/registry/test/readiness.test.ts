@@ -120,6 +120,8 @@ describe('registry readiness (grpc.health.v1)', () => {
           url: access,
           trustKey: Buffer.alloc(32, 7).toString('base64'),
           backoff: { initialMs: 50, maxMs: 200 },
+          // Nothing will answer: waiting the default 10 s for a first snapshot adds nothing.
+          firstSnapshotWaitMs: 100,
         },
         health: { checkIntervalMs: 100 },
       },

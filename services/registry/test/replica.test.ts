@@ -18,22 +18,13 @@ import { testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFinding } from '../src/queries/findings.js';
 import { randomContent, uploadOf } from './harness.js';
-import { openTestCenter, type TestCenter } from './test-center.js';
+import { drainFeed, openTestCenter, type TestCenter } from './test-center.js';
 
 type Center = TestCenter;
 
-/** Drains what `from` would send `to` right now (stops once the feed is idle). */
+/** Applies at `to` what `from` would send it right now; returns those events. */
 async function sync(from: Center, to: Center): Promise<SignedEvent[]> {
-  const stop = new AbortController();
-  const got: SignedEvent[] = [];
-  const feed = from.replica.feed(to, await to.replica.versionVector(), stop.signal);
-  const timer = setTimeout(() => stop.abort(), 300);
-  for await (const event of feed) {
-    got.push(event);
-    await to.replica.ingest(event);
-  }
-  clearTimeout(timer);
-  return got;
+  return drainFeed(from, to, await to.replica.versionVector(), (e) => to.replica.ingest(e));
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -539,16 +530,12 @@ async function digestOf(event: SignedEvent): Promise<Uint8Array> {
 }
 
 /** The events `from` would send a peer with `vector` right now. */
-async function collect(
+function collect(
   from: Center,
   vector: Map<string, bigint>,
   peer: { id: string; jurisdiction: string } = { id: 'us', jurisdiction: 'US' },
 ): Promise<SignedEvent[]> {
-  const stop = new AbortController();
-  const got: SignedEvent[] = [];
-  setTimeout(() => stop.abort(), 200);
-  for await (const e of from.replica.feed(peer, vector, stop.signal)) got.push(e);
-  return got;
+  return drainFeed(from, peer, vector);
 }
 
 function withheld(event: SignedEvent): SignedEvent {
@@ -568,15 +555,7 @@ describe.each(testBackends())('concurrent edits on $name', (backend) => {
       const eu = await open('europe', 'EU');
       const us = await open('us', 'US');
       const exchange = async (from: typeof eu, to: typeof eu) => {
-        const stop = new AbortController();
-        setTimeout(() => stop.abort(), 300);
-        for await (const e of from.replica.feed(
-          to,
-          await to.replica.versionVector(),
-          stop.signal,
-        )) {
-          await to.replica.ingest(e);
-        }
+        await drainFeed(from, to, await to.replica.versionVector(), (e) => to.replica.ingest(e));
       };
       async function* requests() {
         const meta = { kind: ArtifactKind.UPDATE, product: 'agent', version: '1', residency: [] };

@@ -1,8 +1,13 @@
 import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import { ChunkStore } from '@vitrine/chunks';
 import { generateSigningKeyPair, type SigningKeyPair } from '@vitrine/crypto';
-import { AccessOutcome, AccessUsedSchema, type SignedEvent } from '@vitrine/proto/event';
+import {
+  AccessOutcome,
+  AccessUsedSchema,
+  EventHeaderSchema,
+  type SignedEvent,
+} from '@vitrine/proto/event';
 import { type Database, migrateToLatest, openDatabase } from '@vitrine/storage';
 import { type TestBackend, tempDir } from '@vitrine/testing';
 import { ArtifactArrivals } from '../src/artifact-arrivals.js';
@@ -83,26 +88,49 @@ export function accessRecord(i: number): LogEntry {
   return { actor: `partner:p-${i}`, change: { case: 'accessUsed', value } };
 }
 
-/** What `from` would send `to` right now: its feed drained until idle for 300 ms. */
-export async function pendingFeed(from: TestCenter, to: TestCenter): Promise<SignedEvent[]> {
-  const stop = new AbortController();
-  const feed = from.replica.feed(to, await to.replica.versionVector(), stop.signal);
-  const timer = setTimeout(() => stop.abort(), 300);
+/**
+ * What `from` sends a peer whose position is `vector`, up to what `from` held when asked:
+ * the feed sends in log order and then waits for new commits, so the drain stops once the
+ * events cover `from`'s version vector rather than after an idle period. `onEvent` runs on
+ * each event before the next is read. A feed that falls short fails after `giveUpMs`.
+ */
+export async function drainFeed(
+  from: TestCenter,
+  peer: { id: string; jurisdiction: string },
+  vector: ReadonlyMap<string, bigint>,
+  onEvent: (event: SignedEvent) => Promise<unknown> = async () => {},
+  giveUpMs = 10_000,
+): Promise<SignedEvent[]> {
+  const missing = new Map<string, bigint>();
+  for (const [origin, head] of await from.replica.versionVector()) {
+    if (head > (vector.get(origin) ?? 0n)) missing.set(origin, head);
+  }
   const got: SignedEvent[] = [];
-  for await (const event of feed) got.push(event);
-  clearTimeout(timer);
-  return got;
+  if (missing.size === 0) return got;
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), giveUpMs);
+  try {
+    for await (const event of from.replica.feed(peer, new Map(vector), stop.signal)) {
+      got.push(event);
+      await onEvent(event);
+      const { origin, seq } = fromBinary(EventHeaderSchema, event.header);
+      if ((missing.get(origin) ?? 0n) <= seq) missing.delete(origin);
+      if (missing.size === 0) return got;
+    }
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
+  throw new Error(`feed of ${from.id} stopped short of ${[...missing.keys()].join(', ')}`);
 }
 
-/** Applies at `to` what `from` would send it right now (stops once the feed is idle). */
+/** What `from` would send `to` right now. */
+export async function pendingFeed(from: TestCenter, to: TestCenter): Promise<SignedEvent[]> {
+  return drainFeed(from, to, await to.replica.versionVector());
+}
+
+/** Applies at `to` what `from` would send it right now; returns how many events that was. */
 export async function sync(from: TestCenter, to: TestCenter): Promise<number> {
-  const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), 300);
-  let count = 0;
-  for await (const event of from.replica.feed(to, await to.replica.versionVector(), stop.signal)) {
-    await to.replica.ingest(event);
-    count++;
-  }
-  clearTimeout(timer);
-  return count;
+  const vector = await to.replica.versionVector();
+  return (await drainFeed(from, to, vector, (event) => to.replica.ingest(event))).length;
 }

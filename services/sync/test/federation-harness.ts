@@ -135,7 +135,8 @@ export async function startTestFederation(
   const manifestFile = join(dir.path, 'manifest.json');
   await writeFile(manifestFile, JSON.stringify(signed));
   const centers = {} as Record<'asia' | 'europe' | 'us', TestCenter>;
-  for (const c of prepared) {
+  // Registries start side by side: each waits on its own database and sockets.
+  const startCenter = async (c: (typeof prepared)[number]) => {
     const keyFile = join(c.dataDir, 'keys', 'center.key');
     await writeKeyFile(keyFile, c.key);
     const originKey = (origin: string) => prepared.find((p) => p.id === origin)?.key.publicKey;
@@ -213,18 +214,19 @@ export async function startTestFederation(
       },
     };
     centers[c.id] = center;
-  }
-  for (const c of Object.values(centers)) await c.startSync();
+  };
+  await Promise.all(prepared.map(startCenter));
+  await Promise.all(Object.values(centers).map((c) => c.startSync()));
   return {
     centers,
     root,
     manifestFile,
     trust,
     async cleanup() {
-      for (const c of Object.values(centers)) await c.stopSync();
-      for (const c of Object.values(centers)) await c.registry.stop();
+      await Promise.all(Object.values(centers).map((c) => c.stopSync()));
+      await Promise.all(Object.values(centers).map((c) => c.registry.stop()));
       await trust?.close();
-      for (const c of prepared) await c.database.cleanup();
+      await Promise.all(prepared.map((c) => c.database.cleanup()));
       await dir.cleanup();
     },
   };

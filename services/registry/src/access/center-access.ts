@@ -34,9 +34,6 @@ export interface CenterAccess {
   stop(): Promise<void>;
 }
 
-/** How long a center with no stored snapshot waits at start for its first one. */
-const FIRST_SNAPSHOT_WAIT_MS = 10_000;
-
 /** How long a center waits for the access service's consistency proof for a snapshot. */
 const ACCESS_PROOF_TIMEOUT_MS = 10_000;
 
@@ -102,7 +99,7 @@ export async function openCenterAccess(
     logger,
   );
   watcher.start();
-  if (!(await trust.whenTrusted(FIRST_SNAPSHOT_WAIT_MS))) {
+  if (!(await trust.whenTrusted(config.access.firstSnapshotWaitMs))) {
     logger.warn(
       { access: config.access.url },
       'access service not heard from yet: calls are refused',
