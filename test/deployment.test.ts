@@ -96,11 +96,19 @@ describe('a federation set up with the set-up commands and run with vitrine serv
 
   it('serves access and three centers that replicate over mutual TLS', async () => {
     running.push(await serve('access', p('access.json')));
-    for (const c of CENTERS) {
-      const center = await serve('center', p(`${c.id}.json`));
-      running.push(center);
-      expect(center.ready).toMatchObject({ service: 'center', center: c.id });
-    }
+    // The centers start at once, as on three hosts; each retries its peers until they answer.
+    const started = await Promise.allSettled(
+      CENTERS.map((c) => serve('center', p(`${c.id}.json`))),
+    );
+    for (const s of started) if (s.status === 'fulfilled') running.push(s.value);
+    CENTERS.forEach((c, i) => {
+      const s = started[i];
+      if (s?.status === 'rejected') throw s.reason;
+      expect(s?.status === 'fulfilled' && s.value.ready).toMatchObject({
+        service: 'center',
+        center: c.id,
+      });
+    });
     const file = p('firmware.bin');
     await writeFile(
       file,
