@@ -7,6 +7,7 @@ import {
   CENTERS,
   type CenterHost,
   type RunbookHosts,
+  type RunbookResult,
   runRunbook,
   type Served,
   serve,
@@ -25,20 +26,12 @@ describe('a federation set up with the set-up commands and run with vitrine serv
   let base = 0;
   const running: Served[] = [];
   const operator = () => ['--data', p('alice')];
+  let runbook: RunbookResult;
 
+  // The runbook is every other test's set-up, so it runs here: the tests run in any order.
   beforeAll(async () => {
     dir = await tempDir('vitrine-deploy-');
     base = await freePortBlock(7);
-  });
-  afterAll(async () => {
-    for (const s of running.reverse()) await stop(s);
-    await dir.cleanup();
-  });
-
-  const registryPort = (i: number) => base + 1 + 2 * i;
-  const syncPort = (i: number) => base + 2 + 2 * i;
-
-  it('sets up keys on each host and signs the manifest from the public parts', async () => {
     const center = (i: number): CenterHost => ({
       registry: `http://127.0.0.1:${registryPort(i)}`,
       sync: `https://127.0.0.1:${syncPort(i)}`,
@@ -50,9 +43,19 @@ describe('a federation set up with the set-up commands and run with vitrine serv
       access: { url: `http://127.0.0.1:${base}`, listen: `127.0.0.1:${base}` },
       centers: { asia: center(0), europe: center(1), us: center(2) },
     };
-    const result = await runRunbook(dir.path, hosts);
-    expect(result.signedCenters).toEqual(['asia', 'europe', 'us']);
-    expect(result.tls).toEqual([true, true, true]);
+    runbook = await runRunbook(dir.path, hosts);
+  });
+  afterAll(async () => {
+    for (const s of running.reverse()) await stop(s);
+    await dir.cleanup();
+  });
+
+  const registryPort = (i: number) => base + 1 + 2 * i;
+  const syncPort = (i: number) => base + 2 + 2 * i;
+
+  it('sets up keys on each host and signs the manifest from the public parts', () => {
+    expect(runbook.signedCenters).toEqual(['asia', 'europe', 'us']);
+    expect(runbook.tls).toEqual([true, true, true]);
   });
 
   it('refuses to serve a center whose config names a missing key file', async () => {
