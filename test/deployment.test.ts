@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateSigningKeyPair } from '@vitrine/crypto';
 import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vitrine, vitrineJson } from './cli-process.js';
@@ -78,14 +79,10 @@ describe('a federation set up with the set-up commands and run with vitrine serv
   });
 
   it('refuses to serve a center whose manifest is signed by another root', async () => {
-    const other = await vitrineJson<{ rootKey: string }>([
-      'federation',
-      'init',
-      '--name',
-      'impostor',
-      '--out',
-      p('other-root'),
-    ]);
+    // Another root's public key, made in process: `federation init` runs in the runbook.
+    const other = {
+      rootKey: Buffer.from((await generateSigningKeyPair()).publicKey).toString('base64'),
+    };
     const config = JSON.parse(await readFile(p('europe.json'), 'utf8'));
     config.sync.federationRootKey = other.rootKey;
     await writeFile(p('europe-other-root.json'), JSON.stringify(config));
