@@ -116,15 +116,18 @@ describe('the built vitrine command, without sources or compilers', () => {
   afterAll(() => dir.cleanup());
 
   it('runs --help, dev --help and serve --help', async () => {
-    const help = await run(dir.path, ['--help']);
+    // Three start-ups of the command: at once, as nothing is shared between them.
+    const [help, dev, serve] = await Promise.all([
+      run(dir.path, ['--help']),
+      run(dir.path, ['dev', '--help']),
+      run(dir.path, ['serve', '--help']),
+    ]);
     expect(help.stderr).toBe('');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: vitrine [options] [command]');
     expect(help.stdout).toMatch(/artifact\s+publish, download and list review artifacts/);
-    const dev = await run(dir.path, ['dev', '--help']);
     expect(dev.code).toBe(0);
     expect(dev.stdout).toContain('Usage: vitrine dev [options]');
-    const serve = await run(dir.path, ['serve', '--help']);
     expect(serve.code).toBe(0);
     expect(serve.stdout).toContain('Usage: vitrine serve [options] <service>');
   });

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateSigningKeyPair } from '@vitrine/crypto';
 import { freePortBlock, type TempDir, tempDir } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vitrine, vitrineJson } from './cli-process.js';
@@ -7,6 +8,7 @@ import {
   CENTERS,
   type CenterHost,
   type RunbookHosts,
+  type RunbookResult,
   runRunbook,
   type Served,
   serve,
@@ -25,20 +27,12 @@ describe('a federation set up with the set-up commands and run with vitrine serv
   let base = 0;
   const running: Served[] = [];
   const operator = () => ['--data', p('alice')];
+  let runbook: RunbookResult;
 
+  // The runbook is every other test's set-up, so it runs here: the tests run in any order.
   beforeAll(async () => {
     dir = await tempDir('vitrine-deploy-');
     base = await freePortBlock(7);
-  });
-  afterAll(async () => {
-    for (const s of running.reverse()) await stop(s);
-    await dir.cleanup();
-  });
-
-  const registryPort = (i: number) => base + 1 + 2 * i;
-  const syncPort = (i: number) => base + 2 + 2 * i;
-
-  it('sets up keys on each host and signs the manifest from the public parts', async () => {
     const center = (i: number): CenterHost => ({
       registry: `http://127.0.0.1:${registryPort(i)}`,
       sync: `https://127.0.0.1:${syncPort(i)}`,
@@ -50,9 +44,19 @@ describe('a federation set up with the set-up commands and run with vitrine serv
       access: { url: `http://127.0.0.1:${base}`, listen: `127.0.0.1:${base}` },
       centers: { asia: center(0), europe: center(1), us: center(2) },
     };
-    const result = await runRunbook(dir.path, hosts);
-    expect(result.signedCenters).toEqual(['asia', 'europe', 'us']);
-    expect(result.tls).toEqual([true, true, true]);
+    runbook = await runRunbook(dir.path, hosts);
+  });
+  afterAll(async () => {
+    for (const s of running.reverse()) await stop(s);
+    await dir.cleanup();
+  });
+
+  const registryPort = (i: number) => base + 1 + 2 * i;
+  const syncPort = (i: number) => base + 2 + 2 * i;
+
+  it('sets up keys on each host and signs the manifest from the public parts', () => {
+    expect(runbook.signedCenters).toEqual(['asia', 'europe', 'us']);
+    expect(runbook.tls).toEqual([true, true, true]);
   });
 
   it('refuses to serve a center whose config names a missing key file', async () => {
@@ -75,14 +79,10 @@ describe('a federation set up with the set-up commands and run with vitrine serv
   });
 
   it('refuses to serve a center whose manifest is signed by another root', async () => {
-    const other = await vitrineJson<{ rootKey: string }>([
-      'federation',
-      'init',
-      '--name',
-      'impostor',
-      '--out',
-      p('other-root'),
-    ]);
+    // Another root's public key, made in process: `federation init` runs in the runbook.
+    const other = {
+      rootKey: Buffer.from((await generateSigningKeyPair()).publicKey).toString('base64'),
+    };
     const config = JSON.parse(await readFile(p('europe.json'), 'utf8'));
     config.sync.federationRootKey = other.rootKey;
     await writeFile(p('europe-other-root.json'), JSON.stringify(config));
@@ -96,11 +96,19 @@ describe('a federation set up with the set-up commands and run with vitrine serv
 
   it('serves access and three centers that replicate over mutual TLS', async () => {
     running.push(await serve('access', p('access.json')));
-    for (const c of CENTERS) {
-      const center = await serve('center', p(`${c.id}.json`));
-      running.push(center);
-      expect(center.ready).toMatchObject({ service: 'center', center: c.id });
-    }
+    // The centers start at once, as on three hosts; each retries its peers until they answer.
+    const started = await Promise.allSettled(
+      CENTERS.map((c) => serve('center', p(`${c.id}.json`))),
+    );
+    for (const s of started) if (s.status === 'fulfilled') running.push(s.value);
+    CENTERS.forEach((c, i) => {
+      const s = started[i];
+      if (s?.status === 'rejected') throw s.reason;
+      expect(s?.status === 'fulfilled' && s.value.ready).toMatchObject({
+        service: 'center',
+        center: c.id,
+      });
+    });
     const file = p('firmware.bin');
     await writeFile(
       file,

@@ -57,31 +57,32 @@ export async function runRunbook(dir: string, hosts: RunbookHosts): Promise<Runb
     await writeFile(p(`${c.id}.pem`), pair.cert);
     await writeFile(p(`${c.id}-key.pem`), pair.key, { mode: 0o600 });
   }
-  const root = await vitrineJson<{ rootKey: string }>([
-    ...['federation', 'init', '--name', 'acme-tc', '--out', p('root')],
-  ]);
-  await vitrineJson(['access', 'init', '--url', hosts.access.url, '--out', p('access-host')]);
-  // Each host makes its keys on its own; the root adds them to the draft one at a time.
-  await Promise.all(
-    CENTERS.map(({ id, jurisdiction }) => {
+  // Every host makes its keys on its own, so these steps run at once; only the root's
+  // draft is written step by step (add-center, below).
+  const [root] = await Promise.all([
+    vitrineJson<{ rootKey: string }>([
+      ...['federation', 'init', '--name', 'acme-tc', '--out', p('root')],
+    ]),
+    vitrineJson(['access', 'init', '--url', hosts.access.url, '--out', p('access-host')]),
+    ...CENTERS.map(({ id, jurisdiction }) => {
       const host = hosts.centers[id];
       return vitrineJson([
         ...['center', 'init', '--id', id, '--jurisdiction', jurisdiction],
         ...['--registry', host.registry, '--sync', host.sync, '--out', p(`${id}-host`)],
       ]);
     }),
-  );
+    vitrineJson([
+      ...['operator', 'init', '--name', 'alice'],
+      ...['--role', 'operator', '--role', 'approver', '--role', 'security'],
+      ...['--data', p('alice'), '--out', p('alice.json')],
+    ]),
+  ]);
   for (const c of CENTERS) {
     await vitrineJson([
       ...['federation', 'add-center', '--draft', p('root', 'federation-draft.json')],
       ...['--center', p(`${c.id}-host`, 'center-public.json')],
     ]);
   }
-  await vitrineJson([
-    ...['operator', 'init', '--name', 'alice'],
-    ...['--role', 'operator', '--role', 'approver', '--role', 'security'],
-    ...['--data', p('alice'), '--out', p('alice.json')],
-  ]);
   const signed = await vitrineJson<{ centers: string[] }>([
     ...['federation', 'sign', '--draft', p('root', 'federation-draft.json')],
     ...['--root-key-file', p('root', 'federation-root.key')],
@@ -89,12 +90,19 @@ export async function runRunbook(dir: string, hosts: RunbookHosts): Promise<Runb
     ...['--out', p('federation-manifest.json'), '--client', p('alice', 'federation.json')],
   ]);
   const manifest = ['--manifest', p('federation-manifest.json'), '--root-key', root.rootKey];
-  await vitrineJson([
-    ...['config', 'access', '--access-dir', p('access-host'), ...manifest],
-    ...['--listen', hosts.access.listen, '--operator', p('alice.json'), '--out', p('access.json')],
-  ]);
-  const configs = await Promise.all(
-    CENTERS.map(({ id }) => {
+  const [, ...configs] = await Promise.all([
+    vitrineJson([
+      ...['config', 'access', '--access-dir', p('access-host'), ...manifest],
+      ...[
+        '--listen',
+        hosts.access.listen,
+        '--operator',
+        p('alice.json'),
+        '--out',
+        p('access.json'),
+      ],
+    ]),
+    ...CENTERS.map(({ id }) => {
       const host = hosts.centers[id];
       return vitrineJson<{ tls: boolean }>([
         ...['config', 'center', '--center-dir', p(`${id}-host`), ...manifest],
@@ -104,7 +112,7 @@ export async function runRunbook(dir: string, hosts: RunbookHosts): Promise<Runb
         ...['--tls-ca', p('ca.pem'), '--out', p(`${id}.json`)],
       ]);
     }),
-  );
+  ]);
   return {
     rootKey: root.rootKey,
     signedCenters: signed.centers,
