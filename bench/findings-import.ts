@@ -22,7 +22,7 @@ import { formatTable } from '../cli/src/text-table.js';
 import { BenchFederation } from './bench-federation.js';
 import { writeRandomFile } from './bench-files.js';
 import { waitFor } from './measure.js';
-import { peakRssMiB, resetPeakRss } from './process-stats.js';
+import { peakRssMiB, resetPeakRss, rssMiB } from './process-stats.js';
 import { rawFindingInsert } from './raw-finding-insert.js';
 import {
   ORIGIN,
@@ -70,6 +70,8 @@ async function main(): Promise<void> {
       `SARIF import into findings, ${new Date().toISOString()}, centers on ${federation.storageKind}: ${results} results, ${(size / 2 ** 20).toFixed(1)} MiB; load average ${await loadAverage()}`,
     );
 
+    // The peak is of the whole center: what it held before the import is reported beside it.
+    const before = await rssMiB(origin.pid);
     await resetPeakRss(origin.pid);
     const start = performance.now();
     const outcome = await origin.registry.importFindings(importRequests(id, sarif));
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
       console.log(`  ${line}`);
     }
     console.log(
-      `  peak RSS of europe during the import: ${peak.toFixed(0)} MiB; load average after: ${await loadAverage()}`,
+      `  peak RSS of europe during the import: ${peak.toFixed(0)} MiB (${before.toFixed(0)} MiB as it began); load average after: ${await loadAverage()}`,
     );
   } finally {
     await federation.close();

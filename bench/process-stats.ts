@@ -7,8 +7,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 /** Peak resident memory (VmHWM) of a process, in MiB. */
 export async function peakRssMiB(pid: number): Promise<number> {
+  return statusMiB(pid, 'VmHWM');
+}
+
+/** Resident memory (VmRSS) of a process now, in MiB. */
+export async function rssMiB(pid: number): Promise<number> {
+  return statusMiB(pid, 'VmRSS');
+}
+
+async function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
 
