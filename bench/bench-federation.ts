@@ -100,6 +100,11 @@ export class BenchFederation {
     return { url: urls?.get(name) };
   }
 
+  /** The folder of the centers' configs, data and logs. */
+  get home(): string {
+    return this.options.home;
+  }
+
   /** A running center. */
   center(id: CenterId): BenchCenter {
     const running = this.#running.get(id);

@@ -11,7 +11,7 @@
  *
  * `replicate` runs Syncthing (three daemons on loopback, installed with apt-get when missing
  * and run as root; skipped with the reason otherwise) beside the centers, run for run;
- * `delta` compares with rsync over SSH; `catchup` grows the origin's log to each of --logs
+ * `delta` compares with rsync over SSH; `catchup` seeds every center's log (seed-history.ts) to each of --logs
  * findings and times catching up on 10 more at each length; `witnessing` times finding
  * updates as `updates` does, in alternating rounds with the centers gathering cosignatures
  * and not (--updates in all); `watch` times finding updates at europe until a WatchFindings

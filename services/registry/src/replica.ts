@@ -10,6 +10,7 @@ import { convergenceDigest } from './queries/convergence-digest.js';
 import {
   type EventRef,
   eventsAfter,
+  feedStart,
   headSeqs,
   residencyAt,
   withBodiesAt,
@@ -150,11 +151,12 @@ export class Replica {
     signal: AbortSignal,
   ): AsyncGenerator<SignedEvent> {
     const sent = new Map(vector);
-    const peersOwn = { origin: peer.id, upTo: (await this.versionVector()).get(peer.id) ?? 0n };
+    const heads = await this.versionVector();
+    const peersOwn = { origin: peer.id, upTo: heads.get(peer.id) ?? 0n };
     const lacks = (row: { origin: string; seq: bigint }) =>
       row.seq > (sent.get(row.origin) ?? 0n) &&
       (row.origin !== peersOwn.origin || row.seq <= peersOwn.upTo);
-    let after = -1n;
+    let after = await feedStart(this.db, heads, sent);
     // Catching up, the database leaves out what the peer holds; live, only new commits are
     // read, a plain index scan, and filtered here — cheaper than planning the filter.
     let live = false;

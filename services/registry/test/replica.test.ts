@@ -416,6 +416,33 @@ describe.each(testBackends())('replication between two centers on $name', (backe
     expect(positions(live)).toEqual([`europe/${europeHead}`]);
   });
 
+  it('starts a feed at the first event the peer lacks of each origin, however they interleave', async () => {
+    const { fromBinary } = await import('@bufbuild/protobuf');
+    const { EventHeaderSchema } = await import('@vitrine/proto/event');
+    const positions = (events: SignedEvent[]) =>
+      events.map((e) => {
+        const { origin, seq } = fromBinary(EventHeaderSchema, e.header);
+        return `${origin}/${seq}`;
+      });
+    const comment = (c: Center, text: string) =>
+      c.findings.comment('carol', create(AddCommentRequestSchema, { findingId: 'europe-1', text }));
+    await sync(eu, us);
+    await comment(us, 'us, first');
+    await sync(us, eu);
+    await comment(eu, 'europe, after it');
+    await comment(eu, 'europe, last');
+    const heads = await eu.replica.versionVector();
+    const [e, u] = [heads.get('europe') ?? 0n, heads.get('us') ?? 0n];
+    // us's event is stored at europe before europe's two: each origin's lack counts.
+    const both = await collect(eu, new Map([...heads, ['europe', e - 2n], ['us', u - 1n]]));
+    expect(positions(both)).toEqual([`us/${u}`, `europe/${e - 1n}`, `europe/${e}`]);
+    const europeOnly = await collect(eu, new Map([...heads, ['europe', e - 1n]]));
+    expect(positions(europeOnly)).toEqual([`europe/${e}`]);
+    const fromNothing = await collect(eu, new Map());
+    expect(fromNothing.length).toBe(Number(e + u));
+    expect(await collect(eu, heads)).toEqual([]);
+  });
+
   it('takes a batch at once, keeping the events before a refused one', async () => {
     await sync(eu, us);
     const made: string[] = [];

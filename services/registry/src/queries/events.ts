@@ -156,6 +156,31 @@ function eventsAt(db: Db, refs: readonly EventRef[]) {
 }
 
 /**
+ * Where a feed for a peer at `vector` may start: just before the first event it lacks of
+ * each origin held here, or before the last held (nothing lacked: the next comes after it).
+ * An origin's events are stored in sequence order (each is next in its chain, under its
+ * head's lock), so none it lacks comes earlier; one lookup per origin instead of reading the
+ * whole log past what the peer holds. -1 when nothing is held.
+ */
+export async function feedStart(
+  db: Db,
+  heads: ReadonlyMap<string, bigint>,
+  vector: ReadonlyMap<string, bigint>,
+): Promise<bigint> {
+  const refs = [...heads]
+    .filter(([, head]) => head > 0n)
+    .map(([origin, head]) => {
+      const next = (vector.get(origin) ?? 0n) + 1n;
+      return { origin, seq: next < head ? next : head };
+    });
+  if (refs.length === 0) return -1n;
+  const { first } = await eventsAt(db, refs)
+    .select((eb) => eb.fn.min('position').as('first'))
+    .executeTakeFirstOrThrow();
+  return first === null ? -1n : BigInt(first) - 1n;
+}
+
+/**
  * Up to `limit` events after `position`, in append order. With `lacking`, only those its
  * vector does not cover, leaving out those of `peersOwn.origin` past `peersOwn.upTo`.
  */
