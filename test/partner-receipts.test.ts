@@ -34,8 +34,9 @@ describe('partner receipts at a running federation', () => {
   /** Runs a command until it exits 0 (a checkpoint may take a few seconds to reach a peer). */
   async function eventually(args: string[]): Promise<Awaited<ReturnType<typeof vitrine>>> {
     let run = await vitrine(args);
-    for (let i = 0; i < 60 && run.code !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+    // Every 200 ms for up to 30 s: a checkpoint reaches a peer within ~1 s (1 s cadence).
+    for (let i = 0; i < 150 && run.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
       run = await vitrine(args);
     }
     return run;
