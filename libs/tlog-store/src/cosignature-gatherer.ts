@@ -54,6 +54,14 @@ export class CosignatureGatherer {
   #running: Promise<unknown> | undefined;
   /** The last proof made, shared by the loops: they ask for the same sizes. */
   #proof: { readonly sizes: string; readonly proof: Promise<Uint8Array[]> } | undefined;
+  /**
+   * The read of the log's latest checkpoint under way, shared by the loops a commit woke
+   * together: one query per checkpoint, not one per witness. Joined only while no commit
+   * came after it began, so a loop never takes a read older than its wake-up.
+   */
+  #reading:
+    | { readonly commits: number; readonly latest: Promise<SignedCheckpoint | undefined> }
+    | undefined;
 
   constructor(
     private readonly log: WitnessedLog,
@@ -82,7 +90,7 @@ export class CosignatureGatherer {
       try {
         cosigned ??= (await this.cosignatures.lastCosigned(witness.key.name)) ?? -1;
         known ??= cosigned >= 0 ? cosigned : undefined;
-        const latest = await this.log.latest();
+        const latest = await this.#latest();
         if (latest !== undefined && latest.size !== cosigned) {
           known = await this.#cosign(witness, latest, known, signal);
           cosigned = latest.size;
@@ -137,6 +145,22 @@ export class CosignatureGatherer {
       throw new Error(`${witness.id}'s witness answered ${res.status}: ${body.trim()}`);
     }
     throw new Error(`${witness.id}'s witness kept answering 409`);
+  }
+
+  /** The log's latest checkpoint, read once for every loop asking between two commits. */
+  #latest(): Promise<SignedCheckpoint | undefined> {
+    const commits = this.log.published.commits;
+    if (this.#reading?.commits !== commits) {
+      const latest = this.log.latest();
+      const reading = { commits, latest };
+      // Only while under way: a loop retrying later reads again (another process may sign).
+      const done = () => {
+        if (this.#reading === reading) this.#reading = undefined;
+      };
+      latest.then(done, done);
+      this.#reading = reading;
+    }
+    return this.#reading.latest;
   }
 
   /** The consistency proof between two sizes, made once for every loop asking for it. */

@@ -6,9 +6,16 @@
  */
 export class LogChanges {
   #waiters = new Set<() => void>();
+  #commits = 0;
+
+  /** How many commits were announced so far: a read begun at the same count saw them all. */
+  get commits(): number {
+    return this.#commits;
+  }
 
   /** Called after a transaction that stored events has committed. */
   committed(): void {
+    this.#commits++;
     const waiters = this.#waiters;
     this.#waiters = new Set();
     for (const wake of waiters) wake();
