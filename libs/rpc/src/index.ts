@@ -25,7 +25,7 @@ export {
 export { registerHealthService } from './health-service.js';
 export { HealthStatus } from './health-status.js';
 export { createLogger, type Logger } from './logger.js';
-export { lazyInstruments } from './meters.js';
+export { lazyInstruments, useMeterProvider } from './meters.js';
 export type { RequestHandler, ServerTls } from './protocol-listener.js';
 export {
   type Readiness,

@@ -1,4 +1,4 @@
-import { type Meter, metrics } from '@opentelemetry/api';
+import { type Meter, type MeterProvider, metrics } from '@opentelemetry/api';
 
 /**
  * Bumped whenever `startTelemetry` registers a meter provider. The OpenTelemetry API has
@@ -11,6 +11,18 @@ let generation = 0;
 /** Called by `startTelemetry` once its SDK runs, so instruments bind to its provider. */
 export function metersChanged(): void {
   generation += 1;
+}
+
+/**
+ * Makes `provider` the global meter provider in place of any registered before (the API
+ * refuses a second registration otherwise), and has every instrument remade from it; with
+ * none, metrics are off again. For a process that collects metrics without `startTelemetry`,
+ * such as a test reading its own.
+ */
+export function useMeterProvider(provider: MeterProvider | undefined): void {
+  metrics.disable();
+  if (provider) metrics.setGlobalMeterProvider(provider);
+  metersChanged();
 }
 
 /**

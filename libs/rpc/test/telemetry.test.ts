@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { metrics, NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { RegistryService } from '@vitrine/proto/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   createGrpcClient,
   metricsAddress,
   type RunningServer,
+  useMeterProvider,
 } from '../src/index.js';
 import { startEchoServer } from './echo-server.js';
 import { encodedPull } from './encoded-pull.js';
@@ -111,12 +113,19 @@ describe('telemetry interceptors', () => {
   });
   let server: RunningServer;
   beforeAll(async () => {
+    // Instruments made before, by another test file in this worker, are remade on first
+    // use from the SDK's provider.
+    useMeterProvider(undefined);
     sdk.start();
     server = await startEchoServer();
   });
   afterAll(async () => {
     await server.close();
     await sdk.shutdown();
+    // The SDK registered itself as the process's providers; a later test file in this
+    // worker registers its own.
+    for (const api of [trace, context, propagation]) api.disable();
+    useMeterProvider(undefined);
   });
 
   /** Finished spans of one name and kind (1 server, 2 client), once exports are done. */

@@ -1,7 +1,8 @@
-import { type Attributes, metrics } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { ArtifactKind } from '@vitrine/proto/artifact';
 import { FindingStatus, Severity } from '@vitrine/proto/finding';
+import { useMeterProvider } from '@vitrine/rpc';
 import { TestClock, testBackends } from '@vitrine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomContent, startTestRegistry, type TestRegistry, uploadOf } from './harness.js';
@@ -21,7 +22,7 @@ describe.each(testBackends().slice(0, 1))('the overdue findings gauge on $name',
   let source = '';
 
   beforeAll(async () => {
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    useMeterProvider(new MeterProvider({ readers: [reader] }));
     t = await startTestRegistry(backend, {}, { now: clock.nowMs });
     const pushed = await t.client.pushArtifact(
       uploadOf({ kind: ArtifactKind.SOURCE, product: 'agent', version: '1' }, randomContent(2000)),
@@ -31,7 +32,7 @@ describe.each(testBackends().slice(0, 1))('the overdue findings gauge on $name',
   afterAll(async () => {
     await t.cleanup();
     await reader.shutdown();
-    metrics.disable();
+    useMeterProvider(undefined);
   });
 
   /** `vitrine.registry.findings_overdue` by severity, as collected now. */
